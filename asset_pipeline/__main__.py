@@ -1,0 +1,3 @@
+from asset_pipeline.cli import main
+
+main()

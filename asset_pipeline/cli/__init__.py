@@ -1,0 +1,100 @@
+"""The `asset-pipeline` command line: one root group, one module per command group."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from asset_pipeline import __version__
+from asset_pipeline.config import DB_URL_ENV, HOME_ENV, default_data_dir
+from asset_pipeline.errors import PipelineError
+from asset_pipeline.station import Station
+from scanners import ScanError
+from wipe import GuardRefusal, WipeError
+
+log = logging.getLogger(__name__)
+
+
+class Refused(click.ClickException):
+    """The guard refused the target (exit code 3)."""
+
+    exit_code = 3
+
+
+class StationGroup(click.Group):
+    """The root group: maps the three libraries' errors to one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; library errors become `Error: <message>` and an exit code."""
+        try:
+            return super().invoke(ctx)
+        except (WipeError, ScanError, PipelineError) as e:
+            log.debug("command failed", exc_info=e)  # traceback only with -v
+            cls = Refused if isinstance(e, GuardRefusal) else click.ClickException
+            raise cls(str(e)) from e
+
+
+@click.group(cls=StationGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=HOME_ENV,
+    default=None,
+    help=f"Station data directory (config, database, keys, certificates). Env: {HOME_ENV}; "
+    f"default: {default_data_dir()}.",
+)
+@click.option(
+    "--db-url",
+    envvar=DB_URL_ENV,
+    default=None,
+    help=f"SQLAlchemy database URL (default: SQLite <data-dir>/station.db). Env: {DB_URL_ENV}.",
+)
+@click.option("--operator", default=None, help="Who runs the station now (default: from config).")
+@click.option("-v", "--verbose", is_flag=True, help="Log details (and tracebacks) on stderr.")
+@click.version_option(__version__, prog_name="asset-pipeline")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    data_dir: Path | None,
+    db_url: str | None,
+    operator: str | None,
+    verbose: bool,
+) -> None:
+    """Wipe-station tool: find drives, scan them for personal data, sanitize, certify.
+
+    \b
+    Exit codes: 0 done, 1 failed, 2 usage error, 3 refused by the write guard.
+
+    \b
+    Example:
+        asset-pipeline init --organization "Refurb AB" --operator anna
+        asset-pipeline drives
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    station = Station(
+        data_dir=data_dir or default_data_dir(), db_url=db_url, operator_override=operator
+    )
+    ctx.obj = station
+    ctx.call_on_close(station.close)
+
+
+def _register() -> None:
+    from asset_pipeline.cli import agreement, batch, customer, demo, drives, init
+
+    for module in (init, customer, agreement, batch, drives, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="asset-pipeline")

@@ -1,0 +1,113 @@
+"""Station state on disk: the data directory and its TOML config file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import tomli_w
+
+from asset_pipeline.errors import ConfigError
+
+HOME_ENV = "ASSET_PIPELINE_HOME"
+DB_URL_ENV = "ASSET_PIPELINE_DB_URL"
+CONFIG_NAME = "config.toml"
+DB_NAME = "station.db"
+
+
+def default_data_dir() -> Path:
+    """`$ASSET_PIPELINE_HOME`, else the user's data directory for this application."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("asset-pipeline", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    """What `config.toml` holds: who this station is and who runs it by default."""
+
+    station_id: str
+    organization: str
+    operator: str
+    site: str = ""
+
+    def to_toml(self) -> dict[str, dict[str, str]]:
+        """The nested mapping written to `config.toml`."""
+        return {
+            "station": {
+                "id": self.station_id,
+                "organization": self.organization,
+                "site": self.site,
+            },
+            "operator": {"default": self.operator},
+        }
+
+
+def new_config(organization: str = "", operator: str = "") -> StationConfig:
+    """A fresh config with a station id that is unique and readable (host name + short uuid)."""
+    host = socket.gethostname().split(".")[0] or "station"
+    return StationConfig(
+        station_id=f"{host}-{uuid.uuid4().hex[:8]}",
+        organization=organization or "Refurbisher AB",
+        operator=operator or os.environ.get("USER", "") or "operator",
+    )
+
+
+def load_config(data_dir: Path) -> StationConfig | None:
+    """The config in `data_dir`, or None before `init` ran.
+
+    Raises:
+        ConfigError: the file exists but is not valid TOML or lacks the station id.
+    """
+    path = data_dir / CONFIG_NAME
+    if not path.exists():
+        return None
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {path}: {e}") from e
+    station = raw.get("station", {})
+    operator = raw.get("operator", {})
+    if not isinstance(station, dict) or not station.get("id"):
+        raise ConfigError(f"{path} has no [station] id")
+    return StationConfig(
+        station_id=str(station["id"]),
+        organization=str(station.get("organization", "")),
+        site=str(station.get("site", "")),
+        operator=str(operator.get("default", "")) if isinstance(operator, dict) else "",
+    )
+
+
+def ensure_data_dir(data_dir: Path) -> Path:
+    """Create `data_dir` if needed and prove it is writable.
+
+    Raises:
+        ConfigError: it cannot be created or written.
+    """
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot create data directory {data_dir}: {e.strerror}") from e
+    if not data_dir.is_dir():
+        raise ConfigError(f"data directory {data_dir} is not a directory")
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"data directory {data_dir} is not writable")
+    return data_dir
+
+
+def write_config(data_dir: Path, config: StationConfig) -> Path:
+    """Write `config.toml` atomically (temp file + rename), so a crash leaves old or new."""
+    path = data_dir / CONFIG_NAME
+    tmp = path.with_suffix(".toml.tmp")
+    try:
+        tmp.write_text(tomli_w.dumps(config.to_toml()), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise ConfigError(f"cannot write {path}: {e.strerror}") from e
+    return path

@@ -1,0 +1,250 @@
+"""Drive discovery: which block devices this station sees, and who they are.
+
+udev's properties are used when udevd runs (it reads identify data the kernel does not keep);
+otherwise identity comes from sysfs (including SCSI VPD pages) and the guard's kernel facts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyudev
+
+from wipe import BlockFacts, inspect, refusal_reasons
+from wipe.blockdev import list_disk_names, read_sysfs, sysfs_dir
+
+log = logging.getLogger(__name__)
+
+# Kernel names that are never drives (RAM disks, compressed swap).
+_NOT_DRIVES = ("ram", "zram")
+
+
+@dataclass(frozen=True, slots=True)
+class Drive:
+    """One drive (or image file) as the station identifies it."""
+
+    path: str
+    name: str
+    kind: str  # block | image
+    transport: str  # nvme sata sas scsi usb mmc virtio loop dm md image unknown
+    media_type: str  # hdd ssd nvme usb emmc virtual image unknown
+    model: str
+    vendor: str
+    serial: str
+    firmware: str
+    wwn: str
+    size_bytes: int
+    logical_sector_size: int
+    physical_sector_size: int
+    rotational: bool | None
+    removable: bool
+    read_only: bool
+    partitions: tuple[str, ...]
+    holders: tuple[str, ...]
+    mountpoints: tuple[str, ...]
+    system: bool
+    writable: bool
+    refusal: tuple[str, ...] = ()
+    loop_backing_file: str | None = None
+    identity_source: str = "sysfs"  # udev | sysfs | file
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready mapping (tuples become lists)."""
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return data
+
+
+def udev_running() -> bool:
+    """True when udevd keeps its database (so udev properties are worth reading)."""
+    return Path("/run/udev/control").exists() or Path("/run/udev/data").is_dir()
+
+
+def discover(*, include_empty: bool = False) -> list[Drive]:
+    """Every whole-disk block device with media, identified.
+
+    Args:
+        include_empty: also list devices of size 0 (unattached loop devices, empty readers).
+    """
+    drives: list[Drive] = []
+    for name in list_disk_names():
+        if name.startswith(_NOT_DRIVES):
+            continue
+        try:
+            drive = identify(f"/dev/{name}")
+        except OSError as e:  # vanished between listing and reading
+            log.debug("skipping %s: %s", name, e)
+            continue
+        if drive.size_bytes or include_empty:
+            drives.append(drive)
+    return drives
+
+
+def identify(path: str | os.PathLike[str]) -> Drive:
+    """Identify one block device or image file.
+
+    Raises:
+        TargetNotFound: nothing at `path`.
+        NotATarget: `path` is a directory or another non-disk object.
+    """
+    facts = inspect(path)
+    if facts.kind == "image":
+        return _image_drive(facts)
+    props = _udev_properties(facts.name) if udev_running() else {}
+    ident = _identity_from_udev(props) if props else {}
+    sysfs = _identity_from_sysfs(facts.name)
+    merged = {
+        k: ident.get(k) or sysfs.get(k, "")
+        for k in ("model", "vendor", "serial", "firmware", "wwn")
+    }
+    transport = _transport(facts, props)
+    reasons = refusal_reasons(facts)
+    return Drive(
+        path=facts.path,
+        name=facts.name,
+        kind="block",
+        transport=transport,
+        media_type=_media_type(transport, facts),
+        size_bytes=facts.size_bytes,
+        logical_sector_size=facts.logical_sector_size,
+        physical_sector_size=facts.physical_sector_size,
+        rotational=facts.rotational,
+        removable=facts.removable,
+        read_only=facts.read_only,
+        partitions=facts.partitions,
+        holders=facts.holders,
+        mountpoints=facts.mountpoints,
+        system=facts.system,
+        writable=not reasons,
+        refusal=tuple(reasons),
+        loop_backing_file=facts.loop_backing_file,
+        identity_source="udev" if ident else "sysfs",
+        **merged,
+    )
+
+
+def _image_drive(facts: BlockFacts) -> Drive:
+    reasons = refusal_reasons(facts)
+    return Drive(
+        path=facts.path,
+        name=facts.name,
+        kind="image",
+        transport="image",
+        media_type="image",
+        model="disk image",
+        vendor="",
+        serial=facts.name,
+        firmware="",
+        wwn="",
+        size_bytes=facts.size_bytes,
+        logical_sector_size=facts.logical_sector_size,
+        physical_sector_size=facts.physical_sector_size,
+        rotational=None,
+        removable=False,
+        read_only=facts.read_only,
+        partitions=(),
+        holders=(),
+        mountpoints=(),
+        system=False,
+        writable=not reasons,
+        refusal=tuple(reasons),
+        identity_source="file",
+    )
+
+
+def _udev_properties(name: str) -> dict[str, str]:
+    try:
+        device = pyudev.Devices.from_name(pyudev.Context(), "block", name)
+    except (pyudev.DeviceNotFoundError, OSError):
+        return {}
+    return {k: v for k, v in device.properties.items() if k.startswith(("ID_", "DEVTYPE"))}
+
+
+def _identity_from_udev(props: dict[str, str]) -> dict[str, str]:
+    return {
+        "model": props.get("ID_MODEL", "").replace("_", " ").strip(),
+        "vendor": props.get("ID_VENDOR", "").replace("_", " ").strip(),
+        "serial": props.get("ID_SERIAL_SHORT") or props.get("ID_SERIAL", ""),
+        "firmware": props.get("ID_REVISION", ""),
+        "wwn": props.get("ID_WWN_WITH_EXTENSION") or props.get("ID_WWN", ""),
+    }
+
+
+def _identity_from_sysfs(name: str) -> dict[str, str]:
+    directory = sysfs_dir(name)
+    device = directory / "device"
+    serial = read_sysfs(device, "serial") or _vpd_serial(device)
+    wwn = read_sysfs(directory, "wwid") or read_sysfs(device, "wwid") or ""
+    return {
+        "model": read_sysfs(device, "model") or read_sysfs(device, "name") or "",
+        "vendor": read_sysfs(device, "vendor") or "",
+        "serial": serial or "",
+        "firmware": read_sysfs(device, "firmware_rev")
+        or read_sysfs(device, "rev")
+        or read_sysfs(device, "fwrev")
+        or "",
+        "wwn": wwn,
+    }
+
+
+def _vpd_serial(device: Path) -> str:
+    """Unit serial number from SCSI VPD page 0x80 (libata fills it from ATA IDENTIFY too)."""
+    try:
+        page = (device / "vpd_pg80").read_bytes()
+    except OSError:
+        return ""
+    if len(page) < 4:
+        return ""
+    length = int.from_bytes(page[2:4], "big")
+    return page[4 : 4 + length].decode("ascii", "replace").strip()
+
+
+def _transport(facts: BlockFacts, props: dict[str, str]) -> str:
+    name = facts.name
+    real = facts.sysfs_path or ""
+    prefixes = {
+        "nvme": "nvme",
+        "loop": "loop",
+        "mmcblk": "mmc",
+        "vd": "virtio",
+        "dm-": "dm",
+        "md": "md",
+    }
+    for prefix, transport in prefixes.items():
+        if name.startswith(prefix):
+            return transport
+    bus = props.get("ID_BUS", "")
+    if "/usb" in real or bus == "usb":
+        return "usb"
+    if props.get("ID_ATA_SATA") == "1" or "/ata" in real or bus == "ata":
+        return "sata"
+    if "/end_device-" in real or "/sas_" in real or props.get("ID_SCSI_SAS"):
+        return "sas"
+    if "/virtio" in real:
+        return "virtio"
+    if bus == "scsi" or "/host" in real:
+        return "scsi"
+    return "unknown"
+
+
+def _media_type(transport: str, facts: BlockFacts) -> str:
+    if transport == "nvme":
+        return "nvme"
+    if transport == "mmc":
+        return "emmc"
+    if transport in ("loop", "dm", "md", "virtio"):
+        return "virtual"
+    if transport == "usb":
+        return "usb"
+    if facts.rotational is True:
+        return "hdd"
+    if facts.rotational is False:
+        return "ssd"
+    return "unknown"

@@ -1,0 +1,86 @@
+"""The Station: configuration, data directory and database, shared by every command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from asset_pipeline.config import (
+    DB_NAME,
+    DB_URL_ENV,
+    StationConfig,
+    default_data_dir,
+    ensure_data_dir,
+    load_config,
+    new_config,
+    write_config,
+)
+from asset_pipeline.storage import open_database, sqlite_url
+
+
+@dataclass
+class Station:
+    """Lazily opened station state; commands ask it for config and database sessions."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    db_url: str | None = None
+    operator_override: str | None = None
+    _config: StationConfig | None = None
+    _sessions: sessionmaker[Session] | None = None
+    created: bool = False  # True when this run initialized a new station
+
+    @property
+    def database_url(self) -> str:
+        """`--db-url`, else `$ASSET_PIPELINE_DB_URL`, else `<data-dir>/station.db`."""
+        return self.db_url or os.environ.get(DB_URL_ENV) or sqlite_url(self.data_dir / DB_NAME)
+
+    @property
+    def config(self) -> StationConfig:
+        """The station's config; a station used before `init` is initialized with defaults."""
+        if self._config is None:
+            ensure_data_dir(self.data_dir)
+            self._config = load_config(self.data_dir)
+            if self._config is None:
+                self._config = self.initialize(new_config())
+        return self._config
+
+    @property
+    def operator(self) -> str:
+        """Who runs the station now: `--operator`, else the config's default operator."""
+        return self.operator_override or self.config.operator
+
+    def initialize(self, config: StationConfig) -> StationConfig:
+        """Write `config` into the data directory and bring the database to the schema head."""
+        ensure_data_dir(self.data_dir)
+        write_config(self.data_dir, config)
+        self._config = config
+        self.created = True
+        self.sessions()
+        return config
+
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory (connects and migrates on first use)."""
+        if self._sessions is None:
+            if not self.db_url and not os.environ.get(DB_URL_ENV):
+                ensure_data_dir(self.data_dir)
+            self._sessions = open_database(self.database_url)
+        return self._sessions
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessions().begin() as session:
+            yield session
+
+    def close(self) -> None:
+        """Dispose of the engine's connections."""
+        if self._sessions is not None:
+            bind = self._sessions.kw.get("bind")
+            if bind is not None:
+                bind.dispose()
+            self._sessions = None

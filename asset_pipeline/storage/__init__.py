@@ -1,0 +1,32 @@
+"""Station storage: ORM models, database opening and migrations."""
+
+from asset_pipeline.storage.db import create_station_engine, open_database, sqlite_url, upgrade
+from asset_pipeline.storage.models import (
+    Agreement,
+    AuditEvent,
+    Base,
+    Batch,
+    Certificate,
+    Customer,
+    Device,
+    Sanitization,
+    ScanSummary,
+    utcnow,
+)
+
+__all__ = [
+    "Agreement",
+    "AuditEvent",
+    "Base",
+    "Batch",
+    "Certificate",
+    "Customer",
+    "Device",
+    "Sanitization",
+    "ScanSummary",
+    "create_station_engine",
+    "open_database",
+    "sqlite_url",
+    "upgrade",
+    "utcnow",
+]

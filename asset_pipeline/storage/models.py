@@ -1,0 +1,215 @@
+"""The station's tables, as SQLAlchemy 2.0 typed ORM classes.
+
+Schema changes go through Alembic migrations in `storage/migrations`; these classes must match
+the head revision (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; every timestamp the station stores is UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so naive UTC goes in and UTC is attached coming out; PostgreSQL's
+    timestamptz keeps the zone itself.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; naive values are refused so local time never sneaks in."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the station stores UTC-aware times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for the station's tables."""
+
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime()}
+
+
+class Customer(Base):
+    """A controller that sends devices back (company or public body)."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    org_number: Mapped[str] = mapped_column(String(20), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreements: Mapped[list[Agreement]] = relationship(back_populates="customer")
+
+
+class Agreement(Base):
+    """The data processing agreement (DPA) under which a customer's devices are handled."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (
+        CheckConstraint("required_level IN ('clear', 'purge')", name="ck_agreement_level"),
+        CheckConstraint("retention_years >= 0", name="ck_agreement_retention"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    controller_name: Mapped[str] = mapped_column(String(200))
+    controller_org_number: Mapped[str] = mapped_column(String(20), default="")
+    required_level: Mapped[str] = mapped_column(String(10))
+    discovery_instructed: Mapped[bool] = mapped_column(Boolean, default=False)
+    retention_years: Mapped[int] = mapped_column(Integer, default=7)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="agreements")
+    batches: Mapped[list[Batch]] = relationship(back_populates="agreement")
+
+
+class Batch(Base):
+    """One customer order of devices, processed under one agreement."""
+
+    __tablename__ = "batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id"))
+    order_number: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="batches")
+    devices: Mapped[list[Device]] = relationship(back_populates="batch")
+
+    @property
+    def is_open(self) -> bool:
+        """A batch takes devices until it is closed."""
+        return self.closed_at is None
+
+
+class Device(Base):
+    """One drive as the station identified it, and where it is in the pipeline."""
+
+    __tablename__ = "device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), default=None)
+    path: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20), default="")  # block | image
+    transport: Mapped[str] = mapped_column(String(20), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    serial: Mapped[str] = mapped_column(String(200), default="")
+    firmware: Mapped[str] = mapped_column(String(100), default="")
+    wwn: Mapped[str] = mapped_column(String(100), default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    logical_sector_size: Mapped[int] = mapped_column(Integer, default=512)
+    physical_sector_size: Mapped[int] = mapped_column(Integer, default=512)
+    rotational: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    removable: Mapped[bool] = mapped_column(Boolean, default=False)
+    media_type: Mapped[str] = mapped_column(String(20), default="unknown")
+    asset_tag: Mapped[str] = mapped_column(String(100), default="")
+    source_machine: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(30), default="detected")
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    identity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    batch: Mapped[Batch | None] = relationship(back_populates="devices")
+
+
+class AuditEvent(Base):
+    """One entry of the append-only processing log (hash chain: see the audit module)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    station_id: Mapped[str] = mapped_column(String(100))
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    batch_id: Mapped[int | None] = mapped_column(default=None)
+    device_id: Mapped[int | None] = mapped_column(default=None)
+    event_type: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ScanSummary(Base):
+    """Counts (never values) of one personal-data scan of a device."""
+
+    __tablename__ = "scan_summary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), default=None)
+    phase: Mapped[str] = mapped_column(String(10))  # pre | post | adhoc
+    target: Mapped[str] = mapped_column(String(500))
+    total_findings: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Sanitization(Base):
+    """The plan, steps and outcome of sanitizing one device."""
+
+    __tablename__ = "sanitization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), default=None)
+    level: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Certificate(Base):
+    """A signed certificate of sanitization or destruction for one device."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("cert_id", name="uq_certificate_cert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cert_id: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), default=None)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(20))  # sanitization | destruction | batch_report
+    document: Mapped[str] = mapped_column(Text)  # the signed canonical JSON
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
