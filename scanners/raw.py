@@ -92,6 +92,7 @@ class RawScanner:
         stats: Counter[str] = Counter()
         bad: list[ByteRange] = []
         over_budget: list[ByteRange] = []
+        pattern: list[ByteRange] = []
         done = 0
         began = time.monotonic()
 
@@ -103,6 +104,8 @@ class RawScanner:
             stats["streams_inflated"] += out.streams
             stats["bytes_inflated"] += out.inflated
             bad.extend(out.bad)
+            if out.kind == "pattern":
+                pattern.append(ByteRange(out.start, out.start + out.length))
             if out.over_budget:
                 over_budget.append(ByteRange(out.start, out.start + out.length))
             result.bytes_scanned += out.bytes_read - sum(r.length for r in out.bad)
@@ -123,6 +126,7 @@ class RawScanner:
 
         result.seconds = time.monotonic() - began
         result.stats = dict(stats)
+        result.pattern_ranges = _merge(pattern)
         for r in _merge(bad):
             result.not_scannable.append(Unscannable(str(r), "read error (EIO)"))
         for r in _merge(over_budget):
