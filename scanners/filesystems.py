@@ -95,9 +95,9 @@ def _walk_fat(fh: BinaryIO) -> Walk:
             yield Problem(path or "/", f"directory unreadable: {e}")
             return
         for child in children:
-            name = child.name
-            if name in (".", "..") or child.is_volume_id():
+            if child.short_name in (".", "..") or child.is_volume_id():
                 continue
+            name = _fat_name(child)
             child_path = f"{path}/{name}"
             try:
                 if child.is_directory():
@@ -112,6 +112,17 @@ def _walk_fat(fh: BinaryIO) -> Walk:
                 yield Problem(child_path, f"entry unreadable: {e}")
 
     yield from visit(fs.root, "", 0)
+
+
+def _fat_name(entry: Any) -> str:
+    """The entry's name; 8.3 names use Windows NT's lower-case flags as mtools and Windows write."""
+    if entry.ldirents:
+        return entry.name
+    flags = entry.dirent.DIR_NTRes
+    base, _, ext = entry.short_name.partition(".")
+    base = base.lower() if flags & 0x08 else base
+    ext = ext.lower() if flags & 0x10 else ext
+    return f"{base}.{ext}" if ext else base
 
 
 def _walk_exfat(fh: BinaryIO) -> Walk:

@@ -73,6 +73,7 @@ class PageReader:
         self._free: queue.Queue[bytearray] = queue.Queue()
         for _ in range(buffers):
             self._free.put(bytearray(page_size + 2 * margin))
+        self._zeros = bytes(page_size + 2 * margin)
         self._ready: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -118,7 +119,15 @@ class PageReader:
         lo = max(0, pos - self.margin)
         hi = min(self.target.size, pos + length + self.margin)
         view = memoryview(buf)
-        n, bad = self.target.read_into(view[: hi - lo], lo)
+        if length > 2 * self.margin and self.target.is_hole(pos, length - self.margin):
+            # A hole reads as zeros: fill the core from memory, read only the last margin and
+            # the context around it (the tail may start a match running into the next page).
+            keep = pos + length - self.margin - lo
+            view[:keep] = self._zeros[:keep]
+            n, bad = self.target.read_into(view[keep : hi - lo], lo + keep)
+            n += keep
+        else:
+            n, bad = self.target.read_into(view[: hi - lo], lo)
         core_end = pos + length
         clipped = tuple(
             ByteRange(max(r.start, pos), min(r.end, core_end))

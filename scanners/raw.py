@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from scanners.fixups import apply_ntfs_fixups
 from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
 from scanners.pages import Page, PageReader
 from scanners.report import PassResult, Tally, Unscannable
@@ -152,6 +153,9 @@ class RawScanner:
             # Only a match starting in the last `margin` bytes can run into the next page.
             keep_from = max(page.start, core_end - opts.margin)
             lo = max(0, keep_from - opts.margin - page.window_start)
+        if kind == "data":
+            # The page's buffer is ours: restoring NTFS records in place costs no copy.
+            apply_ntfs_fixups(page._buf, page.lead - page.start % 512, len(page.data))
         window = page.data[lo:]
         for f in self.matcher.scan(window, page.window_start + lo):
             if keep_from <= f.offset < core_end:

@@ -11,7 +11,7 @@ Each pass (raw, files) fills a `Tally`; `combine` merges the passes into one `Sc
 How the passes combine, per category:
 - `distinct` is the size of the union of both passes' keyed hashes. Both passes hash with the same
   per-batch key, so a value seen by both is one value: this is exact.
-- `count` is the larger of the two passes' counts. The raw pass counts every copy of a value on
+- `count` is the larger of the two passes' counts (and never less than `distinct`). The raw pass counts every copy of a value on
   the medium (deleted files, slack, journal copies, plain text inside live files); the file pass
   counts occurrences inside live files, including text only it can see (names found by Presidio,
   text inside documents whose compression or encoding the raw pass cannot read). A live plain-text
@@ -165,10 +165,11 @@ def combine(target: str, size_bytes: int, results: list[PassResult]) -> ScanRepo
     """Merge pass results into one report (per-category max of counts, union of hashes)."""
     findings: dict[str, CategoryCount] = {}
     for category in CATEGORIES:
-        count = max((r.tally.counts[category] for r in results), default=0)
         distinct: set[str] = set()
         for r in results:
             distinct |= r.tally.digests.get(category, set())
+        # Every distinct value occurs at least once, so the count is never below `distinct`.
+        count = max([len(distinct)] + [r.tally.counts[category] for r in results])
         findings[category] = CategoryCount(count, len(distinct))
     locations: list[dict[str, Any]] = []
     for r in results:

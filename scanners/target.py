@@ -100,6 +100,19 @@ class Target:
         log.debug("read error at %d, retrying in %d-byte steps", offset, self.step)
         return want, self._read_stepwise(buf, offset, want)
 
+    def is_hole(self, offset: int, length: int) -> bool:
+        """True when an image file has no data in [offset, offset + length) (reads as zeros).
+
+        Sparse images (and the holes of a 10 GB sparse file) are then skipped without reading.
+        """
+        if self.kind != "image":
+            return False
+        try:
+            data = os.lseek(self.fd, offset, os.SEEK_DATA)
+        except OSError as e:
+            return e.errno == errno.ENXIO  # no data after offset at all
+        return data >= offset + length
+
     def pread(self, offset: int, length: int) -> bytes:
         """Read up to `length` bytes at `offset`; unreadable steps come back as zeros."""
         buf = bytearray(min(length, max(0, self.size - offset)))

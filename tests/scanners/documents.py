@@ -96,10 +96,13 @@ def odf(texts: list[str], mimetype: str) -> bytes:
 
 def pdf(lines: list[str]) -> bytes:
     """A PDF made by reportlab (page content compressed with FlateDecode)."""
+    from reportlab import rl_config
     from reportlab.pdfgen import canvas
 
+    # FlateDecode alone, as Word and LibreOffice write it (reportlab adds ASCII85 by default).
+    rl_config.useA85 = 0
     buf = io.BytesIO()
-    c = canvas.Canvas(buf)
+    c = canvas.Canvas(buf, pageCompression=1)
     for i, line in enumerate(lines):
         c.drawString(72, 720 - 20 * i, line)
     c.save()

@@ -56,7 +56,7 @@ def make_fs(fs: str, image: Path, size: int, source: Path | None) -> Path:
     with open(image, "wb") as f:
         f.truncate(size)
     if fs == "ext4":
-        args = ["mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0", "-O", "^has_journal"]
+        args = ["mkfs.ext4", "-q", "-F", "-E", "root_owner=0:0"]
         run(*args, *(["-d", source] if source else []), image)
     elif fs == "fat":
         run("mkfs.vfat", "-F", "32" if size >= 64 * MiB else "16", image)
