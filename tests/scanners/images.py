@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 import struct
 import subprocess
 import uuid
@@ -35,7 +37,7 @@ def run(*cmd: str | Path) -> None:
 
 def tools_missing() -> str | None:
     """The first tool these builders need that is not installed, or None."""
-    for tool in ("mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "mkntfs", "ntfscp"):
+    for tool in ("mkfs.ext4", "debugfs", "mkfs.vfat", "mcopy", "mdel", "mkntfs", "ntfscp"):
         if shutil.which(tool) is None:
             return tool
     return None
@@ -180,3 +182,40 @@ def _copy_into(image: Path, disk: Path, offset: int) -> None:
     finally:
         os.close(src)
         os.close(dst)
+
+
+@contextmanager
+def eio_file(work: Path, make_loop: Callable[..., Path], data: bytes, bad: list[int]) -> Iterator[Path]:
+    """A file holding `data` whose 4 KiB blocks at the offsets in `bad` fail with a real EIO.
+
+    The file lives on a btrfs file system (in an image on a loop device this fixture attaches and
+    mounts); the blocks are then corrupted underneath btrfs, whose data checksums turn every read
+    of them into EIO from the kernel. `data` must not repeat any 4 KiB block it holds at `bad`.
+    """
+    fs_image = work / "btrfs.img"
+    with open(fs_image, "wb") as f:
+        f.truncate(max(256 * MiB, 4 * len(data)))
+    run("mkfs.btrfs", "-q", fs_image)
+    loop = make_loop(image=fs_image)
+    mnt = work / "btrfs"
+    mnt.mkdir()
+    run("mount", loop, mnt)
+    try:
+        (mnt / "disk.img").write_bytes(data)
+        os.sync()
+    finally:
+        run("umount", mnt)
+    raw = fs_image.read_bytes()
+    with open(fs_image, "r+b") as f:
+        for offset in bad:
+            block = data[offset : offset + 4096]
+            where = raw.find(block)
+            if where < 0 or raw.find(block, where + 1) >= 0:
+                raise ValueError(f"block at {offset} is not unique in the btrfs image")
+            f.seek(where)
+            f.write(bytes(b ^ 0xFF for b in block[:64]))
+    run("mount", "-o", "ro", loop, mnt)
+    try:
+        yield mnt / "disk.img"
+    finally:
+        run("umount", mnt)
