@@ -105,7 +105,9 @@ class FileScanner:
         try:
             entries = walk(volume.kind, open_volume(self.fh, volume))
             for entry in entries:
-                if isinstance(entry, Problem):
+                if isinstance(entry, Problem) and entry.scanned:
+                    self.result.stats["directory_loops"] = self.result.stats.get("directory_loops", 0) + 1
+                elif isinstance(entry, Problem):
                     self._unscannable(prefix + entry.path, entry.reason)
                 else:
                     self._file(prefix, entry)

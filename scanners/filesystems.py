@@ -35,9 +35,25 @@ class Problem:
 
     path: str
     reason: str
+    scanned: bool = False  # informational: the content was read another way (a directory loop)
 
 
 Walk = Iterator[FileRef | Problem]
+
+
+def _loop(path: str) -> Problem:
+    """A directory entry that leads back to a directory already walked."""
+    return Problem(path, "directory loop; already walked", scanned=True)
+
+
+def _too_deep(path: str) -> Problem:
+    """A directory nested deeper than MAX_DEPTH (corrupt or hostile)."""
+    return Problem(path, f"directories nested deeper than {MAX_DEPTH}; not entered")
+
+
+def _why(e: BaseException) -> str:
+    # The error's kind only: parser messages may quote on-disk bytes, which can be personal data.
+    return type(e).__name__
 
 
 def walk(kind: str, fh: BinaryIO) -> Walk:
@@ -60,7 +76,7 @@ def _walk_ext(fh: BinaryIO) -> Walk:
         try:
             children = list(node.iterdir())
         except Exception as e:
-            yield Problem(path or "/", f"directory unreadable: {e}")
+            yield Problem(path or "/", f"directory unreadable: {_why(e)}")
             return
         for child in children:
             name = child.filename
@@ -70,14 +86,17 @@ def _walk_ext(fh: BinaryIO) -> Walk:
             try:
                 mode = child.filetype
                 if mode == stat.S_IFDIR:
-                    if child.inum in seen or depth >= MAX_DEPTH:
-                        yield Problem(child_path, "directory loop or too deep; not entered")
+                    if child.inum in seen:
+                        yield _loop(child_path)
+                        continue
+                    if depth >= MAX_DEPTH:
+                        yield _too_deep(child_path)
                         continue
                     yield from visit(child, child_path, depth + 1)
                 elif mode == stat.S_IFREG:
                     yield FileRef(child_path, child.size, child.open)
             except Exception as e:
-                yield Problem(child_path, f"entry unreadable: {e}")
+                yield Problem(child_path, f"entry unreadable: {_why(e)}")
 
     yield from visit(fs.get("/"), "", 0)
 
@@ -92,7 +111,7 @@ def _walk_fat(fh: BinaryIO) -> Walk:
         try:
             children = list(entry.iterdir())
         except Exception as e:
-            yield Problem(path or "/", f"directory unreadable: {e}")
+            yield Problem(path or "/", f"directory unreadable: {_why(e)}")
             return
         for child in children:
             if child.short_name in (".", "..") or child.is_volume_id():
@@ -101,15 +120,18 @@ def _walk_fat(fh: BinaryIO) -> Walk:
             child_path = f"{path}/{name}"
             try:
                 if child.is_directory():
-                    if child.cluster in seen or depth >= MAX_DEPTH:
-                        yield Problem(child_path, "directory loop or too deep; not entered")
+                    if child.cluster in seen:
+                        yield _loop(child_path)
+                        continue
+                    if depth >= MAX_DEPTH:
+                        yield _too_deep(child_path)
                         continue
                     seen.add(child.cluster)
                     yield from visit(child, child_path, depth + 1)
                 else:
                     yield FileRef(child_path, child.size, child.open)
             except Exception as e:
-                yield Problem(child_path, f"entry unreadable: {e}")
+                yield Problem(child_path, f"entry unreadable: {_why(e)}")
 
     yield from visit(fs.root, "", 0)
 
@@ -144,7 +166,7 @@ def _walk_exfat(fh: BinaryIO) -> Walk:
             child_path = f"{path}/{name.rstrip('/')}"
             if children is not None:
                 if depth >= MAX_DEPTH:
-                    yield Problem(child_path, "directory too deep; not entered")
+                    yield _too_deep(child_path)
                     continue
                 yield from visit(children, child_path, depth + 1)
             else:
@@ -164,7 +186,7 @@ def _walk_ntfs(fh: BinaryIO) -> Walk:
         try:
             entries = list(record.iterdir(ignore_dos=True))
         except Exception as e:
-            yield Problem(path or "/", f"directory unreadable: {e}")
+            yield Problem(path or "/", f"directory unreadable: {_why(e)}")
             return
         names: set[str] = set()
         for entry in entries:
@@ -176,14 +198,17 @@ def _walk_ntfs(fh: BinaryIO) -> Walk:
             try:
                 child = entry.dereference()
                 if child.is_dir():
-                    if child.segment in seen or depth >= MAX_DEPTH:
-                        yield Problem(child_path, "directory loop or too deep; not entered")
+                    if child.segment in seen:
+                        yield _loop(child_path)
+                        continue
+                    if depth >= MAX_DEPTH:
+                        yield _too_deep(child_path)
                         continue
                     yield from visit(child, child_path, depth + 1)
                 elif child.has_stream(""):
                     yield FileRef(child_path, child.size(""), child.open)
             except Exception as e:
-                yield Problem(child_path, f"entry unreadable: {e}")
+                yield Problem(child_path, f"entry unreadable: {_why(e)}")
 
     yield from visit(fs.mft.get("/"), "", 0)
 
@@ -204,7 +229,7 @@ def _walk_apfs(fh: BinaryIO) -> Walk:
             try:
                 children = list(node.iterdir())
             except Exception as e:
-                yield Problem(f"{label}:{path or '/'}", f"directory unreadable: {e}")
+                yield Problem(f"{label}:{path or '/'}", f"directory unreadable: {_why(e)}")
                 return
             for child in children:
                 child_path = f"{path}/{child.name}"
@@ -217,7 +242,7 @@ def _walk_apfs(fh: BinaryIO) -> Walk:
                     elif node_.is_file():
                         yield FileRef(f"{label}:{child_path}", node_.size, node_.open)
                 except Exception as e:
-                    yield Problem(f"{label}:{child_path}", f"entry unreadable: {e}")
+                    yield Problem(f"{label}:{child_path}", f"entry unreadable: {_why(e)}")
 
         yield from visit(volume.get("/"), "", 0)
 

@@ -158,7 +158,11 @@ class RawScanner:
             apply_ntfs_fixups(page._buf, page.lead - page.start % 512, len(page.data))
         window = page.data[lo:]
         for f in self.matcher.scan(window, page.window_start + lo):
-            if keep_from <= f.offset < core_end:
+            # In a skipped page only a match running on into the next page is real: one that
+            # lies wholly inside zeros or the wipe pattern is noise of the pattern itself.
+            if keep_from <= f.offset < core_end and (
+                kind == "data" or f.offset + f.length > core_end
+            ):
                 out.tally.add(f)
         if kind == "data":
             self._inflate_streams(page, out)

@@ -70,18 +70,29 @@ def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
         disk = Disk(fh)
     except Exception as e:  # dissect raises bare Exceptions for every malformed table
         log.debug("no partition table: %s", e)
-        return [sniff(fh, "whole disk", 0, size)], "none"
+        whole = sniff(fh, "whole disk", 0, size)
+        head = _read(fh, 0, 1024)
+        if whole.kind == "unknown" and (head[510:512] == b"\x55\xaa" or head[512:520] == b"EFI PART"):
+            return [Volume("partition table", 0, size, "invalid",
+                           "partition table is corrupt; file systems not walked")], "corrupt"
+        return [whole], "none"
     scheme = type(disk.scheme).__name__.lower()
     volumes = []
     for p in disk.partitions:
         if p.type in (0x05, 0x0F, 0x85, 0xEE):  # extended containers and GPT protective entries
             continue
+        if scheme == "gpt":
+            # dissect.volume 3.x drops the last sector of GPT partitions (LBAs are inclusive).
+            p.size = (p.raw.last_lba - p.raw.first_lba + 1) * disk.sector_size
         end = min(p.offset + p.size, size)
         if p.offset >= size or end <= p.offset:
             volumes.append(Volume(f"partition {p.number}", p.offset, p.size, "invalid",
                                   "partition lies beyond the end of the disk"))
             continue
         label = f"partition {p.number}"
+        if end < p.offset + p.size:
+            volumes.append(Volume(f"partition {p.number} (missing part)", end, p.offset + p.size - end,
+                                  "invalid", "partition extends past the end of the disk"))
         if p.type in _ENCRYPTED_TYPES:
             volumes.append(Volume(label, p.offset, end - p.offset, "encrypted",
                                   _ENCRYPTED_TYPES[p.type]))
