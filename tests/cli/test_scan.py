@@ -1,0 +1,71 @@
+"""`asset-pipeline scan`: JSON contract, option clash, errors, read-only devices, no values."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.scanners.conftest import corpus_dir, ext4_gpt, key  # noqa: F401 - shared fixtures
+from tests.scanners.documents import email, personnummer, totals
+from wipe import GuardRefusal, check_writable
+
+
+def test_json_report_of_an_image(run_cli, ext4_gpt) -> None:  # noqa: F811
+    result = run_cli("scan", str(ext4_gpt.path), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["passes"] == ["raw", "files"]
+    assert doc["size_bytes"] == ext4_gpt.path.stat().st_size
+    # Every planted personnummer is a different value: the union of both passes has them all.
+    assert doc["findings"]["personnummer"]["distinct"] == totals(ext4_gpt.planted, "raw")["personnummer"] + 1
+    assert {"category": "email", "file": "partition 1:/docs/kunder.csv", "count": 3} in doc["locations"]
+    assert doc["not_scannable"] == []
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_output_never_holds_a_value(run_cli, ext4_gpt) -> None:  # noqa: F811
+    for args in (["--json"], [], ["--raw-only"], ["--files-only", "--json"]):
+        result = run_cli("scan", str(ext4_gpt.path), *args)
+        out = result.stdout + result.stderr
+        assert "personnummer" in out
+        for n in (1, 10, 30, 41, 80):
+            assert personnummer(n) not in out and personnummer(n).replace("-", "") not in out
+        assert email(1) not in out and "testsson" not in out
+
+
+@pytest.mark.parametrize(("flag", "passes"), [("--raw-only", ["raw"]), ("--files-only", ["files"])])
+def test_single_pass(run_cli, ext4_gpt, flag, passes) -> None:  # noqa: F811
+    doc = json.loads(run_cli("scan", str(ext4_gpt.path), flag, "--json").stdout)
+    assert doc["passes"] == passes
+
+
+def test_option_clash_names_both_flags(run_cli, tmp_path) -> None:
+    result = run_cli("scan", str(tmp_path / "x.img"), "--raw-only", "--files-only")
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: --raw-only cannot be used with --files-only\n")
+
+
+def test_missing_target_is_one_line(run_cli, tmp_path) -> None:
+    result = run_cli("scan", str(tmp_path / "nope.img"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: cannot scan {tmp_path / 'nope.img'}: No such file or directory\n"
+
+
+def test_text_output_lists_categories_and_unscannable(run_cli, tmp_path) -> None:
+    disk = tmp_path / "junk.img"
+    disk.write_bytes(bytes(range(256)) * 4096 * 4)
+    result = run_cli("scan", str(disk))
+    assert result.exit_code == 0
+    assert "No personal data found" in result.stdout
+
+
+def test_read_only_device_the_guard_refuses_is_scanned(run_cli, make_loop, ext4_gpt) -> None:  # noqa: F811
+    dev = make_loop(image=ext4_gpt.path, read_only=True)
+    with pytest.raises(GuardRefusal):
+        check_writable(dev)
+    from_device = json.loads(run_cli("scan", str(dev), "--json").stdout)
+    from_image = json.loads(run_cli("scan", str(ext4_gpt.path), "--json").stdout)
+    assert from_device["findings"]["personnummer"] == from_image["findings"]["personnummer"]
+    assert from_device["findings"]["email"] == from_image["findings"]["email"]
+    assert from_device["size_bytes"] == from_image["size_bytes"]
