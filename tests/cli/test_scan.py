@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -53,11 +54,22 @@ def test_missing_target_is_one_line(run_cli, tmp_path) -> None:
 
 
 def test_text_output_lists_categories_and_unscannable(run_cli, tmp_path) -> None:
-    disk = tmp_path / "junk.img"
-    disk.write_bytes(bytes(range(256)) * 4096 * 4)
+    disk = tmp_path / "one.img"
+    with open(disk, "wb") as f:
+        f.truncate(4 << 20)
+        f.seek(1 << 20)
+        f.write(f" {email(5)} ".encode())
     result = run_cli("scan", str(disk))
     assert result.exit_code == 0
-    assert "No personal data found" in result.stdout
+    assert "│ email    │ 1     │ 1        │" in result.stdout
+    assert "Not scannable" not in result.stdout
+    zeros = tmp_path / "zeros.img"
+    with open(zeros, "wb") as f:
+        f.truncate(4 << 20)
+    assert "No personal data found.\n" in run_cli("scan", str(zeros)).stdout
+    junk = tmp_path / "junk.img"
+    junk.write_bytes(os.urandom(4 << 20))
+    assert "Not scannable" in run_cli("scan", str(junk)).stdout
 
 
 def test_read_only_device_the_guard_refuses_is_scanned(run_cli, make_loop, ext4_gpt) -> None:  # noqa: F811
