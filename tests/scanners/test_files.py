@@ -75,3 +75,13 @@ def test_report_holds_no_values(ext4_gpt: Disk, hasher) -> None:
         assert personnummer(n) not in text
         assert personnummer(n).replace("-", "") not in text
     assert email(1) not in text and "testsson" not in text
+
+
+def test_text_over_the_nlp_budget_goes_through_the_fast_path_with_the_same_counts(ext4_gpt: Disk, hasher) -> None:
+    from scanners.files import FileOptions
+
+    options = ScanOptions(passes=("files",), files=FileOptions(nlp_max_chars=0))
+    report = scan(ext4_gpt.path, hasher, options)
+    expected = {ext4_gpt.location(rel): Counter(p.files) for rel, p in ext4_gpt.planted.items() if p.files}
+    assert per_file(report) == expected
+    assert report.pass_results[0].stats["texts_fast_path"] > 0
