@@ -77,8 +77,11 @@ def scan_device(
     if device.batch is None:
         raise PipelineError(f"device {device.id} is in no batch; its scan would have no batch key")
     report = scan_target(
-        Path(device.path), batch_key(device.batch), passes,
-        expected=expected, on_progress=on_progress,
+        Path(device.path),
+        batch_key(device.batch),
+        passes,
+        expected=expected,
+        on_progress=on_progress,
     )
     row = ScanSummary(
         device_id=device.id,

@@ -5,8 +5,10 @@ Volumes come from `scanners.volumes`, files from `scanners.filesystems`, text fr
 over the whole document), up to `nlp_max_chars` characters per file; the text of a larger file
 goes through the fast path instead (same identifier rules, no names), since Presidio runs at well
 under 1 MB/s. Bytes of unknown formats always go through the fast path. Each piece of text is
-handled by exactly one detector, so nothing is counted twice within the pass. What cannot be read (encrypted volumes,
-corrupt file systems, unreadable sectors, encrypted documents) is reported as not scannable.
+handled by exactly one detector, so nothing is counted twice within the pass.
+
+What cannot be read (encrypted volumes, corrupt file systems, unreadable sectors, encrypted
+documents) is reported as not scannable.
 When the raw pass also runs (`raw_covers`), regions it reads byte by byte (unknown partitions,
 oversized files) are not reported again; encrypted and corrupt ones always are.
 """
@@ -111,7 +113,9 @@ class FileScanner:
             entries = walk(volume.kind, open_volume(self.fh, volume))
             for entry in entries:
                 if isinstance(entry, Problem) and entry.scanned:
-                    self.result.stats["directory_loops"] = self.result.stats.get("directory_loops", 0) + 1
+                    self.result.stats["directory_loops"] = (
+                        self.result.stats.get("directory_loops", 0) + 1
+                    )
                 elif isinstance(entry, Problem):
                     self._unscannable(prefix + entry.path, entry.reason)
                 else:
@@ -121,7 +125,9 @@ class FileScanner:
             self._unscannable(
                 volume.region, f"{volume.kind} file system could not be read: {_why(e)}"
             )
-        self.result.stats[f"volumes_{volume.kind}"] = self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
+        self.result.stats[f"volumes_{volume.kind}"] = (
+            self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
+        )
 
     def _is_pattern(self, volume: Volume) -> bool:
         end = volume.offset + volume.size

@@ -156,7 +156,9 @@ def _walk_exfat(fh: BinaryIO) -> Walk:
         def open_() -> BinaryIO:
             stream = entry.stream
             contiguous = bool(stream.flags.not_fragmented)
-            runs = fs.runlist(stream.location, contiguous, stream.data_length if contiguous else None)
+            runs = fs.runlist(
+                stream.location, contiguous, stream.data_length if contiguous else None
+            )
             return RunlistStream(fh, runs, stream.data_length, fs.sector_size)
 
         return open_
@@ -214,37 +216,44 @@ def _walk_ntfs(fh: BinaryIO) -> Walk:
 
 
 def _walk_apfs(fh: BinaryIO) -> Walk:
+    # Untested here: no tool on Linux writes APFS; the container and volume API is dissect's.
     from dissect.apfs import APFS
 
-    container = APFS(fh)
-    for volume in container.volumes:
+    for volume in APFS(fh).volumes:
         label = f"APFS volume {volume.name!r}"
         if volume.is_encrypted:
             yield Problem(label, "encrypted (FileVault); no key")
             continue
-        seen: set[int] = set()
+        yield from _walk_apfs_volume(volume, label)
 
-        def visit(node: Any, path: str, depth: int, label: str = label) -> Walk:
-            seen.add(node.oid)
+
+def _walk_apfs_volume(volume: Any, label: str) -> Walk:
+    seen: set[int] = set()
+
+    def visit(node: Any, path: str, depth: int) -> Walk:
+        seen.add(node.oid)
+        try:
+            children = list(node.iterdir())
+        except Exception as e:
+            yield Problem(f"{label}:{path or '/'}", f"directory unreadable: {_why(e)}")
+            return
+        for child in children:
+            child_path = f"{path}/{child.name}"
             try:
-                children = list(node.iterdir())
+                inode = child.inode
+                if inode.is_dir():
+                    if inode.oid in seen:
+                        yield _loop(f"{label}:{child_path}")
+                    elif depth >= MAX_DEPTH:
+                        yield _too_deep(f"{label}:{child_path}")
+                    else:
+                        yield from visit(inode, child_path, depth + 1)
+                elif inode.is_file():
+                    yield FileRef(f"{label}:{child_path}", inode.size, inode.open)
             except Exception as e:
-                yield Problem(f"{label}:{path or '/'}", f"directory unreadable: {_why(e)}")
-                return
-            for child in children:
-                child_path = f"{path}/{child.name}"
-                try:
-                    node_ = child.inode
-                    if node_.is_dir():
-                        if node_.oid in seen or depth >= MAX_DEPTH:
-                            continue
-                        yield from visit(node_, child_path, depth + 1)
-                    elif node_.is_file():
-                        yield FileRef(f"{label}:{child_path}", node_.size, node_.open)
-                except Exception as e:
-                    yield Problem(f"{label}:{child_path}", f"entry unreadable: {_why(e)}")
+                yield Problem(f"{label}:{child_path}", f"entry unreadable: {_why(e)}")
 
-        yield from visit(volume.get("/"), "", 0)
+    yield from visit(volume.get("/"), "", 0)
 
 
 _WALKERS: dict[str, Callable[[BinaryIO], Walk]] = {

@@ -46,7 +46,9 @@ class Limits:
     budget: int = 64 << 20  # output bytes per page of the target, over all streams
 
 
-def find_streams(data: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Stream]:
+def find_streams(
+    data: bytes | memoryview, start: int = 0, end: int | None = None
+) -> Iterator[Stream]:
     """Yield the compressed streams whose header starts in `data[start:end]`."""
     end = len(data) if end is None else end
     for m in _SIGNATURES.finditer(data, start, end):

@@ -145,7 +145,9 @@ class RawScanner:
     def _scan_page(self, page: Page) -> _PageOutcome:
         opts = self.options
         kind = self._classify(page)
-        out = _PageOutcome(Tally(), page.bad, kind, page.length, start=page.start, length=page.length)
+        out = _PageOutcome(
+            Tally(), page.bad, kind, page.length, start=page.start, length=page.length
+        )
         core_end = page.start + page.length
         if kind == "data":
             lo, keep_from = 0, page.start

@@ -11,10 +11,11 @@ Each pass (raw, files) fills a `Tally`; `combine` merges the passes into one `Sc
 How the passes combine, per category:
 - `distinct` is the size of the union of both passes' keyed hashes. Both passes hash with the same
   per-batch key, so a value seen by both is one value: this is exact.
-- `count` is the larger of the two passes' counts (and never less than `distinct`). The raw pass counts every copy of a value on
-  the medium (deleted files, slack, journal copies, plain text inside live files); the file pass
-  counts occurrences inside live files, including text only it can see (names found by Presidio,
-  text inside documents whose compression or encoding the raw pass cannot read). A live plain-text
+- `count` is the larger of the two passes' counts (and never less than `distinct`). The raw
+  pass counts every copy of a value on the medium (deleted files, slack, journal copies, plain
+  text inside live files); the file pass counts occurrences inside live files, including text
+  only it can see (names found by Presidio, text inside documents whose compression or encoding
+  the raw pass cannot read). A live plain-text
   file is seen by both, so the sum would count it twice; each pass alone is a lower bound on the
   occurrences on the drive, and the larger one is the tightest bound that never double counts.
   Mapping every file finding back to a disk offset would allow an exact union, but extracted text
@@ -110,7 +111,9 @@ class PassResult:
     tally: Tally = field(default_factory=Tally)
     not_scannable: list[Unscannable] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
-    pattern_ranges: list[ByteRange] = field(default_factory=list)  # raw: pages equal to the wipe pattern
+    pattern_ranges: list[ByteRange] = field(
+        default_factory=list
+    )  # raw: pages equal to the wipe pattern
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,9 @@ def scan(
         return combine(str(path), target.size, results)
 
 
-def _pass_progress(name: str, on_progress: ScanProgress | None) -> Callable[[int, int], None] | None:
+def _pass_progress(
+    name: str, on_progress: ScanProgress | None
+) -> Callable[[int, int], None] | None:
     if on_progress is None:
         return None
 

@@ -72,9 +72,18 @@ def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
         log.debug("no partition table: %s", e)
         whole = sniff(fh, "whole disk", 0, size)
         head = _read(fh, 0, 1024)
-        if whole.kind == "unknown" and (head[510:512] == b"\x55\xaa" or head[512:520] == b"EFI PART"):
-            return [Volume("partition table", 0, size, "invalid",
-                           "partition table is corrupt; file systems not walked")], "corrupt"
+        if whole.kind == "unknown" and (
+            head[510:512] == b"\x55\xaa" or head[512:520] == b"EFI PART"
+        ):
+            return [
+                Volume(
+                    "partition table",
+                    0,
+                    size,
+                    "invalid",
+                    "partition table is corrupt; file systems not walked",
+                )
+            ], "corrupt"
         return [whole], "none"
     scheme = type(disk.scheme).__name__.lower()
     volumes = []
@@ -86,16 +95,31 @@ def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
             p.size = (p.raw.last_lba - p.raw.first_lba + 1) * disk.sector_size
         end = min(p.offset + p.size, size)
         if p.offset >= size or end <= p.offset:
-            volumes.append(Volume(f"partition {p.number}", p.offset, p.size, "invalid",
-                                  "partition lies beyond the end of the disk"))
+            volumes.append(
+                Volume(
+                    f"partition {p.number}",
+                    p.offset,
+                    p.size,
+                    "invalid",
+                    "partition lies beyond the end of the disk",
+                )
+            )
             continue
         label = f"partition {p.number}"
         if end < p.offset + p.size:
-            volumes.append(Volume(f"partition {p.number} (missing part)", end, p.offset + p.size - end,
-                                  "invalid", "partition extends past the end of the disk"))
+            volumes.append(
+                Volume(
+                    f"partition {p.number} (missing part)",
+                    end,
+                    p.offset + p.size - end,
+                    "invalid",
+                    "partition extends past the end of the disk",
+                )
+            )
         if p.type in _ENCRYPTED_TYPES:
-            volumes.append(Volume(label, p.offset, end - p.offset, "encrypted",
-                                  _ENCRYPTED_TYPES[p.type]))
+            volumes.append(
+                Volume(label, p.offset, end - p.offset, "encrypted", _ENCRYPTED_TYPES[p.type])
+            )
             continue
         volumes.append(sniff(fh, label, p.offset, end - p.offset))
     if not volumes:
@@ -139,8 +163,12 @@ def _magic(head: bytes) -> tuple[str, str]:
         return "unsupported", "XFS file system (not walked by the file pass)"
     if head[0x10040:0x10048] == b"_BHRfS_M":
         return "unsupported", "Btrfs file system (not walked by the file pass)"
-    if head[510:512] == b"\x55\xaa" and (head[54:59] == b"FAT12" or head[54:59] == b"FAT16"
-                                         or head[82:87] == b"FAT32" or head[0] in (0xEB, 0xE9)):
+    if head[510:512] == b"\x55\xaa" and (
+        head[54:59] == b"FAT12"
+        or head[54:59] == b"FAT16"
+        or head[82:87] == b"FAT32"
+        or head[0] in (0xEB, 0xE9)
+    ):
         return "fat", ""
     return "unknown", ""
 

@@ -26,8 +26,12 @@ def station(station_home) -> Station:
 def make_batch(session):
     customer = records.add_customer(session, "Kommun AB")
     agreement = records.add_agreement(
-        session, customer=customer, reference="DPA-1", required_level="clear",
-        discovery_instructed=True, retention_years=7,
+        session,
+        customer=customer,
+        reference="DPA-1",
+        required_level="clear",
+        discovery_instructed=True,
+        retention_years=7,
     )
     return records.open_batch(session, agreement)
 
@@ -37,7 +41,8 @@ def test_scan_device_stores_a_summary_without_values(station, ext4_gpt, tmp_path
     shutil.copyfile(ext4_gpt.path, second)
     with station.session() as session:
         batch = make_batch(session)
-        assert batch.finding_key is not None and len(batch.finding_key) == 32
+        assert batch.finding_key is not None
+        assert len(batch.finding_key) == 32
         first = inventory.register_device(session, batch, devices.identify(ext4_gpt.path))
         other = inventory.register_device(session, batch, devices.identify(second))
         row1 = scanning.scan_device(session, first, "pre")
@@ -47,11 +52,14 @@ def test_scan_device_stores_a_summary_without_values(station, ext4_gpt, tmp_path
         rows = session.scalars(select(ScanSummary).where(ScanSummary.id.in_(ids))).all()
         assert [r.phase for r in rows] == ["pre", "pre"]
         stored = json.dumps([r.report for r in rows])
-        assert rows[0].total_findings == sum(v["count"] for v in rows[0].report["findings"].values())
+        assert rows[0].total_findings == sum(
+            v["count"] for v in rows[0].report["findings"].values()
+        )
         assert rows[0].total_findings > 0
         # Same batch key: the same values on two devices give the same distinct counts.
         assert rows[0].report["findings"] == rows[1].report["findings"]
-    assert personnummer(1) not in stored and "testsson" not in stored
+    assert personnummer(1) not in stored
+    assert "testsson" not in stored
 
 
 def test_batches_have_different_keys(station) -> None:
@@ -66,7 +74,8 @@ def test_old_batch_gets_a_key_on_first_scan(station) -> None:
         batch = make_batch(session)
         batch.finding_key = None
         key_ = scanning.batch_key(batch)
-        assert len(key_) == 32 and scanning.batch_key(batch) == key_
+        assert len(key_) == 32
+        assert scanning.batch_key(batch) == key_
 
 
 def test_bad_phase_and_batchless_device_are_refused(station, ext4_gpt) -> None:  # noqa: F811

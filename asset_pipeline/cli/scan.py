@@ -21,7 +21,6 @@ from rich.progress import (
 
 from asset_pipeline import scanning
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
-from asset_pipeline.station import Station
 
 
 @contextmanager
@@ -51,7 +50,9 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
 @click.command("scan")
 @click.argument("target", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--raw-only", is_flag=True, help="Only the raw pass (every byte, no file systems).")
-@click.option("--files-only", is_flag=True, help="Only the file pass (partitions, files, documents).")
+@click.option(
+    "--files-only", is_flag=True, help="Only the file pass (partitions, files, documents)."
+)
 @json_option
 def scan(target: Path, raw_only: bool, files_only: bool, as_json: bool) -> None:
     """Scan a drive or image for personal data; reports counts and places, never values.
@@ -91,8 +92,12 @@ def scan(target: Path, raw_only: bool, files_only: bool, as_json: bool) -> None:
             else "No personal data found."
         )
     if report.not_scannable:
-        emit([u.to_dict() for u in report.not_scannable], False,
-             columns=("region", "reason"), title="Not scannable")
+        emit(
+            [u.to_dict() for u in report.not_scannable],
+            False,
+            columns=("region", "reason"),
+            title="Not scannable",
+        )
 
 
 COMMANDS = [scan]

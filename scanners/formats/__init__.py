@@ -97,8 +97,18 @@ def _looks_like_mail(head: bytes) -> bool:
 
 
 _MAIL_HEADERS = frozenset(
-    {b"from", b"to", b"subject", b"date", b"received", b"message-id", b"mime-version",
-     b"return-path", b"cc", b"content-type"}
+    {
+        b"from",
+        b"to",
+        b"subject",
+        b"date",
+        b"received",
+        b"message-id",
+        b"mime-version",
+        b"return-path",
+        b"cc",
+        b"content-type",
+    }
 )
 
 from scanners.formats import archive, document, eml, pdf, plain, sqlite  # noqa: E402

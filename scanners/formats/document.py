@@ -76,12 +76,32 @@ def extract_html(path: str, data: bytes, depth: int, budget: Budget) -> Iterator
     yield Extracted(path, text=html_text(decode(data) or data.decode("latin-1")))
 
 
-_RTF_TOKEN = re.compile(rb"\\'([0-9a-fA-F]{2})|\\u(-?\d+)\??|\\([a-zA-Z]+)(-?\d+)? ?|\\(.)|([{}])|([^\\{}\r\n]+)|[\r\n]+")
+_RTF_TOKEN = re.compile(
+    rb"\\'([0-9a-fA-F]{2})|\\u(-?\d+)\??|\\([a-zA-Z]+)(-?\d+)? ?|\\(.)|([{}])"
+    rb"|([^\\{}\r\n]+)|[\r\n]+"
+)
+_RTF_BREAKS = frozenset({b"par", b"line", b"row", b"cell", b"tab", b"sect", b"page"})
 # Destinations whose content is not document text (fonts, colours, pictures, binary objects).
 _RTF_SKIP = frozenset(
-    {b"fonttbl", b"colortbl", b"stylesheet", b"pict", b"object", b"themedata", b"colorschememapping",
-     b"datastore", b"latentstyles", b"listtable", b"listoverridetable", b"rsidtbl", b"generator",
-     b"xmlnstbl", b"wgrffmtfilter", b"mmathPr", b"fldinst"}
+    {
+        b"fonttbl",
+        b"colortbl",
+        b"stylesheet",
+        b"pict",
+        b"object",
+        b"themedata",
+        b"colorschememapping",
+        b"datastore",
+        b"latentstyles",
+        b"listtable",
+        b"listoverridetable",
+        b"rsidtbl",
+        b"generator",
+        b"xmlnstbl",
+        b"wgrffmtfilter",
+        b"mmathPr",
+        b"fldinst",
+    }
 )
 
 
@@ -101,9 +121,8 @@ def rtf_text(data: bytes) -> str:
         elif word is not None:
             if word in _RTF_SKIP or star:
                 skip = True
-            elif word in (b"par", b"line", b"row", b"cell", b"tab", b"sect", b"page"):
-                if not skip:
-                    out.append("\n")
+            elif word in _RTF_BREAKS and not skip:
+                out.append("\n")
             star = False
         elif sym == b"*":
             star = True

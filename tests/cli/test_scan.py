@@ -19,8 +19,13 @@ def test_json_report_of_an_image(run_cli, ext4_gpt) -> None:  # noqa: F811
     assert doc["passes"] == ["raw", "files"]
     assert doc["size_bytes"] == ext4_gpt.path.stat().st_size
     # Every planted personnummer is a different value: the union of both passes has them all.
-    assert doc["findings"]["personnummer"]["distinct"] == totals(ext4_gpt.planted, "raw")["personnummer"] + 1
-    assert {"category": "email", "file": "partition 1:/docs/kunder.csv", "count": 3} in doc["locations"]
+    assert (
+        doc["findings"]["personnummer"]["distinct"]
+        == totals(ext4_gpt.planted, "raw")["personnummer"] + 1
+    )
+    assert {"category": "email", "file": "partition 1:/docs/kunder.csv", "count": 3} in doc[
+        "locations"
+    ]
     assert doc["not_scannable"] == []
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 
@@ -31,8 +36,10 @@ def test_output_never_holds_a_value(run_cli, ext4_gpt) -> None:  # noqa: F811
         out = result.stdout + result.stderr
         assert "personnummer" in out
         for n in (1, 10, 30, 41, 80):
-            assert personnummer(n) not in out and personnummer(n).replace("-", "") not in out
-        assert email(1) not in out and "testsson" not in out
+            assert personnummer(n) not in out
+            assert personnummer(n).replace("-", "") not in out
+        assert email(1) not in out
+        assert "testsson" not in out
 
 
 @pytest.mark.parametrize(("flag", "passes"), [("--raw-only", ["raw"]), ("--files-only", ["files"])])
@@ -50,7 +57,9 @@ def test_option_clash_names_both_flags(run_cli, tmp_path) -> None:
 def test_missing_target_is_one_line(run_cli, tmp_path) -> None:
     result = run_cli("scan", str(tmp_path / "nope.img"))
     assert result.exit_code == 1
-    assert result.stderr == f"Error: cannot scan {tmp_path / 'nope.img'}: No such file or directory\n"
+    assert (
+        result.stderr == f"Error: cannot scan {tmp_path / 'nope.img'}: No such file or directory\n"
+    )
 
 
 def test_text_output_lists_categories_and_unscannable(run_cli, tmp_path) -> None:

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.scanners.documents import Planted, write_corpus
-from tests.scanners.images import MiB, Volume, build_disk, delete_ext4, delete_fat, make_fs, tools_missing
+from tests.scanners.images import (
+    MiB,
+    Volume,
+    build_disk,
+    delete_ext4,
+    delete_fat,
+    make_fs,
+    tools_missing,
+)
 
 MISSING = tools_missing()
 needs_tools = pytest.mark.skipif(MISSING is not None, reason=f"{MISSING} is not installed")

@@ -66,32 +66,44 @@ def docx(paragraphs: list[str]) -> bytes:
     """A minimal WordprocessingML document."""
     body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
     ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-    return _xml_zip({
-        "[Content_Types].xml": "<Types/>",
-        "word/document.xml": f'<?xml version="1.0"?><w:document {ns}><w:body>{body}</w:body></w:document>',
-    })
+    return _xml_zip(
+        {
+            "[Content_Types].xml": "<Types/>",
+            "word/document.xml": (
+                f'<?xml version="1.0"?><w:document {ns}><w:body>{body}</w:body></w:document>'
+            ),
+        }
+    )
 
 
 def xlsx(strings: list[str]) -> bytes:
     """A minimal SpreadsheetML workbook whose cells hold `strings` (shared strings)."""
     sst = "".join(f"<si><t>{s}</t></si>" for s in strings)
-    return _xml_zip({
-        "[Content_Types].xml": "<Types/>",
-        "xl/sharedStrings.xml": f"<sst>{sst}</sst>",
-        "xl/worksheets/sheet1.xml": "<worksheet><sheetData><row><c t='s'><v>0</v></c></row></sheetData></worksheet>",
-    })
+    return _xml_zip(
+        {
+            "[Content_Types].xml": "<Types/>",
+            "xl/sharedStrings.xml": f"<sst>{sst}</sst>",
+            "xl/worksheets/sheet1.xml": (
+                "<worksheet><sheetData><row><c t='s'><v>0</v></c></row></sheetData></worksheet>"
+            ),
+        }
+    )
 
 
 def pptx(texts: list[str]) -> bytes:
     """A minimal PresentationML deck with one slide."""
     body = "".join(f"<a:p><a:r><a:t>{t}</a:t></a:r></a:p>" for t in texts)
-    return _xml_zip({"[Content_Types].xml": "<Types/>", "ppt/slides/slide1.xml": f"<p:sld>{body}</p:sld>"})
+    return _xml_zip(
+        {"[Content_Types].xml": "<Types/>", "ppt/slides/slide1.xml": f"<p:sld>{body}</p:sld>"}
+    )
 
 
 def odf(texts: list[str], mimetype: str) -> bytes:
     """A minimal OpenDocument file (odt or ods)."""
     body = "".join(f"<text:p>{t}</text:p>" for t in texts)
-    return _xml_zip({"content.xml": f"<office:document-content>{body}</office:document-content>"}, odf=mimetype)
+    return _xml_zip(
+        {"content.xml": f"<office:document-content>{body}</office:document-content>"}, odf=mimetype
+    )
 
 
 def pdf(lines: list[str]) -> bytes:
@@ -130,32 +142,84 @@ def write_corpus(root: Path) -> dict[str, Planted]:
         out[rel] = planted
 
     pn = personnummer
-    put("docs/notes.txt", f"Anteckning\nPersonnummer: {pn(1)}\nOch {pn(2, century=True)}, mejl {email(1)}\n".encode(), _both(2, 1))
+    put(
+        "docs/notes.txt",
+        f"Anteckning\nPersonnummer: {pn(1)}\nOch {pn(2, century=True)}, mejl {email(1)}\n".encode(),
+        _both(2, 1),
+    )
     rows = "".join(f"{i};{pn(10 + i)};{email(10 + i)}\n" for i in range(3))
     put("docs/kunder.csv", ("id;personnummer;epost\n" + rows).encode(), _both(3, 3))
-    put("docs/latin1.txt", f"Kundtjänst för Åsa Öberg\nPersonnummer {pn(20)} e-post {email(20)}\n".encode("cp1252"), _both(1, 1))
-    put("docs/utf16.txt", "\ufeffPersonnummer: {} mejl: {}\r\n".format(pn(21), email(21)).encode("utf-16-le"), _both(1, 1))
+    put(
+        "docs/latin1.txt",
+        f"Kundtjänst för Åsa Öberg\nPersonnummer {pn(20)} e-post {email(20)}\n".encode("cp1252"),
+        _both(1, 1),
+    )
+    put(
+        "docs/utf16.txt",
+        f"\ufeffPersonnummer: {pn(21)} mejl: {email(21)}\r\n".encode("utf-16-le"),
+        _both(1, 1),
+    )
     put("docs/brev.docx", docx([f"Personnummer: {pn(30)}", f"E-post: {email(30)}"]), _both(1, 1))
     put("docs/lista.xlsx", xlsx([pn(31), pn(32), email(31)]), _both(2, 1))
     put("docs/bilder.pptx", pptx(["Kund", f"Personnummer {pn(33)}"]), _both(1, 0))
-    put("docs/avtal.odt", odf([f"Avtal för personnummer {pn(34)}", f"Kontakt {email(34)}"], "application/vnd.oasis.opendocument.text"), _both(1, 1))
-    put("docs/tabell.ods", odf([f"{pn(35)}"], "application/vnd.oasis.opendocument.spreadsheet"), _both(1, 0))
+    put(
+        "docs/avtal.odt",
+        odf(
+            [f"Avtal för personnummer {pn(34)}", f"Kontakt {email(34)}"],
+            "application/vnd.oasis.opendocument.text",
+        ),
+        _both(1, 1),
+    )
+    put(
+        "docs/tabell.ods",
+        odf([f"{pn(35)}"], "application/vnd.oasis.opendocument.spreadsheet"),
+        _both(1, 0),
+    )
     put("docs/faktura.pdf", pdf([f"Personnummer: {pn(36)}", f"E-post: {email(36)}"]), _both(1, 1))
-    put("docs/brev.rtf", ("{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}\\f0 Hej K\\'e5re,\\par Personnummer " + pn(37) + "\\par}").encode(), _both(1, 0))
-    put("docs/sida.html", f"<html><body><p>Personnummer {pn(38)}</p><a href='mailto:{email(38)}'>{email(38)}</a></body></html>".encode(), _both(1, 2))
+    put(
+        "docs/brev.rtf",
+        (
+            "{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}\\f0 Hej K\\'e5re,\\par Personnummer "
+            + pn(37)
+            + "\\par}"
+        ).encode(),
+        _both(1, 0),
+    )
+    put(
+        "docs/sida.html",
+        (
+            f"<html><body><p>Personnummer {pn(38)}</p>"
+            f"<a href='mailto:{email(38)}'>{email(38)}</a></body></html>"
+        ).encode(),
+        _both(1, 2),
+    )
 
     msg = EmailMessage()
     msg["From"] = f"Kund <{email(40)}>"
     msg["To"] = "support@example.se"
     msg["Subject"] = "Mitt konto"
     msg.set_content(f"Hej, mitt personnummer är {pn(40)}.\n", cte="8bit")
-    msg.add_attachment(f"Bilaga: {pn(41)}\n".encode(), maintype="text", subtype="plain", filename="bilaga.txt")
+    msg.add_attachment(
+        f"Bilaga: {pn(41)}\n".encode(), maintype="text", subtype="plain", filename="bilaga.txt"
+    )
     # The attachment is base64 on the medium: only the file pass decodes it.
-    put("docs/mail.eml", bytes(msg), Planted({"personnummer": 2, "email": 2}, {"personnummer": 1, "email": 2}))
+    put(
+        "docs/mail.eml",
+        bytes(msg),
+        Planted({"personnummer": 2, "email": 2}, {"personnummer": 1, "email": 2}),
+    )
 
-    mbox = "".join(f"From {email(50 + i)} Sat Jan  1 00:00:00 2022\nFrom: {email(50 + i)}\nSubject: hej\n\nPersonnummer {pn(50 + i)}\n\n" for i in range(2))
+    mbox = "".join(
+        f"From {email(50 + i)} Sat Jan  1 00:00:00 2022\nFrom: {email(50 + i)}\n"
+        f"Subject: hej\n\nPersonnummer {pn(50 + i)}\n\n"
+        for i in range(2)
+    )
     # The mbox "From " separator lines hold the sender too: the raw pass sees them, the parser not.
-    put("docs/inbox.mbox", mbox.encode(), Planted({"personnummer": 2, "email": 2}, {"personnummer": 2, "email": 4}))
+    put(
+        "docs/inbox.mbox",
+        mbox.encode(),
+        Planted({"personnummer": 2, "email": 2}, {"personnummer": 2, "email": 4}),
+    )
 
     sqlite_db([(pn(60), email(60)), (pn(61), email(61))], root / "docs/app.sqlite")
     out["docs/app.sqlite"] = _both(2, 2)
@@ -170,7 +234,11 @@ def write_corpus(root: Path) -> dict[str, Planted]:
     put("docs/arkiv.zip", outer.getvalue(), _both(1, 1))
     put("docs/logg.txt.gz", gzip.compress(f"Personnummer {pn(71)}\n".encode()), _both(1, 0))
     # Written, then deleted from the file system after it is built: raw pass only.
-    put("raderad.txt", f"Raderad fil: personnummer {pn(80)} mejl {email(80)}\n".encode(), Planted({}, {"personnummer": 1, "email": 1}))
+    put(
+        "raderad.txt",
+        f"Raderad fil: personnummer {pn(80)} mejl {email(80)}\n".encode(),
+        Planted({}, {"personnummer": 1, "email": 1}),
+    )
     return out
 
 

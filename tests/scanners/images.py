@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 import struct
 import subprocess
 import uuid
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +26,13 @@ GPT_LINUX = uuid.UUID("0FC63DAF-8483-4772-8E79-3D69D8477DE4")
 GPT_BASIC_DATA = uuid.UUID("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7")
 GPT_LUKS = uuid.UUID("CA7D7CCB-63ED-4C53-861C-1742536059CC")
 MBR_TYPES = {"ext4": 0x83, "fat": 0x0C, "ntfs": 0x07, "exfat": 0x07, "raw": 0x83}
-GPT_TYPES = {"ext4": GPT_LINUX, "fat": GPT_BASIC_DATA, "ntfs": GPT_BASIC_DATA,
-             "exfat": GPT_BASIC_DATA, "raw": GPT_LINUX}
+GPT_TYPES = {
+    "ext4": GPT_LINUX,
+    "fat": GPT_BASIC_DATA,
+    "ntfs": GPT_BASIC_DATA,
+    "exfat": GPT_BASIC_DATA,
+    "raw": GPT_LINUX,
+}
 
 
 def run(*cmd: str | Path) -> None:
@@ -93,11 +98,15 @@ def delete_fat(image: Path, path: str) -> None:
     run("mdel", "-i", image, f"::{path}")
 
 
-def write_mbr(disk: Path, parts: list[tuple[int, int, int]], *, signature: int = 0x12345678) -> None:
+def write_mbr(
+    disk: Path, parts: list[tuple[int, int, int]], *, signature: int = 0x12345678
+) -> None:
     """Write an MBR with up to four (start_lba, sectors, type) primary partitions."""
     table = b""
     for start, sectors, ptype in parts:
-        table += struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", ptype, b"\xfe\xff\xff", start, sectors)
+        table += struct.pack(
+            "<B3sB3sII", 0, b"\xfe\xff\xff", ptype, b"\xfe\xff\xff", start, sectors
+        )
     table = table.ljust(64, b"\0")
     mbr = bytes(440) + struct.pack("<IH", signature, 0) + table + b"\x55\xaa"
     with open(disk, "r+b") as f:
@@ -111,7 +120,12 @@ def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
     entries = b""
     for start, sectors, ptype, name in parts:
         entries += struct.pack(
-            "<16s16sQQQ72s", ptype.bytes_le, uuid.uuid4().bytes_le, start, start + sectors - 1, 0,
+            "<16s16sQQQ72s",
+            ptype.bytes_le,
+            uuid.uuid4().bytes_le,
+            start,
+            start + sectors - 1,
+            0,
             name.encode("utf-16-le"),
         )
     entries = entries.ljust(128 * 128, b"\0")
@@ -120,8 +134,21 @@ def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
 
     def header(current: int, backup: int, entries_lba: int) -> bytes:
         fields = struct.pack(
-            "<8sIIIIQQQQ16sQIII", b"EFI PART", 0x00010000, 92, 0, 0, current, backup, 34,
-            last_lba - 33, disk_guid, entries_lba, 128, 128, entries_crc,
+            "<8sIIIIQQQQ16sQIII",
+            b"EFI PART",
+            0x00010000,
+            92,
+            0,
+            0,
+            current,
+            backup,
+            34,
+            last_lba - 33,
+            disk_guid,
+            entries_lba,
+            128,
+            128,
+            entries_crc,
         )
         crc = zlib.crc32(fields)
         return (fields[:16] + struct.pack("<I", crc) + fields[20:]).ljust(SECTOR, b"\0")
@@ -137,26 +164,41 @@ def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
         f.write(header(last_lba, 1, last_lba - 32))
 
 
-def build_disk(disk: Path, scheme: str, volumes: list[Volume], *, work: Path | None = None) -> list[int]:
+def build_disk(
+    disk: Path, scheme: str, volumes: list[Volume], *, work: Path | None = None
+) -> list[int]:
     """Build a disk image: partitions at 1 MiB alignment behind an "mbr" or "gpt" table, or the
     single volume alone with scheme "none". Returns each volume's byte offset."""
     work = work or disk.parent
     offsets = []
     pos = 0 if scheme == "none" else MiB
-    for i, vol in enumerate(volumes):
+    for vol in volumes:
         offsets.append(pos)
         pos += vol.size
     total = pos + (MiB if scheme == "gpt" else 0)
     with open(disk, "wb") as f:
         f.truncate(total)
     for i, (vol, offset) in enumerate(zip(volumes, offsets, strict=True)):
-        image = vol.image or make_fs(vol.fs, work / f"{disk.stem}-p{i + 1}.fs", vol.size, vol.source)
+        image = vol.image or make_fs(
+            vol.fs, work / f"{disk.stem}-p{i + 1}.fs", vol.size, vol.source
+        )
         _copy_into(image, disk, offset)
     if scheme == "mbr":
-        write_mbr(disk, [(o // SECTOR, v.size // SECTOR, MBR_TYPES[v.fs]) for v, o in zip(volumes, offsets, strict=True)])
+        write_mbr(
+            disk,
+            [
+                (o // SECTOR, v.size // SECTOR, MBR_TYPES[v.fs])
+                for v, o in zip(volumes, offsets, strict=True)
+            ],
+        )
     elif scheme == "gpt":
-        write_gpt(disk, [(o // SECTOR, v.size // SECTOR, GPT_TYPES[v.fs], f"p{i}")
-                         for i, (v, o) in enumerate(zip(volumes, offsets, strict=True))])
+        write_gpt(
+            disk,
+            [
+                (o // SECTOR, v.size // SECTOR, GPT_TYPES[v.fs], f"p{i}")
+                for i, (v, o) in enumerate(zip(volumes, offsets, strict=True))
+            ],
+        )
     return offsets
 
 
@@ -185,7 +227,9 @@ def _copy_into(image: Path, disk: Path, offset: int) -> None:
 
 
 @contextmanager
-def eio_file(work: Path, make_loop: Callable[..., Path], data: bytes, bad: list[int]) -> Iterator[Path]:
+def eio_file(
+    work: Path, make_loop: Callable[..., Path], data: bytes, bad: list[int]
+) -> Iterator[Path]:
     """A file holding `data` whose 4 KiB blocks at the offsets in `bad` fail with a real EIO.
 
     The file lives on a btrfs file system (in an image on a loop device this fixture attaches and

@@ -49,12 +49,18 @@ def test_a_match_across_a_page_edge_is_counted_once_where_it_starts(tmp_path, ha
     result = raw(image(tmp_path, 4 * PAGE, {2 * PAGE + shift: value}), hasher)
     assert result.tally.counts["personnummer"] == 1
     [(category, region)] = result.tally.by_offset
-    assert (category, region) == ("personnummer", 2 * PAGE + shift + 1 - (2 * PAGE + shift + 1) % MiB)
+    assert (category, region) == (
+        "personnummer",
+        2 * PAGE + shift + 1 - (2 * PAGE + shift + 1) % MiB,
+    )
 
 
 def test_every_page_size_gives_the_same_counts(tmp_path, hasher):
     rng = random.Random(7)
-    plants = {rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode() for i in range(200)}
+    plants = {
+        rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
+        for i in range(200)
+    }
     path = image(tmp_path, 6 * PAGE, plants)
     counts = {
         size: raw(path, hasher, RawOptions(page_size=size, margin=4096)).tally.counts
@@ -146,7 +152,11 @@ def test_many_bombs_on_one_page_exhaust_the_budget(tmp_path, hasher):
     one = zlib.compress(bytes(8 * MiB), 9)
     plants = {i * len(one) + 16 * i: one for i in range(PAGE // (len(one) + 16))}
     limits = Limits(max_output=4 * MiB, budget=16 * MiB)
-    result = raw(image(tmp_path, 2 * PAGE, plants), hasher, RawOptions(page_size=PAGE, margin=4096, limits=limits))
+    result = raw(
+        image(tmp_path, 2 * PAGE, plants),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
     assert result.stats["bytes_inflated"] <= 16 * MiB
     assert [u.reason for u in result.not_scannable] == [
         "compressed streams beyond the inflate budget (zip bomb?)"

@@ -20,10 +20,20 @@ def test_json_has_exactly_the_contract_keys() -> None:
     files.tally.add(finding("email", 0, "bb"), file="/a.txt")
     doc = json.loads(json.dumps(combine("/dev/x", 1000, [raw, files]).to_dict()))
     assert list(doc) == [
-        "target", "size_bytes", "bytes_scanned", "duration_s", "passes", "findings", "locations", "not_scannable"
+        "target",
+        "size_bytes",
+        "bytes_scanned",
+        "duration_s",
+        "passes",
+        "findings",
+        "locations",
+        "not_scannable",
     ]
-    assert doc["target"] == "/dev/x" and doc["size_bytes"] == 1000 and doc["bytes_scanned"] == 100
-    assert doc["duration_s"] == 1.5 and doc["passes"] == ["raw", "files"]
+    assert doc["target"] == "/dev/x"
+    assert doc["size_bytes"] == 1000
+    assert doc["bytes_scanned"] == 100
+    assert doc["duration_s"] == 1.5
+    assert doc["passes"] == ["raw", "files"]
     assert list(doc["findings"]) == list(CATEGORIES)
     assert doc["findings"]["personnummer"] == {"count": 1, "distinct": 1}
     assert doc["locations"] == [
