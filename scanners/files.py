@@ -51,7 +51,8 @@ class TextScanner(Protocol):
 class FileOptions:
     """Limits of the file pass."""
 
-    max_file_bytes: int = 256 << 20  # larger files are left to the raw pass
+    # Larger files are left to the raw pass; with the text and its copies this bounds memory.
+    max_file_bytes: int = 32 << 20
     nlp_max_chars: int = 1 << 20  # text per file for Presidio; beyond it, the fast path
     limits: formats.Limits = field(default_factory=formats.Limits)
     raw_covers: bool = False  # the raw pass reads every byte of this target too

@@ -25,12 +25,16 @@ def apply_ntfs_fixups(buf: bytearray, start: int = 0, end: int | None = None) ->
     """
     end = len(buf) if end is None else end
     fixed = 0
-    for signature in _SIGNATURES:
-        pos = buf.find(signature, start, end)
-        while pos != -1:
-            if (pos - start) % _SECTOR == 0 and _fix(buf, pos):
+    # Records start on sector boundaries: look at one byte per sector (a strided copy, 1/512 of
+    # the page), then check the signatures only where their first letter stands.
+    firsts = buf[start:end:_SECTOR]
+    for letter in {s[0:1] for s in _SIGNATURES}:
+        i = firsts.find(letter)
+        while i != -1:
+            pos = start + i * _SECTOR
+            if buf[pos : pos + 4] in _SIGNATURES and _fix(buf, pos):
                 fixed += 1
-            pos = buf.find(signature, pos + 4, end)
+            i = firsts.find(letter, i + 1)
     return fixed
 
 

@@ -14,9 +14,10 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-# zip local file header, gzip member header (deflate, no reserved flags), zlib header with a
-# 32 KiB window and any of the four compression levels (CMF 0x78; FLG makes CMF*256+FLG % 31 == 0).
-_SIGNATURES = re.compile(rb"PK\x03\x04|\x1f\x8b\x08[\x00-\x1f]|\x78[\x01\x5e\x9c\xda]")
+# zip local file header, gzip member header (deflate), zlib header with a 32 KiB window and any
+# of the four compression levels (CMF 0x78; FLG makes CMF*256+FLG % 31 == 0). Each is searched
+# with bytes.find (memchr speed); one regex alternation of them runs at a tenth of that.
+_SIGNATURES = (b"PK\x03\x04", b"\x1f\x8b\x08", b"\x78\x9c", b"\x78\xda", b"\x78\x01", b"\x78\x5e")
 _ZIP_HEADER = struct.Struct("<4sHHHHHIIIHH")
 # Input is read in growing chunks: most signature hits in random data fail within a few bytes.
 _FIRST_CHUNK = 4 << 10
@@ -51,17 +52,60 @@ def find_streams(
 ) -> Iterator[Stream]:
     """Yield the compressed streams whose header starts in `data[start:end]`."""
     end = len(data) if end is None else end
-    for m in _SIGNATURES.finditer(data, start, end):
-        pos = m.start()
+    for pos in _signature_hits(data if isinstance(data, bytes) else bytes(data), start, end):
         sig = data[pos : pos + 2]
         if sig == b"PK":
             stream = _zip_entry(data, pos)
             if stream is not None:
                 yield stream
         elif sig == b"\x1f\x8b":
-            yield Stream(pos, "gzip", pos, 31)
+            if pos + 3 < len(data) and data[pos + 3] < 0x20:  # no reserved flag bits
+                yield Stream(pos, "gzip", pos, 31)
         elif (data[pos] * 256 + data[pos + 1]) % 31 == 0:
             yield Stream(pos, "zlib", pos, 15)
+
+
+def _signature_hits(data: bytes, start: int, end: int) -> list[int]:
+    """Sorted offsets in data[start:end] where a signature starts (hyperscan when installed)."""
+    db = _hyperscan_db()
+    if db is None:
+        hits = []
+        for signature in _SIGNATURES:
+            pos = data.find(signature, start, end)
+            while pos != -1:
+                hits.append(pos)
+                pos = data.find(signature, pos + 1, end)
+        return sorted(hits)
+    import hyperscan
+
+    found: list[int] = []
+
+    def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+        found.append(start + to - len(_SIGNATURES[ident]))
+
+    # Scratch per call: several raw-pass workers scan at once.
+    scratch = hyperscan.Scratch(db)
+    db.scan(data[start:end], match_event_handler=on_match, scratch=scratch)
+    return sorted(found)
+
+
+_HS: list[object] = []
+
+
+def _hyperscan_db() -> object | None:
+    # bytes.find per signature reads the page six times at about 1 GB/s; hyperscan reads it
+    # once at several GB/s. Compiled on first use and shared (a database is read-only).
+    if not _HS:
+        try:
+            import hyperscan
+        except ImportError:
+            _HS.append(None)
+        else:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            patterns = [re.escape(s) for s in _SIGNATURES]
+            db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns))
+            _HS.append(db)
+    return _HS[0]
 
 
 def _zip_entry(data: bytes | memoryview, pos: int) -> Stream | None:

@@ -13,7 +13,8 @@ from scanners.report import PassResult, ScanReport, combine
 from scanners.target import Target
 
 if TYPE_CHECKING:
-    from scanners.findings import ValueHasher
+    from scanners.files import TextScanner
+    from scanners.findings import Finding, ValueHasher
 
 PASSES = ("raw", "files")
 # (pass name, bytes done, bytes total or 0 when unknown)
@@ -60,8 +61,6 @@ def scan(
                 RawScanner(target, matcher, raw_options).run(_pass_progress("raw", on_progress))
             )
         if "files" in options.passes:
-            from scanners.text import TextDetector
-
             file_options = options.files
             if results:
                 file_options = replace(
@@ -69,9 +68,25 @@ def scan(
                     raw_covers=True,
                     pattern_ranges=tuple(results[0].pattern_ranges),
                 )
-            scanner = FileScanner(target, TextDetector(hasher), matcher, file_options)
+            scanner = FileScanner(target, _LazyTextDetector(hasher), matcher, file_options)
             results.append(scanner.run(_pass_progress("files", on_progress)))
         return combine(str(path), target.size, results)
+
+
+class _LazyTextDetector:
+    """Builds Presidio (about a second) only when a file has text: a wiped drive has none."""
+
+    def __init__(self, hasher: ValueHasher) -> None:
+        self._hasher = hasher
+        self._detector: TextScanner | None = None
+
+    def scan(self, text: str) -> list[Finding]:
+        """Findings in `text` (see `scanners.text.TextDetector`)."""
+        if self._detector is None:
+            from scanners.text import TextDetector
+
+            self._detector = TextDetector(self._hasher)
+        return self._detector.scan(text)
 
 
 def _pass_progress(

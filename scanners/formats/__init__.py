@@ -20,8 +20,8 @@ class Limits:
     """Bounds for nested containers (zip bombs, deep nesting)."""
 
     max_depth: int = 4  # containers inside containers
-    max_member: int = 64 << 20  # bytes of one unpacked member
-    max_total: int = 256 << 20  # bytes unpacked from one file on the drive, over all members
+    max_member: int = 32 << 20  # bytes of one unpacked member
+    max_total: int = 128 << 20  # bytes unpacked from one file on the drive, over all members
     max_members: int = 10_000  # members per file on the drive
 
 

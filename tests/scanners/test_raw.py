@@ -198,3 +198,25 @@ def test_unreadable_sectors_are_skipped_recorded_and_the_scan_finishes(tmp_path,
         (f"bytes {bad[1]}-{bad[2] + 4095}", "read error (EIO)"),
     ]
     assert result.bytes_scanned == 4 * PAGE - 3 * 4096
+
+
+def test_signature_search_without_hyperscan_finds_the_same_streams(monkeypatch) -> None:
+    from scanners import inflate
+
+    data = (
+        b"".join(
+            [
+                b"junk",
+                zlib.compress(b"a" * 100),
+                b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(20),
+                gzip.compress(b"b"),
+                b"x^",
+            ]
+        )
+        * 50
+    )
+    fast = [(s.offset, s.kind) for s in inflate.find_streams(data)]
+    monkeypatch.setattr(inflate, "_HS", [None])
+    slow = [(s.offset, s.kind) for s in inflate.find_streams(data)]
+    assert fast == slow
+    assert {kind for _, kind in fast} == {"zlib", "zip", "gzip"}
