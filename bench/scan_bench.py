@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,10 +230,15 @@ def child(mode: str, image: str) -> None:
     hasher = ValueHasher(KEY)
     began = time.monotonic()
     extra: dict[str, object] = {}
-    if mode in ("raw", "raw-nomatch"):
+    if mode in ("raw", "raw-threads", "raw-nomatch"):
         with Target(image) as target:
-            matcher = RawMatcher(hasher) if mode == "raw" else _NoMatch()
-            result = scan_raw(target, matcher, RawOptions())
+            if mode == "raw-nomatch":
+                matcher, factory = _NoMatch(), None
+            else:
+                matcher = RawMatcher(hasher)
+                factory = partial(RawMatcher, hasher) if mode == "raw" else None
+            result = scan_raw(target, matcher, RawOptions(matcher_factory=factory))
+        results = [result]
         found = dict(result.tally.counts)
         scanned = result.bytes_scanned
         extra["engine"] = getattr(matcher, "engine", "none")
@@ -246,20 +252,25 @@ def child(mode: str, image: str) -> None:
         else:  # wipe-pattern
             options = ScanOptions(expected=aes_pattern(WIPE_KEY))
         report = scan(image, hasher, options)
+        results = list(report.pass_results)
         found = {c: v.count for c, v in report.findings.items() if v.count}
         scanned = report.bytes_scanned
         extra["not_scannable"] = len(report.not_scannable)
         extra["stats"] = {r.name: r.stats for r in report.pass_results}
     seconds = time.monotonic() - began
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # worker processes of the raw pass
+    workers = max(r.stats.get("worker_processes", 0) for r in results)
     print(
         json.dumps(
             {
                 "seconds": seconds,
                 "bytes_scanned": scanned,
                 "size": Path(image).stat().st_size,
-                "cpu_s": usage.ru_utime + usage.ru_stime,
-                "max_rss_mb": usage.ru_maxrss / 1024,
+                "cpu_s": usage.ru_utime + usage.ru_stime + kids.ru_utime + kids.ru_stime,
+                # This process plus each worker process at the largest worker's peak.
+                "max_rss_mb": (usage.ru_maxrss + workers * kids.ru_maxrss) / 1024,
+                "workers": workers,
                 "findings": found,
                 **extra,
             }
@@ -306,6 +317,7 @@ def main() -> None:
         dd_read(image)  # warm the page cache
         dd_mbs = max(dd_read(image) for _ in range(2))
         raw = run_child("raw", image)
+        raw_threads = run_child("raw-threads", image)
         nomatch = run_child("raw-nomatch", image)
         files = run_child("files", image)
 
@@ -343,6 +355,8 @@ def main() -> None:
         "raw_cpu_s_per_gb": round(raw["cpu_s"] / (raw["size"] / 1e9), 2),
         "raw_found_personnummer": raw["findings"].get("personnummer", 0),
         "raw_engine": raw["engine"],
+        "raw_worker_processes": raw["workers"],
+        "raw_threads_only_mbs": round(mbs(raw_threads), 1),
         "raw_nomatch_mbs": round(mbs(nomatch), 1),
         "files_mbs_image": round(mbs(files), 1),
         "files_mbs_file_bytes": round(mbs(files, "bytes_scanned"), 1),
@@ -358,7 +372,10 @@ def main() -> None:
         "wipe_pattern_findings": sum(wipe_pattern["findings"].values()),
         "wipe_pattern_not_scannable": wipe_pattern["not_scannable"],
         "peak_rss_mb": round(
-            max(r["max_rss_mb"] for r in (raw, nomatch, files, presidio, wipe_zero, wipe_pattern)),
+            max(
+                r["max_rss_mb"]
+                for r in (raw, raw_threads, nomatch, files, presidio, wipe_zero, wipe_pattern)
+            ),
             1,
         ),
         "load_avg_1m_at_start": round(load[0], 2),

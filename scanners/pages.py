@@ -31,7 +31,7 @@ class Page:
     lead: int  # context bytes before the core inside `data`
     data: memoryview  # lead + core + trailing context
     bad: tuple[ByteRange, ...]  # unreadable ranges inside the core (zeros in `data`)
-    _buf: bytearray
+    _buf: bytearray | memoryview  # the reader's buffer (a bytearray, or shared memory)
 
     @property
     def core(self) -> memoryview:
@@ -61,7 +61,7 @@ class PageReader:
         *,
         page_size: int = 8 << 20,
         margin: int = 64 << 10,
-        buffers: int = 4,
+        buffers: int | list[bytearray | memoryview] = 4,
         start: int = 0,
         end: int | None = None,
     ) -> None:
@@ -70,9 +70,9 @@ class PageReader:
         self.margin = margin
         self.start = start
         self.end = target.size if end is None else min(end, target.size)
-        self._free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(buffers):
-            self._free.put(bytearray(page_size + 2 * margin))
+        self._free: queue.Queue[bytearray | memoryview] = queue.Queue()
+        for buf in range(buffers) if isinstance(buffers, int) else buffers:
+            self._free.put(bytearray(page_size + 2 * margin) if isinstance(buf, int) else buf)
         self._zeros = bytes(page_size + 2 * margin)
         self._ready: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
@@ -94,6 +94,15 @@ class PageReader:
             self._stop.set()
             self._free.put(bytearray(0))  # wake a reader waiting for a buffer
             self._thread.join()
+            self._drain()
+
+    def _drain(self) -> None:
+        # Pages read ahead but never consumed still hold views of the buffers: let them go, so
+        # shared memory behind them can be closed.
+        while not self._ready.empty():
+            item = self._ready.get_nowait()
+            if isinstance(item, Page):
+                item.data.release()
 
     def release(self, page: Page) -> None:
         """Give a page's buffer back so the reader can fill it again."""
@@ -114,7 +123,7 @@ class PageReader:
             return
         self._ready.put(_STOP)
 
-    def _read(self, buf: bytearray, pos: int) -> Page:
+    def _read(self, buf: bytearray | memoryview, pos: int) -> Page:
         length = min(self.page_size, self.end - pos)
         lo = max(0, pos - self.margin)
         hi = min(self.target.size, pos + length + self.margin)

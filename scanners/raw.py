@@ -1,30 +1,42 @@
 """The raw pass: every byte of the target through the detectors' fast path, at drive speed.
 
-Pages are read ahead by a thread and matched by `workers` threads (the matcher and os.preadv
-release the GIL). A page whose core is one repeated byte (a zeroed or erased drive) or equals the
-expected wipe pattern is not matched, except for its last `margin` bytes, where a match running
-into the next page could start. Compressed streams found in the page are inflated and scanned
-(see `scanners.inflate`). Unreadable sectors become "not scannable" ranges and the scan goes on.
+Pages are read ahead by a thread and matched by `workers` threads (hyperscan and os.preadv
+release the GIL), or on large targets by `workers` processes (`scanners.workers`), since
+validating candidates is Python and would otherwise hold one core. A page whose core is one
+repeated byte (a zeroed or erased drive) or equals the expected wipe pattern is not matched,
+except for its last `margin` bytes, where a match running into the next page could start.
+Compressed streams found in the page are inflated and scanned (see `scanners.inflate`).
+Unreadable sectors become "not scannable" ranges and the scan goes on.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from multiprocessing import shared_memory
+from typing import TYPE_CHECKING
 
-from scanners.fixups import apply_ntfs_fixups
-from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
+from scanners import workers
+from scanners.inflate import Limits
 from scanners.pages import Page, PageReader
-from scanners.report import PassResult, Tally, Unscannable
+from scanners.pagescan import Matcher, PageMatcher, PageOutcome
+from scanners.report import PassResult, Unscannable
 from scanners.target import ByteRange
 
 if TYPE_CHECKING:
-    from scanners.findings import Finding
     from scanners.target import Target
 
 log = logging.getLogger(__name__)
@@ -38,17 +50,9 @@ Progress = Callable[[int, int], None]
 _BLANK_BYTES = frozenset(range(0x20)) | {0x7F, 0xFF}
 
 
-class Matcher(Protocol):
-    """The detectors' fast path (`scanners.fastpath.RawMatcher`)."""
-
-    def scan(self, data: bytes | memoryview, base_offset: int = 0) -> list[Finding]:
-        """Findings in `data`; offsets are `base_offset` + byte index of the match start."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class RawOptions:
-    """How the raw pass reads and what it skips."""
+    """How the raw pass reads, what it skips, and where it matches."""
 
     page_size: int = 8 << 20
     margin: int = 64 << 10  # context on each side of a page; longer than any match in bytes
@@ -56,19 +60,10 @@ class RawOptions:
     readahead: int = 2  # pages read ahead of the workers
     limits: Limits = field(default_factory=Limits)
     expected: ExpectedPattern | None = None
-
-
-@dataclass
-class _PageOutcome:
-    tally: Tally
-    bad: tuple[ByteRange, ...]
-    kind: str  # "uniform" | "pattern" | "data"
-    bytes_read: int
-    inflated: int = 0
-    streams: int = 0
-    over_budget: bool = False
-    start: int = 0
-    length: int = 0
+    # A picklable matcher factory lets data pages be matched in worker processes (all cores);
+    # starting them costs about a second, so only targets of `processes_from` bytes use them.
+    matcher_factory: Callable[[], Matcher] | None = None
+    processes_from: int = 1 << 30
 
 
 class RawScanner:
@@ -76,19 +71,23 @@ class RawScanner:
 
     def __init__(self, target: Target, matcher: Matcher, options: RawOptions | None = None):
         self.target = target
-        self.matcher = matcher
         self.options = options or RawOptions()
+        self.pages = PageMatcher(target, matcher, self.options.margin, self.options.limits)
         self._uniform: dict[int, bytes] = {}
+
+    @property
+    def uses_processes(self) -> bool:
+        """Whether data pages go to worker processes (else worker threads)."""
+        opts = self.options
+        return (
+            opts.matcher_factory is not None
+            and opts.workers > 1
+            and self.target.size >= opts.processes_from
+        )
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Scan every byte of the target; returns the pass's tally and unreadable ranges."""
         opts = self.options
-        reader = PageReader(
-            self.target,
-            page_size=opts.page_size,
-            margin=opts.margin,
-            buffers=opts.workers + opts.readahead,
-        )
         result = PassResult("raw")
         stats: Counter[str] = Counter()
         bad: list[ByteRange] = []
@@ -97,9 +96,8 @@ class RawScanner:
         done = 0
         began = time.monotonic()
 
-        def collect(fut: Future[_PageOutcome]) -> None:
+        def collect(out: PageOutcome) -> None:
             nonlocal done
-            out = fut.result()
             result.tally.merge(out.tally)
             stats[f"pages_{out.kind}"] += 1
             stats["streams_inflated"] += out.streams
@@ -114,16 +112,9 @@ class RawScanner:
             if on_progress is not None:
                 on_progress(done, self.target.size)
 
-        with ThreadPoolExecutor(opts.workers, thread_name_prefix="scan-match") as pool:
-            pending: set[Future[_PageOutcome]] = set()
-            for page in reader:
-                pending.add(pool.submit(self._page, reader, page))
-                while len(pending) >= opts.workers:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        collect(fut)
-            for fut in wait(pending).done:
-                collect(fut)
+        for out in self._outcomes():
+            collect(out)
+        stats["worker_processes"] = opts.workers if self.uses_processes else 0
 
         result.seconds = time.monotonic() - began
         result.stats = dict(stats)
@@ -136,39 +127,78 @@ class RawScanner:
             )
         return result
 
-    def _page(self, reader: PageReader, page: Page) -> _PageOutcome:
-        try:
-            return self._scan_page(page)
-        finally:
-            reader.release(page)
-
-    def _scan_page(self, page: Page) -> _PageOutcome:
+    def _outcomes(self) -> Iterator[PageOutcome]:
+        """Outcomes of every page, in completion order, with at most `workers` in flight."""
         opts = self.options
-        kind = self._classify(page)
-        out = _PageOutcome(
-            Tally(), page.bad, kind, page.length, start=page.start, length=page.length
-        )
-        core_end = page.start + page.length
-        if kind == "data":
-            lo, keep_from = 0, page.start
-        else:
-            # Only a match starting in the last `margin` bytes can run into the next page.
-            keep_from = max(page.start, core_end - opts.margin)
-            lo = max(0, keep_from - opts.margin - page.window_start)
-        if kind == "data":
-            # The page's buffer is ours: restoring NTFS records in place costs no copy.
-            apply_ntfs_fixups(page._buf, page.lead - page.start % 512, len(page.data))
-        window = page.data[lo:]
-        for f in self.matcher.scan(window, page.window_start + lo):
-            # In a skipped page only a match running on into the next page is real: one that
-            # lies wholly inside zeros or the wipe pattern is noise of the pattern itself.
-            if keep_from <= f.offset < core_end and (
-                kind == "data" or f.offset + f.length > core_end
-            ):
-                out.tally.add(f)
-        if kind == "data":
-            self._inflate_streams(page, out)
-        return out
+        buffers = opts.workers + opts.readahead
+        with ExitStack() as stack:
+            if self.uses_processes:
+                shms = [
+                    shared_memory.SharedMemory(create=True, size=opts.page_size + 2 * opts.margin)
+                    for _ in range(buffers)
+                ]
+                stack.callback(_free_shared, shms)
+                names = {id(shm.buf): shm.name for shm in shms}
+                reader = PageReader(
+                    self.target,
+                    page_size=opts.page_size,
+                    margin=opts.margin,
+                    buffers=[shm.buf for shm in shms],
+                )
+                pool: Executor = stack.enter_context(
+                    ProcessPoolExecutor(
+                        opts.workers,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=workers.init,
+                        initargs=(self.target.path, opts.matcher_factory, opts.margin, opts.limits),
+                    )
+                )
+            else:
+                names = {}
+                reader = PageReader(
+                    self.target, page_size=opts.page_size, margin=opts.margin, buffers=buffers
+                )
+                pool = stack.enter_context(
+                    ThreadPoolExecutor(opts.workers, thread_name_prefix="scan-match")
+                )
+            pending: dict[Future[PageOutcome], Page] = {}
+            for page in reader:
+                if names:
+                    kind = self._classify(page)
+                    if kind != "data":  # cheap: matched here, only its tail
+                        try:
+                            yield self.pages.scan(page, kind)
+                        finally:
+                            reader.release(page)
+                        continue
+                    fut = pool.submit(
+                        workers.scan_shared,
+                        names[id(page._buf)],
+                        len(page.data),
+                        page.start,
+                        page.length,
+                        page.lead,
+                        page.bad,
+                    )
+                else:
+                    fut = pool.submit(self._page, page)
+                pending[fut] = page
+                while len(pending) >= opts.workers:
+                    yield from self._finished(reader, pending, FIRST_COMPLETED)
+            while pending:
+                yield from self._finished(reader, pending, FIRST_COMPLETED)
+
+    @staticmethod
+    def _finished(
+        reader: PageReader, pending: dict[Future[PageOutcome], Page], when: str
+    ) -> Iterator[PageOutcome]:
+        finished, _ = wait(pending, return_when=when)
+        for fut in finished:
+            reader.release(pending.pop(fut))
+            yield fut.result()
+
+    def _page(self, page: Page) -> PageOutcome:
+        return self.pages.scan(page, self._classify(page))
 
     def _classify(self, page: Page) -> str:
         core = page.core
@@ -192,50 +222,14 @@ class RawScanner:
                 return "pattern"
         return "data"
 
-    def _inflate_streams(self, page: Page, out: _PageOutcome) -> None:
-        limits = self.options.limits
-        budget = limits.budget
-        data, base = page.data, page.window_start
 
-        def read(offset: int, length: int) -> bytes:
-            # Serve from the page while the stream lies inside it, then from the target.
-            if offset + length <= len(data):
-                return bytes(data[offset : offset + length])
-            return self.target.pread(base + offset, length)
-
-        for stream in find_streams(data, page.lead, page.lead + page.length):
-            if budget <= 0:
-                out.over_budget = True
-                return
-            budget -= self._inflate(read, stream, base + stream.offset, 1, budget, out)
-
-    def _inflate(
-        self,
-        read: Callable[[int, int], bytes],
-        stream: Stream,
-        where: int,
-        depth: int,
-        budget: int,
-        out: _PageOutcome,
-    ) -> int:
-        """Inflate one stream, count its findings at `where`; returns output bytes spent."""
-        limits = self.options.limits
-        data = inflate(read, stream, limits, max_output=budget)
-        if not data:
-            return 0
-        out.streams += 1
-        out.inflated += len(data)
-        for f in self.matcher.scan(data, 0):
-            out.tally.add(f, offset=where)
-        spent = len(data)
-        if depth < limits.max_depth:
-            inner = buffer_reader(data)
-            for nested in find_streams(data):
-                if budget - spent <= 0:
-                    out.over_budget = True
-                    break
-                spent += self._inflate(inner, nested, where, depth + 1, budget - spent, out)
-        return spent
+def _free_shared(shms: list[shared_memory.SharedMemory]) -> None:
+    for shm in shms:
+        try:
+            shm.close()
+        except BufferError:  # a view outlived the scan; the block goes with the process
+            log.debug("shared page buffer %s still in use at close", shm.name)
+        shm.unlink()
 
 
 def _merge(ranges: list[ByteRange]) -> list[ByteRange]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from scanners.files import FileOptions, FileScanner
@@ -56,7 +57,11 @@ def scan(
     results: list[PassResult] = []
     with Target(path) as target:
         if "raw" in options.passes:
-            raw_options = replace(options.raw, expected=options.expected)
+            raw_options = replace(
+                options.raw,
+                expected=options.expected,
+                matcher_factory=options.raw.matcher_factory or partial(RawMatcher, hasher),
+            )
             results.append(
                 RawScanner(target, matcher, raw_options).run(_pass_progress("raw", on_progress))
             )

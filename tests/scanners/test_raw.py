@@ -80,7 +80,12 @@ def test_utf16le_text_is_found(tmp_path, hasher):
 def test_zeroed_image_has_no_findings_and_skips_every_page(tmp_path, hasher):
     result = raw(image(tmp_path, 8 * PAGE, {}), hasher)
     assert result.tally.total == 0
-    assert result.stats == {"pages_uniform": 8, "streams_inflated": 0, "bytes_inflated": 0}
+    assert result.stats == {
+        "pages_uniform": 8,
+        "streams_inflated": 0,
+        "bytes_inflated": 0,
+        "worker_processes": 0,
+    }
     assert result.not_scannable == []
 
 
@@ -220,3 +225,24 @@ def test_signature_search_without_hyperscan_finds_the_same_streams(monkeypatch) 
     slow = [(s.offset, s.kind) for s in inflate.find_streams(data)]
     assert fast == slow
     assert {kind for _, kind in fast} == {"zlib", "zip", "gzip"}
+
+
+def test_worker_processes_count_exactly_like_threads(tmp_path, hasher):
+    from functools import partial
+
+    rng = random.Random(5)
+    plants = {
+        rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
+        for i in range(300)
+    }
+    plants[4 * PAGE + 7] = zlib.compress(f"zlib {personnummer(500)} ".encode())
+    path = image(tmp_path, 6 * PAGE, plants)
+    threads = raw(path, hasher)
+    options = RawOptions(
+        page_size=PAGE, margin=4096, matcher_factory=partial(RawMatcher, hasher), processes_from=0
+    )
+    processes = raw(path, hasher, options)
+    assert processes.stats["worker_processes"] == 2
+    assert processes.tally.counts == threads.tally.counts
+    assert processes.tally.digests == threads.tally.digests
+    assert processes.tally.by_offset == threads.tally.by_offset
