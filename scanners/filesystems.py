@@ -165,6 +165,9 @@ def _walk_exfat(fh: BinaryIO) -> Walk:
 
     def visit(entries: dict[str, Any], path: str, depth: int) -> Walk:
         for name, (entry, children) in entries.items():
+            if name.strip("/") == "" and children is not None:  # dissect's entry for the root
+                yield from visit(children, path, depth)
+                continue
             child_path = f"{path}/{name.rstrip('/')}"
             if children is not None:
                 if depth >= MAX_DEPTH:

@@ -9,7 +9,7 @@ its own matcher and returns only the tally (counts, keyed hashes, locations).
 from __future__ import annotations
 
 from collections.abc import Callable
-from multiprocessing import resource_tracker, shared_memory
+from multiprocessing import shared_memory
 from typing import Any
 
 from scanners.inflate import Limits
@@ -32,9 +32,9 @@ def scan_shared(
     """Match a data page held in the shared-memory block `shm_name` (first `n` bytes)."""
     shm = _STATE["shm"].get(shm_name)
     if shm is None:
+        # Spawned workers share the parent's resource tracker, which unlinks the block once,
+        # when the parent does.
         shm = shared_memory.SharedMemory(name=shm_name)
-        # The parent owns the block; without this the worker's tracker would unlink it at exit.
-        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
         _STATE["shm"][shm_name] = shm
     local = bytearray(shm.buf[:n])
     page = Page(start, length, lead, memoryview(local), bad, local)

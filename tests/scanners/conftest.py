@@ -13,6 +13,7 @@ from tests.scanners.images import (
     MiB,
     Volume,
     build_disk,
+    delete_exfat,
     delete_ext4,
     delete_fat,
     make_fs,
@@ -66,6 +67,8 @@ def _disk(tmp: Path, corpus: tuple[Path, dict[str, Planted]], fs: str, scheme: s
         delete_ext4(image, "/raderad.txt")
     elif fs == "fat":
         delete_fat(image, "/raderad.txt")
+    elif fs == "exfat":
+        delete_exfat(image, "/raderad.txt")
     else:
         # ntfs-3g has no delete tool that works without mounting: the file stays live.
         planted = dict(planted)
@@ -84,6 +87,13 @@ def ext4_gpt(tmp_path_factory: pytest.TempPathFactory, corpus_dir) -> Disk:
 @pytest.fixture(scope="session")
 def fat_mbr(tmp_path_factory: pytest.TempPathFactory, corpus_dir) -> Disk:
     return _disk(tmp_path_factory.mktemp("fat"), corpus_dir, "fat", "mbr")
+
+
+@pytest.fixture(scope="session")
+def exfat_mbr(tmp_path_factory: pytest.TempPathFactory, corpus_dir) -> Disk:
+    if shutil.which("mount.exfat-fuse") is None or not Path("/dev/fuse").exists():
+        pytest.skip("exfat-fuse (and /dev/fuse) are needed to put files on exFAT")
+    return _disk(tmp_path_factory.mktemp("exfat"), corpus_dir, "exfat", "mbr")
 
 
 @pytest.fixture(scope="session")

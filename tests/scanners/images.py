@@ -76,6 +76,13 @@ def make_fs(fs: str, image: Path, size: int, source: Path | None) -> Path:
             _ntfs_copy(image, source)
     elif fs == "exfat":
         run("mkfs.exfat", image)
+        if source:
+            with mounted_exfat(image) as mnt:
+                for child in sorted(source.iterdir()):
+                    if child.is_dir():
+                        shutil.copytree(child, mnt / child.name)
+                    else:
+                        shutil.copyfile(child, mnt / child.name)
     else:
         raise ValueError(f"unknown fs {fs}")
     return image
@@ -86,6 +93,34 @@ def _ntfs_copy(image: Path, source: Path) -> None:
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         name = str(path.relative_to(source)).replace("/", "_")
         run("ntfscp", "-f", image, path, name)
+
+
+@contextmanager
+def mounted_exfat(image: Path) -> Iterator[Path]:
+    """Mount an exFAT image through exfat-fuse (the kernel has no exFAT driver here).
+
+    The loop device is this function's own, attached here and detached by its name.
+    """
+    loop = subprocess.run(
+        ["losetup", "-f", "--show", str(image)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    mnt = image.with_suffix(".mnt")
+    mnt.mkdir(exist_ok=True)
+    try:
+        run("mount.exfat-fuse", loop, mnt)
+        try:
+            yield mnt
+        finally:
+            run("umount", mnt)
+    finally:
+        subprocess.run(["losetup", "-d", loop], check=False, capture_output=True)
+        mnt.rmdir()
+
+
+def delete_exfat(image: Path, path: str) -> None:
+    """Delete a file on exFAT: the entry set is marked unused, the clusters keep the data."""
+    with mounted_exfat(image) as mnt:
+        (mnt / path.lstrip("/")).unlink()
 
 
 def delete_ext4(image: Path, path: str) -> None:

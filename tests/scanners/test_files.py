@@ -22,7 +22,7 @@ def per_file(report) -> dict[str, Counter[str]]:
     return out
 
 
-@pytest.fixture(params=["ext4_gpt", "fat_mbr", "ntfs_gpt"])
+@pytest.fixture(params=["ext4_gpt", "fat_mbr", "ntfs_gpt", "exfat_mbr"])
 def disk(request: pytest.FixtureRequest) -> Disk:
     return request.getfixturevalue(request.param)
 
