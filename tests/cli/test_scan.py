@@ -90,3 +90,17 @@ def test_read_only_device_the_guard_refuses_is_scanned(run_cli, make_loop, ext4_
     assert from_device["findings"]["personnummer"] == from_image["findings"]["personnummer"]
     assert from_device["findings"]["email"] == from_image["findings"]["email"]
     assert from_device["size_bytes"] == from_image["size_bytes"]
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys) -> None:
+    import sys
+
+    from asset_pipeline.cli.scan import progress_bar
+
+    with progress_bar() as update:
+        assert update is None  # pytest's stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with progress_bar() as update:
+        update("raw", 50_000_000, 100_000_000)
+        update("files", 1_000, 0)  # the file pass has no known total
+    assert "raw pass" in capsys.readouterr().err
