@@ -128,25 +128,36 @@ class RawMatcher:
         m = c.core.match(buf, start)
         if m is None:
             return None
-        unit = 2 if c.wide else 1
+        wide = c.wide
+        unit = 2 if wide else 1
         if c.lead is not None and start >= unit and c.lead.match(buf, start - unit):
             return None
         end = m.end()
-        lo = max(start - _BEFORE * unit, start % unit if c.wide else 0)
+        rule = RULES[c.kind.name]
+        if not wide and c.kind.name != "postal":
+            # ASCII values: decode as Latin-1, one character per byte, so spans need no mapping
+            # (context keywords are also listed in their UTF-8-read-as-Latin-1 form).
+            d = rule(
+                buf[start:end].decode("latin-1"),
+                buf[max(0, start - _BEFORE) : start].decode("latin-1"),
+                buf[end : end + _AFTER].decode("latin-1"),
+            )
+            return None if d is None else (d, start + d.start, start + d.stop)
+        lo = max(start - _BEFORE * unit, start % unit if wide else 0)
         before_raw = buf[lo:start]
-        if not c.wide:  # do not start decoding inside a UTF-8 sequence
+        if not wide:  # do not start decoding inside a UTF-8 sequence
             skip = 0
             while skip < len(before_raw) and 0x80 <= before_raw[skip] <= 0xBF and skip < 3:
                 skip += 1
             before_raw = before_raw[skip:]
-        core, codec = _decode(buf[start:end], c.wide)
-        before, before_codec = _decode(before_raw, c.wide)
+        core, codec = _decode(buf[start:end], wide)
+        before, before_codec = _decode(before_raw, wide)
         after_raw = buf[end : end + _AFTER * unit]
-        if c.wide:
+        if wide:
             after, _ = _decode(after_raw[: len(after_raw) & ~1], True)
         else:
             after = after_raw.decode(codec, "replace")
-        decision = RULES[c.kind.name](core, before, after)
+        decision = rule(core, before, after)
         if decision is None:
             return None
         return decision, *self._byte_span(decision, core, codec, before, before_codec, after, start)
