@@ -41,12 +41,21 @@ RAW_CATEGORIES = tuple(c for c in CATEGORIES if c != "person_name")
 
 
 def _decode(raw: bytes, wide: bool) -> tuple[str, str]:
-    """The text of `raw` and the codec that gives back its exact byte length."""
+    """The text of `raw` and the codec that gives back its exact byte length.
+
+    8-bit text is UTF-8 when it decodes as such (a sequence cut at the end of the window is
+    dropped), else Latin-1.
+    """
     if wide:
         return raw.decode("utf-16-le", "surrogatepass"), "utf-16-le"
     try:
         return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as e:
+        if e.reason == "unexpected end of data":
+            try:
+                return raw[: e.start].decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
         return raw.decode("latin-1"), "latin-1"
 
 
@@ -153,30 +162,40 @@ class RawMatcher:
         core, codec = _decode(buf[start:end], wide)
         before, before_codec = _decode(before_raw, wide)
         after_raw = buf[end : end + _AFTER * unit]
-        if wide:
-            after, _ = _decode(after_raw[: len(after_raw) & ~1], True)
-        else:
-            after = after_raw.decode(codec, "replace")
+        after, after_codec = _decode(after_raw[: len(after_raw) & ~1] if wide else after_raw, wide)
         decision = rule(core, before, after)
         if decision is None:
             return None
-        return decision, *self._byte_span(decision, core, codec, before, before_codec, after, start)
+        spans = (core, codec), (before, before_codec), (after, after_codec)
+        return decision, *self._byte_span(decision, start, *spans)
 
     @staticmethod
     def _byte_span(
-        d: Decision, core: str, codec: str, before: str, before_codec: str, after: str, start: int
+        d: Decision,
+        start: int,
+        core: tuple[str, str],
+        before: tuple[str, str],
+        after: tuple[str, str],
     ) -> tuple[int, int]:
+        """Byte offsets of a decision's character span; each window has its own codec."""
+
         def size(text: str, enc: str) -> int:
             return len(text.encode(enc, "surrogatepass" if enc == "utf-16-le" else "replace"))
 
+        (core_text, core_enc), (before_text, before_enc), (after_text, after_enc) = (
+            core,
+            before,
+            after,
+        )
         if d.start < 0:
-            begin = start - size(before[len(before) + d.start :], before_codec)
+            begin = start - size(before_text[len(before_text) + d.start :], before_enc)
         else:
-            begin = start + size(core[: d.start], codec)
-        if d.stop <= len(core):
-            end = start + size(core[: d.stop], codec)
+            begin = start + size(core_text[: d.start], core_enc)
+        if d.stop <= len(core_text):
+            end = start + size(core_text[: d.stop], core_enc)
         else:
-            end = start + size(core, codec) + size(after[: d.stop - len(core)], codec)
+            tail = after_text[: d.stop - len(core_text)]
+            end = start + size(core_text, core_enc) + size(tail, after_enc)
         return begin, end
 
     def scan_stream(
