@@ -187,8 +187,18 @@ def _value(s: Synthetic, rng: random.Random, category: str) -> tuple[str, str]:
         return "plusgiro", s.plusgiro()
     if category == "ip_address":
         return ("ipv4", s.ipv4()) if rng.random() < 0.7 else ("ipv6", s.ipv6())
+    if rng.random() < 0.2:
+        return "unlisted", f"{rng.choice(UNLISTED_FIRST)} {rng.choice(UNLISTED_SURNAMES)}"
     return "name", s.name()
 
+
+# Real but rarer Swedish names that are in neither lexicon (checked in test_corpus.py): they show
+# what the rules find without the lexicons' help.
+UNLISTED_FIRST = ("Gudmund", "Ragnvald", "Helny", "Botilda", "Arvida", "Edla", "Tekla",
+                  "Ingvald", "Alfhild", "Bengta", "Nils-Erik")  # fmt: skip
+UNLISTED_SURNAMES = ("Wachtmeister", "Ståhlberg", "Rydqvist", "Tegnér", "Wennerholm", "Lagerlöf",
+                     "Sandelin", "Edgren", "Swartling", "Grip", "Rosenblad", "Lilliehöök",
+                     "Ankarcrona", "Dufva", "Tornberg", "Adlercreutz")  # fmt: skip
 
 WEIGHTS = {"personnummer": 6, "samordningsnummer": 2, "organisationsnummer": 2, "email": 2,
            "phone": 2, "iban": 1, "payment_card": 1, "postal_address": 1, "bankgiro": 1,
