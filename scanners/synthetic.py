@@ -203,10 +203,9 @@ class Synthetic:
         return f"{street} {self.rng.randint(1, 120)}, {postnr} {self.rng.choice(_CITIES)}"
 
     def ipv4(self) -> str:
-        """A public-looking IPv4 address."""
-        return ".".join(
-            str(x) for x in (self.rng.randint(11, 223), *self.rng.choices(range(256), k=3))
-        )
+        """A public-looking IPv4 address (never loopback, which no one owns)."""
+        first = self.rng.choice([n for n in range(11, 224) if n != 127])
+        return ".".join(str(x) for x in (first, *self.rng.choices(range(256), k=3)))
 
     def ipv6(self) -> str:
         """A compressed IPv6 address in the documentation range."""
