@@ -1,4 +1,8 @@
-"""Personal-data discovery library: detectors, raw and file-aware scans, value-free findings."""
+"""Personal-data discovery library: detectors, raw and file-aware scans, value-free findings.
+
+`TextDetector` (Presidio and spaCy) lives in `scanners.text` and is not imported here, so that the
+raw fast path does not pay for loading them.
+"""
 
 from scanners.errors import ScanError, UnreadableTarget
 from scanners.fastpath import RAW_CATEGORIES, RawMatcher
@@ -10,9 +14,9 @@ from scanners.scan import ScanOptions, scan
 
 __all__ = [
     "CATEGORIES",
-    "RAW_CATEGORIES",
     "FileOptions",
     "Finding",
+    "RAW_CATEGORIES",
     "RawMatcher",
     "RawOptions",
     "ScanError",

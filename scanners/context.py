@@ -6,8 +6,8 @@ around the candidate (`BEFORE` characters before it, `AFTER` after it), case-ins
 word edges so that "tel" does not fire inside "hotell". Keywords are given in Swedish and English;
 UTF-8 text decoded as Latin-1 (as the raw path may do) is covered by adding the mis-decoded form.
 
-`NEGATIVE` words (order, faktura, ...) say that a number beside them is a reference number, which
-vetoes the weak personnummer forms (see `scanners.rules`).
+Negative words (order, faktura, ...) right before a number, in the same clause, say that it is a
+reference number, which vetoes the weak personnummer forms (see `vetoed` and `scanners.rules`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 
 BEFORE = 48
 AFTER = 24
+NEGATIVE_WINDOW = 24
 
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "personnummer": (
@@ -64,14 +65,36 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
+_CLAUSE_END = re.compile(r"(?:[.;!?]\s|\n|\t)")
 
 
 def near(category: str, before: str, after: str = "") -> bool:
-    """True when a keyword of `category` (or "negative") is in the window around a candidate."""
+    """True when a keyword of `category` is in the window around a candidate.
+
+    Before it: the last `BEFORE` characters, across lines ("Personnummer:\n..."). After it: up
+    to `AFTER` characters of the same clause ("811218-9876 (personnummer)").
+    """
     pattern = _PATTERNS[category]
-    return pattern.search(before[-BEFORE:]) is not None or (
-        bool(after) and pattern.search(after[:AFTER]) is not None
-    )
+    if pattern.search(before[-BEFORE:]) is not None:
+        return True
+    if not after:
+        return False
+    window = after[:AFTER]
+    end = _CLAUSE_END.search(window)
+    return pattern.search(window[: end.start()] if end else window) is not None
+
+
+def vetoed(before: str) -> bool:
+    """True when a reference word (order, faktura, ...) stands right before the candidate.
+
+    Only the last `NEGATIVE_WINDOW` characters of the same clause count: "Fakturanummer 123."
+    in the previous sentence says nothing about the number that follows it.
+    """
+    window = before[-NEGATIVE_WINDOW:]
+    ends = list(_CLAUSE_END.finditer(window))
+    if ends:
+        window = window[ends[-1].end() :]
+    return _PATTERNS["negative"].search(window) is not None
 
 
 def boost(confidence: float, category: str, before: str, after: str = "") -> float:

@@ -41,12 +41,21 @@ RAW_CATEGORIES = tuple(c for c in CATEGORIES if c != "person_name")
 
 
 def _decode(raw: bytes, wide: bool) -> tuple[str, str]:
-    """The text of `raw` and the codec that gives back its exact byte length."""
+    """The text of `raw` and the codec that gives back its exact byte length.
+
+    8-bit text is UTF-8 when it decodes as such (a sequence cut at the end of the window is
+    dropped), else Latin-1.
+    """
     if wide:
         return raw.decode("utf-16-le", "surrogatepass"), "utf-16-le"
     try:
         return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as e:
+        if e.reason == "unexpected end of data":
+            try:
+                return raw[: e.start].decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
         return raw.decode("latin-1"), "latin-1"
 
 
@@ -128,44 +137,65 @@ class RawMatcher:
         m = c.core.match(buf, start)
         if m is None:
             return None
-        unit = 2 if c.wide else 1
+        wide = c.wide
+        unit = 2 if wide else 1
         if c.lead is not None and start >= unit and c.lead.match(buf, start - unit):
             return None
         end = m.end()
-        lo = max(start - _BEFORE * unit, start % unit if c.wide else 0)
+        rule = RULES[c.kind.name]
+        if not wide and c.kind.name != "postal":
+            # ASCII values: decode as Latin-1, one character per byte, so spans need no mapping
+            # (context keywords are also listed in their UTF-8-read-as-Latin-1 form).
+            d = rule(
+                buf[start:end].decode("latin-1"),
+                buf[max(0, start - _BEFORE) : start].decode("latin-1"),
+                buf[end : end + _AFTER].decode("latin-1"),
+            )
+            return None if d is None else (d, start + d.start, start + d.stop)
+        lo = max(start - _BEFORE * unit, start % unit if wide else 0)
         before_raw = buf[lo:start]
-        if not c.wide:  # do not start decoding inside a UTF-8 sequence
+        if not wide:  # do not start decoding inside a UTF-8 sequence
             skip = 0
             while skip < len(before_raw) and 0x80 <= before_raw[skip] <= 0xBF and skip < 3:
                 skip += 1
             before_raw = before_raw[skip:]
-        core, codec = _decode(buf[start:end], c.wide)
-        before, before_codec = _decode(before_raw, c.wide)
+        core, codec = _decode(buf[start:end], wide)
+        before, before_codec = _decode(before_raw, wide)
         after_raw = buf[end : end + _AFTER * unit]
-        if c.wide:
-            after, _ = _decode(after_raw[: len(after_raw) & ~1], True)
-        else:
-            after = after_raw.decode(codec, "replace")
-        decision = RULES[c.kind.name](core, before, after)
+        after, after_codec = _decode(after_raw[: len(after_raw) & ~1] if wide else after_raw, wide)
+        decision = rule(core, before, after)
         if decision is None:
             return None
-        return decision, *self._byte_span(decision, core, codec, before, before_codec, after, start)
+        spans = (core, codec), (before, before_codec), (after, after_codec)
+        return decision, *self._byte_span(decision, start, *spans)
 
     @staticmethod
     def _byte_span(
-        d: Decision, core: str, codec: str, before: str, before_codec: str, after: str, start: int
+        d: Decision,
+        start: int,
+        core: tuple[str, str],
+        before: tuple[str, str],
+        after: tuple[str, str],
     ) -> tuple[int, int]:
+        """Byte offsets of a decision's character span; each window has its own codec."""
+
         def size(text: str, enc: str) -> int:
             return len(text.encode(enc, "surrogatepass" if enc == "utf-16-le" else "replace"))
 
+        (core_text, core_enc), (before_text, before_enc), (after_text, after_enc) = (
+            core,
+            before,
+            after,
+        )
         if d.start < 0:
-            begin = start - size(before[len(before) + d.start :], before_codec)
+            begin = start - size(before_text[len(before_text) + d.start :], before_enc)
         else:
-            begin = start + size(core[: d.start], codec)
-        if d.stop <= len(core):
-            end = start + size(core[: d.stop], codec)
+            begin = start + size(core_text[: d.start], core_enc)
+        if d.stop <= len(core_text):
+            end = start + size(core_text[: d.stop], core_enc)
         else:
-            end = start + size(core, codec) + size(after[: d.stop - len(core)], codec)
+            tail = after_text[: d.stop - len(core_text)]
+            end = start + size(core_text, core_enc) + size(tail, after_enc)
         return begin, end
 
     def scan_stream(

@@ -8,7 +8,6 @@ personnummer could be reversed by enumerating the few hundred million valid numb
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ class ValueHasher:
 
     def digest(self, normalized: str) -> str:
         """Hex HMAC-SHA256 of `normalized` (the category's canonical form of the value)."""
-        return hmac.new(self._key, normalized.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, normalized.encode("utf-8"), "sha256").hex()
 
     def __repr__(self) -> str:
         # The key is a secret of the batch: never shown.

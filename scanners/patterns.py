@@ -34,6 +34,7 @@ class Kind:
     lead: str
     after: str
     after_16: str | None = None  # `after` to translate for UTF-16, when `after` has UTF-8 bytes
+    trigger: str | None = None  # a cheaper prefix of `core` for the engines (no flood possible)
 
 
 def _tail(chars: str) -> str:
@@ -70,6 +71,7 @@ KINDS: tuple[Kind, ...] = (
         r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
         "A-Za-z0-9",
         _tail("A-Za-z0-9"),
+        trigger=r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
     ),
     Kind("vat", r"SE ?[0-9]{10}01", "A-Za-z0-9", _tail("0-9")),
     # The core starts one character before the @; rules.py extends the local part backwards.
@@ -149,12 +151,15 @@ def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
                 lead = re.compile(lead_src.encode("latin-1"), re.DOTALL)
             else:
                 behind, lead = "", None
+            engine_source = f"{core}{after}"
+            if k.trigger is not None:
+                engine_source = utf16(k.trigger) if wide else k.trigger
             out.append(
                 Compiled(
                     kind=k,
                     wide=wide,
-                    source=f"{core}{after}",
-                    re_source=f"{behind}{core}{after}",
+                    source=engine_source,
+                    re_source=f"{behind}{engine_source}",
                     core=re.compile(f"{core}(?={after})".encode("latin-1"), re.DOTALL),
                     lead=lead,
                 )

@@ -48,7 +48,7 @@ def _pnr(core: str, before: str, after: str, base: float, weak: bool) -> Decisio
     if p is None:
         return None
     has_word = context.near("personnummer", before, after)
-    if weak and not has_word and context.near("negative", before, after):
+    if weak and not has_word and context.vetoed(before):
         return None
     conf = min(0.99, base + (1 - base) * 0.75) if has_word else base
     return Decision(p.category, conf, p.normalized, 0, len(core))
@@ -101,13 +101,27 @@ def card_number(core: str, before: str, after: str) -> Decision | None:
     return Decision("payment_card", conf, digits, 0, len(core))
 
 
+_PNR_SHAPE = re.compile(r"\d{6}[-+]\d{4}")
+_GROUP_BEFORE = re.compile(r"\d[ -]\Z")
+
+
 def phone_number(core: str, before: str, after: str) -> Decision | None:
-    """A phone number libphonenumber calls valid (Swedish when it has no country code)."""
+    """A phone number libphonenumber calls valid (Swedish when it has no country code).
+
+    Shapes that are also something else need a phone word: bare digits other than a Swedish
+    mobile (`0701234567`), and the personnummer shape `NNNNNN-NNNN`.
+    """
+    if _GROUP_BEFORE.search(before):  # the tail of a longer digit-group chain (card, account)
+        return None
     e164 = phone.parse(core)
     if e164 is None:
         return None
-    base = 0.5 if core.isdigit() else 0.65
-    conf = context.boost(base, "phone", before, after)
+    has_word = context.near("phone", before, after)
+    bare = core.isdigit()
+    if not has_word and (_PNR_SHAPE.fullmatch(core) or (bare and not phone.is_mobile_se(e164))):
+        return None
+    base = 0.5 if bare else 0.65
+    conf = min(0.99, base + (1 - base) * 0.75) if has_word else base
     return Decision("phone", conf, e164, 0, len(core))
 
 
@@ -155,7 +169,7 @@ def _ip(core: str, before: str, after: str) -> Decision | None:
     value = ip.parse(core)
     if value is None or value.startswith("127.") or value == "::1":
         return None
-    if context.near("negative", before, after) and not context.near("ip_address", before, after):
+    if context.vetoed(before) and not context.near("ip_address", before, after):
         return None
     conf = context.boost(0.6, "ip_address", before, after)
     return Decision("ip_address", conf, value, 0, len(core))

@@ -35,8 +35,8 @@ _CITIES = ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro
 _DOMAINS = ("example.se", "exempel.se", "företag.example", "mail.example.com", "test.example.org")
 _ASCII = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuAAOEU")
 # (country, BBAN length, BBAN has a 4-letter bank code)
-_IBAN_COUNTRIES = {"SE": (20, False), "DE": (18, False), "NO": (11, False), "DK": (14, False),
-                   "FI": (14, False), "GB": (18, True), "NL": (14, True)}  # fmt: skip
+_IBAN_COUNTRIES = {"SE": (20, False), "DE": (18, False), "DK": (14, False),
+                   "GB": (18, True), "NL": (14, True)}  # fmt: skip
 _MOBILE = ("70", "72", "73", "76", "79")
 _AREAS = (("8", 7), ("31", 7), ("40", 6), ("18", 6), ("90", 6), ("13", 6), ("60", 6))
 
@@ -119,7 +119,11 @@ class Synthetic:
         }[form]
 
     def iban(self, country: str = "SE", *, grouped: bool = True) -> str:
-        """A valid IBAN of `country` (SE, DE, NO, DK, FI, GB, NL), grouped by four or compact."""
+        """A valid IBAN of `country`, grouped by four or compact.
+
+        Only SE, DE, DK, GB and NL: countries whose IBAN holds a national check digit (NO, FI)
+        would need it computed too.
+        """
         length, letters = _IBAN_COUNTRIES[country]
         if letters:
             bank = "".join(self.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
@@ -199,10 +203,9 @@ class Synthetic:
         return f"{street} {self.rng.randint(1, 120)}, {postnr} {self.rng.choice(_CITIES)}"
 
     def ipv4(self) -> str:
-        """A public-looking IPv4 address."""
-        return ".".join(
-            str(x) for x in (self.rng.randint(11, 223), *self.rng.choices(range(256), k=3))
-        )
+        """A public-looking IPv4 address (never loopback, which no one owns)."""
+        first = self.rng.choice([n for n in range(11, 224) if n != 127])
+        return ".".join(str(x) for x in (first, *self.rng.choices(range(256), k=3)))
 
     def ipv6(self) -> str:
         """A compressed IPv6 address in the documentation range."""

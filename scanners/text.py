@@ -8,7 +8,6 @@ registered: it validates through tldextract, which fetches the public suffix lis
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,18 +32,18 @@ _PRIORITY = {
 }  # fmt: skip
 
 
-def _without_overlaps(ranked: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Keep each result unless one ranked before it overlaps it; returned in text order."""
-    starts: list[int] = []
-    kept: list[RecognizerResult] = []  # parallel to `starts`, sorted by start, disjoint
-    for r in ranked:
-        i = bisect.bisect_left(starts, r.start)
-        if i > 0 and kept[i - 1].end > r.start:
-            continue
-        if i < len(kept) and kept[i].start < r.end:
-            continue
-        starts.insert(i, r.start)
-        kept.insert(i, r)
+def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """In text order, keep a result unless it starts inside one already kept.
+
+    At one start the category earlier in `_PRIORITY` wins, as in the fast path, where the first
+    kind that accepts a candidate covers its span.
+    """
+    kept: list[RecognizerResult] = []
+    covered = -1
+    for r in sorted(results, key=lambda r: (r.start, _PRIORITY[CATEGORY[r.entity_type]], -r.score)):
+        if r.start >= covered:
+            kept.append(r)
+            covered = r.end
     return kept
 
 
@@ -120,7 +119,6 @@ class TextDetector:
     def scan(self, text: str, language: str | None = None) -> list[Finding]:
         """Findings in `text` with character offsets, one per value, sorted by offset."""
         results = [r for r in self.analyze(text, language) if r.score >= self.min_confidence]
-        results.sort(key=lambda r: (_PRIORITY[CATEGORY[r.entity_type]], r.start, -r.score))
         taken = _without_overlaps(results)
         return [
             Finding(

@@ -9,4 +9,4 @@ def test_scan_names_are_public() -> None:
     for name in ("FileOptions", "RawOptions", "ScanOptions", "ScanReport", "Unscannable", "scan"):
         assert name in scanners.__all__
         assert getattr(scanners, name) is not None
-    assert scanners.__all__ == sorted(scanners.__all__, key=lambda n: (not n.isupper(), n))
+    assert scanners.__all__ == sorted(scanners.__all__)
