@@ -16,6 +16,7 @@ the event that closed their device, and those seals are checked too (`anchors`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from asset_pipeline.audit import GENESIS, event_digest
-from asset_pipeline.storage import AuditEvent
+from asset_pipeline.storage import AuditEvent, Certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,16 @@ class ChainReport:
     def ok(self) -> bool:
         """True when no link is broken."""
         return self.broken is None
+
+
+def certificate_anchors(session: Session) -> list[Anchor]:
+    """The seals that stored certificates and reports carry (their closing events)."""
+    anchors = []
+    for cert_id, document in session.execute(select(Certificate.cert_id, Certificate.document)):
+        seal = json.loads(document).get("closing_event") or {}
+        if isinstance(seal.get("seq"), int) and isinstance(seal.get("hash"), str):
+            anchors.append(Anchor(seal["seq"], seal["hash"], f"certificate {cert_id}"))
+    return anchors
 
 
 def verify_chain(
