@@ -67,13 +67,7 @@ def verify_file(
     session: Session | None = None,
     station_id: str | None = None,
 ) -> CheckReport:
-    """Verify a signed JSON or PDF file.
-
-    Args:
-        path: the `.json` or `.pdf` file.
-        public_key: the issuing station's public key (trusted out of band).
-        session: a session on the station database, if one is at hand.
-        station_id: this station's id, to tell "not in our log" from "another station's".
+    """Verify a signed JSON or PDF file (see `verify_bytes`).
 
     Raises:
         InvalidDocument: the file cannot be read as a signed document.
@@ -82,6 +76,29 @@ def verify_file(
         data = path.read_bytes()
     except OSError as e:
         raise InvalidDocument(f"cannot read {path}: {e.strerror}") from e
+    return verify_bytes(data, public_key, session=session, station_id=station_id, name=str(path))
+
+
+def verify_bytes(
+    data: bytes,
+    public_key: Ed25519PublicKey,
+    *,
+    session: Session | None = None,
+    station_id: str | None = None,
+    name: str = "-",
+) -> CheckReport:
+    """Verify signed JSON or PDF bytes.
+
+    Args:
+        data: the file's bytes; a PDF is recognized by its header.
+        public_key: the issuing station's public key (trusted out of band).
+        session: a session on the station database, if one is at hand.
+        station_id: this station's id, to tell "not in our log" from "another station's".
+        name: what to call the input in the report.
+
+    Raises:
+        InvalidDocument: the bytes cannot be read as a signed document.
+    """
     checks: list[Check] = []
     if data.startswith(b"%PDF"):
         fmt = "pdf"
@@ -94,7 +111,7 @@ def verify_file(
     checks.insert(0, _signature_check(signed, public_key))
     checks.append(_audit_check(signed, session, station_id))
     return CheckReport(
-        file=str(path),
+        file=name,
         format=fmt,
         document_id=signed.doc_id,
         kind=str(signed.document.get("kind", "")),

@@ -81,6 +81,10 @@ def ensure_station_key(data_dir: Path) -> StationKey:
     """
     path = data_dir / PRIVATE_KEY_NAME
     if not path.exists():
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise KeyFileError(f"cannot create {data_dir}: {e.strerror}") from e
         _create(path)
     key = load_station_key(data_dir)
     public = data_dir / PUBLIC_KEY_NAME
