@@ -116,6 +116,8 @@ def issue_destruction_certificate(
             certificate, the method is unknown, the date is in the future, or no witness.
     """
     _batch_of(device)  # refuse early: a destruction record also binds to an agreement
+    if _existing(session, device, "destruction"):
+        raise CertificateRefused(f"device {device.id} already has a certificate of destruction")
     reason = _destruction_reason(session, device)
     if method not in certificate_content.DESTRUCTION_METHODS:
         choices = ", ".join(certificate_content.DESTRUCTION_METHODS)
@@ -124,8 +126,6 @@ def issue_destruction_certificate(
         raise CertificateRefused(f"destruction date {destroyed_on.isoformat()} is in the future")
     if not witness.strip():
         raise CertificateRefused("a destruction needs a witness")
-    if _existing(session, device, "destruction"):
-        raise CertificateRefused(f"device {device.id} already has a certificate of destruction")
     body = {
         "destruction": {
             "method_type": "Destroy",

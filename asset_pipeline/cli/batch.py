@@ -163,7 +163,7 @@ def report(station: Station, batch_id: int, fmt: str, output: Path | None, as_js
     with station.session() as session:
         issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
     if fmt == "json" and output is None:
-        click.get_binary_stream("stdout").write(issued.signed.data)
+        click.echo(issued.signed.data, nl=False)  # bytes go to the binary stream as they are
         return
     if fmt == "csv":
         text = reports.report_csv(issued.signed.document)
