@@ -182,3 +182,34 @@ def test_verify_missing_file_is_a_usage_error(run_cli, station_home: Path) -> No
     result = run_cli("cert", "verify", "/nonexistent.json")
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_certificate_from_another_station_skips_the_audit_check(
+    run_cli, issued, station: Station, tmp_path, monkeypatch
+) -> None:
+    run_cli("key", "export", "-o", str(tmp_path / "pub.pem"))
+    monkeypatch.setenv("ASSET_PIPELINE_HOME", str(tmp_path / "second"))
+    run_cli("init")
+    with Station(data_dir=tmp_path / "second").session() as session:  # its own event 1, 2, ...
+        from asset_pipeline import audit
+
+        for _ in range(3):
+            audit.append_event(session, station_id="second", operator="x", event_type="a.b")
+    result = run_cli(
+        "cert", "verify", str(issued.json_path), "--public-key", str(tmp_path / "pub.pem"), "--json"
+    )
+    assert result.exit_code == 0, result.stdout
+    audit_check = json.loads(result.stdout)["checks"][-1]
+    assert audit_check["status"] == "skipped"
+    assert "not in this database" in audit_check["detail"]
+
+
+def test_certificate_whose_sealed_event_was_changed_fails(run_cli, issued, station) -> None:
+    import sqlite3
+
+    seq = issued.signed.document["closing_event"]["seq"]
+    with sqlite3.connect(station.data_dir / "station.db") as db:
+        db.execute("UPDATE audit_event SET payload = '{}' WHERE seq = ?", (seq,))
+    line = _one_error_line(run_cli("cert", "verify", str(issued.pdf_path)))
+    expected = f"log event {seq} was changed after it was written"
+    assert line == f"Error: {issued.cert_id} does not verify: {expected}\n"
