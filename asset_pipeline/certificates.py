@@ -26,6 +26,7 @@ from asset_pipeline.certificate_pdf import render_pdf
 from asset_pipeline.errors import CertificateNotFound, CertificateRefused, EvidenceError
 from asset_pipeline.privacy import check_payload
 from asset_pipeline.signing import DESTRUCTION, SANITIZATION, SCHEMAS, SignedDocument, sign_document
+from asset_pipeline.states import State
 from asset_pipeline.storage import AuditEvent, Certificate, Device, Sanitization, utcnow
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIXES = {"sanitization": "SAN", "destruction": "DES", "batch_report": "RPT"}
-DESTRUCTION_STATES = frozenset({"failed", "aborted", "destruction_pending"})
+# Devices a certificate of destruction may be recorded for (besides a plan ending in destroy).
+DESTRUCTION_STATES = frozenset({State.FAILED, State.ABORTED, State.DESTRUCTION_PENDING})
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ def issue_destruction_certificate(
     body = check_payload(body, where="destruction record")
     if closing_event is None:
         closing_event = _close_device(session, station, device, "destroyed", body)
-    device.state, device.state_reason = "destroyed", f"{method} on {destroyed_on.isoformat()}"
+    device.state = State.DESTROYED.value
+    device.state_reason = f"{method} on {destroyed_on.isoformat()}"
     return _issue(session, station, device, "destruction", body, closing_event)
 
 
