@@ -125,25 +125,34 @@ class Guest:
             timeout=timeout,
         ).check()
 
-    def device_of(self, disk_id: str) -> str:
-        """The guest's /dev node of a lab disk, found by its serial (names are reused).
+    def serials(self) -> dict[str, str]:
+        """Every guest disk's serial mapped to its /dev node (names are reused, serials not).
 
         Reads udev's ID_SERIAL_SHORT (USB disks have their serial only in the USB descriptor),
         falling back to sysfs (NVMe and virtio-blk `serial`, SCSI VPD page 0x80).
         """
-        disk = self.disks[disk_id]
         script = (
             "for d in /sys/block/*; do n=${d##*/}; "
             "s=$(udevadm info -q property -n /dev/$n 2>/dev/null "
             "| sed -n 's/^ID_SERIAL_SHORT=//p'); "
             '[ -n "$s" ] || s=$(cat $d/device/serial 2>/dev/null || cat $d/serial 2>/dev/null '
             "|| tail -c +5 $d/device/vpd_pg80 2>/dev/null | tr -d '\\000'); "
-            f'[ "$(echo $s)" = {shlex.quote(disk.serial)} ] && echo /dev/$n; done; true'
+            'echo "/dev/$n" $s; done'
         )
-        found = self.run(script).check().output.split()
-        if len(found) != 1:
-            raise ConsoleError(f"serial {disk.serial} is on {found or 'no device'} in the guest")
-        return found[0]
+        found: dict[str, str] = {}
+        for line in self.run(script).check().output.splitlines():
+            dev, _, serial = line.partition(" ")
+            if serial.strip():
+                found[serial.strip()] = dev
+        return found
+
+    def device_of(self, disk_id: str) -> str:
+        """The guest's /dev node of a lab disk, found by its serial."""
+        serial = self.disks[disk_id].serial
+        dev = self.serials().get(serial)
+        if dev is None:
+            raise ConsoleError(f"no device with serial {serial} in the guest")
+        return dev
 
     def hot_add(self, disk: Disk) -> None:
         """Plug `disk` in over QMP (NVMe, USB and SCSI disks can be hot-plugged)."""

@@ -6,8 +6,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labkit.console import ConsoleError
 from labkit.guest import Guest
 from labkit.layout import SYSTEM_DISK, SYSTEM_MOUNT, standard_disks
+from labkit.machine import Disk
 
 
 @dataclass
@@ -38,10 +40,18 @@ def start_lab(workdir: Path, *, project: Path | None, python: str | None = None)
     timings["boot"] = guest.boot_seconds
     try:
         timings["udev_coldplug"] = guest.start_udev().seconds
-        dev = {d.id: guest.device_of(d.id) for d in disks}
+        dev = _locate(guest, disks)
         guest.run(f"mount {dev[SYSTEM_DISK]} {SYSTEM_MOUNT}").check()
     except Exception:
         guest.shutdown()
         raise
     timings["total"] = time.monotonic() - start
     return Lab(guest, workdir, {d.id: d.image for d in disks}, dev, timings)
+
+
+def _locate(guest: Guest, disks: list[Disk]) -> dict[str, str]:
+    serials = guest.serials()
+    missing = [d.serial for d in disks if d.serial not in serials]
+    if missing:
+        raise ConsoleError(f"disks missing in the guest: {missing} (have {serials})")
+    return {d.id: serials[d.serial] for d in disks}
