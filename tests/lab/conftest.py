@@ -51,7 +51,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """Time each lab test from setup to teardown (its share of the session's wall time)."""
     start = time.monotonic()
     yield
-    _wall[item.nodeid] = time.monotonic() - start
+    if item.get_closest_marker("lab"):
+        _wall[item.nodeid] = time.monotonic() - start
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
