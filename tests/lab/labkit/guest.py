@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,7 +81,11 @@ class Guest:
         start = time.monotonic()
         with self._stderr.open("wb") as stderr:
             self.proc = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                preexec_fn=_die_with_parent,
             )
         try:
             self.console = SerialConsole(self._sockets / "serial.sock")
@@ -200,3 +206,9 @@ class Guest:
     def qemu_stderr(self) -> str:
         """What QEMU printed (blkdebug's `aio failed`, device errors)."""
         return self._stderr.read_text(errors="replace")
+
+
+def _die_with_parent() -> None:
+    """In the QEMU child: get SIGKILL when the test process dies, so no guest is left behind."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
