@@ -25,6 +25,7 @@ from wipe.verification import (
     Progress,
     VerificationResult,
     merge_spans,
+    new_seed,
     sample_ranges,
 )
 
@@ -62,7 +63,7 @@ def plant_markers(
         VerificationFailed: a marker did not read back (the erase could not be checked later).
         DeviceGone: the device disappeared.
     """
-    seed = int.from_bytes(os.urandom(6), "big")  # < 2**53: exact in JSON if seed is None else seed
+    seed = new_seed() if seed is None else seed
     rng = random.Random(seed)
     size = min(MARKER_SIZE, target.direct_end)
     buf = aligned_buffer(size)

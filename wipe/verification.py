@@ -89,6 +89,11 @@ class VerificationResult:
         }
 
 
+def new_seed() -> int:
+    """A seed from the OS, below 2**53 so it survives a round trip through JSON numbers."""
+    return int.from_bytes(os.urandom(6), "big")
+
+
 def sample_ranges(
     size: int,
     *,
@@ -162,7 +167,7 @@ def verify(
     if method == "full":
         spans, seed, sections = [(0, target.size)], None, 0
     else:
-        seed = int.from_bytes(os.urandom(6), "big")  # < 2**53: exact in JSON if seed is None else seed
+        seed = new_seed() if seed is None else seed
         spans = sample_ranges(
             target.size,
             seed=seed,
