@@ -85,9 +85,9 @@ def cli(
 
 
 def _register() -> None:
-    from asset_pipeline.cli import agreement, batch, customer, demo, drives, init
+    from asset_pipeline.cli import agreement, batch, customer, demo, drives, init, wipe
 
-    for module in (init, customer, agreement, batch, drives, demo):
+    for module in (init, customer, agreement, batch, drives, wipe, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 
