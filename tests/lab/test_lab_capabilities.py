@@ -1,7 +1,6 @@
-"""Raw capability facts of the emulated drives, as the standard tools report them in the guest.
-
-These are what the wipe engine's capability detection must conclude from: NVMe Format yes and
-Sanitize no, SATA without the Security feature set, SCSI without SANITIZE.
+"""Capability detection on the emulated drives: NVMe Format yes and Sanitize no, SATA without
+the Security feature set, SCSI without SANITIZE. First the raw facts as the standard tools
+report them in the guest, then the wipe engine's conclusion from them.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from labkit import Lab
+from labkit import SCRATCH_IN_GUEST, Lab
 from labkit.layout import PATTERN
 
 pytestmark = pytest.mark.lab
@@ -48,3 +47,35 @@ def test_scsi_has_no_sanitize(lab: Lab) -> None:
     assert "Invalid opcode" in result.output
     with lab.images["scsi0"].open("rb") as image:
         assert image.read(len(PATTERN)) == PATTERN  # nothing was erased
+
+
+ENGINE = """
+import json, sys
+from asset_pipeline import devices
+from wipe import sanitizer_for
+
+out = {}
+for path in sys.argv[1:]:
+    drive = devices.identify(path)
+    sanitizer = sanitizer_for(drive.path, drive.transport)
+    out[path] = sanitizer.capabilities().to_dict() if sanitizer else None
+print(json.dumps(out))
+"""
+
+
+def test_wipe_engine_offers_the_right_methods(lab: Lab) -> None:
+    ids = ("nvme1", "sata0", "scsi0", "usb0")
+    (lab.scratch / "engine_caps.py").write_text(ENGINE)
+    result = lab.guest.run(
+        f"cd {lab.guest.project} && {lab.guest.python} {SCRATCH_IN_GUEST}/engine_caps.py "
+        + " ".join(lab.dev[i] for i in ids)
+    ).check()
+    caps = {i: json.loads(result.output.splitlines()[-1])[lab.dev[i]] for i in ids}
+    print(json.dumps(caps, indent=1))
+    assert caps["nvme1"]["family"] == "nvme"
+    assert caps["nvme1"]["offered"] == ["nvme-format-ses1"]
+    assert {b["method"] for b in caps["nvme1"]["blocked"]} == {"nvme-format-ses2"}
+    assert caps["sata0"]["family"] == "ata"
+    assert caps["sata0"]["offered"] == []
+    assert caps["scsi0"]["family"] == "scsi"
+    assert not any("sanitize" in m for m in caps["scsi0"]["offered"])

@@ -1,7 +1,10 @@
-"""NVMe Format NVM with Secure Erase Settings 1, for real, on a drive with a planted file system."""
+"""NVMe purge for real: `asset-pipeline wipe --method nvme-format-ses1` on a drive with a planted
+file system, driven through the station's CLI in the guest (nvme-cli, kernel nvme driver, QEMU's
+NVMe Format NVM with Secure Erase Settings 1)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,24 +24,23 @@ def nonzero_chunks(image: Path) -> int:
     return count
 
 
-def test_nvme_format_ses1_leaves_the_image_all_zero(lab: Lab) -> None:
+def test_nvme_format_purge_through_the_wipe_cli(lab: Lab) -> None:
     dev, image = lab.dev["nvme0"], lab.images["nvme0"]
     assert PLANTED_TEXT in image.read_bytes()
     fs = lab.guest.run(f"blkid -o export {dev}").check().output
     assert "TYPE=ext4" in fs
     assert "LABEL=customer" in fs
 
-    result = lab.guest.run(f"nvme format {dev} --ses=1 --force").check()
-    assert "Success formatting namespace:1" in result.output
+    result = lab.guest.cli(
+        "wipe", dev, "--level", "purge", "--method", "nvme-format-ses1", "--yes", "--json"
+    )
+    assert result.rc == 0, result.stderr
+    report = json.loads(result.output)
+    assert report["outcome"] == "passed", report
+    assert report["plan"]["method"] == "nvme-format-ses1"
+    assert report["verification"]["method"] == "markers"
+    assert report["verification"]["mismatches"] == []
+    assert report["bytes_written"] == 0  # the drive erased itself
 
     assert nonzero_chunks(image) == 0  # every byte of the host image file
-    lab.guest.run(f"blockdev --flushbufs {dev}").check()
-    guest_view = lab.guest.run(f"cmp {dev} /dev/zero")
-    assert guest_view.rc == 1
-    assert f"EOF on {dev}" in guest_view.output
-    assert lab.guest.run(f"blkid -p {dev}").rc == 2  # no file system left
-
-
-@pytest.mark.skip(reason="wipe engine not merged yet")
-def test_nvme_purge_through_the_wipe_cli(lab: Lab) -> None:
-    """TODO(phase 2): `asset-pipeline wipe --method nvme-format` on nvme0, marker check, zeros."""
+    assert lab.guest.run(f"blkid -p {dev}").rc == 2  # no file system left in the guest's view

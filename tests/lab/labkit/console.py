@@ -24,11 +24,14 @@ class Result:
     output: str
     rc: int
     seconds: float
+    stderr: str = ""  # only when the caller kept stderr apart (Guest.cli)
 
     def check(self) -> Result:
         """Return self, or raise when the command failed (with its output in the message)."""
         if self.rc != 0:
-            raise ConsoleError(f"guest command failed (rc {self.rc}): {self.cmd}\n{self.output}")
+            raise ConsoleError(
+                f"guest command failed (rc {self.rc}): {self.cmd}\n{self.output}{self.stderr}"
+            )
         return self
 
 

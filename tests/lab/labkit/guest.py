@@ -106,10 +106,18 @@ class Guest:
         return self.console.run(cmd, timeout=timeout)
 
     def cli(self, *args: str, timeout: float = 180.0, home: str = "/tmp/station") -> Result:
-        """Run `python -m asset_pipeline ARGS` with the project's interpreter, in the guest."""
+        """Run `python -m asset_pipeline ARGS` in the guest; stdout and stderr kept apart."""
         words = " ".join(shlex.quote(a) for a in args)
-        cmd = f"ASSET_PIPELINE_HOME={home} {shlex.quote(self.python)} -m asset_pipeline {words}"
-        return self.run(f"cd {shlex.quote(str(self.project or '/'))} && {cmd}", timeout=timeout)
+        err = f"cli-{time.monotonic_ns()}.stderr"
+        cmd = (
+            f"cd {shlex.quote(str(self.project or '/'))} && ASSET_PIPELINE_HOME={home} "
+            f"{shlex.quote(self.python)} -m asset_pipeline {words} 2>{SCRATCH_IN_GUEST}/{err}"
+        )
+        result = self.run(cmd, timeout=timeout)
+        stderr_file = self.scratch / err
+        stderr = stderr_file.read_text(errors="replace") if stderr_file.exists() else ""
+        stderr_file.unlink(missing_ok=True)
+        return Result(result.cmd, result.output, result.rc, result.seconds, stderr)
 
     def python_code(self, code: str, *, timeout: float = 180.0) -> Result:
         """Run a Python snippet with the project's interpreter (written to the scratch share)."""
