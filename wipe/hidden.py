@@ -141,7 +141,12 @@ def _describe(areas: HiddenAreas) -> str:
 def _hdparm(*args: str) -> str:
     try:
         done = subprocess.run(
-            ["hdparm", *args], capture_output=True, text=True, timeout=120, check=False
+            ["hdparm", *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=120,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         raise HiddenAreaError(f"hdparm {' '.join(args)}: {e}") from e

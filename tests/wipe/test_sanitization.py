@@ -75,4 +75,5 @@ def test_result_json_has_the_contract_keys(make_loop) -> None:
         assert key in data
     assert set(data["plan"]) >= {"level", "method", "reason"}
     assert set(data["verification"]) >= {"method", "coverage", "mismatches"}
-    assert data["outcome"] == "passed" and data["bytes_written"] == 8 * MiB
+    assert data["outcome"] == "passed"
+    assert data["bytes_written"] == 8 * MiB

@@ -14,7 +14,9 @@ from wipe.target import aligned_buffer
 def test_block_device_is_exclusive_and_direct(make_loop) -> None:
     dev = make_loop(4 * MiB)
     with open_target(dev) as target:
-        assert target.direct and target.kind == "block" and target.size == 4 * MiB
+        assert target.direct
+        assert target.kind == "block"
+        assert target.size == 4 * MiB
         with pytest.raises(TargetBusy, match="in use by another process"):
             open_target(dev)
     open_target(dev).close()  # released again

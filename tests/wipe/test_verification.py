@@ -19,7 +19,8 @@ def test_sample_covers_edges_every_section_and_one_percent(size: int) -> None:
     spans = sample_ranges(size, seed=7, sections=64)
     covered = sum(n for _, n in spans)
     assert covered >= 0.01 * size
-    assert spans[0][0] == 0 and spans[0][1] >= min(MiB, size)
+    assert spans[0][0] == 0
+    assert spans[0][1] >= min(MiB, size)
     last_offset, last_len = spans[-1]
     assert last_offset + last_len == size
     section = size // 64 // 512 * 512
@@ -76,7 +77,8 @@ def test_planted_ext4_is_gone_after_the_wipe(make_loop, tmp_path: Path) -> None:
         ["mkfs.ext4", "-q", "-F", "-d", str(content), str(dev)], check=True, capture_output=True
     )
     before = read_all(dev)
-    assert secret in before and before[1080:1082] == b"\x53\xef"  # ext4 magic present
+    assert secret in before
+    assert before[1080:1082] == b"\x53\xef"  # ext4 magic present
     plan = choose("clear", "virtual", None, "overwrite-random-zero")
     assert plan.passes == OVERWRITES["overwrite-random-zero"]
     result = sanitize(str(dev), plan, verify_method="full")
@@ -85,4 +87,5 @@ def test_planted_ext4_is_gone_after_the_wipe(make_loop, tmp_path: Path) -> None:
     assert after == bytes(len(after))  # every byte is the final zero pass: nothing of ext4 left
     assert secret not in after
     blkid = subprocess.run(["blkid", "-p", str(dev)], capture_output=True, text=True)
-    assert blkid.returncode == 2 and not blkid.stdout  # no signature of any kind
+    assert blkid.returncode == 2  # no signature of any kind
+    assert not blkid.stdout
