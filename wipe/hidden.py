@@ -81,6 +81,8 @@ def detect(path: str, transport: str) -> HiddenAreas:
         dco = parse_dco_max(_hdparm("--dco-identify", path))
     except HiddenAreaError as e:
         log.debug("no DCO information for %s: %s", path, e)
+    if dco is not None and dco < current:
+        dco = None  # drives without a DCO answer garbage ("Real max sectors: 1" under QEMU)
     areas = HiddenAreas(path, "none", current, native, dco)
     if areas.hidden_sectors:
         return replace(areas, status="present", detail=_describe(areas))
@@ -139,7 +141,12 @@ def _describe(areas: HiddenAreas) -> str:
 def _hdparm(*args: str) -> str:
     try:
         done = subprocess.run(
-            ["hdparm", *args], capture_output=True, text=True, timeout=120, check=False
+            ["hdparm", *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=120,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
         raise HiddenAreaError(f"hdparm {' '.join(args)}: {e}") from e

@@ -192,7 +192,12 @@ class FirmwareSanitizer:
             self.commands.append(" ".join(shown))
         try:
             done = subprocess.run(
-                list(args), capture_output=True, text=True, timeout=self.timeout, check=check
+                list(args),
+                capture_output=True,
+                text=True,
+                errors="replace",  # sg3_utils prints raw designator bytes
+                timeout=self.timeout,
+                check=check,
             )
         except FileNotFoundError as e:
             raise MethodNotSupported(self.path, args[0], f"{args[0]} is not installed") from e

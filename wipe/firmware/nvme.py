@@ -51,7 +51,7 @@ def parse_id_ctrl(text: str) -> dict[str, Any]:
         "oacs": int(data.get("oacs", 0)),
         "sanicap": int(data.get("sanicap", 0)),
         "fna": int(data.get("fna", 0)),
-        "namespaces": int(data.get("nn", 0)),
+        "max_namespaces": int(data.get("nn", 0)),
     }
 
 
@@ -114,9 +114,6 @@ class NvmeSanitizer(FirmwareSanitizer):
         facts = parse_id_ctrl(self.tool("nvme", "id-ctrl", self.controller, "-o", "json"))
         offered = offered_methods(facts)
         blocked = []
-        if facts["namespaces"] > 1:
-            # Format acts on one namespace; a sanitize covers the whole controller.
-            facts["note"] = "more than one namespace: format covers only the one given"
         if facts["oacs"] & OACS_FORMAT and not facts["fna"] & FNA_CRYPTO:
             blocked.append(("nvme-format-ses2", "FNA says crypto erase is not supported"))
         return Capabilities(self.path, "nvme", offered, tuple(blocked), False, facts)

@@ -62,6 +62,14 @@ def parse_progress(text: str) -> Status:
     return Status(done=True, fraction=1.0, message="the drive reports no operation in progress")
 
 
+def transport_error(text: str) -> str:
+    """The line that says a SCSI command failed, whatever the exit code said; "" when none."""
+    for line in text.splitlines():
+        if _TRANSPORT_ERROR.search(line) or re.search(r"failed|Illegal request", line):
+            return line.strip()
+    return ""
+
+
 class ScsiSanitizer(FirmwareSanitizer):
     """sg3_utils: SANITIZE started early and polled with REQUEST SENSE, FORMAT UNIT waited on."""
 
@@ -93,8 +101,9 @@ class ScsiSanitizer(FirmwareSanitizer):
             self.timeout = max(self.timeout, 24 * 3600.0)  # a full format takes hours
         out = self.tool(*args, check=False, record=True)
         # sg_sanitize exits 0 on a transport error (DID_ERROR): read the text, not the code.
-        if self.last_rc or _TRANSPORT_ERROR.search(out) or re.search(r"failed|Illegal req", out):
-            raise FirmwareCommandFailed(args, self.last_rc, last_line(out))
+        error = transport_error(out)
+        if self.last_rc or error:
+            raise FirmwareCommandFailed(args, self.last_rc, error or last_line(out))
 
     def _status(self, spec: Method) -> Status:
         if spec.name not in _SANITIZE_ARGS:
