@@ -97,9 +97,10 @@ def _register() -> None:
         key,
         log,
         retention,
+        wipe,
     )
 
-    for module in (init, key, customer, agreement, batch, drives, log, cert, retention, demo):
+    for module in (init, key, customer, agreement, batch, drives, wipe, log, cert, retention, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 
