@@ -21,15 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from wipe.errors import DeviceGone
-from wipe.pattern import Pattern, PatternFiller
-from wipe.target import Target, aligned_buffer, open_target
+from wipe.pattern import Pattern, PatternRing
+from wipe.target import Target, open_target
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 CHUNK = 8 * MiB  # large enough to keep a drive's queue full, small enough for 4 drives at once
 QUEUE = 2  # writes in flight: the device always has the next one queued
-DEPTH = 4  # keystream buffers: QUEUE being written, the rest being filled ahead
 SYNC_EVERY = 1024 * MiB
 RETRIES = 2
 SPLIT = 64 * 1024  # block size a failed buffer is retried in, to isolate bad sectors
@@ -188,7 +187,7 @@ class _Pass:
 
     def _loop(self) -> bool:
         """Write every chunk, QUEUE writes in flight; True when cancelled."""
-        ring = _Ring(self.pattern.filler(self.chunk), self.target.size, self.chunk)
+        ring = PatternRing(self.pattern.filler(self.chunk), self.target.size, self.chunk, QUEUE + 2)
         inflight: deque[tuple[int, int, int, Future[tuple[int, list[ByteRange]]]]] = deque()
         cancelled = False
         try:
@@ -222,7 +221,7 @@ class _Pass:
         length: int,
         idx: int,
         future: Future[tuple[int, list[ByteRange]]],
-        ring: _Ring,
+        ring: PatternRing,
     ) -> None:
         """Account for a finished write (in device order) and hand its buffer back."""
         written, errors = future.result()
@@ -285,68 +284,6 @@ class _Pass:
             self.target.check_error(e)
             # The device lost data it had acknowledged; nothing since the start can be trusted.
             self.errors.append(ByteRange(0, upto, e.errno, f"flush failed: {e.strerror}"))
-
-
-class _Ring:
-    """Buffers filled ahead with the pattern; a buffer is refilled only once its write is done.
-
-    A constant pattern is one prepared buffer that every write shares (writes only read it).
-    """
-
-    def __init__(self, filler: PatternFiller, size: int, chunk: int) -> None:
-        self.filler, self.size, self.chunk = filler, size, chunk
-        self.next_offset = 0  # where the next buffer handed out starts
-        self._fill_offset = 0  # where the next buffer to be filled starts
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: deque[tuple[int, int, int, Future[None]]] = deque()
-        if filler.fixed is not None:
-            fixed = aligned_buffer(chunk)  # O_DIRECT needs aligned memory, bytes is not
-            fixed[: len(filler.fixed)] = filler.fixed
-            self._views = [memoryview(fixed)]
-            self._free: deque[int] = deque()
-            return
-        # The mmaps are freed with their last view; closing them could race a writer thread.
-        self._views = [memoryview(aligned_buffer(chunk)) for _ in range(DEPTH)]
-        self._free = deque(range(DEPTH))
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keystream")
-        self._fill_more()
-
-    def get(self) -> tuple[int, memoryview, int] | None:
-        """The next filled buffer in device order as (offset, view, index), None at the end."""
-        if self.next_offset >= self.size:
-            return None
-        n = min(self.chunk, self.size - self.next_offset)
-        if self._pool is None:
-            item = (self.next_offset, self._views[0][:n], 0)
-        else:
-            self._fill_more()
-            offset, n, idx, future = self._pending.popleft()
-            future.result()
-            item = (offset, self._views[idx][:n], idx)
-        self.next_offset += n
-        return item
-
-    def release(self, idx: int) -> None:
-        """The write from buffer `idx` is done: refill it."""
-        if self._pool is not None:
-            self._free.append(idx)
-            self._fill_more()
-
-    def close(self) -> None:
-        """Stop generating (waits for a fill in progress)."""
-        if self._pool is not None:
-            for *_, future in self._pending:
-                future.cancel()
-            self._pool.shutdown(wait=True)
-
-    def _fill_more(self) -> None:
-        assert self._pool is not None
-        while self._free and self._fill_offset < self.size:
-            idx = self._free.popleft()
-            off, n = self._fill_offset, min(self.chunk, self.size - self._fill_offset)
-            job = self._pool.submit(self.filler.fill, self._views[idx][:n], off)
-            self._pending.append((off, n, idx, job))
-            self._fill_offset += n
 
 
 def _failed(offset: int, length: int, error: OSError) -> ByteRange:
