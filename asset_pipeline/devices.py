@@ -105,6 +105,10 @@ def identify(path: str | os.PathLike[str]) -> Drive:
         k: ident.get(k) or sysfs.get(k, "")
         for k in ("model", "vendor", "serial", "firmware", "wwn")
     }
+    if facts.loop_backing_file and not merged["serial"]:
+        # A loop device has no identify data; its backing file is what tells two apart.
+        merged["model"] = merged["model"] or "Linux loop device"
+        merged["serial"] = Path(facts.loop_backing_file.removesuffix(" (deleted)")).name
     transport = _transport(facts, props)
     reasons = refusal_reasons(facts)
     return Drive(

@@ -64,10 +64,14 @@ class Station:
         return config
 
     def sessions(self) -> sessionmaker[Session]:
-        """The session factory (connects and migrates on first use)."""
+        """The session factory (connects and migrates on first use).
+
+        The config is read first, so a station used before `init` gets initialized and a
+        broken config is reported before anything touches the database.
+        """
+        if self._config is None:
+            _ = self.config  # may initialize the station, which opens the database
         if self._sessions is None:
-            if not self.db_url and not os.environ.get(DB_URL_ENV):
-                ensure_data_dir(self.data_dir)
             self._sessions = open_database(self.database_url)
         return self._sessions
 
