@@ -15,20 +15,20 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from wipe.errors import DeviceGone
-from wipe.pattern import Pattern, PatternFiller
-from wipe.target import Target, aligned_buffer, open_target
+from wipe.pattern import Pattern, PatternRing
+from wipe.target import Target, open_target
 
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 CHUNK = 8 * MiB  # large enough to keep a drive's queue full, small enough for 4 drives at once
-DEPTH = 3  # buffers in flight: one being written, two being filled
+QUEUE = 2  # writes in flight: the device always has the next one queued
 SYNC_EVERY = 1024 * MiB
 RETRIES = 2
 SPLIT = 64 * 1024  # block size a failed buffer is retried in, to isolate bad sectors
@@ -162,6 +162,8 @@ class _Pass:
         self.errors: list[ByteRange] = []
         self.written = 0
         self.failed_in_a_row = 0
+        self.gave_up = False
+        self.since_sync = 0
 
     def run(self) -> OverwriteResult:
         start = time.monotonic()
@@ -184,93 +186,75 @@ class _Pass:
         )
 
     def _loop(self) -> bool:
-        """Write every chunk; True when cancelled."""
-        filler = self.pattern.filler(self.chunk)
-        size = self.target.size
-        buffers = self._buffers(filler)
+        """Write every chunk, QUEUE writes in flight; True when cancelled."""
+        ring = PatternRing(self.pattern.filler(self.chunk), self.target.size, self.chunk, QUEUE + 2)
+        inflight: deque[tuple[int, int, int, Future[tuple[int, list[ByteRange]]]]] = deque()
+        cancelled = False
         try:
-            return self._consume(buffers, size)
+            with ThreadPoolExecutor(max_workers=QUEUE, thread_name_prefix="writer") as writers:
+                while not self.gave_up:
+                    if self.cancel is not None and self.cancel.is_set():
+                        cancelled = True
+                        break
+                    item = ring.get()
+                    if item is None:
+                        break
+                    offset, view, idx = item
+                    future = writers.submit(self._write, view, offset)
+                    inflight.append((offset, len(view), idx, future))
+                    if len(inflight) >= QUEUE:
+                        self._complete(*inflight.popleft(), ring)
+                while inflight:
+                    self._complete(*inflight.popleft(), ring)
         finally:
-            buffers.close()  # stops the keystream worker before the target is closed
+            ring.close()  # stops the keystream worker before the target is closed
+        if self.gave_up:
+            end = ring.next_offset
+            self.errors.append(
+                ByteRange(end, self.target.size - end, None, "not attempted after write errors")
+            )
+        return cancelled
 
-    def _consume(self, buffers: Iterator[tuple[int, memoryview]], size: int) -> bool:
-        since_sync = 0
-        for offset, view in buffers:
-            if self.cancel is not None and self.cancel.is_set():
-                return True
-            self._write(view, offset)
-            since_sync += len(view)
-            if since_sync >= self.sync_every:
-                self._sync(offset + len(view))
-                since_sync = 0
-            if self.failed_in_a_row >= MAX_FAILED_CHUNKS:
-                end = offset + len(view)
-                self.errors.append(
-                    ByteRange(end, size - end, None, "not attempted after repeated write errors")
-                )
-                break
-            if self.on_progress is not None:
-                self.on_progress(offset + len(view), size)
-        return False
+    def _complete(
+        self,
+        offset: int,
+        length: int,
+        idx: int,
+        future: Future[tuple[int, list[ByteRange]]],
+        ring: PatternRing,
+    ) -> None:
+        """Account for a finished write (in device order) and hand its buffer back."""
+        written, errors = future.result()
+        ring.release(idx)
+        self.written += written
+        self.errors.extend(errors)
+        self.failed_in_a_row = self.failed_in_a_row + 1 if errors else 0
+        self.gave_up = self.gave_up or self.failed_in_a_row >= MAX_FAILED_CHUNKS
+        self.since_sync += length
+        if self.since_sync >= self.sync_every:
+            self._sync(offset + length)
+            self.since_sync = 0
+        if self.on_progress is not None:
+            self.on_progress(offset + length, self.target.size)
 
-    def _buffers(self, filler: PatternFiller) -> Generator[tuple[int, memoryview], None, None]:
-        """(offset, filled buffer) in device order; the keystream is generated ahead."""
-        size, chunk = self.target.size, self.chunk
-        ranges = ((off, min(chunk, size - off)) for off in range(0, size, chunk))
-        if filler.fixed is not None:
-            fixed = aligned_buffer(chunk)  # O_DIRECT needs aligned memory, bytes is not
-            fixed[: len(filler.fixed)] = filler.fixed
-            view = memoryview(fixed)
-            for off, n in ranges:
-                yield off, view[:n]
-            return
-        # The mmaps are freed with the last view; closing them here could race a caller's view.
-        views = [memoryview(aligned_buffer(chunk)) for _ in range(DEPTH)]
-        free = list(range(DEPTH))
-        pending: deque[tuple[int, int, int, Future[None]]] = deque()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keystream") as pool:
-
-            def submit() -> None:
-                nxt = next(ranges, None)
-                if nxt is not None:
-                    idx = free.pop()
-                    off, n = nxt
-                    pending.append((off, n, idx, pool.submit(filler.fill, views[idx][:n], off)))
-
-            try:
-                for _ in range(DEPTH - 1):
-                    submit()
-                while pending:
-                    off, n, idx, fut = pending.popleft()
-                    fut.result()
-                    submit()
-                    yield off, views[idx][:n]
-                    free.append(idx)
-            finally:
-                for _, _, _, fut in pending:
-                    fut.cancel()
-                    if not fut.cancelled():
-                        fut.result()
-
-    def _write(self, view: memoryview, offset: int) -> None:
+    def _write(self, view: memoryview, offset: int) -> tuple[int, list[ByteRange]]:
+        """Write one buffer (in a writer thread); (bytes written, ranges that failed)."""
         error = self._attempt(view, offset, self.retries)
         if error is None:
-            self.written += len(view)
-            self.failed_in_a_row = 0
-            return
-        self.failed_in_a_row += 1
+            return len(view), []
         step = max(self.target.sector_size, SPLIT)
         if len(view) <= step:
-            self._record(offset, len(view), error)
-            return
+            return 0, [_failed(offset, len(view), error)]
         # Narrow down: retry in small blocks so healthy sectors around a bad one get written.
+        written, failed = 0, []
         for sub in range(0, len(view), step):
             part = view[sub : sub + step]
             sub_error = self._attempt(part, offset + sub, self.retries)
             if sub_error is None:
-                self.written += len(part)
+                written += len(part)
             else:
-                self._record(offset + sub, len(part), sub_error)
+                failed.append(_failed(offset + sub, len(part), sub_error))
+        return written, failed
 
     def _attempt(self, view: memoryview, offset: int, retries: int) -> OSError | None:
         last: OSError | None = None
@@ -293,9 +277,6 @@ class _Pass:
                 raise OSError(errno.ENOSPC, "device accepted no bytes")
             done += n
 
-    def _record(self, offset: int, length: int, error: OSError) -> None:
-        self.errors.append(ByteRange(offset, length, error.errno, error.strerror or str(error)))
-
     def _sync(self, upto: int) -> None:
         try:
             self.target.sync()
@@ -303,6 +284,10 @@ class _Pass:
             self.target.check_error(e)
             # The device lost data it had acknowledged; nothing since the start can be trusted.
             self.errors.append(ByteRange(0, upto, e.errno, f"flush failed: {e.strerror}"))
+
+
+def _failed(offset: int, length: int, error: OSError) -> ByteRange:
+    return ByteRange(offset, length, error.errno, error.strerror or str(error))
 
 
 def _merge(ranges: list[ByteRange]) -> list[ByteRange]:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from wipe.target import aligned_buffer
 
 PATTERNS = ("zeros", "ones", "random")
 _BLOCK = 16
@@ -115,3 +119,67 @@ class PatternFiller:
         buf = bytearray(length)
         self.fill(memoryview(buf), offset)
         return bytes(buf)
+
+
+class PatternRing:
+    """Aligned buffers filled ahead with a pattern, in device order, in a worker thread.
+
+    A buffer is refilled only after `release()`, i.e. once the write from it has finished.
+
+    A constant pattern is one prepared buffer that every write shares (writes only read it).
+    """
+
+    def __init__(self, filler: PatternFiller, size: int, chunk: int, depth: int) -> None:
+        self.filler, self.size, self.chunk = filler, size, chunk
+        self.next_offset = 0  # where the next buffer handed out starts
+        self._fill_offset = 0  # where the next buffer to be filled starts
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[int, int, int, Future[None]]] = deque()
+        if filler.fixed is not None:
+            fixed = aligned_buffer(chunk)  # O_DIRECT needs aligned memory, bytes is not
+            fixed[: len(filler.fixed)] = filler.fixed
+            self._views = [memoryview(fixed)]
+            self._free: deque[int] = deque()
+            return
+        # The mmaps are freed with their last view; closing them could race a writer thread.
+        self._views = [memoryview(aligned_buffer(chunk)) for _ in range(depth)]
+        self._free = deque(range(depth))
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keystream")
+        self._fill_more()
+
+    def get(self) -> tuple[int, memoryview, int] | None:
+        """The next filled buffer in device order as (offset, view, index), None at the end."""
+        if self.next_offset >= self.size:
+            return None
+        n = min(self.chunk, self.size - self.next_offset)
+        if self._pool is None:
+            item = (self.next_offset, self._views[0][:n], 0)
+        else:
+            self._fill_more()
+            offset, n, idx, future = self._pending.popleft()
+            future.result()
+            item = (offset, self._views[idx][:n], idx)
+        self.next_offset += n
+        return item
+
+    def release(self, idx: int) -> None:
+        """The write from buffer `idx` is done: refill it."""
+        if self._pool is not None:
+            self._free.append(idx)
+            self._fill_more()
+
+    def close(self) -> None:
+        """Stop generating (waits for a fill in progress)."""
+        if self._pool is not None:
+            for *_, future in self._pending:
+                future.cancel()
+            self._pool.shutdown(wait=True)
+
+    def _fill_more(self) -> None:
+        assert self._pool is not None
+        while self._free and self._fill_offset < self.size:
+            idx = self._free.popleft()
+            off, n = self._fill_offset, min(self.chunk, self.size - self._fill_offset)
+            job = self._pool.submit(self.filler.fill, self._views[idx][:n], off)
+            self._pending.append((off, n, idx, job))
+            self._fill_offset += n

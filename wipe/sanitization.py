@@ -54,6 +54,7 @@ class WipeResult:
         ver = self.verification
         verification = ver.to_dict() if ver else {
             "method": self.verification_method or "none", "coverage": 0.0, "mismatches": [],
+            "outcome": "not run",
         }  # fmt: skip
         return {
             "target": self.target,
@@ -149,7 +150,7 @@ def sanitize(
         verification=run.verification,
         errors=tuple(run.errors),
         hidden_areas=hidden,
-        verification_method=verify_method if plan.passes else "markers",
+        verification_method=_verification_kind(plan, verify_method),
     )
 
 
@@ -250,6 +251,12 @@ def _judge(run: _Run, ver: VerificationResult) -> None:
             f"{ver.expected}, {ver.mismatched_bytes} bytes differ in "
             f"{len(ver.mismatches)} ranges{extra}"
         )
+
+
+def _verification_kind(plan: Plan, verify_method: str) -> str:
+    if plan.passes:
+        return verify_method
+    return "none" if plan.method == DESTROY else "markers"
 
 
 def _range_errors(step: str, ranges: tuple[ByteRange, ...]) -> list[dict[str, Any]]:

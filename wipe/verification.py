@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import mmap
 import os
 import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,9 +191,12 @@ class Comparer:
         cancel: threading.Event | None = None,
     ) -> None:
         self.target, self.on_progress, self.cancel = target, on_progress, cancel
-        self.read_buf, self.expect_buf = aligned_buffer(CHUNK), aligned_buffer(CHUNK)
-        self._read_at = ctypes.addressof(ctypes.c_char.from_buffer(self.read_buf))
-        self._expect_at = ctypes.addressof(ctypes.c_char.from_buffer(self.expect_buf))
+        # Two read and two expected buffers: chunk i is compared while chunk i+1 is read.
+        self._reads = [aligned_buffer(CHUNK) for _ in range(2)]
+        self._expects = [aligned_buffer(CHUNK) for _ in range(2)]
+        self.read_buf = self._reads[0]  # what `read()` fills, for callers that look at bytes
+        self._read_at = [_address(b) for b in self._reads]
+        self._expect_at = [_address(b) for b in self._expects]
         self.mismatches: list[ByteRange] = []
         self.mismatched = 0
         self.read_errors: list[ByteRange] = []
@@ -215,34 +219,52 @@ class Comparer:
         return out
 
     def compare(self, spans: list[tuple[int, int]], pattern: Pattern) -> None:
-        """Compare every span with `pattern` (generated alongside the read)."""
+        """Compare every span with `pattern`.
+
+        The read of the next chunk and the generation of its expected bytes run in two worker
+        threads (both release the GIL) while this thread compares the current chunk, so the
+        device always has a read in flight.
+        """
         filler = pattern.filler(CHUNK)
         todo = self.chunks(spans)
         total = sum(n for _, n in todo)
-        expect = memoryview(self.expect_buf)
+        expects = [memoryview(b) for b in self._expects]
         if filler.fixed is not None:
-            expect[:CHUNK] = filler.fixed
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="expected") as pool:
-            for offset, n in todo:
+            for view in expects:
+                view[:CHUNK] = filler.fixed
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify") as pool:
+
+            def start(i: int) -> tuple[Future[bool], Future[None] | None]:
+                offset, n = todo[i]
+                slot = i % 2
+                read = pool.submit(self._read_into, self._reads[slot], offset, n)
+                gen = None
+                if filler.fixed is None:
+                    gen = pool.submit(filler.fill, expects[slot][:n], offset)
+                return read, gen
+
+            pending = start(0) if todo else None
+            for i, (offset, n) in enumerate(todo):
+                assert pending is not None
+                read, gen = pending
+                ok = read.result()
+                if gen is not None:
+                    gen.result()
                 if self.cancel is not None and self.cancel.is_set():
                     self.aborted = True
                     return
-                pending = (
-                    None
-                    if filler.fixed is not None
-                    else pool.submit(filler.fill, expect[:n], offset)
-                )
-                ok = self.read(offset, n)
-                if pending is not None:
-                    pending.result()
+                pending = start(i + 1) if i + 1 < len(todo) else None
                 if ok:
-                    self.diff(offset, n)
+                    self._diff(i % 2, offset, n)
                 if self.on_progress is not None:
                     self.on_progress(self.bytes_read, total)
 
     def read(self, offset: int, n: int) -> bool:
-        """Read [offset, offset+n) into the read buffer; record an unreadable range."""
-        view = memoryview(self.read_buf)[:n]
+        """Read [offset, offset+n) into `read_buf`; record an unreadable range."""
+        return self._read_into(self.read_buf, offset, n)
+
+    def _read_into(self, buf: mmap.mmap, offset: int, n: int) -> bool:
+        view = memoryview(buf)[:n]
         last: OSError | None = None
         for _ in range(2):
             try:
@@ -260,13 +282,14 @@ class Comparer:
         self.read_errors.append(ByteRange(offset, n, last.errno or None, last.strerror or ""))
         return False
 
-    def diff(self, offset: int, n: int) -> None:
-        """Record the 4 KiB blocks of the last read that differ from the expected buffer."""
-        if _libc.memcmp(self._read_at, self._expect_at, n) == 0:
+    def _diff(self, slot: int, offset: int, n: int) -> None:
+        """Record the 4 KiB blocks of a read that differ from the expected buffer."""
+        got, want = self._read_at[slot], self._expect_at[slot]
+        if _libc.memcmp(got, want, n) == 0:
             return
         for sub in range(0, n, LOCATE):
             m = min(LOCATE, n - sub)
-            if _libc.memcmp(self._read_at + sub, self._expect_at + sub, m) != 0:
+            if _libc.memcmp(got + sub, want + sub, m) != 0:
                 self.add_mismatch(offset + sub, m)
 
     def add_mismatch(self, offset: int, length: int) -> None:
@@ -298,6 +321,11 @@ class Comparer:
             notes=tuple(self.notes),
             aborted=self.aborted,
         )
+
+
+def _address(buf: mmap.mmap) -> int:
+    """Address of a buffer for libc; the ctypes view keeps the mmap from being closed early."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(buf))
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

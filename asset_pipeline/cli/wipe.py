@@ -28,7 +28,6 @@ from wipe import (
     LEVELS,
     OVERWRITES,
     Capabilities,
-    HiddenAreas,
     WipeError,
     WipeResult,
     check_writable,
@@ -107,7 +106,7 @@ def wipe(
         record = sanitizations.start_record(
             session, level=level, method=plan.method, identity=identity
         )
-    if not yes and not _confirmed(drive.serial or drive.name):
+    if not yes and not _confirmed(drive.serial or drive.name, drive.kind):
         _finish(station, record, "aborted", {"reason": "confirmation did not match"})
         raise click.ClickException("confirmation did not match; nothing was written")
     if hidden.status == "present":
@@ -142,10 +141,14 @@ def _capabilities(path: str, transport: str) -> Capabilities | None:
         return None
 
 
-def _confirmed(serial: str) -> bool:
+def _confirmed(serial: str, kind: str) -> bool:
     expected = serial[-4:]
+    what = "file name" if kind == "image" else "serial number"
     answer = click.prompt(
-        "Type the last four characters of the serial number to confirm", err=True, default=""
+        f"Type the last four characters of the {what} to confirm",
+        err=True,
+        default="",
+        show_default=False,
     )
     return bool(expected) and answer.strip().casefold() == expected.casefold()
 
@@ -168,7 +171,7 @@ def _render(result: WipeResult, data: dict[str, Any], as_json: bool) -> None:
             "errors": len(result.errors),
             "verification": f"{ver['method']}, coverage {ver['coverage']:.2%}, "
             f"{len(ver['mismatches'])} mismatched ranges",
-            "hidden_areas": (result.hidden_areas or HiddenAreas(result.target, "none")).status,
+            "hidden_areas": result.hidden_areas.status if result.hidden_areas else "not checked",
             "outcome": result.outcome,
             "reason": result.reason or "-",
         },

