@@ -1,7 +1,7 @@
 """batch finding key: per-batch HMAC key for distinct counts of scan findings
 
-Revision ID: 0002_scan
-Revises: 0001
+Revision ID: 0003_scan
+Revises: 0002_evidence (main's head when this branch merged main)
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_scan"
-down_revision = "0001"
+revision = "0003_scan"
+down_revision = "0002_evidence"
 branch_labels = None
 depends_on = None
 
