@@ -12,7 +12,7 @@ from asset_pipeline import devices, inventory, records, scanning
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.station import Station
 from asset_pipeline.storage import ScanSummary
-from tests.scanners.conftest import corpus_dir, ext4_gpt, key  # noqa: F401 - shared fixtures
+from tests.scanners.disks import corpus_dir, ext4_gpt, key  # noqa: F401 - shared fixtures
 from tests.scanners.documents import personnummer
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.scanners.conftest import corpus_dir, ext4_gpt, key  # noqa: F401 - shared fixtures
+from tests.scanners.disks import corpus_dir, ext4_gpt, key  # noqa: F401 - shared fixtures
 from tests.scanners.documents import email, personnummer, totals
 from wipe import GuardRefusal, check_writable
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scanners.scan import ScanOptions, scan
-from tests.scanners.conftest import Disk, copy
+from tests.scanners.disks import Disk, copy
 from tests.scanners.documents import personnummer, totals
 from tests.scanners.images import (
     GPT_LINUX,

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from scanners.scan import ScanOptions, scan
-from tests.scanners.conftest import Disk
+from tests.scanners.disks import Disk
 from tests.scanners.documents import email, personnummer, totals
 
 CHECKED = ("personnummer", "email")
