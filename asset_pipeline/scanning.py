@@ -65,7 +65,8 @@ def scan_device(
         device: a registered device; its batch's key makes the distinct counts.
         phase: "pre" (before sanitizing), "post" (must find nothing) or "adhoc".
         passes: which passes to run.
-        expected: the wipe pattern a post-wipe scan expects (skipped cheaply when found).
+        expected: the wipe pattern a post-wipe scan expects, skipped cheaply where found:
+            `pattern.filler(8 << 20).expected` of the `wipe.pattern.Pattern` that was written.
         on_progress: (pass, bytes done, bytes total) callback.
 
     Raises:

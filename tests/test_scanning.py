@@ -87,3 +87,20 @@ def test_bad_phase_and_batchless_device_are_refused(station, ext4_gpt) -> None: 
         device.batch = None
         with pytest.raises(PipelineError, match="is in no batch"):
             scanning.scan_device(session, device, "post")
+
+
+def test_post_scan_of_a_pattern_wiped_device_is_clean(station, tmp_path) -> None:
+    from wipe.pattern import Pattern
+
+    pattern = Pattern.random()
+    filler = pattern.filler(8 << 20)
+    image = tmp_path / "wiped.img"
+    image.write_bytes(filler.expected(0, 16 << 20))
+    with station.session() as session:
+        batch = make_batch(session)
+        device = inventory.register_device(session, batch, devices.identify(image))
+        row = scanning.scan_device(session, device, "post", expected=filler.expected)
+        assert row.total_findings == 0
+        assert row.report["not_scannable"] == []
+        blind = scanning.scan_device(session, device, "post")  # random bytes, no expectation
+        assert blind.report["not_scannable"] != []

@@ -98,15 +98,10 @@ def test_match_right_after_a_skipped_uniform_page_is_counted_once(tmp_path, hash
 
 
 def aes_pattern(key: bytes):
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    """The wipe engine's AES-256-CTR keystream, as a post-wipe scan is given it."""
+    from wipe.pattern import Pattern
 
-    def expected(offset: int, length: int) -> bytes:
-        assert offset % 16 == 0
-        nonce = (offset // 16).to_bytes(16, "big")
-        enc = Cipher(algorithms.AES(key), modes.CTR(nonce)).encryptor()
-        return enc.update(bytes(length))
-
-    return expected
+    return Pattern.random(key=key, iv=12345).filler(8 * MiB).expected
 
 
 def test_expected_wipe_pattern_pages_are_skipped_and_residue_is_found(tmp_path, hasher):
