@@ -69,7 +69,7 @@ def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
     try:
         disk = Disk(fh)
     except Exception as e:  # dissect raises bare Exceptions for every malformed table
-        log.debug("no partition table: %s", e)
+        log.debug("no partition table: %s", type(e).__name__)  # messages may quote disk bytes
         whole = sniff(fh, "whole disk", 0, size)
         head = _read(fh, 0, 1024)
         if whole.kind == "unknown" and (

@@ -62,7 +62,8 @@ def extract(
     try:
         yield from EXTRACTORS[kind](path, data, depth, budget)
     except Exception as e:  # a corrupt document must not stop the scan
-        log.debug("extracting %s as %s failed", path, kind, exc_info=e)
+        # The error's kind only: parser messages can quote document text.
+        log.debug("extracting %s as %s failed: %s", path, kind, type(e).__name__)
         yield Extracted(path, problem=f"{kind} file could not be read: {type(e).__name__}")
         yield Extracted(path, raw=data)
 

@@ -104,3 +104,22 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys) -> None:
         update("raw", 50_000_000, 100_000_000)
         update("files", 1_000, 0)  # the file pass has no known total
     assert "raw pass" in capsys.readouterr().err
+
+
+def test_debug_log_of_a_damaged_drive_holds_no_value(run_cli, ext4_gpt, tmp_path, caplog) -> None:  # noqa: F811
+    import logging
+    import shutil
+
+    damaged = tmp_path / "damaged.img"
+    shutil.copyfile(ext4_gpt.path, damaged)
+    with open(damaged, "r+b") as f:
+        f.seek((1 << 20) + 1024)
+        f.write(b"\xff" * 56)  # broken superblock counts: the file system cannot be walked
+    caplog.set_level(logging.DEBUG)
+    result = run_cli("-v", "scan", str(damaged), "--json")
+    assert json.loads(result.stdout)["not_scannable"]
+    text = caplog.text + result.stdout + result.stderr
+    for n in (1, 10, 30, 41, 80):
+        assert personnummer(n) not in text
+        assert personnummer(n).replace("-", "") not in text
+    assert "testsson" not in text
