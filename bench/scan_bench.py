@@ -226,14 +226,15 @@ def child(mode: str, image: str) -> None:
     hasher = ValueHasher(KEY)
     began = time.monotonic()
     extra: dict[str, object] = {}
-    if mode in ("raw", "raw-processes", "raw-nomatch"):
+    if mode in ("raw", "raw-threads", "raw-nomatch"):
         with Target(image) as target:
             if mode == "raw-nomatch":
                 matcher, factory = _NoMatch(), None
             else:
                 matcher = RawMatcher(hasher)
-                factory = partial(RawMatcher, hasher) if mode == "raw-processes" else None
-            options = RawOptions(matcher_factory=factory, processes_from=0 if factory else None)
+                # "raw" is what `scan()` does (worker processes from 1 GiB on).
+                factory = partial(RawMatcher, hasher) if mode == "raw" else None
+            options = RawOptions(matcher_factory=factory)
             result = scan_raw(target, matcher, options)
         results = [result]
         found = dict(result.tally.counts)
@@ -314,7 +315,7 @@ def main() -> None:
         dd_read(image)  # warm the page cache
         dd_mbs = max(dd_read(image) for _ in range(2))
         raw = run_child("raw", image)
-        raw_procs = run_child("raw-processes", image)
+        raw_threads = run_child("raw-threads", image)
         nomatch = run_child("raw-nomatch", image)
         files = run_child("files", image)
 
@@ -352,7 +353,8 @@ def main() -> None:
         "raw_cpu_s_per_gb": round(raw["cpu_s"] / (raw["size"] / 1e9), 2),
         "raw_found_personnummer": raw["findings"].get("personnummer", 0),
         "raw_engine": raw["engine"],
-        "raw_processes_mbs": round(mbs(raw_procs), 1),
+        "raw_worker_processes": raw["workers"],
+        "raw_threads_mbs": round(mbs(raw_threads), 1),
         "raw_nomatch_mbs": round(mbs(nomatch), 1),
         "files_mbs_image": round(mbs(files), 1),
         "files_mbs_file_bytes": round(mbs(files, "bytes_scanned"), 1),
@@ -370,7 +372,7 @@ def main() -> None:
         "peak_rss_mb": round(
             max(
                 r["max_rss_mb"]
-                for r in (raw, raw_procs, nomatch, files, presidio, wipe_zero, wipe_pattern)
+                for r in (raw, raw_threads, nomatch, files, presidio, wipe_zero, wipe_pattern)
             ),
             1,
         ),

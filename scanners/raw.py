@@ -60,12 +60,14 @@ class RawOptions:
     readahead: int = 2  # pages read ahead of the workers
     limits: Limits = field(default_factory=Limits)
     expected: ExpectedPattern | None = None
-    # With a picklable matcher factory, targets of at least `processes_from` bytes are matched
-    # in worker processes. Off by default: measured on the shared 2-core station (load ~2.4,
-    # 1.6 GB of documents) threads ran 211-243 MB/s and processes 122-165 MB/s, since other
-    # work already takes the second core and spawning costs about a second.
+    # With a picklable matcher factory, targets of at least `processes_from` bytes (None: never)
+    # are matched in `workers` spawned processes; the calling program needs the usual
+    # `if __name__ == "__main__":` guard. Measured on 1.6 GB of documents on this 2-core machine:
+    # with a core free (load 1.2) processes ran 320 MB/s (median of 3) against 227 for threads;
+    # when other work held the second core (load 2.4) they ran 122-165 against 211-243. A station
+    # scanning several drives at once should pass None (threads) and let drives share the cores.
     matcher_factory: Callable[[], Matcher] | None = None
-    processes_from: int | None = None
+    processes_from: int | None = 1 << 30
 
 
 class RawScanner:
@@ -76,6 +78,8 @@ class RawScanner:
         self.options = options or RawOptions()
         self.pages = PageMatcher(target, matcher, self.options.margin, self.options.limits)
         self._uniform: dict[int, bytes] = {}
+        self._procs: Executor | None = None
+        self._shm_names: dict[int, str] = {}
 
     @property
     def uses_processes(self) -> bool:
@@ -131,7 +135,12 @@ class RawScanner:
         return result
 
     def _outcomes(self) -> Iterator[PageOutcome]:
-        """Outcomes of every page, in completion order, with at most `workers` in flight."""
+        """Outcomes of every page, in completion order, with at most `workers` in flight.
+
+        Threads classify each page (memcmp against zeros, or the expected keystream, which
+        `cryptography` computes without the GIL) and match it, or hand a data page to a worker
+        process when processes are in use.
+        """
         opts = self.options
         buffers = opts.workers + opts.readahead
         with ExitStack() as stack:
@@ -141,14 +150,14 @@ class RawScanner:
                     for _ in range(buffers)
                 ]
                 stack.callback(_free_shared, shms)
-                names = {id(shm.buf): shm.name for shm in shms}
+                self._shm_names = {id(shm.buf): shm.name for shm in shms}
                 reader = PageReader(
                     self.target,
                     page_size=opts.page_size,
                     margin=opts.margin,
                     buffers=[shm.buf for shm in shms],
                 )
-                pool: Executor = stack.enter_context(
+                self._procs = stack.enter_context(
                     ProcessPoolExecutor(
                         opts.workers,
                         mp_context=multiprocessing.get_context("spawn"),
@@ -157,35 +166,15 @@ class RawScanner:
                     )
                 )
             else:
-                names = {}
                 reader = PageReader(
                     self.target, page_size=opts.page_size, margin=opts.margin, buffers=buffers
                 )
-                pool = stack.enter_context(
-                    ThreadPoolExecutor(opts.workers, thread_name_prefix="scan-match")
-                )
+            threads = stack.enter_context(
+                ThreadPoolExecutor(opts.workers, thread_name_prefix="scan-match")
+            )
             pending: dict[Future[PageOutcome], Page] = {}
             for page in reader:
-                if names:
-                    kind = self._classify(page)
-                    if kind != "data":  # cheap: matched here, only its tail
-                        try:
-                            yield self.pages.scan(page, kind)
-                        finally:
-                            reader.release(page)
-                        continue
-                    fut = pool.submit(
-                        workers.scan_shared,
-                        names[id(page._buf)],
-                        len(page.data),
-                        page.start,
-                        page.length,
-                        page.lead,
-                        page.bad,
-                    )
-                else:
-                    fut = pool.submit(self._page, page)
-                pending[fut] = page
+                pending[threads.submit(self._page, page)] = page
                 while len(pending) >= opts.workers:
                     yield from self._finished(reader, pending, FIRST_COMPLETED)
             while pending:
@@ -201,7 +190,12 @@ class RawScanner:
             yield fut.result()
 
     def _page(self, page: Page) -> PageOutcome:
-        return self.pages.scan(page, self._classify(page))
+        kind = self._classify(page)
+        if kind != "data" or self._procs is None:
+            return self.pages.scan(page, kind)
+        name = self._shm_names[id(page._buf)]
+        args = (name, len(page.data), page.start, page.length, page.lead, page.bad)
+        return self._procs.submit(workers.scan_shared, *args).result()
 
     def _classify(self, page: Page) -> str:
         core = page.core

@@ -104,7 +104,10 @@ def aes_pattern(key: bytes):
     return Pattern.random(key=key, iv=12345).filler(8 * MiB).expected
 
 
-def test_expected_wipe_pattern_pages_are_skipped_and_residue_is_found(tmp_path, hasher):
+@pytest.mark.parametrize("processes", [False, True])
+def test_expected_wipe_pattern_pages_are_skipped_and_residue_is_found(tmp_path, hasher, processes):
+    from functools import partial
+
     pattern = aes_pattern(b"k" * 32)
     path = tmp_path / "wiped.img"
     path.write_bytes(b"".join(pattern(i * PAGE, PAGE) for i in range(6)))
@@ -112,7 +115,15 @@ def test_expected_wipe_pattern_pages_are_skipped_and_residue_is_found(tmp_path, 
     with open(path, "r+b") as f:  # a block the wipe missed
         f.seek(3 * PAGE + 100)
         f.write(residue)
-    result = raw(path, hasher, RawOptions(page_size=PAGE, margin=4096, expected=pattern))
+    options = RawOptions(
+        page_size=PAGE,
+        margin=4096,
+        expected=pattern,
+        matcher_factory=partial(RawMatcher, hasher) if processes else None,
+        processes_from=0,
+    )
+    result = raw(path, hasher, options)
+    assert result.stats["worker_processes"] == (2 if processes else 0)
     assert result.stats["pages_pattern"] == 5
     assert result.stats["pages_data"] == 1
     assert result.tally.counts["personnummer"] == 1
