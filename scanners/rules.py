@@ -80,6 +80,11 @@ def dig12(core: str, before: str, after: str) -> Decision | None:
     )
 
 
+def pnr_form(core: str, before: str, after: str) -> Decision | None:
+    """A structured personnummer or organisationsnummer form: separator or twelve digits."""
+    return dig12(core, before, after) if core.isdigit() else num_sep(core, before, after)
+
+
 def dig10(core: str, before: str, after: str) -> Decision | None:
     """A bare ten-digit run: the ambiguous rule in the module docstring."""
     if context.near("personnummer", before, after):
@@ -213,8 +218,7 @@ def plusgiro_number(core: str, before: str, after: str) -> Decision | None:
 
 
 RULES: dict[str, Rule] = {
-    "num_sep": num_sep,
-    "dig12": dig12,
+    "pnr_form": pnr_form,
     "dig10": dig10,
     "card": card_number,
     "phone_intl": phone_number,
@@ -232,8 +236,7 @@ RULES: dict[str, Rule] = {
 # The categories each kind can produce, so a RawMatcher asked for some categories compiles only
 # the kinds it needs.
 PRODUCES: dict[str, frozenset[str]] = {
-    "num_sep": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
-    "dig12": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
+    "pnr_form": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
     "dig10": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
     "card": frozenset({"payment_card"}),
     "phone_intl": frozenset({"phone"}),
