@@ -62,13 +62,14 @@ def _paragraphs(seed: int, count: int, density: float) -> list[str]:
     from scanners.synthetic import PNR_FORMS, Synthetic
 
     rng, s = random.Random(seed), Synthetic(seed)
+    day = lambda: f"{rng.randint(2010, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"  # noqa: E731
     pool = []
     for _ in range(count):
         sentences = []
         for _ in range(rng.randint(4, 12)):
             sentences.append(
                 rng.choice(SENTENCES).format(
-                    date=f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                    date=day(),
                     time=f"{rng.randint(7, 18)}:{rng.choice(('00', '15', '30', '45'))}",
                     small=rng.randint(2, 60),
                     amount=f"{rng.randint(1, 99)} {rng.randint(0, 999):03d}",
@@ -83,11 +84,16 @@ def _paragraphs(seed: int, count: int, density: float) -> list[str]:
         if rng.random() < density:
             sentences.append(
                 rng.choice(RECORDS).format(
-                    name=s.name(), pnr=s.personnummer(rng.choice(PNR_FORMS[:1] + PNR_FORMS[3:])),
-                    email=s.email(), phone=s.phone(mobile=rng.random() < 0.7),
-                    address=s.address(), iban=s.iban(), card=s.card(), orgnr=s.organisationsnummer(),
+                    name=s.name(),
+                    pnr=s.personnummer(rng.choice(PNR_FORMS[:1] + PNR_FORMS[3:])),
+                    email=s.email(),
+                    phone=s.phone(mobile=rng.random() < 0.7),
+                    address=s.address(),
+                    iban=s.iban(),
+                    card=s.card(),
+                    orgnr=s.organisationsnummer(),
                     bankgiro=s.bankgiro(),
-                )  # fmt: skip
+                )
             )
         pool.append(" ".join(sentences) + "\n\n")
     return pool
@@ -126,9 +132,16 @@ def child_raw(path: str, limit: int) -> dict:
         for finding in matcher.scan_stream(stream, chunk_size=8 * MiB):
             counts[finding.category] = counts.get(finding.category, 0) + 1
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    size = limit or os.path.getsize(path)
-    return {"bytes": size, "seconds": wall, "cpu_seconds": cpu, "findings": counts,
-            "engine": matcher.engine, "rss_before_mib": rss_before, "peak_rss_mib": _rss_mib()}  # fmt: skip
+    size = limit or Path(path).stat().st_size
+    return {
+        "bytes": size,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "findings": counts,
+        "engine": matcher.engine,
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": _rss_mib(),
+    }
 
 
 class _Limited:
@@ -170,8 +183,9 @@ def child_presidio(path: str, size: int, which: str) -> dict:
 
         registry = RecognizerRegistry(supported_languages=["sv"])
         registry.add_recognizer(SePersonnummerRecognizer())
-        engine = AnalyzerEngine(registry=registry, nlp_engine=LocalSpacyNlpEngine(["sv"]),
-                                supported_languages=["sv"])  # fmt: skip
+        engine = AnalyzerEngine(
+            registry=registry, nlp_engine=LocalSpacyNlpEngine(["sv"]), supported_languages=["sv"]
+        )
 
         def run(text: str) -> list:
             return engine.analyze(text=text, language="sv")
@@ -180,14 +194,20 @@ def child_presidio(path: str, size: int, which: str) -> dict:
     found = sum(len(run(p)) for p in parts)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     nbytes = sum(len(p.encode("utf-8")) for p in parts)
-    return {"bytes": nbytes, "seconds": wall, "cpu_seconds": cpu, "findings": found,
-            "peak_rss_mib": _rss_mib()}  # fmt: skip
+    return {
+        "bytes": nbytes,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "findings": found,
+        "peak_rss_mib": _rss_mib(),
+    }
 
 
 def _bad(kind: str, size: int) -> bytes:
     rng = random.Random(7)
     if kind == "one_line":  # text without a single newline: words, numbers, punctuation
-        words = b"och att det som en p\xc3\xa5 \xc3\xa4r 811218 070 123 45 67 12:30 2024-01-05 a@ x.se".split()
+        words = b"och att det som en p\xc3\xa5 \xc3\xa4r 811218 070 123 45 67 12:30 2024-01-05"
+        words = (words + b" a@ x.se @@ 4111 -").split()
         unit = b" ".join(rng.choices(words, k=4096)) + b" "
         return (unit * (size // len(unit) + 1))[:size]
     if kind == "digit_run":
@@ -210,8 +230,9 @@ def child_bad(kind: str, size: int) -> dict:
 
 
 def _child(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                         text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -223,16 +244,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run (< 60 s)")
     parser.add_argument("--size-mib", type=int, help="generated text size (default 64, quick 8)")
-    parser.add_argument("--density", type=float, default=0.1,
-                        help="fraction of paragraphs with a personal-data record (default 0.1)")  # fmt: skip
-    parser.add_argument("--workdir", type=Path, help="where the text files go (default: a temp dir)")
+    parser.add_argument(
+        "--density",
+        type=float,
+        default=0.1,
+        help="fraction of paragraphs with a personal-data record (default 0.1)",
+    )
+    parser.add_argument("--workdir", type=Path, help="where the text files go (default: temp)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        funcs = {"raw": lambda p, n: child_raw(p, int(n)),
-                 "presidio": lambda p, n, w: child_presidio(p, int(n), w),
-                 "bad": lambda k, n: child_bad(k, int(n))}  # fmt: skip
+        funcs = {
+            "raw": lambda p, n: child_raw(p, int(n)),
+            "presidio": lambda p, n, w: child_presidio(p, int(n), w),
+            "bad": lambda k, n: child_bad(k, int(n)),
+        }
         print(json.dumps(funcs[kind](*rest)))
         return
 
@@ -249,11 +276,16 @@ def main() -> None:
         for enc, path in paths.items():
             results = [_child("raw", str(path), "0") for _ in range(runs)]
             best = sorted(results, key=_mbps)[len(results) // 2]
-            raw[enc] = {**best, "mb_s": round(_mbps(best), 1),
-                        "mb_s_runs": [round(_mbps(r), 1) for r in results],
-                        "cpu_s_per_gb": round(best["cpu_seconds"] / (best["bytes"] / 1e9), 2)}  # fmt: skip
-            print(f"(a) raw {enc}: {raw[enc]['mb_s']} MB/s, peak RSS {best['peak_rss_mib']:.0f} MiB",
-                  file=sys.stderr)  # fmt: skip
+            raw[enc] = {
+                **best,
+                "mb_s": round(_mbps(best), 1),
+                "mb_s_runs": [round(_mbps(r), 1) for r in results],
+                "cpu_s_per_gb": round(best["cpu_seconds"] / (best["bytes"] / 1e9), 2),
+            }
+            print(
+                f"(a) raw {enc}: {raw[enc]['mb_s']} MB/s, peak RSS {best['peak_rss_mib']:.0f} MiB",
+                file=sys.stderr,
+            )
         small = _child("raw", str(paths["utf-8"]), str(size // 8))
         ours = _child("presidio", str(paths["utf-8"]), str(slice_size), "ours")
         builtin = _child("presidio", str(paths["utf-8"]), str(slice_size), "builtin")
@@ -261,8 +293,11 @@ def main() -> None:
     bad = {}
     for kind in ("one_line", "digit_run", "nul", "random"):
         a, b = (_child("bad", kind, str(n)) for n in bad_sizes)
-        bad[kind] = {"mb_s_small": round(_mbps(a), 1), "mb_s_large": round(_mbps(b), 1),
-                     "time_ratio_4x_input": round(b["seconds"] / a["seconds"], 2)}  # fmt: skip
+        bad[kind] = {
+            "mb_s_small": round(_mbps(a), 1),
+            "mb_s_large": round(_mbps(b), 1),
+            "time_ratio_4x_input": round(b["seconds"] / a["seconds"], 2),
+        }
         print(f"bad {kind}: {bad[kind]}", file=sys.stderr)
     a_mbs = raw["utf-8"]["mb_s"]
     figures = {
