@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from scanners import context
+from scanners.identifiers.postal import STREET_SUFFIXES
 
 # Upper-case first letter of a Swedish place name, in UTF-8 (Å Ä Ö) and Latin-1.
 _UPPER_8 = r"(?:[A-Z]|\xc3[\x84\x85\x96]|[\xc4\xc5\xd6])"
@@ -37,8 +38,7 @@ class Kind:
     after: str
     after_16: str | None = None  # `after` to translate for UTF-16, when `after` has UTF-8 bytes
     trigger: str | None = None  # a cheaper prefix of `core` for the engines (no flood possible)
-    # Context-only kinds: (keyword categories, value) for the engines instead (see _gate_sources).
-    gate: tuple[tuple[str, ...], str] | None = None
+    gate: Gate | None = None  # context-only kinds: keyword patterns for the engines instead
     # Put the `lead` boundary into the engine pattern (the match then starts one character
     # early): for kinds whose first character is common inside longer numbers ("0" for phones).
     lead_in_pattern: bool = False
@@ -67,25 +67,41 @@ def _keyword(word: str, wide: bool) -> str:
     return "".join(out)
 
 
-def _gate_sources(gate: tuple[tuple[str, ...], str], wide: bool) -> tuple[str, ...]:
-    """Engine patterns of a context-only kind: a keyword near the value.
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The engine patterns of a kind that counts only near certain words (see `_gate_sources`).
 
-    A keyword of its categories (as listed in `scanners.context`) within the context window
-    before the value, or after it.
+    `before` and `after` are the rules' windows in characters (0: no pattern for that side).
+    """
+
+    words: tuple[str, ...]
+    before: int = context.BEFORE
+    after: int = context.AFTER
+
+
+def _words(*categories: str) -> tuple[str, ...]:
+    return tuple(w for c in categories for w in context.KEYWORDS[c])
+
+
+def _gate_sources(kind: Kind, wide: bool) -> tuple[str, ...]:
+    """Engine patterns of a gated kind: one of its words near the value.
+
+    A word within the window before the value or, when `after`, within the window after it.
 
     The gaps are byte counts at least as wide as the rules' character windows (UTF-8 may take
     two bytes a character, UTF-16 takes two), so the engine reports a superset of what the rules
     accept, and the rules decide.
     """
-    categories, value = gate
-    words = sorted({w for c in categories for w in context.KEYWORDS[c]}, key=len, reverse=True)
+    gate = kind.gate
+    assert gate is not None
+    words = sorted(set(gate.words), key=len, reverse=True)
     alternation = "(?:" + "|".join(_keyword(w, wide) for w in words) + ")"
-    unit = 2 if wide else 1
-    core = utf16(value) if wide else value
-    tail = utf16(_tail("0-9")) if wide else _tail("0-9")
-    before = rf"[\x00-\xff]{{0,{context.BEFORE * 2}}}"
-    after = rf"[\x00-\xff]{{0,{context.AFTER * unit}}}"
-    return (f"{alternation}{before}{core}{tail}", f"{core}{after}{alternation}")
+    core = utf16(kind.core) if wide else kind.core
+    tail = utf16(kind.after_16 or kind.after) if wide else kind.after
+    sources = [rf"{alternation}[\x00-\xff]{{0,{gate.before * 2}}}{core}{tail}"]
+    if gate.after:
+        sources.append(rf"{core}[\x00-\xff]{{0,{gate.after * 2}}}{alternation}")
+    return tuple(sources)
 
 
 # Order matters: at one start position the first kind that accepts the candidate wins (a bare
@@ -97,7 +113,7 @@ KINDS: tuple[Kind, ...] = (
         r"[0-9]{10}",
         "0-9",
         _tail("0-9"),
-        gate=(("personnummer", "organisationsnummer"), "[0-9]{10}"),
+        gate=Gate(_words("personnummer", "organisationsnummer")),
     ),
     Kind(
         "card",
@@ -148,20 +164,22 @@ KINDS: tuple[Kind, ...] = (
         "0-9",
         rf"[ ,;\t]{{1,3}}{_UPPER_8}",
         rf"[ ,;\t]{{1,3}}{_UPPER_16}",
+        # rules.postal_address wants a street line ending at most 8 characters before.
+        gate=Gate((*STREET_SUFFIXES, "box", "c/o"), before=24, after=0),
     ),
     Kind(
         "bankgiro",
         r"[0-9]{3,4}-[0-9]{4}",
         "0-9",
         _tail("0-9"),
-        gate=(("bankgiro",), "[0-9]{3,4}-[0-9]{4}"),
+        gate=Gate(_words("bankgiro")),
     ),
     Kind(
         "plusgiro",
         r"(?:[0-9]{1,7}|[0-9]{1,2}(?: [0-9]{2}){1,3})-[0-9]",
         "0-9",
         _tail("0-9"),
-        gate=(("plusgiro",), r"(?:[0-9]{1,7}|[0-9]{1,2}(?: [0-9]{2}){1,3})-[0-9]"),
+        gate=Gate(_words("plusgiro")),
     ),
 )
 
@@ -219,7 +237,7 @@ def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
             else:
                 behind, lead = "", None
             if k.gate:
-                sources = _gate_sources(k.gate, wide)
+                sources = _gate_sources(k, wide)
                 plain_sources = re_sources = sources
             else:
                 source = k.trigger or f"{k.core}{k.after}"
