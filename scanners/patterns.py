@@ -237,8 +237,9 @@ def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
             else:
                 behind, lead = "", None
             if k.gate:
-                sources = _gate_sources(k, wide)
-                plain_sources = re_sources = sources
+                sources = plain_sources = _gate_sources(k, wide)
+                # Python `re` tries every start: the value-first pattern needs its look-behind.
+                re_sources = (sources[0], *(f"{behind}{x}" for x in sources[1:]))
             else:
                 source = k.trigger or f"{k.core}{k.after}"
                 if wide:

@@ -149,10 +149,11 @@ def test_stream_equals_whole_scan_across_chunk_edges() -> None:
 def test_bad_input_does_not_crash(engine: str) -> None:
     m = RawMatcher(HASHER, engine=engine)
     rng = random.Random(1)
-    garbage = bytes(rng.getrandbits(8) for _ in range(1 << 20))
+    mib = (1 << 20) // (8 if engine == "re" else 1)  # the `re` fallback runs at a few MB/s
+    garbage = bytes(rng.getrandbits(8) for _ in range(mib))
     assert isinstance(m.scan(garbage), list)
-    assert m.scan(bytes(4 << 20)) == []  # NUL-filled
-    assert m.scan(b"7" * (2 << 20)) == []  # one long digit run
+    assert m.scan(bytes(4 * mib)) == []  # NUL-filled
+    assert m.scan(b"7" * (2 * mib)) == []  # one long digit run
     assert m.scan(b"") == []
     invalid_utf8 = b"\xc3\x28\xa0\xa1 pnr 811218-9876 \xe2\x28\xa1\xf0\x28\x8c\xbc"
     assert [f.category for f in m.scan(invalid_utf8)] == ["personnummer"]
