@@ -4,12 +4,16 @@ Generates Swedish business text (letters, notes, invoices, CSV rows) with plante
 hard negatives into files (UTF-8 and its UTF-16LE form), then measures, each in a child process so
 that peak RSS and CPU time are its own:
 
-(a) the raw fast path (`RawMatcher`, all categories), streamed from the file in 8 MiB chunks;
+(a) the raw fast path (`RawMatcher`, all categories), streamed from the file in 8 MiB chunks
+    (1 MiB with --quick);
     also at 1/8 of the size, to show that peak memory does not grow with the input;
 (b) Presidio with our recognizers (`TextDetector`, blank spaCy) on a slice of the same text;
 (c) Presidio's built-in Swedish recognizer alone (`SePersonnummerRecognizer`) on that slice;
 and bad input for the raw path at two sizes (time ratio ~4 means linear time): one line without
 newlines, one digit run, NUL bytes, random bytes.
+
+(a) also runs on a second, sparser text (`--sparse-density`), since its cost grows with the
+number of values found (each is validated in Python), and drives hold far fewer than the default.
 
 Usage: python bench/detect_bench.py [--quick] [--size-mib N] [--density D] [--workdir DIR]
 Ends with one JSON line of the figures.
@@ -118,7 +122,7 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_raw(path: str, limit: int) -> dict:
+def child_raw(path: str, limit: int, chunk: int) -> dict:
     """(a): stream the file through RawMatcher."""
     from scanners.fastpath import RawMatcher
     from scanners.findings import ValueHasher
@@ -129,7 +133,7 @@ def child_raw(path: str, limit: int) -> dict:
     counts: dict[str, int] = {}
     with open(path, "rb") as f:
         stream = _Limited(f, limit) if limit else f
-        for finding in matcher.scan_stream(stream, chunk_size=8 * MiB):
+        for finding in matcher.scan_stream(stream, chunk_size=chunk):
             counts[finding.category] = counts.get(finding.category, 0) + 1
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     size = limit or Path(path).stat().st_size
@@ -250,13 +254,19 @@ def main() -> None:
         default=0.1,
         help="fraction of paragraphs with a personal-data record (default 0.1)",
     )
+    parser.add_argument(
+        "--sparse-density",
+        type=float,
+        default=0.01,
+        help="density of the second, sparser text for (a) (default 0.01)",
+    )
     parser.add_argument("--workdir", type=Path, help="where the text files go (default: temp)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
         funcs = {
-            "raw": lambda p, n: child_raw(p, int(n)),
+            "raw": lambda p, n, c: child_raw(p, int(n), int(c)),
             "presidio": lambda p, n, w: child_presidio(p, int(n), w),
             "bad": lambda k, n: child_bad(k, int(n)),
         }
@@ -265,6 +275,8 @@ def main() -> None:
 
     size = (args.size_mib or (8 if args.quick else 64)) * MiB
     runs = 1 if args.quick else 3
+    # Stream chunk: the 1/8-size run must still span several chunks for its peak RSS to compare.
+    chunk = str(MiB if args.quick else 8 * MiB)
     slice_size = (256 << 10) if args.quick else MiB
     bad_sizes = (4 * MiB, 16 * MiB) if args.quick else (25 * MiB, 100 * MiB)
     load_start = os.getloadavg()
@@ -274,7 +286,7 @@ def main() -> None:
         gen_s = time.perf_counter() - t0
         raw = {}
         for enc, path in paths.items():
-            results = [_child("raw", str(path), "0") for _ in range(runs)]
+            results = [_child("raw", str(path), "0", chunk) for _ in range(runs)]
             best = sorted(results, key=_mbps)[len(results) // 2]
             raw[enc] = {
                 **best,
@@ -286,7 +298,18 @@ def main() -> None:
                 f"(a) raw {enc}: {raw[enc]['mb_s']} MB/s, peak RSS {best['peak_rss_mib']:.0f} MiB",
                 file=sys.stderr,
             )
-        small = _child("raw", str(paths["utf-8"]), str(size // 8))
+        small = _child("raw", str(paths["utf-8"]), str(size // 8), chunk)
+        sparse_dir = Path(tmp) / "sparse"
+        sparse_dir.mkdir()
+        sparse_path = generate(sparse_dir, size, args.sparse_density, seed=2)["utf-8"]
+        sparse = sorted(
+            (_child("raw", str(sparse_path), "0", chunk) for _ in range(runs)), key=_mbps
+        )
+        sparse_best = sparse[len(sparse) // 2]
+        print(
+            f"(a) raw utf-8 at density {args.sparse_density}: {_mbps(sparse_best):.1f} MB/s",
+            file=sys.stderr,
+        )
         ours = _child("presidio", str(paths["utf-8"]), str(slice_size), "ours")
         builtin = _child("presidio", str(paths["utf-8"]), str(slice_size), "builtin")
         print(f"(b) {_mbps(ours):.3f} MB/s  (c) {_mbps(builtin):.3f} MB/s", file=sys.stderr)
@@ -305,15 +328,21 @@ def main() -> None:
         "quick": args.quick,
         "text_mib": size // MiB,
         "density": args.density,
-        "planted_findings_per_mb": round(sum(raw["utf-8"]["findings"].values()) / (size / 1e6), 1),
+        "findings_per_mb": round(sum(raw["utf-8"]["findings"].values()) / (size / 1e6), 1),
         "generate_s": round(gen_s, 1),
         "a_raw_utf8_mb_s": a_mbs,
         "a_raw_utf16le_mb_s": raw["utf-16-le"]["mb_s"],
         "a_raw_utf8_cpu_s_per_gb": raw["utf-8"]["cpu_s_per_gb"],
         "a_engine": raw["utf-8"]["engine"],
+        "a_raw_utf8_sparse_mb_s": round(_mbps(sparse_best), 1),
+        "sparse_density": args.sparse_density,
+        "sparse_findings_per_mb": round(
+            sum(sparse_best["findings"].values()) / (sparse_best["bytes"] / 1e6), 1
+        ),
         "a_findings_utf8": raw["utf-8"]["findings"],
         "a_peak_rss_mib_full": round(raw["utf-8"]["peak_rss_mib"], 1),
         "a_peak_rss_mib_eighth": round(small["peak_rss_mib"], 1),
+        "a_chunk_bytes": int(chunk),
         "b_presidio_ours_mb_s": round(_mbps(ours), 4),
         "c_presidio_builtin_se_mb_s": round(_mbps(builtin), 4),
         "slice_bytes": ours["bytes"],
