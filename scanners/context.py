@@ -58,10 +58,11 @@ def _mojibake(word: str) -> str:
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    forms = sorted({f for w in words for f in (w, _mojibake(w))}, key=len, reverse=True)
+    forms = sorted({f.lower() for w in words for f in (w, _mojibake(w))}, key=len, reverse=True)
     body = "|".join(re.escape(f) for f in forms)
-    # Word edges that know Swedish letters, whatever the decoding.
-    return re.compile(rf"(?<![a-zåäöéü0-9])(?:{body})(?![a-zåäöéü])", re.IGNORECASE)
+    # Word edges that know Swedish letters, whatever the decoding. Windows are lower-cased
+    # before the search: much faster than IGNORECASE over a long alternation.
+    return re.compile(rf"(?<![a-zåäöéü0-9])(?:{body})(?![a-zåäöéü])")
 
 
 _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
@@ -75,13 +76,13 @@ def near(category: str, before: str, after: str = "") -> bool:
     to `AFTER` characters of the same clause ("811218-9876 (personnummer)").
     """
     pattern = _PATTERNS[category]
-    if pattern.search(before[-BEFORE:]) is not None:
+    if pattern.search(before[-BEFORE:].lower()) is not None:
         return True
     if not after:
         return False
     window = after[:AFTER]
     end = _CLAUSE_END.search(window)
-    return pattern.search(window[: end.start()] if end else window) is not None
+    return pattern.search((window[: end.start()] if end else window).lower()) is not None
 
 
 def vetoed(before: str) -> bool:
@@ -94,7 +95,7 @@ def vetoed(before: str) -> bool:
     ends = list(_CLAUSE_END.finditer(window))
     if ends:
         window = window[ends[-1].end() :]
-    return _PATTERNS["negative"].search(window) is not None
+    return _PATTERNS["negative"].search(window.lower()) is not None
 
 
 def boost(confidence: float, category: str, before: str, after: str = "") -> float:

@@ -28,7 +28,11 @@ class Engine(Protocol):
     name: str
 
     def candidates(self, data: bytes) -> list[tuple[int, int]]:
-        """(start, pattern index) pairs; may repeat and need not be sorted."""
+        """(start, pattern index) pairs; may repeat and need not be sorted.
+
+        For a context-only kind (`Kind.gate`) the position is anywhere in the gate match, and
+        the values lie within `fastpath._GATE_SPAN` bytes of it.
+        """
         ...
 
 
@@ -40,23 +44,28 @@ class HyperscanEngine:
     def __init__(self, compiled: list[Compiled]) -> None:
         import hyperscan
 
-        flags = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_DOTALL
+        som = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_DOTALL
+        pairs = [(s, i) for i, c in enumerate(compiled) for s in c.sources]
+        # Gate patterns (keyword ... value) are too large with start-of-match tracking; their
+        # end is enough, since RawMatcher looks for the value around it.
+        self._gated = frozenset(i for i, c in enumerate(compiled) if c.kind.gate)
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(
-            expressions=[c.source.encode("latin-1") for c in compiled],
-            ids=list(range(len(compiled))),
-            elements=len(compiled),
-            flags=[flags] * len(compiled),
+            expressions=[s.encode("latin-1") for s, _ in pairs],
+            ids=[i for _, i in pairs],
+            elements=len(pairs),
+            flags=[hyperscan.HS_FLAG_DOTALL if i in self._gated else som for _, i in pairs],
         )
         self._scratch = hyperscan.Scratch(self._db)
 
     def candidates(self, data: bytes) -> list[tuple[int, int]]:
-        """Every (start, pattern) hyperscan reports."""
+        """Every (start, pattern) hyperscan reports; for gate patterns (end, pattern)."""
         found: list[tuple[int, int]] = []
         add = found.append
+        gated = self._gated
 
         def on_match(ident: int, start: int, end: int, flags: int, context: object) -> None:
-            add((start, ident))
+            add((end if ident in gated else start, ident))
 
         # A scratch space per scan: RawMatcher may be shared by threads.
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch.clone())
@@ -68,9 +77,14 @@ class _AlternationEngine:
 
     name = ""
 
-    def __init__(self, sources: list[str]) -> None:
-        self._groups = len(sources)
-        self._pattern = self._compile("|".join(f"({s})" for s in sources))
+    def __init__(self, compiled: list[Compiled], lookbehind: bool) -> None:
+        pairs = [
+            (s, i)
+            for i, c in enumerate(compiled)
+            for s in (c.re_sources if lookbehind else c.plain_sources)
+        ]
+        self._kind_of_group = [i for _, i in pairs]
+        self._pattern = self._compile("|".join(f"({s})" for s, _ in pairs))
 
     def _compile(self, source: str) -> re.Pattern[bytes]:
         raise NotImplementedError
@@ -85,7 +99,7 @@ class _AlternationEngine:
             if m is None:
                 break
             start = m.start()
-            found.append((start, m.lastindex - 1))
+            found.append((start, self._kind_of_group[m.lastindex - 1]))
             pos = start + 1
         return found
 
@@ -96,7 +110,7 @@ class Re2Engine(_AlternationEngine):
     name = "re2"
 
     def __init__(self, compiled: list[Compiled]) -> None:
-        super().__init__([c.source for c in compiled])
+        super().__init__(compiled, lookbehind=False)
 
     def _compile(self, source: str) -> re.Pattern[bytes]:
         import re2
@@ -114,7 +128,7 @@ class ReEngine(_AlternationEngine):
     name = "re"
 
     def __init__(self, compiled: list[Compiled]) -> None:
-        super().__init__([c.re_source for c in compiled])
+        super().__init__(compiled, lookbehind=True)
 
     def _compile(self, source: str) -> re.Pattern[bytes]:
         return re.compile(source.encode("latin-1"), re.DOTALL)

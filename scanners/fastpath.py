@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # Bytes of context decoded around a candidate (UTF-16 doubles them), and the longest value in
 # bytes (an e-mail address of 64 + 253 characters in UTF-16LE), which a stream chunk must overlap.
 _BEFORE, _AFTER = 96, 64
+_GATE_SPAN = 320  # bytes around a gate match's position within which its value begins
 MAX_MATCH = 1024
 RAW_CATEGORIES = tuple(c for c in CATEGORIES if c != "person_name")
 
@@ -93,6 +94,8 @@ class RawMatcher:
         self._rank = {id(c): i for i, c in enumerate(self._compiled)}
         self._engine = engines.build(self._compiled, engine) if kinds else None
         self._all_at_start = self._engine is not None and self._engine.name != "hyperscan"
+        self._gated = frozenset(i for i, c in enumerate(self._compiled) if c.kind.gate)
+        self._shifted = frozenset(i for i, c in enumerate(self._compiled) if c.kind.lead_in_pattern)
 
     @property
     def engine(self) -> str:
@@ -110,6 +113,26 @@ class RawMatcher:
             # there, so the three engines find the same candidates.
             n = len(self._compiled)
             pairs = [(s, i) for s in {s for s, _ in pairs} for i in range(n)]
+        if self._shifted and not self._all_at_start:
+            # Engine matches of these kinds start at the character before the value.
+            shift = self._shifted
+            pairs = [
+                (s + (2 if self._compiled[i].wide else 1), i)
+                if i in shift and (s or self._compiled[i].core.match(buf, 0) is None)
+                else (s, i)
+                for s, i in pairs
+            ]
+        if self._gated:
+            # A gate match spans a keyword and a value: look for values around its position.
+            compiled = self._compiled
+            expanded = []
+            for s, i in set(pairs):
+                if i in self._gated:
+                    lo, hi = max(0, s - _GATE_SPAN), s + _GATE_SPAN
+                    expanded.extend((m.start(), i) for m in compiled[i].core.finditer(buf, lo, hi))
+                else:
+                    expanded.append((s, i))
+            pairs = expanded
         found: list[Finding] = []
         covered = -1
         for start, index in sorted(set(pairs)):

@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from scanners import context
+from scanners.identifiers.postal import STREET_SUFFIXES
+
 # Upper-case first letter of a Swedish place name, in UTF-8 (Å Ä Ö) and Latin-1.
 _UPPER_8 = r"(?:[A-Z]|\xc3[\x84\x85\x96]|[\xc4\xc5\xd6])"
 _UPPER_16 = r"[A-Z\xc4\xc5\xd6]"
@@ -35,18 +38,83 @@ class Kind:
     after: str
     after_16: str | None = None  # `after` to translate for UTF-16, when `after` has UTF-8 bytes
     trigger: str | None = None  # a cheaper prefix of `core` for the engines (no flood possible)
+    gate: Gate | None = None  # context-only kinds: keyword patterns for the engines instead
+    # Put the `lead` boundary into the engine pattern (the match then starts one character
+    # early): for kinds whose first character is common inside longer numbers ("0" for phones).
+    lead_in_pattern: bool = False
 
 
 def _tail(chars: str) -> str:
     return rf"(?:[^{chars}]|$)"
 
 
+def _keyword(word: str, wide: bool) -> str:
+    """One context keyword as a bytes regex.
+
+    ASCII letters match in either case; other characters in UTF-8 or Latin-1 (8-bit), or as
+    one UTF-16LE unit.
+    """
+    out = []
+    for ch in word:
+        if ch.isascii():
+            atom = f"[{ch.upper()}{ch}]" if ch.isalpha() else re.escape(ch)
+            out.append(rf"(?:{atom}\x00)" if wide else atom)
+        elif wide:
+            out.append("".join(rf"\x{b:02x}" for b in ch.encode("utf-16-le")))
+        else:
+            utf8 = "".join(rf"\x{b:02x}" for b in ch.encode("utf-8"))
+            out.append(rf"(?:{utf8}|\x{ord(ch):02x})" if ord(ch) < 256 else f"(?:{utf8})")
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The engine patterns of a kind that counts only near certain words (see `_gate_sources`).
+
+    `before` and `after` are the rules' windows in characters (0: no pattern for that side).
+    """
+
+    words: tuple[str, ...]
+    before: int = context.BEFORE
+    after: int = context.AFTER
+
+
+def _words(*categories: str) -> tuple[str, ...]:
+    return tuple(w for c in categories for w in context.KEYWORDS[c])
+
+
+def _gate_sources(kind: Kind, wide: bool) -> tuple[str, ...]:
+    """Engine patterns of a gated kind: one of its words near the value.
+
+    A word within the window before the value or, when `after`, within the window after it.
+
+    The gaps are byte counts at least as wide as the rules' character windows (UTF-8 may take
+    two bytes a character, UTF-16 takes two), so the engine reports a superset of what the rules
+    accept, and the rules decide.
+    """
+    gate = kind.gate
+    assert gate is not None
+    words = sorted(set(gate.words), key=len, reverse=True)
+    alternation = "(?:" + "|".join(_keyword(w, wide) for w in words) + ")"
+    core = utf16(kind.core) if wide else kind.core
+    tail = utf16(kind.after_16 or kind.after) if wide else kind.after
+    sources = [rf"{alternation}[\x00-\xff]{{0,{gate.before * 2}}}{core}{tail}"]
+    if gate.after:
+        sources.append(rf"{core}[\x00-\xff]{{0,{gate.after * 2}}}{alternation}")
+    return tuple(sources)
+
+
 # Order matters: at one start position the first kind that accepts the candidate wins (a bare
 # ten-digit run is a personnummer with context before it is a phone number).
 KINDS: tuple[Kind, ...] = (
-    Kind("num_sep", r"(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}", "0-9", _tail("0-9")),
-    Kind("dig12", r"[0-9]{12}", "0-9", _tail("0-9")),
-    Kind("dig10", r"[0-9]{10}", "0-9", _tail("0-9")),
+    Kind("pnr_form", r"(?:(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}|[0-9]{12})", "0-9", _tail("0-9")),
+    Kind(
+        "dig10",
+        r"[0-9]{10}",
+        "0-9",
+        _tail("0-9"),
+        gate=Gate(_words("personnummer", "organisationsnummer")),
+    ),
     Kind(
         "card",
         r"(?:[0-9]{13,19}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}"
@@ -59,12 +127,14 @@ KINDS: tuple[Kind, ...] = (
         r"(?:\+|00)[1-9][0-9]{0,2}[ -]?(?:\(0\)[ -]?)?[0-9](?:[ -]?[0-9]){5,13}",
         "0-9+",
         _tail("0-9"),
+        lead_in_pattern=True,
     ),
     Kind(
         "phone_nat",
         r"(?:0[1-9](?:[ -]?[0-9]){6,9}|\(0[1-9][0-9]{0,2}\) ?[0-9](?:[ -]?[0-9]){4,7})",
         "0-9",
         _tail("0-9"),
+        lead_in_pattern=True,
     ),
     Kind(
         "iban",
@@ -94,9 +164,23 @@ KINDS: tuple[Kind, ...] = (
         "0-9",
         rf"[ ,;\t]{{1,3}}{_UPPER_8}",
         rf"[ ,;\t]{{1,3}}{_UPPER_16}",
+        # rules.postal_address wants a street line ending at most 8 characters before.
+        gate=Gate((*STREET_SUFFIXES, "box", "c/o"), before=24, after=0),
     ),
-    Kind("bankgiro", r"[0-9]{3,4}-[0-9]{4}", "0-9", _tail("0-9")),
-    Kind("plusgiro", r"(?:[0-9]{1,7}|[0-9]{1,2}(?: [0-9]{2}){1,3})-[0-9]", "0-9", _tail("0-9")),
+    Kind(
+        "bankgiro",
+        r"[0-9]{3,4}-[0-9]{4}",
+        "0-9",
+        _tail("0-9"),
+        gate=Gate(_words("bankgiro")),
+    ),
+    Kind(
+        "plusgiro",
+        r"(?:[0-9]{1,7}|[0-9]{1,2}(?: [0-9]{2}){1,3})-[0-9]",
+        "0-9",
+        _tail("0-9"),
+        gate=Gate(_words("plusgiro")),
+    ),
 )
 
 _ATOM = re.compile(
@@ -104,7 +188,7 @@ _ATOM = re.compile(
     r"|(?P<cls>\[(?:\\.|[^\]])+\])"  # class
     r"|(?P<esc>\\x[0-9a-fA-F]{2}|\\[^x])"  # escape
     r"|(?P<quant>\{[0-9,]+\}|[?*+])"  # quantifier
-    r"|(?P<group>\(\?:|[()|$])"  # structure
+    r"|(?P<group>\(\?:|[()|$^])"  # structure
     r"|(?P<lit>.)",  # literal character
     re.DOTALL,
 )
@@ -132,8 +216,9 @@ class Compiled:
 
     kind: Kind
     wide: bool  # UTF-16LE
-    source: str  # core + after, as a bytes regex
-    re_source: str  # with a look-behind for `lead`, for the Python `re` engine
+    sources: tuple[str, ...]  # hyperscan patterns (bytes regexes), starting at or before a value
+    plain_sources: tuple[str, ...]  # for re2: without `lead_in_pattern`, starting at the value
+    re_sources: tuple[str, ...]  # for Python `re`: with a look-behind for `lead`
     core: re.Pattern[bytes]  # the core, anchored by `match` at a candidate start
     lead: re.Pattern[bytes] | None  # matches the unit before a start that rules it out
 
@@ -151,15 +236,27 @@ def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
                 lead = re.compile(lead_src.encode("latin-1"), re.DOTALL)
             else:
                 behind, lead = "", None
-            engine_source = f"{core}{after}"
-            if k.trigger is not None:
-                engine_source = utf16(k.trigger) if wide else k.trigger
+            if k.gate:
+                sources = plain_sources = _gate_sources(k, wide)
+                # Python `re` tries every start: the value-first pattern needs its look-behind.
+                re_sources = (sources[0], *(f"{behind}{x}" for x in sources[1:]))
+            else:
+                source = k.trigger or f"{k.core}{k.after}"
+                if wide:
+                    source = utf16(k.trigger) if k.trigger else f"{core}{after}"
+                re_sources = (f"{behind}{source}",)
+                plain_sources = (source,)
+                if k.lead_in_pattern:
+                    lead_class = utf16(f"[^{k.lead}]") if wide else f"[^{k.lead}]"
+                    source = f"(?:^|{lead_class}){source}"
+                sources = (source,)
             out.append(
                 Compiled(
                     kind=k,
                     wide=wide,
-                    source=engine_source,
-                    re_source=f"{behind}{engine_source}",
+                    sources=sources,
+                    plain_sources=plain_sources,
+                    re_sources=re_sources,
                     core=re.compile(f"{core}(?={after})".encode("latin-1"), re.DOTALL),
                     lead=lead,
                 )

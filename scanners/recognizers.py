@@ -41,7 +41,7 @@ BEFORE, AFTER = 96, 64
 
 # Recognizer name -> the pattern kinds it runs.
 FAMILIES = {
-    "SwedishIdRecognizer": ("num_sep", "dig12", "dig10", "vat"),
+    "SwedishIdRecognizer": ("pnr_form", "dig10", "vat"),
     "PaymentCardRecognizer": ("card",),
     "SwedishPhoneRecognizer": ("phone_intl", "phone_nat"),
     "IbanRecognizer": ("iban",),

@@ -80,6 +80,11 @@ def dig12(core: str, before: str, after: str) -> Decision | None:
     )
 
 
+def pnr_form(core: str, before: str, after: str) -> Decision | None:
+    """A structured personnummer or organisationsnummer form: separator or twelve digits."""
+    return dig12(core, before, after) if core.isdigit() else num_sep(core, before, after)
+
+
 def dig10(core: str, before: str, after: str) -> Decision | None:
     """A bare ten-digit run: the ambiguous rule in the module docstring."""
     if context.near("personnummer", before, after):
@@ -155,17 +160,36 @@ def email_address(core: str, before: str, after: str) -> Decision | None:
     normalized = email.parse(value)
     if normalized is None:
         return None
+    tld = value.rsplit(".", 1)[1]
+    if not (tld.islower() or tld.isupper()):  # "Q@E.xR": random bytes, not an address
+        return None
     return Decision("email", 0.95, normalized, -len(head), len(core))
 
 
+def _printable(ch: str) -> bool:
+    return not ch or ch.isprintable() or ch in "\t\r\n"
+
+
 def ipv4_address(core: str, before: str, after: str) -> Decision | None:
-    """A dotted quad that is not a version number (`1.2.3.4.5`, "version 1.2.3.4")."""
+    """A dotted quad in text that is not a version number (`1.2.3.4.5`, "version 1.2.3.4")."""
     if after[:1] == "." and after[1:2].isdigit():
         return None
     return _ip(core, before, after)
 
 
+def ipv6_address(core: str, before: str, after: str) -> Decision | None:
+    """An IPv6 address with at least two groups written (`fe80::1`, not `a::` or `::d`)."""
+    if len(core) < 6 or sum(1 for g in core.split(":") if g) < 2:
+        return None
+    return _ip(core, before, after)
+
+
 def _ip(core: str, before: str, after: str) -> Decision | None:
+    # A textual address stands among text; one between binary bytes is chance (random data
+    # holds about two dotted quads per MB), unless an IP word is near.
+    textual = _printable(before[-1:]) and _printable(after[:1])
+    if not textual and not context.near("ip_address", before, after):
+        return None
     value = ip.parse(core)
     if value is None or value.startswith("127.") or value == "::1":
         return None
@@ -213,8 +237,7 @@ def plusgiro_number(core: str, before: str, after: str) -> Decision | None:
 
 
 RULES: dict[str, Rule] = {
-    "num_sep": num_sep,
-    "dig12": dig12,
+    "pnr_form": pnr_form,
     "dig10": dig10,
     "card": card_number,
     "phone_intl": phone_number,
@@ -223,7 +246,7 @@ RULES: dict[str, Rule] = {
     "vat": vat_number,
     "email": email_address,
     "ipv4": ipv4_address,
-    "ipv6": _ip,
+    "ipv6": ipv6_address,
     "postal": postal_address,
     "bankgiro": bankgiro_number,
     "plusgiro": plusgiro_number,
@@ -232,8 +255,7 @@ RULES: dict[str, Rule] = {
 # The categories each kind can produce, so a RawMatcher asked for some categories compiles only
 # the kinds it needs.
 PRODUCES: dict[str, frozenset[str]] = {
-    "num_sep": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
-    "dig12": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
+    "pnr_form": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
     "dig10": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
     "card": frozenset({"payment_card"}),
     "phone_intl": frozenset({"phone"}),

@@ -117,9 +117,19 @@ class TextDetector:
         )
 
     def scan(self, text: str, language: str | None = None) -> list[Finding]:
-        """Findings in `text` with character offsets, one per value, sorted by offset."""
-        results = [r for r in self.analyze(text, language) if r.score >= self.min_confidence]
-        taken = _without_overlaps(results)
+        """Findings in `text` with character offsets, one per value, sorted by offset.
+
+        Long text is analyzed in pieces of about `PIECE` characters (spaCy refuses documents
+        over a million characters, and a Doc costs memory per token); each piece is read with
+        `MARGIN` characters of the text around it, so context and values at its edges are seen.
+        """
+        results: list[RecognizerResult] = []
+        for start, stop in _pieces(text):
+            lo, hi = max(0, start - MARGIN), min(len(text), stop + MARGIN)
+            for r in self.analyze(text[lo:hi], language):
+                r.start, r.end = r.start + lo, r.end + lo
+                if start <= r.start < stop and r.score >= self.min_confidence:
+                    results.append(r)
         return [
             Finding(
                 CATEGORY[r.entity_type],
@@ -128,5 +138,24 @@ class TextDetector:
                 round(r.score, 3),
                 self._hasher.digest(r.recognition_metadata["normalized"]),
             )
-            for r in taken
+            for r in _without_overlaps(results)
         ]
+
+
+PIECE = 200_000
+MARGIN = 512
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Spans of about PIECE characters that end at a line break (or a space) when one is near."""
+    spans, start = [], 0
+    while start < len(text):
+        stop = min(len(text), start + PIECE)
+        if stop < len(text):
+            cut = text.rfind("\n", stop - PIECE // 4, stop)
+            if cut < 0:
+                cut = text.rfind(" ", stop - PIECE // 4, stop)
+            stop = cut + 1 if cut >= 0 else stop
+        spans.append((start, stop))
+        start = stop
+    return spans

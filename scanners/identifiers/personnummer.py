@@ -12,9 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 
 from scanners.identifiers.luhn import luhn_valid
+
+_today_cache: list = [dt.date.min, 0.0]
+
+
+def _today() -> dt.date:
+    """Today's date, read from the clock at most once a minute (it runs per candidate)."""
+    now = time.monotonic()
+    if now >= _today_cache[1]:
+        _today_cache[:] = [dt.date.today(), now + 60.0]
+    return _today_cache[0]
+
 
 _FORM = re.compile(r"(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)")
 _CENTURIES = frozenset({18, 19, 20})
@@ -65,7 +77,7 @@ def parse(value: str, *, today: dt.date | None = None) -> Personnummer | None:
         return None
     if not luhn_valid(yy + mm + dd + serial + check):
         return None
-    today = today or dt.date.today()
+    today = today or _today()
     if cent is not None:
         if int(cent) not in _CENTURIES:
             return None

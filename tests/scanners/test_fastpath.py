@@ -149,10 +149,11 @@ def test_stream_equals_whole_scan_across_chunk_edges() -> None:
 def test_bad_input_does_not_crash(engine: str) -> None:
     m = RawMatcher(HASHER, engine=engine)
     rng = random.Random(1)
-    garbage = bytes(rng.getrandbits(8) for _ in range(1 << 20))
+    mib = (1 << 20) // (8 if engine == "re" else 1)  # the `re` fallback runs at a few MB/s
+    garbage = bytes(rng.getrandbits(8) for _ in range(mib))
     assert isinstance(m.scan(garbage), list)
-    assert m.scan(bytes(4 << 20)) == []  # NUL-filled
-    assert m.scan(b"7" * (2 << 20)) == []  # one long digit run
+    assert m.scan(bytes(4 * mib)) == []  # NUL-filled
+    assert m.scan(b"7" * (2 * mib)) == []  # one long digit run
     assert m.scan(b"") == []
     invalid_utf8 = b"\xc3\x28\xa0\xa1 pnr 811218-9876 \xe2\x28\xa1\xf0\x28\x8c\xbc"
     assert [f.category for f in m.scan(invalid_utf8)] == ["personnummer"]
@@ -163,3 +164,14 @@ def test_digit_run_costs_one_candidate() -> None:
     m = RawMatcher(HASHER)
     assert len(m._engine.candidates(b"1" * (1 << 20) + b" ")) <= 8
     assert len(m._engine.candidates(os.urandom(0) + b"1" * (1 << 20))) <= 8
+
+
+def test_random_bytes_hold_almost_nothing() -> None:
+    """An AES-CTR wipe pattern or encrypted data looks random: the post-wipe scan must stay quiet.
+
+    Before the rules for binary surroundings, 64 MiB of random bytes gave about 100 IP addresses.
+    """
+    m = RawMatcher(HASHER)
+    found = [f for seed in range(2) for f in m.scan(random.Random(seed).randbytes(16 << 20))]
+    assert len(found) <= 1
+    assert {f.category for f in found} <= {"email"}

@@ -136,3 +136,25 @@ def test_fresh_process_with_empty_suffix_cache_never_connects(tmp_path: Path) ->
     assert out["ours"] == ["1", "0", "0"]
     assert out["control"][:2] == ["1", "0"]
     assert int(out["control"][2]) > 0
+
+
+def test_long_text_in_pieces_same_findings() -> None:
+    """Text over spaCy's one-million-character limit is scanned in pieces, offsets intact."""
+    from tests.scanners import corpus
+
+    text = corpus.build(seed=3, items=4000).text
+    long_text = (text + "\n") * (1_100_000 // len(text) + 1)
+    d = TextDetector(HASHER, categories=["personnummer", "email", "person_name"])
+    found = d.scan(long_text)
+    assert len(long_text) > 1_000_000
+    single = d.scan(text)
+    copies = long_text.count(text)
+    assert len(found) == len(single) * copies
+    f = found[-1]
+    assert long_text[f.offset : f.offset + f.length] == text[single[-1].offset :][: f.length]
+
+
+def test_one_long_line_without_breaks() -> None:
+    line = ("ord " * 60_000) + "personnummer 811218-9876 " + ("x" * 300_000)
+    found = TextDetector(HASHER, categories=["personnummer"]).scan(line)
+    assert [line[f.offset : f.offset + f.length] for f in found] == ["811218-9876"]
