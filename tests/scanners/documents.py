@@ -124,8 +124,13 @@ def pdf(lines: list[str]) -> bytes:
 def sqlite_db(rows: list[tuple[str, str]], path: Path) -> None:
     """An application database with a customer table."""
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE kund (id INTEGER PRIMARY KEY, pnr TEXT, epost TEXT)")
-    conn.executemany("INSERT INTO kund (pnr, epost) VALUES (?, ?)", rows)
+    # SQLite stores a row's columns back to back: the integer column (300 is stored as the bytes
+    # 0x01 0x2c) keeps the e-mail from being glued to the personnummer before it on the medium.
+    conn.execute("CREATE TABLE kund (id INTEGER PRIMARY KEY, pnr TEXT, kundnr INTEGER, epost TEXT)")
+    # The first row lands at the end of the page, where the next file's bytes follow on the
+    # medium ("...example.sePK..." reads as another address): a row without identifiers goes there.
+    rows = [("saknas", "saknas"), *rows]
+    conn.executemany("INSERT INTO kund (pnr, kundnr, epost) VALUES (?, 300, ?)", rows)
     conn.commit()
     conn.close()
 
