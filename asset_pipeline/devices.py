@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,10 @@ def identify(path: str | os.PathLike[str]) -> Drive:
         k: ident.get(k) or sysfs.get(k, "")
         for k in ("model", "vendor", "serial", "firmware", "wwn")
     }
+    if facts.loop_backing_file and not merged["serial"]:
+        # A loop device has no identify data; its backing file is what tells two apart.
+        merged["model"] = merged["model"] or "Linux loop device"
+        merged["serial"] = Path(facts.loop_backing_file.removesuffix(" (deleted)")).name
     transport = _transport(facts, props)
     reasons = refusal_reasons(facts)
     return Drive(
@@ -169,18 +174,36 @@ def _udev_properties(name: str) -> dict[str, str]:
 
 def _identity_from_udev(props: dict[str, str]) -> dict[str, str]:
     return {
-        "model": props.get("ID_MODEL", "").replace("_", " ").strip(),
-        "vendor": props.get("ID_VENDOR", "").replace("_", " ").strip(),
+        "model": _udev_text(props, "ID_MODEL"),
+        "vendor": _udev_text(props, "ID_VENDOR"),
         "serial": props.get("ID_SERIAL_SHORT") or props.get("ID_SERIAL", ""),
         "firmware": props.get("ID_REVISION", ""),
         "wwn": props.get("ID_WWN_WITH_EXTENSION") or props.get("ID_WWN", ""),
     }
 
 
+def _udev_text(props: dict[str, str], key: str) -> str:
+    """A udev identity string as the drive reports it.
+
+    udev replaces spaces by "_" in ID_MODEL/ID_VENDOR but keeps the exact bytes, \\x-escaped,
+    in the _ENC variant; decoding that keeps a model's own underscores.
+    """
+    encoded = props.get(f"{key}_ENC")
+    if encoded:
+        raw = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), encoded)
+        return " ".join(raw.split())
+    return props.get(key, "").replace("_", " ").strip()
+
+
 def _identity_from_sysfs(name: str) -> dict[str, str]:
     directory = sysfs_dir(name)
     device = directory / "device"
-    serial = read_sysfs(device, "serial") or _vpd_serial(device)
+    serial = (
+        read_sysfs(device, "serial")  # NVMe controller
+        or read_sysfs(directory, "serial")  # virtio-blk keeps it on the disk itself
+        or _vpd_serial(device)  # SCSI, and ATA through libata
+        or _usb_serial(directory)
+    )
     wwn = read_sysfs(directory, "wwid") or read_sysfs(device, "wwid") or ""
     return {
         "model": read_sysfs(device, "model") or read_sysfs(device, "name") or "",
@@ -206,6 +229,23 @@ def _vpd_serial(device: Path) -> str:
     return page[4 : 4 + length].decode("ascii", "replace").strip()
 
 
+def _usb_serial(sysfs_path: Path) -> str:
+    """The serial number (iSerialNumber) of the USB device a disk hangs off, or "".
+
+    usb-storage bridges often answer no VPD page 0x80; udev's ID_SERIAL_SHORT is this value.
+    The walk stops at the first ancestor with a `serial` attribute below the root hub (an
+    interface such as 2-1:1.0 has none; the device 2-1 has it; the hub usb2 is never used).
+    """
+    parts = sysfs_path.parts
+    for index in range(len(parts) - 1, 0, -1):
+        name = parts[index]
+        if re.fullmatch(r"usb\d+", name):
+            return ""
+        if re.fullmatch(r"\d+-[\d.]+", name):
+            return read_sysfs(Path(*parts[: index + 1]), "serial") or ""
+    return ""
+
+
 def _transport(facts: BlockFacts, props: dict[str, str]) -> str:
     name = facts.name
     real = facts.sysfs_path or ""
@@ -227,8 +267,8 @@ def _transport(facts: BlockFacts, props: dict[str, str]) -> str:
         return "sata"
     if "/end_device-" in real or "/sas_" in real or props.get("ID_SCSI_SAS"):
         return "sas"
-    if "/virtio" in real:
-        return "virtio"
+    # A disk behind a SCSI host adapter speaks SCSI, whatever carries it: virtio-scsi disks sit
+    # under /virtioN/hostM and take sg3_utils commands (virtio-blk disks are vd*, see above).
     if bus == "scsi" or "/host" in real:
         return "scsi"
     return "unknown"

@@ -7,9 +7,17 @@ PipelineError
 │   ├── CustomerNotFound
 │   ├── AgreementNotFound
 │   ├── BatchNotFound
-│   └── DeviceNotFound
+│   ├── DeviceNotFound
+│   └── CertificateNotFound
 ├── AlreadyExists            a unique name or reference is taken
-└── BatchClosed              a closed batch was asked to take a device or to close again
+├── BatchClosed              a closed batch was asked to take a device or to close again
+└── EvidenceError            certificates, reports and the processing log
+    ├── KeyFileError         the station key file is missing, unreadable or not Ed25519
+    ├── PersonalDataRefused  a log payload or document would carry a personal-data value
+    ├── CertificateRefused   the invariants for issuing a certificate do not hold
+    ├── InvalidDocument      a certificate or report file cannot be read as one
+    │   └── UnsupportedSchema   it was written by a newer schema version
+    └── VerificationFailed   a signature, hash, QR code or audit-chain check does not hold
 """
 
 from __future__ import annotations
@@ -61,9 +69,46 @@ class DeviceNotFound(NotFound):
     kind = "device"
 
 
+class CertificateNotFound(NotFound):
+    """No certificate or report has this id."""
+
+    kind = "certificate"
+
+
 class AlreadyExists(PipelineError):
     """A unique name or reference is already taken."""
 
 
 class BatchClosed(PipelineError):
     """The batch is closed and cannot change."""
+
+
+class EvidenceError(PipelineError):
+    """Base for errors about certificates, reports, keys and the processing log."""
+
+
+class KeyFileError(EvidenceError):
+    """The station key (or a given public key file) is missing, unreadable or not Ed25519."""
+
+
+class PersonalDataRefused(EvidenceError):
+    """A log payload or a document would carry what looks like a personal-data value.
+
+    The message names the field and the category, never the value.
+    """
+
+
+class CertificateRefused(EvidenceError):
+    """The invariants for issuing a certificate do not hold (say which one)."""
+
+
+class InvalidDocument(EvidenceError):
+    """A certificate or report file is not a readable, canonical, signed document."""
+
+
+class UnsupportedSchema(InvalidDocument):
+    """The document was written with a newer schema version than this tool reads."""
+
+
+class VerificationFailed(EvidenceError):
+    """A signature, hash, QR code or audit-chain check did not hold."""

@@ -22,10 +22,11 @@ class BlockEvent:
 
 
 def block_events(*, timeout: float | None = None) -> Iterator[BlockEvent]:
-    """Yield block-device events as the kernel (or udevd) reports them.
+    """Start listening now and return an iterator over block-device events.
 
     Listens to udevd's enriched events when udevd runs, else straight to the kernel's netlink
-    socket (this is how it works on stations and test machines without udevd).
+    socket (this is how it works on stations and test machines without udevd). The socket is
+    subscribed before this function returns, so nothing that happens after the call is missed.
 
     Args:
         timeout: stop after this many seconds without an event; None waits forever.
@@ -35,6 +36,10 @@ def block_events(*, timeout: float | None = None) -> Iterator[BlockEvent]:
     monitor = pyudev.Monitor.from_netlink(context, source=source)
     monitor.filter_by("block")
     monitor.start()
+    return _events(monitor, timeout)
+
+
+def _events(monitor: pyudev.Monitor, timeout: float | None) -> Iterator[BlockEvent]:
     while True:
         device = monitor.poll(timeout=timeout)
         if device is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from asset_pipeline.config import (
+    CONFIG_NAME,
     DB_NAME,
     DB_URL_ENV,
     StationConfig,
@@ -20,7 +21,11 @@ from asset_pipeline.config import (
     new_config,
     write_config,
 )
+from asset_pipeline.keys import StationKey, ensure_station_key
 from asset_pipeline.storage import open_database, sqlite_url
+
+CERTIFICATES_DIR = "certificates"
+REPORTS_DIR = "reports"
 
 
 @dataclass
@@ -32,6 +37,7 @@ class Station:
     operator_override: str | None = None
     _config: StationConfig | None = None
     _sessions: sessionmaker[Session] | None = None
+    _key: StationKey | None = None
     created: bool = False  # True when this run initialized a new station
 
     @property
@@ -54,20 +60,48 @@ class Station:
         """Who runs the station now: `--operator`, else the config's default operator."""
         return self.operator_override or self.config.operator
 
+    @property
+    def is_initialized(self) -> bool:
+        """True when the data directory already holds a config (nothing is created to ask)."""
+        return (self.data_dir / CONFIG_NAME).exists()
+
+    @property
+    def key(self) -> StationKey:
+        """The station's Ed25519 signing key (created with the station; see `keys`)."""
+        if self._key is None:
+            self.config  # noqa: B018 - a station used before `init` is initialized first
+            self._key = ensure_station_key(self.data_dir)
+        return self._key
+
+    @property
+    def certificates_dir(self) -> Path:
+        """Where signed certificates (JSON + PDF) are written."""
+        return self.data_dir / CERTIFICATES_DIR
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where signed batch reports are written."""
+        return self.data_dir / REPORTS_DIR
+
     def initialize(self, config: StationConfig) -> StationConfig:
-        """Write `config` into the data directory and bring the database to the schema head."""
+        """Write `config`, create the signing key, and bring the database to the schema head."""
         ensure_data_dir(self.data_dir)
         write_config(self.data_dir, config)
         self._config = config
+        self._key = ensure_station_key(self.data_dir)
         self.created = True
         self.sessions()
         return config
 
     def sessions(self) -> sessionmaker[Session]:
-        """The session factory (connects and migrates on first use)."""
+        """The session factory (connects and migrates on first use).
+
+        The config is read first, so a station used before `init` gets initialized and a
+        broken config is reported before anything touches the database.
+        """
+        if self._config is None:
+            _ = self.config  # may initialize the station, which opens the database
         if self._sessions is None:
-            if not self.db_url and not os.environ.get(DB_URL_ENV):
-                ensure_data_dir(self.data_dir)
             self._sessions = open_database(self.database_url)
         return self._sessions
 

@@ -13,6 +13,9 @@ from click.testing import CliRunner
 
 from asset_pipeline.cli import cli
 
+# Evidence fixtures (station with a batch and device, result dicts, a PostgreSQL server).
+pytest_plugins = ["evidence_fixtures"]
+
 MiB = 1024 * 1024
 
 

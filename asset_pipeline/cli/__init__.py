@@ -15,7 +15,8 @@ from asset_pipeline.station import Station
 from scanners import ScanError
 from wipe import GuardRefusal, WipeError
 
-log = logging.getLogger(__name__)
+# Not `log`: that name is the `log` command group's submodule.
+logger = logging.getLogger(__name__)
 
 
 class Refused(click.ClickException):
@@ -32,7 +33,7 @@ class StationGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (WipeError, ScanError, PipelineError) as e:
-            log.debug("command failed", exc_info=e)  # traceback only with -v
+            logger.debug("command failed", exc_info=e)  # traceback only with -v
             cls = Refused if isinstance(e, GuardRefusal) else click.ClickException
             raise cls(str(e)) from e
 
@@ -85,9 +86,21 @@ def cli(
 
 
 def _register() -> None:
-    from asset_pipeline.cli import agreement, batch, customer, demo, drives, init
+    from asset_pipeline.cli import (
+        agreement,
+        batch,
+        cert,
+        customer,
+        demo,
+        drives,
+        init,
+        key,
+        log,
+        retention,
+        wipe,
+    )
 
-    for module in (init, customer, agreement, batch, drives, demo):
+    for module in (init, key, customer, agreement, batch, drives, wipe, log, cert, retention, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,10 +1,13 @@
-"""`asset-pipeline batch open|close|list|show`."""
+"""`asset-pipeline batch open|close|list|show|report`."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import click
 
-from asset_pipeline import inventory, records
+from asset_pipeline import inventory, records, reports
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.station import Station
 from asset_pipeline.storage import Batch, Device
@@ -126,6 +129,61 @@ def show(station: Station, batch_id: int, as_json: bool) -> None:
     devices = row.pop("devices")
     emit(row, False, title=f"Batch {batch_id}")
     emit(devices, False, columns=("id", "path", "transport", "model", "serial", "state"))  # type: ignore[arg-type]
+
+
+@batch.command("report")
+@click.argument("batch_id", type=click.IntRange(min=1))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "csv", "json"]),
+    default="pdf",
+    show_default=True,
+    help="pdf and json are signed; csv is a plain table.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Copy the report here (json and csv go to stdout otherwise).",
+)
+@json_option
+@click.pass_obj
+def report(station: Station, batch_id: int, fmt: str, output: Path | None, as_json: bool) -> None:
+    """Issue a signed batch report: customer, agreement, every device's outcome, totals.
+
+    The signed JSON and its PDF are always written to `<data-dir>/reports/`. With `--format
+    json` the signed JSON goes to stdout byte for byte (no newline), so it verifies as saved.
+
+    \b
+    Example:
+        asset-pipeline batch report 3 --format pdf -o batch3.pdf
+    """
+    with station.session() as session:
+        issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
+    if fmt == "json" and output is None:
+        click.echo(issued.signed.data, nl=False)  # bytes go to the binary stream as they are
+        return
+    if fmt == "csv":
+        text = reports.report_csv(issued.signed.document)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    elif output is not None:
+        shutil.copyfile(issued.pdf_path if fmt == "pdf" else issued.json_path, output)
+    emit(
+        {
+            "report_id": issued.report_id,
+            "json": issued.json_path,
+            "pdf": issued.pdf_path,
+            "output": output,
+            "sha256": issued.signed.sha256,
+            "totals": issued.signed.document["totals"],
+        },
+        as_json,
+    )
 
 
 COMMANDS = [batch]

@@ -24,7 +24,10 @@ def init(
     force: bool,
     as_json: bool,
 ) -> None:
-    """Create the station's data directory, config file and database.
+    """Create the station's data directory, config file, signing key and database.
+
+    Running it again keeps the existing config and key (and creates a key for a station that
+    has none yet); `--force` rewrites the config but never replaces the key.
 
     \b
     Example:
@@ -49,6 +52,7 @@ def init(
             )
         station.initialize(config)
         status = "created"
+    key = station.key
     emit(
         {
             "status": status,
@@ -58,6 +62,8 @@ def init(
             "station_id": config.station_id,
             "organization": config.organization,
             "operator": config.operator,
+            "key": str(key.path),
+            "key_fingerprint": key.fingerprint,
         },
         as_json,
     )

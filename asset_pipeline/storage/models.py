@@ -162,8 +162,8 @@ class AuditEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     station_id: Mapped[str] = mapped_column(String(100))
     operator: Mapped[str] = mapped_column(String(200), default="")
-    batch_id: Mapped[int | None] = mapped_column(default=None)
-    device_id: Mapped[int | None] = mapped_column(default=None)
+    batch_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    device_id: Mapped[int | None] = mapped_column(default=None, index=True)
     event_type: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
@@ -207,8 +207,8 @@ class Certificate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cert_id: Mapped[str] = mapped_column(String(64))
-    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), default=None)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), default=None)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), default=None, index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), default=None, index=True)
     kind: Mapped[str] = mapped_column(String(20))  # sanitization | destruction | batch_report
     document: Mapped[str] = mapped_column(Text)  # the signed canonical JSON
     sha256: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,147 @@
+"""`asset-pipeline cert verify|destroy`: checking certificates and recording destruction."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from asset_pipeline import certificates, inventory
+from asset_pipeline.certificate_check import verify_file
+from asset_pipeline.certificate_content import DESTRUCTION_METHODS
+from asset_pipeline.cli.output import emit, json_option
+from asset_pipeline.config import DB_URL_ENV
+from asset_pipeline.errors import KeyFileError, VerificationFailed
+from asset_pipeline.keys import load_public_key, load_station_key
+from asset_pipeline.station import Station
+
+
+@click.group()
+def cert() -> None:
+    """Certificates of sanitization and destruction (signed JSON + PDF)."""
+
+
+@cert.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The issuing station's public key PEM (default: this station's own key).",
+)
+@json_option
+@click.pass_obj
+def verify(station: Station, file: Path, public_key: Path | None, as_json: bool) -> None:
+    """Verify a certificate or batch report, as JSON or PDF (exit 0 only when all checks hold).
+
+    Checks the signature; for a PDF, that its QR code and printed hash match the attached
+    JSON; and, when this station's database is at hand, that the processing log holds the
+    event the document is sealed to.
+
+    \b
+    Example:
+        asset-pipeline cert verify SAN-20261127-3f9a1c2b7d.pdf --public-key station.pub.pem
+    """
+    key = _public_key(station, public_key)
+    with ExitStack() as stack:
+        session = None
+        if station.is_initialized or station.db_url or os.environ.get(DB_URL_ENV):
+            session = stack.enter_context(station.session())
+        station_id = station.config.station_id if station.is_initialized else None
+        report = verify_file(file, key, session=session, station_id=station_id)
+    row = {
+        "file": report.file,
+        "format": report.format,
+        "id": report.document_id,
+        "kind": report.kind,
+        "sha256": report.sha256,
+        "key_fingerprint": report.key_fingerprint,
+        "verified": report.ok,
+        "checks": [
+            {"check": c.name, "status": c.status, "detail": c.detail} for c in report.checks
+        ],
+    }
+    if as_json:
+        emit(row, True)
+    else:
+        checks = row.pop("checks")
+        emit(row, False)
+        emit(checks, False, columns=("check", "status", "detail"))
+    if not report.ok:
+        raise VerificationFailed(f"{report.document_id} does not verify: {report.failure}")
+
+
+@cert.command("destroy")
+@click.argument("device_id", type=click.IntRange(min=1))
+@click.option(
+    "--method", type=click.Choice(DESTRUCTION_METHODS), required=True, help="How it was destroyed."
+)
+@click.option(
+    "--date",
+    "destroyed_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Day of destruction (YYYY-MM-DD).",
+)
+@click.option("--witness", required=True, help="Who witnessed the destruction.")
+@click.option("--facility", default="", help="Where (destruction facility or contractor).")
+@click.option("--note", "notes", multiple=True, help="A short note (repeatable; no personal data).")
+@json_option
+@click.pass_obj
+def destroy(
+    station: Station,
+    device_id: int,
+    method: str,
+    destroyed_on: datetime,
+    witness: str,
+    facility: str,
+    notes: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Record the physical destruction of a device and issue its certificate of destruction.
+
+    Only for devices whose wipe failed or was aborted, or whose plan ends in destroy.
+
+    \b
+    Example:
+        asset-pipeline cert destroy 12 --method shred --date 2026-11-27 --witness "Lena Berg"
+    """
+    with station.session() as session:
+        device = inventory.find_device(session, device_id)
+        issued = certificates.issue_destruction_certificate(
+            session,
+            station,
+            device,
+            method=method,
+            destroyed_on=destroyed_on.date(),
+            witness=witness,
+            facility=facility,
+            notes=notes,
+        )
+    emit(
+        {
+            "certificate_id": issued.cert_id,
+            "kind": issued.kind,
+            "device_id": device_id,
+            "json": issued.json_path,
+            "pdf": issued.pdf_path,
+            "sha256": issued.sha256,
+        },
+        as_json,
+    )
+
+
+def _public_key(station: Station, path: Path | None):  # noqa: ANN202 - Ed25519PublicKey
+    if path is not None:
+        return load_public_key(path)
+    if not station.is_initialized:
+        raise KeyFileError(
+            "no public key to verify with: pass --public-key FILE (see `asset-pipeline key export`)"
+        )
+    return load_station_key(station.data_dir).public_key
+
+
+COMMANDS = [cert]

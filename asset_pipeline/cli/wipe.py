@@ -1,0 +1,225 @@
+"""`asset-pipeline wipe`: sanitize one drive or image file with a verified method."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from asset_pipeline import devices, sanitizations
+from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
+from asset_pipeline.station import Station
+from wipe import (
+    LEVELS,
+    OVERWRITES,
+    Capabilities,
+    WipeError,
+    WipeResult,
+    check_writable,
+    choose,
+    detect_hidden_areas,
+    restore_native_max,
+    sanitize,
+    sanitizer_for,
+)
+from wipe.firmware import all_methods
+
+METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
+
+
+@click.command("wipe")
+@click.argument("target")
+@click.option("--level", type=click.Choice(LEVELS), required=True, help="Required NIST level.")
+@click.option(
+    "--method",
+    type=click.Choice(METHODS),
+    default=None,
+    help="Force a method (default: the strongest suitable one for the media).",
+)
+@click.option(
+    "--verify",
+    "verify_method",
+    type=click.Choice(("sample", "full")),
+    default="sample",
+    show_default=True,
+    help="Read back a seeded sample (>= 1%) or the whole device.",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the sample verification.")
+@click.option(
+    "--restore-hidden",
+    is_flag=True,
+    help="Consent to restoring the native max address (remove HPA/DCO) before the wipe.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
+@json_option
+@click.pass_obj
+def wipe(
+    station: Station,
+    target: str,
+    level: str,
+    method: str | None,
+    verify_method: str,
+    seed: int | None,
+    restore_hidden: bool,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Sanitize TARGET (block device or image file) and verify the result.
+
+    The plan (method and why) is chosen from the level, the media type and what the drive
+    supports; Purge on media that cannot be purged plans "destroy" and writes nothing.
+    Without --yes the operator types the last four characters of the serial number (of the
+    file name for an image). Exit 0 when verified, 1 when failed or interrupted, 3 when the
+    write guard refuses the target.
+
+    \b
+    Example:
+        asset-pipeline wipe /dev/sdb --level purge
+        asset-pipeline wipe customer.img --level clear --verify full --yes --json
+    """
+    drive = devices.identify(target)
+    check_writable(target)
+    caps = _capabilities(drive.path, drive.transport)
+    plan = choose(level, drive.media_type, caps, method)
+    hidden = detect_hidden_areas(drive.path, drive.transport)
+    console = stderr_console()
+    if not as_json:
+        console.print(f"[bold]{drive.path}[/] {drive.model} {human_size(drive.size_bytes)}")
+        console.print(f"plan: {plan.method} ({plan.category}): {plan.reason}")
+    identity = drive.to_dict()
+    with station.session() as session:
+        record = sanitizations.start_record(
+            session, level=level, method=plan.method, identity=identity
+        )
+    if not yes and not _confirmed(drive.serial or drive.name, drive.kind):
+        _finish(station, record, "aborted", {"reason": "confirmation did not match"})
+        raise click.ClickException("confirmation did not match; nothing was written")
+    if hidden.status == "present":
+        hidden = restore_native_max(drive.path, hidden, consent=restore_hidden)
+    cancel = threading.Event()
+    with _progress(console, enabled=sys.stderr.isatty()) as on_progress, _interrupts(cancel):
+        result = sanitize(
+            drive.path,
+            plan,
+            verify_method=verify_method,
+            seed=seed,
+            hidden=hidden if hidden.status != "not-checked" else None,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+    data = result.to_dict()
+    data["device"] = {k: identity[k] for k in ("model", "serial", "media_type", "transport")}
+    _finish(station, record, result.outcome, data)
+    _render(result, data, as_json)
+    if result.outcome != "passed":
+        raise click.ClickException(f"wipe {result.outcome}: {result.reason}")
+
+
+def _capabilities(path: str, transport: str) -> Capabilities | None:
+    sanitizer = sanitizer_for(path, transport)
+    if sanitizer is None:
+        return None
+    try:
+        return sanitizer.capabilities()
+    except WipeError as e:  # a missing tool or an unanswered identify: offer no firmware method
+        stderr_console().print(f"note: no firmware methods: {e}")
+        return None
+
+
+def _confirmed(serial: str, kind: str) -> bool:
+    expected = serial[-4:]
+    what = "file name" if kind == "image" else "serial number"
+    answer = click.prompt(
+        f"Type the last four characters of the {what} to confirm",
+        err=True,
+        default="",
+        show_default=False,
+    )
+    return bool(expected) and answer.strip().casefold() == expected.casefold()
+
+
+def _finish(station: Station, record: int, outcome: str, data: dict[str, Any]) -> None:
+    with station.session() as session:
+        sanitizations.finish_record(session, record, outcome=outcome, result=data)
+
+
+def _render(result: WipeResult, data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit(data, True)
+        return
+    ver = data["verification"]
+    emit(
+        {
+            "target": result.target,
+            "plan": f"{result.plan.method} ({result.plan.category})",
+            "bytes_written": human_size(result.bytes_written),
+            "errors": len(result.errors),
+            "verification": f"{ver['method']}, coverage {ver['coverage']:.2%}, "
+            f"{len(ver['mismatches'])} mismatched ranges",
+            "hidden_areas": result.hidden_areas.status if result.hidden_areas else "not checked",
+            "outcome": result.outcome,
+            "reason": result.reason or "-",
+        },
+        False,
+    )
+
+
+@contextmanager
+def _progress(console: Any, *, enabled: bool) -> Iterator[Any]:
+    """A rich bar per step (pass, bytes, MB/s, ETA) on stderr; nothing when not a terminal."""
+    if not enabled:
+        yield None
+        return
+    tasks: dict[str, TaskID] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def _interrupts(cancel: threading.Event) -> Iterator[None]:
+    """First Ctrl-C stops the wipe cleanly (result `aborted`); a second one is a hard stop."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        cancel.set()
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+COMMANDS = [wipe]

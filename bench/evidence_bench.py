@@ -1,0 +1,186 @@
+"""Evidence costs: audit appends (one and two processes) against plain inserts, chain
+verification, certificate issuing (JSON + PDF) and verification.
+
+Every append is its own transaction, as in the pipeline (one event per state change). The
+reference is a plain INSERT of the same row in the same kind of transaction, so the ratio is
+the cost of the chain (lock, head read, canonical hash, privacy screen).
+
+    python bench/evidence_bench.py [--quick]
+
+Ends with one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from asset_pipeline import audit, certificates, inventory, records
+from asset_pipeline.audit_verify import verify_chain
+from asset_pipeline.certificate_check import verify_bytes
+from asset_pipeline.config import new_config
+from asset_pipeline.station import Station
+from asset_pipeline.storage import AuditEvent, open_database, sqlite_url, utcnow
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from evidence_fixtures import PRE_FINDINGS, drive, scan_report, wipe_result  # noqa: E402
+
+WORKER = """
+import sys, time
+from asset_pipeline import audit
+from asset_pipeline.storage import open_database
+url, n, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sessions = open_database(url)
+import os
+while not os.path.exists(go):
+    time.sleep(0.001)
+for i in range(n):
+    with sessions.begin() as s:
+        audit.append_event(s, station_id="bench", operator="op", event_type="bench.step",
+                           payload={"i": i, "bytes": 1 << 30, "method": "aes-ctr"})
+"""
+
+
+def appends(url: str, n: int) -> float:
+    sessions = open_database(url)
+    start = time.perf_counter()
+    for i in range(n):
+        with sessions.begin() as s:
+            audit.append_event(
+                s,
+                station_id="bench",
+                operator="op",
+                event_type="bench.step",
+                payload={"i": i, "bytes": 1 << 30, "method": "aes-ctr"},
+            )
+    return n / (time.perf_counter() - start)
+
+
+def plain_inserts(url: str, n: int) -> float:
+    sessions = open_database(url)
+    start = time.perf_counter()
+    for i in range(n):
+        with sessions.begin() as s:
+            s.execute(
+                insert(AuditEvent).values(
+                    seq=10_000_000 + i,
+                    occurred_at=utcnow(),
+                    station_id="bench",
+                    operator="op",
+                    event_type="bench.step",
+                    payload={"i": i, "bytes": 1 << 30, "method": "aes-ctr"},
+                    prev_hash="",
+                    hash="",
+                )
+            )
+    return n / (time.perf_counter() - start)
+
+
+def two_processes(url: str, n: int, work: Path) -> float:
+    open_database(url).kw["bind"].dispose()  # migrate once: two first opens would race
+    go = work / "go"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, url, str(n), str(go)]) for _ in range(2)
+    ]
+    time.sleep(1.0)
+    start = time.perf_counter()
+    go.touch()
+    for p in procs:
+        if p.wait() != 0:
+            raise SystemExit("worker failed")
+    return 2 * n / (time.perf_counter() - start)
+
+
+def certificate_costs(work: Path, n: int) -> dict[str, float]:
+    station = Station(data_dir=work / "station")
+    station.initialize(new_config("Bench AB", "bench"))
+    with station.session() as s:
+        customer = records.add_customer(s, "Åre kommun", "212000-2411")
+        agreement = records.add_agreement(
+            s,
+            customer=customer,
+            reference="PUB-1",
+            required_level="clear",
+            discovery_instructed=True,
+            retention_years=7,
+        )
+        batch = records.open_batch(s, agreement)
+        ids = [inventory.register_device(s, batch, drive(f"S{i}")).id for i in range(n)]
+    issued = []
+    start = time.perf_counter()
+    for device_id in ids:
+        with station.session() as s:
+            issued.append(
+                certificates.issue_sanitization_certificate(
+                    s,
+                    station,
+                    inventory.find_device(s, device_id),
+                    wipe_result=wipe_result(),
+                    pre_scan=scan_report(PRE_FINDINGS),
+                    post_scan=scan_report(),
+                )
+            )
+    issue_s = (time.perf_counter() - start) / n
+    key = station.key.public_key
+    start = time.perf_counter()
+    for cert in issued:
+        assert verify_bytes(cert.signed.data, key).ok
+    json_s = (time.perf_counter() - start) / n
+    start = time.perf_counter()
+    for cert in issued:
+        assert verify_bytes(cert.pdf_path.read_bytes(), key).ok
+    pdf_s = (time.perf_counter() - start) / n
+    station.close()
+    return {
+        "issue_ms": issue_s * 1000,
+        "verify_json_ms": json_s * 1000,
+        "verify_pdf_ms": pdf_s * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small run (< 60 s)")
+    args = parser.parse_args()
+    n, certs = (300, 5) if args.quick else (3000, 30)
+    with tempfile.TemporaryDirectory(prefix="evidence-bench-") as tmp:
+        work = Path(tmp)
+        one = appends(sqlite_url(work / "a.db"), n)
+        plain = plain_inserts(sqlite_url(work / "b.db"), n)
+        two = two_processes(sqlite_url(work / "c.db"), n, work)
+        sessions = open_database(sqlite_url(work / "c.db"))
+        with sessions.begin() as s:
+            start = time.perf_counter()
+            report = verify_chain(s)
+            verify_rate = report.events / (time.perf_counter() - start)
+            head = s.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
+            assert report.ok, report.broken
+            assert report.events == head == 2 * n
+        costs = certificate_costs(work, certs)
+    figures = {
+        "bench": "evidence",
+        "quick": args.quick,
+        "events": n,
+        "append_per_s": round(one, 1),
+        "plain_insert_per_s": round(plain, 1),
+        "append_vs_plain_insert": round(one / plain, 3),
+        "append_two_processes_per_s": round(two, 1),
+        "verify_chain_events_per_s": round(verify_rate, 1),
+        **{k: round(v, 2) for k, v in costs.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_avg_1m": os.getloadavg()[0],
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

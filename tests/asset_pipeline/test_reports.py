@@ -1,0 +1,107 @@
+"""Batch reports: outcomes from the evidence, totals, CSV, and a signed document."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from evidence_fixtures import PLANTED, load_device, scan_report, wipe_result
+
+from asset_pipeline import certificates, records, reports
+from asset_pipeline.certificate_check import verify_bytes
+from asset_pipeline.certificate_pdf import read_pdf
+from asset_pipeline.inventory import register_device
+from asset_pipeline.station import Station
+
+
+def _batch_of_four(station: Station, add_device) -> int:
+    """One batch: sanitized, destroyed, failed (pending destruction) and still registered."""
+    first = add_device()
+    with station.session() as session:
+        device = load_device(session, first)
+        batch = device.batch
+        extra = []
+        for n, state in enumerate(("failed", "failed", "registered")):
+            from evidence_fixtures import drive
+
+            d = register_device(session, batch, drive(f"S{n}X", f"/dev/loop{n}"))
+            d.state = state
+            extra.append(d)
+        certificates.issue_sanitization_certificate(
+            session,
+            station,
+            device,
+            wipe_result=wipe_result(),
+            pre_scan=None,
+            post_scan=scan_report(),
+        )
+        certificates.issue_destruction_certificate(
+            session,
+            station,
+            extra[0],
+            method="pulverize",
+            destroyed_on=date.today(),
+            witness="Lena Berg",
+        )
+        return batch.id
+
+
+def test_outcomes_and_totals(station: Station, add_device) -> None:
+    batch_id = _batch_of_four(station, add_device)
+    with station.session() as session:
+        rows = reports.device_outcomes(session, records.find_batch(session, batch_id))
+    assert [r["outcome"] for r in rows] == [
+        "sanitized",
+        "destroyed",
+        "failed-pending",
+        "in-progress",
+    ]
+    assert rows[0]["method"] == "Clear: overwrite"
+    assert rows[1]["method"] == "Destroy: pulverize"
+    assert rows[0]["certificate_id"].startswith("SAN-")
+    assert rows[1]["certificate_id"].startswith("DES-")
+    assert reports.totals(rows) == {
+        "devices": 4,
+        "sanitized": 1,
+        "destroyed": 1,
+        "failed_pending": 1,
+        "in_progress": 1,
+    }
+
+
+def test_issued_report_is_signed_sealed_and_verifies(station: Station, add_device) -> None:
+    batch_id = _batch_of_four(station, add_device)
+    with station.session() as session:
+        issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
+    doc = issued.signed.document
+    assert doc["customer"]["agreement_reference"] == "PUB-2026-Ö1"
+    assert doc["totals"]["devices"] == 4
+    pdf = issued.pdf_path.read_bytes()
+    with station.session() as session:
+        for data in (issued.signed.data, pdf):
+            report = verify_bytes(data, station.key.public_key, session=session)
+            assert report.ok, report.checks
+    text = read_pdf(pdf).text
+    for expected in ("Batch Report", "PUB-2026-Ö1", "Åre kommun", "failed-pending", "S1X"):
+        assert expected in text
+    for value in PLANTED:
+        assert value not in text
+        assert value not in issued.signed.data.decode()
+
+
+def test_csv_has_a_row_per_device_then_totals(station: Station, add_device) -> None:
+    batch_id = _batch_of_four(station, add_device)
+    with station.session() as session:
+        issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
+    rows = list(csv.reader(io.StringIO(reports.report_csv(issued.signed.document))))
+    assert rows[0] == list(reports.CSV_COLUMNS)
+    assert [r[6] for r in rows[1:5]] == ["sanitized", "destroyed", "failed-pending", "in-progress"]
+    assert rows[5] == []
+    assert dict(zip(rows[6], rows[7], strict=True)) == {
+        "devices": "4",
+        "sanitized": "1",
+        "destroyed": "1",
+        "failed_pending": "1",
+        "in_progress": "1",
+    }

@@ -1,0 +1,62 @@
+"""`asset-pipeline log verify|export`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+from asset_pipeline.station import Station
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_verify_ok_then_changed_row_fails_at_its_seq(run_cli, station: Station, add_device) -> None:
+    add_device()
+    add_device()
+    ok = run_cli("log", "verify", "--json")
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(ok.stdout)["status"] == "ok"
+    assert json.loads(ok.stdout)["events"] == 2
+    with sqlite3.connect(station.data_dir / "station.db") as db:
+        db.execute("UPDATE audit_event SET operator = 'mallory' WHERE seq = 2")
+    broken = run_cli("log", "verify", "--json")
+    assert json.loads(broken.stdout)["broken_seq"] == 2
+    assert _one_error_line(broken) == (
+        "Error: log broken at event 2 (changed): event 2 does not match its hash "
+        "(content changed)\n"
+    )
+
+
+def test_export_batch_as_jsonl_and_csv(run_cli, station: Station, add_device, tmp_path) -> None:
+    add_device()
+    add_device()  # another batch: not exported with batch 1
+    lines = run_cli("log", "export", "--batch", "1").stdout.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["seq"] for e in events] == [1]
+    assert events[0]["event_type"] == "device.registered"
+    assert set(events[0]) >= {"hash", "prev_hash", "occurred_at", "station_id", "operator"}
+    out = tmp_path / "log.csv"
+    assert (
+        run_cli("log", "export", "--batch", "2", "--format", "csv", "-o", str(out)).exit_code == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["seq"] for r in rows] == ["2"]
+    assert json.loads(rows[0]["payload"]) == {"serial": "WD-WCC6Y0000002"}
+
+
+def test_export_unknown_batch_is_one_line(run_cli, station: Station) -> None:
+    assert _one_error_line(run_cli("log", "export", "--batch", "99")) == "Error: no batch 99\n"
+
+
+def test_verify_on_empty_station(run_cli, station_home: Path) -> None:
+    result = run_cli("log", "verify", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["events"] == 0

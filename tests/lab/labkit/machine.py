@@ -1,0 +1,169 @@
+"""The QEMU command line of a lab guest: controllers, disks, 9p shares, serial and QMP sockets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Controllers every guest gets, so that hot-plug has a bus to plug into (AHCI cannot hot-plug).
+CONTROLLERS = ("ahci,id=ahci", "qemu-xhci,id=xhci", "virtio-scsi-pci,id=vs")
+# Drivers the guest loads from the host's module tree (dm-mod: holder tests; ext4: system disk).
+GUEST_MODULES = (
+    "nvme",
+    "ahci",
+    "sd_mod",
+    "sg",
+    "xhci-pci",
+    "usb-storage",
+    "uas",
+    "virtio_scsi",
+    "virtio_blk",
+    "dm-mod",
+    "ext4",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Disk:
+    """One emulated drive: a QEMU device over a raw image file on the host."""
+
+    id: str  # QEMU device id; the block node is "<id>-node"
+    kind: str  # nvme | sata | scsi | usb | virtio-blk
+    image: Path
+    serial: str
+    model: str = ""  # SATA model / SCSI product (NVMe and USB have fixed QEMU names)
+    vendor: str = ""  # SCSI vendor
+    rotation_rate: int | None = None  # 1 = non-rotating (SATA, SCSI)
+    write_error_sector: int | None = None  # blkdebug: writes touching this 512-byte sector fail
+    ahci_port: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # more -device properties
+
+    @property
+    def node(self) -> str:
+        """The QEMU block node name."""
+        return f"{self.id}-node"
+
+    def blockdev(self) -> dict[str, Any]:
+        """The `-blockdev` / QMP `blockdev-add` arguments for this disk's image."""
+        image: dict[str, Any] = {"driver": "file", "filename": str(self.image)}
+        if self.write_error_sector is not None:
+            # blkdebug fails every write request that covers the sector, with EIO, each time.
+            image = {
+                "driver": "blkdebug",
+                "image": image,
+                "inject-error": [
+                    {
+                        "event": "write_aio",
+                        "iotype": "write",
+                        "errno": 5,
+                        "sector": self.write_error_sector,
+                        "once": False,
+                    }
+                ],
+            }
+        return {"driver": "raw", "node-name": self.node, "file": image}
+
+    def device(self) -> dict[str, Any]:
+        """The `-device` / QMP `device_add` arguments."""
+        props: dict[str, Any] = {"id": self.id, "drive": self.node, "serial": self.serial}
+        if self.kind == "nvme":
+            props["driver"] = "nvme"
+        elif self.kind == "sata":
+            props |= {"driver": "ide-hd", "bus": f"ahci.{self.ahci_port}"}
+            if self.model:
+                props["model"] = self.model
+        elif self.kind == "scsi":
+            props |= {"driver": "scsi-hd", "bus": "vs.0"}
+            if self.model:
+                props["product"] = self.model
+            if self.vendor:
+                props["vendor"] = self.vendor
+        elif self.kind == "usb":
+            props |= {"driver": "usb-storage", "bus": "xhci.0"}
+        elif self.kind == "virtio-blk":
+            props["driver"] = "virtio-blk-pci"
+        else:
+            raise ValueError(f"unknown disk kind {self.kind!r}")
+        if self.rotation_rate is not None and self.kind in ("sata", "scsi"):
+            props["rotation_rate"] = self.rotation_rate
+        return props | self.extra
+
+
+def command_line(
+    *,
+    kernel: Path,
+    initrd: Path,
+    serial_socket: Path,
+    qmp_socket: Path,
+    scratch: Path,
+    project: Path | None,
+    disks: list[Disk],
+    memory_mib: int = 512,
+) -> list[str]:
+    """The full qemu-system-x86_64 argv (TCG: KVM on this kind of host hangs the guest)."""
+    append = [
+        "console=ttyS0",
+        "quiet",
+        "panic=-1",
+        f"lab.disks={len(disks)}",
+        f"lab.mods={','.join(GUEST_MODULES)}",
+    ]
+    if project is not None:
+        append.append(f"lab.project={project}")
+    argv = [
+        "qemu-system-x86_64",
+        "-accel",
+        "tcg",
+        "-machine",
+        "pc",
+        "-m",
+        str(memory_mib),
+        "-smp",
+        "1",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-no-reboot",
+        "-kernel",
+        str(kernel),
+        "-initrd",
+        str(initrd),
+        "-append",
+        " ".join(append),
+        "-chardev",
+        f"socket,id=ser0,path={serial_socket},server=on,wait=on",
+        "-serial",
+        "chardev:ser0",
+        "-qmp",
+        f"unix:{qmp_socket},server=on,wait=off",
+        *_virtfs("/", "hostroot", readonly=True),
+        *_virtfs(str(scratch), "scratch"),
+    ]
+    if project is not None:
+        argv += _virtfs(str(project), "project")
+    for controller in CONTROLLERS:
+        argv += ["-device", controller]
+    for disk in disks:
+        argv += ["-blockdev", json.dumps(disk.blockdev())]
+        argv += ["-device", _device_option(disk.device())]
+    return argv
+
+
+def _virtfs(path: str, tag: str, *, readonly: bool = False) -> list[str]:
+    if "," in path:
+        raise ValueError(f"QEMU cannot share a path with a comma: {path}")
+    option = f"local,path={path},mount_tag={tag},security_model=none,multidevs=remap"
+    return ["-virtfs", option + (",readonly=on" if readonly else "")]
+
+
+def _device_option(props: dict[str, Any]) -> str:
+    driver = props.pop("driver")
+    parts = [driver]
+    for key, value in props.items():
+        text = str(value)
+        if "," in text:
+            raise ValueError(f"device property {key}={text!r} contains a comma")
+        parts.append(f"{key}={text}")
+    return ",".join(parts)
