@@ -6,6 +6,7 @@ import io
 import os
 import random
 
+import detector_corpus as corpus
 import pytest
 
 from scanners import engines
@@ -57,8 +58,6 @@ def test_every_category_in_every_encoding(engine: str, encoding: str) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
 def test_engines_agree_on_a_generated_text(encoding: str) -> None:
-    from tests.scanners import corpus
-
     data = corpus.build(seed=5, items=600).text.encode(encoding)
     results = [RawMatcher(HASHER, engine=e).scan(data) for e in ENGINES]
     assert len(results[0]) > 400
@@ -135,8 +134,6 @@ def test_category_filter() -> None:
 
 
 def test_stream_equals_whole_scan_across_chunk_edges() -> None:
-    from tests.scanners import corpus
-
     data = corpus.build(seed=9, items=3000).text.encode("utf-16-le")
     m = RawMatcher(HASHER)
     whole = m.scan(data, base_offset=100)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import detector_corpus as corpus
 import pytest
 
 from scanners.fastpath import RawMatcher
@@ -140,8 +141,6 @@ def test_fresh_process_with_empty_suffix_cache_never_connects(tmp_path: Path) ->
 
 def test_long_text_in_pieces_same_findings() -> None:
     """Text over spaCy's one-million-character limit is scanned in pieces, offsets intact."""
-    from tests.scanners import corpus
-
     text = corpus.build(seed=3, items=4000).text
     long_text = (text + "\n") * (1_100_000 // len(text) + 1)
     d = TextDetector(HASHER, categories=["personnummer", "email", "person_name"])
