@@ -172,3 +172,15 @@ def test_random_bytes_hold_almost_nothing() -> None:
     found = [f for seed in range(2) for f in m.scan(random.Random(seed).randbytes(16 << 20))]
     assert len(found) <= 1
     assert {f.category for f in found} <= {"email"}
+
+
+def test_one_matcher_shared_by_threads() -> None:
+    """The device scan shares one RawMatcher between worker threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = RawMatcher(HASHER)
+    pages = [corpus.build(seed=s, items=400).text.encode("utf-8") for s in range(6)]
+    serial = [m.scan(p) for p in pages]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        parallel = list(pool.map(m.scan, pages))
+    assert parallel == serial
