@@ -157,3 +157,12 @@ def test_one_long_line_without_breaks() -> None:
     line = ("ord " * 60_000) + "personnummer 811218-9876 " + ("x" * 300_000)
     found = TextDetector(HASHER, categories=["personnummer"]).scan(line)
     assert [line[f.offset : f.offset + f.length] for f in found] == ["811218-9876"]
+
+
+def test_pipeline_given_by_path(tmp_path: Path, no_network: list[str]) -> None:
+    import spacy
+
+    spacy.blank("sv").to_disk(tmp_path / "sv_pipeline")
+    d = TextDetector(HASHER, ["sv"], pipelines={"sv": tmp_path / "sv_pipeline"})
+    assert [f.category for f in d.scan("Pnr 811218-9876.")] == ["personnummer"]
+    assert no_network == []
