@@ -30,6 +30,7 @@ from wipe import (
     Capabilities,
     WipeError,
     WipeResult,
+    check_health,
     check_writable,
     choose,
     detect_hidden_areas,
@@ -95,7 +96,8 @@ def wipe(
     drive = devices.identify(target)
     check_writable(target)
     caps = _capabilities(drive.path, drive.transport)
-    plan = choose(level, drive.media_type, caps, method)
+    health = check_health(drive.path, drive.transport)
+    plan = choose(level, drive.media_type, caps, method, health)
     hidden = detect_hidden_areas(drive.path, drive.transport)
     console = stderr_console()
     if not as_json:
@@ -124,6 +126,7 @@ def wipe(
         )
     data = result.to_dict()
     data["device"] = {k: identity[k] for k in ("model", "serial", "media_type", "transport")}
+    data["health"] = health.to_dict()
     _finish(station, record, result.outcome, data)
     _render(result, data, as_json)
     if result.outcome != "passed":
@@ -172,6 +175,7 @@ def _render(result: WipeResult, data: dict[str, Any], as_json: bool) -> None:
             "verification": f"{ver['method']}, coverage {ver['coverage']:.2%}, "
             f"{len(ver['mismatches'])} mismatched ranges",
             "hidden_areas": result.hidden_areas.status if result.hidden_areas else "not checked",
+            "health": data["health"]["status"],
             "outcome": result.outcome,
             "reason": result.reason or "-",
         },
