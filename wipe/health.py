@@ -81,7 +81,11 @@ def parse_smartctl(device: str, text: str) -> Health:
     status = data.get("smart_status", {})
     if "passed" not in status:
         messages = [m.get("string", "") for m in data.get("smartctl", {}).get("messages", [])]
-        why = "; ".join(m for m in messages if m) or "the drive reports no SMART health status"
+        why = "; ".join(m for m in messages if m) or (
+            "smartctl could not open the device or identify it"
+            if exit_status & EXIT_CANNOT_OPEN
+            else "the drive reports no SMART health status"
+        )
         return Health(device, "unknown", source, (why,), facts)
     reasons: list[str] = []
     if not status["passed"]:
@@ -146,7 +150,7 @@ def _smartctl(path: str, extra: list[str], timeout: float) -> Health:
 
 
 def _run(args: list[str], timeout: float) -> str | None:
-    """stdout of a tool whatever its exit code (smartctl's code is a bit mask), or None."""
+    """The stdout of a tool whatever its exit code (smartctl's code is a bit mask), or None."""
     try:
         return subprocess.run(
             args, capture_output=True, text=True, errors="replace", timeout=timeout, check=False

@@ -2,8 +2,9 @@
 
 hdparm exits 0 even when the drive aborts a security command, so every step is checked three
 ways: the sense data hdparm dumps on stderr (ABORTED COMMAND and friends), the drive's state read
-back (`hdparm -I`), and, after the erase, the marker verification; never by the exit code alone. The temporary password set for a security
-erase is always cleared again when anything goes wrong, so no drive leaves the station locked.
+back (`hdparm -I`), and, after the erase, the marker verification; never by the exit code
+alone. The temporary password set for a security erase is always cleared again when anything
+goes wrong, so no drive leaves the station locked.
 """
 
 from __future__ import annotations
