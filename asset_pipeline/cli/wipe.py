@@ -30,7 +30,6 @@ from wipe import (
     Capabilities,
     WipeError,
     WipeResult,
-    check_health,
     check_writable,
     choose,
     detect_hidden_areas,
@@ -93,11 +92,10 @@ def wipe(
         asset-pipeline wipe /dev/sdb --level purge
         asset-pipeline wipe customer.img --level clear --verify full --yes --json
     """
-    drive = devices.identify(target)
+    drive = devices.identify(target, with_health=True)
     check_writable(target)
     caps = _capabilities(drive.path, drive.transport)
-    health = check_health(drive.path, drive.transport)
-    plan = choose(level, drive.media_type, caps, method, health)
+    plan = choose(level, drive.media_type, caps, method, drive.health)
     hidden = detect_hidden_areas(drive.path, drive.transport)
     console = stderr_console()
     if not as_json:
@@ -126,7 +124,7 @@ def wipe(
         )
     data = result.to_dict()
     data["device"] = {k: identity[k] for k in ("model", "serial", "media_type", "transport")}
-    data["health"] = health.to_dict()
+    data["health"] = identity["health"]
     _finish(station, record, result.outcome, data)
     _render(result, data, as_json)
     if result.outcome != "passed":
