@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pyudev
 
-from wipe import BlockFacts, inspect, refusal_reasons
+from wipe import BlockFacts, Health, check_health, inspect, refusal_reasons
 from wipe.blockdev import list_disk_names, read_sysfs, sysfs_dir
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Drive:
     loop_backing_file: str | None = None
     identity_source: str = "sysfs"  # udev | sysfs | file
     extra: dict[str, str] = field(default_factory=dict)
+    health: Health | None = None  # SMART verdict; only when asked for (it runs smartctl)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready mapping (tuples become lists)."""
@@ -60,6 +61,7 @@ class Drive:
         for key, value in data.items():
             if isinstance(value, tuple):
                 data[key] = list(value)
+        data["health"] = self.health.to_dict() if self.health else None
         return data
 
 
@@ -88,13 +90,25 @@ def discover(*, include_empty: bool = False) -> list[Drive]:
     return drives
 
 
-def identify(path: str | os.PathLike[str]) -> Drive:
+def identify(path: str | os.PathLike[str], *, with_health: bool = False) -> Drive:
     """Identify one block device or image file.
+
+    Args:
+        path: device node or image file.
+        with_health: also read the drive's SMART health (`wipe.check_health`), which a
+            failing drive's plan depends on; it costs a smartctl run, so listings skip it.
 
     Raises:
         TargetNotFound: nothing at `path`.
         NotATarget: `path` is a directory or another non-disk object.
     """
+    drive = _identify(path)
+    if with_health:
+        drive = replace(drive, health=check_health(drive.path, drive.transport))
+    return drive
+
+
+def _identify(path: str | os.PathLike[str]) -> Drive:
     facts = inspect(path)
     if facts.kind == "image":
         return _image_drive(facts)

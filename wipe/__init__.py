@@ -3,6 +3,7 @@
 from wipe.blockdev import BlockFacts, inspect
 from wipe.errors import (
     DeviceGone,
+    DriveFailing,
     DriveFrozen,
     FirmwareCommandFailed,
     GuardRefusal,
@@ -24,6 +25,7 @@ from wipe.firmware import (
     sanitizer_for,
 )
 from wipe.guard import check_writable, refusal_reasons
+from wipe.health import Health, check_health
 from wipe.hidden import HiddenAreas, restore_native_max
 from wipe.hidden import detect as detect_hidden_areas
 from wipe.markers import EraseEvidence, check_erase, plant_markers
@@ -39,12 +41,14 @@ __all__ = [
     "ByteRange",
     "Capabilities",
     "DeviceGone",
+    "DriveFailing",
     "DriveFrozen",
     "EraseEvidence",
     "FirmwareCommandFailed",
     "FirmwareResult",
     "FirmwareSanitizer",
     "GuardRefusal",
+    "Health",
     "HiddenAreaError",
     "HiddenAreas",
     "InsufficientMethod",
@@ -66,6 +70,7 @@ __all__ = [
     "WipeError",
     "WipeResult",
     "check_erase",
+    "check_health",
     "check_writable",
     "choose",
     "detect_hidden_areas",

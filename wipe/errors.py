@@ -9,6 +9,7 @@ WipeError
 ├── MethodNotSupported      the drive (or this station) cannot run the requested method
 │   └── DriveFrozen         ATA security/sanitize is frozen until a power cycle of the drive
 ├── InsufficientMethod      the requested method does not reach the required level
+├── DriveFailing            SMART says the drive is failing: only destruction is possible
 ├── FirmwareCommandFailed   a sanitize/format tool failed or the drive reported failure
 ├── HiddenAreaError         HPA/DCO could not be read or the native max could not be restored
 └── VerificationFailed      read-back did not match what the sanitization promised
@@ -94,6 +95,17 @@ class InsufficientMethod(WipeError):
             f"{method} reaches only {reaches} on {media} media; the agreement requires {required}"
         )
         self.method, self.reaches, self.required, self.media = method, reaches, required, media
+
+
+class DriveFailing(WipeError):
+    """The drive reports it is failing (SMART), so no wipe of it may lead to a certificate."""
+
+    def __init__(self, path: str, method: str, reasons: Sequence[str]) -> None:
+        super().__init__(
+            f"{method} refused on {path}: the drive reports it is failing "
+            f"({'; '.join(reasons)}); destroy it"
+        )
+        self.path, self.method, self.reasons = path, method, tuple(reasons)
 
 
 class FirmwareCommandFailed(WipeError):

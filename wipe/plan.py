@@ -3,7 +3,9 @@
 NIST SP 800-88 Rev. 1, Appendix A, in short: an overwrite is Clear on every medium (on flash it
 cannot reach spare and remapped blocks, so it is never Purge); Purge needs the drive's own
 sanitize command (or a NVMe format with secure erase); a medium that offers none of them cannot
-be purged and must be destroyed. The plan says so instead of silently doing less.
+be purged and must be destroyed. The plan says so instead of silently doing less. A drive that
+reports it is failing (SMART, see `wipe.health`) is destroyed at either level: remapped and
+unreadable blocks keep their data, so no wipe of it can honestly be certified.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wipe.errors import DriveFrozen, InsufficientMethod, MethodNotSupported
+from wipe.errors import DriveFailing, DriveFrozen, InsufficientMethod, MethodNotSupported
 from wipe.firmware import Capabilities, Method, find_method
+from wipe.health import Health
 
 LEVELS = ("clear", "purge")
 MEDIA = ("hdd", "ssd", "nvme", "usb", "emmc", "virtual", "image", "unknown")
@@ -76,11 +79,15 @@ def choose(
     media: str,
     capabilities: Capabilities | None = None,
     method: str | None = None,
+    health: Health | None = None,
 ) -> Plan:
     """The strongest suitable plan, or the operator's `method` if it meets the level.
 
+    A drive whose `health` says it is failing gets "destroy" whatever the level.
+
     Raises:
         ValueError: unknown level, media or method name.
+        DriveFailing: `method` was requested for a drive that reports it is failing.
         DriveFrozen: `method` is supported but frozen.
         MethodNotSupported: `method` is a firmware method the drive does not offer.
         InsufficientMethod: `method` does not reach `level` on this media.
@@ -90,6 +97,10 @@ def choose(
     if media not in MEDIA:
         raise ValueError(f"unknown media type {media!r}; expected one of {', '.join(MEDIA)}")
     offered = capabilities.offered if capabilities else ()
+    if health is not None and health.failing:
+        if method is not None and method != DESTROY:
+            raise DriveFailing(health.device, method, health.reasons)
+        return Plan(level, DESTROY, DESTROY, _why_failing(health), media)
     if method is not None:
         return _requested(level, media, capabilities, method)
     purges = [m for m in offered if reaches(m, media) == "purge"]
@@ -145,6 +156,14 @@ def _spec(name: str) -> str:
     return spec.description if spec else name
 
 
+def _why_failing(health: Health) -> str:
+    return (
+        f"the drive reports it is failing ({'; '.join(health.reasons)}, from {health.source}): "
+        "a wipe cannot reach its remapped or unreadable blocks and it may fail mid-way, so no "
+        "certificate is possible; destroy the device"
+    )
+
+
 def _why_destroy(media: str, caps: Capabilities | None) -> str:
     if caps is not None and caps.frozen:
         return (
@@ -162,7 +181,8 @@ def _why_destroy(media: str, caps: Capabilities | None) -> str:
             "issue; an overwrite is only Clear on flash, so the device must be destroyed"
         )
     offered = ", ".join(caps.offered) if caps and caps.offered else "none"
+    blocked = "".join(f"; {m} blocked: {why}" for m, why in caps.blocked) if caps else ""
     return (
         f"Purge required, and the drive offers no firmware method that is Purge on {media} "
-        f"media (offered: {offered}); an overwrite is only Clear, so destroy the device"
+        f"media (offered: {offered}{blocked}); an overwrite is only Clear, so destroy the device"
     )

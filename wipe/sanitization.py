@@ -175,8 +175,11 @@ def _overwrite(
             return
         if result.io_errors:
             bad = sum(r.length for r in result.io_errors)
+            first = result.io_errors[0]
+            why = " ".join(w for w in (first.to_dict().get("error"), first.message) if w)
             run.fail(
-                f"{bad} bytes could not be written in {label} ({len(result.io_errors)} ranges)"
+                f"{bad} bytes could not be written in {label} ({len(result.io_errors)} ranges, "
+                f"first at byte {first.offset}: {why or 'error'})"
             )
             return
     run.verification = verify(
@@ -246,11 +249,14 @@ def _judge(run: _Run, ver: VerificationResult) -> None:
     elif ver.mismatched_bytes:
         first = ver.mismatches[0]
         extra = f" ({'; '.join(ver.notes)})" if ver.notes else ""
-        run.fail(
-            f"verification failed on {run.path} at byte {first.offset}: expected "
-            f"{ver.expected}, {ver.mismatched_bytes} bytes differ in "
-            f"{len(ver.mismatches)} ranges{extra}"
-        )
+        if ver.expected in ("any", "changed"):
+            # A marker check: the mismatched ranges still hold what they held before the erase.
+            found = f"{ver.mismatched_bytes} bytes in {len(ver.mismatches)} ranges still hold "
+            found += "what was there before the erase"
+        else:
+            found = f"expected {ver.expected}, {ver.mismatched_bytes} bytes differ in "
+            found += f"{len(ver.mismatches)} ranges"
+        run.fail(f"verification failed on {run.path} at byte {first.offset}: {found}{extra}")
 
 
 def _verification_kind(plan: Plan, verify_method: str) -> str:

@@ -92,10 +92,10 @@ def wipe(
         asset-pipeline wipe /dev/sdb --level purge
         asset-pipeline wipe customer.img --level clear --verify full --yes --json
     """
-    drive = devices.identify(target)
+    drive = devices.identify(target, with_health=True)
     check_writable(target)
     caps = _capabilities(drive.path, drive.transport)
-    plan = choose(level, drive.media_type, caps, method)
+    plan = choose(level, drive.media_type, caps, method, drive.health)
     hidden = detect_hidden_areas(drive.path, drive.transport)
     console = stderr_console()
     if not as_json:
@@ -124,6 +124,7 @@ def wipe(
         )
     data = result.to_dict()
     data["device"] = {k: identity[k] for k in ("model", "serial", "media_type", "transport")}
+    data["health"] = identity["health"]
     _finish(station, record, result.outcome, data)
     _render(result, data, as_json)
     if result.outcome != "passed":
@@ -172,6 +173,7 @@ def _render(result: WipeResult, data: dict[str, Any], as_json: bool) -> None:
             "verification": f"{ver['method']}, coverage {ver['coverage']:.2%}, "
             f"{len(ver['mismatches'])} mismatched ranges",
             "hidden_areas": result.hidden_areas.status if result.hidden_areas else "not checked",
+            "health": data["health"]["status"],
             "outcome": result.outcome,
             "reason": result.reason or "-",
         },

@@ -29,6 +29,17 @@ def test_identify_loop_device(make_loop) -> None:
 
 
 @needs_loop
+def test_health_only_when_asked(make_loop) -> None:
+    dev = make_loop(size=8 * MiB)
+    assert devices.identify(dev).health is None
+    assert devices.identify(dev).to_dict()["health"] is None
+    drive = devices.identify(dev, with_health=True)
+    assert drive.to_dict()["health"] == {
+        "status": "unknown", "source": "", "reasons": ["no SMART on a loop device"], "facts": {},
+    }  # fmt: skip
+
+
+@needs_loop
 def test_discover_lists_attached_loop_but_not_empty_ones(make_loop) -> None:
     dev = make_loop(size=8 * MiB)
     paths = {d.path for d in devices.discover()}

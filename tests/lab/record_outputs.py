@@ -6,6 +6,8 @@ against the emulated drives, and writes stdout to tests/data/<tool>/<file>, stde
 Destructive commands (sanitize, format, security erase) run last, on the session's own images.
 
     .venv/bin/python tests/lab/record_outputs.py            # takes about a minute
+    .venv/bin/python tests/lab/record_outputs.py --only smartctl/health- nvme/list-ns
+                                        # only the files starting so; the index keeps the rest
     .venv/bin/python tests/lab/record_outputs.py --readme   # README.md from recorded.json
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from labkit import BAY, start_lab  # noqa: E402
+from labkit.layout import PATTERN, MiB  # noqa: E402
 from labkit.machine import Disk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +42,9 @@ RECORDINGS: tuple[tuple[str, str, str], ...] = (
     ("nvme/smart-log-critical-warning.json", "nvme2", "nvme smart-log -o json {ctrl}"),
     ("nvme/sanitize-log.json", "nvme0", "nvme sanitize-log -o json {ctrl}"),
     ("nvme/error-log.json", "nvme0", "nvme error-log -o json {ctrl}"),
+    ("nvme/list-ns.json", "nvme0", "nvme list-ns -o json {ctrl}"),
+    ("nvme/list-ns-two.json", "nvmens", "nvme list-ns -o json {ctrl}"),
+    ("nvme/id-ctrl-two-ns.json", "nvmens", "nvme id-ctrl -o json {ctrl}"),
     ("hdparm/identify.txt", "sata0", "hdparm -I {dev}"),
     ("hdparm/hpa.txt", "sata0", "hdparm -N {dev}"),
     ("hdparm/dco-identify.txt", "sata0", "hdparm --dco-identify {dev}"),
@@ -61,6 +67,14 @@ RECORDINGS: tuple[tuple[str, str, str], ...] = (
     ("smartctl/scsi.json", "scsi0", "smartctl -j -a {dev}"),
     ("smartctl/usb.json", "usb0", "smartctl -j -a {dev}"),
     ("smartctl/usb-sat.json", "usb0", "smartctl -j -a -d sat {dev}"),
+    # What wipe.health runs: the namespace / disk node the wipe targets.
+    ("smartctl/health-nvme.json", "nvme0", "smartctl -j -H -A {dev}"),
+    ("smartctl/health-nvme-failing.json", "nvme2", "smartctl -j -H -A {dev}"),
+    ("smartctl/health-sata.json", "sata0", "smartctl -j -H -A {dev}"),
+    ("smartctl/health-scsi.json", "scsi0", "smartctl -j -H -A {dev}"),
+    ("smartctl/health-usb.json", "usb0", "smartctl -j -H -A {dev}"),
+    ("smartctl/health-usb-sat.json", "usb0", "smartctl -j -H -A -d sat {dev}"),
+    ("nvme/smart-log-failing-ns.json", "nvme2", "nvme smart-log -o json {dev}"),
     ("lsblk/lsblk.json", "", "lsblk -J -b -o NAME,TYPE,TRAN,MODEL,SERIAL,SIZE,HCTL,ROTA,RM,WWN"),
     *((f"udev/{disk_id}.txt", disk_id, "udevadm info -q property -n {dev}") for disk_id, *_ in BAY),
     # Commands that change (or try to change) a drive.
@@ -85,6 +99,11 @@ RECORDINGS: tuple[tuple[str, str, str], ...] = (
         "sg_sanitize --quick --overwrite --zero --wait {dev}",
     ),
     ("sg3_utils/sanitize-block-usb.txt", "usb0", "sg_sanitize --quick --block --wait {dev}"),
+    (
+        "sg3_utils/sanitize-overwrite-early.txt",
+        "scsi0",
+        "sg_sanitize --quick --early --overwrite --zero {dev}",
+    ),
     ("sg3_utils/format.txt", "scsi0", "sg_format --format --quick --wait {dev}"),
     ("sg3_utils/format-usb.txt", "usb0", "sg_format --format --quick --wait {dev}"),
 )
@@ -99,17 +118,33 @@ VERSIONS = (
 
 
 def qemu_device(disk: Disk) -> str:
-    """The disk's -device option as the README shows it."""
-    props = disk.device()
-    driver = props.pop("driver")
-    props.pop("drive", None)
-    return ",".join([driver, *(f"{k}={v}" for k, v in props.items())])
+    """The disk's -device options as the README shows them."""
+    shown = []
+    for props in disk.devices():
+        driver = props.pop("driver")
+        props.pop("drive", None)
+        shown.append(",".join([driver, *(f"{k}={v}" for k, v in props.items())]))
+    return " ".join(shown)
 
 
-def record(out_dir: Path = DATA) -> list[dict[str, object]]:
-    """Boot a guest, run RECORDINGS, write the files, the index and the README."""
+def two_namespace_disk(directory: Path) -> Disk:
+    """An NVMe controller with two active namespaces (QEMU nvme + two nvme-ns devices)."""
+    images = []
+    for nsid in (1, 2):
+        image = directory / f"nvmens-{nsid}.img"
+        with image.open("wb") as f:
+            f.truncate(12 * MiB)
+            f.write(PATTERN * (MiB // len(PATTERN)))
+        images.append(image)
+    return Disk("nvmens", "nvme", images[0], "LABNVMENS01", more_namespaces=(images[1],))
+
+
+def record(out_dir: Path = DATA, only: tuple[str, ...] = ()) -> list[dict[str, object]]:
+    """Boot a guest, run RECORDINGS (those whose file starts with one of `only`, when given),
+    write the files, the index (other files' rows kept) and the README."""
     work = Path(tempfile.mkdtemp(prefix="lab-record-"))
-    lab = start_lab(work, project=ROOT)
+    (work / "extra").mkdir()
+    lab = start_lab(work, project=ROOT, extra_disks=(two_namespace_disk(work / "extra"),))
     rows: list[dict[str, object]] = []
     try:
         guest = lab.guest
@@ -121,6 +156,8 @@ def record(out_dir: Path = DATA) -> list[dict[str, object]]:
         rec = lab.scratch / "rec"
         rec.mkdir()
         for index, (name, disk_id, template) in enumerate(RECORDINGS):
+            if only and not name.startswith(only):
+                continue
             dev = lab.dev.get(disk_id, "")
             ctrl = re.sub(r"n\d+$", "", dev) if dev.startswith("/dev/nvme") else dev
             cmd = template.format(dev=dev, ctrl=ctrl)
@@ -151,6 +188,12 @@ def record(out_dir: Path = DATA) -> list[dict[str, object]]:
     finally:
         lab.guest.shutdown()
         shutil.rmtree(work, ignore_errors=True)
+    if only:  # keep the other files' rows, in RECORDINGS order
+        fresh = {row["file"]: row for row in rows}
+        kept = json.loads((out_dir / "recorded.json").read_text())["files"]
+        merged = {row["file"]: row for row in kept} | fresh
+        order = [name for name, _, _ in RECORDINGS]
+        rows = sorted(merged.values(), key=lambda r: order.index(r["file"]))
     index_doc = {"recorded": time.strftime("%Y-%m-%d"), "versions": versions, "files": rows}
     (out_dir / "recorded.json").write_text(json.dumps(index_doc, indent=2) + "\n")
     (out_dir / "README.md").write_text(readme(index_doc))
@@ -172,6 +215,13 @@ def readme(doc: dict[str, object]) -> str:
         "are the tool's own. Note the ones that lie: `hdparm --security-*` exits 0 although the",
         "drive aborted the command, `sg_format` exits 0 on QEMU's scsi-hd without changing any",
         "data, `sg_sanitize --overwrite` exits 0 on a transport error (virtio-scsi).",
+        "",
+        "`nvme2` is configured as a failing drive (`smart_critical_warning=4`: reliability",
+        "degraded), so its SMART health reads FAILED (`smartctl/health-nvme-failing.json`, exit",
+        "status 8). `nvmens` is an NVMe controller with two active namespaces (nvme + two",
+        "nvme-ns devices), present only in the recording session: `nvme list-ns` shows both, while",
+        "id-ctrl's `nn` (256) is only how many namespaces the controller could have.",
+        "`--only PREFIX ...` re-records some files and keeps the other rows of the index.",
         "",
         "Versions:",
         "",
@@ -198,6 +248,7 @@ if __name__ == "__main__":
         doc = json.loads((DATA / "recorded.json").read_text())
         (DATA / "README.md").write_text(readme(doc))
         sys.exit(0)
-    record()
+    args = sys.argv[1:]
+    record(only=tuple(args[1:]) if args[:1] == ["--only"] else ())
     print(f"recorded in {time.monotonic() - start:.0f} s", file=sys.stderr)
     sys.exit(0)

@@ -52,13 +52,17 @@ def test_scsi_has_no_sanitize(lab: Lab) -> None:
 ENGINE = """
 import json, sys
 from asset_pipeline import devices
-from wipe import sanitizer_for
+from wipe import choose, sanitizer_for
 
 out = {}
 for path in sys.argv[1:]:
     drive = devices.identify(path)
     sanitizer = sanitizer_for(drive.path, drive.transport)
-    out[path] = sanitizer.capabilities().to_dict() if sanitizer else None
+    caps = sanitizer.capabilities() if sanitizer else None
+    out[path] = {
+        "caps": caps.to_dict() if caps else None,
+        "purge": choose("purge", drive.media_type, caps).method,
+    }
 print(json.dumps(out))
 """
 
@@ -70,12 +74,33 @@ def test_wipe_engine_offers_the_right_methods(lab: Lab) -> None:
         f"cd {lab.guest.project} && {lab.guest.python} {SCRATCH_IN_GUEST}/engine_caps.py "
         + " ".join(lab.dev[i] for i in ids)
     ).check()
-    caps = {i: json.loads(result.output.splitlines()[-1])[lab.dev[i]] for i in ids}
-    print(json.dumps(caps, indent=1))
+    found = {i: json.loads(result.output.splitlines()[-1])[lab.dev[i]] for i in ids}
+    print(json.dumps(found, indent=1))
+    caps = {i: found[i]["caps"] for i in ids}
     assert caps["nvme1"]["family"] == "nvme"
     assert caps["nvme1"]["offered"] == ["nvme-format-ses1"]
     assert {b["method"] for b in caps["nvme1"]["blocked"]} == {"nvme-format-ses2"}
+    # One active namespace; id-ctrl's NN (256) is only how many the controller could hold.
+    assert caps["nvme1"]["facts"]["namespaces"] == [1]
+    assert caps["nvme1"]["facts"]["max_namespaces"] == 256
     assert caps["sata0"]["family"] == "ata"
     assert caps["sata0"]["offered"] == []
     assert caps["scsi0"]["family"] == "scsi"
-    assert not any("sanitize" in m for m in caps["scsi0"]["offered"])
+    assert caps["scsi0"]["offered"] == ["scsi-format-unit"]  # offered, but only as Clear
+    assert caps["usb0"] is None
+    # Purge: only the NVMe drive has a method that is Purge on its media.
+    purge = {i: found[i]["purge"] for i in ids}
+    assert purge == {
+        "nvme1": "nvme-format-ses1", "sata0": "destroy", "scsi0": "destroy", "usb0": "destroy",
+    }  # fmt: skip
+
+
+def test_scsi_disk_at_purge_ends_destroy_through_the_cli(lab: Lab) -> None:
+    result = lab.guest.cli("wipe", lab.dev["scsi0"], "--level", "purge", "--yes", "--json")
+    report = json.loads(result.output)
+    assert result.rc == 1, result.stderr
+    plan = report["plan"]
+    assert (plan["method"], plan["category"], plan["alternatives"]) == ("destroy", "destroy", [])
+    assert "offered: scsi-format-unit" in plan["reason"]
+    assert "scsi-sanitize-overwrite blocked: the drive cannot list its opcodes" in plan["reason"]
+    assert (report["steps"], report["bytes_written"], report["outcome"]) == ([], 0, "failed")

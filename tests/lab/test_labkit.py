@@ -8,8 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import Disk, command_line, skip_reason
+from labkit import Disk, claims, command_line, skip_reason
 from labkit.initramfs import build_initramfs, find_kernel
+
+from wipe.firmware.ata import offered_methods, parse_identify
+from wipe.firmware.scsi import parse_opcodes
 
 SKIP = skip_reason()
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
@@ -57,3 +60,38 @@ def test_command_line_uses_tcg_and_blkdebug_for_a_faulty_disk(tmp_path: Path) ->
     assert argv[argv.index("-device", argv.index("-blockdev")) + 1] == (
         "nvme,id=n1,drive=n1-node,serial=SER1"
     )
+
+
+def test_command_line_of_an_nvme_drive_with_two_namespaces(tmp_path: Path) -> None:
+    disk = Disk("ns", "nvme", tmp_path / "a.img", "SER2", more_namespaces=(tmp_path / "b.img",))
+    argv = command_line(
+        kernel=tmp_path / "vmlinuz",
+        initrd=tmp_path / "initrd",
+        serial_socket=tmp_path / "s.sock",
+        qmp_socket=tmp_path / "q.sock",
+        scratch=tmp_path,
+        project=None,
+        disks=[disk],
+    )
+    nodes = [json.loads(argv[i + 1]) for i, a in enumerate(argv) if a == "-blockdev"]
+    assert [(n["node-name"], n["file"]["filename"]) for n in nodes] == [
+        ("ns-node", str(tmp_path / "a.img")),
+        ("ns-ns2-node", str(tmp_path / "b.img")),
+    ]
+    devices = [argv[i + 1] for i, a in enumerate(argv) if a == "-device"]
+    assert devices[-3:] == [
+        "nvme,id=ns,serial=SER2",  # the controller holds no drive of its own
+        "nvme-ns,bus=ns,drive=ns-node,nsid=1",
+        "nvme-ns,bus=ns,drive=ns-ns2-node,nsid=2",
+    ]
+
+
+def test_claim_wrappers_claim_what_the_engine_reads(tmp_path: Path) -> None:
+    claims.install(tmp_path, str(tmp_path))
+    ident = parse_identify((tmp_path / "ata-security.txt").read_text())
+    assert (ident.security_supported, ident.security_enabled, ident.frozen) == (True, False, False)
+    assert offered_methods(ident)[0] == ("ata-secure-erase-enhanced", "ata-secure-erase")
+    listing = subprocess.run(
+        [str(tmp_path / "sg_opcodes"), "/dev/null"], capture_output=True, text=True, check=True
+    ).stdout
+    assert parse_opcodes(listing) == ({"scsi-format-unit", "scsi-sanitize-overwrite"}, True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wipe import Capabilities, InsufficientMethod, MethodNotSupported, choose
+from wipe import Capabilities, DriveFailing, Health, InsufficientMethod, MethodNotSupported, choose
 from wipe.errors import DriveFrozen
 from wipe.plan import FLASH, MEDIA, OVERWRITES, reaches
 
@@ -92,3 +92,52 @@ def test_overwrite_plan_passes_and_expectation() -> None:
 def test_bad_level_or_media(level: str, media: str) -> None:
     with pytest.raises(ValueError, match="level|media"):
         choose(level, media)
+
+
+FAILING = Health(
+    "/dev/nvme2n1",
+    "failed",
+    "smartctl -H -A",
+    ("NVMe critical warning 0x04: NVM subsystem reliability degraded",),
+)
+
+
+@pytest.mark.parametrize("level", ["clear", "purge"])
+def test_failing_drive_is_destroyed_at_either_level(level: str) -> None:
+    plan = choose(level, "nvme", QEMU_NVME, health=FAILING)
+    assert (plan.method, plan.category) == ("destroy", "destroy")
+    assert "reliability degraded" in plan.reason
+    assert "no certificate" in plan.reason
+    assert plan.passes == ()
+
+
+@pytest.mark.parametrize("method", ["overwrite-zeros", "nvme-format-ses1"])
+def test_forcing_a_wipe_of_a_failing_drive_is_refused(method: str) -> None:
+    with pytest.raises(DriveFailing, match="reliability degraded"):
+        choose("clear", "nvme", QEMU_NVME, method, FAILING)
+
+
+def test_destroy_may_be_requested_for_a_failing_drive() -> None:
+    assert choose("purge", "nvme", QEMU_NVME, "destroy", FAILING).method == "destroy"
+
+
+@pytest.mark.parametrize("status", ["passed", "unknown"])
+def test_healthy_or_unknown_drive_plans_as_usual(status: str) -> None:
+    health = Health("/dev/nvme0n1", status, "smartctl -H -A")
+    assert choose("purge", "nvme", QEMU_NVME, health=health).method == "nvme-format-ses1"
+
+
+def test_scsi_format_unit_is_never_purge() -> None:
+    # QEMU's scsi-hd: FORMAT UNIT is offered (mandatory in SBC), SANITIZE cannot be listed.
+    scsi = caps(
+        "scsi", "scsi-format-unit",
+        blocked=[("scsi-sanitize-overwrite", "the drive cannot list its opcodes")],
+    )  # fmt: skip
+    for media in ("hdd", "ssd", "unknown"):
+        assert reaches("scsi-format-unit", media) == "clear"
+        plan = choose("purge", media, scsi)
+        assert plan.method == "destroy"
+        assert "offered: scsi-format-unit" in plan.reason
+        assert "scsi-sanitize-overwrite blocked: the drive cannot list its opcodes" in plan.reason
+        with pytest.raises(InsufficientMethod):
+            choose("purge", media, scsi, "scsi-format-unit")

@@ -1,9 +1,10 @@
 """ATA Sanitize and ATA Security Erase through hdparm (which has no JSON output).
 
-hdparm exits 0 even when the drive aborts a security command, so every step is checked by
-reading the drive's state back (`hdparm -I`), and the firmware erase is judged by the marker
-verification afterwards, never by the exit code. The temporary password set for a security
-erase is always cleared again when anything goes wrong, so no drive leaves the station locked.
+hdparm exits 0 even when the drive aborts a security command, so every step is checked three
+ways: the sense data hdparm dumps on stderr (ABORTED COMMAND and friends), the drive's state read
+back (`hdparm -I`), and, after the erase, the marker verification; never by the exit code
+alone. The temporary password set for a security erase is always cleared again when anything
+goes wrong, so no drive leaves the station locked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wipe.errors import DriveFrozen, FirmwareCommandFailed, WipeError
-from wipe.firmware import Capabilities, FirmwareSanitizer, Method, Status
+from wipe.firmware import Capabilities, FirmwareSanitizer, Method, Status, last_line
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,13 @@ _SANITIZE_ARGS = {
     "ata-sanitize-crypto": ["--sanitize-crypto-scramble"],
     "ata-sanitize-overwrite": ["--sanitize-overwrite-passes", "1", "--sanitize-overwrite",
                                "hex:00000000"],
+}  # fmt: skip
+# hdparm prints the sense buffer of a command the drive refused ("bad/missing sense data") and
+# still exits 0. These sense keys (SPC-4) mean the command did not do its work.
+_SENSE_DUMP = re.compile(r"SG_IO: bad/missing sense data, sb\[\]:((?:\s+[0-9a-fA-F]{2})+)")
+SENSE_KEYS = {
+    0x2: "NOT READY", 0x3: "MEDIUM ERROR", 0x4: "HARDWARE ERROR", 0x5: "ILLEGAL REQUEST",
+    0x6: "UNIT ATTENTION", 0x7: "DATA PROTECT", 0xB: "ABORTED COMMAND",
 }  # fmt: skip
 
 
@@ -115,6 +123,22 @@ def parse_sanitize_status(text: str) -> Status:
     return Status(done=False, message="waiting for the sanitize to report")
 
 
+def drive_refusal(text: str) -> str:
+    """Why the drive refused a command, from hdparm's sense dump; "" when it did not."""
+    for match in _SENSE_DUMP.finditer(text):
+        sense = bytes.fromhex("".join(match.group(1).split()))
+        code = sense[0] & 0x7F if sense else 0
+        if code in (0x70, 0x71) and len(sense) > 2:  # fixed format: key in byte 2
+            key = sense[2] & 0x0F
+        elif code in (0x72, 0x73) and len(sense) > 1:  # descriptor format: key in byte 1
+            key = sense[1] & 0x0F
+        else:
+            continue
+        if key in SENSE_KEYS:
+            return f"the drive answered {SENSE_KEYS[key]} (sense key 0x{key:x})"
+    return ""
+
+
 def offered_methods(ident: AtaIdentity) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(offered methods, blocked methods with reasons) from the identify data."""
     supported = []
@@ -179,9 +203,9 @@ class AtaSanitizer(FirmwareSanitizer):
     def _security_erase(self, *, enhanced: bool) -> None:
         """Set a temporary password, erase, and make sure the password is gone afterwards."""
         password = "wipe" + secrets.token_hex(4)
-        self.tool("hdparm", "--user-master", "u", "--security-set-pass", password, self.path,
-                  record=True, secret=password)  # fmt: skip
         try:
+            # Inside the try: a drive that refuses in words may still have taken the password.
+            self._security("SECURITY SET PASSWORD", "--security-set-pass", password)
             self._erase_with(password, enhanced=enhanced)
         except BaseException:
             self._clear_password(password)
@@ -198,15 +222,24 @@ class AtaSanitizer(FirmwareSanitizer):
         erase = "--security-erase-enhanced" if enhanced else "--security-erase"
         saved, self.timeout = self.timeout, minutes * 60 * 1.5 + 600
         try:
-            self.tool(
-                "hdparm", "--user-master", "u", erase, password, self.path,
-                record=True, secret=password,
-            )  # fmt: skip
+            self._security("SECURITY ERASE UNIT", erase, password)
         finally:
             self.timeout = saved
         if parse_identify(self.tool("hdparm", "-I", self.path)).security_enabled:
             raise FirmwareCommandFailed(
                 ["hdparm", erase], 0, "security is still enabled: the erase did not run"
+            )
+
+    def _security(self, what: str, option: str, password: str) -> None:
+        """Run one hdparm security command; the drive's refusal fails it, whatever the exit."""
+        args = ("hdparm", "--user-master", "u", option, password, self.path)
+        out = self.tool(*args, check=False, record=True, secret=password)
+        refusal = drive_refusal(out)
+        if self.last_rc or refusal:
+            shown = [a if a != password else "***" for a in args]
+            lied = " although hdparm exited 0" if refusal and not self.last_rc else ""
+            raise FirmwareCommandFailed(
+                shown, self.last_rc, f"{what}: {refusal or last_line(out)}{lied}"
             )
 
     def _clear_password(self, password: str) -> None:

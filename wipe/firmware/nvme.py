@@ -1,13 +1,22 @@
-"""NVMe Sanitize and Format NVM with Secure Erase Settings, through nvme-cli's JSON output."""
+"""NVMe Sanitize and Format NVM with Secure Erase Settings, through nvme-cli's JSON output.
+
+A sanitize acts on the whole controller, and a format may act on every namespace (FNA bits 0
+and 1), so the active namespaces are counted (`nvme list-ns`; id-ctrl's `nn` is only how many
+the controller could have: 256 on QEMU). A method that would erase other namespaces needs every
+one of them cleared by the guard; one that erases only the target's namespace is not offered
+while other namespaces hold data the drive would leave with.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
-from wipe.errors import FirmwareCommandFailed
+from wipe.errors import FirmwareCommandFailed, WipeError
 from wipe.firmware import Capabilities, FirmwareSanitizer, Method, Status
+from wipe.guard import check_writable
 
 FLASH = ("nvme", "ssd")
 
@@ -15,6 +24,8 @@ FLASH = ("nvme", "ssd")
 SANICAP_CRYPTO, SANICAP_BLOCK, SANICAP_OVERWRITE = 0x1, 0x2, 0x4
 OACS_FORMAT = 0x2  # Optional Admin Command Support bit 1: Format NVM
 FNA_CRYPTO = 0x4  # Format NVM Attributes bit 2: crypto erase supported as part of secure erase
+FNA_FORMAT_ALL = 0x1  # FNA bit 0: a format of any namespace formats all of them
+FNA_ERASE_ALL = 0x2  # FNA bit 1: a secure erase (SES 1/2) applies to all namespaces
 
 # Sanitize log SSTAT status field (NVMe 1.4 figure 211).
 SSTAT_NEVER, SSTAT_DONE, SSTAT_RUNNING, SSTAT_FAILED, SSTAT_DONE_NO_DEALLOC = range(5)
@@ -51,8 +62,51 @@ def parse_id_ctrl(text: str) -> dict[str, Any]:
         "oacs": int(data.get("oacs", 0)),
         "sanicap": int(data.get("sanicap", 0)),
         "fna": int(data.get("fna", 0)),
-        "max_namespaces": int(data.get("nn", 0)),
+        "max_namespaces": int(data.get("nn", 0)),  # NN: the most it supports, not how many
     }
+
+
+def parse_list_ns(text: str) -> tuple[int, ...]:
+    """Active namespace IDs from `nvme list-ns -o json CONTROLLER` (nvme-cli 2.x)."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or "nsid_list" not in data:
+        raise ValueError("no nsid_list in nvme-cli output")
+    return tuple(sorted(int(e["nsid"]) for e in data["nsid_list"] if int(e.get("nsid", 0)) > 0))
+
+
+def namespace_of(path: str) -> int | None:
+    """The namespace ID in a namespace node's name (/dev/nvme0n2 -> 2)."""
+    match = re.match(r"^/dev/nvme\d+n(\d+)$", path)
+    return int(match.group(1)) if match else None
+
+
+def erases_all_namespaces(method: str, fna: int) -> bool:
+    """True when `method` erases every namespace of the controller, not just the one named."""
+    if method in _SANACT:
+        return True  # Sanitize acts on the whole NVM subsystem
+    return bool(fna & (FNA_FORMAT_ALL | FNA_ERASE_ALL))
+
+
+def scope_check(
+    path: str, facts: dict[str, Any], offered: tuple[str, ...]
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """(still offered, blocked) once the other active namespaces are taken into account."""
+    active = facts.get("namespaces") or []
+    others = [n for n in active if n != namespace_of(path)]
+    if not others:
+        return offered, []
+    kept, blocked = [], []
+    for method in offered:
+        if erases_all_namespaces(method, facts["fna"]):
+            kept.append(method)
+        else:
+            ids = ", ".join(str(n) for n in active)
+            blocked.append((
+                method,
+                f"the controller has {len(active)} active namespaces ({ids}) and {method} erases "
+                f"only namespace {namespace_of(path)}; the others would keep their data",
+            ))  # fmt: skip
+    return tuple(kept), blocked
 
 
 def offered_methods(facts: dict[str, Any]) -> tuple[str, ...]:
@@ -104,6 +158,7 @@ class NvmeSanitizer(FirmwareSanitizer):
         self.controller = controller_of(path)
         self._seen_running = False
         self._polls = 0
+        self._facts: dict[str, Any] | None = None
 
     @classmethod
     def handles(cls, path: str, transport: str) -> bool:
@@ -112,13 +167,40 @@ class NvmeSanitizer(FirmwareSanitizer):
 
     def _capabilities(self) -> Capabilities:
         facts = parse_id_ctrl(self.tool("nvme", "id-ctrl", self.controller, "-o", "json"))
-        offered = offered_methods(facts)
-        blocked = []
+        facts["namespaces"] = list(self._active_namespaces())
+        self._facts = facts
+        offered, blocked = scope_check(self.path, facts, offered_methods(facts))
         if facts["oacs"] & OACS_FORMAT and not facts["fna"] & FNA_CRYPTO:
             blocked.append(("nvme-format-ses2", "FNA says crypto erase is not supported"))
         return Capabilities(self.path, "nvme", offered, tuple(blocked), False, facts)
 
+    def _active_namespaces(self) -> tuple[int, ...]:
+        """Active namespace IDs; sysfs's namespace nodes when nvme-cli cannot list them."""
+        try:
+            return parse_list_ns(self.tool("nvme", "list-ns", self.controller, "-o", "json"))
+        except (WipeError, ValueError, KeyError) as e:
+            name = Path(self.controller).name
+            found = sorted(
+                int(m.group(1))
+                for entry in Path("/sys/class/nvme", name).glob(f"{name}n*")
+                if (m := re.fullmatch(rf"{name}n(\d+)", entry.name))
+            )
+            if not found:
+                raise FirmwareCommandFailed(["nvme", "list-ns"], None, str(e)) from e
+            return tuple(found)
+
+    def _guard_other_namespaces(self, spec: Method, facts: dict[str, Any]) -> None:
+        """A controller-wide erase reaches every namespace: each must pass the guard too."""
+        if not erases_all_namespaces(spec.name, facts["fna"]):
+            return
+        for nsid in facts.get("namespaces") or []:
+            node = f"{self.controller}n{nsid}"
+            if node != self.path and Path(node).exists():
+                check_writable(node)
+
     def _start(self, spec: Method) -> None:
+        # run() read the capabilities just before; the same facts decide the erase's scope.
+        self._guard_other_namespaces(spec, self._facts or self.capabilities().facts)
         if spec.name in _SANACT:
             args = ["nvme", "sanitize", self.controller, "-a", _SANACT[spec.name]]
             if spec.name == "nvme-sanitize-overwrite":

@@ -1,5 +1,6 @@
 """Stdlib-only harness for the QEMU lab: build the guest, boot it, drive it over serial and QMP."""
 
+from labkit import claims
 from labkit.console import ConsoleError, Result, SerialConsole
 from labkit.guest import SCRATCH_IN_GUEST, Guest, default_cache_dir, skip_reason
 from labkit.layout import BAY, standard_disks
@@ -18,6 +19,7 @@ __all__ = [
     "QmpError",
     "Result",
     "SerialConsole",
+    "claims",
     "command_line",
     "default_cache_dir",
     "skip_reason",

@@ -105,12 +105,22 @@ class Guest:
             raise ConsoleError("the guest is not running")
         return self.console.run(cmd, timeout=timeout)
 
-    def cli(self, *args: str, timeout: float = 180.0, home: str = "/tmp/station") -> Result:
-        """Run `python -m asset_pipeline ARGS` in the guest; stdout and stderr kept apart."""
+    def cli(
+        self,
+        *args: str,
+        timeout: float = 180.0,
+        home: str = "/tmp/station",
+        path_prepend: str | None = None,
+    ) -> Result:
+        """Run `python -m asset_pipeline ARGS` in the guest; stdout and stderr kept apart.
+
+        `path_prepend` puts a guest directory first on PATH (for the lab's claim wrappers).
+        """
         words = " ".join(shlex.quote(a) for a in args)
         err = f"cli-{time.monotonic_ns()}.stderr"
+        path = f'PATH={shlex.quote(path_prepend)}:"$PATH" ' if path_prepend else ""
         cmd = (
-            f"cd {shlex.quote(str(self.project or '/'))} && ASSET_PIPELINE_HOME={home} "
+            f"cd {shlex.quote(str(self.project or '/'))} && ASSET_PIPELINE_HOME={home} {path}"
             f"{shlex.quote(self.python)} -m asset_pipeline {words} 2>{SCRATCH_IN_GUEST}/{err}"
         )
         result = self.run(cmd, timeout=timeout)

@@ -39,6 +39,7 @@ class Disk:
     write_error_sector: int | None = None  # blkdebug: writes touching this 512-byte sector fail
     ahci_port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # more -device properties
+    more_namespaces: tuple[Path, ...] = ()  # NVMe: images of namespaces 2, 3, ... (nvme-ns)
 
     @property
     def node(self) -> str:
@@ -64,6 +65,26 @@ class Disk:
                 ],
             }
         return {"driver": "raw", "node-name": self.node, "file": image}
+
+    def blockdevs(self) -> list[dict[str, Any]]:
+        """Every block node the disk needs: its image, then further namespaces' images."""
+        nodes = [self.blockdev()]
+        for nsid, image in enumerate(self.more_namespaces, 2):
+            file = {"driver": "file", "filename": str(image)}
+            nodes.append({"driver": "raw", "node-name": f"{self.id}-ns{nsid}-node", "file": file})
+        return nodes
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every -device the disk needs: one, or an NVMe controller and its namespaces."""
+        props = self.device()
+        if not self.more_namespaces:
+            return [props]
+        drive = props.pop("drive")  # the controller holds no drive; each nvme-ns holds one
+        names = [drive, *(f"{self.id}-ns{n}-node" for n in range(2, len(self.more_namespaces) + 2))]
+        return [props] + [
+            {"driver": "nvme-ns", "bus": self.id, "drive": name, "nsid": nsid}
+            for nsid, name in enumerate(names, 1)
+        ]
 
     def device(self) -> dict[str, Any]:
         """The `-device` / QMP `device_add` arguments."""
@@ -146,8 +167,10 @@ def command_line(
     for controller in CONTROLLERS:
         argv += ["-device", controller]
     for disk in disks:
-        argv += ["-blockdev", json.dumps(disk.blockdev())]
-        argv += ["-device", _device_option(disk.device())]
+        for node in disk.blockdevs():
+            argv += ["-blockdev", json.dumps(node)]
+        for device in disk.devices():
+            argv += ["-device", _device_option(device)]
     return argv
 
 

@@ -28,10 +28,19 @@ class Lab:
         return self.guest.scratch
 
 
-def start_lab(workdir: Path, *, project: Path | None, python: str | None = None) -> Lab:
-    """Create the images, boot the guest, start udev, mount the system disk."""
+def start_lab(
+    workdir: Path,
+    *,
+    project: Path | None,
+    python: str | None = None,
+    extra_disks: tuple[Disk, ...] = (),
+) -> Lab:
+    """Create the images, boot the guest, start udev, mount the system disk.
+
+    `extra_disks` (images made by the caller) join the standard bay, e.g. for recordings.
+    """
     start = time.monotonic()
-    disks = standard_disks(workdir / "images")
+    disks = [*standard_disks(workdir / "images"), *extra_disks]
     scratch = workdir / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     guest = Guest(disks, scratch=scratch, project=project, python=python)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wipe.firmware.ata import offered_methods, parse_identify, parse_sanitize_status
+import pytest
+
+from wipe.firmware.ata import drive_refusal, offered_methods, parse_identify, parse_sanitize_status
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "hdparm"
 ISTDIN = DATA / "istdin"
@@ -69,3 +71,28 @@ def test_security_commands_that_lied_left_security_disabled() -> None:
     # the sanitizer therefore re-reads `hdparm -I`, which still shows no enabled security.
     assert "bad/missing sense data" in (DATA / "security-set-pass.txt.stderr").read_text()
     assert not parse_identify((DATA / "identify.txt").read_text()).security_enabled
+
+
+@pytest.mark.parametrize("name", ["security-set-pass.txt", "security-erase.txt"])
+def test_aborted_security_command_is_read_from_the_sense_dump(name: str) -> None:
+    # hdparm exited 0 (tests/data/recorded.json); the drive answered ABORTED COMMAND.
+    text = (DATA / name).read_text() + (DATA / f"{name}.stderr").read_text()
+    assert drive_refusal(text) == "the drive answered ABORTED COMMAND (sense key 0xb)"
+
+
+@pytest.mark.parametrize(
+    ("sense", "verdict"),
+    [
+        ("72 0b 00 00 00 00 00 0e", "the drive answered ABORTED COMMAND (sense key 0xb)"),
+        ("70 00 05 00 00 00 00 0a", "the drive answered ILLEGAL REQUEST (sense key 0x5)"),
+        ("72 01 00 1d 00 00 00 0e", ""),  # RECOVERED ERROR: ATA pass-through status, success
+        ("70 00 00 00 00 00 00 0a", ""),
+        ("7f", ""),
+    ],
+)
+def test_sense_formats(sense: str, verdict: str) -> None:
+    assert drive_refusal(f"SG_IO: bad/missing sense data, sb[]:  {sense}\n") == verdict
+
+
+def test_no_sense_dump_no_refusal() -> None:
+    assert drive_refusal((DATA / "hpa.txt").read_text()) == ""

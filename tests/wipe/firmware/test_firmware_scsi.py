@@ -24,6 +24,13 @@ def test_sanitize_that_exited_0_on_a_transport_error_is_caught() -> None:
     assert "DID_ERROR" in transport_error(_out("sanitize-overwrite.txt"))
 
 
+def test_the_engines_own_sanitize_command_exited_0_on_did_error() -> None:
+    # `sg_sanitize --quick --early --overwrite --zero`, as ScsiSanitizer runs it: exit 0.
+    assert transport_error(_out("sanitize-overwrite-early.txt")) == (
+        "Sanitize: transport: Host_status=0x07 [DID_ERROR]"
+    )
+
+
 def test_sanitize_rejected_as_invalid_opcode() -> None:
     assert "Invalid opcode" in transport_error(_out("sanitize-block.txt"))
 
