@@ -21,6 +21,7 @@ from wipe.firmware import (
     FirmwareResult,
     FirmwareSanitizer,
     Method,
+    capabilities_of,
     sanitizer_for,
 )
 from wipe.guard import check_writable, refusal_reasons
@@ -66,6 +67,7 @@ __all__ = [
     "WipeError",
     "WipeResult",
     "check_erase",
+    "capabilities_of",
     "check_writable",
     "choose",
     "detect_hidden_areas",

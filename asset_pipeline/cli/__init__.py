@@ -96,11 +96,15 @@ def _register() -> None:
         init,
         key,
         log,
+        process,
         retention,
+        watch,
         wipe,
     )
 
-    for module in (init, key, customer, agreement, batch, drives, wipe, log, cert, retention, demo):
+    modules = (init, key, customer, agreement, batch, drives, wipe, process, watch, log, cert,
+               retention, demo)  # fmt: skip
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 
