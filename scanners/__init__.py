@@ -1,5 +1,29 @@
-"""Personal-data discovery library: detectors, raw and file-aware scans, value-free findings."""
+"""Personal-data discovery library: detectors, raw and file-aware scans, value-free findings.
+
+`TextDetector` (Presidio and spaCy) lives in `scanners.text` and is not imported here, so that the
+raw fast path does not pay for loading them.
+"""
 
 from scanners.errors import ScanError, UnreadableTarget
+from scanners.fastpath import RAW_CATEGORIES, RawMatcher
+from scanners.files import FileOptions
+from scanners.findings import CATEGORIES, Finding, ValueHasher
+from scanners.raw import RawOptions
+from scanners.report import ScanReport, Unscannable
+from scanners.scan import ScanOptions, scan
 
-__all__ = ["ScanError", "UnreadableTarget"]
+__all__ = [
+    "CATEGORIES",
+    "FileOptions",
+    "Finding",
+    "RAW_CATEGORIES",
+    "RawMatcher",
+    "RawOptions",
+    "ScanError",
+    "ScanOptions",
+    "ScanReport",
+    "UnreadableTarget",
+    "Unscannable",
+    "ValueHasher",
+    "scan",
+]

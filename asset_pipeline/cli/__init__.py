@@ -98,13 +98,15 @@ def _register() -> None:
         log,
         process,
         retention,
+        scan,
         watch,
         wipe,
     )
 
-    modules = (init, key, customer, agreement, batch, drives, wipe, process, watch, log, cert,
-               retention, demo)  # fmt: skip
-    for module in modules:
+    for module in (
+        *(init, key, customer, agreement, batch, drives),
+        *(scan, wipe, process, watch, log, cert, retention, demo),
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -6,6 +6,7 @@ the head revision (a test compares them).
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -111,6 +113,10 @@ class Batch(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # HMAC key for findings of this batch's devices (distinct counts per batch); never shown.
+    finding_key: Mapped[bytes | None] = mapped_column(
+        LargeBinary(32), default=lambda: os.urandom(32)
+    )
 
     agreement: Mapped[Agreement] = relationship(back_populates="batches")
     devices: Mapped[list[Device]] = relationship(back_populates="batch")

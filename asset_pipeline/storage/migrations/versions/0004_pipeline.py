@@ -1,7 +1,7 @@
 """pipeline: which station process is working on a device (crash-safe resume)
 
-Revision ID: 0003_pipeline
-Revises: 0002_evidence
+Revision ID: 0004_pipeline
+Revises: 0003_scan
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_pipeline"
-down_revision = "0002_evidence"
+revision = "0004_pipeline"
+down_revision = "0003_scan"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,96 @@
+"""The pipeline's scan step: scan a registered device and store its summary (never values).
+
+Distinct counts come from keyed hashes; the key belongs to the device's batch
+(`batch.finding_key`, 32 random bytes made when first needed), so the same value on two devices
+of one batch counts once across the batch, while batches cannot be correlated with each other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from asset_pipeline.errors import PipelineError
+from asset_pipeline.storage import Batch, Device, ScanSummary
+from scanners.scan import ScanOptions, scan
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from scanners.raw import ExpectedPattern
+    from scanners.report import ScanReport
+
+PHASES = ("pre", "post", "adhoc")
+KEY_BYTES = 32
+ScanProgress = Callable[[str, int, int], None]
+
+
+def scan_target(
+    path: str | os.PathLike[str],
+    key: bytes,
+    passes: tuple[str, ...] = ("raw", "files"),
+    *,
+    expected: ExpectedPattern | None = None,
+    on_progress: ScanProgress | None = None,
+) -> ScanReport:
+    """Scan a device or image with a finding key (the CLI's ad-hoc scan and `scan_device`)."""
+    from scanners.findings import ValueHasher
+
+    options = ScanOptions(passes=passes, expected=expected)
+    return scan(path, ValueHasher(key), options, on_progress=on_progress)
+
+
+def batch_key(batch: Batch) -> bytes:
+    """The batch's finding key, created on first use (batches opened before it existed)."""
+    if not batch.finding_key:
+        batch.finding_key = os.urandom(KEY_BYTES)
+    return batch.finding_key
+
+
+def scan_device(
+    session: Session,
+    device: Device,
+    phase: str,
+    *,
+    passes: tuple[str, ...] = ("raw", "files"),
+    expected: ExpectedPattern | None = None,
+    on_progress: ScanProgress | None = None,
+) -> ScanSummary:
+    """Scan `device` and add its `ScanSummary` row to `session` (flushed, not committed).
+
+    Args:
+        session: the station's session; the caller commits with the step's audit event.
+        device: a registered device; its batch's key makes the distinct counts.
+        phase: "pre" (before sanitizing), "post" (must find nothing) or "adhoc".
+        passes: which passes to run.
+        expected: the wipe pattern a post-wipe scan expects, skipped cheaply where found:
+            `pattern.filler(8 << 20).expected` of the `wipe.pattern.Pattern` that was written.
+        on_progress: (pass, bytes done, bytes total) callback.
+
+    Raises:
+        PipelineError: unknown phase, or the device is in no batch.
+        ScanError: the device cannot be read at all.
+    """
+    if phase not in PHASES:
+        raise PipelineError(f"unknown scan phase {phase!r}; expected one of {', '.join(PHASES)}")
+    if device.batch is None:
+        raise PipelineError(f"device {device.id} is in no batch; its scan would have no batch key")
+    report = scan_target(
+        Path(device.path),
+        batch_key(device.batch),
+        passes,
+        expected=expected,
+        on_progress=on_progress,
+    )
+    row = ScanSummary(
+        device_id=device.id,
+        phase=phase,
+        target=report.target,
+        total_findings=report.total_findings,
+        report=report.to_dict(),
+    )
+    session.add(row)
+    session.flush()
+    return row

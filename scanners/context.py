@@ -1,0 +1,104 @@
+"""Context words near a candidate, matched as plain words: no lemmas, no spaCy.
+
+A blank spaCy pipeline has no lemmatizer, so Presidio's own context enhancer sees nothing; and the
+raw fast path has no tokens at all. Both paths therefore look for keywords in a window of text
+around the candidate (`BEFORE` characters before it, `AFTER` after it), case-insensitively, with
+word edges so that "tel" does not fire inside "hotell". Keywords are given in Swedish and English;
+UTF-8 text decoded as Latin-1 (as the raw path may do) is covered by adding the mis-decoded form.
+
+Negative words (order, faktura, ...) right before a number, in the same clause, say that it is a
+reference number, which vetoes the weak personnummer forms (see `vetoed` and `scanners.rules`).
+"""
+
+from __future__ import annotations
+
+import re
+
+BEFORE = 48
+AFTER = 24
+NEGATIVE_WINDOW = 24
+
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "personnummer": (
+        "personnummer", "personnumret", "personnr", "pers.nr", "pers nr", "persnr", "pnr",
+        "p-nr", "p.nr", "samordningsnummer", "samordningsnr", "födelsenummer", "personid",
+        "person-id", "ssn", "personal identity number", "personal number", "swedish id",
+        "social security", "civic registration", "id-nummer", "id-nr",
+    ),
+    "organisationsnummer": (
+        "organisationsnummer", "organisationsnr", "org.nr", "org nr", "org. nr", "orgnr",
+        "org-nr", "org.-nr", "corporate identity", "company registration", "registration number",
+        "company number", "reg.nr", "momsreg", "vat",
+    ),
+    "phone": (
+        "telefon", "telefonnummer", "tel", "tfn", "mobil", "mobilnummer", "mobiltelefon", "phone",
+        "mobile", "cell", "fax", "växel", "sms", "ring", "call",
+    ),
+    "payment_card": (
+        "kort", "kortnummer", "kreditkort", "betalkort", "card", "credit card", "visa",
+        "mastercard", "amex", "maestro", "cvc", "cvv", "giltigt till", "expiry",
+    ),
+    "bankgiro": ("bankgiro", "bankgironummer", "bg", "bg-nr", "bg nr", "bankgiro nr"),
+    "plusgiro": ("plusgiro", "plusgironummer", "postgiro", "pg", "pg-nr", "pg nr"),
+    "ip_address": (
+        "ip", "ip-adress", "ipv4", "ipv6", "address", "adress", "host", "server", "client",
+        "klient", "from", "remote", "src", "dst", "gateway", "dns",
+    ),
+    "negative": (
+        "order", "ordernr", "ordernummer", "order no", "faktura", "fakturanr", "fakturanummer",
+        "invoice", "ocr", "referens", "ref", "artikel", "artikelnr", "art.nr", "ärende",
+        "ärendenr", "serienummer", "serial", "version", "ver", "build", "isbn", "ean",
+        "kvitto", "receipt", "transaktion", "transaction", "sku", "lot", "batch",
+    ),
+}  # fmt: skip
+
+
+def _mojibake(word: str) -> str:
+    return word.encode("utf-8").decode("latin-1")
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    forms = sorted({f for w in words for f in (w, _mojibake(w))}, key=len, reverse=True)
+    body = "|".join(re.escape(f) for f in forms)
+    # Word edges that know Swedish letters, whatever the decoding.
+    return re.compile(rf"(?<![a-zåäöéü0-9])(?:{body})(?![a-zåäöéü])", re.IGNORECASE)
+
+
+_PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
+_CLAUSE_END = re.compile(r"(?:[.;!?]\s|\n|\t)")
+
+
+def near(category: str, before: str, after: str = "") -> bool:
+    """True when a keyword of `category` is in the window around a candidate.
+
+    Before it: the last `BEFORE` characters, across lines ("Personnummer:\n..."). After it: up
+    to `AFTER` characters of the same clause ("811218-9876 (personnummer)").
+    """
+    pattern = _PATTERNS[category]
+    if pattern.search(before[-BEFORE:]) is not None:
+        return True
+    if not after:
+        return False
+    window = after[:AFTER]
+    end = _CLAUSE_END.search(window)
+    return pattern.search(window[: end.start()] if end else window) is not None
+
+
+def vetoed(before: str) -> bool:
+    """True when a reference word (order, faktura, ...) stands right before the candidate.
+
+    Only the last `NEGATIVE_WINDOW` characters of the same clause count: "Fakturanummer 123."
+    in the previous sentence says nothing about the number that follows it.
+    """
+    window = before[-NEGATIVE_WINDOW:]
+    ends = list(_CLAUSE_END.finditer(window))
+    if ends:
+        window = window[ends[-1].end() :]
+    return _PATTERNS["negative"].search(window) is not None
+
+
+def boost(confidence: float, category: str, before: str, after: str = "") -> float:
+    """`confidence` raised towards 1 when a keyword of `category` is near; at most 0.99."""
+    if near(category, before, after):
+        return min(0.99, confidence + (1 - confidence) * 0.75)
+    return confidence

@@ -1,0 +1,72 @@
+"""Plain text (and CSV) in any common encoding; bytes that are not text go to the fast path."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scanners.formats import Budget
+
+from scanners.formats import Extracted
+
+# Bytes that cp1252 leaves undefined: their presence means Latin-1 (or not text at all).
+_CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_TEXT_CONTROLS = frozenset(b"\t\n\r\f\x1a")
+
+
+def decode(data: bytes) -> str | None:
+    """Text of `data` if it is text: BOM, else UTF-8, else UTF-16 without BOM, else cp1252/Latin-1.
+
+    Returns None for binary data.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding.replace("-sig", ""), errors="replace")
+    sample = data[:65536]
+    if _utf16_le(sample):
+        return data.decode("utf-16-le", errors="replace")
+    if _utf16_le(sample[1:]):
+        return data.decode("utf-16-be", errors="replace")
+    if _binary(sample):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if _CP1252_HOLES.isdisjoint(sample):
+        return data.decode("cp1252", errors="replace")
+    return data.decode("latin-1")
+
+
+def _utf16_le(sample: bytes) -> bool:
+    # ASCII-range text in UTF-16LE: nearly every odd byte is zero, few even bytes are.
+    odd = sample[1::2]
+    even = sample[0::2]
+    if len(odd) < 8:
+        return False
+    return odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even)
+
+
+def _binary(sample: bytes) -> bool:
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
+    return b"\x00" in sample or controls > len(sample) // 100
+
+
+def extract_text(path: str, data: bytes, depth: int, budget: Budget) -> Iterator[Extracted]:
+    """Text files (TXT, CSV, logs, source) as text; anything binary as raw bytes."""
+    text = decode(data)
+    if text is None:
+        yield Extracted(path, raw=data)
+    else:
+        yield Extracted(path, text=text)

@@ -1,0 +1,52 @@
+"""Payment card numbers: 13-19 digits, Luhn, and an issuer (IIN) prefix that a scheme uses.
+
+`stdnum.luhn` alone would take any Luhn-valid digit run; the IIN table removes most of those
+(order numbers, serials) while keeping Visa, Mastercard, Amex, Maestro, Discover, JCB, Diners.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scanners.identifiers.luhn import luhn_valid
+
+_SEPARATORS = re.compile(r"[ -]")
+# (first digits, allowed lengths); ranges expanded by `_iin_ok`.
+_SCHEMES: tuple[tuple[range, int, frozenset[int]], ...] = (
+    (range(4, 5), 1, frozenset({13, 16, 19})),  # Visa
+    (range(51, 56), 2, frozenset({16})),  # Mastercard
+    (range(2221, 2721), 4, frozenset({16})),  # Mastercard 2-series
+    (range(34, 35), 2, frozenset({15})),  # Amex
+    (range(37, 38), 2, frozenset({15})),  # Amex
+    (range(6011, 6012), 4, frozenset({16, 19})),  # Discover
+    (range(644, 660), 3, frozenset({16, 19})),  # Discover 644-649, 65x
+    (range(3528, 3590), 4, frozenset({16, 19})),  # JCB
+    (range(300, 306), 3, frozenset({14, 16, 19})),  # Diners
+    (range(36, 37), 2, frozenset({14, 16, 19})),  # Diners
+    (range(38, 40), 2, frozenset({16, 19})),  # Diners
+    (range(50, 51), 2, frozenset(range(12, 20))),  # Maestro
+    (range(56, 59), 2, frozenset(range(12, 20))),  # Maestro
+    (range(6, 7), 1, frozenset(range(12, 20))),  # Maestro 6x and other 6-series
+)
+
+
+def _iin_ok(digits: str) -> bool:
+    n = len(digits)
+    return any(
+        int(digits[:width]) in prefixes and n in lengths for prefixes, width, lengths in _SCHEMES
+    )
+
+
+def parse(value: str) -> str | None:
+    """The digits of a valid card number (spaces or hyphens allowed between groups), else None."""
+    digits = _SEPARATORS.sub("", value)
+    if not (13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit()):
+        return None
+    if not _iin_ok(digits):
+        return None
+    return digits if luhn_valid(digits) else None
+
+
+def is_valid(value: str) -> bool:
+    """True for a valid payment card number."""
+    return parse(value) is not None

@@ -1,0 +1,150 @@
+"""Person names without a statistical model: Swedish name lexicons plus rules.
+
+Lexicons (package data, sources in each file's header): `data/sv_first_names.txt` (Isof's top 500
+first names of each sex, 2023) and `data/sv_surnames.txt` (Skatteverket's top 500 surnames, 2025),
+both as shipped in the sv_SE provider of the Faker package.
+
+Rules, strongest first:
+1. A field or signature word (`Namn:`, `Kund:`, `Kontaktperson:`, `Med vänliga hälsningar`,
+   `Mvh`, `Best regards`, ...) followed by two or three capitalised words: a name, lexicon or not.
+2. A lexicon first name (optionally a second one) followed by a capitalised word that is a lexicon
+   surname, or looks like one (-son, -berg, -ström, -qvist, ...): a name.
+3. `Surname, Firstname` with both in the lexicons: a name.
+A first name alone is not reported: "Per", "Bo" and "Siv" are also ordinary words or too vague.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+
+def _lexicon(filename: str) -> tuple[str, ...]:
+    text = resources.files("scanners").joinpath("data", filename).read_text("utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and line[0] != "#")
+
+
+FIRST_NAMES = _lexicon("sv_first_names.txt")
+SURNAMES = _lexicon("sv_surnames.txt")
+_FIRST = frozenset(FIRST_NAMES)
+_SURNAME = frozenset(SURNAMES)
+_SURNAME_ENDINGS = (
+    "son", "sson", "berg", "ström", "strom", "lund", "gren", "qvist", "quist", "kvist", "dahl",
+    "holm", "blad", "lind", "ling", "ander", "man", "ell", "ius", "én", "ér", "stedt", "stam",
+    "fors", "mark", "bäck", "sjö", "rot", "borg", "hag", "näs", "vall", "tröm", "lin",
+)  # fmt: skip
+_NOT_SURNAME = frozenset(
+    (
+        "AB",
+        "HB",
+        "KB",
+        "Ltd",
+        "Inc",
+        "Sverige",
+        "Sweden",
+        "Stockholm",
+        "Göteborg",
+        "Malmö",
+        "Uppsala",
+        "Måndag",
+        "Tisdag",
+        "Onsdag",
+        "Torsdag",
+        "Fredag",
+        "Lördag",
+        "Söndag",
+        "Januari",
+        "Februari",
+        "Mars",
+        "April",
+        "Maj",
+        "Juni",
+        "Juli",
+        "Augusti",
+        "September",
+        "Oktober",
+        "November",
+        "December",
+        "Och",
+        "Med",
+        "Har",
+        "Som",
+        "Till",
+        "Från",
+    )
+)
+_WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéüß]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüß]+)?"
+_NAME_RUN = re.compile(rf"(?<![\w-])({_WORD})(?:[ \t]+({_WORD}))?(?:[ \t]+({_WORD}))?(?![\w-])")
+_INVERTED = re.compile(rf"(?<![\w-])({_WORD}),[ \t]+({_WORD})(?![\w-])")
+_CUE = re.compile(
+    r"(?:\b(?:namn|name|kund|kundnamn|customer|kontaktperson|kontakt|contact|patient|"
+    r"elev|anställd|employee|sökande|applicant|mottagare|recipient|avsändare|sender|från|from|"
+    r"till|to|handläggare|ansvarig|signerat|underskrift|attn|att)\s*:[ \t]*"
+    r"|(?:med vänliga hälsningar|vänliga hälsningar|vänlig hälsning|hälsningar|mvh|"
+    r"best regards|kind regards|regards|sincerely)[,!.]?\s*\n?[ \t]*)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A person name found in text: character span, confidence, normalized form."""
+
+    start: int
+    end: int
+    confidence: float
+    normalized: str
+
+
+def _surname_like(word: str) -> bool:
+    if word in _NOT_SURNAME:
+        return False
+    if word in _SURNAME:
+        return True
+    low = word.lower()
+    return any(low.endswith(e) for e in _SURNAME_ENDINGS) and len(word) > 4
+
+
+def _match(text: str, m: re.Match[str]) -> NameMatch | None:
+    words = [w for w in m.groups() if w]
+    cue = _CUE.search(text[max(0, m.start() - 40) : m.start()]) is not None
+    if cue and len(words) >= 2:
+        return _span(m, len(words), 0.85)
+    if words[0] not in _FIRST or len(words) < 2:
+        return None
+    # Anna Berg / Anna Maria Berg / Anna Berg Holm
+    if len(words) == 3 and words[1] in _FIRST and _surname_like(words[2]):
+        return _span(m, 3, 0.9)
+    if _surname_like(words[1]):
+        n = 3 if len(words) == 3 and _surname_like(words[2]) else 2
+        return _span(m, n, 0.85 if words[1] in _SURNAME else 0.7)
+    return None
+
+
+def _span(m: re.Match[str], n: int, confidence: float) -> NameMatch:
+    end = m.end(n)
+    words = [w for w in m.groups()[:n] if w]
+    return NameMatch(m.start(1), end, confidence, " ".join(words).lower())
+
+
+def find_names(text: str) -> list[NameMatch]:
+    """Person names in `text` by the rules in the module docstring, in text order."""
+    found: list[NameMatch] = []
+    pos = 0
+    while True:
+        m = _NAME_RUN.search(text, pos)
+        if m is None:
+            break
+        hit = _match(text, m)
+        if hit is not None:
+            found.append(hit)
+            pos = hit.end
+        else:
+            pos = m.end(1)
+    for m in _INVERTED.finditer(text):
+        inside = any(f.start <= m.start() < f.end for f in found)
+        if m.group(1) in _SURNAME and m.group(2) in _FIRST and not inside:
+            found.append(NameMatch(m.start(), m.end(), 0.8, f"{m.group(2)} {m.group(1)}".lower()))
+    found.sort(key=lambda f: f.start)
+    return found

@@ -1,0 +1,119 @@
+"""Matching one page of the raw pass: the fast path, NTFS fixups and compressed streams.
+
+Shared by the raw pass's worker threads and its worker processes (`scanners.workers`), so both
+count exactly the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from scanners.fixups import apply_ntfs_fixups
+from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
+from scanners.report import Tally
+
+if TYPE_CHECKING:
+    from scanners.findings import Finding
+    from scanners.pages import Page
+    from scanners.target import ByteRange, Target
+
+
+class Matcher(Protocol):
+    """The detectors' fast path (`scanners.fastpath.RawMatcher`)."""
+
+    def scan(self, data: bytes | memoryview, base_offset: int = 0) -> list[Finding]:
+        """Findings in `data`; offsets are `base_offset` + byte index of the match start."""
+        ...
+
+
+@dataclass
+class PageOutcome:
+    """What one page gave: its findings and what the raw pass reports about it."""
+
+    tally: Tally
+    bad: tuple[ByteRange, ...]
+    kind: str  # "uniform" | "pattern" | "data"
+    bytes_read: int
+    start: int
+    length: int
+    inflated: int = 0
+    streams: int = 0
+    over_budget: bool = False
+
+
+class PageMatcher:
+    """Counts the findings of a page whose kind (data, uniform, pattern) is already known."""
+
+    def __init__(self, target: Target, matcher: Matcher, margin: int, limits: Limits) -> None:
+        self.target = target
+        self.matcher = matcher
+        self.margin = margin
+        self.limits = limits
+
+    def scan(self, page: Page, kind: str) -> PageOutcome:
+        """Findings that start in the page's core (all of it, or the tail of a skipped page)."""
+        out = PageOutcome(Tally(), page.bad, kind, page.length, page.start, page.length)
+        core_end = page.start + page.length
+        if kind == "data":
+            lo, keep_from = 0, page.start
+            # The page's buffer is ours: restoring NTFS records in place costs no copy.
+            apply_ntfs_fixups(page._buf, page.lead - page.start % 512, len(page.data))
+        else:
+            # Only a match starting in the last `margin` bytes can run into the next page.
+            keep_from = max(page.start, core_end - self.margin)
+            lo = max(0, keep_from - self.margin - page.window_start)
+        for f in self.matcher.scan(page.data[lo:], page.window_start + lo):
+            # In a skipped page only a match running on into the next page is real: one that
+            # lies wholly inside zeros or the wipe pattern is noise of the pattern itself.
+            if keep_from <= f.offset < core_end and (
+                kind == "data" or f.offset + f.length > core_end
+            ):
+                out.tally.add(f)
+        if kind == "data":
+            self._inflate_streams(page, out)
+        return out
+
+    def _inflate_streams(self, page: Page, out: PageOutcome) -> None:
+        budget = self.limits.budget
+        data, base = page.data, page.window_start
+
+        def read(offset: int, length: int) -> bytes:
+            # Serve from the page while the stream lies inside it, then from the target.
+            if offset + length <= len(data):
+                return bytes(data[offset : offset + length])
+            return self.target.pread(base + offset, length)
+
+        for stream in find_streams(data, page.lead, page.lead + page.length):
+            if budget <= 0:
+                out.over_budget = True
+                return
+            budget -= self._inflate(read, stream, base + stream.offset, 1, budget, out)
+
+    def _inflate(
+        self,
+        read: Callable[[int, int], bytes],
+        stream: Stream,
+        where: int,
+        depth: int,
+        budget: int,
+        out: PageOutcome,
+    ) -> int:
+        """Inflate one stream, count its findings at `where`; returns output bytes spent."""
+        data = inflate(read, stream, self.limits, max_output=budget)
+        if not data:
+            return 0
+        out.streams += 1
+        out.inflated += len(data)
+        for f in self.matcher.scan(data, 0):
+            out.tally.add(f, offset=where)
+        spent = len(data)
+        if depth < self.limits.max_depth:
+            inner = buffer_reader(data)
+            for nested in find_streams(data):
+                if budget - spent <= 0:
+                    out.over_budget = True
+                    break
+                spent += self._inflate(inner, nested, where, depth + 1, budget - spent, out)
+        return spent

@@ -1,0 +1,167 @@
+"""The candidate patterns of the raw fast path, written once and compiled for two encodings.
+
+Every pattern is written over ASCII (plus the Latin letters Å Ä Ö) for text in ASCII, UTF-8 and
+Latin-1, and `utf16` derives its UTF-16LE twin by turning each character atom into
+`(?:atom\\x00)`. A pattern finds a *candidate*: where a value of its kind may start. Validation
+(dates, Luhn, mod 97, libphonenumber) happens in `scanners.rules`, on candidates only.
+
+Each pattern ends in a boundary that the next character must satisfy (`tail`), so that a run of a
+hundred million digits yields one candidate at its end instead of one per position; the boundary
+before the value (`lead`) is checked in Python for hyperscan and re2, which have no look-behind,
+and as a look-behind for Python `re`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Upper-case first letter of a Swedish place name, in UTF-8 (Å Ä Ö) and Latin-1.
+_UPPER_8 = r"(?:[A-Z]|\xc3[\x84\x85\x96]|[\xc4\xc5\xd6])"
+_UPPER_16 = r"[A-Z\xc4\xc5\xd6]"
+_HEX = "[0-9A-Fa-f]"
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One candidate pattern: `core` is the value, `after` must follow it, `lead` must not precede.
+
+    `lead` and the class inside `after` are plain character sets (regex class bodies).
+    """
+
+    name: str
+    core: str
+    lead: str
+    after: str
+    after_16: str | None = None  # `after` to translate for UTF-16, when `after` has UTF-8 bytes
+    trigger: str | None = None  # a cheaper prefix of `core` for the engines (no flood possible)
+
+
+def _tail(chars: str) -> str:
+    return rf"(?:[^{chars}]|$)"
+
+
+# Order matters: at one start position the first kind that accepts the candidate wins (a bare
+# ten-digit run is a personnummer with context before it is a phone number).
+KINDS: tuple[Kind, ...] = (
+    Kind("num_sep", r"(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}", "0-9", _tail("0-9")),
+    Kind("dig12", r"[0-9]{12}", "0-9", _tail("0-9")),
+    Kind("dig10", r"[0-9]{10}", "0-9", _tail("0-9")),
+    Kind(
+        "card",
+        r"(?:[0-9]{13,19}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}"
+        r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})",
+        "0-9",
+        _tail("0-9"),
+    ),
+    Kind(
+        "phone_intl",
+        r"(?:\+|00)[1-9][0-9]{0,2}[ -]?(?:\(0\)[ -]?)?[0-9](?:[ -]?[0-9]){5,13}",
+        "0-9+",
+        _tail("0-9"),
+    ),
+    Kind(
+        "phone_nat",
+        r"(?:0[1-9](?:[ -]?[0-9]){6,9}|\(0[1-9][0-9]{0,2}\) ?[0-9](?:[ -]?[0-9]){4,7})",
+        "0-9",
+        _tail("0-9"),
+    ),
+    Kind(
+        "iban",
+        r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
+        "A-Za-z0-9",
+        _tail("A-Za-z0-9"),
+        trigger=r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
+    ),
+    Kind("vat", r"SE ?[0-9]{10}01", "A-Za-z0-9", _tail("0-9")),
+    # The core starts one character before the @; rules.py extends the local part backwards.
+    Kind(
+        "email",
+        r"[A-Za-z0-9_%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}",
+        "",
+        _tail("A-Za-z0-9-"),
+    ),
+    Kind("ipv4", r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", "0-9.", _tail("0-9")),
+    Kind(
+        "ipv6",
+        rf"(?:{_HEX}{{1,4}})?(?::{_HEX}{{0,4}}){{2,7}}",
+        "0-9A-Za-z:",
+        _tail("0-9A-Za-z:"),
+    ),
+    Kind(
+        "postal",
+        r"[1-9][0-9]{2} ?[0-9]{2}",
+        "0-9",
+        rf"[ ,;\t]{{1,3}}{_UPPER_8}",
+        rf"[ ,;\t]{{1,3}}{_UPPER_16}",
+    ),
+    Kind("bankgiro", r"[0-9]{3,4}-[0-9]{4}", "0-9", _tail("0-9")),
+    Kind("plusgiro", r"(?:[0-9]{1,7}|[0-9]{1,2}(?: [0-9]{2}){1,3})-[0-9]", "0-9", _tail("0-9")),
+)
+
+_ATOM = re.compile(
+    r"\[\^(?P<neg>(?:\\.|[^\]])+)\]"  # negated class
+    r"|(?P<cls>\[(?:\\.|[^\]])+\])"  # class
+    r"|(?P<esc>\\x[0-9a-fA-F]{2}|\\[^x])"  # escape
+    r"|(?P<quant>\{[0-9,]+\}|[?*+])"  # quantifier
+    r"|(?P<group>\(\?:|[()|$])"  # structure
+    r"|(?P<lit>.)",  # literal character
+    re.DOTALL,
+)
+
+
+def utf16(pattern: str) -> str:
+    """The UTF-16LE form of an ASCII/Latin-1 `pattern`: each character becomes two bytes.
+
+    A negated class matches any code unit outside it, including every non-Latin-1 unit.
+    """
+    out = []
+    for m in _ATOM.finditer(pattern):
+        if m.group("neg") is not None:
+            out.append(rf"(?:[^{m.group('neg')}]\x00|[\x00-\xff][^\x00])")
+        elif m.group("quant") is not None or m.group("group") is not None:
+            out.append(m.group(0))
+        else:
+            out.append(rf"(?:{m.group(0)}\x00)")
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """One kind in one encoding: `source` for the engines, `lead_source` for Python `re`."""
+
+    kind: Kind
+    wide: bool  # UTF-16LE
+    source: str  # core + after, as a bytes regex
+    re_source: str  # with a look-behind for `lead`, for the Python `re` engine
+    core: re.Pattern[bytes]  # the core, anchored by `match` at a candidate start
+    lead: re.Pattern[bytes] | None  # matches the unit before a start that rules it out
+
+
+def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
+    """Every kind in its 8-bit and UTF-16LE forms, in `kinds` order, 8-bit first."""
+    out = []
+    for wide in (False, True):
+        for k in kinds:
+            core = utf16(k.core) if wide else k.core
+            after = utf16(k.after_16 or k.after) if wide else k.after
+            if k.lead:
+                lead_src = rf"[{k.lead}]\x00" if wide else rf"[{k.lead}]"
+                behind = rf"(?<!{lead_src})"
+                lead = re.compile(lead_src.encode("latin-1"), re.DOTALL)
+            else:
+                behind, lead = "", None
+            engine_source = f"{core}{after}"
+            if k.trigger is not None:
+                engine_source = utf16(k.trigger) if wide else k.trigger
+            out.append(
+                Compiled(
+                    kind=k,
+                    wide=wide,
+                    source=engine_source,
+                    re_source=f"{behind}{engine_source}",
+                    core=re.compile(f"{core}(?={after})".encode("latin-1"), re.DOTALL),
+                    lead=lead,
+                )
+            )
+    return out

@@ -1,0 +1,249 @@
+"""What a candidate is: validation, ambiguity and confidence, shared by the raw and text paths.
+
+A rule gets the candidate's text (`core`, as the pattern in `scanners.patterns` matched it) and the
+text before and after it, and returns a `Decision` or None. Both detectors call the same rules, so
+one value gets the same category, confidence and normalized form (and so the same digest) whether
+it is found in raw bytes or in document text.
+
+The ambiguous ten-digit rule (issue 3, part 5): `YYMMDDNNNC` without separator passes date + Luhn
+for about 0.7 % of random ten-digit runs, and Swedish mobile numbers (`0701234567`) are ten digits
+too. Such a bare run is a personnummer (or samordningsnummer) only when a personnummer keyword is
+within the context window (`scanners.context`), an organisationsnummer only beside an org keyword,
+and otherwise it is left to the phone rule (valid Swedish number with a leading 0) or dropped.
+Structured forms need no context: `YYMMDD-NNNC`, `YYMMDD+NNNC` and the 12-digit forms whose century
+is 18, 19 or 20. A reference word (order, faktura, invoice, ...) near a personnummer-shaped number
+and no personnummer word vetoes it, since order numbers are often date-based.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scanners import context
+from scanners.identifiers import card, email, giro, iban, ip, orgnr, personnummer, phone, postal
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A validated value: its category and confidence, its normalized form, and its span.
+
+    `start` and `stop` are character positions relative to the start of the candidate's core
+    (negative `start` when the value begins before it, as an e-mail local part or a street does).
+    """
+
+    category: str
+    confidence: float
+    normalized: str
+    start: int
+    stop: int
+
+
+Rule = Callable[[str, str, str], "Decision | None"]
+
+
+def _pnr(core: str, before: str, after: str, base: float, weak: bool) -> Decision | None:
+    p = personnummer.parse(core)
+    if p is None:
+        return None
+    has_word = context.near("personnummer", before, after)
+    if weak and not has_word and context.vetoed(before):
+        return None
+    conf = min(0.99, base + (1 - base) * 0.75) if has_word else base
+    return Decision(p.category, conf, p.normalized, 0, len(core))
+
+
+def _org(core: str, before: str, after: str, base: float) -> Decision | None:
+    digits = orgnr.parse(core)
+    if digits is None:
+        return None
+    conf = context.boost(base, "organisationsnummer", before, after)
+    return Decision("organisationsnummer", conf, digits, 0, len(core))
+
+
+def num_sep(core: str, before: str, after: str) -> Decision | None:
+    """`YYMMDD-NNNC`, `YYMMDD+NNNC`, `YYYYMMDD-NNNC`, or an orgnr `NNNNNN-NNNC`."""
+    if len(core) == 11:
+        if core[2] >= "2":  # digits 3-4 are no month: an organisationsnummer, never a person
+            return _org(core, before, after, 0.7) if core[6] == "-" else None
+        return _pnr(core, before, after, 0.85, weak=True)
+    return _pnr(core, before, after, 0.95, weak=False) or (
+        _org(core, before, after, 0.8) if core.startswith("16") else None
+    )
+
+
+def dig12(core: str, before: str, after: str) -> Decision | None:
+    """`YYYYMMDDNNNC` (century 18-20), or `16` + an organisationsnummer."""
+    return _pnr(core, before, after, 0.9, weak=True) or (
+        _org(core, before, after, 0.75) if core.startswith("16") else None
+    )
+
+
+def dig10(core: str, before: str, after: str) -> Decision | None:
+    """A bare ten-digit run: the ambiguous rule in the module docstring."""
+    if context.near("personnummer", before, after):
+        found = _pnr(core, before, after, 0.8, weak=False)
+        if found:
+            return found
+    if context.near("organisationsnummer", before, after):
+        return _org(core, before, after, 0.8)
+    return None
+
+
+def card_number(core: str, before: str, after: str) -> Decision | None:
+    """13-19 digits, in groups or not, with Luhn and a card scheme's prefix."""
+    digits = card.parse(core)
+    if digits is None:
+        return None
+    base = 0.7 if len(digits) == len(core) else 0.85
+    conf = context.boost(base, "payment_card", before, after)
+    return Decision("payment_card", conf, digits, 0, len(core))
+
+
+_PNR_SHAPE = re.compile(r"\d{6}[-+]\d{4}")
+_GROUP_BEFORE = re.compile(r"\d[ -]\Z")
+
+
+def phone_number(core: str, before: str, after: str) -> Decision | None:
+    """A phone number libphonenumber calls valid (Swedish when it has no country code).
+
+    Shapes that are also something else need a phone word: bare digits other than a Swedish
+    mobile (`0701234567`), and the personnummer shape `NNNNNN-NNNN`.
+    """
+    if _GROUP_BEFORE.search(before):  # the tail of a longer digit-group chain (card, account)
+        return None
+    e164 = phone.parse(core)
+    if e164 is None:
+        return None
+    has_word = context.near("phone", before, after)
+    bare = core.isdigit()
+    if not has_word and (_PNR_SHAPE.fullmatch(core) or (bare and not phone.is_mobile_se(e164))):
+        return None
+    base = 0.5 if bare else 0.65
+    conf = min(0.99, base + (1 - base) * 0.75) if has_word else base
+    return Decision("phone", conf, e164, 0, len(core))
+
+
+_IBAN_CHARS = re.compile(r"[A-Z0-9]")
+
+
+def iban_number(core: str, before: str, after: str) -> Decision | None:
+    """The longest prefix of the candidate that is a valid IBAN (a next word may have joined)."""
+    positions = [m.end() for m in _IBAN_CHARS.finditer(core)]
+    for n in range(len(positions), 14, -1):
+        compact = iban.parse(core[: positions[n - 1]])
+        if compact is not None:
+            return Decision("iban", 0.95, compact, 0, positions[n - 1])
+    return None
+
+
+def vat_number(core: str, before: str, after: str) -> Decision | None:
+    """A Swedish VAT number `SE` + organisationsnummer + `01`."""
+    return _org(core, before, after, 0.9)
+
+
+_LOCAL_TAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}\Z")
+
+
+def email_address(core: str, before: str, after: str) -> Decision | None:
+    """The candidate starts one character before the @: extend the local part backwards."""
+    m = _LOCAL_TAIL.search(before)
+    head = m.group(0).lstrip(".") if m else ""
+    value = head + core
+    # A domain cannot end in a hyphen and a label no longer than 63: let the validator say.
+    normalized = email.parse(value)
+    if normalized is None:
+        return None
+    return Decision("email", 0.95, normalized, -len(head), len(core))
+
+
+def ipv4_address(core: str, before: str, after: str) -> Decision | None:
+    """A dotted quad that is not a version number (`1.2.3.4.5`, "version 1.2.3.4")."""
+    if after[:1] == "." and after[1:2].isdigit():
+        return None
+    return _ip(core, before, after)
+
+
+def _ip(core: str, before: str, after: str) -> Decision | None:
+    value = ip.parse(core)
+    if value is None or value.startswith("127.") or value == "::1":
+        return None
+    if context.vetoed(before) and not context.near("ip_address", before, after):
+        return None
+    conf = context.boost(0.6, "ip_address", before, after)
+    return Decision("ip_address", conf, value, 0, len(core))
+
+
+_CITY = re.compile(r"[ ,;\t]{1,3}([A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)?)")
+
+
+def postal_address(core: str, before: str, after: str) -> Decision | None:
+    """A postnummer with a street line before it and a place name after it."""
+    postnr = postal.parse(core)
+    if postnr is None:
+        return None
+    street = postal.street_before(before[-80:])
+    city = _CITY.match(after)
+    if street is None or city is None:
+        return None
+    window = before[-80:]
+    between = window[street.end() :]
+    if len(between) > 8 or "\n" in between:  # the street must end right before the postnummer
+        return None
+    start = street.start() - len(window)
+    normalized = f"{street.group(0).lower()}|{postnr}|{city.group(1).lower()}"
+    return Decision("postal_address", 0.85, normalized, start, len(core) + city.end())
+
+
+def bankgiro_number(core: str, before: str, after: str) -> Decision | None:
+    """`NNN-NNNN` / `NNNN-NNNN` with Luhn, only beside a bankgiro word."""
+    if not context.near("bankgiro", before, after):
+        return None
+    digits = giro.parse_bankgiro(core)
+    return Decision("bankgiro", 0.9, digits, 0, len(core)) if digits else None
+
+
+def plusgiro_number(core: str, before: str, after: str) -> Decision | None:
+    """`NN NN NN-C` with Luhn, only beside a plusgiro word."""
+    if not context.near("plusgiro", before, after):
+        return None
+    digits = giro.parse_plusgiro(core)
+    return Decision("plusgiro", 0.9, digits, 0, len(core)) if digits else None
+
+
+RULES: dict[str, Rule] = {
+    "num_sep": num_sep,
+    "dig12": dig12,
+    "dig10": dig10,
+    "card": card_number,
+    "phone_intl": phone_number,
+    "phone_nat": phone_number,
+    "iban": iban_number,
+    "vat": vat_number,
+    "email": email_address,
+    "ipv4": ipv4_address,
+    "ipv6": _ip,
+    "postal": postal_address,
+    "bankgiro": bankgiro_number,
+    "plusgiro": plusgiro_number,
+}
+
+# The categories each kind can produce, so a RawMatcher asked for some categories compiles only
+# the kinds it needs.
+PRODUCES: dict[str, frozenset[str]] = {
+    "num_sep": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
+    "dig12": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
+    "dig10": frozenset({"personnummer", "samordningsnummer", "organisationsnummer"}),
+    "card": frozenset({"payment_card"}),
+    "phone_intl": frozenset({"phone"}),
+    "phone_nat": frozenset({"phone"}),
+    "iban": frozenset({"iban"}),
+    "vat": frozenset({"organisationsnummer"}),
+    "email": frozenset({"email"}),
+    "ipv4": frozenset({"ip_address"}),
+    "ipv6": frozenset({"ip_address"}),
+    "postal": frozenset({"postal_address"}),
+    "bankgiro": frozenset({"bankgiro"}),
+    "plusgiro": frozenset({"plusgiro"}),
+}

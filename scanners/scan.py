@@ -1,0 +1,106 @@
+"""Scan a whole target: the raw pass, then the file pass, combined into one `ScanReport`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING
+
+from scanners.files import FileOptions, FileScanner
+from scanners.raw import ExpectedPattern, RawOptions, RawScanner
+from scanners.report import PassResult, ScanReport, combine
+from scanners.target import Target
+
+if TYPE_CHECKING:
+    from scanners.files import TextScanner
+    from scanners.findings import Finding, ValueHasher
+
+PASSES = ("raw", "files")
+# (pass name, bytes done, bytes total or 0 when unknown)
+ScanProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """Which passes to run and how."""
+
+    passes: tuple[str, ...] = PASSES
+    raw: RawOptions = field(default_factory=RawOptions)
+    files: FileOptions = field(default_factory=FileOptions)
+    expected: ExpectedPattern | None = None  # the wipe pattern a post-wipe scan expects
+
+
+def scan(
+    path: str | os.PathLike[str],
+    hasher: ValueHasher,
+    options: ScanOptions | None = None,
+    *,
+    on_progress: ScanProgress | None = None,
+) -> ScanReport:
+    """Scan `path` (block device or image file, opened read-only) for personal data.
+
+    Args:
+        path: the target.
+        hasher: keyed hash for the batch, so distinct counts compare across devices of a batch.
+        options: passes, limits, and the expected wipe pattern.
+        on_progress: called with (pass, bytes done, bytes total) as the scan advances.
+
+    Raises:
+        UnreadableTarget: the target cannot be opened, or disappeared during the scan.
+    """
+    from scanners.fastpath import RawMatcher
+
+    options = options or ScanOptions()
+    matcher = RawMatcher(hasher)
+    results: list[PassResult] = []
+    with Target(path) as target:
+        if "raw" in options.passes:
+            raw_options = replace(
+                options.raw,
+                expected=options.expected,
+                matcher_factory=options.raw.matcher_factory or partial(RawMatcher, hasher),
+            )
+            results.append(
+                RawScanner(target, matcher, raw_options).run(_pass_progress("raw", on_progress))
+            )
+        if "files" in options.passes:
+            file_options = options.files
+            if results:
+                file_options = replace(
+                    file_options,
+                    raw_covers=True,
+                    pattern_ranges=tuple(results[0].pattern_ranges),
+                )
+            scanner = FileScanner(target, _LazyTextDetector(hasher), matcher, file_options)
+            results.append(scanner.run(_pass_progress("files", on_progress)))
+        return combine(str(path), target.size, results)
+
+
+class _LazyTextDetector:
+    """Builds Presidio (about a second) only when a file has text: a wiped drive has none."""
+
+    def __init__(self, hasher: ValueHasher) -> None:
+        self._hasher = hasher
+        self._detector: TextScanner | None = None
+
+    def scan(self, text: str) -> list[Finding]:
+        """Findings in `text` (see `scanners.text.TextDetector`)."""
+        if self._detector is None:
+            from scanners.text import TextDetector
+
+            self._detector = TextDetector(self._hasher)
+        return self._detector.scan(text)
+
+
+def _pass_progress(
+    name: str, on_progress: ScanProgress | None
+) -> Callable[[int, int], None] | None:
+    if on_progress is None:
+        return None
+
+    def report(done: int, total: int) -> None:
+        on_progress(name, done, total)
+
+    return report

@@ -1,0 +1,152 @@
+"""Read-only access to a scan target (a block device or an image file), tolerant of bad sectors.
+
+A scan must finish on a failing drive: a read that fails with EIO is retried in small steps, the
+unreadable steps are filled with zeros and returned as byte ranges, and the caller records them as
+"not scannable". Only a device that disappears (ENODEV, ENXIO) or cannot be opened stops a scan.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanners.errors import UnreadableTarget
+
+log = logging.getLogger(__name__)
+
+# Errors that mean "these sectors cannot be read" rather than "the device is gone".
+_MEDIA_ERRNOS = frozenset({errno.EIO, errno.EILSEQ, errno.ENODATA, errno.EBADMSG})
+_GONE_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO})
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """A half-open byte range [start, end) of the target."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        """Bytes in the range."""
+        return self.end - self.start
+
+    def __str__(self) -> str:
+        return f"bytes {self.start}-{self.end - 1}"
+
+
+class Target:
+    """A target opened read-only: size, positional reads and bad-sector bookkeeping.
+
+    Args:
+        path: block device or image file; opened O_RDONLY, so devices the write guard refuses
+            can still be scanned.
+        step: bytes per retry read inside a range that failed (a multiple of the sector size).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, step: int = 4096) -> None:
+        self.path = str(path)
+        self.step = step
+        try:
+            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as e:
+            raise UnreadableTarget(self.path, e.strerror or str(e)) from e
+        mode = os.fstat(self.fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+            os.close(self.fd)
+            raise UnreadableTarget(self.path, "not a block device or an image file")
+        self.kind = "block" if stat.S_ISBLK(mode) else "image"
+        self.size = os.lseek(self.fd, 0, os.SEEK_END)
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+
+    @property
+    def name(self) -> str:
+        """The file name of the target, for messages."""
+        return Path(self.path).name
+
+    def close(self) -> None:
+        """Close the descriptor (idempotent)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read_into(self, buf: memoryview, offset: int) -> tuple[int, list[ByteRange]]:
+        """Fill `buf` from `offset` (short only at the end of the target).
+
+        Returns:
+            The number of bytes placed in `buf`, and the unreadable ranges inside them (those
+            bytes are zeros in `buf`).
+
+        Raises:
+            UnreadableTarget: the device disappeared (ENODEV/ENXIO).
+        """
+        want = min(len(buf), max(0, self.size - offset))
+        try:
+            return self._read_fully(buf, offset, want), []
+        except OSError as e:
+            if e.errno not in _MEDIA_ERRNOS:
+                raise self._translate(e, offset) from e
+        log.debug("read error at %d, retrying in %d-byte steps", offset, self.step)
+        return want, self._read_stepwise(buf, offset, want)
+
+    def is_hole(self, offset: int, length: int) -> bool:
+        """True when an image file has no data in [offset, offset + length) (reads as zeros).
+
+        Sparse images (and the holes of a 10 GB sparse file) are then skipped without reading.
+        """
+        if self.kind != "image":
+            return False
+        try:
+            data = os.lseek(self.fd, offset, os.SEEK_DATA)
+        except OSError as e:
+            return e.errno == errno.ENXIO  # no data after offset at all
+        return data >= offset + length
+
+    def pread(self, offset: int, length: int) -> bytes:
+        """Read up to `length` bytes at `offset`; unreadable steps come back as zeros."""
+        buf = bytearray(min(length, max(0, self.size - offset)))
+        n, _ = self.read_into(memoryview(buf), offset)
+        return bytes(buf[:n])
+
+    def _read_fully(self, buf: memoryview, offset: int, want: int) -> int:
+        done = 0
+        while done < want:
+            n = os.preadv(self.fd, [buf[done:want]], offset + done)
+            if n == 0:
+                break
+            done += n
+        return done
+
+    def _read_stepwise(self, buf: memoryview, offset: int, want: int) -> list[ByteRange]:
+        bad: list[ByteRange] = []
+        pos = 0
+        while pos < want:
+            # Steps are aligned to the device so a bad sector spoils one step, not two.
+            end = min(want, (offset + pos) // self.step * self.step + self.step - offset)
+            try:
+                self._read_fully(buf[pos:end], offset + pos, end - pos)
+            except OSError as e:
+                if e.errno not in _MEDIA_ERRNOS:
+                    raise self._translate(e, offset + pos) from e
+                buf[pos:end] = bytes(end - pos)
+                if bad and bad[-1].end == offset + pos:
+                    bad[-1] = ByteRange(bad[-1].start, offset + end)
+                else:
+                    bad.append(ByteRange(offset + pos, offset + end))
+            pos = end
+        return bad
+
+    def _translate(self, e: OSError, offset: int) -> UnreadableTarget:
+        reason = "device disappeared" if e.errno in _GONE_ERRNOS else (e.strerror or str(e))
+        return UnreadableTarget(self.path, f"{reason} at byte {offset}")

@@ -1,0 +1,41 @@
+"""Raw-pass matching in worker processes, so the detectors' Python validation uses every core.
+
+Hyperscan releases the GIL but checking each candidate (dates, Luhn, libphonenumber) is Python,
+so threads top out at one core on document-dense drives. Pages stay in shared memory filled by
+the parent's reader thread; a worker copies its page out (about 1 ms per 8 MiB), matches it with
+its own matcher and returns only the tally (counts, keyed hashes, locations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from multiprocessing import shared_memory
+from typing import Any
+
+from scanners.inflate import Limits
+from scanners.pages import Page
+from scanners.pagescan import Matcher, PageMatcher, PageOutcome
+from scanners.target import ByteRange, Target
+
+_STATE: dict[str, Any] = {}
+
+
+def init(path: str, factory: Callable[[], Matcher], margin: int, limits: Limits) -> None:
+    """Process initializer: open the target read-only and build this worker's matcher."""
+    _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits)
+    _STATE["shm"] = {}
+
+
+def scan_shared(
+    shm_name: str, n: int, start: int, length: int, lead: int, bad: tuple[ByteRange, ...]
+) -> PageOutcome:
+    """Match a data page held in the shared-memory block `shm_name` (first `n` bytes)."""
+    shm = _STATE["shm"].get(shm_name)
+    if shm is None:
+        # Spawned workers share the parent's resource tracker, which unlinks the block once,
+        # when the parent does.
+        shm = shared_memory.SharedMemory(name=shm_name)
+        _STATE["shm"][shm_name] = shm
+    local = bytearray(shm.buf[:n])
+    page = Page(start, length, lead, memoryview(local), bad, local)
+    return _STATE["matcher"].scan(page, "data")

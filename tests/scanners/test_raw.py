@@ -1,0 +1,254 @@
+"""The raw pass: pages and margins, skipped pages, compressed streams, bombs, holes and EIO."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import random
+import shutil
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from scanners.fastpath import RawMatcher
+from scanners.inflate import Limits
+from scanners.raw import RawOptions, scan_raw
+from scanners.target import Target
+from tests.scanners.documents import email, personnummer
+from tests.scanners.images import MiB, eio_file
+
+PAGE = 1 * MiB
+SMALL = RawOptions(page_size=PAGE, margin=4096)
+
+
+def image(tmp_path: Path, size: int, plants: dict[int, bytes], *, fill: bytes = b"\0") -> Path:
+    path = tmp_path / "raw.img"
+    with open(path, "wb") as f:
+        if fill == b"\0":
+            f.truncate(size)
+        else:
+            f.write((fill * (size // len(fill) + 1))[:size])
+        for offset, data in plants.items():
+            f.seek(offset)
+            f.write(data)
+    return path
+
+
+def raw(path: Path, hasher, options: RawOptions = SMALL):
+    with Target(path) as target:
+        return scan_raw(target, RawMatcher(hasher), options)
+
+
+@pytest.mark.parametrize("shift", [-12, -6, -1, 0, 1, 4095, 4096 - 6])
+def test_a_match_across_a_page_edge_is_counted_once_where_it_starts(tmp_path, hasher, shift):
+    value = f" {personnummer(3)} ".encode()
+    result = raw(image(tmp_path, 4 * PAGE, {2 * PAGE + shift: value}), hasher)
+    assert result.tally.counts["personnummer"] == 1
+    [(category, region)] = result.tally.by_offset
+    assert (category, region) == (
+        "personnummer",
+        2 * PAGE + shift + 1 - (2 * PAGE + shift + 1) % MiB,
+    )
+
+
+def test_every_page_size_gives_the_same_counts(tmp_path, hasher):
+    rng = random.Random(7)
+    plants = {
+        rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
+        for i in range(200)
+    }
+    path = image(tmp_path, 6 * PAGE, plants)
+    counts = {
+        size: raw(path, hasher, RawOptions(page_size=size, margin=4096)).tally.counts
+        for size in (64 << 10, 1 << 20, 3 << 20, 8 << 20)
+    }
+    assert len({tuple(sorted(c.items())) for c in counts.values()}) == 1
+    assert counts[1 << 20]["personnummer"] == 200
+
+
+def test_utf16le_text_is_found(tmp_path, hasher):
+    text = f" Personnummer {personnummer(4)} e-post {email(4)} ".encode("utf-16-le")
+    result = raw(image(tmp_path, 2 * PAGE, {PAGE - 20: text}), hasher)
+    assert result.tally.counts["personnummer"] == 1
+    assert result.tally.counts["email"] == 1
+
+
+def test_zeroed_image_has_no_findings_and_skips_every_page(tmp_path, hasher):
+    result = raw(image(tmp_path, 8 * PAGE, {}), hasher)
+    assert result.tally.total == 0
+    assert result.stats == {
+        "pages_uniform": 8,
+        "streams_inflated": 0,
+        "bytes_inflated": 0,
+        "worker_processes": 0,
+    }
+    assert result.not_scannable == []
+
+
+def test_match_right_after_a_skipped_uniform_page_is_counted_once(tmp_path, hasher):
+    # Page 0 is all 0xFF (skipped); the value starts at the first byte of page 1.
+    path = image(tmp_path, 3 * PAGE, {PAGE: personnummer(5).encode() + b" "}, fill=b"\xff")
+    result = raw(path, hasher)
+    assert result.tally.counts["personnummer"] == 1
+    assert result.stats["pages_uniform"] == 2
+
+
+def aes_pattern(key: bytes):
+    """The wipe engine's AES-256-CTR keystream, as a post-wipe scan is given it."""
+    from wipe.pattern import Pattern
+
+    return Pattern.random(key=key, iv=12345).filler(8 * MiB).expected
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_expected_wipe_pattern_pages_are_skipped_and_residue_is_found(tmp_path, hasher, processes):
+    from functools import partial
+
+    pattern = aes_pattern(b"k" * 32)
+    path = tmp_path / "wiped.img"
+    path.write_bytes(b"".join(pattern(i * PAGE, PAGE) for i in range(6)))
+    residue = f" {personnummer(6)} ".encode()
+    with open(path, "r+b") as f:  # a block the wipe missed
+        f.seek(3 * PAGE + 100)
+        f.write(residue)
+    options = RawOptions(
+        page_size=PAGE,
+        margin=4096,
+        expected=pattern,
+        matcher_factory=partial(RawMatcher, hasher) if processes else None,
+        processes_from=0,
+    )
+    result = raw(path, hasher, options)
+    assert result.stats["worker_processes"] == (2 if processes else 0)
+    assert result.stats["pages_pattern"] == 5
+    assert result.stats["pages_data"] == 1
+    assert result.tally.counts["personnummer"] == 1
+
+
+def test_compressed_streams_are_inflated_and_nested(tmp_path, hasher):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.txt", f"pnr {personnummer(7)} " * 3)
+    outer = io.BytesIO()
+    with zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("inner.zip", inner.getvalue())
+    plants = {
+        100: zlib.compress(f"FlateDecode {personnummer(8)} ".encode() * 2),
+        PAGE - 30: gzip.compress(f"gz {email(8)} ".encode() * 5),  # starts on page 0, ends on 1
+        2 * PAGE: outer.getvalue(),
+    }
+    result = raw(image(tmp_path, 4 * PAGE, plants), hasher)
+    assert result.tally.counts["personnummer"] == 5
+    assert result.tally.counts["email"] == 5
+    assert result.tally.by_offset[("personnummer", 2 * PAGE)] == 3  # counted at the outer zip
+
+
+def test_zip_bomb_is_bounded_and_reported(tmp_path, hasher):
+    bomb = zlib.compress(bytes(512 * MiB), 9)  # 512 MiB of zeros in about 500 kB
+    limits = Limits(max_output=4 * MiB, budget=8 * MiB)
+    result = raw(
+        image(tmp_path, 4 * PAGE, {10: bomb[:2] + bomb[2:], 2 * PAGE: zlib.compress(b"x" * 10)}),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
+    assert result.stats["bytes_inflated"] <= 8 * MiB + 64
+    assert result.tally.total == 0
+
+
+def test_many_bombs_on_one_page_exhaust_the_budget(tmp_path, hasher):
+    one = zlib.compress(bytes(8 * MiB), 9)
+    plants = {i * len(one) + 16 * i: one for i in range(PAGE // (len(one) + 16))}
+    limits = Limits(max_output=4 * MiB, budget=16 * MiB)
+    result = raw(
+        image(tmp_path, 2 * PAGE, plants),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
+    assert result.stats["bytes_inflated"] <= 16 * MiB
+    assert [u.reason for u in result.not_scannable] == [
+        "compressed streams beyond the inflate budget (zip bomb?)"
+    ]
+
+
+def test_ten_gigabyte_sparse_file_is_read_through_its_holes(tmp_path, hasher):
+    path = tmp_path / "sparse.img"
+    with open(path, "wb") as f:
+        f.truncate(10 << 30)
+        f.seek(7 << 30)
+        f.write(f" {personnummer(9)} ".encode())
+    result = raw(path, hasher, RawOptions())
+    assert result.tally.counts["personnummer"] == 1
+    assert result.bytes_scanned == 10 << 30
+    assert result.stats["pages_uniform"] == (10 << 30) // (8 << 20) - 1
+
+
+@pytest.mark.skipif(shutil.which("mkfs.btrfs") is None, reason="btrfs-progs is not installed")
+def test_unreadable_sectors_are_skipped_recorded_and_the_scan_finishes(tmp_path, hasher, make_loop):
+    rng = random.Random(11)
+    data = bytearray(rng.randbytes(4 * PAGE))
+    for i, where in enumerate((1000, PAGE + 8192 - 3, 3 * PAGE + 50)):
+        value = f" {personnummer(90 + i)} ".encode()
+        data[where : where + len(value)] = value
+    bad = [PAGE + 4096 * 4, 2 * PAGE + 4096 * 9, 2 * PAGE + 4096 * 10]
+    with eio_file(tmp_path, make_loop, bytes(data), bad) as path:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            with pytest.raises(OSError) as e:
+                os.pread(fd, 4096, bad[0])
+            assert e.value.errno == errno.EIO  # the kernel really says EIO
+        finally:
+            os.close(fd)
+        result = raw(path, hasher)
+    assert result.tally.counts["personnummer"] == 3
+    assert [(u.region, u.reason) for u in result.not_scannable] == [
+        (f"bytes {bad[0]}-{bad[0] + 4095}", "read error (EIO)"),
+        (f"bytes {bad[1]}-{bad[2] + 4095}", "read error (EIO)"),
+    ]
+    assert result.bytes_scanned == 4 * PAGE - 3 * 4096
+
+
+def test_signature_search_without_hyperscan_finds_the_same_streams(monkeypatch) -> None:
+    from scanners import inflate
+
+    data = (
+        b"".join(
+            [
+                b"junk",
+                zlib.compress(b"a" * 100),
+                b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(20),
+                gzip.compress(b"b"),
+                b"x^",
+            ]
+        )
+        * 50
+    )
+    fast = [(s.offset, s.kind) for s in inflate.find_streams(data)]
+    monkeypatch.setattr(inflate, "_HS", [None])
+    slow = [(s.offset, s.kind) for s in inflate.find_streams(data)]
+    assert fast == slow
+    assert {kind for _, kind in fast} == {"zlib", "zip", "gzip"}
+
+
+def test_worker_processes_count_exactly_like_threads(tmp_path, hasher):
+    from functools import partial
+
+    rng = random.Random(5)
+    plants = {
+        rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
+        for i in range(300)
+    }
+    plants[4 * PAGE + 7] = zlib.compress(f"zlib {personnummer(500)} ".encode())
+    path = image(tmp_path, 6 * PAGE, plants)
+    threads = raw(path, hasher)
+    options = RawOptions(
+        page_size=PAGE, margin=4096, matcher_factory=partial(RawMatcher, hasher), processes_from=0
+    )
+    processes = raw(path, hasher, options)
+    assert processes.stats["worker_processes"] == 2
+    assert processes.tally.counts == threads.tally.counts
+    assert processes.tally.digests == threads.tally.digests
+    assert processes.tally.by_offset == threads.tally.by_offset

@@ -1,0 +1,79 @@
+"""The report's JSON contract and how the raw and file passes combine."""
+
+from __future__ import annotations
+
+import json
+
+from scanners.findings import CATEGORIES, Finding
+from scanners.report import MAX_OFFSET_LOCATIONS, PassResult, Tally, Unscannable, combine
+
+
+def finding(category: str, offset: int, digest: str) -> Finding:
+    return Finding(category=category, offset=offset, length=11, confidence=0.9, digest=digest)
+
+
+def test_json_has_exactly_the_contract_keys() -> None:
+    raw = PassResult("raw", bytes_scanned=100, seconds=1.0)
+    raw.tally.add(finding("personnummer", 5, "aa"))
+    raw.not_scannable.append(Unscannable("bytes 0-511", "read error (EIO)"))
+    files = PassResult("files", bytes_scanned=40, seconds=0.5)
+    files.tally.add(finding("email", 0, "bb"), file="/a.txt")
+    doc = json.loads(json.dumps(combine("/dev/x", 1000, [raw, files]).to_dict()))
+    assert list(doc) == [
+        "target",
+        "size_bytes",
+        "bytes_scanned",
+        "duration_s",
+        "passes",
+        "findings",
+        "locations",
+        "not_scannable",
+    ]
+    assert doc["target"] == "/dev/x"
+    assert doc["size_bytes"] == 1000
+    assert doc["bytes_scanned"] == 100
+    assert doc["duration_s"] == 1.5
+    assert doc["passes"] == ["raw", "files"]
+    assert list(doc["findings"]) == list(CATEGORIES)
+    assert doc["findings"]["personnummer"] == {"count": 1, "distinct": 1}
+    assert doc["locations"] == [
+        {"category": "personnummer", "offset": 0, "count": 1},
+        {"category": "email", "file": "/a.txt", "count": 1},
+    ]
+    assert doc["not_scannable"] == [{"region": "bytes 0-511", "reason": "read error (EIO)"}]
+
+
+def test_passes_combine_by_max_count_and_union_of_digests() -> None:
+    raw, files = PassResult("raw"), PassResult("files")
+    for digest in ("a", "a", "b"):  # a value twice on the medium, another once
+        raw.tally.add(finding("personnummer", 0, digest))
+    for digest in ("a", "c"):  # the file pass sees "a" in a live file and "c" only it can read
+        files.tally.add(finding("personnummer", 0, digest), file="/x")
+    report = combine("t", 1, [raw, files])
+    assert report.findings["personnummer"].count == 3
+    assert report.findings["personnummer"].distinct == 3  # a, b, c
+    files.tally.add(finding("person_name", 0, "n"), file="/x")
+    assert combine("t", 1, [raw, files]).findings["person_name"].count == 1
+
+
+def test_count_is_never_below_distinct() -> None:
+    raw, files = PassResult("raw"), PassResult("files")
+    raw.tally.add(finding("email", 0, "a"))
+    files.tally.add(finding("email", 0, "b"), file="/x")
+    assert combine("t", 1, [raw, files]).findings["email"].count == 2
+
+
+def test_offset_locations_coarsen_instead_of_growing_without_bound() -> None:
+    tally = Tally()
+    for i in range(MAX_OFFSET_LOCATIONS * 3):
+        tally.add(finding("email", i << 20, f"{i}"))
+    assert len(tally.by_offset) <= MAX_OFFSET_LOCATIONS
+    assert sum(tally.by_offset.values()) == MAX_OFFSET_LOCATIONS * 3
+    assert all(offset % tally.region_size == 0 for _, offset in tally.by_offset)
+
+
+def test_clean_needs_no_findings_and_nothing_unread() -> None:
+    raw = PassResult("raw")
+    assert combine("t", 1, [raw]).clean
+    raw.not_scannable.append(Unscannable("bytes 0-1", "read error (EIO)"))
+    assert not combine("t", 1, [raw]).clean
