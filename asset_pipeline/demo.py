@@ -1,4 +1,4 @@
-"""The demo: a synthetic customer drive taken through the station, start to finish."""
+"""The demo: a synthetic customer drive taken through the whole station, plug to certificate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from asset_pipeline import devices, inventory, loopdev, records
+from asset_pipeline import loopdev, pipeline, records, reports
 from asset_pipeline.demo_drive import build_demo_drive
 from asset_pipeline.station import Station
 from asset_pipeline.storage import Agreement, Customer
@@ -28,11 +28,27 @@ class DemoOutcome:
     target: str
     attached_as_loop: bool
     batch_id: int
-    device_id: int
-    device: dict[str, Any]
+    device: pipeline.Outcome
     planted: dict[str, int]
     planted_deleted: dict[str, int]
+    report_json: str = ""
+    report_pdf: str = ""
     steps: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for `demo --json`."""
+        return {
+            "image": self.image,
+            "target": self.target,
+            "attached_as_loop": self.attached_as_loop,
+            "batch_id": self.batch_id,
+            "device": vars(self.device),
+            "planted": self.planted,
+            "planted_deleted": self.planted_deleted,
+            "report_json": self.report_json,
+            "report_pdf": self.report_pdf,
+            "steps": self.steps,
+        }
 
 
 def ensure_demo_agreement(station: Station) -> int:
@@ -55,14 +71,19 @@ def ensure_demo_agreement(station: Station) -> int:
 
 
 def run_demo(
-    station: Station, *, use_loop: bool | None = None, note: Callable[[str], None] = lambda _: None
+    station: Station,
+    *,
+    use_loop: bool | None = None,
+    note: Callable[[str], None] = lambda _: None,
+    report: pipeline.Reporter | None = None,
 ) -> DemoOutcome:
-    """Build a synthetic drive, register it in a new demo batch and identify it.
+    """Build a synthetic drive, process it in a new demo batch and issue the batch report.
 
     Args:
         station: the station to record everything in.
         use_loop: attach the image as a loop device (default: when running as root).
-        note: receives one line per step, for progress output.
+        note: receives one line per demo step.
+        report: receives the pipeline's progress.
     """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     image = station.data_dir / "demo" / f"customer-drive-{stamp}.img"
@@ -85,21 +106,22 @@ def run_demo(
         target = stack.enter_context(loopdev.attached(image)) if attach else str(image)
         if attach:
             step(f"attached the image as {target}")
-        drive = devices.identify(target)
-        step(f"identified {target}: {drive.transport}, {drive.size_bytes} bytes")
-        with station.session() as session:
-            batch = records.find_batch(session, batch_id)
-            device = inventory.register_device(session, batch, drive)
-            device_id = device.id
-        step(f"registered device {device_id} in batch {batch_id}")
+        outcome = pipeline.process(station, target, batch_id, report=report)
+    step(f"device {outcome.device_id} ended {outcome.state}" + (
+        f": {outcome.reason}" if outcome.reason else ""
+    ))  # fmt: skip
+    with station.session() as session:
+        issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
+    step(f"issued batch report {issued.report_id}")
     return DemoOutcome(
         image=str(image),
         target=target,
         attached_as_loop=attach,
         batch_id=batch_id,
-        device_id=device_id,
-        device=drive.to_dict(),
+        device=outcome,
         planted=dict(drive_image.planted.totals),
         planted_deleted=dict(drive_image.planted.deleted),
+        report_json=str(issued.json_path),
+        report_pdf=str(issued.pdf_path),
         steps=steps,
     )

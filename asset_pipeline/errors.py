@@ -11,6 +11,8 @@ PipelineError
 │   └── CertificateNotFound
 ├── AlreadyExists            a unique name or reference is taken
 ├── BatchClosed              a closed batch was asked to take a device or to close again
+├── TransitionNotAllowed     a device was asked to skip or repeat a pipeline step out of order
+├── DeviceBusy               another live station process is working on the device
 └── EvidenceError            certificates, reports and the processing log
     ├── KeyFileError         the station key file is missing, unreadable or not Ed25519
     ├── PersonalDataRefused  a log payload or document would carry a personal-data value
@@ -81,6 +83,14 @@ class AlreadyExists(PipelineError):
 
 class BatchClosed(PipelineError):
     """The batch is closed and cannot change."""
+
+
+class TransitionNotAllowed(PipelineError):
+    """A device was asked to move to a state that does not follow its current one."""
+
+
+class DeviceBusy(PipelineError):
+    """Another live station process is working on this device."""
 
 
 class EvidenceError(PipelineError):

@@ -21,34 +21,46 @@ class BlockEvent:
     serial: str = ""
 
 
-def block_events(*, timeout: float | None = None) -> Iterator[BlockEvent]:
-    """Start listening now and return an iterator over block-device events.
+class BlockMonitor:
+    """A subscription to block-device events, polled by the caller (the watch loop).
 
     Listens to udevd's enriched events when udevd runs, else straight to the kernel's netlink
     socket (this is how it works on stations and test machines without udevd). The socket is
-    subscribed before this function returns, so nothing that happens after the call is missed.
-
-    Args:
-        timeout: stop after this many seconds without an event; None waits forever.
+    subscribed when the monitor is made, so nothing that happens afterwards is missed.
     """
-    context = pyudev.Context()
-    source = "udev" if udev_running() else "kernel"
-    monitor = pyudev.Monitor.from_netlink(context, source=source)
-    monitor.filter_by("block")
-    monitor.start()
-    return _events(monitor, timeout)
 
+    def __init__(self) -> None:
+        context = pyudev.Context()
+        source = "udev" if udev_running() else "kernel"
+        self._monitor = pyudev.Monitor.from_netlink(context, source=source)
+        self._monitor.filter_by("block")
+        self._monitor.start()
 
-def _events(monitor: pyudev.Monitor, timeout: float | None) -> Iterator[BlockEvent]:
-    while True:
-        device = monitor.poll(timeout=timeout)
+    def poll(self, timeout: float | None = None) -> BlockEvent | None:
+        """The next event, or None when `timeout` seconds pass without one."""
+        device = self._monitor.poll(timeout=timeout)
         if device is None:
-            return
+            return None
         props = device.properties
-        yield BlockEvent(
+        return BlockEvent(
             action=device.action or "",
             name=device.sys_name,
             path=device.device_node or f"/dev/{device.sys_name}",
             devtype=device.device_type or "",
             serial=props.get("ID_SERIAL_SHORT", "") or props.get("ID_SERIAL", ""),
         )
+
+
+def block_events(*, timeout: float | None = None) -> Iterator[BlockEvent]:
+    """Start listening now and return an iterator over block-device events.
+
+    Args:
+        timeout: stop after this many seconds without an event; None waits forever.
+    """
+    monitor = BlockMonitor()
+    return _events(monitor, timeout)
+
+
+def _events(monitor: BlockMonitor, timeout: float | None) -> Iterator[BlockEvent]:
+    while (event := monitor.poll(timeout)) is not None:
+        yield event

@@ -22,6 +22,7 @@ from wipe.firmware import (
     FirmwareResult,
     FirmwareSanitizer,
     Method,
+    capabilities_of,
     sanitizer_for,
 )
 from wipe.guard import check_writable, refusal_reasons
@@ -69,6 +70,7 @@ __all__ = [
     "VerificationResult",
     "WipeError",
     "WipeResult",
+    "capabilities_of",
     "check_erase",
     "check_health",
     "check_writable",

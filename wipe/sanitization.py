@@ -43,6 +43,9 @@ class WipeResult:
     errors: tuple[dict[str, Any], ...] = ()
     hidden_areas: HiddenAreas | None = None
     verification_method: str = ""
+    # The last overwrite pattern (with its key): lets a post-wipe scan skip what the wipe wrote.
+    # Never serialized: `to_dict` names the key only by `key_id`.
+    final_pattern: Pattern | None = field(default=None, repr=False, compare=False)
 
     @property
     def bytes_written(self) -> int:
@@ -85,6 +88,7 @@ class _Run:
     verification: VerificationResult | None = None
     outcome: str = "passed"
     reason: str = ""
+    pattern: Pattern | None = None
 
     def fail(self, reason: str, outcome: str = "failed") -> None:
         if self.outcome == "passed":
@@ -151,6 +155,7 @@ def sanitize(
         errors=tuple(run.errors),
         hidden_areas=hidden,
         verification_method=_verification_kind(plan, verify_method),
+        final_pattern=run.pattern,
     )
 
 
@@ -163,6 +168,7 @@ def _overwrite(
     cancel: threading.Event | None,
 ) -> None:
     patterns = [Pattern.named(name) for name in run.plan.passes]
+    run.pattern = patterns[-1]
     for i, pattern in enumerate(patterns, 1):
         label = f"pass {i}/{len(patterns)} {pattern.name}"
         result = overwrite(
@@ -229,6 +235,8 @@ def _firmware(
         run.fail(f"interrupted while waiting for {spec.name}", "aborted")
         return
     expected = run.plan.expected or spec.expected
+    if expected in ("zeros", "ones"):
+        run.pattern = Pattern.named(expected)
     run.verification = check_erase(
         target, evidence, expected, on_progress=_labelled("verify markers", on_progress)
     )

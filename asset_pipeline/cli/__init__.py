@@ -96,14 +96,16 @@ def _register() -> None:
         init,
         key,
         log,
+        process,
         retention,
         scan,
+        watch,
         wipe,
     )
 
     for module in (
         *(init, key, customer, agreement, batch, drives),
-        *(scan, wipe, log, cert, retention, demo),
+        *(scan, wipe, process, watch, log, cert, retention, demo),
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -22,20 +21,19 @@ from rich.progress import (
 )
 
 from asset_pipeline import devices, sanitizations
+from asset_pipeline.cli.operator import confirm_serial, interrupts
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
 from asset_pipeline.station import Station
 from wipe import (
     LEVELS,
     OVERWRITES,
-    Capabilities,
-    WipeError,
     WipeResult,
+    capabilities_of,
     check_writable,
     choose,
     detect_hidden_areas,
     restore_native_max,
     sanitize,
-    sanitizer_for,
 )
 from wipe.firmware import all_methods
 
@@ -94,7 +92,7 @@ def wipe(
     """
     drive = devices.identify(target, with_health=True)
     check_writable(target)
-    caps = _capabilities(drive.path, drive.transport)
+    caps = capabilities_of(drive.path, drive.transport)
     plan = choose(level, drive.media_type, caps, method, drive.health)
     hidden = detect_hidden_areas(drive.path, drive.transport)
     console = stderr_console()
@@ -106,13 +104,13 @@ def wipe(
         record = sanitizations.start_record(
             session, level=level, method=plan.method, identity=identity
         )
-    if not yes and not _confirmed(drive.serial or drive.name, drive.kind):
+    if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
         _finish(station, record, "aborted", {"reason": "confirmation did not match"})
         raise click.ClickException("confirmation did not match; nothing was written")
     if hidden.status == "present":
         hidden = restore_native_max(drive.path, hidden, consent=restore_hidden)
     cancel = threading.Event()
-    with _progress(console, enabled=sys.stderr.isatty()) as on_progress, _interrupts(cancel):
+    with _progress(console, enabled=sys.stderr.isatty()) as on_progress, interrupts(cancel):
         result = sanitize(
             drive.path,
             plan,
@@ -129,29 +127,6 @@ def wipe(
     _render(result, data, as_json)
     if result.outcome != "passed":
         raise click.ClickException(f"wipe {result.outcome}: {result.reason}")
-
-
-def _capabilities(path: str, transport: str) -> Capabilities | None:
-    sanitizer = sanitizer_for(path, transport)
-    if sanitizer is None:
-        return None
-    try:
-        return sanitizer.capabilities()
-    except WipeError as e:  # a missing tool or an unanswered identify: offer no firmware method
-        stderr_console().print(f"note: no firmware methods: {e}")
-        return None
-
-
-def _confirmed(serial: str, kind: str) -> bool:
-    expected = serial[-4:]
-    what = "file name" if kind == "image" else "serial number"
-    answer = click.prompt(
-        f"Type the last four characters of the {what} to confirm",
-        err=True,
-        default="",
-        show_default=False,
-    )
-    return bool(expected) and answer.strip().casefold() == expected.casefold()
 
 
 def _finish(station: Station, record: int, outcome: str, data: dict[str, Any]) -> None:
@@ -204,24 +179,6 @@ def _progress(console: Any, *, enabled: bool) -> Iterator[Any]:
             bar.update(tasks[step], completed=done, total=total)
 
         yield update
-
-
-@contextmanager
-def _interrupts(cancel: threading.Event) -> Iterator[None]:
-    """First Ctrl-C stops the wipe cleanly (result `aborted`); a second one is a hard stop."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        cancel.set()
-        signal.signal(signal.SIGINT, previous)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 COMMANDS = [wipe]

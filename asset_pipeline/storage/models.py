@@ -149,9 +149,12 @@ class Device(Base):
     media_type: Mapped[str] = mapped_column(String(20), default="unknown")
     asset_tag: Mapped[str] = mapped_column(String(100), default="")
     source_machine: Mapped[str] = mapped_column(String(200), default="")
-    state: Mapped[str] = mapped_column(String(30), default="detected")
+    state: Mapped[str] = mapped_column(String(30), default="detected", index=True)
     state_reason: Mapped[str] = mapped_column(Text, default="")
     identity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # host:pid of the station process working on the device; empty when at rest.
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

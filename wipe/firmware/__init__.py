@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from wipe.errors import DriveFrozen, FirmwareCommandFailed, MethodNotSupported
+from wipe.errors import DriveFrozen, FirmwareCommandFailed, MethodNotSupported, WipeError
 from wipe.guard import check_writable
 
 log = logging.getLogger(__name__)
@@ -244,6 +244,22 @@ def sanitizer_for(path: str, transport: str) -> FirmwareSanitizer | None:
         if cls.handles(path, transport):
             return cls(path)
     return None
+
+
+def capabilities_of(path: str, transport: str) -> Capabilities | None:
+    """What the drive's identify data offers, or None when no family applies or it won't say.
+
+    A missing tool or an unanswered identify offers no firmware method (the plan then falls
+    back to an overwrite or to destroy); the reason is logged.
+    """
+    sanitizer = sanitizer_for(path, transport)
+    if sanitizer is None:
+        return None
+    try:
+        return sanitizer.capabilities()
+    except WipeError as e:
+        log.info("no firmware methods for %s: %s", path, e)
+        return None
 
 
 def find_method(name: str) -> Method | None:

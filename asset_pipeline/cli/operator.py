@@ -1,0 +1,43 @@
+"""The operator at the station: confirming a target by its serial, and stopping a run."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+
+def confirm_serial(serial: str, kind: str) -> bool:
+    """Ask for the last four characters of the serial (of the file name for an image)."""
+    expected = serial[-4:]
+    what = "file name" if kind == "image" else "serial number"
+    answer = click.prompt(
+        f"Type the last four characters of the {what} to confirm",
+        err=True,
+        default="",
+        show_default=False,
+    )
+    return bool(expected) and answer.strip().casefold() == expected.casefold()
+
+
+@contextmanager
+def interrupts(cancel: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM sets `cancel` (the run stops cleanly); a second Ctrl-C is a hard stop."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        cancel.set()
+        signal.signal(signal.SIGINT, previous_int)
+
+    previous_int = signal.signal(signal.SIGINT, handler)
+    previous_term = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)

@@ -1,0 +1,135 @@
+"""`asset-pipeline process` and `resume`: one device (or the unfinished ones) through the flow."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import click
+
+from asset_pipeline import devices, pipeline, records
+from asset_pipeline.cli.live import PipelineView
+from asset_pipeline.cli.operator import confirm_serial, interrupts
+from asset_pipeline.cli.output import emit, json_option, stderr_console
+from asset_pipeline.station import Station
+
+VERIFY = click.option(
+    "--verify",
+    "verify_method",
+    type=click.Choice(("sample", "full")),
+    default="sample",
+    show_default=True,
+    help="Read back a seeded sample (>= 1%) or the whole device after the wipe.",
+)
+RESTORE_HIDDEN = click.option(
+    "--restore-hidden",
+    is_flag=True,
+    help="Consent to removing HPA/DCO hidden areas before the wipe (else such a drive fails).",
+)
+
+
+@click.command()
+@click.argument("target")
+@click.option("--batch", "batch_id", type=click.IntRange(min=1), required=True, help="Batch id.")
+@VERIFY
+@RESTORE_HIDDEN
+@click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
+@json_option
+@click.pass_obj
+def process(
+    station: Station,
+    target: str,
+    batch_id: int,
+    verify_method: str,
+    restore_hidden: bool,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Take one drive through the whole pipeline, from identification to certificate.
+
+    The batch's agreement decides the level (clear or purge) and whether the drive is scanned
+    for personal data before the wipe. Every step is logged; the device ends certified, failed
+    (with the reason) or aborted. Exit 0 only when certified; 3 when the write guard refuses.
+
+    \b
+    Example:
+        asset-pipeline process /dev/sdb --batch 4
+        asset-pipeline process laptop-17.img --batch 4 --yes --json
+    """
+    drive = devices.identify(target)
+    with station.session() as session:
+        records.find_batch(session, batch_id)
+    if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
+        raise click.ClickException("confirmation did not match; nothing was written")
+    options = pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden)
+    console = stderr_console()
+    cancel = threading.Event()
+    with PipelineView(console, enabled=sys.stderr.isatty()) as view, interrupts(cancel):
+        outcome = pipeline.process(
+            station, drive.path, batch_id, options=options, report=view.update, cancel=cancel
+        )
+    render_outcomes([outcome], as_json)
+    if not outcome.certified:
+        raise click.ClickException(f"device {outcome.device_id} {outcome.state}: {outcome.reason}")
+
+
+@click.command()
+@VERIFY
+@RESTORE_HIDDEN
+@json_option
+@click.pass_obj
+def resume(station: Station, verify_method: str, restore_hidden: bool, as_json: bool) -> None:
+    """Finish devices a crashed or killed station process left mid-pipeline.
+
+    Each unfinished device continues with the step after its last logged state; an
+    interrupted step is repeated from its start (an interrupted wipe is wiped again). A device
+    that is no longer attached ends aborted and starts over when it is plugged in again.
+
+    \b
+    Example:
+        asset-pipeline resume
+    """
+    options = pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden)
+    pending = pipeline.unfinished_devices(station)
+    console = stderr_console()
+    if not pending:
+        console.print("nothing to resume")
+    cancel = threading.Event()
+    outcomes = []
+    with PipelineView(console, enabled=sys.stderr.isatty()) as view, interrupts(cancel):
+        for device_id in pending:
+            outcomes.append(
+                pipeline.resume_device(
+                    station, device_id, options=options, report=view.update, cancel=cancel
+                )
+            )
+    render_outcomes(outcomes, as_json)
+    if any(o.state not in ("certified",) for o in outcomes):
+        raise click.ClickException("some devices did not end certified")
+
+
+def render_outcomes(outcomes: list[pipeline.Outcome], as_json: bool) -> None:
+    """Print outcomes as JSON (one document) or as a summary table."""
+    if as_json:
+        emit([vars(o) for o in outcomes] if len(outcomes) != 1 else vars(outcomes[0]), True)
+        return
+    rows = [
+        {
+            "device": o.device_id,
+            "path": o.path,
+            "serial": o.serial,
+            "state": o.state,
+            "method": (o.plan or {}).get("method", "-"),
+            "pre-scan": sum((o.pre_scan or {}).get("findings", {}).values()) if o.pre_scan else "-",
+            "post-scan": sum((o.post_scan or {}).get("findings", {}).values())
+            if o.post_scan
+            else "-",
+            "certificate": o.certificate_pdf or "-",
+            "reason": o.reason or "-",
+        }
+        for o in outcomes
+    ]
+    emit(rows, False, columns=tuple(rows[0]) if rows else (), title="Processed")
+
+
+COMMANDS = [process, resume]

@@ -1,0 +1,122 @@
+"""`asset-pipeline watch`: the station mode, a live table of bays."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+
+import click
+from rich.live import Live
+from rich.table import Table
+
+from asset_pipeline import pipeline, records
+from asset_pipeline.cli.operator import interrupts
+from asset_pipeline.cli.output import human_size, jsonable, stderr_console
+from asset_pipeline.cli.process import RESTORE_HIDDEN, VERIFY
+from asset_pipeline.station import Station
+from asset_pipeline.watch import Bay, Watcher, WatchOptions
+
+
+@click.command()
+@click.option("--batch", "batch_id", type=click.IntRange(min=1), required=True, help="Batch id.")
+@click.option(
+    "--bays",
+    default="",
+    help="Comma-separated glob patterns of drives to take (kernel name, path, serial or a loop "
+    "device's backing file), e.g. 'sd[b-h],nvme*'. Default: every eligible drive.",
+)
+@click.option(
+    "--max-devices",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many devices have finished (default: run until stopped).",
+)
+@click.option("--no-resume", is_flag=True, help="Leave devices a crash left mid-pipeline alone.")
+@VERIFY
+@RESTORE_HIDDEN
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per bay change.")
+@click.pass_obj
+def watch(
+    station: Station,
+    batch_id: int,
+    bays: str,
+    max_devices: int | None,
+    no_resume: bool,
+    verify_method: str,
+    restore_hidden: bool,
+    as_json: bool,
+) -> None:
+    """Station mode: process every drive plugged in, several at once, until stopped.
+
+    Each eligible drive gets its own worker the moment it appears (no drive waits for
+    another). Drives that must not be written (system disk, mounted, held) are shown and
+    skipped. A drive pulled mid-process ends aborted; plugged back, it starts over. Devices a
+    crashed station left mid-pipeline are resumed first. Ctrl-C stops: running devices end
+    aborted and can be processed again.
+
+    \b
+    Example:
+        asset-pipeline watch --batch 4
+        asset-pipeline watch --batch 4 --bays 'sd[b-e],nvme*' --json
+    """
+    with station.session() as session:
+        batch = records.find_batch(session, batch_id)
+        if not batch.is_open:
+            raise click.ClickException(f"batch {batch_id} is closed")
+    options = WatchOptions(
+        batch_id=batch_id,
+        bays=tuple(p.strip() for p in bays.split(",") if p.strip()),
+        pipeline=pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden),
+        max_devices=max_devices,
+        resume=not no_resume,
+    )
+    console = stderr_console()
+    live_enabled = not as_json and sys.stderr.isatty()
+
+    def on_change(bay: Bay) -> None:
+        if as_json:
+            click.echo(json.dumps(jsonable(bay.to_dict()), ensure_ascii=False), nl=True)
+            sys.stdout.flush()
+        elif not live_enabled and bay.status in ("skipped", "done", "removed"):
+            console.print(_line(bay), markup=False)
+
+    watcher = Watcher(station, options, on_change=on_change)
+    stop = threading.Event()
+    if not as_json:
+        console.print(f"watching for drives for batch {batch_id}; Ctrl-C stops", markup=False)
+    with interrupts(stop):
+        waiter = threading.Thread(target=lambda: (stop.wait(), watcher.stop()), daemon=True)
+        waiter.start()
+        if live_enabled:
+            with Live(_table(watcher), console=console, refresh_per_second=4) as live:
+                runner = threading.Thread(target=watcher.run)
+                runner.start()
+                while runner.is_alive():
+                    runner.join(0.25)
+                    live.update(_table(watcher))
+        else:
+            watcher.run()
+        stop.set()
+
+
+def _table(watcher: Watcher) -> Table:
+    table = Table(title=f"Bays (batch {watcher.options.batch_id})")
+    for col in ("bay", "serial", "status", "state", "step", "progress", "MB/s", "ETA", "note"):
+        table.add_column(col)
+    for bay in sorted(watcher.bays.values(), key=lambda b: b.name):
+        pct = f"{bay.done / bay.total:.0%}" if bay.total else ""
+        rate = f"{bay.rate / 1e6:.0f}" if bay.rate else ""
+        eta = f"{(bay.total - bay.done) / bay.rate:.0f} s" if bay.rate and bay.total else ""
+        progress = f"{pct} of {human_size(bay.total)}" if bay.total else ""
+        table.add_row(bay.name, bay.serial, bay.status, bay.state, bay.step, progress, rate, eta,
+                      bay.note)  # fmt: skip
+    return table
+
+
+def _line(bay: Bay) -> str:
+    detail = bay.certificate or bay.note
+    return f"{bay.name} {bay.serial}: {bay.status} {bay.state} {detail}".strip()
+
+
+COMMANDS = [watch]
