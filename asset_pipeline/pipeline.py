@@ -318,8 +318,13 @@ class DeviceRun:
         if result is None:
             raise _StepFailed(State.FAILED, reason)
         self.wipe = result
-        if result.outcome == "aborted":
-            raise Interrupted(self._interruption(result.reason))
+        vanished = any(e.get("step") == "device" for e in result.errors)  # DeviceGone
+        if (
+            result.outcome == "aborted"
+            or vanished
+            or (result.outcome == "failed" and self._device_gone())
+        ):
+            raise Interrupted(self._interruption(result.reason, vanished=vanished))
         if result.outcome != "passed":
             raise _StepFailed(State.FAILED, f"wipe failed: {result.reason}",
                               {"method": plan.method})  # fmt: skip
@@ -406,18 +411,22 @@ class DeviceRun:
             raise _StepFailed(State.ABORTED, f"{self.path} has no media")
         return drive
 
-    def _interruption(self, detail: str = "") -> str:
-        step = self.state.value
+    def _interruption(self, detail: str = "", *, vanished: bool = False) -> str:
+        self._refresh()  # the step may have moved the device on since the loop looked
+        if vanished or self._device_gone():
+            return f"device removed during {self.state.value}"
+        return f"interrupted during {self.state.value}" + (f": {detail}" if detail else "")
+
+    def _device_gone(self) -> bool:
+        """The drive was pulled: its node is gone or it has no media any more."""
         try:
-            gone = devices.identify(self.path).size_bytes == 0
+            return devices.identify(self.path).size_bytes == 0
         except (WipeError, OSError):
-            gone = True
-        if gone:
-            return f"device removed during {step}"
-        return f"interrupted during {step}" + (f": {detail}" if detail else "")
+            return True
 
     def _raise_if_cancelled(self) -> None:
-        if self.cancel.is_set():
+        """Stop with `aborted` when cancelled or when the drive has been pulled."""
+        if self.cancel.is_set() or self._device_gone():
             raise Interrupted(self._interruption())
 
     def _end(self, state: State, reason: str, payload: dict[str, Any] | None = None) -> None:

@@ -19,11 +19,17 @@ def test_demo_on_the_image_file(run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["target"] == out["image"]
-    assert out["device"]["kind"] == "image"
-    assert out["planted"]["personnummer"] >= 10
+    device = out["device"]
+    assert device["state"] == "certified"
+    planted = out["planted"]["personnummer"] + out["planted_deleted"]["personnummer"]
+    assert device["pre_scan"]["findings"]["personnummer"] == planted
+    assert sum(device["post_scan"]["findings"].values()) == 0
+    for path in (device["certificate_json"], device["certificate_pdf"], out["report_pdf"]):
+        assert Path(path).exists()
     batch = json.loads(run_cli("batch", "show", str(out["batch_id"]), "--json").stdout)
-    assert [d["state"] for d in batch["devices"]] == ["registered"]
+    assert [d["state"] for d in batch["devices"]] == ["certified"]
     assert batch["agreement"] == "DEMO-DPA-2026"
+    assert run_cli("cert", "verify", device["certificate_pdf"]).exit_code == 0
 
 
 @needs_loop
@@ -32,7 +38,7 @@ def test_demo_attaches_a_loop_device_and_detaches_it(run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["target"].startswith("/dev/loop")
-    assert out["device"]["transport"] == "loop"
+    assert out["device"]["state"] == "certified"
     assert out["device"]["serial"] == Path(out["image"]).name
     assert _loops_backed_by(out["image"]) == []
 
