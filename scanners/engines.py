@@ -35,6 +35,10 @@ class Engine(Protocol):
         """
         ...
 
+    def values(self, data: bytes, windows: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """(start, pattern index) of the values of gated kinds in windows (lo, hi, index)."""
+        ...
+
 
 class HyperscanEngine:
     """Hyperscan block-mode database; the scan itself runs in C without the GIL."""
@@ -57,6 +61,19 @@ class HyperscanEngine:
             flags=[hyperscan.HS_FLAG_DOTALL if i in self._gated else som for _, i in pairs],
         )
         self._scratch = hyperscan.Scratch(self._db)
+        # The values of gated kinds alone, with their starts, for the windows around gate matches:
+        # much faster than Python `re` over the same windows.
+        values = [(c.value_source, i) for i, c in enumerate(compiled) if i in self._gated]
+        self._values_db = self._values_scratch = None
+        if values:
+            self._values_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._values_db.compile(
+                expressions=[s.encode("latin-1") for s, _ in values],
+                ids=[i for _, i in values],
+                elements=len(values),
+                flags=[som] * len(values),
+            )
+            self._values_scratch = hyperscan.Scratch(self._values_db)
 
     def candidates(self, data: bytes) -> list[tuple[int, int]]:
         """Every (start, pattern) hyperscan reports; for gate patterns (end, pattern)."""
@@ -69,6 +86,22 @@ class HyperscanEngine:
 
         # A scratch space per scan: RawMatcher may be shared by threads.
         self._db.scan(data, match_event_handler=on_match, scratch=self._scratch.clone())
+        return found
+
+    def values(self, data: bytes, windows: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """Every value start hyperscan reports in each window, for that window's kind."""
+        found: list[tuple[int, int]] = []
+        if self._values_db is None or not windows:
+            return found
+        add = found.append
+        scan, scratch = self._values_db.scan, self._values_scratch.clone()  # type: ignore[union-attr]
+        for lo, hi, kind in windows:
+
+            def on_match(ident: int, start: int, end: int, flags: int, context: object) -> None:
+                if ident == kind:  # noqa: B023 - called during this iteration's scan only
+                    add((lo + start, ident))  # noqa: B023
+
+            scan(data[lo:hi], match_event_handler=on_match, scratch=scratch)
         return found
 
 
@@ -85,6 +118,7 @@ class _AlternationEngine:
         ]
         self._kind_of_group = [i for _, i in pairs]
         self._pattern = self._compile("|".join(f"({s})" for s, _ in pairs))
+        self._cores = [c.core for c in compiled]
 
     def _compile(self, source: str) -> re.Pattern[bytes]:
         raise NotImplementedError
@@ -102,6 +136,11 @@ class _AlternationEngine:
             found.append((start, self._kind_of_group[m.lastindex - 1]))
             pos = start + 1
         return found
+
+    def values(self, data: bytes, windows: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """The core's non-overlapping matches in each window."""
+        cores = self._cores
+        return [(m.start(), i) for lo, hi, i in windows for m in cores[i].finditer(data, lo, hi)]
 
 
 class Re2Engine(_AlternationEngine):

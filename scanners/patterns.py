@@ -219,6 +219,7 @@ class Compiled:
     sources: tuple[str, ...]  # hyperscan patterns (bytes regexes), starting at or before a value
     plain_sources: tuple[str, ...]  # for re2: without `lead_in_pattern`, starting at the value
     re_sources: tuple[str, ...]  # for Python `re`: with a look-behind for `lead`
+    value_source: str  # the value and what must follow it, starting at the value
     core: re.Pattern[bytes]  # the core, anchored by `match` at a candidate start
     lead: re.Pattern[bytes] | None  # matches the unit before a start that rules it out
 
@@ -257,6 +258,7 @@ def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
                     sources=sources,
                     plain_sources=plain_sources,
                     re_sources=re_sources,
+                    value_source=f"{core}{after}",
                     core=re.compile(f"{core}(?={after})".encode("latin-1"), re.DOTALL),
                     lead=lead,
                 )
