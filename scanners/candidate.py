@@ -51,7 +51,10 @@ class Plan:
 
     def __init__(self, c: Compiled) -> None:
         self._core = c.core.match
-        self._lead = c.lead.match if c.lead is not None else None
+        # The bytes (the low byte of a UTF-16 unit) that may not stand right before a value:
+        # a set lookup instead of a regex match per candidate.
+        lead = c.lead
+        self._lead = frozenset(b for b in range(256) if lead and lead.match(bytes((b, 0))))
         self._rule = RULES[c.kind.name]
         self._wide = c.wide
         self._unit = 2 if c.wide else 1
@@ -66,7 +69,8 @@ class Plan:
         if m is None:
             return None
         unit = self._unit
-        if self._lead is not None and start >= unit and self._lead(buf, start - unit):
+        # The unit before the value continues it (for UTF-16: its low byte, high byte 0).
+        if start >= unit and buf[start - unit] in self._lead and (unit == 1 or not buf[start - 1]):
             return None
         end = m.end()
         if self._latin1:
