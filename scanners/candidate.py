@@ -63,7 +63,7 @@ class Plan:
         # addresses need the real letters of the street and place names around them.
         self._latin1 = not c.wide and c.kind.name != "postal"
 
-    def confirm(self, buf: bytes, start: int) -> Hit | None:
+    def confirm(self, buf: bytes | memoryview, start: int) -> Hit | None:
         """The rule's decision on the candidate at `start`, or None."""
         m = self._core(buf, start)
         if m is None:
@@ -75,26 +75,26 @@ class Plan:
         end = m.end()
         if self._latin1:
             d = self._rule(
-                buf[start:end].decode("latin-1"),
-                buf[max(0, start - BEFORE) : start].decode("latin-1"),
-                buf[end : end + AFTER].decode("latin-1"),
+                str(buf[start:end], "latin-1"),
+                str(buf[max(0, start - BEFORE) : start], "latin-1"),
+                str(buf[end : end + AFTER], "latin-1"),
             )
             return None if d is None else (d, start + d.start, start + d.stop)
         return self._decoded(buf, start, end)
 
-    def _decoded(self, buf: bytes, start: int, end: int) -> Hit | None:
+    def _decoded(self, buf: bytes | memoryview, start: int, end: int) -> Hit | None:
         """UTF-16LE, or 8-bit text read as UTF-8 where it is valid UTF-8."""
         wide, unit = self._wide, self._unit
         lo = max(start - BEFORE * unit, start % unit if wide else 0)
-        before_raw = buf[lo:start]
+        before_raw = bytes(buf[lo:start])
         if not wide:  # do not start decoding inside a UTF-8 sequence
             skip = 0
             while skip < len(before_raw) and 0x80 <= before_raw[skip] <= 0xBF and skip < 3:
                 skip += 1
             before_raw = before_raw[skip:]
-        core, codec = _decode(buf[start:end], wide)
+        core, codec = _decode(bytes(buf[start:end]), wide)
         before, before_codec = _decode(before_raw, wide)
-        after_raw = buf[end : end + AFTER * unit]
+        after_raw = bytes(buf[end : end + AFTER * unit])
         after, after_codec = _decode(after_raw[: len(after_raw) & ~1] if wide else after_raw, wide)
         d = self._rule(core, before, after)
         if d is None:

@@ -107,7 +107,9 @@ class RawMatcher:
         """Findings in `data`, sorted by offset; offsets are `base_offset` + byte index."""
         if self._engine is None or not len(data):
             return []
-        buf = data if isinstance(data, bytes) else bytes(data)
+        # No copy of a page: hyperscan and `re` read any buffer, and only candidates' windows
+        # are sliced out of it.
+        buf = data if isinstance(data, bytes) else memoryview(data).cast("B")
         found: list[Finding] = []
         covered = -1
         plans, wanted, floor = self._plans, self.categories, self.min_confidence
@@ -132,7 +134,7 @@ class RawMatcher:
         found.sort(key=_offset)
         return found
 
-    def _starts(self, buf: bytes) -> list[tuple[int, int]]:
+    def _starts(self, buf: bytes | memoryview) -> list[tuple[int, int]]:
         """Sorted distinct (start, compiled index) pairs where a value may begin."""
         pairs = self._engine.candidates(buf)  # type: ignore[union-attr]
         if self._all_at_start:
