@@ -10,10 +10,11 @@ that order of speed (see benchmarks.md: 259 / 115 / 40 MB/s on personnummer alon
 from __future__ import annotations
 
 import bisect
+import hashlib
 import importlib.util
 import logging
 import re
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from scanners.patterns import Compiled
@@ -54,26 +55,15 @@ class HyperscanEngine:
         # Gate patterns (keyword ... value) are too large with start-of-match tracking; their
         # end is enough, since RawMatcher looks for the value around it.
         self._gated = frozenset(i for i, c in enumerate(compiled) if c.kind.gate)
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(
-            expressions=[s.encode("latin-1") for s, _ in pairs],
-            ids=[i for _, i in pairs],
-            elements=len(pairs),
-            flags=[hyperscan.HS_FLAG_DOTALL if i in self._gated else som for _, i in pairs],
-        )
+        flags = [hyperscan.HS_FLAG_DOTALL if i in self._gated else som for _, i in pairs]
+        self._db = _database(pairs, flags)
         self._scratch = hyperscan.Scratch(self._db)
         # The values of gated kinds alone, with their starts, for the windows around gate matches:
         # much faster than Python `re` over the same windows.
         values = [(c.value_source, i) for i, c in enumerate(compiled) if i in self._gated]
         self._values_db = self._values_scratch = None
         if values:
-            self._values_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self._values_db.compile(
-                expressions=[s.encode("latin-1") for s, _ in values],
-                ids=[i for _, i in values],
-                elements=len(values),
-                flags=[som] * len(values),
-            )
+            self._values_db = _database(values, [som] * len(values))
             self._values_scratch = hyperscan.Scratch(self._values_db)
 
     def candidates(self, data: bytes) -> list[tuple[int, int]]:
@@ -187,6 +177,43 @@ class ReEngine(_AlternationEngine):
 
     def _compile(self, source: str) -> re.Pattern[bytes]:
         return re.compile(source.encode("latin-1"), re.DOTALL)
+
+
+# Compiled hyperscan databases of this process by pattern set, serialized: compiling the full set
+# takes about 0.25 s, loading it 1 ms. Worker processes get the parent's (`export`, `preload`).
+_DATABASES: dict[str, bytes] = {}
+
+
+def _database(patterns: list[tuple[str, int]], flags: list[int]) -> Any:
+    """A block-mode database of (pattern, id) pairs, from this process's cache when it has it."""
+    import hyperscan
+
+    key = hashlib.sha256(repr((hyperscan.__version__, patterns, flags)).encode()).hexdigest()
+    blob = _DATABASES.get(key)
+    if blob is not None:
+        try:
+            return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+        except hyperscan.error:  # built for another platform: compile afresh
+            log.debug("cached hyperscan database unusable", exc_info=True)
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=[s.encode("latin-1") for s, _ in patterns],
+        ids=[i for _, i in patterns],
+        elements=len(patterns),
+        flags=flags,
+    )
+    _DATABASES[key] = hyperscan.dumpb(db)
+    return db
+
+
+def export() -> dict[str, bytes]:
+    """This process's compiled databases, for `preload` in a worker process."""
+    return dict(_DATABASES)
+
+
+def preload(databases: dict[str, bytes]) -> None:
+    """Take compiled databases from `export` in another process, so matchers need not compile."""
+    _DATABASES.update(databases)
 
 
 _CLASSES = {"hyperscan": HyperscanEngine, "re2": Re2Engine, "re": ReEngine}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing import shared_memory
 from typing import TYPE_CHECKING
 
-from scanners import workers
+from scanners import engines, workers
 from scanners.inflate import Limits
 from scanners.pages import Page, PageReader
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
@@ -162,7 +162,13 @@ class RawScanner:
                         opts.workers,
                         mp_context=multiprocessing.get_context("spawn"),
                         initializer=workers.init,
-                        initargs=(self.target.path, opts.matcher_factory, opts.margin, opts.limits),
+                        initargs=(
+                            self.target.path,
+                            opts.matcher_factory,
+                            opts.margin,
+                            opts.limits,
+                            engines.export(),
+                        ),
                     )
                 )
             else:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from multiprocessing import shared_memory
 from typing import Any
 
+from scanners import engines
 from scanners.inflate import Limits
 from scanners.pages import Page
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
@@ -21,8 +22,19 @@ from scanners.target import ByteRange, Target
 _STATE: dict[str, Any] = {}
 
 
-def init(path: str, factory: Callable[[], Matcher], margin: int, limits: Limits) -> None:
-    """Process initializer: open the target read-only and build this worker's matcher."""
+def init(
+    path: str,
+    factory: Callable[[], Matcher],
+    margin: int,
+    limits: Limits,
+    databases: dict[str, bytes] | None = None,
+) -> None:
+    """Process initializer: open the target read-only and build this worker's matcher.
+
+    `databases` are the parent's compiled pattern databases (`engines.export`): loading them
+    spares each worker the compile.
+    """
+    engines.preload(databases or {})
     _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits)
     _STATE["shm"] = {}
 
