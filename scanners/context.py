@@ -89,6 +89,7 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
 _CLAUSE_END = re.compile(r"(?:[.;!?]\s|\n|\t)")
+_CLAUSE_END_REVERSED = re.compile(r"(?:\s[.;!?]|\n|\t)")
 
 
 def near(category: str, before: str, after: str = "") -> bool:
@@ -114,9 +115,9 @@ def vetoed(before: str) -> bool:
     in the previous sentence says nothing about the number that follows it.
     """
     window = before[-NEGATIVE_WINDOW:]
-    ends = list(_CLAUSE_END.finditer(window))
-    if ends:
-        window = window[ends[-1].end() :]
+    last = _CLAUSE_END_REVERSED.search(window[::-1])  # the clause end nearest the candidate
+    if last is not None:
+        window = window[len(window) - last.start() :]
     return _PATTERNS["negative"].search(" " + window.lower()) is not None
 
 
