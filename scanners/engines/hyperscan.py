@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from scanners.engines import utf16
@@ -99,15 +100,16 @@ class HyperscanEngine:
         gated = frozenset(i for i, c in enumerate(compiled) if c.kind.gate)
         self._all = _Database([(s, i) for i, c in enumerate(compiled) for s in c.sources], gated)
         # For UTF-16 text: the 8-bit patterns over the text itself, and over its narrow views
-        # reporting the kind's UTF-16 index.
+        # reporting the kind's UTF-16 index. Compiled when the first such buffer comes.
         wide_of = {c.kind.name: i for i, c in enumerate(compiled) if c.wide}
-        self._eight = _Database(
-            [(s, i) for i, c in enumerate(compiled) if not c.wide for s in c.sources], gated
-        )
-        self._narrow = _Database(
-            [(s, wide_of[c.kind.name]) for c in compiled if not c.wide for s in c.sources],
+        eight = [(i, s) for i, c in enumerate(compiled) if not c.wide for s in c.sources]
+        self._utf16_patterns = (
+            [(s, i) for i, s in eight],
+            [(s, wide_of[compiled[i].kind.name]) for i, s in eight],
             gated,
         )
+        self._utf16: tuple[_Database, _Database] | None = None
+        self._lock = threading.Lock()
         # The values of gated kinds alone, with their starts, for the windows around gate
         # matches: much faster than Python `re` over the same windows.
         values = [(c.value_source, i) for i, c in enumerate(compiled) if i in gated]
@@ -119,10 +121,18 @@ class HyperscanEngine:
         if not utf16.mostly_utf16(data):
             self._all.scan(data, found.append)
             return found
-        self._eight.scan(data, found.append)
+        eight, narrow = self._utf16_databases()
+        eight.scan(data, found.append)
         for parity in (0, 1):
-            self._narrow.scan(utf16.narrow(data, parity), found.append, 2, parity)
+            narrow.scan(utf16.narrow(data, parity), found.append, 2, parity)
         return found
+
+    def _utf16_databases(self) -> tuple[_Database, _Database]:
+        with self._lock:  # matchers are shared by threads: compile once
+            if self._utf16 is None:
+                eight, narrow, gated = self._utf16_patterns
+                self._utf16 = (_Database(eight, gated), _Database(narrow, gated))
+            return self._utf16
 
     def values(
         self, data: bytes | memoryview, windows: list[tuple[int, int, int]]
