@@ -78,15 +78,22 @@ class _Database:
         self.scratch = hyperscan.Scratch(self.db)
         self.ends = ends
 
-    def scan(self, data: Any, add: Any, scale: int = 1, shift: int = 0) -> None:
-        """add((position * scale + shift, id)) for every match: its start, or its end for `ends`."""
+    def scan(self, data: Any, add: Any, scale: int = 1, shift: int = 0, ids: Any = None) -> None:
+        """add((position * scale + shift, id)) for every match: its start, or its end for `ends`.
+
+        `ids` maps the database's ids to the ones reported (default: as compiled).
+        """
         ends = self.ends
 
         def on_match(ident: int, start: int, end: int, flags: int, context: object) -> None:
             add(((end if ident in ends else start) * scale + shift, ident))
 
+        def on_match_as(ident: int, start: int, end: int, flags: int, context: object) -> None:
+            add(((end if ident in ends else start) * scale + shift, ids[ident]))
+
         # A scratch space per scan: RawMatcher may be shared by threads.
-        self.db.scan(data, match_event_handler=on_match, scratch=self.scratch.clone())
+        handler = on_match if ids is None else on_match_as
+        self.db.scan(data, match_event_handler=handler, scratch=self.scratch.clone())
 
 
 class HyperscanEngine:
@@ -102,13 +109,12 @@ class HyperscanEngine:
         # For UTF-16 text: the 8-bit patterns over the text itself, and over its narrow views
         # reporting the kind's UTF-16 index. Compiled when the first such buffer comes.
         wide_of = {c.kind.name: i for i, c in enumerate(compiled) if c.wide}
-        eight = [(i, s) for i, c in enumerate(compiled) if not c.wide for s in c.sources]
-        self._utf16_patterns = (
-            [(s, i) for i, s in eight],
-            [(s, wide_of[compiled[i].kind.name]) for i, s in eight],
-            gated,
-        )
-        self._utf16: tuple[_Database, _Database] | None = None
+        self._as_wide = {i: wide_of[c.kind.name] for i, c in enumerate(compiled) if not c.wide}
+        self._eight_patterns = [
+            (s, i) for i, c in enumerate(compiled) if not c.wide for s in c.sources
+        ]
+        self._gated = gated
+        self._eight: _Database | None = None
         self._lock = threading.Lock()
         # The values of gated kinds alone, with their starts, for the windows around gate
         # matches: much faster than Python `re` over the same windows.
@@ -121,18 +127,14 @@ class HyperscanEngine:
         if not utf16.mostly_utf16(data):
             self._all.scan(data, found.append)
             return found
-        eight, narrow = self._utf16_databases()
-        eight.scan(data, found.append)
-        for parity in (0, 1):
-            narrow.scan(utf16.narrow(data, parity), found.append, 2, parity)
-        return found
-
-    def _utf16_databases(self) -> tuple[_Database, _Database]:
         with self._lock:  # matchers are shared by threads: compile once
-            if self._utf16 is None:
-                eight, narrow, gated = self._utf16_patterns
-                self._utf16 = (_Database(eight, gated), _Database(narrow, gated))
-            return self._utf16
+            if self._eight is None:
+                self._eight = _Database(self._eight_patterns, self._gated)
+        self._eight.scan(data, found.append)
+        for parity in (0, 1):
+            view = utf16.narrow(data, parity)
+            self._eight.scan(view, found.append, 2, parity, self._as_wide)
+        return found
 
     def values(
         self, data: bytes | memoryview, windows: list[tuple[int, int, int]]
