@@ -21,13 +21,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("package", [wipe, scanners])
 def test_all_lists_the_public_names_sorted(package) -> None:
-    public = {
-        name
-        for name, value in vars(package).items()
-        if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
-    }
     assert package.__all__ == sorted(package.__all__)
+    public = {n for n in dir(package) if not n.startswith("_") and n != "annotations"}
+    public -= {n for n in public if inspect.ismodule(getattr(package, n))}
+    public -= {"importlib", "Any"}
     assert set(package.__all__) == public
+    for name in package.__all__:  # every lazily exported name resolves
+        assert getattr(package, name) is not None
+
+
+def test_lazy_exports_are_the_real_objects() -> None:
+    from wipe.guard import check_writable
+
+    assert wipe.check_writable is check_writable
+    with pytest.raises(AttributeError):
+        _ = wipe.no_such_name
 
 
 @pytest.mark.parametrize(

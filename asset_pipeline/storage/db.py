@@ -18,11 +18,6 @@ from asset_pipeline.errors import StorageError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of an SQLite file."""
-    return f"sqlite:///{path}"
-
-
 def create_station_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
 
