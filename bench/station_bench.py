@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -45,12 +44,15 @@ def attach(image: Path) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def run_dd(devices: list[str]) -> float:
-    """Wall seconds of one dd zero fill per device, all started together."""
+def run_dd(devices: list[str], size: int, *, read: bool = False) -> float:
+    """Wall seconds of one dd per device, all started together: a zero fill, or a read."""
     t0 = time.perf_counter()
+    count = f"count={size // (8 * MiB)}"
     procs = [
         subprocess.Popen(
-            ["dd", "if=/dev/zero", f"of={dev}", "bs=8M", "oflag=direct", "conv=fsync"],
+            ["dd", f"if={dev}", "of=/dev/null", "bs=8M", count, "iflag=direct"]
+            if read
+            else ["dd", "if=/dev/zero", f"of={dev}", "bs=8M", count, "oflag=direct", "conv=fsync"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -62,23 +64,35 @@ def run_dd(devices: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-class MemorySampler:
-    """Peak RSS of a process tree (sum of all processes, and the largest one)."""
+class TreeSampler:
+    """Peak RSS (sum and largest) and CPU seconds of a process tree, sampled every 0.1 s.
+
+    Workers fork from a forkserver, which reaps them itself, so the kernel's child usage
+    never reaches this script: CPU time is summed from each process's last sample instead.
+    """
 
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
         self.peak_sum = self.peak_one = 0
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            rss = []
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
-                rss = [p.memory_info().rss for p in procs if p.is_running()]
             except psutil.Error:
-                rss = []
+                procs = []
+            for proc in procs:
+                try:
+                    rss.append(proc.memory_info().rss)
+                    times = proc.cpu_times()
+                    self.cpu[proc.pid] = times.user + times.system
+                except psutil.Error:
+                    continue
             if rss:
                 self.peak_sum = max(self.peak_sum, sum(rss))
                 self.peak_one = max(self.peak_one, max(rss))
@@ -93,34 +107,60 @@ class MemorySampler:
 def run_station(data_dir: Path, batch: int, pattern: str, n: int) -> dict[str, float]:
     """Run `watch` until n devices finished; wall time, CPU and memory of its process tree."""
     env = {**os.environ, "ASSET_PIPELINE_HOME": str(data_dir)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "asset_pipeline", "watch", "--batch", str(batch), "--bays",
          pattern, "--max-devices", str(n), "--json"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    sampler = MemorySampler(proc.pid)
+    sampler = TreeSampler(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     sampler.stop()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"watch failed: {err.strip()[-500:]}")
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     done = [line for line in lines if line["status"] == "done"]
     states = sorted(line["state"] for line in done)
     if states != ["certified"] * n:
-        raise SystemExit(
-            f"not every device was certified: {[(d['name'], d['note']) for d in done]}"
-        )
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        raise SystemExit(f"not every device was certified: {done}")
+    cpu = sum(sampler.cpu.values())
     return {
+        "started_at": started,
+        "ended_at": started + wall,
         "wall_s": wall,
         "cpu_s": cpu,
         "peak_rss_sum_mb": sampler.peak_sum / MiB,
         "peak_rss_one_mb": sampler.peak_one / MiB,
     }
+
+
+def step_durations(station: object, started: float, ended: float) -> dict[str, float]:
+    """Median seconds each pipeline step took, from the audit log's own timestamps."""
+    import statistics
+
+    from sqlalchemy import select
+
+    from asset_pipeline.storage import AuditEvent
+
+    per_device: dict[int, list[AuditEvent]] = {}
+    with station.session() as session:  # type: ignore[attr-defined]
+        for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
+            if event.device_id is not None:
+                per_device.setdefault(event.device_id, []).append(event)
+    spans: dict[str, list[float]] = {}
+    for events in per_device.values():
+        for prev, cur in zip(events, events[1:], strict=False):
+            step = f"{prev.event_type.split('.')[-1]} -> {cur.event_type.split('.')[-1]}"
+            spans.setdefault(step, []).append((cur.occurred_at - prev.occurred_at).total_seconds())
+    medians = {k: round(statistics.median(v), 3) for k, v in spans.items()}
+    firsts = [events[0].occurred_at.timestamp() for events in per_device.values()]
+    lasts = [events[-1].occurred_at.timestamp() for events in per_device.values()]
+    medians["start -> first device detected"] = round(min(firsts) - started, 3)
+    medians["last device detected (after start)"] = round(max(firsts) - started, 3)
+    medians["last certificate -> exit"] = round(ended - max(lasts), 3)
+    return medians
 
 
 def main() -> None:
@@ -146,7 +186,8 @@ def main() -> None:
             build_demo_drive(image, seed=i, size=size)
             os.truncate(image, size)
         loops = [attach(image) for image in images]
-        dd_wall = run_dd(loops)
+        dd_wall = run_dd(loops, size)
+        dd_read = run_dd(loops, size, read=True)
         for i, image in enumerate(images):  # the station gets customer drives, not zeros
             build_demo_drive(image, seed=i, size=size)
         station = Station(data_dir=work / "station")
@@ -162,6 +203,9 @@ def main() -> None:
         for dev in loops:  # the rebuilt images must be what the loop devices show
             subprocess.run(["blockdev", "--flushbufs", dev], check=True)
         figures = run_station(work / "station", batch, str(work / "bench-drive-*.img"), n)
+        steps = step_durations(
+            Station(data_dir=work / "station"), figures["started_at"], figures["ended_at"]
+        )
     finally:
         for dev in loops:
             subprocess.run(["losetup", "-d", dev], check=False)
@@ -174,6 +218,12 @@ def main() -> None:
         f"devices: {n} x {size // MiB} MiB, disk-backed loop devices (direct I/O); load {load:.2f}"
     )
     print(f"4 x dd zero fill (write only)   {dd_wall:7.2f} s   {total / dd_wall / 1e6:7.0f} MB/s")
+    floor = (dd_wall + dd_read) / dd_wall
+    print(f"4 x dd read (direct I/O)         {dd_read:7.2f} s   {total / dd_read / 1e6:7.0f} MB/s")
+    print(
+        f"floor for anything that writes every byte and then reads it back (post-scan): "
+        f"ratio {floor:.2f}"
+    )
     print(
         f"station, plug to certificate    {figures['wall_s']:7.2f} s   "
         f"{total / figures['wall_s'] / 1e6:7.0f} MB/s   ratio {ratio:.2f} (target <= 1.5)"
@@ -183,13 +233,19 @@ def main() -> None:
         f"peak RSS {figures['peak_rss_one_mb']:.0f} MB largest process, "
         f"{figures['peak_rss_sum_mb']:.0f} MB all processes"
     )
+    print("median seconds per step (from the audit log):")
+    for step, seconds in steps.items():
+        print(f"  {step:40s} {seconds:7.3f}")
     print(
         json.dumps(
             {
+                "steps_median_s": steps,
                 "bench": "station",
                 "devices": n,
                 "size_bytes": size,
                 "dd_wall_s": round(dd_wall, 3),
+                "dd_read_wall_s": round(dd_read, 3),
+                "write_then_read_floor_ratio": round(floor, 3),
                 "station_wall_s": round(figures["wall_s"], 3),
                 "ratio_vs_dd": round(ratio, 3),
                 "dd_mb_s": round(total / dd_wall / 1e6, 1),

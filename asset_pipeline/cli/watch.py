@@ -67,7 +67,9 @@ def watch(
     options = WatchOptions(
         batch_id=batch_id,
         bays=tuple(p.strip() for p in bays.split(",") if p.strip()),
-        pipeline=pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden),
+        pipeline=pipeline.Options(
+            verify_method=verify_method, restore_hidden=restore_hidden, scan_processes=False
+        ),
         max_devices=max_devices,
         resume=not no_resume,
     )
