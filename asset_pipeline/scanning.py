@@ -39,6 +39,11 @@ def scan_target(
     """Scan a device or image with a finding key (the CLI's ad-hoc scan and `scan_device`).
 
     Args:
+        path: block device or image file (opened read-only).
+        key: the batch's finding key (distinct counts are keyed hashes under it).
+        passes: "raw" and/or "files".
+        expected: the bytes a completed wipe left at (offset, length), skipped cheaply.
+        on_progress: (pass, bytes done, bytes total) callback.
         processes: let the raw pass match pages in worker processes on large targets; a
             station already running one process per drive passes False.
     """

@@ -1,9 +1,10 @@
 """Station mode: wait for drives, run one worker process per drive, track every bay.
 
-A worker is a separate process (forked from a clean preloaded server, not from the watcher) running `pipeline.process` for one drive,
-so a slow scan on one drive never holds up another and a crash takes one bay down, not the
-station. Workers report progress and their outcome through a queue; the watcher owns the bay
-table, reacts to hot-plug events and stops workers whose drive was pulled.
+A worker is a separate process (forked from a clean, preloaded server, not from the watcher)
+running `pipeline.process` for one drive, so a slow scan on one drive never holds up another and
+a crash takes one bay down, not the station. Workers report progress and their outcome through
+a queue; the watcher owns the bay table, reacts to hot-plug events and stops workers whose drive
+was pulled.
 """
 
 from __future__ import annotations
