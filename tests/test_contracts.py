@@ -59,7 +59,9 @@ def test_every_error_subclasses_its_package_base(module, base) -> None:
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group loads its commands on demand
+        command = group.get_command(ctx, name)
         path = (*prefix, name)
         yield path, command
         if isinstance(command, click.Group):
@@ -67,6 +69,11 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
 
 
 ALL_COMMANDS = list(_commands(cli))
+
+
+def test_every_command_is_found() -> None:
+    names = {" ".join(path) for path, _ in ALL_COMMANDS}
+    assert {"drives", "wipe", "process", "watch", "resume", "cert verify", "batch report"} <= names
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,8 @@ from rich.live import Live
 from rich.table import Table
 
 from asset_pipeline import pipeline, records
-from asset_pipeline.cli.operator import interrupts
+from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, interrupts
 from asset_pipeline.cli.output import human_size, jsonable, stderr_console
-from asset_pipeline.cli.process import RESTORE_HIDDEN, VERIFY
 from asset_pipeline.station import Station
 from asset_pipeline.watch import Bay, Watcher, WatchOptions
 
