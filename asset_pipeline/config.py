@@ -20,6 +20,11 @@ CONFIG_NAME = "config.toml"
 DB_NAME = "station.db"
 
 
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of an SQLite file."""
+    return f"sqlite:///{path}"
+
+
 def default_data_dir() -> Path:
     """`$ASSET_PIPELINE_HOME`, else the user's data directory for this application."""
     env = os.environ.get(HOME_ENV)

@@ -73,6 +73,8 @@ class Options:
 
     verify_method: str = "sample"  # sample | full
     restore_hidden: bool = False  # operator consents to removing HPA/DCO before the wipe
+    # Match scan pages in worker processes; off when every drive already has its own process.
+    scan_processes: bool = True
 
 
 @dataclass
@@ -379,6 +381,7 @@ class DeviceRun:
                 self.path,
                 key,
                 expected=check,
+                processes=self.options.scan_processes,
                 on_progress=lambda name, done, total: self._progress(
                     f"{phase}-scan {name}", done, total
                 ),

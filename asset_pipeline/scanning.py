@@ -34,11 +34,24 @@ def scan_target(
     *,
     expected: ExpectedPattern | None = None,
     on_progress: ScanProgress | None = None,
+    processes: bool = True,
 ) -> ScanReport:
-    """Scan a device or image with a finding key (the CLI's ad-hoc scan and `scan_device`)."""
-    from scanners.findings import ValueHasher
+    """Scan a device or image with a finding key (the CLI's ad-hoc scan and `scan_device`).
 
-    options = ScanOptions(passes=passes, expected=expected)
+    Args:
+        path: block device or image file (opened read-only).
+        key: the batch's finding key (distinct counts are keyed hashes under it).
+        passes: "raw" and/or "files".
+        expected: the bytes a completed wipe left at (offset, length), skipped cheaply.
+        on_progress: (pass, bytes done, bytes total) callback.
+        processes: let the raw pass match pages in worker processes on large targets; a
+            station already running one process per drive passes False.
+    """
+    from scanners.findings import ValueHasher
+    from scanners.raw import RawOptions
+
+    raw = RawOptions() if processes else RawOptions(processes_from=None)
+    options = ScanOptions(passes=passes, raw=raw, expected=expected)
     return scan(path, ValueHasher(key), options, on_progress=on_progress)
 
 

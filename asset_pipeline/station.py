@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from asset_pipeline.config import (
     CONFIG_NAME,
@@ -19,10 +18,17 @@ from asset_pipeline.config import (
     ensure_data_dir,
     load_config,
     new_config,
+    sqlite_url,
     write_config,
 )
-from asset_pipeline.keys import StationKey, ensure_station_key
-from asset_pipeline.storage import open_database, sqlite_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from asset_pipeline.keys import StationKey
+
+# The database, the ORM and the key's cryptography load when first used, not when the CLI
+# starts: `drives` or `--help` need none of them.
 
 CERTIFICATES_DIR = "certificates"
 REPORTS_DIR = "reports"
@@ -69,6 +75,8 @@ class Station:
     def key(self) -> StationKey:
         """The station's Ed25519 signing key (created with the station; see `keys`)."""
         if self._key is None:
+            from asset_pipeline.keys import ensure_station_key
+
             self.config  # noqa: B018 - a station used before `init` is initialized first
             self._key = ensure_station_key(self.data_dir)
         return self._key
@@ -88,7 +96,8 @@ class Station:
         ensure_data_dir(self.data_dir)
         write_config(self.data_dir, config)
         self._config = config
-        self._key = ensure_station_key(self.data_dir)
+        self._key = None
+        _ = self.key
         self.created = True
         self.sessions()
         return config
@@ -102,6 +111,8 @@ class Station:
         if self._config is None:
             _ = self.config  # may initialize the station, which opens the database
         if self._sessions is None:
+            from asset_pipeline.storage import open_database
+
             self._sessions = open_database(self.database_url)
         return self._sessions
 

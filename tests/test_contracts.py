@@ -21,13 +21,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("package", [wipe, scanners])
 def test_all_lists_the_public_names_sorted(package) -> None:
-    public = {
-        name
-        for name, value in vars(package).items()
-        if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
-    }
     assert package.__all__ == sorted(package.__all__)
+    public = {n for n in dir(package) if not n.startswith("_") and n != "annotations"}
+    public -= {n for n in public if inspect.ismodule(getattr(package, n))}
+    public -= {"importlib", "Any"}
     assert set(package.__all__) == public
+    for name in package.__all__:  # every lazily exported name resolves
+        assert getattr(package, name) is not None
+
+
+def test_lazy_exports_are_the_real_objects() -> None:
+    from wipe.guard import check_writable
+
+    assert wipe.check_writable is check_writable
+    with pytest.raises(AttributeError):
+        _ = wipe.no_such_name
 
 
 @pytest.mark.parametrize(
@@ -51,7 +59,9 @@ def test_every_error_subclasses_its_package_base(module, base) -> None:
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group loads its commands on demand
+        command = group.get_command(ctx, name)
         path = (*prefix, name)
         yield path, command
         if isinstance(command, click.Group):
@@ -59,6 +69,11 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
 
 
 ALL_COMMANDS = list(_commands(cli))
+
+
+def test_every_command_is_found() -> None:
+    names = {" ".join(path) for path, _ in ALL_COMMANDS}
+    assert {"drives", "wipe", "process", "watch", "resume", "cert verify", "batch report"} <= names
 
 
 @pytest.mark.parametrize(

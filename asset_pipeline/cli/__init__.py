@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from asset_pipeline import __version__
 from asset_pipeline.config import DB_URL_ENV, HOME_ENV, default_data_dir
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.station import Station
-from scanners import ScanError
-from wipe import GuardRefusal, WipeError
+from scanners.errors import ScanError
+from wipe.errors import GuardRefusal, WipeError
 
 # Not `log`: that name is the `log` command group's submodule.
 logger = logging.getLogger(__name__)
@@ -25,8 +26,42 @@ class Refused(click.ClickException):
     exit_code = 3
 
 
+# command name -> module in asset_pipeline.cli that defines it. Modules load only when their
+# command runs (or help lists them): a station's CLI starts in a fraction of a second, which
+# matters on slow machines and inside the emulated lab guest.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "init",
+    "key": "key",
+    "customer": "customer",
+    "agreement": "agreement",
+    "batch": "batch",
+    "drives": "drives",
+    "scan": "scan",
+    "wipe": "wipe",
+    "process": "process",
+    "resume": "process",
+    "watch": "watch",
+    "log": "log",
+    "cert": "cert",
+    "retention": "retention",
+    "demo": "demo",
+}
+
+
 class StationGroup(click.Group):
-    """The root group: maps the three libraries' errors to one line and an exit code."""
+    """The root group: loads commands on demand and maps the libraries' errors to one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, in the order the README lists them."""
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module the first time the command is asked for."""
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        loaded = importlib.import_module(f"asset_pipeline.cli.{module}")
+        return next(c for c in loaded.COMMANDS if c.name == cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; library errors become `Error: <message>` and an exit code."""
@@ -83,35 +118,6 @@ def cli(
     )
     ctx.obj = station
     ctx.call_on_close(station.close)
-
-
-def _register() -> None:
-    from asset_pipeline.cli import (
-        agreement,
-        batch,
-        cert,
-        customer,
-        demo,
-        drives,
-        init,
-        key,
-        log,
-        process,
-        retention,
-        scan,
-        watch,
-        wipe,
-    )
-
-    for module in (
-        *(init, key, customer, agreement, batch, drives),
-        *(scan, wipe, process, watch, log, cert, retention, demo),
-    ):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline import inventory, records, reports
+from asset_pipeline import inventory, records
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.station import Station
 from asset_pipeline.storage import Batch, Device
@@ -160,6 +160,8 @@ def report(station: Station, batch_id: int, fmt: str, output: Path | None, as_js
     Example:
         asset-pipeline batch report 3 --format pdf -o batch3.pdf
     """
+    from asset_pipeline import reports  # PDF rendering loads only for this command
+
     with station.session() as session:
         issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
     if fmt == "json" and output is None:

@@ -1,4 +1,4 @@
-"""Live progress of pipeline runs on stderr: one bar per device step (bytes, MB/s, ETA)."""
+"""Live progress on stderr: one bar per step (bytes, MB/s, ETA); silent when not a terminal."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from rich.progress import (
 from asset_pipeline.pipeline import StepProgress
 
 
-class PipelineView:
-    """Bars for the steps of one or more devices; silent when stderr is not a terminal."""
+class StepBars:
+    """A bar per named step; a step seen for the first time starts a new line."""
 
     def __init__(self, console: Console, *, enabled: bool) -> None:
         self.enabled = enabled
-        self._tasks: dict[tuple[int | None, str], TaskID] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -36,7 +36,7 @@ class PipelineView:
             transient=False,
         )
 
-    def __enter__(self) -> PipelineView:
+    def __enter__(self) -> StepBars:
         if self.enabled:
             self._progress.start()
         return self
@@ -50,12 +50,18 @@ class PipelineView:
         if self.enabled:
             self._progress.stop()
 
-    def update(self, event: StepProgress) -> None:
-        """Show `event`: a new step starts a new line, the same step moves its bar."""
+    def step(self, label: str, done: int, total: int) -> None:
+        """Move the bar of `label` to `done` of `total` bytes (0 total: no known size)."""
         if not self.enabled:
             return
-        key = (event.device_id, event.step)
-        if key not in self._tasks:
-            label = f"device {event.device_id} {event.step}"
-            self._tasks[key] = self._progress.add_task(label, total=event.total or None)
-        self._progress.update(self._tasks[key], completed=event.done, total=event.total or None)
+        if label not in self._tasks:
+            self._tasks[label] = self._progress.add_task(label, total=total or None)
+        self._progress.update(self._tasks[label], completed=done, total=total or None)
+
+    def update(self, event: StepProgress) -> None:
+        """Show a pipeline event as its device's step."""
+        self.step(f"device {event.device_id} {event.step}", event.done, event.total)
+
+
+# The pipeline commands' name for the same view.
+PipelineView = StepBars

@@ -1,4 +1,4 @@
-"""The operator at the station: confirming a target by its serial, and stopping a run."""
+"""The operator at the station: consent options, confirming a target by its serial, stopping."""
 
 from __future__ import annotations
 
@@ -8,6 +8,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+
+VERIFY = click.option(
+    "--verify",
+    "verify_method",
+    type=click.Choice(("sample", "full")),
+    default="sample",
+    show_default=True,
+    help="Read back a seeded sample (>= 1%) or the whole device after the wipe.",
+)
+RESTORE_HIDDEN = click.option(
+    "--restore-hidden",
+    is_flag=True,
+    help="Consent to removing HPA/DCO hidden areas before the wipe (else such a drive fails).",
+)
 
 
 def confirm_serial(serial: str, kind: str) -> bool:

@@ -9,23 +9,9 @@ import click
 
 from asset_pipeline import devices, pipeline, records
 from asset_pipeline.cli.live import PipelineView
-from asset_pipeline.cli.operator import confirm_serial, interrupts
+from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
 from asset_pipeline.cli.output import emit, json_option, stderr_console
 from asset_pipeline.station import Station
-
-VERIFY = click.option(
-    "--verify",
-    "verify_method",
-    type=click.Choice(("sample", "full")),
-    default="sample",
-    show_default=True,
-    help="Read back a seeded sample (>= 1%) or the whole device after the wipe.",
-)
-RESTORE_HIDDEN = click.option(
-    "--restore-hidden",
-    is_flag=True,
-    help="Consent to removing HPA/DCO hidden areas before the wipe (else such a drive fails).",
-)
 
 
 @click.command()

@@ -11,9 +11,8 @@ from rich.live import Live
 from rich.table import Table
 
 from asset_pipeline import pipeline, records
-from asset_pipeline.cli.operator import interrupts
+from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, interrupts
 from asset_pipeline.cli.output import human_size, jsonable, stderr_console
-from asset_pipeline.cli.process import RESTORE_HIDDEN, VERIFY
 from asset_pipeline.station import Station
 from asset_pipeline.watch import Bay, Watcher, WatchOptions
 
@@ -67,7 +66,9 @@ def watch(
     options = WatchOptions(
         batch_id=batch_id,
         bays=tuple(p.strip() for p in bays.split(",") if p.strip()),
-        pipeline=pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden),
+        pipeline=pipeline.Options(
+            verify_method=verify_method, restore_hidden=restore_hidden, scan_processes=False
+        ),
         max_devices=max_devices,
         resume=not no_resume,
     )

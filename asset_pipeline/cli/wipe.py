@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from asset_pipeline import devices, sanitizations
-from asset_pipeline.cli.operator import confirm_serial, interrupts
+from asset_pipeline.cli.live import StepBars
+from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
 from asset_pipeline.station import Station
 from wipe import (
@@ -49,20 +38,9 @@ METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
     default=None,
     help="Force a method (default: the strongest suitable one for the media).",
 )
-@click.option(
-    "--verify",
-    "verify_method",
-    type=click.Choice(("sample", "full")),
-    default="sample",
-    show_default=True,
-    help="Read back a seeded sample (>= 1%) or the whole device.",
-)
+@VERIFY
 @click.option("--seed", type=int, default=None, help="Seed of the sample verification.")
-@click.option(
-    "--restore-hidden",
-    is_flag=True,
-    help="Consent to restoring the native max address (remove HPA/DCO) before the wipe.",
-)
+@RESTORE_HIDDEN
 @click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
 @json_option
 @click.pass_obj
@@ -110,14 +88,14 @@ def wipe(
     if hidden.status == "present":
         hidden = restore_native_max(drive.path, hidden, consent=restore_hidden)
     cancel = threading.Event()
-    with _progress(console, enabled=sys.stderr.isatty()) as on_progress, interrupts(cancel):
+    with StepBars(console, enabled=sys.stderr.isatty()) as bars, interrupts(cancel):
         result = sanitize(
             drive.path,
             plan,
             verify_method=verify_method,
             seed=seed,
             hidden=hidden if hidden.status != "not-checked" else None,
-            on_progress=on_progress,
+            on_progress=bars.step,
             cancel=cancel,
         )
     data = result.to_dict()
@@ -154,31 +132,6 @@ def _render(result: WipeResult, data: dict[str, Any], as_json: bool) -> None:
         },
         False,
     )
-
-
-@contextmanager
-def _progress(console: Any, *, enabled: bool) -> Iterator[Any]:
-    """A rich bar per step (pass, bytes, MB/s, ETA) on stderr; nothing when not a terminal."""
-    if not enabled:
-        yield None
-        return
-    tasks: dict[str, TaskID] = {}
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
-
-        def update(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)
-
-        yield update
 
 
 COMMANDS = [wipe]

@@ -1,6 +1,7 @@
 """Station storage: ORM models, database opening and migrations."""
 
-from asset_pipeline.storage.db import create_station_engine, open_database, sqlite_url, upgrade
+from asset_pipeline.config import sqlite_url
+from asset_pipeline.storage.db import create_station_engine, open_database, upgrade
 from asset_pipeline.storage.models import (
     Agreement,
     AuditEvent,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,11 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from asset_pipeline.errors import StorageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of an SQLite file."""
-    return f"sqlite:///{path}"
 
 
 def create_station_engine(url: str) -> Engine:
@@ -75,20 +73,52 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the head revision (no-op when already there).
 
+    Safe when several station processes open a fresh database at once: the migration runs
+    under a lock (a lock file beside an SQLite database, an advisory lock on PostgreSQL) and
+    the revision is read again once the lock is held.
+
     Raises:
         StorageError: the database cannot be reached or a migration fails.
     """
     try:
         if current_revision(engine) == head_revision():
             return
-        config = alembic_config(engine.url.render_as_string(hide_password=False))
-        with engine.begin() as connection:
+        with _migration_lock(engine), engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_KEY})
+            if MigrationContext.configure(connection).get_current_revision() == head_revision():
+                return
+            config = alembic_config(engine.url.render_as_string(hide_password=False))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as e:
         raise StorageError(
             f"cannot open database {_redact(str(engine.url))}: {_first_line(e)}"
         ) from e
+
+
+# Arbitrary constant naming the migration's advisory lock on PostgreSQL ("ap-migra").
+_PG_KEY = 0x61702D6D69677261
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(f"{database}.migrate.lock")
+    try:
+        handle = lock_path.open("a")
+    except OSError:  # a read-only directory: nothing could migrate there anyway
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_database(url: str) -> sessionmaker[Session]:
