@@ -57,16 +57,39 @@ def _mojibake(word: str) -> str:
     return word.encode("utf-8").decode("latin-1")
 
 
+def _trie(words: list[str]) -> str:
+    """One regex alternation of `words` as a prefix tree, so each position tries one branch."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" not in node:
+            return body
+        return f"(?:{body})?" if len(branches) == 1 else body + "?"
+
+    return emit(root)
+
+
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    forms = sorted({f.lower() for w in words for f in (w, _mojibake(w))}, key=len, reverse=True)
-    body = "|".join(re.escape(f) for f in forms)
+    forms = sorted({f.lower() for w in words for f in (w, _mojibake(w))})
     # Word edges that know Swedish letters, whatever the decoding. Windows are lower-cased
-    # before the search: much faster than IGNORECASE over a long alternation.
-    return re.compile(rf"(?<![a-zåäöéü0-9])(?:{body})(?![a-zåäöéü])")
+    # before the search: much faster than IGNORECASE over a long alternation. The edge before a
+    # word is a character rather than a look-behind (which would be tried at every position):
+    # windows get a leading space, so a word at the start of a window still counts.
+    return re.compile(rf"[^a-zåäöéü0-9](?:{_trie(forms)})(?![a-zåäöéü])")
 
 
 _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
 _CLAUSE_END = re.compile(r"(?:[.;!?]\s|\n|\t)")
+_CLAUSE_END_REVERSED = re.compile(r"(?:\s[.;!?]|\n|\t)")
 
 
 def near(category: str, before: str, after: str = "") -> bool:
@@ -76,13 +99,13 @@ def near(category: str, before: str, after: str = "") -> bool:
     to `AFTER` characters of the same clause ("811218-9876 (personnummer)").
     """
     pattern = _PATTERNS[category]
-    if pattern.search(before[-BEFORE:].lower()) is not None:
+    if pattern.search(" " + before[-BEFORE:].lower()) is not None:
         return True
     if not after:
         return False
     window = after[:AFTER]
     end = _CLAUSE_END.search(window)
-    return pattern.search((window[: end.start()] if end else window).lower()) is not None
+    return pattern.search(" " + (window[: end.start()] if end else window).lower()) is not None
 
 
 def vetoed(before: str) -> bool:
@@ -92,10 +115,10 @@ def vetoed(before: str) -> bool:
     in the previous sentence says nothing about the number that follows it.
     """
     window = before[-NEGATIVE_WINDOW:]
-    ends = list(_CLAUSE_END.finditer(window))
-    if ends:
-        window = window[ends[-1].end() :]
-    return _PATTERNS["negative"].search(window.lower()) is not None
+    last = _CLAUSE_END_REVERSED.search(window[::-1])  # the clause end nearest the candidate
+    if last is not None:
+        window = window[len(window) - last.start() :]
+    return _PATTERNS["negative"].search(" " + window.lower()) is not None
 
 
 def boost(confidence: float, category: str, before: str, after: str = "") -> float:

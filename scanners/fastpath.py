@@ -27,37 +27,34 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from scanners import engines
+from scanners.candidate import BEFORE, Plan
 from scanners.findings import CATEGORIES, Finding, ValueHasher
 from scanners.patterns import KINDS, Compiled, compile_kinds
-from scanners.rules import PRODUCES, RULES, Decision
+from scanners.rules import PRODUCES
 
 log = logging.getLogger(__name__)
 
-# Bytes of context decoded around a candidate (UTF-16 doubles them), and the longest value in
-# bytes (an e-mail address of 64 + 253 characters in UTF-16LE), which a stream chunk must overlap.
-_BEFORE, _AFTER = 96, 64
 _GATE_SPAN = 320  # bytes around a gate match's position within which its value begins
+# The longest value in bytes (an e-mail address of 64 + 253 characters in UTF-16LE), which a
+# stream chunk must overlap.
 MAX_MATCH = 1024
 RAW_CATEGORIES = tuple(c for c in CATEGORIES if c != "person_name")
 
 
-def _decode(raw: bytes, wide: bool) -> tuple[str, str]:
-    """The text of `raw` and the codec that gives back its exact byte length.
+def _offset(f: Finding) -> int:
+    return f.offset
 
-    8-bit text is UTF-8 when it decodes as such (a sequence cut at the end of the window is
-    dropped), else Latin-1.
-    """
-    if wide:
-        return raw.decode("utf-16-le", "surrogatepass"), "utf-16-le"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as e:
-        if e.reason == "unexpected end of data":
-            try:
-                return raw[: e.start].decode("utf-8"), "utf-8"
-            except UnicodeDecodeError:
-                pass
-        return raw.decode("latin-1"), "latin-1"
+
+def _merged(positions: list[int], span: int) -> list[tuple[int, int]]:
+    """The union of the windows [p - span, p + span) around `positions`, as sorted ranges."""
+    out: list[tuple[int, int]] = []
+    for p in sorted(positions):
+        lo, hi = max(0, p - span), p + span
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
 
 
 class RawMatcher:
@@ -94,7 +91,12 @@ class RawMatcher:
         self._engine = engines.build(self._compiled, engine) if kinds else None
         self._all_at_start = self._engine is not None and self._engine.name != "hyperscan"
         self._gated = frozenset(i for i, c in enumerate(self._compiled) if c.kind.gate)
-        self._shifted = frozenset(i for i, c in enumerate(self._compiled) if c.kind.lead_in_pattern)
+        # Engine matches of `lead_in_pattern` kinds start this many bytes before the value.
+        self._shift = [
+            (2 if c.wide else 1) if c.kind.lead_in_pattern and not self._all_at_start else 0
+            for c in self._compiled
+        ]
+        self._plans = [Plan(c) for c in self._compiled]
 
     @property
     def engine(self) -> str:
@@ -105,120 +107,64 @@ class RawMatcher:
         """Findings in `data`, sorted by offset; offsets are `base_offset` + byte index."""
         if self._engine is None or not len(data):
             return []
-        buf = data if isinstance(data, bytes) else bytes(data)
-        pairs = self._engine.candidates(buf)
+        # No copy of a page: hyperscan and `re` read any buffer, and only candidates' windows
+        # are sliced out of it.
+        buf = data if isinstance(data, bytes) else memoryview(data).cast("B")
+        found: list[Finding] = []
+        covered = -1
+        plans, wanted, floor = self._plans, self.categories, self.min_confidence
+        digest = self._hasher.digest
+        for start, index in self._starts(buf):
+            if start < covered:
+                continue
+            hit = plans[index].confirm(buf, start)
+            if hit is None:
+                continue
+            decision, begin, covered = hit
+            if decision.confidence >= floor and decision.category in wanted:
+                found.append(
+                    Finding(
+                        decision.category,
+                        base_offset + begin,
+                        covered - begin,
+                        round(decision.confidence, 3),
+                        digest(decision.normalized),
+                    )
+                )
+        found.sort(key=_offset)
+        return found
+
+    def _starts(self, buf: bytes | memoryview) -> list[tuple[int, int]]:
+        """Sorted distinct (start, compiled index) pairs where a value may begin."""
+        pairs = self._engine.candidates(buf)  # type: ignore[union-attr]
         if self._all_at_start:
             # re/re2 report only the first alternative that matches at a start: try every kind
             # there, so the three engines find the same candidates.
             n = len(self._compiled)
             pairs = [(s, i) for s in {s for s, _ in pairs} for i in range(n)]
-        if self._shifted and not self._all_at_start:
-            # Engine matches of these kinds start at the character before the value.
-            shift = self._shifted
+        shift = self._shift
+        if any(shift):
+            # At offset 0 the engine's `^` alternative matched the value itself.
+            compiled = self._compiled
             pairs = [
-                (s + (2 if self._compiled[i].wide else 1), i)
-                if i in shift and (s or self._compiled[i].core.match(buf, 0) is None)
+                (s + shift[i], i)
+                if shift[i] and (s or compiled[i].core.match(buf, 0) is None)
                 else (s, i)
                 for s, i in pairs
             ]
-        if self._gated:
-            # A gate match spans a keyword and a value: look for values around its position.
-            compiled = self._compiled
-            expanded = []
-            for s, i in set(pairs):
-                if i in self._gated:
-                    lo, hi = max(0, s - _GATE_SPAN), s + _GATE_SPAN
-                    expanded.extend((m.start(), i) for m in compiled[i].core.finditer(buf, lo, hi))
-                else:
-                    expanded.append((s, i))
-            pairs = expanded
-        found: list[Finding] = []
-        covered = -1
-        for start, index in sorted(set(pairs)):
-            if start < covered:
-                continue
-            hit = self._confirm(buf, start, self._compiled[index])
-            if hit is None:
-                continue
-            decision, begin, end = hit
-            covered = end
-            if decision.confidence >= self.min_confidence and decision.category in self.categories:
-                found.append(
-                    Finding(
-                        decision.category,
-                        base_offset + begin,
-                        end - begin,
-                        round(decision.confidence, 3),
-                        self._hasher.digest(decision.normalized),
-                    )
-                )
-        found.sort(key=lambda f: f.offset)
-        return found
-
-    def _confirm(self, buf: bytes, start: int, c: Compiled) -> tuple[Decision, int, int] | None:
-        m = c.core.match(buf, start)
-        if m is None:
-            return None
-        wide = c.wide
-        unit = 2 if wide else 1
-        if c.lead is not None and start >= unit and c.lead.match(buf, start - unit):
-            return None
-        end = m.end()
-        rule = RULES[c.kind.name]
-        if not wide and c.kind.name != "postal":
-            # ASCII values: decode as Latin-1, one character per byte, so spans need no mapping
-            # (context keywords are also listed in their UTF-8-read-as-Latin-1 form).
-            d = rule(
-                buf[start:end].decode("latin-1"),
-                buf[max(0, start - _BEFORE) : start].decode("latin-1"),
-                buf[end : end + _AFTER].decode("latin-1"),
-            )
-            return None if d is None else (d, start + d.start, start + d.stop)
-        lo = max(start - _BEFORE * unit, start % unit if wide else 0)
-        before_raw = buf[lo:start]
-        if not wide:  # do not start decoding inside a UTF-8 sequence
-            skip = 0
-            while skip < len(before_raw) and 0x80 <= before_raw[skip] <= 0xBF and skip < 3:
-                skip += 1
-            before_raw = before_raw[skip:]
-        core, codec = _decode(buf[start:end], wide)
-        before, before_codec = _decode(before_raw, wide)
-        after_raw = buf[end : end + _AFTER * unit]
-        after, after_codec = _decode(after_raw[: len(after_raw) & ~1] if wide else after_raw, wide)
-        decision = rule(core, before, after)
-        if decision is None:
-            return None
-        spans = (core, codec), (before, before_codec), (after, after_codec)
-        return decision, *self._byte_span(decision, start, *spans)
-
-    @staticmethod
-    def _byte_span(
-        d: Decision,
-        start: int,
-        core: tuple[str, str],
-        before: tuple[str, str],
-        after: tuple[str, str],
-    ) -> tuple[int, int]:
-        """Byte offsets of a decision's character span; each window has its own codec."""
-
-        def size(text: str, enc: str) -> int:
-            return len(text.encode(enc, "surrogatepass" if enc == "utf-16-le" else "replace"))
-
-        (core_text, core_enc), (before_text, before_enc), (after_text, after_enc) = (
-            core,
-            before,
-            after,
-        )
-        if d.start < 0:
-            begin = start - size(before_text[len(before_text) + d.start :], before_enc)
-        else:
-            begin = start + size(core_text[: d.start], core_enc)
-        if d.stop <= len(core_text):
-            end = start + size(core_text[: d.stop], core_enc)
-        else:
-            tail = after_text[: d.stop - len(core_text)]
-            end = start + size(core_text, core_enc) + size(tail, after_enc)
-        return begin, end
+        if not self._gated:
+            return sorted(set(pairs))
+        # A gate match spans a keyword and a value: look for values around its position, once
+        # per stretch where the windows of one kind's gate matches overlap.
+        gated, positions, plain = self._gated, {}, []
+        for s, i in set(pairs):
+            if i in gated:
+                positions.setdefault(i, []).append(s)
+            else:
+                plain.append((s, i))
+        windows = [(lo, hi, i) for i, p in positions.items() for lo, hi in _merged(p, _GATE_SPAN)]
+        plain.extend(self._engine.values(buf, windows))  # type: ignore[union-attr]
+        return sorted(set(plain))
 
     def scan_stream(
         self, stream: BinaryIO, *, chunk_size: int = 8 << 20, base_offset: int = 0
@@ -228,7 +174,7 @@ class RawMatcher:
         Chunks overlap by `MAX_MATCH` bytes plus the context window, so a value that crosses a
         chunk edge is found once, with its context.
         """
-        keep = MAX_MATCH + _BEFORE * 2
+        keep = MAX_MATCH + BEFORE * 2
         chunk_size = max(chunk_size, 4 * keep)
         buf = b""
         pos = base_offset  # offset of buf[0]

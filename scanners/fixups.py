@@ -16,7 +16,7 @@ _HEADER = struct.Struct("<4sHH")
 _SIGNATURES = (b"FILE", b"INDX")
 
 
-def apply_ntfs_fixups(buf: bytearray, start: int = 0, end: int | None = None) -> int:
+def apply_ntfs_fixups(buf: bytearray | memoryview, start: int = 0, end: int | None = None) -> int:
     """Restore the sector-end bytes of every valid record whose header lies in buf[start:end].
 
     Records are recognised by signature, sector alignment (relative to `start`, which must be a
@@ -27,7 +27,7 @@ def apply_ntfs_fixups(buf: bytearray, start: int = 0, end: int | None = None) ->
     fixed = 0
     # Records start on sector boundaries: look at one byte per sector (a strided copy, 1/512 of
     # the page), then check the signatures only where their first letter stands.
-    firsts = buf[start:end:_SECTOR]
+    firsts = bytes(buf[start:end:_SECTOR])
     for letter in {s[0:1] for s in _SIGNATURES}:
         i = firsts.find(letter)
         while i != -1:
@@ -38,7 +38,7 @@ def apply_ntfs_fixups(buf: bytearray, start: int = 0, end: int | None = None) ->
     return fixed
 
 
-def _fix(buf: bytearray, pos: int) -> bool:
+def _fix(buf: bytearray | memoryview, pos: int) -> bool:
     if pos + 8 > len(buf):
         return False
     _, usa_offset, usa_count = _HEADER.unpack_from(buf, pos)

@@ -52,7 +52,7 @@ def find_streams(
 ) -> Iterator[Stream]:
     """Yield the compressed streams whose header starts in `data[start:end]`."""
     end = len(data) if end is None else end
-    for pos in _signature_hits(data if isinstance(data, bytes) else bytes(data), start, end):
+    for pos in _signature_hits(data, start, end):
         sig = data[pos : pos + 2]
         if sig == b"PK":
             stream = _zip_entry(data, pos)
@@ -65,27 +65,27 @@ def find_streams(
             yield Stream(pos, "zlib", pos, 15)
 
 
-def _signature_hits(data: bytes, start: int, end: int) -> list[int]:
+def _signature_hits(data: bytes | memoryview, start: int, end: int) -> list[int]:
     """Sorted offsets in data[start:end] where a signature starts (hyperscan when installed)."""
     db = _hyperscan_db()
     if db is None:
+        raw = data if isinstance(data, bytes) else bytes(data)
         hits = []
         for signature in _SIGNATURES:
-            pos = data.find(signature, start, end)
+            pos = raw.find(signature, start, end)
             while pos != -1:
                 hits.append(pos)
-                pos = data.find(signature, pos + 1, end)
+                pos = raw.find(signature, pos + 1, end)
         return sorted(hits)
-    import hyperscan
 
     found: list[int] = []
 
     def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
         found.append(start + to - len(_SIGNATURES[ident]))
 
-    # Scratch per call: several raw-pass workers scan at once.
-    scratch = hyperscan.Scratch(db)
-    db.scan(data[start:end], match_event_handler=on_match, scratch=scratch)
+    # A scratch per call (several raw-pass workers scan at once), and no copy of the page.
+    scratch = _HS[1].clone()  # type: ignore[attr-defined]
+    db.scan(memoryview(data)[start:end], match_event_handler=on_match, scratch=scratch)  # type: ignore[attr-defined]
     return sorted(found)
 
 
@@ -104,7 +104,7 @@ def _hyperscan_db() -> object | None:
             db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             patterns = [re.escape(s) for s in _SIGNATURES]
             db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns))
-            _HS.append(db)
+            _HS.extend((db, hyperscan.Scratch(db)))
     return _HS[0]
 
 

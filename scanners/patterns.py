@@ -88,19 +88,22 @@ def _gate_sources(kind: Kind, wide: bool) -> tuple[str, ...]:
 
     A word within the window before the value or, when `after`, within the window after it.
 
-    The gaps are byte counts at least as wide as the rules' character windows (UTF-8 may take
-    two bytes a character, UTF-16 takes two), so the engine reports a superset of what the rules
-    accept, and the rules decide.
+    The gaps are twice the rules' character windows, in bytes for 8-bit text (UTF-8 may take two
+    bytes a character) and in two-byte units for UTF-16, so the engine reports a superset of what
+    the rules accept, and the rules decide. The UTF-16 gaps equal the 8-bit ones in characters,
+    so UTF-16 text matched through its narrow view (`scanners.engines.hyperscan`) gives the same
+    candidates either way.
     """
     gate = kind.gate
     assert gate is not None
+    unit = 2 if wide else 1
     words = sorted(set(gate.words), key=len, reverse=True)
     alternation = "(?:" + "|".join(_keyword(w, wide) for w in words) + ")"
     core = utf16(kind.core) if wide else kind.core
     tail = utf16(kind.after_16 or kind.after) if wide else kind.after
-    sources = [rf"{alternation}[\x00-\xff]{{0,{gate.before * 2}}}{core}{tail}"]
+    sources = [rf"{alternation}[\x00-\xff]{{0,{gate.before * 2 * unit}}}{core}{tail}"]
     if gate.after:
-        sources.append(rf"{core}[\x00-\xff]{{0,{gate.after * 2}}}{alternation}")
+        sources.append(rf"{core}[\x00-\xff]{{0,{gate.after * 2 * unit}}}{alternation}")
     return tuple(sources)
 
 
@@ -219,6 +222,7 @@ class Compiled:
     sources: tuple[str, ...]  # hyperscan patterns (bytes regexes), starting at or before a value
     plain_sources: tuple[str, ...]  # for re2: without `lead_in_pattern`, starting at the value
     re_sources: tuple[str, ...]  # for Python `re`: with a look-behind for `lead`
+    value_source: str  # the value and what must follow it, starting at the value
     core: re.Pattern[bytes]  # the core, anchored by `match` at a candidate start
     lead: re.Pattern[bytes] | None  # matches the unit before a start that rules it out
 
@@ -257,6 +261,7 @@ def compile_kinds(kinds: tuple[Kind, ...] = KINDS) -> list[Compiled]:
                     sources=sources,
                     plain_sources=plain_sources,
                     re_sources=re_sources,
+                    value_source=f"{core}{after}",
                     core=re.compile(f"{core}(?={after})".encode("latin-1"), re.DOTALL),
                     lead=lead,
                 )

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing import shared_memory
 from typing import TYPE_CHECKING
 
-from scanners import workers
+from scanners import engines, workers
 from scanners.inflate import Limits
 from scanners.pages import Page, PageReader
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
@@ -62,10 +62,12 @@ class RawOptions:
     expected: ExpectedPattern | None = None
     # With a picklable matcher factory, targets of at least `processes_from` bytes (None: never)
     # are matched in `workers` spawned processes; the calling program needs the usual
-    # `if __name__ == "__main__":` guard. Measured on 1.6 GB of documents on this 2-core machine:
-    # with a core free (load 1.2) processes ran 320 MB/s (median of 3) against 227 for threads;
-    # when other work held the second core (load 2.4) they ran 122-165 against 211-243. A station
-    # scanning several drives at once should pass None (threads) and let drives share the cores.
+    # `if __name__ == "__main__":` guard. Measured on the 2.15 GB scan_bench image on this 2-core
+    # machine since workers match pages in place (no copies) and load the parent's compiled
+    # patterns: processes and threads cost the same CPU (3.6-3.9 against 3.3-3.6 s per GB);
+    # at load 1.9 processes ran 476-520 MB/s against 421-444 for threads, at load 2.7 281
+    # against 382. A station scanning several drives at once should pass None (threads) and let
+    # drives share the cores.
     matcher_factory: Callable[[], Matcher] | None = None
     processes_from: int | None = 1 << 30
 
@@ -162,7 +164,13 @@ class RawScanner:
                         opts.workers,
                         mp_context=multiprocessing.get_context("spawn"),
                         initializer=workers.init,
-                        initargs=(self.target.path, opts.matcher_factory, opts.margin, opts.limits),
+                        initargs=(
+                            self.target.path,
+                            opts.matcher_factory,
+                            opts.margin,
+                            opts.limits,
+                            engines.export(),
+                        ),
                     )
                 )
             else:

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scanners import context
 from scanners.identifiers import card, email, giro, iban, ip, orgnr, personnummer, phone, postal
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """A validated value: its category and confidence, its normalized form, and its span.
 
     `start` and `stop` are character positions relative to the start of the candidate's core
     (negative `start` when the value begins before it, as an e-mail local part or a street does).
+    A named tuple, not a frozen dataclass: one is built per candidate, at a third of the cost.
     """
 
     category: str
@@ -44,14 +44,14 @@ Rule = Callable[[str, str, str], "Decision | None"]
 
 
 def _pnr(core: str, before: str, after: str, base: float, weak: bool) -> Decision | None:
-    p = personnummer.parse(core)
-    if p is None:
+    found = personnummer.classify(core)
+    if found is None:
         return None
     has_word = context.near("personnummer", before, after)
     if weak and not has_word and context.vetoed(before):
         return None
     conf = min(0.99, base + (1 - base) * 0.75) if has_word else base
-    return Decision(p.category, conf, p.normalized, 0, len(core))
+    return Decision(found[0], conf, found[1], 0, len(core))
 
 
 def _org(core: str, before: str, after: str, base: float) -> Decision | None:
@@ -107,7 +107,6 @@ def card_number(core: str, before: str, after: str) -> Decision | None:
 
 
 _PNR_SHAPE = re.compile(r"\d{6}[-+]\d{4}")
-_GROUP_BEFORE = re.compile(r"\d[ -]\Z")
 
 
 def phone_number(core: str, before: str, after: str) -> Decision | None:
@@ -116,8 +115,8 @@ def phone_number(core: str, before: str, after: str) -> Decision | None:
     Shapes that are also something else need a phone word: bare digits other than a Swedish
     mobile (`0701234567`), and the personnummer shape `NNNNNN-NNNN`.
     """
-    if _GROUP_BEFORE.search(before):  # the tail of a longer digit-group chain (card, account)
-        return None
+    if before[-1:] in (" ", "-") and before[-2:-1].isdecimal():
+        return None  # the tail of a longer digit-group chain (card, account)
     e164 = phone.parse(core)
     if e164 is None:
         return None
@@ -130,16 +129,16 @@ def phone_number(core: str, before: str, after: str) -> Decision | None:
     return Decision("phone", conf, e164, 0, len(core))
 
 
-_IBAN_CHARS = re.compile(r"[A-Z0-9]")
+_IBAN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 def iban_number(core: str, before: str, after: str) -> Decision | None:
     """The longest prefix of the candidate that is a valid IBAN (a next word may have joined)."""
-    positions = [m.end() for m in _IBAN_CHARS.finditer(core)]
-    for n in range(len(positions), 14, -1):
-        compact = iban.parse(core[: positions[n - 1]])
+    ends = [i + 1 for i, ch in enumerate(core) if ch in _IBAN_CHARS]
+    for stop in ends[:13:-1]:  # prefixes of at least 15 characters, longest first
+        compact = iban.parse(core[:stop])
         if compact is not None:
-            return Decision("iban", 0.95, compact, 0, positions[n - 1])
+            return Decision("iban", 0.95, compact, 0, stop)
     return None
 
 
@@ -148,13 +147,15 @@ def vat_number(core: str, before: str, after: str) -> Decision | None:
     return _org(core, before, after, 0.9)
 
 
-_LOCAL_TAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}\Z")
+# The local part before the candidate, matched on the reversed window: a search for the same
+# class anchored at the end (`{1,64}\Z`) retries from every position, 6x slower.
+_LOCAL_TAIL_REVERSED = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 
 
 def email_address(core: str, before: str, after: str) -> Decision | None:
     """The candidate starts one character before the @: extend the local part backwards."""
-    m = _LOCAL_TAIL.search(before)
-    head = m.group(0).lstrip(".") if m else ""
+    m = _LOCAL_TAIL_REVERSED.match(before[::-1])
+    head = m.group(0)[::-1].lstrip(".") if m else ""
     value = head + core
     # A domain cannot end in a hyphen and a label no longer than 63: let the validator say.
     normalized = email.parse(value)

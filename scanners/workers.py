@@ -2,8 +2,9 @@
 
 Hyperscan releases the GIL but checking each candidate (dates, Luhn, libphonenumber) is Python,
 so threads top out at one core on document-dense drives. Pages stay in shared memory filled by
-the parent's reader thread; a worker copies its page out (about 1 ms per 8 MiB), matches it with
-its own matcher and returns only the tally (counts, keyed hashes, locations).
+the parent's reader thread; a worker matches its page there, without a copy (NTFS fixups are
+applied in place, as the threads do in their buffers), with its own matcher, and returns only
+the tally (counts, keyed hashes, locations).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from multiprocessing import shared_memory
 from typing import Any
 
+from scanners import engines
 from scanners.inflate import Limits
 from scanners.pages import Page
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
@@ -20,8 +22,19 @@ from scanners.target import ByteRange, Target
 _STATE: dict[str, Any] = {}
 
 
-def init(path: str, factory: Callable[[], Matcher], margin: int, limits: Limits) -> None:
-    """Process initializer: open the target read-only and build this worker's matcher."""
+def init(
+    path: str,
+    factory: Callable[[], Matcher],
+    margin: int,
+    limits: Limits,
+    databases: dict[str, bytes] | None = None,
+) -> None:
+    """Process initializer: open the target read-only and build this worker's matcher.
+
+    `databases` are the parent's compiled pattern databases (`engines.export`): loading them
+    spares each worker the compile.
+    """
+    engines.preload(databases or {})
     _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits)
     _STATE["shm"] = {}
 
@@ -36,6 +49,6 @@ def scan_shared(
         # when the parent does.
         shm = shared_memory.SharedMemory(name=shm_name)
         _STATE["shm"][shm_name] = shm
-    local = bytearray(shm.buf[:n])
-    page = Page(start, length, lead, memoryview(local), bad, local)
-    return _STATE["matcher"].scan(page, "data")
+    # Matched in place: the parent reuses the block only after this page's result is back.
+    view = shm.buf[:n]
+    return _STATE["matcher"].scan(Page(start, length, lead, view, bad, view), "data")

@@ -1,22 +1,19 @@
 """Luhn (mod 10) check digits, shared by personnummer, orgnr, giro numbers and cards.
 
-Own code rather than `stdnum.luhn`: it runs on every candidate of the raw fast path, and a table
-lookup over ASCII digits is several times faster than stdnum's generic alphabet handling.
+Own code rather than `stdnum.luhn`: it runs on every candidate of the raw fast path. The doubled
+digits are mapped by one `bytes.translate` and both halves summed in C, with no Python loop.
 """
 
 from __future__ import annotations
 
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+# Each ASCII digit to the digit sum of its double: 5 -> 10 -> "1".
+_DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
 
 
 def luhn_valid(digits: str) -> bool:
     """True when the last digit of `digits` (ASCII 0-9 only) is its Luhn check digit."""
-    total = 0
-    double = False
-    for ch in reversed(digits):
-        d = ord(ch) - 48
-        total += _DOUBLED[d] if double else d
-        double = not double
+    raw = digits.encode()
+    total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED)) - 48 * len(raw)
     return total % 10 == 0
 
 

@@ -80,6 +80,16 @@ def test_utf16_at_an_odd_byte_offset() -> None:
     ]
 
 
+def test_a_street_far_before_its_postnummer_is_found_in_utf16_as_in_utf8() -> None:
+    # The street word stands 34 characters before the postnummer: within the gate's window in
+    # characters, which UTF-16 once counted in bytes.
+    text = "Leverans till Storgatan" + " " * 26 + "12, 114 55 Stockholm i morgon."
+    found = {enc: RawMatcher(HASHER).scan(text.encode(enc)) for enc in ("utf-8", "utf-16-le")}
+    assert [(f.category, f.length) for f in found["utf-8"]] == [("postal_address", 55)]
+    assert [(f.category, f.length) for f in found["utf-16-le"]] == [("postal_address", 110)]
+    assert found["utf-8"][0].digest == found["utf-16-le"][0].digest
+
+
 def test_same_value_same_digest_in_every_form_and_encoding() -> None:
     forms = ["811218-9876", "19811218-9876", "198112189876", "pnr 8112189876"]
     digests = set()

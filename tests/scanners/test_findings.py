@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
+import pickle
 
 import pytest
 
@@ -41,3 +43,17 @@ def test_hasher_hides_its_key_and_refuses_empty_keys() -> None:
     with pytest.raises(ValueError, match="non-empty"):
         ValueHasher(b"")
     assert ValueHasher.random().digest("x") != ValueHasher.random().digest("x")
+
+
+@pytest.mark.parametrize("key_length", [1, 16, 32, 64, 65, 200])
+def test_digest_is_hmac_sha256_for_any_key_length(key_length: int) -> None:
+    key = bytes(i % 251 + 1 for i in range(key_length))
+    hasher = ValueHasher(key)
+    for value in ("", "198112189876", "anna.ström@example.se", "x" * 300):
+        assert hasher.digest(value) == hmac.digest(key, value.encode(), "sha256").hex()
+
+
+def test_hasher_pickles_for_worker_processes() -> None:
+    hasher = ValueHasher(b"w" * 32)
+    again = pickle.loads(pickle.dumps(hasher))
+    assert again.digest("198112189876") == hasher.digest("198112189876")

@@ -1,0 +1,112 @@
+"""Confirming one candidate of the raw fast path: decode, run its rule, map the span to bytes.
+
+The engine says where a value of some kind may start; `Plan.confirm` re-matches the kind's core
+there (for its end), checks the boundary before it, decodes the core and a context window on each
+side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
+back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scanners.rules import RULES, Decision
+
+if TYPE_CHECKING:
+    from scanners.patterns import Compiled
+
+# Characters of context decoded on each side of a candidate (UTF-16 doubles the bytes).
+BEFORE, AFTER = 96, 64
+
+Hit = tuple[Decision, int, int]  # the decision, and the byte offsets of its value
+
+
+def _decode(raw: bytes, wide: bool) -> tuple[str, str]:
+    """The text of `raw` and the codec that gives back its exact byte length.
+
+    8-bit text is UTF-8 when it decodes as such (a sequence cut at the end of the window is
+    dropped), else Latin-1.
+    """
+    if wide:
+        return raw.decode("utf-16-le", "surrogatepass"), "utf-16-le"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        if e.reason == "unexpected end of data":
+            try:
+                return raw[: e.start].decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _size(text: str, enc: str) -> int:
+    return len(text.encode(enc, "surrogatepass" if enc == "utf-16-le" else "replace"))
+
+
+class Plan:
+    """How to confirm candidates of one compiled kind (one kind in one encoding)."""
+
+    __slots__ = ("_core", "_lead", "_rule", "_unit", "_wide", "_latin1")
+
+    def __init__(self, c: Compiled) -> None:
+        self._core = c.core.match
+        # The bytes (the low byte of a UTF-16 unit) that may not stand right before a value:
+        # a set lookup instead of a regex match per candidate.
+        lead = c.lead
+        self._lead = frozenset(b for b in range(256) if lead and lead.match(bytes((b, 0))))
+        self._rule = RULES[c.kind.name]
+        self._wide = c.wide
+        self._unit = 2 if c.wide else 1
+        # ASCII values: decode as Latin-1, one character per byte, so spans need no mapping
+        # (context keywords are also listed in their UTF-8-read-as-Latin-1 form). Postal
+        # addresses need the real letters of the street and place names around them.
+        self._latin1 = not c.wide and c.kind.name != "postal"
+
+    def confirm(self, buf: bytes | memoryview, start: int) -> Hit | None:
+        """The rule's decision on the candidate at `start`, or None."""
+        m = self._core(buf, start)
+        if m is None:
+            return None
+        unit = self._unit
+        # The unit before the value continues it (for UTF-16: its low byte, high byte 0).
+        if start >= unit and buf[start - unit] in self._lead and (unit == 1 or not buf[start - 1]):
+            return None
+        end = m.end()
+        if self._latin1:
+            d = self._rule(
+                str(buf[start:end], "latin-1"),
+                str(buf[max(0, start - BEFORE) : start], "latin-1"),
+                str(buf[end : end + AFTER], "latin-1"),
+            )
+            return None if d is None else (d, start + d.start, start + d.stop)
+        return self._decoded(buf, start, end)
+
+    def _decoded(self, buf: bytes | memoryview, start: int, end: int) -> Hit | None:
+        """UTF-16LE, or 8-bit text read as UTF-8 where it is valid UTF-8."""
+        wide, unit = self._wide, self._unit
+        lo = max(start - BEFORE * unit, start % unit if wide else 0)
+        before_raw = bytes(buf[lo:start])
+        if not wide:  # do not start decoding inside a UTF-8 sequence
+            skip = 0
+            while skip < len(before_raw) and 0x80 <= before_raw[skip] <= 0xBF and skip < 3:
+                skip += 1
+            before_raw = before_raw[skip:]
+        core, codec = _decode(bytes(buf[start:end]), wide)
+        before, before_codec = _decode(before_raw, wide)
+        after_raw = bytes(buf[end : end + AFTER * unit])
+        after, after_codec = _decode(after_raw[: len(after_raw) & ~1] if wide else after_raw, wide)
+        d = self._rule(core, before, after)
+        if d is None:
+            return None
+        if d.start == 0 and d.stop == len(core):  # the whole core: its bytes, no re-encoding
+            return d, start, end
+        if d.start < 0:
+            begin = start - _size(before[len(before) + d.start :], before_codec)
+        else:
+            begin = start + _size(core[: d.start], codec)
+        if d.stop <= len(core):
+            stop = start + _size(core[: d.stop], codec)
+        else:
+            stop = start + _size(core, codec) + _size(after[: d.stop - len(core)], after_codec)
+        return d, begin, stop

@@ -1,0 +1,164 @@
+"""The hyperscan engine: every pattern in one block-mode database, scanned in C.
+
+Hyperscan reports every match with its leftmost start (SOM). Two things keep it fast:
+
+- Compiled databases are cached per process by pattern set (compiling the full set takes about
+  0.3 s, loading it 3 ms) and handed to raw-pass worker processes (`export`, `preload`).
+- UTF-16LE text is matched through its 8-bit patterns. The UTF-16 patterns (each character a
+  two-byte unit) run about 9 ms per MB of UTF-16 text, the 8-bit patterns over the text's
+  "narrow" view (one byte per unit, `scanners.engines.utf16`) under 2 ms. A narrow view keeps the
+  byte of every Latin-1 unit and turns every other unit into 0xFF, which, like those units, only
+  a negated class or a gap matches: the 8-bit patterns match the view wherever the UTF-16
+  patterns match the text, with the same starts. They may also match a little more (gate words
+  in their UTF-8 spelling, wider gaps, the place-name letter after a postnummer); `Plan.confirm`
+  re-matches every candidate with the UTF-16 core, so findings stay exactly the same. Buffers
+  that hold little UTF-16 text keep the UTF-16 patterns, which cost almost nothing there.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from scanners.engines import utf16
+
+if TYPE_CHECKING:
+    from scanners.patterns import Compiled
+
+log = logging.getLogger(__name__)
+
+# Serialized databases of this process by pattern set.
+_DATABASES: dict[str, bytes] = {}
+
+
+def _database(patterns: list[tuple[str, int]], flags: list[int]) -> Any:
+    """A block-mode database of (pattern, id) pairs, from this process's cache when it has it."""
+    import hyperscan
+
+    key = hashlib.sha256(repr((hyperscan.__version__, patterns, flags)).encode()).hexdigest()
+    blob = _DATABASES.get(key)
+    if blob is not None:
+        try:
+            return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+        except hyperscan.error:  # built for another platform: compile afresh
+            log.debug("cached hyperscan database unusable", exc_info=True)
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(
+        expressions=[s.encode("latin-1") for s, _ in patterns],
+        ids=[i for _, i in patterns],
+        elements=len(patterns),
+        flags=flags,
+    )
+    _DATABASES[key] = hyperscan.dumpb(db)
+    return db
+
+
+def export() -> dict[str, bytes]:
+    """This process's compiled databases, for `preload` in a worker process."""
+    return dict(_DATABASES)
+
+
+def preload(databases: dict[str, bytes]) -> None:
+    """Take compiled databases from `export` in another process, so matchers need not compile."""
+    _DATABASES.update(databases)
+
+
+class _Database:
+    """A compiled database, its scratch prototype, and which of its ids report match ends."""
+
+    def __init__(self, patterns: list[tuple[str, int]], ends: frozenset[int]) -> None:
+        import hyperscan
+
+        som = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_DOTALL
+        flags = [hyperscan.HS_FLAG_DOTALL if i in ends else som for _, i in patterns]
+        self.db = _database(patterns, flags)
+        self.scratch = hyperscan.Scratch(self.db)
+        self.ends = ends
+
+    def scan(self, data: Any, add: Any, scale: int = 1, shift: int = 0, ids: Any = None) -> None:
+        """add((position * scale + shift, id)) for every match: its start, or its end for `ends`.
+
+        `ids` maps the database's ids to the ones reported (default: as compiled).
+        """
+        ends = self.ends
+
+        def on_match(ident: int, start: int, end: int, flags: int, context: object) -> None:
+            add(((end if ident in ends else start) * scale + shift, ident))
+
+        def on_match_as(ident: int, start: int, end: int, flags: int, context: object) -> None:
+            add(((end if ident in ends else start) * scale + shift, ids[ident]))
+
+        # A scratch space per scan: RawMatcher may be shared by threads.
+        handler = on_match if ids is None else on_match_as
+        self.db.scan(data, match_event_handler=handler, scratch=self.scratch.clone())
+
+
+class HyperscanEngine:
+    """Hyperscan block-mode databases; the scans run in C without the GIL."""
+
+    name = "hyperscan"
+
+    def __init__(self, compiled: list[Compiled]) -> None:
+        # Gate patterns (keyword ... value) are too large with start-of-match tracking; their
+        # end is enough, since RawMatcher looks for the value around it.
+        gated = frozenset(i for i, c in enumerate(compiled) if c.kind.gate)
+        self._all = _Database([(s, i) for i, c in enumerate(compiled) for s in c.sources], gated)
+        # For UTF-16 text: the 8-bit patterns over the text itself, and over its narrow views
+        # reporting the kind's UTF-16 index. Compiled when the first such buffer comes.
+        wide_of = {c.kind.name: i for i, c in enumerate(compiled) if c.wide}
+        self._as_wide = {i: wide_of[c.kind.name] for i, c in enumerate(compiled) if not c.wide}
+        self._eight_patterns = [
+            (s, i) for i, c in enumerate(compiled) if not c.wide for s in c.sources
+        ]
+        self._gated = gated
+        self._eight: _Database | None = None
+        self._lock = threading.Lock()
+        # The values of gated kinds alone, with their starts, for the windows around gate
+        # matches: much faster than Python `re` over the same windows.
+        values = [(c.value_source, i) for i, c in enumerate(compiled) if i in gated]
+        self._values = _Database(values, frozenset()) if values else None
+
+    def candidates(self, data: bytes | memoryview) -> list[tuple[int, int]]:
+        """Every (start, pattern) hyperscan reports; for gate patterns (end, pattern)."""
+        found: list[tuple[int, int]] = []
+        if not utf16.mostly_utf16(data):
+            self._all.scan(data, found.append)
+            return found
+        with self._lock:  # matchers are shared by threads: compile once
+            if self._eight is None:
+                self._eight = _Database(self._eight_patterns, self._gated)
+        self._eight.scan(data, found.append)
+        for parity in (0, 1):
+            view = utf16.narrow(data, parity)
+            self._eight.scan(view, found.append, 2, parity, self._as_wide)
+        return found
+
+    def values(
+        self, data: bytes | memoryview, windows: list[tuple[int, int, int]]
+    ) -> list[tuple[int, int]]:
+        """Every value start hyperscan reports in each window, for that window's kind.
+
+        The windows are joined into one buffer, two or three bytes of \\x01 between them (no
+        pattern's value holds one; UTF-16 keeps its byte parity), and scanned once.
+        """
+        if self._values is None or not windows:
+            return []
+        parts: list[bytes | memoryview] = []
+        origins: list[int] = []  # offset in the joined buffer of each window's start
+        size = 0
+        for lo, hi, _ in windows:
+            gap = b"\x01\x01" if (size + 2 - lo) % 2 == 0 else b"\x01\x01\x01"
+            parts += (gap, data[lo:hi])
+            origins.append(size + len(gap))
+            size += len(gap) + min(hi, len(data)) - lo
+        joined: list[tuple[int, int]] = []
+        self._values.scan(b"".join(parts), joined.append)
+        found = []
+        for start, ident in joined:
+            w = bisect.bisect_right(origins, start) - 1
+            if w >= 0 and windows[w][2] == ident:
+                found.append((windows[w][0] + start - origins[w], ident))
+        return found
