@@ -298,6 +298,7 @@ class DeviceRun:
             session.add(record)
             session.flush()
             record_id = record.id
+        self.state = State.SANITIZING  # the wipe's progress reports say so (bays, bars)
         try:
             result = sanitize(
                 self.path,

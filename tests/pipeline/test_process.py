@@ -68,6 +68,28 @@ def test_every_state_is_logged_in_order(station, batch, make_loop, customer_driv
 
 
 @needs_loop
+def test_progress_names_the_stored_state_of_each_step(
+    station, batch, make_loop, customer_drive
+) -> None:
+    """While the wipe runs, the device is stored as `sanitizing`, and its bay must say so."""
+    dev = make_loop(image=customer_drive().image)
+    seen: dict[str, set[str]] = {}
+
+    def report(progress: pipeline.StepProgress) -> None:
+        seen.setdefault(progress.step.split()[0], set()).add(progress.state)
+
+    assert pipeline.process(station, str(dev), batch, report=report).certified
+    assert seen == {
+        "identify": {"detected"},
+        "pre-scan": {"registered"},
+        "pass": {"sanitizing"},
+        "verify": {"sanitizing"},
+        "post-scan": {"verified"},
+        "certify": {"post_scanned"},
+    }
+
+
+@needs_loop
 def test_no_discovery_means_no_pre_scan(station, make_loop, customer_drive) -> None:
     batch = open_batch(station, discovery=False)
     dev = make_loop(image=customer_drive().image)
