@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 _WORKERS = multiprocessing.get_context("forkserver")
 _WORKERS.set_forkserver_preload(
     ["asset_pipeline.pipeline", "asset_pipeline.certificates", "scanners.scan",
-     "scanners.fastpath", "wipe.sanitization"]
+     "scanners.fastpath", "wipe.sanitization", "asset_pipeline.watch"]
 )  # fmt: skip
 PROGRESS_EVERY = 0.25  # seconds between progress messages a worker sends
 PULL_GRACE = 20.0  # seconds a worker gets to stop by itself after its drive was pulled
@@ -137,6 +137,7 @@ class Watcher:
     def run(self) -> None:
         """Run until `stop()` (or `max_devices` finished); returns after workers have ended."""
         monitor = BlockMonitor()  # subscribe before looking, so no drive slips in between
+        _start_worker_server()
         if self.options.resume:
             for device_id in pipeline.unfinished_devices(self.station):
                 self._start_resume(device_id)
@@ -221,10 +222,10 @@ class Watcher:
             name=f"bay-{bay.name}",
             daemon=True,
         )
-        proc.start()
         bay.status, bay.note = "working", ""
         self._workers[bay.name] = _Worker(proc, cancel, bay)
-        self.on_change(bay)
+        self.on_change(bay)  # the bay shows up before the worker's start, which takes a moment
+        proc.start()
 
     def _start_resume(self, device_id: int) -> None:
         with self.station.session() as session:
@@ -304,6 +305,21 @@ class Watcher:
                 worker.process.join(5)
         self._drain()
         self._workers.clear()
+
+
+def _start_worker_server() -> None:
+    """Start the worker server and wait until it has imported the pipeline.
+
+    Left to the first worker's start, that wait fell on the first drive plugged into an idle
+    station (15 s on the lab's emulated CPU) and held up every event behind it.
+    """
+    probe = _WORKERS.Process(target=_ready, name="worker-server-probe")
+    probe.start()
+    probe.join()
+
+
+def _ready() -> None:
+    """A worker that does nothing: its start proves the worker server is up."""
 
 
 def _work(
