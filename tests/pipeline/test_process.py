@@ -13,7 +13,7 @@ from asset_pipeline.errors import BatchClosed
 from asset_pipeline.records import close_batch, find_batch
 from asset_pipeline.storage import AuditEvent, Certificate, Device
 from tests.conftest import needs_loop
-from tests.pipeline.conftest import cli, log_verifies, open_batch, verify_certificate
+from tests.pipeline.conftest import cli, log_verifies, open_batch, pull, verify_certificate
 from wipe import GuardRefusal
 from wipe.blockdev import system_device_names
 
@@ -87,6 +87,24 @@ def test_progress_names_the_stored_state_of_each_step(
         "post-scan": {"verified"},
         "certify": {"post_scanned"},
     }
+
+
+@needs_loop
+def test_drive_pulled_during_the_post_scan_is_aborted_saying_so(
+    station, make_loop, customer_drive
+) -> None:
+    """The reason names the step that was running, not the state (`verified`) it started in."""
+    batch = open_batch(station, discovery=False)
+    drive = customer_drive()
+    dev = make_loop(image=drive.image)
+
+    def report(progress: pipeline.StepProgress) -> None:
+        if progress.step.startswith("post-scan") and drive.image.stat().st_size:
+            pull(dev, drive.image)
+
+    outcome = pipeline.process(station, str(dev), batch, report=report)
+    assert (outcome.state, outcome.reason) == ("aborted", "device removed during post-scan")
+    assert outcome.certificate_id is None
 
 
 @needs_loop
