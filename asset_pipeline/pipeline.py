@@ -50,6 +50,12 @@ log = logging.getLogger(__name__)
 RESTING = frozenset({State.CERTIFIED, State.FAILED, State.ABORTED, State.DESTROYED,
                      State.DESTRUCTION_PENDING})  # fmt: skip
 SCAN_PAGE = 8 << 20
+# The step a device in each state is running (a state names the last step done), for the
+# reason of an interruption: a drive pulled in `verified` was pulled during its post-scan.
+DOING = {State.DETECTED: "identify", State.IDENTIFIED: "guard", State.GUARDED: "register",
+         State.REGISTERED: "pre-scan", State.PRE_SCANNED: "sanitizing",
+         State.SANITIZING: "sanitizing", State.VERIFIED: "post-scan",
+         State.POST_SCANNED: "certify"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +197,7 @@ class DeviceRun:
         self.wipe: WipeResult | None = None
         self.path = ""
         self.state = State.DETECTED
+        self.doing = DOING[State.DETECTED]
         self._refresh()
 
     def run(self) -> Outcome:
@@ -207,6 +214,7 @@ class DeviceRun:
         }
         try:
             while self.state not in RESTING:
+                self.doing = DOING[self.state]
                 self._raise_if_cancelled()
                 steps[self.state]()
                 self._refresh()
@@ -263,6 +271,7 @@ class DeviceRun:
         if instructed:
             self.pre_scan()
         else:
+            self.doing = DOING[State.PRE_SCANNED]
             self.sanitize()
 
     def pre_scan(self) -> None:
@@ -298,6 +307,7 @@ class DeviceRun:
             session.add(record)
             session.flush()
             record_id = record.id
+        self.state = State.SANITIZING  # the wipe's progress reports say so (bays, bars)
         try:
             result = sanitize(
                 self.path,
@@ -417,8 +427,8 @@ class DeviceRun:
     def _interruption(self, detail: str = "", *, vanished: bool = False) -> str:
         self._refresh()  # the step may have moved the device on since the loop looked
         if vanished or self._device_gone():
-            return f"device removed during {self.state.value}"
-        return f"interrupted during {self.state.value}" + (f": {detail}" if detail else "")
+            return f"device removed during {self.doing}"
+        return f"interrupted during {self.doing}" + (f": {detail}" if detail else "")
 
     def _device_gone(self) -> bool:
         """The drive was pulled: its node is gone or it has no media any more."""

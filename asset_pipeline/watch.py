@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 _WORKERS = multiprocessing.get_context("forkserver")
 _WORKERS.set_forkserver_preload(
     ["asset_pipeline.pipeline", "asset_pipeline.certificates", "scanners.scan",
-     "scanners.fastpath", "wipe.sanitization"]
+     "scanners.fastpath", "wipe.sanitization", "asset_pipeline.watch"]
 )  # fmt: skip
 PROGRESS_EVERY = 0.25  # seconds between progress messages a worker sends
 PULL_GRACE = 20.0  # seconds a worker gets to stop by itself after its drive was pulled
@@ -127,6 +127,7 @@ class Watcher:
         self.on_change = on_change
         self.bays: dict[str, Bay] = {}
         self.finished = 0
+        self._waiting: dict[str, Bay] = {}  # drives seen again while a run on them stops
         self._workers: dict[str, _Worker] = {}
         self._queue = _WORKERS.Queue()
         self._stop = threading.Event()
@@ -138,6 +139,7 @@ class Watcher:
     def run(self) -> None:
         """Run until `stop()` (or `max_devices` finished); returns after workers have ended."""
         monitor = BlockMonitor()  # subscribe before looking, so no drive slips in between
+        _start_worker_server()
         if self.options.resume:
             for device_id in pipeline.unfinished_devices(self.station):
                 self._start_resume(device_id)
@@ -176,15 +178,26 @@ class Watcher:
         self._consider(drive)
 
     def _consider(self, drive: devices.Drive) -> None:
-        if drive.size_bytes == 0 or drive.name in self._workers:
-            return
+        current = self._workers.get(drive.name)
+        if drive.size_bytes == 0 or (current is not None and current.pulled_at is None):
+            return  # events of the drive being worked on (rescans) are not new drives
         bay = self.bays.get(drive.name)
         if bay is not None and bay.status in ("done", "skipped") and bay.serial == drive.serial:
             return  # the same drive still sits in its bay; a change event is not a re-plug
+        if bay is not None and bay.status == "waiting" and bay.serial == drive.serial:
+            return
         if not matches_bays(drive, self.options.bays):
             return
         bay = Bay(drive.name, drive.path, drive.serial)
         self.bays[drive.name] = bay
+        busy = current or self._worker_on(drive.serial)
+        if busy is not None:
+            # The same drive again (plugged back while its pulled run stops, or a second path
+            # to it): it starts once that run has ended, on the same device record.
+            bay.note = f"the same drive is in bay {busy.bay.name}; waiting for it"
+            self._waiting[drive.name] = bay
+            self.on_change(bay)
+            return
         if not drive.writable:
             bay.status, bay.note = "skipped", "not eligible: " + "; ".join(drive.refusal)
             self.on_change(bay)
@@ -201,7 +214,8 @@ class Watcher:
     def _gone(self, name: str) -> None:
         worker = self._workers.get(name)
         bay = self.bays.get(name)
-        if worker is not None:
+        waiting = self._waiting.pop(name, None)
+        if worker is not None and waiting is None:
             if worker.pulled_at is None:
                 worker.pulled_at = time.monotonic()
                 worker.cancel.set()
@@ -211,6 +225,29 @@ class Watcher:
         if bay is not None and bay.status != "removed":
             bay.status, bay.note = "removed", "drive removed"
             self.on_change(bay)
+
+    def _worker_on(self, serial: str) -> _Worker | None:
+        """The worker running on the drive with `serial`, if any."""
+        if not serial:
+            return None
+        return next((w for w in self._workers.values() if w.bay.serial == serial), None)
+
+    def _start_waiting(self) -> None:
+        """Start drives that waited for a run on the same drive, once it has ended."""
+        for name, bay in list(self._waiting.items()):
+            if name in self._workers or self._worker_on(bay.serial) is not None:
+                continue
+            del self._waiting[name]
+            bay.status = "removed"  # so that _consider takes the drive as new
+            try:
+                drive = devices.identify(bay.path)
+            except (WipeError, OSError):
+                drive = None
+            if drive is None or drive.size_bytes == 0 or drive.serial != bay.serial:
+                bay.note = "drive removed"
+                self.on_change(bay)
+                continue
+            self._consider(drive)
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -222,10 +259,10 @@ class Watcher:
             name=f"bay-{bay.name}",
             daemon=True,
         )
-        proc.start()
         bay.status, bay.note = "working", ""
         self._workers[bay.name] = _Worker(proc, cancel, bay)
-        self.on_change(bay)
+        self.on_change(bay)  # the bay shows up before the worker's start, which takes a moment
+        proc.start()
 
     def _start_resume(self, device_id: int) -> None:
         with self.station.session() as session:
@@ -288,6 +325,7 @@ class Watcher:
                 bay.status = "removed"
             if (bay.status, bay.note) != before:
                 self.on_change(bay)
+        self._start_waiting()
 
     def _mark_dead(self, bay: Bay) -> None:
         """A worker that died mid-step leaves its device for `resume`; say so in the bay."""
@@ -305,6 +343,21 @@ class Watcher:
                 worker.process.join(5)
         self._drain()
         self._workers.clear()
+
+
+def _start_worker_server() -> None:
+    """Start the worker server and wait until it has imported the pipeline.
+
+    Left to the first worker's start, that wait fell on the first drive plugged into an idle
+    station (15 s on the lab's emulated CPU) and held up every event behind it.
+    """
+    probe = _WORKERS.Process(target=_ready, name="worker-server-probe")
+    probe.start()
+    probe.join()
+
+
+def _ready() -> None:
+    """A worker that does nothing: its start proves the worker server is up."""
 
 
 def _work(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy import inspect, text
 
 from asset_pipeline.errors import StorageError
 from asset_pipeline.storage import Base, create_station_engine, open_database, sqlite_url, upgrade
-from asset_pipeline.storage.db import current_revision, head_revision
+from asset_pipeline.storage.db import current_revision, head_revision, packaged_head
 
 TABLES = {
     "customer",
@@ -52,6 +54,32 @@ def test_upgrade_is_idempotent(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "s.db")
     open_database(url)
     open_database(url)
+
+
+def test_packaged_head_read_from_the_files_is_alembics_head() -> None:
+    assert packaged_head() == head_revision()
+
+
+def test_opening_a_current_database_does_not_import_alembic(tmp_path: Path) -> None:
+    """Alembic's import costs seconds on a slow station CPU; only a migration needs it."""
+    url = sqlite_url(tmp_path / "s.db")
+    code = (
+        "import sys; from asset_pipeline.storage import open_database; "
+        f"open_database({url!r}); print('alembic' in sys.modules)"
+    )
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, capture_output=True, text=True, check=True).stdout
+    second = subprocess.run(run, capture_output=True, text=True, check=True).stdout
+    assert (first, second) == ("True\n", "False\n")
+
+
+def test_several_schema_revisions_are_an_error(tmp_path: Path) -> None:
+    engine = create_station_engine(sqlite_url(tmp_path / "s.db"))
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO alembic_version VALUES ('9999_other')"))
+    with pytest.raises(StorageError, match="several schema revisions: "):
+        upgrade(engine)
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,7 @@ def test_command_line_uses_tcg_and_blkdebug_for_a_faulty_disk(tmp_path: Path) ->
         disks=[disk],
     )
     assert argv[argv.index("-accel") + 1] == "tcg"  # KVM hangs the stock kernel on this host
+    assert argv[argv.index("-cpu") + 1] == "max"  # SSSE3 and up, as a station CPU has
     blockdev = json.loads(argv[argv.index("-blockdev") + 1])
     assert blockdev["file"]["driver"] == "blkdebug"
     assert blockdev["file"]["inject-error"][0]["sector"] == 8

@@ -13,7 +13,7 @@ from asset_pipeline.errors import BatchClosed
 from asset_pipeline.records import close_batch, find_batch
 from asset_pipeline.storage import AuditEvent, Certificate, Device
 from tests.conftest import needs_loop
-from tests.pipeline.conftest import cli, log_verifies, open_batch, verify_certificate
+from tests.pipeline.conftest import cli, log_verifies, open_batch, pull, verify_certificate
 from wipe import GuardRefusal
 from wipe.blockdev import system_device_names
 
@@ -65,6 +65,46 @@ def test_every_state_is_logged_in_order(station, batch, make_loop, customer_driv
         "device.pre_scanned", "device.sanitizing", "device.verified", "device.post_scanned",
         "device.closed", "certificate.issued", "device.certified",
     ]  # fmt: skip
+
+
+@needs_loop
+def test_progress_names_the_stored_state_of_each_step(
+    station, batch, make_loop, customer_drive
+) -> None:
+    """While the wipe runs, the device is stored as `sanitizing`, and its bay must say so."""
+    dev = make_loop(image=customer_drive().image)
+    seen: dict[str, set[str]] = {}
+
+    def report(progress: pipeline.StepProgress) -> None:
+        seen.setdefault(progress.step.split()[0], set()).add(progress.state)
+
+    assert pipeline.process(station, str(dev), batch, report=report).certified
+    assert seen == {
+        "identify": {"detected"},
+        "pre-scan": {"registered"},
+        "pass": {"sanitizing"},
+        "verify": {"sanitizing"},
+        "post-scan": {"verified"},
+        "certify": {"post_scanned"},
+    }
+
+
+@needs_loop
+def test_drive_pulled_during_the_post_scan_is_aborted_saying_so(
+    station, make_loop, customer_drive
+) -> None:
+    """The reason names the step that was running, not the state (`verified`) it started in."""
+    batch = open_batch(station, discovery=False)
+    drive = customer_drive()
+    dev = make_loop(image=drive.image)
+
+    def report(progress: pipeline.StepProgress) -> None:
+        if progress.step.startswith("post-scan") and drive.image.stat().st_size:
+            pull(dev, drive.image)
+
+    outcome = pipeline.process(station, str(dev), batch, report=report)
+    assert (outcome.state, outcome.reason) == ("aborted", "device removed during post-scan")
+    assert outcome.certificate_id is None
 
 
 @needs_loop

@@ -132,3 +132,64 @@ def test_ineligible_drive_is_shown_and_skipped(station, make_loop, tmp_path: Pat
         proc.communicate(timeout=60)
     assert (line["name"], line["status"]) == (dev.name, "skipped")
     assert line["note"] == "not eligible: read-only"
+
+
+def _wait_for_state(station, batch: int, state: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with station.session() as session:
+            device = session.scalar(select(Device).where(Device.batch_id == batch))
+            if device is not None and device.state == state:
+                return
+        assert time.monotonic() < deadline, f"no device reached {state}"
+        time.sleep(0.05)
+
+
+@needs_loop
+def test_same_drive_seen_again_while_its_run_stops_waits_then_starts_over(
+    station, make_loop, customer_drive, tmp_path: Path
+) -> None:
+    """A drive that shows up under a second name while a worker holds its serial waits.
+
+    A re-plugged drive gets a new kernel name while its old node is still held (the lab sees
+    sdd come back as sde), and a dual-ported drive shows up twice: one serial, two nodes. A
+    second worker would wipe the same drive under a second device record. The loop device
+    over a file of the same name is that second sighting (a loop device's serial is its
+    backing file's name).
+    """
+    batch = open_batch(station, discovery=False)
+    drive = customer_drive(size=1024 * MiB)
+    again = tmp_path / "again" / drive.image.name
+    again.parent.mkdir()
+    subprocess.run(["cp", "--sparse=always", str(drive.image), str(again)], check=True)
+    proc = _watch(station, batch, f"{tmp_path}/*kund-*.img", "--max-devices", "2")
+    lines: list[dict[str, Any]] = []
+    try:
+        first = make_loop(image=drive.image, direct_io=True)
+        _wait_for_state(station, batch, "sanitizing")
+        second = make_loop(image=again, direct_io=True)
+        deadline = time.monotonic() + 60
+        while not lines or lines[-1]["name"] != second.name:  # its first line, then pull
+            assert time.monotonic() < deadline, lines
+            lines.append(json.loads(proc.stdout.readline()))
+        pull(first, drive.image)
+        lines += _lines(proc, timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    seconds = [line for line in lines if line["name"] == second.name]
+    assert seconds[0]["status"] == "waiting", lines
+    assert seconds[0]["note"] == f"the same drive is in bay {first.name}; waiting for it"
+    firsts = [line for line in lines if line["name"] == first.name and line["status"] == "done"]
+    assert firsts[-1]["state"] == "aborted"
+    assert firsts[-1]["note"].startswith("device removed during ")
+    assert lines.index(firsts[-1]) < lines.index(
+        next(line for line in seconds if line["status"] == "working")
+    )  # the second sighting started only after the first run had ended
+    assert seconds[-1]["state"] == "certified", seconds
+    with station.session() as session:
+        devices = list(session.scalars(select(Device).where(Device.batch_id == batch)))
+        assert [(d.state, d.path) for d in devices] == [("certified", str(second))]
+        assert len(list(session.scalars(select(Certificate)))) == 1
+    verify_certificate(station, seconds[-1]["certificate"])
+    assert log_verifies(station)

@@ -9,6 +9,9 @@ from typing import Any
 
 # Controllers every guest gets, so that hot-plug has a bus to plug into (AHCI cannot hot-plug).
 CONTROLLERS = ("ahci,id=ahci", "qemu-xhci,id=xhci", "virtio-scsi-pci,id=vs")
+# The most capable CPU TCG emulates (SSSE3 to AVX2): QEMU's default qemu64 lacks SSSE3, which
+# every station CPU since 2006 has and hyperscan's compiled code needs (SIGILL without it).
+CPU = "max"
 # Drivers the guest loads from the host's module tree (dm-mod: holder tests; ext4: system disk).
 GUEST_MODULES = (
     "nvme",
@@ -139,6 +142,8 @@ def command_line(
         "tcg",
         "-machine",
         "pc",
+        "-cpu",
+        CPU,
         "-m",
         str(memory_mib),
         "-smp",
