@@ -12,12 +12,15 @@ whatever the target's size.
 
 from __future__ import annotations
 
+import mmap
 import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from scanners.target import ByteRange, Target
+
+Buffer = bytearray | memoryview | mmap.mmap
 
 _STOP = object()
 
@@ -31,7 +34,7 @@ class Page:
     lead: int  # context bytes before the core inside `data`
     data: memoryview  # lead + core + trailing context
     bad: tuple[ByteRange, ...]  # unreadable ranges inside the core (zeros in `data`)
-    _buf: bytearray | memoryview  # the reader's buffer (a bytearray, or shared memory)
+    _buf: Buffer  # the reader's buffer (an anonymous map, or shared memory)
 
     @property
     def core(self) -> memoryview:
@@ -61,7 +64,7 @@ class PageReader:
         *,
         page_size: int = 8 << 20,
         margin: int = 64 << 10,
-        buffers: int | list[bytearray | memoryview] = 4,
+        buffers: int | list[Buffer] = 4,
         start: int = 0,
         end: int | None = None,
     ) -> None:
@@ -70,9 +73,10 @@ class PageReader:
         self.margin = margin
         self.start = start
         self.end = target.size if end is None else min(end, target.size)
-        self._free: queue.Queue[bytearray | memoryview] = queue.Queue()
+        self._free: queue.Queue[Buffer] = queue.Queue()
         for buf in range(buffers) if isinstance(buffers, int) else buffers:
-            self._free.put(bytearray(page_size + 2 * margin) if isinstance(buf, int) else buf)
+            # Anonymous maps are page-aligned, so a block device's pages can be read with O_DIRECT.
+            self._free.put(mmap.mmap(-1, page_size + 2 * margin) if isinstance(buf, int) else buf)
         self._zeros = bytes(page_size + 2 * margin)
         self._ready: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
@@ -123,7 +127,7 @@ class PageReader:
             return
         self._ready.put(_STOP)
 
-    def _read(self, buf: bytearray | memoryview, pos: int) -> Page:
+    def _read(self, buf: Buffer, pos: int) -> Page:
         length = min(self.page_size, self.end - pos)
         lo = max(0, pos - self.margin)
         hi = min(self.target.size, pos + length + self.margin)

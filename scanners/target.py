@@ -3,10 +3,16 @@
 A scan must finish on a failing drive: a read that fails with EIO is retried in small steps, the
 unreadable steps are filled with zeros and returned as byte ranges, and the caller records them as
 "not scannable". Only a device that disappears (ENODEV, ENXIO) or cannot be opened stops a scan.
+
+A block device is also opened with O_DIRECT, and aligned reads (the raw pass's pages) go through
+it: the scan then reads the medium, not the page cache, and filling the cache cost more CPU than
+the scan itself (1.0 s of system time per GiB against 0.03 direct, measured on a direct-I/O loop
+device after a wipe), which four drives scanned at once on two cores could not afford.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import logging
 import os
@@ -21,6 +27,8 @@ log = logging.getLogger(__name__)
 # Errors that mean "these sectors cannot be read" rather than "the device is gone".
 _MEDIA_ERRNOS = frozenset({errno.EIO, errno.EILSEQ, errno.ENODATA, errno.EBADMSG})
 _GONE_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO})
+# Alignment of direct reads (address, offset, length): covers 512-byte and 4Kn devices.
+DIRECT_ALIGN = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,12 @@ class Target:
         self.size = os.lseek(self.fd, 0, os.SEEK_END)
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        self.direct_fd = -1
+        if self.kind == "block":
+            try:
+                self.direct_fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECT)
+            except OSError:
+                log.debug("%s: no O_DIRECT, reading through the page cache", self.path)
 
     @property
     def name(self) -> str:
@@ -74,6 +88,9 @@ class Target:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+        if self.direct_fd >= 0:
+            os.close(self.direct_fd)
+            self.direct_fd = -1
 
     def __enter__(self) -> Target:
         return self
@@ -92,6 +109,22 @@ class Target:
             UnreadableTarget: the device disappeared (ENODEV/ENXIO).
         """
         want = min(len(buf), max(0, self.size - offset))
+        direct = want // DIRECT_ALIGN * DIRECT_ALIGN if self._can_read_direct(buf, offset) else 0
+        if direct:
+            # The aligned part from the medium; an unaligned tail (the device's last sectors)
+            # through the page cache.
+            try:
+                done = self._read_fully(buf, offset, direct, self.direct_fd)
+                if done == direct and want > direct:
+                    done += self._read_fully(buf[direct:], offset + direct, want - direct)
+            except OSError as e:
+                if e.errno == errno.EINVAL:  # the device refuses this alignment after all
+                    os.close(self.direct_fd)
+                    self.direct_fd = -1
+                elif e.errno not in _MEDIA_ERRNOS:
+                    raise self._translate(e, offset) from e
+            else:
+                return done, []
         try:
             return self._read_fully(buf, offset, want), []
         except OSError as e:
@@ -119,10 +152,20 @@ class Target:
         n, _ = self.read_into(memoryview(buf), offset)
         return bytes(buf[:n])
 
-    def _read_fully(self, buf: memoryview, offset: int, want: int) -> int:
+    def _can_read_direct(self, buf: memoryview, offset: int) -> bool:
+        if self.direct_fd < 0 or offset % DIRECT_ALIGN or not len(buf):
+            return False
+        try:
+            address = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+        except TypeError:  # a read-only buffer: not ours to read into directly
+            return False
+        return address % DIRECT_ALIGN == 0
+
+    def _read_fully(self, buf: memoryview, offset: int, want: int, fd: int | None = None) -> int:
+        fd = self.fd if fd is None else fd
         done = 0
         while done < want:
-            n = os.preadv(self.fd, [buf[done:want]], offset + done)
+            n = os.preadv(fd, [buf[done:want]], offset + done)
             if n == 0:
                 break
             done += n

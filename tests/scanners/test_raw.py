@@ -252,3 +252,31 @@ def test_worker_processes_count_exactly_like_threads(tmp_path, hasher):
     assert processes.tally.counts == threads.tally.counts
     assert processes.tally.digests == threads.tally.digests
     assert processes.tally.by_offset == threads.tally.by_offset
+
+
+def test_block_device_pages_are_read_with_o_direct_and_count_like_the_image(
+    tmp_path, hasher, make_loop, monkeypatch
+):
+    # An odd size (not a multiple of 4 KiB): the last pages' windows end in an unaligned tail,
+    # read through the buffered descriptor, and a value planted in that tail is still found.
+    size = 3 * PAGE + 512 * 3
+    plants = {10: personnummer(5), PAGE - 6: email(6), size - 40: personnummer(7)}
+    path = image(tmp_path, size, {o: f" {v} ".encode() for o, v in plants.items()})
+    dev = make_loop(image=path)
+    used: list[int] = []
+    real = Target._read_fully
+
+    def spy(self, buf, offset, want, fd=None):
+        used.append(self.fd if fd is None else fd)
+        return real(self, buf, offset, want, fd)
+
+    monkeypatch.setattr(Target, "_read_fully", spy)
+    with Target(dev) as target:
+        assert target.direct_fd >= 0
+        direct_fd, buffered_fd = target.direct_fd, target.fd
+        on_device = scan_raw(target, RawMatcher(hasher), SMALL)
+    assert used.count(direct_fd) == 4  # every page; the unaligned tail of the last two is buffered
+    assert used.count(buffered_fd) == 2
+    assert on_device.tally.counts == raw(path, hasher).tally.counts
+    assert on_device.tally.counts["personnummer"] == 2
+    assert on_device.tally.counts["email"] == 1
