@@ -122,6 +122,33 @@ class Station:
         with self.sessions().begin() as session:
             yield session
 
+    @contextmanager
+    def reader_session(self) -> Iterator[Session | None]:
+        """A session on this station's database, or on an existing one named by URL, else None.
+
+        For commands that only read evidence (`cert verify`, `log verify`, `log export`): an
+        auditor may run them with a copy of a station's database (`--db-url`) and no station
+        of their own, and they must not create a station, a key or a database for that.
+        """
+        if self.is_initialized:
+            with self.session() as session:
+                yield session
+            return
+        url = self.db_url or os.environ.get(DB_URL_ENV)
+        sessions = None
+        if url:
+            from asset_pipeline.storage import open_existing_database
+
+            sessions = open_existing_database(url)
+        if sessions is None:
+            yield None
+            return
+        try:
+            with sessions.begin() as session:
+                yield session
+        finally:
+            sessions.kw["bind"].dispose()
+
     def close(self) -> None:
         """Dispose of the engine's connections."""
         if self._sessions is not None:

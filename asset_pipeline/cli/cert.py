@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +11,6 @@ from asset_pipeline import certificates, inventory
 from asset_pipeline.certificate_check import verify_file
 from asset_pipeline.certificate_content import DESTRUCTION_METHODS
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.config import DB_URL_ENV
 from asset_pipeline.errors import KeyFileError, VerificationFailed
 from asset_pipeline.keys import load_public_key, load_station_key
 from asset_pipeline.station import Station
@@ -46,10 +43,8 @@ def verify(station: Station, file: Path, public_key: Path | None, as_json: bool)
         asset-pipeline cert verify SAN-20261127-3f9a1c2b7d.pdf --public-key station.pub.pem
     """
     key = _public_key(station, public_key)
-    with ExitStack() as stack:
-        session = None
-        if station.is_initialized or station.db_url or os.environ.get(DB_URL_ENV):
-            session = stack.enter_context(station.session())
+    # Verifying never creates a station, a key or a database (see `Station.reader_session`).
+    with station.reader_session() as session:
         station_id = station.config.station_id if station.is_initialized else None
         report = verify_file(file, key, session=session, station_id=station_id)
     row = {

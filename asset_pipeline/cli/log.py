@@ -12,13 +12,18 @@ import click
 from asset_pipeline import audit, records
 from asset_pipeline.audit_verify import certificate_anchors, verify_chain
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.errors import VerificationFailed
+from asset_pipeline.errors import StorageError, VerificationFailed
 from asset_pipeline.station import Station
 
 
 @click.group()
 def log() -> None:
     """The processing log: every pipeline event, hash-chained."""
+
+
+NO_DATABASE = (
+    "no station database here: run on the station, or name a copy of its database with --db-url"
+)
 
 
 @log.command("verify")
@@ -34,7 +39,9 @@ def verify(station: Station, as_json: bool) -> None:
     Example:
         asset-pipeline log verify --json
     """
-    with station.session() as session:
+    with station.reader_session() as session:
+        if session is None:
+            raise StorageError(NO_DATABASE)
         report = verify_chain(session, anchors=certificate_anchors(session))
     broken = report.broken
     emit(
@@ -76,7 +83,9 @@ def export(station: Station, batch_id: int, fmt: str, output: Path | None) -> No
     Example:
         asset-pipeline log export --batch 3 --format csv -o batch3-log.csv
     """
-    with station.session() as session:
+    with station.reader_session() as session:
+        if session is None:
+            raise StorageError(NO_DATABASE)
         batch = records.find_batch(session, batch_id)
         rows = [audit.event_record(e) for e in audit.batch_events(session, batch.id)]
     text = _csv(rows) if fmt == "csv" else "".join(_jsonl(row) for row in rows)

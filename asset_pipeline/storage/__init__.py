@@ -1,7 +1,12 @@
 """Station storage: ORM models, database opening and migrations."""
 
 from asset_pipeline.config import sqlite_url
-from asset_pipeline.storage.db import create_station_engine, open_database, upgrade
+from asset_pipeline.storage.db import (
+    create_station_engine,
+    open_database,
+    open_existing_database,
+    upgrade,
+)
 from asset_pipeline.storage.models import (
     Agreement,
     AuditEvent,
@@ -27,6 +32,7 @@ __all__ = [
     "ScanSummary",
     "create_station_engine",
     "open_database",
+    "open_existing_database",
     "sqlite_url",
     "upgrade",
     "utcnow",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -194,6 +194,40 @@ def open_database(url: str) -> sessionmaker[Session]:
     engine = create_station_engine(url)
     upgrade(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def open_existing_database(url: str) -> sessionmaker[Session] | None:
+    """A session factory for a station database that already exists, or None; creates nothing.
+
+    For readers such as `cert verify`, who may be handed a copy of a station's database (or a
+    URL naming none): a missing SQLite file or an empty database is "no database at hand".
+
+    Raises:
+        StorageError: see `create_station_engine` and `upgrade`.
+    """
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or not Path(database).is_file():
+            return None
+    engine = create_station_engine(url)
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as e:
+        engine.dispose()
+        raise StorageError(f"cannot open database {_redact(url)}: {_first_line(e)}") from e
+    if revision is None:
+        engine.dispose()
+        return None
+    upgrade(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as e:
+        raise StorageError(f"cannot use database URL {_redact(url)}: {e}") from e
 
 
 def _redact(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,47 @@ def test_certificate_whose_sealed_event_was_changed_fails(run_cli, issued, stati
     line = _one_error_line(run_cli("cert", "verify", str(issued.pdf_path)))
     expected = f"log event {seq} was changed after it was written"
     assert line == f"Error: {issued.cert_id} does not verify: {expected}\n"
+
+
+def test_verify_with_a_copy_of_the_station_database_creates_nothing(
+    run_cli, issued, station, tmp_path, monkeypatch
+) -> None:
+    run_cli("key", "export", "-o", str(tmp_path / "pub.pem"))
+    copy = tmp_path / "audit-copy.db"
+    source = sqlite3.connect(station.database_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    source.backup(target)  # with what is still in the WAL, as an auditor's copy would be
+    target.close()
+    source.close()
+    monkeypatch.setenv("ASSET_PIPELINE_HOME", str(tmp_path / "auditor"))  # no station here
+    pub = str(tmp_path / "pub.pem")
+
+    def checks(db: Path) -> dict[str, str]:
+        url = f"sqlite:///{db}"
+        result = run_cli("--db-url", url, "cert", "verify", str(issued.pdf_path), "--public-key",
+                         pub, "--json")  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        return {c["check"]: c["status"] for c in json.loads(result.stdout)["checks"]}
+
+    assert checks(copy)["audit"] == "ok"
+    assert checks(tmp_path / "missing.db")["audit"] == "skipped"
+    assert not (tmp_path / "missing.db").exists()
+    assert not (tmp_path / "auditor").exists()  # no station, key or config was created
+
+
+def test_log_commands_read_a_copy_of_the_database_and_refuse_without_one(
+    run_cli, issued, station, tmp_path, monkeypatch
+) -> None:
+    copy = tmp_path / "audit-copy.db"
+    source = sqlite3.connect(station.database_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    source.backup(target)
+    target.close()
+    source.close()
+    monkeypatch.setenv("ASSET_PIPELINE_HOME", str(tmp_path / "auditor"))  # no station here
+    ok = run_cli("--db-url", f"sqlite:///{copy}", "log", "verify", "--json")
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(ok.stdout)["status"] == "ok"
+    assert "--db-url" in _one_error_line(run_cli("log", "verify"))
+    assert "--db-url" in _one_error_line(run_cli("log", "export", "--batch", "1"))
+    assert not (tmp_path / "auditor").exists()

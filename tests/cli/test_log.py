@@ -57,6 +57,11 @@ def test_export_unknown_batch_is_one_line(run_cli, station: Station) -> None:
 
 
 def test_verify_on_empty_station(run_cli, station_home: Path) -> None:
+    nothing = run_cli("log", "verify", "--json")  # no station: nothing to vouch for, nothing made
+    assert nothing.exit_code == 1
+    assert nothing.stderr.startswith("Error: no station database here")
+    assert not station_home.exists()
+    assert run_cli("init").exit_code == 0
     result = run_cli("log", "verify", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["events"] == 0
