@@ -147,12 +147,16 @@ class Station:
             with sessions.begin() as session:
                 yield session
         finally:
-            sessions.kw["bind"].dispose()
+            _dispose(sessions)
 
     def close(self) -> None:
         """Dispose of the engine's connections."""
         if self._sessions is not None:
-            bind = self._sessions.kw.get("bind")
-            if bind is not None:
-                bind.dispose()
+            _dispose(self._sessions)
             self._sessions = None
+
+
+def _dispose(sessions: sessionmaker[Session]) -> None:
+    bind = sessions.kw.get("bind")
+    if bind is not None:
+        bind.dispose()

@@ -72,6 +72,7 @@ class Target:
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         self.direct_fd = -1
+        self._direct_refused = False
         if self.kind == "block":
             try:
                 self.direct_fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECT)
@@ -119,8 +120,7 @@ class Target:
                     done += self._read_fully(buf[direct:], offset + direct, want - direct)
             except OSError as e:
                 if e.errno == errno.EINVAL:  # the device refuses this alignment after all
-                    os.close(self.direct_fd)
-                    self.direct_fd = -1
+                    self._direct_refused = True  # closed in `close`: other threads may read
                 elif e.errno not in _MEDIA_ERRNOS:
                     raise self._translate(e, offset) from e
             else:
@@ -153,7 +153,7 @@ class Target:
         return bytes(buf[:n])
 
     def _can_read_direct(self, buf: memoryview, offset: int) -> bool:
-        if self.direct_fd < 0 or offset % DIRECT_ALIGN or not len(buf):
+        if self.direct_fd < 0 or self._direct_refused or offset % DIRECT_ALIGN or not len(buf):
             return False
         try:
             address = ctypes.addressof(ctypes.c_char.from_buffer(buf))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -205,12 +205,12 @@ def open_existing_database(url: str) -> sessionmaker[Session] | None:
     Raises:
         StorageError: see `create_station_engine` and `upgrade`.
     """
-    parsed = _parse(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
+    engine = create_station_engine(url)  # parses the URL; connects only when asked
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
         if not database or database == ":memory:" or not Path(database).is_file():
+            engine.dispose()
             return None
-    engine = create_station_engine(url)
     try:
         revision = current_revision(engine)
     except SQLAlchemyError as e:
@@ -221,13 +221,6 @@ def open_existing_database(url: str) -> sessionmaker[Session] | None:
         return None
     upgrade(engine)
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def _parse(url: str) -> URL:
-    try:
-        return make_url(url)
-    except (ArgumentError, ValueError) as e:
-        raise StorageError(f"cannot use database URL {_redact(url)}: {e}") from e
 
 
 def _redact(url: str) -> str:
