@@ -109,24 +109,24 @@ def check_erase(
     if expected not in EXPECTATIONS:
         raise ValueError(f"unknown expectation {expected!r}")
     comparer = Comparer(target, on_progress, cancel)
-    survived = 0
+    survivors = []
     for marker in evidence.markers:
         if comparer.read(marker.offset, marker.length):
             now = hashlib.sha256(memoryview(comparer.read_buf)[: marker.length]).hexdigest()
-            survived += now == marker.sha256
-    if survived:
-        comparer.notes.append(f"{survived} of {len(evidence.markers)} markers survived the erase")
+            if now == marker.sha256:
+                survivors.append(marker)
+    if survivors:
+        comparer.notes.append(
+            f"{len(survivors)} of {len(evidence.markers)} markers survived the erase"
+        )
     if expected in ("zeros", "ones"):
         # Markers and sample alike must now hold the promised constant.
         comparer.bytes_read = 0
         spans = [(m.offset, m.length) for m in (*evidence.markers, *evidence.samples)]
         comparer.compare(merge_spans(spans), Pattern.named(expected))
     else:
-        for marker in evidence.markers:
-            if comparer.read(marker.offset, marker.length):
-                now = hashlib.sha256(memoryview(comparer.read_buf)[: marker.length]).hexdigest()
-                if now == marker.sha256:
-                    comparer.add_mismatch(marker.offset, marker.length)
+        for marker in survivors:
+            comparer.add_mismatch(marker.offset, marker.length)
         if expected == "changed":
             _check_changed(comparer, evidence)
     return comparer.result("markers", expected, seed=evidence.seed)

@@ -238,8 +238,9 @@ def _firmware(
     if expected in ("zeros", "ones"):
         run.pattern = Pattern.named(expected)
     run.verification = check_erase(
-        target, evidence, expected, on_progress=_labelled("verify markers", on_progress)
-    )
+        target, evidence, expected,
+        on_progress=_labelled("verify markers", on_progress), cancel=cancel,
+    )  # fmt: skip
     if verify_method == "full" and expected in ("zeros", "ones") and run.verification.passed:
         run.verification = verify(
             target, Pattern.named(expected), method="full",

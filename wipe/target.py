@@ -130,7 +130,10 @@ class Target:
 
     def _tail(self) -> int:
         if self._tail_fd is None:
-            self._tail_fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+            # Buffered, for the last partial sector; read-only when the target is (verification).
+            writable = fcntl.fcntl(self.fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY
+            mode = os.O_RDWR if writable else os.O_RDONLY
+            self._tail_fd = os.open(self.path, mode | os.O_CLOEXEC)
         return self._tail_fd
 
 

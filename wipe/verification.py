@@ -232,10 +232,8 @@ class Comparer:
         filler = pattern.filler(CHUNK)
         todo = self.chunks(spans)
         total = sum(n for _, n in todo)
-        expects = [memoryview(b) for b in self._expects]
-        if filler.fixed is not None:
-            for view in expects:
-                view[:CHUNK] = filler.fixed
+        if filler.fixed is not None:  # a constant: one buffer serves every slot, filled once
+            memoryview(self._expects[0])[:CHUNK] = filler.fixed
         with (
             ThreadPoolExecutor(max_workers=DEPTH - 1, thread_name_prefix="verify-read") as readers,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-pattern") as generator,
@@ -247,29 +245,34 @@ class Comparer:
                 read = readers.submit(self._attempt, memoryview(self._reads[slot])[:n], offset)
                 gen = None
                 if filler.fixed is None:
-                    gen = generator.submit(filler.fill, expects[slot][:n], offset)
+                    expect = memoryview(self._expects[slot])[:n]
+                    gen = generator.submit(filler.fill, expect, offset)
                 return read, gen
 
             pending = deque(start(i) for i in range(min(DEPTH - 1, len(todo))))
-            for i, (offset, n) in enumerate(todo):
-                if i + DEPTH - 1 < len(todo):
-                    # Slot (i + DEPTH - 1) % DEPTH was compared last round: free to refill.
-                    pending.append(start(i + DEPTH - 1))
-                read, gen = pending.popleft()
-                error = read.result()
-                if gen is not None:
-                    gen.result()
-                if self.cancel is not None and self.cancel.is_set():
-                    self.aborted = True
-                    for later_read, later_gen in pending:
-                        later_read.cancel()
-                        if later_gen is not None:
-                            later_gen.cancel()
-                    return
-                if self._record(offset, n, error):
-                    self._diff(i % DEPTH, offset, n)
-                if self.on_progress is not None:
-                    self.on_progress(self.bytes_read, total)
+            try:
+                for i, (offset, n) in enumerate(todo):
+                    if i + DEPTH - 1 < len(todo):
+                        # Slot (i + DEPTH - 1) % DEPTH was compared last round: free to refill.
+                        pending.append(start(i + DEPTH - 1))
+                    read, gen = pending.popleft()
+                    error = read.result()
+                    if gen is not None:
+                        gen.result()
+                    if self.cancel is not None and self.cancel.is_set():
+                        self.aborted = True
+                        return
+                    if self._record(offset, n, error):
+                        slot = i % DEPTH
+                        self._diff(slot, slot if filler.fixed is None else 0, offset, n)
+                    if self.on_progress is not None:
+                        self.on_progress(self.bytes_read, total)
+            finally:
+                # Aborted, or the device is gone: queued reads must not run on.
+                for later_read, later_gen in pending:
+                    later_read.cancel()
+                    if later_gen is not None:
+                        later_gen.cancel()
 
     def read(self, offset: int, n: int) -> bool:
         """Read [offset, offset+n) into `read_buf`; record an unreadable range."""
@@ -298,9 +301,9 @@ class Comparer:
         self.read_errors.append(ByteRange(offset, n, error.errno or None, error.strerror or ""))
         return False
 
-    def _diff(self, slot: int, offset: int, n: int) -> None:
+    def _diff(self, read_slot: int, expect_slot: int, offset: int, n: int) -> None:
         """Record the 4 KiB blocks of a read that differ from the expected buffer."""
-        got, want = self._read_at[slot], self._expect_at[slot]
+        got, want = self._read_at[read_slot], self._expect_at[expect_slot]
         if _libc.memcmp(got, want, n) == 0:
             return
         for sub in range(0, n, LOCATE):

@@ -46,3 +46,18 @@ def test_crypto_erase_expectation_is_changed_content(make_loop) -> None:
         overwrite(target, Pattern.random())  # new key: what a crypto erase makes the drive read
         assert check_erase(target, evidence, "changed").passed
         assert not check_erase(target, evidence, "zeros").passed
+
+
+def test_markers_are_read_once_and_counted_once(make_loop) -> None:
+    dev = make_loop(64 * MiB)
+    overwrite(dev, Pattern.random())
+    with open_target(dev) as target:
+        evidence = plant_markers(target, count=8)
+        marker_bytes = sum(m.length for m in evidence.markers)
+        sample_bytes = sum(s.length for s in evidence.samples)
+        overwrite(target, Pattern.random())
+        anything = check_erase(target, evidence, "any")
+        changed = check_erase(target, evidence, "changed")
+    assert anything.passed and changed.passed
+    assert anything.bytes_read == marker_bytes
+    assert changed.bytes_read == marker_bytes + sample_bytes

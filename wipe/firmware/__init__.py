@@ -9,7 +9,6 @@ timing. A family module only says how to detect capabilities (`_capabilities`), 
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 import threading
 import time
@@ -222,11 +221,6 @@ def last_line(text: str) -> str:
     """The last non-empty line of a tool's output (where tools put the reason)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
-
-
-def whole_word(pattern: str, text: str) -> bool:
-    """A case-insensitive whole-word search, for tool output that varies in spacing."""
-    return re.search(rf"\b{pattern}\b", text, re.IGNORECASE) is not None
 
 
 from wipe.firmware.ata import AtaSanitizer  # noqa: E402
