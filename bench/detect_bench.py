@@ -291,15 +291,16 @@ def main() -> None:
         raw = {}
         for enc, path in paths.items():
             results = [_child("raw", str(path), "0", chunk) for _ in range(runs)]
-            best = sorted(results, key=_mbps)[len(results) // 2]
+            median = sorted(results, key=_mbps)[len(results) // 2]
             raw[enc] = {
-                **best,
-                "mb_s": round(_mbps(best), 1),
+                **median,
+                "mb_s": round(_mbps(median), 1),
                 "mb_s_runs": [round(_mbps(r), 1) for r in results],
-                "cpu_s_per_gb": round(best["cpu_seconds"] / (best["bytes"] / 1e9), 2),
+                "cpu_s_per_gb": round(median["cpu_seconds"] / (median["bytes"] / 1e9), 2),
             }
             print(
-                f"(a) raw {enc}: {raw[enc]['mb_s']} MB/s, peak RSS {best['peak_rss_mib']:.0f} MiB",
+                f"(a) raw {enc}: {raw[enc]['mb_s']} MB/s, "
+                f"peak RSS {median['peak_rss_mib']:.0f} MiB",
                 file=sys.stderr,
             )
         small = _child("raw", str(paths["utf-8"]), str(size // 4), chunk)
@@ -309,9 +310,9 @@ def main() -> None:
         sparse = sorted(
             (_child("raw", str(sparse_path), "0", chunk) for _ in range(runs)), key=_mbps
         )
-        sparse_best = sparse[len(sparse) // 2]
+        sparse_median = sparse[len(sparse) // 2]
         print(
-            f"(a) raw utf-8 at density {args.sparse_density}: {_mbps(sparse_best):.1f} MB/s",
+            f"(a) raw utf-8 at density {args.sparse_density}: {_mbps(sparse_median):.1f} MB/s",
             file=sys.stderr,
         )
         ours = _child("presidio", str(paths["utf-8"]), str(slice_size), "ours")
@@ -340,14 +341,14 @@ def main() -> None:
         # Per core: bytes per CPU second of the scanning process (the machine is shared).
         "a_raw_utf8_mb_per_cpu_s": _per_cpu(raw["utf-8"]),
         "a_raw_utf16le_mb_per_cpu_s": _per_cpu(raw["utf-16-le"]),
-        "a_raw_utf8_sparse_mb_per_cpu_s": _per_cpu(sparse_best),
+        "a_raw_utf8_sparse_mb_per_cpu_s": _per_cpu(sparse_median),
         "b_presidio_ours_mb_per_cpu_s": _per_cpu(ours, 4),
         "ratio_a_over_b_per_cpu": round(_per_cpu(raw["utf-8"]) / _per_cpu(ours, 4), 1),
         "a_engine": raw["utf-8"]["engine"],
-        "a_raw_utf8_sparse_mb_s": round(_mbps(sparse_best), 1),
+        "a_raw_utf8_sparse_mb_s": round(_mbps(sparse_median), 1),
         "sparse_density": args.sparse_density,
         "sparse_findings_per_mb": round(
-            sum(sparse_best["findings"].values()) / (sparse_best["bytes"] / 1e6), 1
+            sum(sparse_median["findings"].values()) / (sparse_median["bytes"] / 1e6), 1
         ),
         "a_findings_utf8": raw["utf-8"]["findings"],
         "a_peak_rss_mib_full": round(raw["utf-8"]["peak_rss_mib"], 1),

@@ -369,7 +369,8 @@ def main() -> None:
         "wipe_pattern_mbs": round(mbs(wipe_pattern), 1),
         "wipe_pattern_findings": sum(wipe_pattern["findings"].values()),
         "wipe_pattern_not_scannable": wipe_pattern["not_scannable"],
-        "peak_rss_mb": round(
+        # An upper bound: this process plus every worker at the largest worker's peak.
+        "peak_rss_upper_bound_mb": round(
             max(
                 r["max_rss_mb"]
                 for r in (raw, raw_threads, nomatch, files, presidio, wipe_zero, wipe_pattern)

@@ -49,7 +49,7 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """Keeps a public function whose name is also a submodule's (`overwrite`, `scan`).
+    """Keeps a public function whose name is also a submodule's (`scan`).
 
     Importing a submodule binds it on its package under its own name, which would hide the
     function of that name; the eager `from x import y` this package replaced re-bound the

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scanners.rules import RULES, Decision
+from scanners.rules import RULE_AFTER, RULE_BEFORE, RULES, Decision
 
 if TYPE_CHECKING:
     from scanners.patterns import Compiled
-
-# Characters of context decoded on each side of a candidate (UTF-16 doubles the bytes).
-BEFORE, AFTER = 96, 64
 
 Hit = tuple[Decision, int, int]  # the decision, and the byte offsets of its value
 
@@ -76,8 +73,8 @@ class Plan:
         if self._latin1:
             d = self._rule(
                 str(buf[start:end], "latin-1"),
-                str(buf[max(0, start - BEFORE) : start], "latin-1"),
-                str(buf[end : end + AFTER], "latin-1"),
+                str(buf[max(0, start - RULE_BEFORE) : start], "latin-1"),
+                str(buf[end : end + RULE_AFTER], "latin-1"),
             )
             return None if d is None else (d, start + d.start, start + d.stop)
         return self._decoded(buf, start, end)
@@ -85,7 +82,7 @@ class Plan:
     def _decoded(self, buf: bytes | memoryview, start: int, end: int) -> Hit | None:
         """UTF-16LE, or 8-bit text read as UTF-8 where it is valid UTF-8."""
         wide, unit = self._wide, self._unit
-        lo = max(start - BEFORE * unit, start % unit if wide else 0)
+        lo = max(start - RULE_BEFORE * unit, start % unit if wide else 0)
         before_raw = bytes(buf[lo:start])
         if not wide:  # do not start decoding inside a UTF-8 sequence
             skip = 0
@@ -94,7 +91,7 @@ class Plan:
             before_raw = before_raw[skip:]
         core, codec = _decode(bytes(buf[start:end]), wide)
         before, before_codec = _decode(before_raw, wide)
-        after_raw = bytes(buf[end : end + AFTER * unit])
+        after_raw = bytes(buf[end : end + RULE_AFTER * unit])
         after, after_codec = _decode(after_raw[: len(after_raw) & ~1] if wide else after_raw, wide)
         d = self._rule(core, before, after)
         if d is None:

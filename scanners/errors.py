@@ -7,6 +7,17 @@ ScanError
 from __future__ import annotations
 
 
+def error_kind(e: BaseException) -> str:
+    """What went wrong, for a "not scannable" reason: the OS error's text or the error's type.
+
+    Never the message of a parser's exception: it can quote bytes of the drive, which may be
+    personal data.
+    """
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return type(e).__name__
+
+
 class ScanError(Exception):
     """Base for every error raised by the scanners library."""
 

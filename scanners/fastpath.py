@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from scanners import engines
-from scanners.candidate import BEFORE, Plan
+from scanners.candidate import Plan
 from scanners.findings import CATEGORIES, Finding, ValueHasher
 from scanners.patterns import KINDS, Compiled, compile_kinds
-from scanners.rules import PRODUCES
+from scanners.rules import PRODUCES, RULE_BEFORE
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class RawMatcher:
         Chunks overlap by `MAX_MATCH` bytes plus the context window, so a value that crosses a
         chunk edge is found once, with its context.
         """
-        keep = MAX_MATCH + BEFORE * 2
+        keep = MAX_MATCH + RULE_BEFORE * 2
         chunk_size = max(chunk_size, 4 * keep)
         buf = b""
         pos = base_offset  # offset of buf[0]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from scanners import formats
+from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.report import PassResult, Unscannable
 from scanners.target import ByteRange
@@ -125,7 +126,7 @@ class FileScanner:
             # The error's kind only: parser messages can quote bytes of the drive.
             log.debug("file system on %s failed: %s", volume.region, type(e).__name__)
             self._unscannable(
-                volume.region, f"{volume.kind} file system could not be read: {_why(e)}"
+                volume.region, f"{volume.kind} file system could not be read: {error_kind(e)}"
             )
         self.result.stats[f"volumes_{volume.kind}"] = (
             self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
@@ -149,7 +150,7 @@ class FileScanner:
             with ref.open() as fh:
                 data = fh.read(ref.size)
         except Exception as e:
-            self._unscannable(path, f"file could not be read: {_why(e)}")
+            self._unscannable(path, f"file could not be read: {error_kind(e)}")
             return
         if len(self.stream.bad) > bad_before:
             self._unscannable(path, "unreadable sectors (EIO) in the file's data")
@@ -194,22 +195,3 @@ def _chunks(text: str, size: int) -> list[str]:
         chunks.append(text[start:end])
         start = end
     return chunks
-
-
-def _why(e: BaseException) -> str:
-    # Only the error's kind: parser messages can quote bytes of the drive, which may be personal.
-    if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    return type(e).__name__
-
-
-def scan_files(
-    target: Target,
-    text: TextScanner,
-    matcher: Matcher,
-    options: FileOptions | None = None,
-    *,
-    on_progress: Progress | None = None,
-) -> PassResult:
-    """Run the file pass over `target` (see `FileScanner`)."""
-    return FileScanner(target, text, matcher, options).run(on_progress)

@@ -15,6 +15,8 @@ from typing import Any, BinaryIO
 
 from dissect.util.stream import RunlistStream
 
+from scanners.errors import error_kind
+
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 128
@@ -51,11 +53,6 @@ def _too_deep(path: str) -> Problem:
     return Problem(path, f"directories nested deeper than {MAX_DEPTH}; not entered")
 
 
-def _why(e: BaseException) -> str:
-    # The error's kind only: parser messages may quote on-disk bytes, which can be personal data.
-    return type(e).__name__
-
-
 def walk(kind: str, fh: BinaryIO) -> Walk:
     """Walk the files of a volume of `kind` (as named by `volumes.sniff`).
 
@@ -76,7 +73,7 @@ def _walk_ext(fh: BinaryIO) -> Walk:
         try:
             children = list(node.iterdir())
         except Exception as e:
-            yield Problem(path or "/", f"directory unreadable: {_why(e)}")
+            yield Problem(path or "/", f"directory unreadable: {error_kind(e)}")
             return
         for child in children:
             name = child.filename
@@ -96,7 +93,7 @@ def _walk_ext(fh: BinaryIO) -> Walk:
                 elif mode == stat.S_IFREG:
                     yield FileRef(child_path, child.size, child.open)
             except Exception as e:
-                yield Problem(child_path, f"entry unreadable: {_why(e)}")
+                yield Problem(child_path, f"entry unreadable: {error_kind(e)}")
 
     yield from visit(fs.get("/"), "", 0)
 
@@ -111,7 +108,7 @@ def _walk_fat(fh: BinaryIO) -> Walk:
         try:
             children = list(entry.iterdir())
         except Exception as e:
-            yield Problem(path or "/", f"directory unreadable: {_why(e)}")
+            yield Problem(path or "/", f"directory unreadable: {error_kind(e)}")
             return
         for child in children:
             if child.short_name in (".", "..") or child.is_volume_id():
@@ -131,7 +128,7 @@ def _walk_fat(fh: BinaryIO) -> Walk:
                 else:
                     yield FileRef(child_path, child.size, child.open)
             except Exception as e:
-                yield Problem(child_path, f"entry unreadable: {_why(e)}")
+                yield Problem(child_path, f"entry unreadable: {error_kind(e)}")
 
     yield from visit(fs.root, "", 0)
 
@@ -191,7 +188,7 @@ def _walk_ntfs(fh: BinaryIO) -> Walk:
         try:
             entries = list(record.iterdir(ignore_dos=True))
         except Exception as e:
-            yield Problem(path or "/", f"directory unreadable: {_why(e)}")
+            yield Problem(path or "/", f"directory unreadable: {error_kind(e)}")
             return
         names: set[str] = set()
         for entry in entries:
@@ -213,7 +210,7 @@ def _walk_ntfs(fh: BinaryIO) -> Walk:
                 elif child.has_stream(""):
                     yield FileRef(child_path, child.size(""), child.open)
             except Exception as e:
-                yield Problem(child_path, f"entry unreadable: {_why(e)}")
+                yield Problem(child_path, f"entry unreadable: {error_kind(e)}")
 
     yield from visit(fs.mft.get("/"), "", 0)
 
@@ -238,7 +235,7 @@ def _walk_apfs_volume(volume: Any, label: str) -> Walk:
         try:
             children = list(node.iterdir())
         except Exception as e:
-            yield Problem(f"{label}:{path or '/'}", f"directory unreadable: {_why(e)}")
+            yield Problem(f"{label}:{path or '/'}", f"directory unreadable: {error_kind(e)}")
             return
         for child in children:
             child_path = f"{path}/{child.name}"
@@ -254,7 +251,7 @@ def _walk_apfs_volume(volume: Any, label: str) -> Walk:
                 elif inode.is_file():
                     yield FileRef(f"{label}:{child_path}", inode.size, inode.open)
             except Exception as e:
-                yield Problem(f"{label}:{child_path}", f"entry unreadable: {_why(e)}")
+                yield Problem(f"{label}:{child_path}", f"entry unreadable: {error_kind(e)}")
 
     yield from visit(volume.get("/"), "", 0)
 

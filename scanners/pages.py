@@ -77,7 +77,7 @@ class PageReader:
         for buf in range(buffers) if isinstance(buffers, int) else buffers:
             # Anonymous maps are page-aligned, so a block device's pages can be read with O_DIRECT.
             self._free.put(mmap.mmap(-1, page_size + 2 * margin) if isinstance(buf, int) else buf)
-        self._zeros = bytes(page_size + 2 * margin)
+        self._zeros = memoryview(bytes(page_size + 2 * margin))  # sliced without copies
         self._ready: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

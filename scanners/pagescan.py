@@ -59,7 +59,7 @@ class PageMatcher:
         if kind == "data":
             lo, keep_from = 0, page.start
             # The page's buffer is ours: restoring NTFS records in place costs no copy.
-            apply_ntfs_fixups(page._buf, page.lead - page.start % 512, len(page.data))
+            apply_ntfs_fixups(page.data, page.lead - page.start % 512)
         else:
             # Only a match starting in the last `margin` bytes can run into the next page.
             keep_from = max(page.start, core_end - self.margin)

@@ -184,15 +184,15 @@ class RawScanner:
             for page in reader:
                 pending[threads.submit(self._page, page)] = page
                 while len(pending) >= opts.workers:
-                    yield from self._finished(reader, pending, FIRST_COMPLETED)
+                    yield from self._finished(reader, pending)
             while pending:
-                yield from self._finished(reader, pending, FIRST_COMPLETED)
+                yield from self._finished(reader, pending)
 
     @staticmethod
     def _finished(
-        reader: PageReader, pending: dict[Future[PageOutcome], Page], when: str
+        reader: PageReader, pending: dict[Future[PageOutcome], Page]
     ) -> Iterator[PageOutcome]:
-        finished, _ = wait(pending, return_when=when)
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for fut in finished:
             reader.release(pending.pop(fut))
             yield fut.result()
@@ -212,7 +212,7 @@ class RawScanner:
         first = core[0]
         if first in _BLANK_BYTES and core[-1] == first and core[len(core) // 2] == first:
             uniform = self._uniform.get(first)
-            if uniform is None or len(uniform) < len(core):
+            if uniform is None:  # a core is never longer than a page
                 uniform = bytes([first]) * self.options.page_size
                 if len(self._uniform) < 4:
                     self._uniform[first] = uniform

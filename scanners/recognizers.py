@@ -16,7 +16,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from scanners.names import find_names
 from scanners.patterns import KINDS, Kind
-from scanners.rules import PRODUCES, RULES
+from scanners.rules import PRODUCES, RULE_AFTER, RULE_BEFORE, RULES
 
 if TYPE_CHECKING:
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -37,7 +37,6 @@ ENTITY = {
     "person_name": "PERSON",
 }
 CATEGORY = {entity: category for category, entity in ENTITY.items()}
-BEFORE, AFTER = 96, 64
 
 # Recognizer name -> the pattern kinds it runs.
 FAMILIES = {
@@ -77,7 +76,11 @@ class RuleRecognizer(EntityRecognizer):
             rule = RULES[name]
             for m in pattern.finditer(text):
                 start, end = m.span()
-                d = rule(m.group(0), text[max(0, start - BEFORE) : start], text[end : end + AFTER])
+                d = rule(
+                    m.group(0),
+                    text[max(0, start - RULE_BEFORE) : start],
+                    text[end : end + RULE_AFTER],
+                )
                 if d is None or ENTITY[d.category] not in entities:
                     continue
                 results.append(

@@ -24,6 +24,10 @@ from typing import NamedTuple
 from scanners import context
 from scanners.identifiers import card, email, giro, iban, ip, orgnr, personnummer, phone, postal
 
+# Characters of text every rule is given before and after its candidate. The raw path and the
+# text path must pass the same windows, so that both reach the same decision on one value.
+RULE_BEFORE, RULE_AFTER = 96, 64
+
 
 class Decision(NamedTuple):
     """A validated value: its category and confidence, its normalized form, and its span.

@@ -5,9 +5,10 @@ unreadable steps are filled with zeros and returned as byte ranges, and the call
 "not scannable". Only a device that disappears (ENODEV, ENXIO) or cannot be opened stops a scan.
 
 A block device is also opened with O_DIRECT, and aligned reads (the raw pass's pages) go through
-it: the scan then reads the medium, not the page cache, and filling the cache cost more CPU than
-the scan itself (1.0 s of system time per GiB against 0.03 direct, measured on a direct-I/O loop
-device after a wipe), which four drives scanned at once on two cores could not afford.
+it: the scan then reads the medium, not the page cache. Filling the cache cost more CPU than the
+scan itself, which four drives scanned at once on two cores could not afford: 1.0 s of system
+time per GiB against 0.03 direct (dd, buffered and with iflag=direct, on a direct-I/O loop device
+after a wipe; a one-off measurement, not a benchmark).
 """
 
 from __future__ import annotations
@@ -146,10 +147,15 @@ class Target:
             return e.errno == errno.ENXIO  # no data after offset at all
         return data >= offset + length
 
-    def pread(self, offset: int, length: int) -> bytes:
-        """Read up to `length` bytes at `offset`; unreadable steps come back as zeros."""
+    def pread(self, offset: int, length: int, bad: list[ByteRange] | None = None) -> bytes:
+        """Read up to `length` bytes at `offset`; unreadable steps come back as zeros.
+
+        The unreadable ranges are appended to `bad` when it is given.
+        """
         buf = bytearray(min(length, max(0, self.size - offset)))
-        n, _ = self.read_into(memoryview(buf), offset)
+        n, unreadable = self.read_into(memoryview(buf), offset)
+        if bad is not None:
+            bad.extend(unreadable)
         return bytes(buf[:n])
 
     def _can_read_direct(self, buf: memoryview, offset: int) -> bool:

@@ -54,10 +54,7 @@ class TargetStream(AlignedStream):
         self.bad: list[ByteRange] = []
 
     def _read(self, offset: int, length: int) -> bytes:
-        buf = bytearray(min(length, max(0, self.target.size - offset)))
-        n, bad = self.target.read_into(memoryview(buf), offset)
-        self.bad.extend(bad)
-        return bytes(buf[:n])
+        return self.target.pread(offset, length, self.bad)
 
 
 def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:

@@ -53,6 +53,7 @@ def test_findings_are_the_same_through_the_view_or_the_utf16_patterns(monkeypatc
         parts.append(rng.randbytes(rng.randint(1, 9)))
     data = b"".join(parts)
     matcher = RawMatcher(HASHER)
+    assert matcher.engine == "hyperscan"  # the narrow view is hyperscan's
     monkeypatch.setattr(utf16, "mostly_utf16", lambda d: True)
     through_view = matcher.scan(data)
     monkeypatch.setattr(utf16, "mostly_utf16", lambda d: False)
