@@ -124,22 +124,15 @@ class Station:
 
     @contextmanager
     def reader_session(self) -> Iterator[Session | None]:
-        """A session on this station's database, or on an existing one named by URL, else None.
+        """A session on the station database if it already exists, else None; creates nothing.
 
         For commands that only read evidence (`cert verify`, `log verify`, `log export`): an
         auditor may run them with a copy of a station's database (`--db-url`) and no station
-        of their own, and they must not create a station, a key or a database for that.
+        of their own, and a mistyped URL must not become a new, empty and "clean" database.
         """
-        if self.is_initialized:
-            with self.session() as session:
-                yield session
-            return
-        url = self.db_url or os.environ.get(DB_URL_ENV)
-        sessions = None
-        if url:
-            from asset_pipeline.storage import open_existing_database
+        from asset_pipeline.storage import open_existing_database
 
-            sessions = open_existing_database(url)
+        sessions = open_existing_database(self.database_url)
         if sessions is None:
             yield None
             return

@@ -97,8 +97,9 @@ def scan_report(findings: dict[str, tuple[int, int]] | None = None, **changes: A
         "passes": ["raw", "files"],
         "findings": {c: {"count": n, "distinct": d} for c, (n, d) in findings.items()},
         "locations": [
-            {"category": c, "file": f"/home/{PLANTED[2]}/{PLANTED[5]}.docx", "count": n}
+            {"category": c, "file": f"/home/{PLANTED[2]}/{PLANTED[5]}/{value}.docx", "count": n}
             for c, (n, _) in findings.items()
+            for value in PLANTED  # every planted value reaches the input
         ],
         "not_scannable": [],
     }

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date
 
-from evidence_fixtures import PLANTED, load_device, scan_report, wipe_result
+from evidence_fixtures import PLANTED, PRE_FINDINGS, drive, load_device, scan_report, wipe_result
 
 from asset_pipeline import certificates, records, reports
 from asset_pipeline.certificate_check import verify_bytes
@@ -23,8 +23,6 @@ def _batch_of_four(station: Station, add_device) -> int:
         batch = device.batch
         extra = []
         for n, state in enumerate(("failed", "failed", "registered")):
-            from evidence_fixtures import drive
-
             d = register_device(session, batch, drive(f"S{n}X", f"/dev/loop{n}"))
             d.state = state
             extra.append(d)
@@ -33,7 +31,7 @@ def _batch_of_four(station: Station, add_device) -> int:
             station,
             device,
             wipe_result=wipe_result(),
-            pre_scan=None,
+            pre_scan=scan_report(PRE_FINDINGS),  # its locations carry every planted value
             post_scan=scan_report(),
         )
         certificates.issue_destruction_certificate(

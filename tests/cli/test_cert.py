@@ -206,8 +206,6 @@ def test_certificate_from_another_station_skips_the_audit_check(
 
 
 def test_certificate_whose_sealed_event_was_changed_fails(run_cli, issued, station) -> None:
-    import sqlite3
-
     seq = issued.signed.document["closing_event"]["seq"]
     with sqlite3.connect(station.data_dir / "station.db") as db:
         db.execute("UPDATE audit_event SET payload = '{}' WHERE seq = ?", (seq,))
@@ -216,16 +214,22 @@ def test_certificate_whose_sealed_event_was_changed_fails(run_cli, issued, stati
     assert line == f"Error: {issued.cert_id} does not verify: {expected}\n"
 
 
+def auditor_copy(station: Station, directory: Path) -> Path:
+    """A copy of the station's database, with what is still in its WAL, as an auditor gets it."""
+    copy = directory / "audit-copy.db"
+    source = sqlite3.connect(station.data_dir / "station.db")
+    target = sqlite3.connect(copy)
+    source.backup(target)
+    target.close()
+    source.close()
+    return copy
+
+
 def test_verify_with_a_copy_of_the_station_database_creates_nothing(
     run_cli, issued, station, tmp_path, monkeypatch
 ) -> None:
     run_cli("key", "export", "-o", str(tmp_path / "pub.pem"))
-    copy = tmp_path / "audit-copy.db"
-    source = sqlite3.connect(station.database_url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(copy)
-    source.backup(target)  # with what is still in the WAL, as an auditor's copy would be
-    target.close()
-    source.close()
+    copy = auditor_copy(station, tmp_path)
     monkeypatch.setenv("ASSET_PIPELINE_HOME", str(tmp_path / "auditor"))  # no station here
     pub = str(tmp_path / "pub.pem")
 
@@ -245,12 +249,7 @@ def test_verify_with_a_copy_of_the_station_database_creates_nothing(
 def test_log_commands_read_a_copy_of_the_database_and_refuse_without_one(
     run_cli, issued, station, tmp_path, monkeypatch
 ) -> None:
-    copy = tmp_path / "audit-copy.db"
-    source = sqlite3.connect(station.database_url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(copy)
-    source.backup(target)
-    target.close()
-    source.close()
+    copy = auditor_copy(station, tmp_path)
     monkeypatch.setenv("ASSET_PIPELINE_HOME", str(tmp_path / "auditor"))  # no station here
     ok = run_cli("--db-url", f"sqlite:///{copy}", "log", "verify", "--json")
     assert ok.exit_code == 0, ok.stderr
@@ -258,3 +257,15 @@ def test_log_commands_read_a_copy_of_the_database_and_refuse_without_one(
     assert "--db-url" in _one_error_line(run_cli("log", "verify"))
     assert "--db-url" in _one_error_line(run_cli("log", "export", "--batch", "1"))
     assert not (tmp_path / "auditor").exists()
+
+
+def test_a_mistyped_db_url_on_a_station_is_not_made_into_a_clean_log(
+    run_cli, issued, tmp_path
+) -> None:
+    missing = tmp_path / "typo.db"
+    url = f"sqlite:///{missing}"
+    verified = run_cli("--db-url", url, "cert", "verify", str(issued.json_path), "--json")
+    assert verified.exit_code == 0, verified.stderr
+    assert json.loads(verified.stdout)["checks"][-1]["status"] == "skipped"
+    assert "--db-url" in _one_error_line(run_cli("--db-url", url, "log", "verify"))
+    assert not missing.exists()
