@@ -27,10 +27,10 @@ from asset_pipeline import devices, inventory, lifecycle, results, scanning
 from asset_pipeline.certificates import issue_sanitization_certificate
 from asset_pipeline.errors import BatchClosed, DeviceBusy, PipelineError
 from asset_pipeline.records import find_batch
-from asset_pipeline.states import State
+from asset_pipeline.states import UNFINISHED, State
 from asset_pipeline.station import Station
 from asset_pipeline.storage import Device, Sanitization, ScanSummary, utcnow
-from scanners import ScanError
+from scanners import RawOptions, ScanError
 from wipe import (
     GuardRefusal,
     Pattern,
@@ -47,9 +47,7 @@ from wipe import (
 
 log = logging.getLogger(__name__)
 
-RESTING = frozenset({State.CERTIFIED, State.FAILED, State.ABORTED, State.DESTROYED,
-                     State.DESTRUCTION_PENDING})  # fmt: skip
-SCAN_PAGE = 8 << 20
+RESTING = frozenset(State) - UNFINISHED  # where a run stops: certified, or an ending
 # The step a device in each state is running (a state names the last step done), for the
 # reason of an interruption: a drive pulled in `verified` was pulled during its post-scan.
 DOING = {State.DETECTED: "identify", State.IDENTIFIED: "guard", State.GUARDED: "register",
@@ -172,7 +170,7 @@ def resume_device(
 
 def unfinished_devices(station: Station) -> list[int]:
     """Ids of devices left mid-pipeline by a station process that no longer runs."""
-    mid = [s.value for s in State if s not in RESTING]
+    mid = [s.value for s in UNFINISHED]
     with station.session() as session:
         rows = session.scalars(select(Device).where(Device.state.in_(mid)).order_by(Device.id))
         return [d.id for d in rows if not lifecycle.claim_is_alive(d)]
@@ -331,11 +329,8 @@ class DeviceRun:
             raise _StepFailed(State.FAILED, reason)
         self.wipe = result
         vanished = any(e.get("step") == "device" for e in result.errors)  # DeviceGone
-        if (
-            result.outcome == "aborted"
-            or vanished
-            or (result.outcome == "failed" and self._device_gone())
-        ):
+        vanished = vanished or (result.outcome == "failed" and self._device_gone())
+        if result.outcome == "aborted" or vanished:
             raise Interrupted(self._interruption(result.reason, vanished=vanished))
         if result.outcome != "passed":
             raise _StepFailed(State.FAILED, f"wipe failed: {result.reason}",
@@ -425,7 +420,6 @@ class DeviceRun:
         return drive
 
     def _interruption(self, detail: str = "", *, vanished: bool = False) -> str:
-        self._refresh()  # the step may have moved the device on since the loop looked
         if vanished or self._device_gone():
             return f"device removed during {self.doing}"
         return f"interrupted during {self.doing}" + (f": {detail}" if detail else "")
@@ -439,8 +433,10 @@ class DeviceRun:
 
     def _raise_if_cancelled(self) -> None:
         """Stop with `aborted` when cancelled or when the drive has been pulled."""
-        if self.cancel.is_set() or self._device_gone():
+        if self.cancel.is_set():  # by the operator, or by watch for a pulled drive
             raise Interrupted(self._interruption())
+        if self._device_gone():
+            raise Interrupted(self._interruption(vanished=True))
 
     def _end(self, state: State, reason: str, payload: dict[str, Any] | None = None) -> None:
         log.info("device %s ends %s: %s", self.device_id, state.value, reason)
@@ -528,8 +524,22 @@ def _log_refusal(station: Station, batch_id: int, path: str, reason: str) -> Non
         )
 
 
-def _expected_bytes(pattern: Pattern | None) -> Callable[[int, int], bytes] | None:
-    if pattern is None:
+def _expected_bytes(pattern: Pattern | None) -> Callable[[int, int], bytearray] | None:
+    """What a completed wipe left at (offset, length), for the post-scan to skip cheaply.
+
+    None for a constant pattern: the raw pass already skips pages of one repeated byte. For the
+    keystream, each scanning thread refills one buffer of its own (no allocation per page).
+    """
+    if pattern is None or pattern.constant is not None:
         return None
-    filler = pattern.filler(SCAN_PAGE)
-    return filler.expected
+    filler = pattern.filler(RawOptions().page_size)
+    local = threading.local()
+
+    def expected(offset: int, length: int) -> bytearray:
+        buf = getattr(local, "buf", None)
+        if buf is None or len(buf) != length:
+            buf = local.buf = bytearray(length)
+        filler.fill(memoryview(buf), offset)
+        return buf
+
+    return expected

@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 # threads, live display or database connections is copied into a worker.
 _WORKERS = multiprocessing.get_context("forkserver")
 _WORKERS.set_forkserver_preload(
-    ["asset_pipeline.pipeline", "asset_pipeline.certificates", "scanners.scan",
-     "scanners.fastpath", "wipe.sanitization", "asset_pipeline.watch"]
+    ["asset_pipeline.watch", "asset_pipeline.certificates", "scanners.scan",
+     "scanners.fastpath", "wipe.sanitization"]
 )  # fmt: skip
 PROGRESS_EVERY = 0.25  # seconds between progress messages a worker sends
 PULL_GRACE = 20.0  # seconds a worker gets to stop by itself after its drive was pulled
@@ -182,10 +182,12 @@ class Watcher:
         if drive.size_bytes == 0 or (current is not None and current.pulled_at is None):
             return  # events of the drive being worked on (rescans) are not new drives
         bay = self.bays.get(drive.name)
-        if bay is not None and bay.status in ("done", "skipped") and bay.serial == drive.serial:
+        if (
+            bay is not None
+            and bay.status in ("done", "skipped", "waiting")
+            and bay.serial == drive.serial
+        ):
             return  # the same drive still sits in its bay; a change event is not a re-plug
-        if bay is not None and bay.status == "waiting" and bay.serial == drive.serial:
-            return
         if not matches_bays(drive, self.options.bays):
             return
         bay = Bay(drive.name, drive.path, drive.serial)
@@ -266,9 +268,7 @@ class Watcher:
 
     def _start_resume(self, device_id: int) -> None:
         with self.station.session() as session:
-            from asset_pipeline.storage import Device
-
-            device = session.get(Device, device_id)
+            device = inventory.find_device(session, device_id)
             name, path, serial = Path(device.path).name, device.path, device.serial
         bay = Bay(name, path, serial, note=f"resuming device {device_id}")
         self.bays[name] = bay
@@ -378,7 +378,7 @@ def _work(
         now = time.monotonic()
         if now - last >= PROGRESS_EVERY or event.done == event.total:
             last = now
-            out.put((name, "progress", replace(event)))
+            out.put((name, "progress", event))
 
     try:
         kind, arg = job

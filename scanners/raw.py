@@ -221,7 +221,7 @@ class RawScanner:
         expected = self.options.expected
         if expected is not None:
             want = expected(page.start, page.length)
-            if not isinstance(want, bytes):
+            if isinstance(want, memoryview):  # bytes and bytearray compare in place
                 want = bytes(want)
             if len(want) == page.length and want.startswith(core):
                 return "pattern"

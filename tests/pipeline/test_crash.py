@@ -16,22 +16,14 @@ from tests.conftest import MiB, needs_loop
 from tests.pipeline.conftest import cli, log_verifies, open_batch, pull, verify_certificate
 
 
-def _state(station, device_id=None) -> tuple[int | None, str | None]:
+def _state(station) -> tuple[int | None, str | None]:
     with station.session() as session:
         device = session.scalar(select(Device).order_by(Device.id.desc()))
         return (device.id, device.state) if device else (None, None)
 
 
-def _certificates(station) -> int:
-    with station.session() as session:
-        return session.scalar(select(func.count()).select_from(Certificate))
-
-
-@needs_loop
-def test_sigkill_mid_wipe_then_resume(station, make_loop, customer_drive) -> None:
-    batch = open_batch(station, discovery=False)
-    drive = customer_drive(size=1024 * MiB)
-    dev = make_loop(image=drive.image, direct_io=True)  # to the disk, not the page cache
+def _start_and_kill_while_sanitizing(station, dev, batch: int, settle: float = 0.0) -> None:
+    """Run `process` in a subprocess and SIGKILL it `settle` seconds into its sanitizing."""
     env = {**os.environ, "ASSET_PIPELINE_HOME": str(station.data_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "asset_pipeline", "process", str(dev), "--batch", str(batch),
@@ -44,10 +36,23 @@ def test_sigkill_mid_wipe_then_resume(station, make_loop, customer_drive) -> Non
             assert proc.poll() is None, "process ended before its wipe could be interrupted"
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        time.sleep(0.2)  # well inside the overwrite of 1 GiB
+        time.sleep(settle)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def _certificates(station) -> int:
+    with station.session() as session:
+        return session.scalar(select(func.count()).select_from(Certificate))
+
+
+@needs_loop
+def test_sigkill_mid_wipe_then_resume(station, make_loop, customer_drive) -> None:
+    batch = open_batch(station, discovery=False)
+    drive = customer_drive(size=1024 * MiB)
+    dev = make_loop(image=drive.image, direct_io=True)  # to the disk, not the page cache
+    _start_and_kill_while_sanitizing(station, dev, batch, settle=0.2)  # inside the 1 GiB wipe
     device_id, state = _state(station)
     assert state == "sanitizing"
     assert _certificates(station) == 0
@@ -72,19 +77,7 @@ def test_resume_with_the_drive_gone_aborts_it(station, make_loop, customer_drive
     batch = open_batch(station, discovery=False)
     drive = customer_drive(size=512 * MiB)
     dev = make_loop(image=drive.image, direct_io=True)
-    env = {**os.environ, "ASSET_PIPELINE_HOME": str(station.data_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "asset_pipeline", "process", str(dev), "--batch", str(batch),
-         "--yes"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        while _state(station)[1] != "sanitizing":
-            assert proc.poll() is None
-            time.sleep(0.02)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _start_and_kill_while_sanitizing(station, dev, batch)
     pull(dev, drive.image)
     result = cli(station, "resume", "--json")
     assert result.returncode == 1
