@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,7 +54,6 @@ class ChainReport:
     head_hash: str
     anchors_checked: int
     broken: ChainBreak | None = None
-    breaks: tuple[ChainBreak, ...] = field(default=(), repr=False)
 
     @property
     def ok(self) -> bool:
@@ -82,14 +81,12 @@ def verify_chain(
     rows = list(session.scalars(query))
     anchors = list(anchors)
     found = [b for b in (_walk(rows), _check_anchors(rows, anchors, upto)) if b is not None]
-    found.sort(key=lambda b: b.seq)
     return ChainReport(
         events=len(rows),
         last_seq=rows[-1].seq if rows else 0,
         head_hash=rows[-1].hash if rows else GENESIS,
         anchors_checked=len(anchors),
-        broken=found[0] if found else None,
-        breaks=tuple(found),
+        broken=min(found, key=lambda b: b.seq, default=None),
     )
 
 

@@ -178,8 +178,6 @@ def _audit_check(signed: SignedDocument, session: Session | None, station_id: st
     if event_digest(event) != event.hash:
         return Check("audit", "failed", f"log event {seq} was changed after it was written")
     report = verify_chain(session, upto=seq)
-    if not report.ok:
-        assert report.broken is not None
-        broken = report.broken
+    if (broken := report.broken) is not None:
         return Check("audit", "failed", f"log chain broken at event {broken.seq} ({broken.kind})")
     return Check("audit", "ok", f"sealed to log event {seq}; chain verifies up to it")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
@@ -92,8 +91,3 @@ def _event_items(session: Session, batch: Batch, ref: str, end: date) -> list[Re
     if scans:
         items.append(RetentionItem(batch.id, ref, end, "scan_summaries", f"{scans} summaries"))
     return items
-
-
-def files_of(items: list[RetentionItem]) -> list[Path]:
-    """Every file the items name."""
-    return [Path(f) for item in items for f in item.files]

@@ -11,6 +11,7 @@ import click
 
 from asset_pipeline import audit, records
 from asset_pipeline.audit_verify import certificate_anchors, verify_chain
+from asset_pipeline.canonical import canonical_bytes
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.errors import StorageError, VerificationFailed
 from asset_pipeline.station import Station
@@ -96,7 +97,7 @@ def export(station: Station, batch_id: int, fmt: str, output: Path | None) -> No
 
 
 def _jsonl(row: dict) -> str:
-    return json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    return canonical_bytes(row).decode() + "\n"
 
 
 def _csv(rows: list[dict]) -> str:
