@@ -57,8 +57,9 @@ class IssuedReport:
 def device_outcomes(session: Session, batch: Batch) -> list[dict[str, Any]]:
     """One row per device of the batch: identity, outcome, method and certificate id."""
     rows = []
+    by_device = _certificates_by_device(session, batch)  # one query, not one per device
     for device in batch_devices(session, batch):
-        certs = {c.kind: c for c in _certificates(session, device)}
+        certs = {c.kind: c for c in by_device.get(device.id, [])}
         outcome, method, cert_id = _outcome(device, certs)
         rows.append(
             {
@@ -150,19 +151,20 @@ def report_csv(document: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _certificates(session: Session, device: Device) -> list[Certificate]:
-    query = select(Certificate).where(Certificate.device_id == device.id).order_by(Certificate.id)
-    return list(session.scalars(query))
+def _certificates_by_device(session: Session, batch: Batch) -> dict[int, list[Certificate]]:
+    query = select(Certificate).where(Certificate.batch_id == batch.id).order_by(Certificate.id)
+    found: dict[int, list[Certificate]] = {}
+    for cert in session.scalars(query):
+        if cert.device_id is not None:
+            found.setdefault(cert.device_id, []).append(cert)
+    return found
 
 
 def _outcome(device: Device, certs: dict[str, Certificate]) -> tuple[str, str, str]:
     # Destruction wins: a sanitized device may still be destroyed later, never the reverse.
-    for kind, outcome, block in (
-        ("destruction", "destroyed", "destruction"),
-        ("sanitization", "sanitized", "sanitization"),
-    ):
+    for kind, outcome in (("destruction", "destroyed"), ("sanitization", "sanitized")):
         if kind in certs:
-            method = json.loads(certs[kind].document)[block]
+            method = json.loads(certs[kind].document)[kind]
             return outcome, f"{method['method_type']}: {method['technique']}", certs[kind].cert_id
     if device.state in DESTRUCTION_STATES:
         return "failed-pending", "", ""
