@@ -63,6 +63,16 @@ def parse_canonical(data: bytes, *, what: str = "document") -> dict[str, Any]:
     value = parse_strict(data, what=what)
     if not isinstance(value, dict):
         raise InvalidDocument(f"{what} is not a JSON object")
+    require_canonical(value, data, what=what)
+    return value
+
+
+def require_canonical(value: dict[str, Any], data: bytes, *, what: str = "document") -> None:
+    """Check that `data`, already parsed into `value`, is exactly its canonical encoding.
+
+    Raises:
+        InvalidDocument: the bytes are not canonical.
+    """
     try:
         again = canonical_bytes(value)
     except (ValueError, TypeError) as e:
@@ -71,7 +81,6 @@ def parse_canonical(data: bytes, *, what: str = "document") -> dict[str, Any]:
         at = next((i for i, (a, b) in enumerate(zip(again, data, strict=False)) if a != b), None)
         at = min(len(again), len(data)) if at is None else at
         raise InvalidDocument(f"{what} is not in canonical form (differs at byte {at})")
-    return value
 
 
 class _Refused(ValueError):

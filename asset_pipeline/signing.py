@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from asset_pipeline.canonical import canonical_bytes, parse_canonical, parse_strict, sha256_hex
+from asset_pipeline.canonical import canonical_bytes, parse_strict, require_canonical, sha256_hex
 from asset_pipeline.errors import InvalidDocument, UnsupportedSchema, VerificationFailed
 from asset_pipeline.keys import fingerprint, verify_signature
 
@@ -89,8 +89,9 @@ def read_document(data: bytes, *, what: str = "certificate") -> SignedDocument:
     value = parse_strict(data, what=what)
     if not isinstance(value, dict):
         raise InvalidDocument(f"{what} is not a JSON object")
-    _check_schema(value, what=what)
-    document = parse_canonical(data, what=what)
+    _check_schema(value, what=what)  # before canonical form: a newer schema says so first
+    require_canonical(value, data, what=what)
+    document = value
     block = document.get("signature")
     if not isinstance(block, dict) or set(block) != _SIGNATURE_KEYS:
         raise InvalidDocument(f"{what} has no well-formed signature block")
