@@ -29,7 +29,7 @@ from asset_pipeline.errors import BatchClosed, DeviceBusy, PipelineError
 from asset_pipeline.records import find_batch
 from asset_pipeline.states import UNFINISHED, State
 from asset_pipeline.station import Station
-from asset_pipeline.storage import Device, Sanitization, ScanSummary, utcnow
+from asset_pipeline.storage import Device, Sanitization, utcnow
 from scanners import RawOptions, ScanError
 from wipe import (
     GuardRefusal,
@@ -395,13 +395,9 @@ class DeviceRun:
             self._raise_if_cancelled()
             raise _StepFailed(State.FAILED, f"{phase}-scan failed: {e}") from e
         self._raise_if_cancelled()
-        data = result.to_dict()
         with self.station.session() as session:
-            session.add(
-                ScanSummary(device_id=self.device_id, phase=phase, target=result.target,
-                            total_findings=result.total_findings, report=data)
-            )  # fmt: skip
-        return {"total": result.total_findings, "not_scannable": len(data["not_scannable"])}
+            scanning.store_scan(session, self.device_id, phase, result)
+        return {"total": result.total_findings, "not_scannable": len(result.not_scannable)}
 
     def _record_destroy_plan(self, plan: dict[str, Any]) -> None:
         with self.station.session() as session:

@@ -86,8 +86,7 @@ def scan_device(
         PipelineError: unknown phase, or the device is in no batch.
         ScanError: the device cannot be read at all.
     """
-    if phase not in PHASES:
-        raise PipelineError(f"unknown scan phase {phase!r}; expected one of {', '.join(PHASES)}")
+    _check_phase(phase)
     if device.batch is None:
         raise PipelineError(f"device {device.id} is in no batch; its scan would have no batch key")
     report = scan_target(
@@ -97,8 +96,18 @@ def scan_device(
         expected=expected,
         on_progress=on_progress,
     )
+    return store_scan(session, device.id, phase, report)
+
+
+def store_scan(session: Session, device_id: int, phase: str, report: ScanReport) -> ScanSummary:
+    """Add the `ScanSummary` row of a finished scan (counts and locations, no values).
+
+    Raises:
+        PipelineError: unknown phase.
+    """
+    _check_phase(phase)
     row = ScanSummary(
-        device_id=device.id,
+        device_id=device_id,
         phase=phase,
         target=report.target,
         total_findings=report.total_findings,
@@ -107,3 +116,8 @@ def scan_device(
     session.add(row)
     session.flush()
     return row
+
+
+def _check_phase(phase: str) -> None:
+    if phase not in PHASES:
+        raise PipelineError(f"unknown scan phase {phase!r}; expected one of {', '.join(PHASES)}")
