@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from asset_pipeline import devices, inventory, lifecycle, results, scanning
+from asset_pipeline import devices, inventory, lifecycle, results, sanitizations, scanning
 from asset_pipeline.certificates import issue_sanitization_certificate
 from asset_pipeline.errors import BatchClosed, DeviceBusy, PipelineError
 from asset_pipeline.records import find_batch
@@ -301,10 +301,9 @@ class DeviceRun:
             results.close_interrupted_wipes(session, device)
             lifecycle.advance(session, self.station, device, State.SANITIZING,
                               payload={"plan": plan.to_dict()})  # fmt: skip
-            record = Sanitization(device_id=device.id, level=level, method=plan.method)
-            session.add(record)
-            session.flush()
-            record_id = record.id
+            record_id = sanitizations.start_record(
+                session, level=level, method=plan.method, device_id=device.id
+            )
         self.state = State.SANITIZING  # the wipe's progress reports say so (bays, bars)
         try:
             result = sanitize(
@@ -319,12 +318,14 @@ class DeviceRun:
             result = None
             reason = str(e)
         with self.station.session() as session:
-            record = session.get(Sanitization, record_id)
-            record.ended_at = utcnow()
             if result is None:
-                record.outcome, record.result = "failed", {"reason": reason}
+                sanitizations.finish_record(
+                    session, record_id, outcome="failed", result={"reason": reason}
+                )
             else:
-                record.outcome, record.result = result.outcome, result.to_dict()
+                sanitizations.finish_record(
+                    session, record_id, outcome=result.outcome, result=result.to_dict()
+                )
         if result is None:
             raise _StepFailed(State.FAILED, reason)
         self.wipe = result

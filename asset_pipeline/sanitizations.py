@@ -9,15 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from asset_pipeline.storage import Sanitization, utcnow
 
 
-def start_record(session: Session, *, level: str, method: str, identity: dict[str, Any]) -> int:
-    """Store a `running` sanitization and return its id."""
-    row = Sanitization(level=level, method=method, outcome="running", result={"identity": identity})
+def start_record(
+    session: Session,
+    *,
+    level: str,
+    method: str,
+    identity: dict[str, Any] | None = None,
+    device_id: int | None = None,
+) -> int:
+    """Store a `running` sanitization and return its id.
+
+    A registered device is named by `device_id`; an ad-hoc wipe keeps the target's `identity`.
+    """
+    row = Sanitization(
+        device_id=device_id,
+        level=level,
+        method=method,
+        outcome="running",
+        result={} if identity is None else {"identity": identity},
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -30,13 +45,7 @@ def finish_record(
     row = session.get(Sanitization, record_id)
     if row is None:  # pragma: no cover - the row was written by start_record in this process
         return
-    identity = row.result.get("identity", {})
+    kept = {"identity": row.result["identity"]} if "identity" in row.result else {}
     row.outcome = outcome
-    row.result = {"identity": identity, **result}
+    row.result = {**kept, **result}
     row.ended_at = utcnow()
-
-
-def recent(session: Session, limit: int = 20) -> list[Sanitization]:
-    """The newest sanitization records first."""
-    query = select(Sanitization).order_by(Sanitization.id.desc()).limit(limit)
-    return list(session.scalars(query))
