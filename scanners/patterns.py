@@ -110,12 +110,19 @@ def _gate_sources(kind: Kind, wide: bool) -> tuple[str, ...]:
 # Order matters: at one start position the first kind that accepts the candidate wins (a bare
 # ten-digit run is a personnummer with context before it is a phone number).
 KINDS: tuple[Kind, ...] = (
-    Kind("pnr_form", r"(?:(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}|[0-9]{12})", "0-9", _tail("0-9")),
+    # A personnummer, card or phone number glued to a following letter is part of a longer token
+    # (a hex digest, an id such as SAN-20261127-6722c15783), not a value of its own.
+    Kind(
+        "pnr_form",
+        r"(?:(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}|[0-9]{12})",
+        "0-9",
+        _tail("0-9A-Za-z"),
+    ),
     Kind(
         "dig10",
         r"[0-9]{10}",
         "0-9",
-        _tail("0-9"),
+        _tail("0-9A-Za-z"),
         gate=Gate(_words("personnummer", "organisationsnummer")),
     ),
     Kind(
@@ -123,20 +130,20 @@ KINDS: tuple[Kind, ...] = (
         r"(?:[0-9]{13,19}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}"
         r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})",
         "0-9",
-        _tail("0-9"),
+        _tail("0-9A-Za-z"),
     ),
     Kind(
         "phone_intl",
         r"(?:\+|00)[1-9][0-9]{0,2}[ -]?(?:\(0\)[ -]?)?[0-9](?:[ -]?[0-9]){5,13}",
         "0-9+",
-        _tail("0-9"),
+        _tail("0-9A-Za-z"),
         lead_in_pattern=True,
     ),
     Kind(
         "phone_nat",
         r"(?:0[1-9](?:[ -]?[0-9]){6,9}|\(0[1-9][0-9]{0,2}\) ?[0-9](?:[ -]?[0-9]){4,7})",
         "0-9",
-        _tail("0-9"),
+        _tail("0-9A-Za-z"),
         lead_in_pattern=True,
     ),
     Kind(

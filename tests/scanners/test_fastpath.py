@@ -194,3 +194,20 @@ def test_one_matcher_shared_by_threads() -> None:
     with ThreadPoolExecutor(max_workers=3) as pool:
         parallel = list(pool.map(m.scan, pages))
     assert parallel == serial
+
+
+@pytest.mark.parametrize(
+    ("glued", "alone"),
+    [
+        # Seen in a certificate: a date-based id whose digits pass as a 12-digit personnummer.
+        (b'{"findings":{"personnummer":{"count":14}},"id":"SAN-20261127-6722c15783"}',
+         b'{"findings":{"personnummer":{"count":14}},"id":"SAN-20261127-6722 c15783"}'),
+        # A SHA-256 hex digest holding a Luhn-valid card-length digit run.
+        (b'"hash":"f29af2826515d56a04f4806545896389eda5f545ed"',
+         b'"hash":"f29af2826515d56a04f4806545896389 eda5f545ed"'),
+    ],
+)  # fmt: skip
+def test_digits_glued_to_a_following_letter_are_part_of_a_token(glued, alone) -> None:
+    matcher = RawMatcher(HASHER)
+    assert matcher.scan(glued) == []
+    assert matcher.scan(alone) != []  # the same digits standing alone are a value
