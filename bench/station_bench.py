@@ -38,12 +38,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def attach(image: Path) -> str:
-    """A loop device over `image` that writes through to the disk."""
-    cmd = ["losetup", "-f", "--show", "--direct-io=on", str(image)]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
-
-
 def run_dd(devices: list[str], size: int, *, read: bool = False) -> float:
     """Wall seconds of one dd per device, all started together: a zero fill, or a read."""
     t0 = time.perf_counter()
@@ -173,7 +167,7 @@ def main() -> None:
     size = (args.size_mib or (256 if args.quick else 1024)) * MiB
     n = args.devices
 
-    from asset_pipeline import records
+    from asset_pipeline import loopdev, records
     from asset_pipeline.config import new_config
     from asset_pipeline.demo_drive import build_demo_drive
     from asset_pipeline.station import Station
@@ -185,7 +179,7 @@ def main() -> None:
         for i, image in enumerate(images):
             build_demo_drive(image, seed=i, size=size)
             os.truncate(image, size)
-        loops = [attach(image) for image in images]
+        loops = [loopdev.attach(image, direct_io=True) for image in images]  # to the disk
         dd_wall = run_dd(loops, size)
         dd_read = run_dd(loops, size, read=True)
         for i, image in enumerate(images):  # the station gets customer drives, not zeros
@@ -208,7 +202,7 @@ def main() -> None:
         )
     finally:
         for dev in loops:
-            subprocess.run(["losetup", "-d", dev], check=False)
+            loopdev.detach(dev)
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
     total = n * size
@@ -217,11 +211,12 @@ def main() -> None:
     print(
         f"devices: {n} x {size // MiB} MiB, disk-backed loop devices (direct I/O); load {load:.2f}"
     )
-    print(f"4 x dd zero fill (write only)   {dd_wall:7.2f} s   {total / dd_wall / 1e6:7.0f} MB/s")
+    print(f"{n} x dd zero fill (write only)  {dd_wall:7.2f} s   {total / dd_wall / 1e6:7.0f} MB/s")
     floor = (dd_wall + dd_read) / dd_wall
-    print(f"4 x dd read (direct I/O)         {dd_read:7.2f} s   {total / dd_read / 1e6:7.0f} MB/s")
+    print(f"{n} x dd read (direct I/O)        {dd_read:7.2f} s   {total / dd_read / 1e6:7.0f} MB/s")
     print(
-        f"floor for anything that writes every byte and then reads it back (post-scan): "
+        f"floor for anything that writes every byte and then reads it back (post-scan), "
+        f"computed from the two dd runs: "
         f"ratio {floor:.2f}"
     )
     print(
