@@ -38,9 +38,10 @@ WORKER = """
 import sys, time
 from asset_pipeline import audit
 from asset_pipeline.storage import open_database
-url, n, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+url, n, go, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 sessions = open_database(url)
 import os
+open(ready, "w").close()  # imported and connected: the timed span starts after this
 while not os.path.exists(go):
     time.sleep(0.001)
 for i in range(n):
@@ -86,12 +87,17 @@ def plain_inserts(url: str, n: int) -> float:
 
 
 def two_processes(url: str, n: int, work: Path) -> float:
-    open_database(url).kw["bind"].dispose()  # migrate once: two first opens would race
+    open_database(url).kw["bind"].dispose()  # migrated here, so the workers only connect
     go = work / "go"
+    ready = [work / f"ready{i}" for i in range(2)]
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, url, str(n), str(go)]) for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", WORKER, url, str(n), str(go), str(r)])
+        for r in ready
     ]
-    time.sleep(1.0)
+    while not all(r.exists() for r in ready):  # start-up is not part of the append rate
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit("worker failed")
+        time.sleep(0.01)
     start = time.perf_counter()
     go.touch()
     for p in procs:
