@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,17 @@ def _watch(station, batch: int, bays: str, *extra: str) -> subprocess.Popen[str]
          "--bays", bays, "--json", *extra],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def _read_line(proc: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
+    """The next JSON line watch prints; fails after `timeout` seconds instead of hanging."""
+    # A thread, not select: lines already in the pipe's read buffer are invisible to select.
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert got, f"watch printed nothing for {timeout} s"
+    return json.loads(got[0])
 
 
 def _lines(proc: subprocess.Popen[str], timeout: float) -> list[dict[str, Any]]:
@@ -90,14 +102,7 @@ def test_drive_pulled_mid_wipe_ends_aborted_without_certificate(
     lines: list[dict[str, Any]] = []
     try:
         dev = make_loop(image=drive.image, direct_io=True)
-        deadline = time.monotonic() + 120
-        while True:
-            assert time.monotonic() < deadline, lines
-            with station.session() as session:
-                device = session.scalar(select(Device).where(Device.batch_id == batch))
-                if device is not None and device.state == "sanitizing":
-                    break
-            time.sleep(0.05)
+        _wait_for_state(station, batch, "sanitizing")
         time.sleep(0.3)
         pull(dev, drive.image)
         lines = _lines(proc, timeout=120)
@@ -124,9 +129,7 @@ def test_ineligible_drive_is_shown_and_skipped(station, make_loop, tmp_path: Pat
     dev = make_loop(image=image, read_only=True)
     proc = _watch(station, batch, f"{tmp_path}/kund-*.img")
     try:
-        deadline = time.monotonic() + 60
-        line = json.loads(proc.stdout.readline())
-        assert time.monotonic() < deadline
+        line = _read_line(proc, timeout=60)
     finally:
         proc.terminate()
         proc.communicate(timeout=60)
@@ -171,7 +174,7 @@ def test_same_drive_seen_again_while_its_run_stops_waits_then_starts_over(
         deadline = time.monotonic() + 60
         while not lines or lines[-1]["name"] != second.name:  # its first line, then pull
             assert time.monotonic() < deadline, lines
-            lines.append(json.loads(proc.stdout.readline()))
+            lines.append(_read_line(proc, timeout=60))
         pull(first, drive.image)
         lines += _lines(proc, timeout=300)
     finally:
