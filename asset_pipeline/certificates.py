@@ -94,6 +94,7 @@ def issue_sanitization_certificate(
         notes=notes,
     )
     body["scans"] = {"pre": pre, "post": post}
+    body = check_payload(body, where="sanitization record")  # every string, not only some
     if closing_event is None:
         closing_event = _close_device(session, station, device, "sanitized", body)
     return _issue(session, station, device, "sanitization", body, closing_event)
@@ -139,7 +140,7 @@ def issue_destruction_certificate(
         },
         "post_sanitization_classification": "destroyed",
         "media_destination": "destroy",
-        "notes": certificate_content.clean_notes(notes),
+        "notes": list(notes),
     }
     body = check_payload(body, where="destruction record")
     if closing_event is None:
