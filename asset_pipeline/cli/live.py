@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -16,7 +17,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from asset_pipeline.pipeline import StepProgress
+if TYPE_CHECKING:
+    from asset_pipeline.pipeline import StepProgress
 
 
 class StepBars:

@@ -9,40 +9,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from asset_pipeline import scanning
+from asset_pipeline.cli.live import StepBars
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
 
 
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int], None] | None]:
-    """A rich bar on stderr (bytes, MB/s, ETA) when stderr is a terminal; nothing when piped."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(binary_units=False),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    tasks: dict[str, TaskID] = {}
-    with Progress(*columns, console=stderr_console(), transient=True) as bar:
+    """A bar per pass on stderr (bytes, MB/s, ETA) when stderr is a terminal; None when piped."""
+    on_terminal = sys.stderr.isatty()
+    with StepBars(stderr_console(), enabled=on_terminal) as bars:
+        if not on_terminal:
+            yield None
+            return
 
         def update(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"{name} pass", total=total or None)
-            bar.update(tasks[name], completed=done)
+            bars.step(f"{name} pass", done, total)
 
         yield update
 
