@@ -66,9 +66,10 @@ def test_sanitize_status_when_unsupported() -> None:
     assert status.fraction is None
 
 
-def test_security_commands_that_lied_left_security_disabled() -> None:
-    # hdparm exited 0 for SECURITY SET PASSWORD although the drive aborted it (sense 0b/00);
-    # the sanitizer therefore re-reads `hdparm -I`, which still shows no enabled security.
+def test_recorded_lying_set_password_left_identify_without_security() -> None:
+    # The recorded data the sanitizer's re-read relies on: hdparm exited 0 for SECURITY SET
+    # PASSWORD although the drive aborted it (sense 0b/00), and `hdparm -I` still shows no
+    # enabled security. The sanitizer's own re-read runs in tests/lab/test_lab_lying_firmware.py.
     assert "bad/missing sense data" in (DATA / "security-set-pass.txt.stderr").read_text()
     assert not parse_identify((DATA / "identify.txt").read_text()).security_enabled
 
