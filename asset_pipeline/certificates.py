@@ -9,7 +9,6 @@ rendering beside it as `<id>.pdf`.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from asset_pipeline import __version__, audit, certificate_content
+from asset_pipeline.atomic import write_atomic
 from asset_pipeline.audit import iso_utc
 from asset_pipeline.certificate_pdf import render_pdf
 from asset_pipeline.errors import CertificateNotFound, CertificateRefused, EvidenceError
@@ -186,8 +186,8 @@ def write_evidence(directory: Path, doc_id: str, signed: SignedDocument) -> tupl
     try:
         directory.mkdir(parents=True, exist_ok=True)
         json_path, pdf_path = directory / f"{doc_id}.json", directory / f"{doc_id}.pdf"
-        _write_atomic(json_path, signed.data)
-        _write_atomic(pdf_path, render_pdf(signed))
+        write_atomic(json_path, signed.data)
+        write_atomic(pdf_path, render_pdf(signed))
     except OSError as e:
         raise EvidenceError(f"cannot write {doc_id} into {directory}: {e.strerror}") from e
     return json_path, pdf_path
@@ -310,15 +310,3 @@ def _first_event_time(session: Session, device: Device) -> Any:
         .order_by(AuditEvent.seq)
     )
     return first if first is not None else device.created_at
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)

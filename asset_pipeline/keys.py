@@ -7,7 +7,6 @@ The fingerprint customers compare is the SHA-256 of the 32 raw public-key bytes,
 from __future__ import annotations
 
 import logging
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from asset_pipeline.atomic import write_atomic
 from asset_pipeline.canonical import sha256_hex
 from asset_pipeline.errors import KeyFileError
 
@@ -154,22 +154,9 @@ def _create(path: Path) -> None:
 
 
 def _write_atomic(path: Path, data: bytes, mode: int, *, replace: bool = True) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.chmod(mode)  # the umask may have narrowed the mode given to os.open
-        if replace:
-            tmp.replace(path)
-        else:
-            os.link(tmp, path)  # fails with FileExistsError when a key is already there
+        write_atomic(path, data, mode, replace=replace)
     except FileExistsError:
         raise
     except OSError as e:
         raise KeyFileError(f"cannot write {path}: {e.strerror}") from e
-    finally:
-        tmp.unlink(missing_ok=True)
