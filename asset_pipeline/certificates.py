@@ -193,6 +193,33 @@ def write_evidence(directory: Path, doc_id: str, signed: SignedDocument) -> tupl
     return json_path, pdf_path
 
 
+def store_signed(
+    session: Session,
+    station: Station,
+    directory: Path,
+    unsigned: dict[str, Any],
+    *,
+    kind: str,
+    batch_id: int | None,
+    device_id: int | None = None,
+) -> tuple[SignedDocument, Path, Path]:
+    """Sign a document with the station key, write its JSON and PDF, and add its row."""
+    signed = sign_document(unsigned, station.key)
+    doc_id = unsigned["id"]
+    json_path, pdf_path = write_evidence(directory, doc_id, signed)
+    session.add(
+        Certificate(
+            cert_id=doc_id,
+            device_id=device_id,
+            batch_id=batch_id,
+            kind=kind,
+            document=signed.data.decode("utf-8"),
+            sha256=signed.sha256,
+        )
+    )
+    return signed, json_path, pdf_path
+
+
 def _issue(
     session: Session,
     station: Station,
@@ -225,18 +252,10 @@ def _issue(
         "closing_event": {"seq": closing_event.seq, "hash": closing_event.hash},
         **body,
     }
-    signed = sign_document(unsigned, station.key)
-    json_path, pdf_path = write_evidence(station.certificates_dir, cert_id, signed)
-    session.add(
-        Certificate(
-            cert_id=cert_id,
-            device_id=device.id,
-            batch_id=batch.id,
-            kind=kind,
-            document=signed.data.decode("utf-8"),
-            sha256=signed.sha256,
-        )
-    )
+    signed, json_path, pdf_path = store_signed(
+        session, station, station.certificates_dir, unsigned,
+        kind=kind, batch_id=batch.id, device_id=device.id,
+    )  # fmt: skip
     audit.append_event(
         session,
         station_id=station.config.station_id,

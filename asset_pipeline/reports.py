@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from asset_pipeline import audit
 from asset_pipeline.audit import iso_utc
 from asset_pipeline.certificate_content import customer_binding
-from asset_pipeline.certificates import DESTRUCTION_STATES, issuer, new_id, write_evidence
+from asset_pipeline.certificates import DESTRUCTION_STATES, issuer, new_id, store_signed
 from asset_pipeline.inventory import batch_devices
-from asset_pipeline.signing import BATCH_REPORT, SCHEMAS, SignedDocument, sign_document
+from asset_pipeline.signing import BATCH_REPORT, SCHEMAS, SignedDocument
 from asset_pipeline.storage import Batch, Certificate, Device, utcnow
 
 if TYPE_CHECKING:
@@ -123,16 +123,8 @@ def issue_batch_report(session: Session, station: Station, batch: Batch) -> Issu
         "closing_event": {"seq": event.seq, "hash": event.hash},
         **body,
     }
-    signed = sign_document(unsigned, station.key)
-    json_path, pdf_path = write_evidence(station.reports_dir, report_id, signed)
-    session.add(
-        Certificate(
-            cert_id=report_id,
-            batch_id=batch.id,
-            kind="batch_report",
-            document=signed.data.decode("utf-8"),
-            sha256=signed.sha256,
-        )
+    signed, json_path, pdf_path = store_signed(
+        session, station, station.reports_dir, unsigned, kind="batch_report", batch_id=batch.id
     )
     session.flush()
     return IssuedReport(report_id, json_path, pdf_path, signed)
