@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -121,14 +121,15 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
     return record
 
 
-def batch_events(session: Session, batch_id: int) -> list[AuditEvent]:
-    """A batch's events, in chain order: those tagged with the batch or with one of its devices."""
+def of_batch(batch_id: int) -> ColumnElement[bool]:
+    """The condition for a batch's events: tagged with the batch or with one of its devices."""
     devices = select(Device.id).where(Device.batch_id == batch_id)
-    query = (
-        select(AuditEvent)
-        .where(or_(AuditEvent.batch_id == batch_id, AuditEvent.device_id.in_(devices)))
-        .order_by(AuditEvent.seq)
-    )
+    return or_(AuditEvent.batch_id == batch_id, AuditEvent.device_id.in_(devices))
+
+
+def batch_events(session: Session, batch_id: int) -> list[AuditEvent]:
+    """A batch's events, in chain order (see `of_batch`)."""
+    query = select(AuditEvent).where(of_batch(batch_id)).order_by(AuditEvent.seq)
     return list(session.scalars(query))
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from asset_pipeline import audit
 from asset_pipeline.records import list_batches
 from asset_pipeline.storage import AuditEvent, Batch, Certificate, Device, ScanSummary
 
@@ -75,7 +76,7 @@ def _event_items(session: Session, batch: Batch, ref: str, end: date) -> list[Re
     devices = select(Device.id).where(Device.batch_id == batch.id)
     count, first, last = session.execute(
         select(func.count(), func.min(AuditEvent.seq), func.max(AuditEvent.seq)).where(
-            or_(AuditEvent.batch_id == batch.id, AuditEvent.device_id.in_(devices))
+            audit.of_batch(batch.id)
         )
     ).one()
     scans = session.scalar(
