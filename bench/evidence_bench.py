@@ -24,19 +24,19 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from asset_pipeline import audit, certificates, inventory, records
-from asset_pipeline.audit_verify import verify_chain
-from asset_pipeline.certificate_check import verify_bytes
-from asset_pipeline.config import new_config
-from asset_pipeline.station import Station
-from asset_pipeline.storage import AuditEvent, open_database, sqlite_url, utcnow
+from asset_pipeline.evidence import audit, issuing
+from asset_pipeline.evidence.audit_check import verify_chain
+from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.station.config import new_config
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import AuditEvent, batches, devices, open_database, sqlite_url, utcnow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from evidence_fixtures import PRE_FINDINGS, drive, scan_report, wipe_result  # noqa: E402
 
 WORKER = """
 import sys, time
-from asset_pipeline import audit
+from asset_pipeline.evidence import audit
 from asset_pipeline.storage import open_database
 url, n, go, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 sessions = open_database(url)
@@ -110,8 +110,8 @@ def certificate_costs(work: Path, n: int) -> dict[str, float]:
     station = Station(data_dir=work / "station")
     station.initialize(new_config("Bench AB", "bench"))
     with station.session() as s:
-        customer = records.add_customer(s, "Åre kommun", "212000-2411")
-        agreement = records.add_agreement(
+        customer = batches.add_customer(s, "Åre kommun", "212000-2411")
+        agreement = batches.add_agreement(
             s,
             customer=customer,
             reference="PUB-1",
@@ -119,17 +119,17 @@ def certificate_costs(work: Path, n: int) -> dict[str, float]:
             discovery_instructed=True,
             retention_years=7,
         )
-        batch = records.open_batch(s, agreement)
-        ids = [inventory.register_device(s, batch, drive(f"S{i}")).id for i in range(n)]
+        batch = batches.open_batch(s, agreement)
+        ids = [devices.register_device(s, batch, drive(f"S{i}")).id for i in range(n)]
     issued = []
     start = time.perf_counter()
     for device_id in ids:
         with station.session() as s:
             issued.append(
-                certificates.issue_sanitization_certificate(
+                issuing.issue_sanitization_certificate(
                     s,
                     station,
-                    inventory.find_device(s, device_id),
+                    devices.find_device(s, device_id),
                     wipe_result=wipe_result(),
                     pre_scan=scan_report(PRE_FINDINGS),
                     post_scan=scan_report(),

@@ -167,10 +167,11 @@ def main() -> None:
     size = (args.size_mib or (256 if args.quick else 1024)) * MiB
     n = args.devices
 
-    from asset_pipeline import loopdev, records
-    from asset_pipeline.config import new_config
-    from asset_pipeline.demo_drive import build_demo_drive
-    from asset_pipeline.station import Station
+    from asset_pipeline.demo.drive import build_demo_drive
+    from asset_pipeline.drives import loopdev
+    from asset_pipeline.station.config import new_config
+    from asset_pipeline.station.context import Station
+    from asset_pipeline.storage import batches
 
     work = Path(tempfile.mkdtemp(prefix="station-bench-", dir="/var/tmp"))
     loops: list[str] = []
@@ -187,12 +188,12 @@ def main() -> None:
         station = Station(data_dir=work / "station")
         station.initialize(new_config("Bench AB", "bench"))
         with station.session() as session:
-            customer = records.add_customer(session, "Bench kund", "212000-0142")
-            agreement = records.add_agreement(
+            customer = batches.add_customer(session, "Bench kund", "212000-0142")
+            agreement = batches.add_agreement(
                 session, customer=customer, reference="BENCH-DPA", required_level="clear",
                 discovery_instructed=False, retention_years=1,
             )  # fmt: skip
-            batch = records.open_batch(session, agreement).id
+            batch = batches.open_batch(session, agreement).id
         station.close()
         for dev in loops:  # the rebuilt images must be what the loop devices show
             subprocess.run(["blockdev", "--flushbufs", dev], check=True)

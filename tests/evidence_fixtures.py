@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from asset_pipeline import audit, inventory, records
-from asset_pipeline.config import new_config
-from asset_pipeline.devices import Drive
-from asset_pipeline.station import Station
-from asset_pipeline.storage import Device
+from asset_pipeline.drives.discovery import Drive
+from asset_pipeline.evidence import audit
+from asset_pipeline.station.config import new_config
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import Device, batches, devices
 
 # Values that must never reach a certificate, log or report, planted where a careless
 # implementation would copy them from (scan report locations, wipe error text, ...).
@@ -132,7 +132,7 @@ def add_device(station: Station) -> DeviceFactory:
         n = counter["n"]
         with station.session() as session:
             customer = _customer(session)
-            agreement = records.add_agreement(
+            agreement = batches.add_agreement(
                 session,
                 customer=customer,
                 reference=f"PUB-2026-Ö{n}",
@@ -140,8 +140,8 @@ def add_device(station: Station) -> DeviceFactory:
                 discovery_instructed=True,
                 retention_years=7,
             )
-            batch = records.open_batch(session, agreement, order_number=f"PO-47{n:02d}")
-            device = inventory.register_device(
+            batch = batches.open_batch(session, agreement, order_number=f"PO-47{n:02d}")
+            device = devices.register_device(
                 session, batch, drive(serial or f"WD-WCC6Y{n:07d}"), asset_tag=f"INV-{n:04d}"
             )
             device.state = state
@@ -165,12 +165,12 @@ def _customer(session: Any) -> Any:
     from asset_pipeline.storage import Customer
 
     found = session.scalar(select(Customer).where(Customer.name == "Åre kommun"))
-    return found or records.add_customer(session, "Åre kommun", "212000-2411")
+    return found or batches.add_customer(session, "Åre kommun", "212000-2411")
 
 
 def load_device(session: Any, device_id: int) -> Device:
     """The device row in `session`."""
-    return inventory.find_device(session, device_id)
+    return devices.find_device(session, device_id)
 
 
 # --- a throwaway PostgreSQL server -------------------------------------------------------

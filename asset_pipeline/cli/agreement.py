@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from asset_pipeline import records
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.station import Station
-from asset_pipeline.storage import Agreement
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import Agreement, batches
 
 
 def agreement_row(agreement: Agreement) -> dict[str, object]:
@@ -35,7 +34,7 @@ def agreement() -> None:
 @click.option("--customer", "customer_key", required=True, help="Customer id or name.")
 @click.option(
     "--level",
-    type=click.Choice(records.LEVELS),
+    type=click.Choice(batches.LEVELS),
     required=True,
     help="Sanitization level the DPA requires (NIST SP 800-88).",
 )
@@ -73,9 +72,9 @@ def add(
         asset-pipeline agreement add DPA-2026-01 --customer "Kommunen AB" --level purge --discovery
     """
     with station.session() as session:
-        customer = records.find_customer(session, customer_key)
+        customer = batches.find_customer(session, customer_key)
         row = agreement_row(
-            records.add_agreement(
+            batches.add_agreement(
                 session,
                 customer=customer,
                 reference=reference,
@@ -101,8 +100,8 @@ def list_(station: Station, customer_key: str | None, as_json: bool) -> None:
         asset-pipeline agreement list --customer "Kommunen AB" --json
     """
     with station.session() as session:
-        customer = records.find_customer(session, customer_key) if customer_key else None
-        rows = [agreement_row(a) for a in records.list_agreements(session, customer)]
+        customer = batches.find_customer(session, customer_key) if customer_key else None
+        rows = [agreement_row(a) for a in batches.list_agreements(session, customer)]
     emit(
         rows,
         as_json,

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline import inventory, records
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.station import Station
-from asset_pipeline.storage import Batch, Device
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import Batch, Device, batches, devices
 
 
 def batch_row(batch: Batch) -> dict[str, object]:
@@ -66,8 +65,8 @@ def open_(
         asset-pipeline batch open --agreement DPA-2026-01 --order PO-4711
     """
     with station.session() as session:
-        agreement = records.find_agreement(session, agreement_key)
-        row = batch_row(records.open_batch(session, agreement, order_number, note))
+        agreement = batches.find_agreement(session, agreement_key)
+        row = batch_row(batches.open_batch(session, agreement, order_number, note))
     emit(row, as_json)
 
 
@@ -83,7 +82,7 @@ def close(station: Station, batch_id: int, as_json: bool) -> None:
         asset-pipeline batch close 3
     """
     with station.session() as session:
-        row = batch_row(records.close_batch(session, records.find_batch(session, batch_id)))
+        row = batch_row(batches.close_batch(session, batches.find_batch(session, batch_id)))
     emit(row, as_json)
 
 
@@ -99,7 +98,7 @@ def list_(station: Station, open_only: bool, as_json: bool) -> None:
         asset-pipeline batch list --open
     """
     with station.session() as session:
-        rows = [batch_row(b) for b in records.list_batches(session, open_only=open_only)]
+        rows = [batch_row(b) for b in batches.list_batches(session, open_only=open_only)]
     emit(
         rows,
         as_json,
@@ -120,15 +119,15 @@ def show(station: Station, batch_id: int, as_json: bool) -> None:
         asset-pipeline batch show 3 --json
     """
     with station.session() as session:
-        found = records.find_batch(session, batch_id)
+        found = batches.find_batch(session, batch_id)
         row = batch_row(found)
-        row["devices"] = [device_row(d) for d in inventory.batch_devices(session, found)]
+        row["devices"] = [device_row(d) for d in devices.batch_devices(session, found)]
     if as_json:
         emit(row, as_json)
         return
-    devices = row.pop("devices")
+    device_rows = row.pop("devices")
     emit(row, False, title=f"Batch {batch_id}")
-    emit(devices, False, columns=("id", "path", "transport", "model", "serial", "state"))  # type: ignore[arg-type]
+    emit(device_rows, False, columns=("id", "path", "transport", "model", "serial", "state"))  # type: ignore[arg-type]
 
 
 @batch.command("report")
@@ -160,15 +159,17 @@ def report(station: Station, batch_id: int, fmt: str, output: Path | None, as_js
     Example:
         asset-pipeline batch report 3 --format pdf -o batch3.pdf
     """
-    from asset_pipeline import reports  # PDF rendering loads only for this command
+    from asset_pipeline.evidence import batch_report  # PDF rendering loads only here
 
     with station.session() as session:
-        issued = reports.issue_batch_report(session, station, records.find_batch(session, batch_id))
+        issued = batch_report.issue_batch_report(
+            session, station, batches.find_batch(session, batch_id)
+        )
     if fmt == "json" and output is None:
         click.echo(issued.signed.data, nl=False)  # bytes go to the binary stream as they are
         return
     if fmt == "csv":
-        text = reports.report_csv(issued.signed.document)
+        text = batch_report.report_csv(issued.signed.document)
         if output is None:
             click.echo(text, nl=False)
             return

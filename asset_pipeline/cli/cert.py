@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline import certificates, inventory
-from asset_pipeline.certificate_check import verify_file
-from asset_pipeline.certificate_content import DESTRUCTION_METHODS
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.errors import KeyFileError, VerificationFailed
-from asset_pipeline.keys import load_public_key, load_station_key
-from asset_pipeline.station import Station
+from asset_pipeline.evidence import issuing
+from asset_pipeline.evidence.content import DESTRUCTION_METHODS
+from asset_pipeline.evidence.verify import verify_file
+from asset_pipeline.station.context import Station
+from asset_pipeline.station.keys import load_public_key, load_station_key
+from asset_pipeline.storage import devices
 
 
 @click.group()
@@ -105,8 +106,8 @@ def destroy(
         asset-pipeline cert destroy 12 --method shred --date 2026-11-27 --witness "Lena Berg"
     """
     with station.session() as session:
-        device = inventory.find_device(session, device_id)
-        issued = certificates.issue_destruction_certificate(
+        device = devices.find_device(session, device_id)
+        issued = issuing.issue_destruction_certificate(
             session,
             station,
             device,

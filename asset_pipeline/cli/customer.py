@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from asset_pipeline import records
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.station import Station
-from asset_pipeline.storage import Customer
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import Customer, batches
 
 
 def customer_row(customer: Customer) -> dict[str, object]:
@@ -42,7 +41,7 @@ def add(station: Station, name: str, org_number: str, contact: str, as_json: boo
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
     with station.session() as session:
-        row = customer_row(records.add_customer(session, name.strip(), org_number, contact))
+        row = customer_row(batches.add_customer(session, name.strip(), org_number, contact))
     emit(row, as_json)
 
 
@@ -57,7 +56,7 @@ def list_(station: Station, as_json: bool) -> None:
         asset-pipeline customer list --json
     """
     with station.session() as session:
-        rows = [customer_row(c) for c in records.list_customers(session)]
+        rows = [customer_row(c) for c in batches.list_customers(session)]
     emit(rows, as_json, columns=("id", "name", "org_number", "contact"), title="Customers")
 
 

@@ -8,8 +8,8 @@ import click
 
 from asset_pipeline.cli.live import PipelineView
 from asset_pipeline.cli.output import emit, json_option, stderr_console
-from asset_pipeline.demo import DemoOutcome, run_demo
-from asset_pipeline.station import Station
+from asset_pipeline.demo.run import DemoOutcome, run_demo
+from asset_pipeline.station.context import Station
 
 
 @click.command()

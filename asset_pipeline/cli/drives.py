@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline import devices
 from asset_pipeline.cli.output import emit, human_size, json_option
+from asset_pipeline.drives import discovery
 
 
 @click.command()
@@ -25,8 +25,8 @@ def drives(images: tuple[Path, ...], include_empty: bool, as_json: bool) -> None
         asset-pipeline drives --json
         asset-pipeline drives customer-disk.img
     """
-    found = devices.discover(include_empty=include_empty)
-    found += [devices.identify(path) for path in images]
+    found = discovery.discover(include_empty=include_empty)
+    found += [discovery.identify(path) for path in images]
     if as_json:
         emit([d.to_dict() for d in found], True)
         return

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.config import load_config, new_config
-from asset_pipeline.station import Station
+from asset_pipeline.station.config import load_config, new_config
+from asset_pipeline.station.context import Station
 
 
 @click.command()
@@ -33,7 +33,7 @@ def init(
     Example:
         asset-pipeline --data-dir /var/lib/asset-pipeline init --organization "Refurb AB"
     """
-    from asset_pipeline.config import ensure_data_dir
+    from asset_pipeline.station.config import ensure_data_dir
 
     ensure_data_dir(station.data_dir)
     existing = load_config(station.data_dir)

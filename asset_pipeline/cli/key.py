@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.keys import public_pem
-from asset_pipeline.station import Station
+from asset_pipeline.station.context import Station
+from asset_pipeline.station.keys import public_pem
 
 
 @click.group()

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 if TYPE_CHECKING:
-    from asset_pipeline.pipeline import StepProgress
+    from asset_pipeline.flow.pipeline import StepProgress
 
 
 class StepBars:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline import audit, records
-from asset_pipeline.audit_verify import certificate_anchors, verify_chain
-from asset_pipeline.canonical import canonical_bytes
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.errors import StorageError, VerificationFailed
-from asset_pipeline.station import Station
+from asset_pipeline.evidence import audit
+from asset_pipeline.evidence.audit_check import certificate_anchors, verify_chain
+from asset_pipeline.evidence.canonical import canonical_bytes
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import batches
 
 
 @click.group()
@@ -87,7 +88,7 @@ def export(station: Station, batch_id: int, fmt: str, output: Path | None) -> No
     with station.reader_session() as session:
         if session is None:
             raise StorageError(NO_DATABASE)
-        batch = records.find_batch(session, batch_id)
+        batch = batches.find_batch(session, batch_id)
         rows = [audit.event_record(e) for e in audit.batch_events(session, batch.id)]
     text = _csv(rows) if fmt == "csv" else "".join(_jsonl(row) for row in rows)
     if output is None:

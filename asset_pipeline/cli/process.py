@@ -7,11 +7,13 @@ import threading
 
 import click
 
-from asset_pipeline import devices, pipeline, records
 from asset_pipeline.cli.live import PipelineView
 from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
 from asset_pipeline.cli.output import emit, json_option, stderr_console
-from asset_pipeline.station import Station
+from asset_pipeline.drives import discovery
+from asset_pipeline.flow import pipeline
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import batches
 
 
 @click.command()
@@ -42,9 +44,9 @@ def process(
         asset-pipeline process /dev/sdb --batch 4
         asset-pipeline process laptop-17.img --batch 4 --yes --json
     """
-    drive = devices.identify(target)
+    drive = discovery.identify(target)
     with station.session() as session:
-        records.find_batch(session, batch_id)
+        batches.find_batch(session, batch_id)
     if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
         raise click.ClickException("confirmation did not match; nothing was written")
     options = pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden)

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import click
 
-from asset_pipeline import retention as policy
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.errors import PipelineError
-from asset_pipeline.station import Station
+from asset_pipeline.evidence import retention as policy
+from asset_pipeline.station.context import Station
 from asset_pipeline.storage import utcnow
 
 

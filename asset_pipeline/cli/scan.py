@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline import scanning
 from asset_pipeline.cli.live import StepBars
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
+from asset_pipeline.flow import device_scan
 
 
 @contextmanager
@@ -53,7 +53,7 @@ def scan(target: Path, raw_only: bool, files_only: bool, as_json: bool) -> None:
         raise click.UsageError("--raw-only cannot be used with --files-only")
     passes = ("raw",) if raw_only else ("files",) if files_only else ("raw", "files")
     with progress_bar() as on_progress:
-        report = scanning.scan_target(target, os.urandom(32), passes, on_progress=on_progress)
+        report = device_scan.scan_target(target, os.urandom(32), passes, on_progress=on_progress)
     if as_json:
         emit(report.to_dict(), True)
         return

@@ -10,11 +10,12 @@ import click
 from rich.live import Live
 from rich.table import Table
 
-from asset_pipeline import pipeline, records
 from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, interrupts
 from asset_pipeline.cli.output import human_size, jsonable, stderr_console
-from asset_pipeline.station import Station
-from asset_pipeline.watch import Bay, Watcher, WatchOptions
+from asset_pipeline.flow import pipeline
+from asset_pipeline.flow.watcher import Bay, Watcher, WatchOptions
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import batches
 
 
 @click.command()
@@ -60,7 +61,7 @@ def watch(
         asset-pipeline watch --batch 4 --bays 'sd[b-e],nvme*' --json
     """
     with station.session() as session:
-        batch = records.find_batch(session, batch_id)
+        batch = batches.find_batch(session, batch_id)
         if not batch.is_open:
             raise click.ClickException(f"batch {batch_id} is closed")
     options = WatchOptions(

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from asset_pipeline import devices, sanitizations
 from asset_pipeline.cli.live import StepBars
 from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
-from asset_pipeline.station import Station
+from asset_pipeline.drives import discovery
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import sanitizations
 from wipe import (
     LEVELS,
     OVERWRITES,
@@ -68,7 +69,7 @@ def wipe(
         asset-pipeline wipe /dev/sdb --level purge
         asset-pipeline wipe customer.img --level clear --verify full --yes --json
     """
-    drive = devices.identify(target, with_health=True)
+    drive = discovery.identify(target, with_health=True)
     check_writable(target)
     caps = capabilities_of(drive.path, drive.transport)
     plan = choose(level, drive.media_type, caps, method, drive.health)

@@ -1,6 +1,6 @@
 """Station storage: ORM models, database opening and migrations."""
 
-from asset_pipeline.config import sqlite_url
+from asset_pipeline.station.config import sqlite_url
 from asset_pipeline.storage.db import (
     create_station_engine,
     open_database,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from evidence_fixtures import load_device, scan_report, wipe_result
 
-from asset_pipeline import certificates
-from asset_pipeline.station import Station
+from asset_pipeline.evidence import issuing
+from asset_pipeline.station.context import Station
 
 
 def _sanitized_batch(station: Station, add_device) -> None:
     device_id = add_device()
     with station.session() as session:
-        certificates.issue_sanitization_certificate(
+        issuing.issue_sanitization_certificate(
             session,
             station,
             load_device(session, device_id),

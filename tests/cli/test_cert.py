@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from evidence_fixtures import load_device, scan_report, wipe_result
 
-from asset_pipeline import certificates, keys
-from asset_pipeline.signing import sign_document
-from asset_pipeline.station import Station
+from asset_pipeline.evidence import issuing
+from asset_pipeline.evidence.signing import sign_document
+from asset_pipeline.station.context import Station, keys
 
 
 @pytest.fixture
-def issued(station: Station, add_device) -> certificates.IssuedCertificate:
+def issued(station: Station, add_device) -> issuing.IssuedCertificate:
     device_id = add_device()
     with station.session() as session:
-        return certificates.issue_sanitization_certificate(
+        return issuing.issue_sanitization_certificate(
             session,
             station,
             load_device(session, device_id),
@@ -192,7 +192,7 @@ def test_certificate_from_another_station_skips_the_audit_check(
     monkeypatch.setenv("ASSET_PIPELINE_HOME", str(tmp_path / "second"))
     run_cli("init")
     with Station(data_dir=tmp_path / "second").session() as session:  # its own event 1, 2, ...
-        from asset_pipeline import audit
+        from asset_pipeline.evidence import audit
 
         for _ in range(3):
             audit.append_event(session, station_id="second", operator="x", event_type="a.b")

@@ -8,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from asset_pipeline.station import Station
+from asset_pipeline.station.context import Station
 
 
 def _one_error_line(result) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from evidence_fixtures import load_device
 
-from asset_pipeline.station import Station
+from asset_pipeline.station.context import Station
 
 
 def test_dry_run_lists_what_is_past_retention(run_cli, station: Station, add_device) -> None:

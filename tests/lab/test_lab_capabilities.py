@@ -51,12 +51,12 @@ def test_scsi_has_no_sanitize(lab: Lab) -> None:
 
 ENGINE = """
 import json, sys
-from asset_pipeline import devices
+from asset_pipeline.drives import discovery
 from wipe import choose, sanitizer_for
 
 out = {}
 for path in sys.argv[1:]:
-    drive = devices.identify(path)
+    drive = discovery.identify(path)
     sanitizer = sanitizer_for(drive.path, drive.transport)
     caps = sanitizer.capabilities() if sanitizer else None
     out[path] = {

@@ -1,4 +1,4 @@
-"""Hot-plug: `asset_pipeline.hotplug.block_events()` in the guest sees drives come and go.
+"""Hot-plug: `asset_pipeline.drives.hotplug.block_events()` in the guest sees drives come and go.
 
 A USB disk and an NVMe drive are plugged in and out over QMP while a watcher in the guest
 writes every event it gets (udev-enriched, so with serials) as a JSON line to the shared
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.lab
 
 WATCHER = """
 import dataclasses, json, sys
-from asset_pipeline.hotplug import block_events
+from asset_pipeline.drives.hotplug import block_events
 
 with open(sys.argv[1], "a") as out:
     for event in block_events(timeout=120):

@@ -19,7 +19,7 @@ import pytest
 from labkit import BackgroundCli, Disk, Lab
 from labkit.layout import SYSTEM_DISK
 
-from asset_pipeline.demo_drive import build_demo_drive
+from asset_pipeline.demo.drive import build_demo_drive
 
 pytestmark = pytest.mark.lab
 

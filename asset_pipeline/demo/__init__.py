@@ -1,0 +1,1 @@
+"""The demo: a synthetic customer drive taken through the whole station."""

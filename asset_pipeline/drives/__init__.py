@@ -1,0 +1,1 @@
+"""The drives a station sees: discovery and identity, hot-plug events, loop devices."""

@@ -1,0 +1,1 @@
+"""What the station proves: processing log, signed documents, certificates, reports, retention."""

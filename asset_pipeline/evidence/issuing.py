@@ -1,0 +1,338 @@
+"""Issuing per-device certificates: sanitization and destruction, signed, stored and written.
+
+Each certificate is sealed to the processing log: it carries the seq and hash of the audit
+event that closed its device, and issuing it appends a `certificate.issued` event. The signed
+JSON goes into the `certificate` table and to `<data-dir>/certificates/<id>.json`, its PDF
+rendering beside it as `<id>.pdf`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from asset_pipeline import __version__
+from asset_pipeline.errors import CertificateNotFound, CertificateRefused, EvidenceError
+from asset_pipeline.evidence import audit, content
+from asset_pipeline.evidence.audit import iso_utc
+from asset_pipeline.evidence.pdf import render_pdf
+from asset_pipeline.evidence.privacy import check_payload
+from asset_pipeline.evidence.signing import (
+    DESTRUCTION,
+    SANITIZATION,
+    SCHEMAS,
+    SignedDocument,
+    sign_document,
+)
+from asset_pipeline.flow.states import State
+from asset_pipeline.station.atomic import write_atomic
+from asset_pipeline.storage import AuditEvent, Certificate, Device, Sanitization, utcnow
+
+if TYPE_CHECKING:
+    from asset_pipeline.station.context import Station
+
+log = logging.getLogger(__name__)
+
+PREFIXES = {"sanitization": "SAN", "destruction": "DES", "batch_report": "RPT"}
+# Devices a certificate of destruction may be recorded for (besides a plan ending in destroy).
+DESTRUCTION_STATES = frozenset({State.FAILED, State.ABORTED, State.DESTRUCTION_PENDING})
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate that was signed, stored and written."""
+
+    cert_id: str
+    kind: str
+    json_path: Path
+    pdf_path: Path
+    sha256: str
+    signed: SignedDocument
+
+
+def issue_sanitization_certificate(
+    session: Session,
+    station: Station,
+    device: Device,
+    *,
+    wipe_result: Any,
+    pre_scan: Any | None,
+    post_scan: Any,
+    closing_event: AuditEvent | None = None,
+    destination: str = "reuse",
+    classification: str = "unclassified",
+    notes: Sequence[str] = (),
+) -> IssuedCertificate:
+    """Issue the certificate of sanitization for `device`.
+
+    Args:
+        session: the caller's session (the certificate row and events join its transaction).
+        station: the issuing station (identity, operator, key, data directory).
+        device: a device registered in a batch.
+        wipe_result: the wipe engine's result (its JSON shape: plan, steps, verification, ...).
+        pre_scan: the pre-sanitization scan report, or None when discovery was not instructed.
+        post_scan: the post-sanitization scan report; it must have found nothing.
+        closing_event: the audit event that closed the device; None appends `device.closed`.
+        destination: reuse | recycle | destroy | return_to_customer.
+        classification: post-sanitization confidentiality categorization.
+        notes: short operator notes (no personal data).
+
+    Raises:
+        CertificateRefused: an invariant does not hold (outcome, verification, post-scan,
+            required level) or the device is in no batch.
+    """
+    batch = _batch_of(device)
+    pre = content.scan_summary(pre_scan)
+    post = content.scan_summary(post_scan)
+    body = content.sanitization_body(
+        wipe_result,
+        agreement=batch.agreement,
+        post=post,
+        destination=destination,
+        classification=classification,
+        notes=notes,
+    )
+    body["scans"] = {"pre": pre, "post": post}
+    body = check_payload(body, where="sanitization record")  # every string, not only some
+    if closing_event is None:
+        closing_event = _close_device(session, station, device, "sanitized", body)
+    return _issue(session, station, device, "sanitization", body, closing_event)
+
+
+def issue_destruction_certificate(
+    session: Session,
+    station: Station,
+    device: Device,
+    *,
+    method: str,
+    destroyed_on: date,
+    witness: str,
+    facility: str = "",
+    notes: Sequence[str] = (),
+    closing_event: AuditEvent | None = None,
+) -> IssuedCertificate:
+    """Record the physical destruction of a device whose wipe failed or whose plan said destroy.
+
+    Raises:
+        CertificateRefused: the device is not eligible, already has a destruction
+            certificate, the method is unknown, the date is in the future, or no witness.
+    """
+    _batch_of(device)  # refuse early: a destruction record also binds to an agreement
+    if _existing(session, device, "destruction"):
+        raise CertificateRefused(f"device {device.id} already has a certificate of destruction")
+    reason = _destruction_reason(session, device)
+    if method not in content.DESTRUCTION_METHODS:
+        choices = ", ".join(content.DESTRUCTION_METHODS)
+        raise CertificateRefused(f"destruction method {method!r} is not one of {choices}")
+    if destroyed_on > utcnow().date():
+        raise CertificateRefused(f"destruction date {destroyed_on.isoformat()} is in the future")
+    if not witness.strip():
+        raise CertificateRefused("a destruction needs a witness")
+    body = {
+        "destruction": {
+            "method_type": "Destroy",
+            "technique": method,
+            "destroyed_on": destroyed_on.isoformat(),
+            "witness": witness.strip(),
+            "facility": facility,
+            "reason": reason,
+        },
+        "post_sanitization_classification": "destroyed",
+        "media_destination": "destroy",
+        "notes": list(notes),
+    }
+    body = check_payload(body, where="destruction record")
+    if closing_event is None:
+        closing_event = _close_device(session, station, device, "destroyed", body)
+    device.state = State.DESTROYED.value
+    device.state_reason = f"{method} on {destroyed_on.isoformat()}"
+    return _issue(session, station, device, "destruction", body, closing_event)
+
+
+def find_certificate(session: Session, cert_id: str) -> Certificate:
+    """A stored certificate or report by id.
+
+    Raises:
+        CertificateNotFound: no such id.
+    """
+    found = session.scalar(select(Certificate).where(Certificate.cert_id == cert_id))
+    if found is None:
+        raise CertificateNotFound(cert_id)
+    return found
+
+
+def new_id(kind: str) -> str:
+    """A readable, unique-enough id: `SAN-20261127-3f9a1c2b7d` (the table enforces unique)."""
+    return f"{PREFIXES[kind]}-{utcnow():%Y%m%d}-{secrets.token_hex(5)}"
+
+
+def issuer(station: Station) -> dict[str, Any]:
+    """Who issued it: organization, station, operator, tool and the key's fingerprint."""
+    config = station.config
+    return {
+        "organization": config.organization,
+        "station_id": config.station_id,
+        "site": config.site,
+        "operator": station.operator,
+        "tool": "asset-pipeline",
+        "tool_version": __version__,
+        "key_fingerprint": station.key.fingerprint,
+    }
+
+
+def write_evidence(directory: Path, doc_id: str, signed: SignedDocument) -> tuple[Path, Path]:
+    """Write `<id>.json` and `<id>.pdf` atomically into `directory`; return both paths."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        json_path, pdf_path = directory / f"{doc_id}.json", directory / f"{doc_id}.pdf"
+        write_atomic(json_path, signed.data)
+        write_atomic(pdf_path, render_pdf(signed))
+    except OSError as e:
+        raise EvidenceError(f"cannot write {doc_id} into {directory}: {e.strerror}") from e
+    return json_path, pdf_path
+
+
+def store_signed(
+    session: Session,
+    station: Station,
+    directory: Path,
+    unsigned: dict[str, Any],
+    *,
+    kind: str,
+    batch_id: int | None,
+    device_id: int | None = None,
+) -> tuple[SignedDocument, Path, Path]:
+    """Sign a document with the station key, write its JSON and PDF, and add its row."""
+    signed = sign_document(unsigned, station.key)
+    doc_id = unsigned["id"]
+    json_path, pdf_path = write_evidence(directory, doc_id, signed)
+    session.add(
+        Certificate(
+            cert_id=doc_id,
+            device_id=device_id,
+            batch_id=batch_id,
+            kind=kind,
+            document=signed.data.decode("utf-8"),
+            sha256=signed.sha256,
+        )
+    )
+    return signed, json_path, pdf_path
+
+
+def _issue(
+    session: Session,
+    station: Station,
+    device: Device,
+    kind: str,
+    body: dict[str, Any],
+    closing_event: AuditEvent,
+) -> IssuedCertificate:
+    if closing_event.device_id != device.id:
+        raise CertificateRefused(
+            f"closing event {closing_event.seq} belongs to device {closing_event.device_id}, "
+            f"not {device.id}"
+        )
+    schema = SANITIZATION if kind == "sanitization" else DESTRUCTION
+    batch = _batch_of(device)
+    cert_id = new_id(kind)
+    unsigned = {
+        "schema": schema,
+        "schema_version": SCHEMAS[schema],
+        "id": cert_id,
+        "kind": kind,
+        "issued_at": iso_utc(utcnow()),
+        "issuer": issuer(station),
+        "customer": content.customer_binding(batch),
+        "media": content.media(device),
+        "processing": {
+            "started_at": iso_utc(_first_event_time(session, device)),
+            "ended_at": iso_utc(closing_event.occurred_at),
+        },
+        "closing_event": {"seq": closing_event.seq, "hash": closing_event.hash},
+        **body,
+    }
+    signed, json_path, pdf_path = store_signed(
+        session, station, station.certificates_dir, unsigned,
+        kind=kind, batch_id=batch.id, device_id=device.id,
+    )  # fmt: skip
+    audit.append_event(
+        session,
+        station_id=station.config.station_id,
+        operator=station.operator,
+        event_type="certificate.issued",
+        payload={"certificate_id": cert_id, "kind": kind, "sha256": signed.sha256},
+        batch_id=batch.id,
+        device_id=device.id,
+    )
+    log.info("issued %s certificate %s for device %s", kind, cert_id, device.id)
+    return IssuedCertificate(cert_id, kind, json_path, pdf_path, signed.sha256, signed)
+
+
+def _close_device(
+    session: Session, station: Station, device: Device, outcome: str, body: dict[str, Any]
+) -> AuditEvent:
+    method = body.get("sanitization", body.get("destruction", {}))
+    return audit.append_event(
+        session,
+        station_id=station.config.station_id,
+        operator=station.operator,
+        event_type="device.closed",
+        payload={
+            "outcome": outcome,
+            "method_type": method.get("method_type"),
+            "technique": method.get("technique"),
+        },
+        batch_id=device.batch_id,
+        device_id=device.id,
+    )
+
+
+def _batch_of(device: Device) -> Any:
+    if device.batch is None:
+        raise CertificateRefused(
+            f"device {device.id} is in no batch; a certificate binds it to an agreement"
+        )
+    return device.batch
+
+
+def _destruction_reason(session: Session, device: Device) -> str:
+    plan = session.scalar(
+        select(Sanitization)
+        .where(Sanitization.device_id == device.id)
+        .order_by(Sanitization.id.desc())
+    )
+    if plan is not None and "destroy" in (plan.method.lower(), plan.level.lower()):
+        return "the sanitization plan ends in destroy"
+    if device.state in DESTRUCTION_STATES:
+        reason = f"device {device.state}" + (
+            f": {device.state_reason}" if device.state_reason else ""
+        )
+        return check_payload({"reason": reason}, where="destruction reason", on_match="withhold")[
+            "reason"
+        ]
+    raise CertificateRefused(
+        f"device {device.id} is {device.state}; destruction is recorded for devices whose wipe "
+        "failed or whose plan ends in destroy"
+    )
+
+
+def _existing(session: Session, device: Device, kind: str) -> bool:
+    query = select(Certificate.id).where(Certificate.device_id == device.id)
+    return session.scalar(query.where(Certificate.kind == kind)) is not None
+
+
+def _first_event_time(session: Session, device: Device) -> Any:
+    first = session.scalar(
+        select(AuditEvent.occurred_at)
+        .where(AuditEvent.device_id == device.id)
+        .order_by(AuditEvent.seq)
+    )
+    return first if first is not None else device.created_at

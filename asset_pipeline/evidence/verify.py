@@ -1,0 +1,183 @@
+"""Verifying a certificate or report file: the JSON alone, or the PDF with its attachment.
+
+Checks, each reported as ok / failed / skipped:
+- `signature`: the Ed25519 signature over the canonical unsigned document, by the given key;
+- `pdf` (PDF only): the QR code decodes to this document's id and the SHA-256 of the attached
+  JSON, and the page text shows the same id and hash;
+- `audit`: when a station database is at hand, the closing event the document is sealed to is
+  in the log with the same hash, and the chain up to it verifies.
+
+The document verifies only when no check failed. Unreadable input (bad JSON, duplicate keys,
+a newer schema, a truncated PDF) raises `InvalidDocument` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from asset_pipeline.errors import InvalidDocument, VerificationFailed
+from asset_pipeline.evidence.audit import event_at, event_digest
+from asset_pipeline.evidence.audit_check import verify_chain
+from asset_pipeline.evidence.pdf import QR_PATTERN, read_pdf
+from asset_pipeline.evidence.signing import SignedDocument, check_signature, read_document
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One verification step's verdict."""
+
+    name: str
+    status: str  # ok | failed | skipped
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """Everything `verify_file` found about one file."""
+
+    file: str
+    format: str  # json | pdf
+    document_id: str
+    kind: str
+    sha256: str
+    key_fingerprint: str
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed."""
+        return all(c.status != "failed" for c in self.checks)
+
+    @property
+    def failure(self) -> str | None:
+        """The first failed check's detail, if any."""
+        return next((c.detail for c in self.checks if c.status == "failed"), None)
+
+
+def verify_file(
+    path: Path,
+    public_key: Ed25519PublicKey,
+    *,
+    session: Session | None = None,
+    station_id: str | None = None,
+) -> CheckReport:
+    """Verify a signed JSON or PDF file (see `verify_bytes`).
+
+    Raises:
+        InvalidDocument: the file cannot be read as a signed document.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InvalidDocument(f"cannot read {path}: {e.strerror}") from e
+    return verify_bytes(data, public_key, session=session, station_id=station_id, name=str(path))
+
+
+def verify_bytes(
+    data: bytes,
+    public_key: Ed25519PublicKey,
+    *,
+    session: Session | None = None,
+    station_id: str | None = None,
+    name: str = "-",
+) -> CheckReport:
+    """Verify signed JSON or PDF bytes.
+
+    Args:
+        data: the file's bytes; a PDF is recognized by its header.
+        public_key: the issuing station's public key (trusted out of band).
+        session: a session on the station database, if one is at hand.
+        station_id: this station's id, to tell "not in our log" from "another station's".
+        name: what to call the input in the report.
+
+    Raises:
+        InvalidDocument: the bytes cannot be read as a signed document.
+    """
+    checks: list[Check] = []
+    if data.startswith(b"%PDF"):
+        fmt = "pdf"
+        evidence = read_pdf(data)
+        signed = _attached_document(evidence.attachments)
+        checks.append(_pdf_check(signed, evidence.qr_texts, evidence.text))
+    else:
+        fmt = "json"
+        signed = read_document(data)
+    checks.insert(0, _signature_check(signed, public_key))
+    checks.append(_audit_check(signed, session, station_id))
+    return CheckReport(
+        file=name,
+        format=fmt,
+        document_id=signed.doc_id,
+        kind=str(signed.document.get("kind", "")),
+        sha256=signed.sha256,
+        key_fingerprint=signed.key_fingerprint,
+        checks=tuple(checks),
+    )
+
+
+def _attached_document(attachments: dict[str, bytes]) -> SignedDocument:
+    names = [name for name in attachments if name.endswith(".json")]
+    if len(names) != 1:
+        raise InvalidDocument(f"PDF has {len(names)} embedded JSON documents; expected exactly 1")
+    signed = read_document(attachments[names[0]], what="embedded certificate")
+    if names[0] != f"{signed.doc_id}.json":
+        raise InvalidDocument(f"embedded file {names[0]} does not hold {signed.doc_id}")
+    return signed
+
+
+def _signature_check(signed: SignedDocument, public_key: Ed25519PublicKey) -> Check:
+    try:
+        check_signature(signed, public_key)
+    except VerificationFailed as e:
+        return Check("signature", "failed", str(e))
+    return Check("signature", "ok", f"Ed25519 by {signed.key_fingerprint}")
+
+
+def _pdf_check(signed: SignedDocument, qr_texts: tuple[str, ...], text: str) -> Check:
+    ours = [m for m in (QR_PATTERN.match(t) for t in qr_texts) if m]
+    if not ours:
+        return Check("pdf", "failed", "no certificate QR code could be decoded on page 1")
+    qr_id, qr_hash = ours[0].groups()
+    if qr_id != signed.doc_id or qr_hash != signed.sha256:
+        return Check(
+            "pdf",
+            "failed",
+            f"QR code names {qr_id} sha256 {qr_hash[:16]}…, the attachment is {signed.doc_id} "
+            f"sha256 {signed.sha256[:16]}…",
+        )
+    flat = "".join(text.split())
+    if signed.sha256 not in flat or signed.doc_id not in flat:
+        return Check("pdf", "failed", "the page does not show the attached document's id and hash")
+    return Check("pdf", "ok", "QR code and printed hash match the attached JSON")
+
+
+def _audit_check(signed: SignedDocument, session: Session | None, station_id: str | None) -> Check:
+    seal = signed.document.get("closing_event")
+    if not isinstance(seal, dict):
+        return Check("audit", "failed", "document carries no closing audit event")
+    seq, digest = seal.get("seq"), seal.get("hash")
+    if session is None:
+        return Check("audit", "skipped", "no station database at hand")
+    issuer = signed.document.get("issuer", {}).get("station_id")
+    event = event_at(session, seq) if isinstance(seq, int) else None
+    if event is None:
+        if station_id is not None and issuer != station_id:
+            return Check("audit", "skipped", f"issued by station {issuer}, not in this database")
+        return Check("audit", "failed", f"closing event {seq} is not in the processing log")
+    if event.hash != digest:
+        if issuer != station_id and event.station_id != issuer:
+            # Another station's database: its seq numbers are not ours.
+            return Check("audit", "skipped", f"issued by station {issuer}, not in this database")
+        return Check("audit", "failed", f"log event {seq} has a different hash than the seal")
+    if event_digest(event) != event.hash:
+        return Check("audit", "failed", f"log event {seq} was changed after it was written")
+    report = verify_chain(session, upto=seq)
+    if (broken := report.broken) is not None:
+        return Check("audit", "failed", f"log chain broken at event {broken.seq} ({broken.kind})")
+    return Check("audit", "ok", f"sealed to log event {seq}; chain verifies up to it")

@@ -1,0 +1,155 @@
+"""The Station: configuration, data directory and database, shared by every command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from asset_pipeline.station.config import (
+    CONFIG_NAME,
+    DB_NAME,
+    DB_URL_ENV,
+    StationConfig,
+    default_data_dir,
+    ensure_data_dir,
+    load_config,
+    new_config,
+    sqlite_url,
+    write_config,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from asset_pipeline.station.keys import StationKey
+
+# The database, the ORM and the key's cryptography load when first used, not when the CLI
+# starts: `drives` or `--help` need none of them.
+
+CERTIFICATES_DIR = "certificates"
+REPORTS_DIR = "reports"
+
+
+@dataclass
+class Station:
+    """Lazily opened station state; commands ask it for config and database sessions."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    db_url: str | None = None
+    operator_override: str | None = None
+    _config: StationConfig | None = None
+    _sessions: sessionmaker[Session] | None = None
+    _key: StationKey | None = None
+    created: bool = False  # True when this run initialized a new station
+
+    @property
+    def database_url(self) -> str:
+        """`--db-url`, else `$ASSET_PIPELINE_DB_URL`, else `<data-dir>/station.db`."""
+        return self.db_url or os.environ.get(DB_URL_ENV) or sqlite_url(self.data_dir / DB_NAME)
+
+    @property
+    def config(self) -> StationConfig:
+        """The station's config; a station used before `init` is initialized with defaults."""
+        if self._config is None:
+            ensure_data_dir(self.data_dir)
+            self._config = load_config(self.data_dir)
+            if self._config is None:
+                self._config = self.initialize(new_config())
+        return self._config
+
+    @property
+    def operator(self) -> str:
+        """Who runs the station now: `--operator`, else the config's default operator."""
+        return self.operator_override or self.config.operator
+
+    @property
+    def is_initialized(self) -> bool:
+        """True when the data directory already holds a config (nothing is created to ask)."""
+        return (self.data_dir / CONFIG_NAME).exists()
+
+    @property
+    def key(self) -> StationKey:
+        """The station's Ed25519 signing key (created with the station; see `keys`)."""
+        if self._key is None:
+            from asset_pipeline.station.keys import ensure_station_key
+
+            self.config  # noqa: B018 - a station used before `init` is initialized first
+            self._key = ensure_station_key(self.data_dir)
+        return self._key
+
+    @property
+    def certificates_dir(self) -> Path:
+        """Where signed certificates (JSON + PDF) are written."""
+        return self.data_dir / CERTIFICATES_DIR
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where signed batch reports are written."""
+        return self.data_dir / REPORTS_DIR
+
+    def initialize(self, config: StationConfig) -> StationConfig:
+        """Write `config`, create the signing key, and bring the database to the schema head."""
+        ensure_data_dir(self.data_dir)
+        write_config(self.data_dir, config)
+        self._config = config
+        self._key = None
+        _ = self.key
+        self.created = True
+        self.sessions()
+        return config
+
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory (connects and migrates on first use).
+
+        The config is read first, so a station used before `init` gets initialized and a
+        broken config is reported before anything touches the database.
+        """
+        if self._config is None:
+            _ = self.config  # may initialize the station, which opens the database
+        if self._sessions is None:
+            from asset_pipeline.storage import open_database
+
+            self._sessions = open_database(self.database_url)
+        return self._sessions
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessions().begin() as session:
+            yield session
+
+    @contextmanager
+    def reader_session(self) -> Iterator[Session | None]:
+        """A session on the station database if it already exists, else None; creates nothing.
+
+        For commands that only read evidence (`cert verify`, `log verify`, `log export`): an
+        auditor may run them with a copy of a station's database (`--db-url`) and no station
+        of their own, and a mistyped URL must not become a new, empty and "clean" database.
+        """
+        from asset_pipeline.storage import open_existing_database
+
+        sessions = open_existing_database(self.database_url)
+        if sessions is None:
+            yield None
+            return
+        try:
+            with sessions.begin() as session:
+                yield session
+        finally:
+            _dispose(sessions)
+
+    def close(self) -> None:
+        """Dispose of the engine's connections."""
+        if self._sessions is not None:
+            _dispose(self._sessions)
+            self._sessions = None
+
+
+def _dispose(sessions: sessionmaker[Session]) -> None:
+    bind = sessions.kw.get("bind")
+    if bind is not None:
+        bind.dispose()

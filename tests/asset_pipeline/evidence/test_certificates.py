@@ -1,0 +1,317 @@
+"""Certificates of sanitization and destruction: invariants, signing, PDF, tamper evidence."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from evidence_fixtures import PLANTED, PRE_FINDINGS, load_device, scan_report, wipe_result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypdf import PdfReader, PdfWriter
+
+from asset_pipeline.errors import CertificateRefused, EvidenceError
+from asset_pipeline.evidence import issuing
+from asset_pipeline.evidence.pdf import read_pdf
+from asset_pipeline.evidence.privacy import screen
+from asset_pipeline.evidence.signing import SANITIZATION, SCHEMAS
+from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.station.context import Station, keys
+from asset_pipeline.storage import Certificate
+
+FLIPS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def issue(station: Station, device_id: int, **kw) -> issuing.IssuedCertificate:
+    """A sanitization certificate from results of the wipe and scan engines' shapes."""
+    with station.session() as session:
+        return issuing.issue_sanitization_certificate(
+            session,
+            station,
+            load_device(session, device_id),
+            wipe_result=kw.pop("wipe", wipe_result()),
+            pre_scan=kw.pop("pre", scan_report(PRE_FINDINGS)),
+            post_scan=kw.pop("post", scan_report()),
+            **kw,
+        )
+
+
+@pytest.fixture
+def issued(station: Station, add_device) -> issuing.IssuedCertificate:
+    return issue(station, add_device(), notes=["Kund önskar återbruk"])
+
+
+def _fails(data: bytes, public_key, **kw) -> bool:
+    try:
+        return not verify_bytes(data, public_key, **kw).ok
+    except EvidenceError:
+        return True
+
+
+def test_certificate_carries_the_appendix_g_fields(issued, station: Station) -> None:
+    doc = issued.signed.document
+    assert doc["schema"] == SANITIZATION
+    assert doc["schema_version"] == SCHEMAS[SANITIZATION]
+    assert doc["issuer"]["operator"] == "Örjan Ekström"
+    assert doc["issuer"]["organization"] == "Återbruk Norrland AB"
+    assert doc["issuer"]["key_fingerprint"] == station.key.fingerprint
+    media = doc["media"]
+    assert (media["manufacturer"], media["serial"], media["interface"]) == (
+        "WDC",
+        "WD-WCC6Y0000001",
+        "sata",
+    )
+    assert media["wwn"]
+    assert media["asset_tag"] == "INV-0001"
+    assert media["capacity_bytes"] > 0
+    san = doc["sanitization"]
+    assert (san["method_type"], san["technique"]) == ("Clear", "overwrite")
+    assert [s["name"] for s in san["steps"]] == ["overwrite", "final_zero"]
+    assert doc["verification"] == {
+        "method": "sample",
+        "coverage": 0.0125,
+        "mismatches": 0,
+        "result": "passed",
+    }
+    assert doc["customer"]["agreement_reference"] == "PUB-2026-Ö1"
+    assert doc["customer"]["customer_org_number"] == "212000-2411"
+    assert doc["scans"]["pre"]["findings"]["personnummer"] == {"count": 14, "distinct": 6}
+    assert doc["scans"]["pre"]["total_findings"] == 26
+    assert doc["scans"]["post"]["total_findings"] == 0
+    assert doc["media_destination"] == "reuse"
+    assert doc["exceptions"] == []
+    assert doc["processing"]["started_at"] <= doc["processing"]["ended_at"]
+    assert doc["notes"] == ["Kund önskar återbruk"]
+
+
+def test_certificate_is_stored_written_and_logged(issued, station: Station) -> None:
+    assert issued.json_path == station.certificates_dir / f"{issued.cert_id}.json"
+    assert issued.json_path.read_bytes() == issued.signed.data
+    assert issued.pdf_path.read_bytes().startswith(b"%PDF")
+    with station.session() as session:
+        row = issuing.find_certificate(session, issued.cert_id)
+        assert row.document.encode() == issued.signed.data
+        assert row.sha256 == issued.sha256
+        report = verify_bytes(issued.signed.data, station.key.public_key, session=session)
+    assert report.ok, report.checks
+    assert [c.status for c in report.checks] == ["ok", "ok"]
+
+
+def test_pdf_verifies_alone_and_with_the_log(issued, station: Station) -> None:
+    data = issued.pdf_path.read_bytes()
+    report = verify_bytes(data, station.key.public_key)
+    assert report.ok
+    assert [c.status for c in report.checks] == ["ok", "ok", "skipped"]
+    with station.session() as session:
+        assert verify_bytes(data, station.key.public_key, session=session).ok
+
+
+def test_pdf_is_one_a4_page_with_text_qr_and_footer(issued, station: Station) -> None:
+    evidence = read_pdf(issued.pdf_path.read_bytes())
+    assert evidence.pages == 1
+    page = PdfReader(issued.pdf_path).pages[0]
+    assert [round(float(x)) for x in page.mediabox[2:]] == [595, 842]
+    for expected in (
+        "WD-WCC6Y0000001",
+        "Clear",
+        "overwrite",
+        "PUB-2026-Ö1",
+        "Åre kommun",
+        "Örjan Ekström",
+        "Återbruk Norrland AB",
+        "önskar återbruk",
+    ):
+        assert expected in evidence.text, expected
+    assert station.key.fingerprint in evidence.text
+    assert evidence.qr_texts == (f"AP-CERT;id={issued.cert_id};sha256={issued.sha256}",)
+    assert evidence.attachments == {f"{issued.cert_id}.json": issued.signed.data}
+
+
+def test_another_stations_key_fails(issued, tmp_path: Path) -> None:
+    other = keys.ensure_station_key(tmp_path / "other").public_key
+    for data in (issued.signed.data, issued.pdf_path.read_bytes()):
+        report = verify_bytes(data, other)
+        assert not report.ok
+        assert "not by the given key" in report.failure
+
+
+@FLIPS
+@given(position=st.floats(0, 1, exclude_max=True), mask=st.integers(1, 255))
+def test_any_changed_byte_of_the_json_fails(issued, station, position, mask) -> None:
+    data = bytearray(issued.signed.data)
+    data[int(position * len(data))] ^= mask
+    assert _fails(bytes(data), station.key.public_key)
+
+
+@FLIPS
+@given(position=st.floats(0, 1, exclude_max=True), mask=st.integers(1, 255))
+def test_any_changed_byte_of_the_pdf_attachment_fails(issued, station, position, mask) -> None:
+    pdf = issued.pdf_path.read_bytes()
+    start = pdf.index(issued.signed.data)  # stored uncompressed: flip the file's own bytes
+    data = bytearray(pdf)
+    data[start + int(position * len(issued.signed.data))] ^= mask
+    assert _fails(bytes(data), station.key.public_key)
+
+
+def _rebuild(pdf: Path, name: str, attachment: bytes) -> bytes:
+    """The same page with its attachment replaced, as an editor of the PDF would do it."""
+    writer = PdfWriter(clone_from=PdfReader(pdf))
+    writer._root_object.pop("/Names", None)  # drop the original attachment, keep the page
+    writer.add_attachment(name, attachment)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_rebuilt_pdf_with_the_same_attachment_still_verifies(issued, station) -> None:
+    data = _rebuild(issued.pdf_path, f"{issued.cert_id}.json", issued.signed.data)
+    assert verify_bytes(data, station.key.public_key).ok  # so the failures below are the edit
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(position=st.floats(0, 1, exclude_max=True), mask=st.integers(1, 255))
+def test_a_rebuilt_pdf_with_an_edited_attachment_fails(issued, station, position, mask) -> None:
+    attached = bytearray(issued.signed.data)
+    attached[int(position * len(attached))] ^= mask
+    data = _rebuild(issued.pdf_path, f"{issued.cert_id}.json", bytes(attached))
+    assert _fails(data, station.key.public_key)
+
+
+def test_a_pdf_whose_qr_names_another_document_fails(station: Station, add_device) -> None:
+    first, second = issue(station, add_device()), issue(station, add_device())
+    # The page and QR code of the first, the signed JSON of the second:
+    data = _rebuild(first.pdf_path, f"{second.cert_id}.json", second.signed.data)
+    report = verify_bytes(data, station.key.public_key)
+    assert not report.ok
+    assert "QR code names" in report.failure
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        ({"wipe": wipe_result(outcome="failed")}, "outcome is 'failed'"),
+        ({"wipe": wipe_result(outcome="aborted")}, "outcome is 'aborted'"),
+        ({"wipe": wipe_result(errors=[{"offset": 4096, "errno": 5}])}, "1 error"),
+        (
+            {
+                "wipe": wipe_result(
+                    verification={"method": "sample", "coverage": 0.01, "mismatches": [[0, 4096]]}
+                )
+            },
+            "1 mismatch",
+        ),
+        ({"wipe": wipe_result(verification={})}, "not verified"),
+        ({"post": scan_report({"personnummer": (1, 1)})}, "post-scan found 1"),
+        ({"post": scan_report(not_scannable=[{"region": "p2", "reason": "LUKS"}])}, "could not"),
+        ({"post": None}, "no post-sanitization scan"),
+        (
+            {"wipe": wipe_result(plan={"level": "purge", "method": "destroy", "reason": "x"})},
+            "destruction",
+        ),
+    ],
+)
+def test_no_certificate_unless_sanitized_verified_and_clean(
+    station: Station, add_device, kw: dict, reason: str
+) -> None:
+    device_id = add_device()
+    with pytest.raises(CertificateRefused, match=reason):
+        issue(station, device_id, **kw)
+    with station.session() as session:
+        assert session.query(Certificate).count() == 0
+    assert not station.certificates_dir.exists() or not list(station.certificates_dir.iterdir())
+
+
+def test_clear_does_not_satisfy_a_purge_agreement(station: Station, add_device) -> None:
+    with pytest.raises(CertificateRefused, match="requires purge"):
+        issue(station, add_device(level="purge"))
+
+
+def test_hidden_area_left_is_stated_as_an_exception(station: Station, add_device) -> None:
+    wipe = wipe_result(hidden_areas={"hpa": {"outcome": "could_not_be_removed"}})
+    doc = issue(station, add_device(), wipe=wipe).signed.document
+    assert doc["exceptions"] == ["hidden area HPA: could_not_be_removed; not sanitized"]
+
+
+def test_certificate_of_destruction(station: Station, add_device) -> None:
+    device_id = add_device(state="failed")
+    with station.session() as session:
+        device = load_device(session, device_id)
+        device.state_reason = "verification failed at byte 1048576"
+        issued = issuing.issue_destruction_certificate(
+            session,
+            station,
+            device,
+            method="shred",
+            destroyed_on=date.today(),
+            witness="Lena Berg",
+            facility="Stena Recycling, Luleå",
+        )
+    doc = issued.signed.document
+    assert doc["destruction"]["technique"] == "shred"
+    assert doc["destruction"]["witness"] == "Lena Berg"
+    assert doc["destruction"]["reason"].startswith("device failed")
+    assert doc["media_destination"] == "destroy"
+    with station.session() as session:
+        assert load_device(session, device_id).state == "destroyed"
+        assert verify_bytes(
+            issued.pdf_path.read_bytes(), station.key.public_key, session=session
+        ).ok
+    assert "Luleå" in read_pdf(issued.pdf_path.read_bytes()).text
+
+
+@pytest.mark.parametrize(
+    ("state", "kw", "reason"),
+    [
+        ("registered", {}, "wipe failed or whose plan ends in destroy"),
+        ("failed", {"method": "microwave"}, "not one of"),
+        ("failed", {"destroyed_on": date.today() + timedelta(days=2)}, "in the future"),
+        ("failed", {"witness": " "}, "needs a witness"),
+    ],
+)
+def test_destruction_refusals(station: Station, add_device, state, kw, reason) -> None:
+    device_id = add_device(state=state)
+    args = {"method": "shred", "destroyed_on": date.today(), "witness": "Lena Berg", **kw}
+    with station.session() as session, pytest.raises(CertificateRefused, match=reason):
+        issuing.issue_destruction_certificate(
+            session, station, load_device(session, device_id), **args
+        )
+
+
+def test_no_personal_data_value_in_certificate_pdf_or_log(issued, station: Station) -> None:
+    from asset_pipeline.evidence import audit
+
+    pdf = issued.pdf_path.read_bytes()
+    with station.session() as session:
+        log = json.dumps(
+            [audit.event_record(e) for e in audit.batch_events(session, 1)], ensure_ascii=False
+        )
+    outputs = {
+        "json": issued.signed.data.decode(),
+        "pdf text": read_pdf(pdf).text,
+        "pdf bytes": pdf.decode("latin-1"),
+        "log": log,
+    }
+    for name, text in outputs.items():
+        for value in PLANTED:
+            assert value not in text, f"{value!r} found in {name}"
+        if name != "pdf bytes":  # compressed streams hold random digit runs; text is enough
+            assert screen(text) is None, name
+    _scan_with_detectors({k: v for k, v in outputs.items() if k != "pdf bytes"})
+
+
+def _scan_with_detectors(outputs: dict[str, str]) -> None:
+    """The scanners' own fast path finds no identifier in any output."""
+    from scanners.fastpath import RawMatcher
+    from scanners.findings import ValueHasher
+
+    matcher = RawMatcher(ValueHasher(b"test-key-16bytes"))  # the contract wants >= 16 bytes
+    for name, text in outputs.items():
+        found = {f.category for f in matcher.scan(text.encode())}
+        assert not found & {"personnummer", "samordningsnummer", "email", "payment_card", "iban"}, (
+            f"{found} in {name}"
+        )
