@@ -26,7 +26,7 @@ from scanners import formats
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.report import PassResult, Unscannable
-from scanners.target import ByteRange
+from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, find_volumes, open_volume
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class FileOptions:
     nlp_max_chars: int = 1 << 20  # text per file for Presidio; beyond it, the fast path
     limits: formats.Limits = field(default_factory=formats.Limits)
     raw_covers: bool = False  # the raw pass reads every byte of this target too
-    pattern_ranges: tuple[ByteRange, ...] = ()  # ranges the raw pass found to be the wipe pattern
+    pattern_ranges: tuple[Span, ...] = ()  # ranges the raw pass found to be the wipe pattern
 
 
 class FileScanner:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scanners.target import ByteRange, Target
+from scanners.target import Span, Target
 
 Buffer = bytearray | memoryview | mmap.mmap
 
@@ -33,7 +33,7 @@ class Page:
     length: int  # core bytes
     lead: int  # context bytes before the core inside `data`
     data: memoryview  # lead + core + trailing context
-    bad: tuple[ByteRange, ...]  # unreadable ranges inside the core (zeros in `data`)
+    bad: tuple[Span, ...]  # unreadable ranges inside the core (zeros in `data`)
     _buf: Buffer  # the reader's buffer (an anonymous map, or shared memory)
 
     @property
@@ -143,7 +143,7 @@ class PageReader:
             n, bad = self.target.read_into(view[: hi - lo], lo)
         core_end = pos + length
         clipped = tuple(
-            ByteRange(max(r.start, pos), min(r.end, core_end))
+            Span(max(r.start, pos), min(r.end, core_end))
             for r in bad
             if r.end > pos and r.start < core_end
         )

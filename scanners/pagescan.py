@@ -17,7 +17,7 @@ from scanners.report import Tally
 if TYPE_CHECKING:
     from scanners.findings import Finding
     from scanners.pages import Page
-    from scanners.target import ByteRange, Target
+    from scanners.target import Span, Target
 
 
 class Matcher(Protocol):
@@ -33,7 +33,7 @@ class PageOutcome:
     """What one page gave: its findings and what the raw pass reports about it."""
 
     tally: Tally
-    bad: tuple[ByteRange, ...]
+    bad: tuple[Span, ...]
     kind: str  # "uniform" | "pattern" | "data"
     bytes_read: int
     start: int

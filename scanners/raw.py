@@ -34,7 +34,7 @@ from scanners.inflate import Limits
 from scanners.pages import Page, PageReader
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
 from scanners.report import PassResult, Unscannable
-from scanners.target import ByteRange
+from scanners.target import Span
 
 if TYPE_CHECKING:
     from scanners.target import Target
@@ -99,9 +99,9 @@ class RawScanner:
         opts = self.options
         result = PassResult("raw")
         stats: Counter[str] = Counter()
-        bad: list[ByteRange] = []
-        over_budget: list[ByteRange] = []
-        pattern: list[ByteRange] = []
+        bad: list[Span] = []
+        over_budget: list[Span] = []
+        pattern: list[Span] = []
         done = 0
         began = time.monotonic()
 
@@ -113,9 +113,9 @@ class RawScanner:
             stats["bytes_inflated"] += out.inflated
             bad.extend(out.bad)
             if out.kind == "pattern":
-                pattern.append(ByteRange(out.start, out.start + out.length))
+                pattern.append(Span(out.start, out.start + out.length))
             if out.over_budget:
-                over_budget.append(ByteRange(out.start, out.start + out.length))
+                over_budget.append(Span(out.start, out.start + out.length))
             result.bytes_scanned += out.bytes_read - sum(r.length for r in out.bad)
             done += out.length
             if on_progress is not None:
@@ -237,11 +237,11 @@ def _free_shared(shms: list[shared_memory.SharedMemory]) -> None:
         shm.unlink()
 
 
-def _merge(ranges: list[ByteRange]) -> list[ByteRange]:
-    merged: list[ByteRange] = []
+def _merge(ranges: list[Span]) -> list[Span]:
+    merged: list[Span] = []
     for r in sorted(ranges, key=lambda r: r.start):
         if merged and r.start <= merged[-1].end:
-            merged[-1] = ByteRange(merged[-1].start, max(merged[-1].end, r.end))
+            merged[-1] = Span(merged[-1].start, max(merged[-1].end, r.end))
         else:
             merged.append(r)
     return merged

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scanners.findings import CATEGORIES
-from scanners.target import ByteRange
+from scanners.target import Span
 
 if TYPE_CHECKING:
     from scanners.findings import Finding
@@ -111,9 +111,7 @@ class PassResult:
     tally: Tally = field(default_factory=Tally)
     not_scannable: list[Unscannable] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
-    pattern_ranges: list[ByteRange] = field(
-        default_factory=list
-    )  # raw: pages equal to the wipe pattern
+    pattern_ranges: list[Span] = field(default_factory=list)  # raw: pages equal to the wipe pattern
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ DIRECT_ALIGN = 4096
 
 
 @dataclass(frozen=True, slots=True)
-class ByteRange:
+class Span:
     """A half-open byte range [start, end) of the target."""
 
     start: int
@@ -100,7 +100,7 @@ class Target:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def read_into(self, buf: memoryview, offset: int) -> tuple[int, list[ByteRange]]:
+    def read_into(self, buf: memoryview, offset: int) -> tuple[int, list[Span]]:
         """Fill `buf` from `offset` (short only at the end of the target).
 
         Returns:
@@ -147,7 +147,7 @@ class Target:
             return e.errno == errno.ENXIO  # no data after offset at all
         return data >= offset + length
 
-    def pread(self, offset: int, length: int, bad: list[ByteRange] | None = None) -> bytes:
+    def pread(self, offset: int, length: int, bad: list[Span] | None = None) -> bytes:
         """Read up to `length` bytes at `offset`; unreadable steps come back as zeros.
 
         The unreadable ranges are appended to `bad` when it is given.
@@ -177,8 +177,8 @@ class Target:
             done += n
         return done
 
-    def _read_stepwise(self, buf: memoryview, offset: int, want: int) -> list[ByteRange]:
-        bad: list[ByteRange] = []
+    def _read_stepwise(self, buf: memoryview, offset: int, want: int) -> list[Span]:
+        bad: list[Span] = []
         pos = 0
         while pos < want:
             # Steps are aligned to the device so a bad sector spoils one step, not two.
@@ -190,9 +190,9 @@ class Target:
                     raise self._translate(e, offset + pos) from e
                 buf[pos:end] = bytes(end - pos)
                 if bad and bad[-1].end == offset + pos:
-                    bad[-1] = ByteRange(bad[-1].start, offset + end)
+                    bad[-1] = Span(bad[-1].start, offset + end)
                 else:
-                    bad.append(ByteRange(offset + pos, offset + end))
+                    bad.append(Span(offset + pos, offset + end))
             pos = end
         return bad
 

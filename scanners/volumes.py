@@ -17,7 +17,7 @@ from uuid import UUID
 from dissect.util.stream import AlignedStream, RangeStream
 from dissect.volume.disk import Disk
 
-from scanners.target import ByteRange, Target
+from scanners.target import Span, Target
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Volume:
     @property
     def region(self) -> str:
         """The volume as a report region."""
-        return f"{self.label} ({ByteRange(self.offset, self.offset + self.size)})"
+        return f"{self.label} ({Span(self.offset, self.offset + self.size)})"
 
 
 class TargetStream(AlignedStream):
@@ -51,7 +51,7 @@ class TargetStream(AlignedStream):
     def __init__(self, target: Target) -> None:
         super().__init__(target.size, align=64 << 10)
         self.target = target
-        self.bad: list[ByteRange] = []
+        self.bad: list[Span] = []
 
     def _read(self, offset: int, length: int) -> bytes:
         return self.target.pread(offset, length, self.bad)

@@ -17,7 +17,7 @@ from scanners import engines
 from scanners.inflate import Limits
 from scanners.pages import Page
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
-from scanners.target import ByteRange, Target
+from scanners.target import Span, Target
 
 _STATE: dict[str, Any] = {}
 
@@ -40,7 +40,7 @@ def init(
 
 
 def scan_shared(
-    shm_name: str, n: int, start: int, length: int, lead: int, bad: tuple[ByteRange, ...]
+    shm_name: str, n: int, start: int, length: int, lead: int, bad: tuple[Span, ...]
 ) -> PageOutcome:
     """Match a data page held in the shared-memory block `shm_name` (first `n` bytes)."""
     shm = _STATE["shm"].get(shm_name)

@@ -38,7 +38,7 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
-class ByteRange:
+class FaultRange:
     """A byte range of the target, with the error that hit it (if any)."""
 
     offset: int
@@ -72,7 +72,7 @@ class OverwriteResult:
     size_bytes: int
     bytes_written: int
     seconds: float
-    io_errors: tuple[ByteRange, ...] = ()
+    io_errors: tuple[FaultRange, ...] = ()
     aborted: bool = False
 
     @property
@@ -159,7 +159,7 @@ class _Pass:
         self.chunk = max(sector, chunk_size - chunk_size % sector)
         self.sync_every = sync_every
         self.on_progress, self.cancel = on_progress, cancel
-        self.errors: list[ByteRange] = []
+        self.errors: list[FaultRange] = []
         self.written = 0
         self.failed_in_a_row = 0
         self.gave_up = False
@@ -188,7 +188,7 @@ class _Pass:
     def _loop(self) -> bool:
         """Write every chunk, QUEUE writes in flight; True when cancelled."""
         ring = PatternRing(self.pattern.filler(self.chunk), self.target.size, self.chunk, QUEUE + 2)
-        inflight: deque[tuple[int, int, int, Future[tuple[int, list[ByteRange]]]]] = deque()
+        inflight: deque[tuple[int, int, int, Future[tuple[int, list[FaultRange]]]]] = deque()
         cancelled = False
         try:
             with ThreadPoolExecutor(max_workers=QUEUE, thread_name_prefix="writer") as writers:
@@ -211,7 +211,7 @@ class _Pass:
         if self.gave_up:
             end = ring.next_offset
             self.errors.append(
-                ByteRange(end, self.target.size - end, None, "not attempted after write errors")
+                FaultRange(end, self.target.size - end, None, "not attempted after write errors")
             )
         return cancelled
 
@@ -220,7 +220,7 @@ class _Pass:
         offset: int,
         length: int,
         idx: int,
-        future: Future[tuple[int, list[ByteRange]]],
+        future: Future[tuple[int, list[FaultRange]]],
         ring: PatternRing,
     ) -> None:
         """Account for a finished write (in device order) and hand its buffer back."""
@@ -237,7 +237,7 @@ class _Pass:
         if self.on_progress is not None:
             self.on_progress(offset + length, self.target.size)
 
-    def _write(self, view: memoryview, offset: int) -> tuple[int, list[ByteRange]]:
+    def _write(self, view: memoryview, offset: int) -> tuple[int, list[FaultRange]]:
         """Write one buffer (in a writer thread); (bytes written, ranges that failed)."""
         error = self._attempt(view, offset, self.retries)
         if error is None:
@@ -283,20 +283,20 @@ class _Pass:
         except OSError as e:
             self.target.check_error(e)
             # The device lost data it had acknowledged; nothing since the start can be trusted.
-            self.errors.append(ByteRange(0, upto, e.errno, f"flush failed: {e.strerror}"))
+            self.errors.append(FaultRange(0, upto, e.errno, f"flush failed: {e.strerror}"))
 
 
-def _failed(offset: int, length: int, error: OSError) -> ByteRange:
-    return ByteRange(offset, length, error.errno, error.strerror or str(error))
+def _failed(offset: int, length: int, error: OSError) -> FaultRange:
+    return FaultRange(offset, length, error.errno, error.strerror or str(error))
 
 
-def _merge(ranges: list[ByteRange]) -> list[ByteRange]:
+def _merge(ranges: list[FaultRange]) -> list[FaultRange]:
     """Join touching ranges that failed with the same error."""
-    merged: list[ByteRange] = []
+    merged: list[FaultRange] = []
     for r in sorted(ranges, key=lambda r: r.offset):
         last = merged[-1] if merged else None
         if last and last.end >= r.offset and (last.errno, last.message) == (r.errno, r.message):
-            merged[-1] = ByteRange(
+            merged[-1] = FaultRange(
                 last.offset, max(last.end, r.end) - last.offset, last.errno, last.message
             )
         else:

@@ -17,7 +17,7 @@ from wipe.errors import DeviceGone, WipeError
 from wipe.firmware import SANITIZERS, FirmwareResult
 from wipe.hidden import HiddenAreas, after_wipe
 from wipe.markers import check_erase, plant_markers
-from wipe.overwrite import ByteRange, OverwriteResult, overwrite
+from wipe.overwrite import FaultRange, OverwriteResult, overwrite
 from wipe.pattern import Pattern
 from wipe.plan import DESTROY, Plan
 from wipe.target import Target, open_target
@@ -274,7 +274,7 @@ def _verification_kind(plan: Plan, verify_method: str) -> str:
     return "none" if plan.method == DESTROY else "markers"
 
 
-def _range_errors(step: str, ranges: tuple[ByteRange, ...]) -> list[dict[str, Any]]:
+def _range_errors(step: str, ranges: tuple[FaultRange, ...]) -> list[dict[str, Any]]:
     return [{"step": step, **r.to_dict()} for r in ranges]
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from wipe.overwrite import ByteRange
+from wipe.overwrite import FaultRange
 from wipe.pattern import Pattern
 from wipe.target import Target, aligned_buffer, open_target
 
@@ -57,9 +57,9 @@ class VerificationResult:
     seconds: float
     seed: int | None = None
     sections: int = 0
-    mismatches: tuple[ByteRange, ...] = ()
+    mismatches: tuple[FaultRange, ...] = ()
     mismatched_bytes: int = 0
-    read_errors: tuple[ByteRange, ...] = ()
+    read_errors: tuple[FaultRange, ...] = ()
     notes: tuple[str, ...] = ()
     aborted: bool = False
 
@@ -201,9 +201,9 @@ class Comparer:
         self.read_buf = self._reads[0]  # what `read()` fills, for callers that look at bytes
         self._read_at = [_address(b) for b in self._reads]
         self._expect_at = [_address(b) for b in self._expects]
-        self.mismatches: list[ByteRange] = []
+        self.mismatches: list[FaultRange] = []
         self.mismatched = 0
-        self.read_errors: list[ByteRange] = []
+        self.read_errors: list[FaultRange] = []
         self.bytes_read = 0
         self.aborted = False
         self.notes: list[str] = []
@@ -298,7 +298,7 @@ class Comparer:
         if error is None:
             self.bytes_read += n
             return True
-        self.read_errors.append(ByteRange(offset, n, error.errno or None, error.strerror or ""))
+        self.read_errors.append(FaultRange(offset, n, error.errno or None, error.strerror or ""))
         return False
 
     def _diff(self, read_slot: int, expect_slot: int, offset: int, n: int) -> None:
@@ -316,9 +316,9 @@ class Comparer:
         self.mismatched += length
         last = self.mismatches[-1] if self.mismatches else None
         if last is not None and last.end == offset:
-            self.mismatches[-1] = ByteRange(last.offset, last.length + length)
+            self.mismatches[-1] = FaultRange(last.offset, last.length + length)
         elif len(self.mismatches) < MAX_REPORTED:
-            self.mismatches.append(ByteRange(offset, length))
+            self.mismatches.append(FaultRange(offset, length))
 
     def result(
         self, method: str, expected: str, *, seed: int | None = None, sections: int = 0

@@ -13,8 +13,6 @@ from asset_pipeline import __version__
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.station.config import DB_URL_ENV, HOME_ENV, default_data_dir
 from asset_pipeline.station.context import Station
-from scanners.errors import ScanError
-from wipe.errors import GuardRefusal, WipeError
 
 # Not `log`: that name is the `log` command group's submodule.
 logger = logging.getLogger(__name__)
@@ -67,10 +65,30 @@ class StationGroup(click.Group):
         """Run the command; library errors become `Error: <message>` and an exit code."""
         try:
             return super().invoke(ctx)
-        except (WipeError, ScanError, PipelineError) as e:
+        except Exception as e:  # the libraries' errors become one line; others re-raise
+            bases = _error_bases(e)
+            if not bases & LIBRARY_ERRORS:
+                raise
             logger.debug("command failed", exc_info=e)  # traceback only with -v
-            cls = Refused if isinstance(e, GuardRefusal) else click.ClickException
+            cls = Refused if GUARD_REFUSAL in bases else click.ClickException
             raise cls(str(e)) from e
+
+
+# The error bases of the station and its two libraries, by (module, class name): a command that
+# never loaded `scanners` cannot have raised a ScanError, so the root group need not import the
+# libraries (with their detectors and crypto) just to recognise their errors.
+LIBRARY_ERRORS = frozenset(
+    {
+        ("asset_pipeline.errors", "PipelineError"),
+        ("scanners.errors", "ScanError"),
+        ("wipe.errors", "WipeError"),
+    }
+)
+GUARD_REFUSAL = ("wipe.errors", "GuardRefusal")
+
+
+def _error_bases(error: BaseException) -> set[tuple[str, str]]:
+    return {(cls.__module__, cls.__qualname__) for cls in type(error).__mro__}
 
 
 @click.group(cls=StationGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,6 +18,7 @@ from wipe import (
     LEVELS,
     OVERWRITES,
     WipeResult,
+    all_methods,
     capabilities_of,
     check_writable,
     choose,
@@ -25,7 +26,6 @@ from wipe import (
     restore_native_max,
     sanitize,
 )
-from wipe.firmware import all_methods
 
 METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
 

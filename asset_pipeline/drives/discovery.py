@@ -15,8 +15,16 @@ from typing import Any
 
 import pyudev
 
-from wipe import BlockFacts, Health, check_health, inspect, refusal_reasons
-from wipe.blockdev import list_disk_names, read_sysfs, sysfs_dir
+from wipe import (
+    BlockFacts,
+    Health,
+    check_health,
+    inspect,
+    list_disk_names,
+    read_sysfs,
+    refusal_reasons,
+    sysfs_dir,
+)
 
 log = logging.getLogger(__name__)
 

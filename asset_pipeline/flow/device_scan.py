@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.storage import Batch, Device, ScanSummary
-from scanners.scan import ScanOptions, scan
+from scanners import RawOptions, ScanOptions, ValueHasher, scan
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from scanners.raw import ExpectedPattern
-    from scanners.report import ScanReport
+    from scanners import ExpectedPattern, ScanReport
 
 PHASES = ("pre", "post", "adhoc")
 KEY_BYTES = 32
@@ -47,9 +46,6 @@ def scan_target(
         processes: let the raw pass match pages in worker processes on large targets; a
             station already running one process per drive passes False.
     """
-    from scanners.findings import ValueHasher
-    from scanners.raw import RawOptions
-
     raw = RawOptions() if processes else RawOptions(processes_from=None)
     options = ScanOptions(passes=passes, raw=raw, expected=expected)
     return scan(path, ValueHasher(key), options, on_progress=on_progress)

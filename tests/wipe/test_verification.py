@@ -10,7 +10,7 @@ import pytest
 from wipe_helpers import MiB, read_all
 
 from wipe import OVERWRITES, Pattern, choose, overwrite, sample_ranges, sanitize, verify
-from wipe.overwrite import ByteRange
+from wipe.overwrite import FaultRange
 from wipe.target import aligned_buffer
 
 
@@ -58,12 +58,12 @@ def test_sample_catches_one_corrupted_block_and_reports_its_range(make_loop) -> 
     _corrupt(dev, bad)
     result = verify(dev, pattern, method="sample", seed=seed)
     assert not result.passed
-    assert result.mismatches == (ByteRange(bad, 4096),)
+    assert result.mismatches == (FaultRange(bad, 4096),)
     assert result.mismatched_bytes == 4096
     assert result.seed == seed
     assert result.to_dict()["mismatches"] == [{"offset": bad, "length": 4096}]
     full = verify(dev, pattern, method="full")
-    assert full.mismatches == (ByteRange(bad, 4096),)
+    assert full.mismatches == (FaultRange(bad, 4096),)
     assert full.coverage == 1.0
 
 
