@@ -11,7 +11,8 @@ from evidence_fixtures import load_device, scan_report, wipe_result
 
 from asset_pipeline.evidence import issuing
 from asset_pipeline.evidence.signing import sign_document
-from asset_pipeline.station.context import Station, keys
+from asset_pipeline.station import keys
+from asset_pipeline.station.context import Station
 
 
 @pytest.fixture

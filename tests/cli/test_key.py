@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from asset_pipeline.station.context import keys
+from asset_pipeline.station import keys
 
 
 def test_init_creates_key_and_stays_idempotent(run_cli, station_home: Path) -> None:

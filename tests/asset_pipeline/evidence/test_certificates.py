@@ -19,7 +19,8 @@ from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.evidence.privacy import screen
 from asset_pipeline.evidence.signing import SANITIZATION, SCHEMAS
 from asset_pipeline.evidence.verify import verify_bytes
-from asset_pipeline.station.context import Station, keys
+from asset_pipeline.station import keys
+from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Certificate
 
 FLIPS = settings(

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
 from asset_pipeline.errors import KeyFileError
-from asset_pipeline.station.context import Station, keys
+from asset_pipeline.station import keys
+from asset_pipeline.station.context import Station
 
 
 def test_initialize_creates_a_private_0600_ed25519_key(station: Station) -> None:
