@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from asset_pipeline import __version__
-from asset_pipeline.errors import PipelineError
 from asset_pipeline.station.config import DB_URL_ENV, HOME_ENV, default_data_dir
 from asset_pipeline.station.context import Station
 

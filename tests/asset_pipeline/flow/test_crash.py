@@ -10,9 +10,15 @@ import sys
 import time
 
 from sqlalchemy import func, select
-from tests.pipeline.conftest import cli, log_verifies, open_batch, pull, verify_certificate
 
 from asset_pipeline.storage import Certificate, Device, Sanitization
+from tests.asset_pipeline.flow.conftest import (
+    cli,
+    log_verifies,
+    open_batch,
+    pull,
+    verify_certificate,
+)
 from tests.conftest import MiB, needs_loop
 
 

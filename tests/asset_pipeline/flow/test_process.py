@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.pipeline.conftest import cli, log_verifies, open_batch, pull, verify_certificate
 
 from asset_pipeline.errors import BatchClosed
 from asset_pipeline.flow import pipeline
 from asset_pipeline.storage import AuditEvent, Certificate, Device
 from asset_pipeline.storage.batches import close_batch, find_batch
+from tests.asset_pipeline.flow.conftest import (
+    cli,
+    log_verifies,
+    open_batch,
+    pull,
+    verify_certificate,
+)
 from tests.conftest import needs_loop
 from wipe import GuardRefusal
 from wipe.blockdev import system_device_names

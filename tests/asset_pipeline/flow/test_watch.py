@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from tests.pipeline.conftest import cli, log_verifies, open_batch, pull, verify_certificate
 
 from asset_pipeline.storage import Certificate, Device
+from tests.asset_pipeline.flow.conftest import (
+    cli,
+    log_verifies,
+    open_batch,
+    pull,
+    verify_certificate,
+)
 from tests.conftest import MiB, needs_loop
 
 
