@@ -68,7 +68,7 @@ def test_identify_errors(tmp_path: Path) -> None:
         discovery.identify(tmp_path)
 
 
-UDEV = Path(__file__).resolve().parents[1] / "data" / "udev"
+UDEV = Path(__file__).resolve().parents[2] / "data" / "udev"
 
 # recorded file -> (transport, model, vendor, serial)
 EXPECTED = {
