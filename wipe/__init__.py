@@ -39,7 +39,7 @@ from wipe.markers import EraseEvidence, check_erase, plant_markers
 from wipe.overwrite import FaultRange, OverwriteResult, overwrite
 from wipe.pattern import Pattern
 from wipe.plan import LEVELS, MEDIA, OVERWRITES, Plan, choose
-from wipe.sanitization import WipeResult, sanitize
+from wipe.sanitization import WipeResult, final_pattern, sanitize
 from wipe.target import Target, open_target
 from wipe.verification import VerificationResult, sample_ranges, verify
 
@@ -83,6 +83,7 @@ __all__ = [
     "check_writable",
     "choose",
     "detect_hidden_areas",
+    "final_pattern",
     "inspect",
     "list_disk_names",
     "open_target",

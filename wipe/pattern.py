@@ -10,6 +10,7 @@ overlaps with writing in another.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,11 +52,23 @@ class Pattern:
         return cls("random", key, iv)
 
     @classmethod
-    def named(cls, name: str) -> Pattern:
-        """The pattern called `name` (a fresh key for `random`)."""
+    def named(cls, name: str, secret: bytes | None = None, index: int = 0) -> Pattern:
+        """The pattern called `name`.
+
+        Args:
+            name: zeros | ones | random.
+            secret: derive a random pattern's key and counter from this secret and `index`
+                (HMAC-SHA256), so that the same pass can be regenerated after a crash from
+                what the caller stored; None draws a fresh key from the OS.
+            index: the pass number the derived key belongs to.
+        """
         if name not in PATTERNS:
             raise ValueError(f"unknown pattern {name!r}; expected one of {', '.join(PATTERNS)}")
-        return getattr(cls, name)()
+        if name != "random" or secret is None:
+            return getattr(cls, name)()
+        key = hmac.digest(secret, b"wipe-pattern:key:%d" % index, "sha256")
+        iv = hmac.digest(secret, b"wipe-pattern:iv:%d" % index, "sha256")[:16]
+        return cls.random(key, int.from_bytes(iv, "big"))
 
     @property
     def constant(self) -> int | None:

@@ -43,6 +43,7 @@ class WipeResult:
     errors: tuple[dict[str, Any], ...] = ()
     hidden_areas: HiddenAreas | None = None
     verification_method: str = ""
+    device_gone: bool = False  # the device vanished mid-run (pulled, detached): not a media fault
     # The last overwrite pattern (with its key): lets a post-wipe scan skip what the wipe wrote.
     # Never serialized: `to_dict` names the key only by `key_id`.
     final_pattern: Pattern | None = field(default=None, repr=False, compare=False)
@@ -70,6 +71,7 @@ class WipeResult:
             "hidden_areas": self.hidden_areas.to_dict() if self.hidden_areas else None,
             "outcome": self.outcome,
             "reason": self.reason,
+            "device_gone": self.device_gone,
             "started_at": self.started_at.isoformat().replace("+00:00", "Z"),
             "ended_at": self.ended_at.isoformat().replace("+00:00", "Z"),
             "duration_s": round((self.ended_at - self.started_at).total_seconds(), 3),
@@ -89,6 +91,7 @@ class _Run:
     outcome: str = "passed"
     reason: str = ""
     pattern: Pattern | None = None
+    device_gone: bool = False
 
     def fail(self, reason: str, outcome: str = "failed") -> None:
         if self.outcome == "passed":
@@ -102,6 +105,7 @@ def sanitize(
     verify_method: str = "sample",
     seed: int | None = None,
     hidden: HiddenAreas | None = None,
+    pattern_secret: bytes | None = None,
     on_progress: StepProgress | None = None,
     cancel: threading.Event | None = None,
 ) -> WipeResult:
@@ -118,6 +122,9 @@ def sanitize(
             method promises zeros or ones).
         hidden: HPA/DCO state found (and perhaps removed) before; the result says whether the
             wipe covered it.
+        pattern_secret: derive random passes' keys from this secret (see `Pattern.named`), so
+            a caller that keeps it can regenerate what the wipe wrote (`final_pattern`); None
+            draws fresh keys.
 
     Raises:
         GuardRefusal: the guard refused the target (nothing was written).
@@ -132,11 +139,14 @@ def sanitize(
             run.size = target.size
             try:
                 if plan.passes:
-                    _overwrite(run, target, verify_method, seed, on_progress, cancel)
+                    _overwrite(
+                        run, target, verify_method, seed, pattern_secret, on_progress, cancel
+                    )
                 else:
                     _firmware(run, target, verify_method, on_progress, cancel)
             except DeviceGone as e:
                 run.errors.append({"step": "device", "message": str(e)})
+                run.device_gone = True
                 run.fail(str(e))
     if hidden is not None:
         hidden = after_wipe(hidden, run.size if run.outcome == "passed" else 0)
@@ -155,6 +165,7 @@ def sanitize(
         errors=tuple(run.errors),
         hidden_areas=hidden,
         verification_method=_verification_kind(plan, verify_method),
+        device_gone=run.device_gone,
         final_pattern=run.pattern,
     )
 
@@ -164,10 +175,11 @@ def _overwrite(
     target: Target,
     verify_method: str,
     seed: int | None,
+    secret: bytes | None,
     on_progress: StepProgress | None,
     cancel: threading.Event | None,
 ) -> None:
-    patterns = [Pattern.named(name) for name in run.plan.passes]
+    patterns = [Pattern.named(name, secret, i) for i, name in enumerate(run.plan.passes)]
     run.pattern = patterns[-1]
     for i, pattern in enumerate(patterns, 1):
         label = f"pass {i}/{len(patterns)} {pattern.name}"
@@ -247,6 +259,21 @@ def _firmware(
             on_progress=_labelled("verify full", on_progress), cancel=cancel,
         )  # fmt: skip
     _judge(run, run.verification)
+
+
+def final_pattern(plan: Plan, pattern_secret: bytes | None) -> Pattern | None:
+    """What a passed run of `plan` left on the device, when it is known without the run.
+
+    The last overwrite pass (a random one only when its key was derived from
+    `pattern_secret`), or the zeros/ones a firmware method promises; None otherwise.
+    """
+    if plan.passes:
+        last = plan.passes[-1]
+        if last == "random" and pattern_secret is None:
+            return None
+        return Pattern.named(last, pattern_secret, len(plan.passes) - 1)
+    expected = plan.expected or (plan.firmware.expected if plan.firmware else "")
+    return Pattern.named(expected) if expected in ("zeros", "ones") else None
 
 
 def _judge(run: _Run, ver: VerificationResult) -> None:
