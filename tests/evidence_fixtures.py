@@ -141,7 +141,7 @@ def add_device(station: Station) -> DeviceFactory:
                 retention_years=7,
             )
             batch = batches.open_batch(session, agreement, order_number=f"PO-47{n:02d}")
-            device = devices.register_device(
+            device = register_device(
                 session, batch, drive(serial or f"WD-WCC6Y{n:07d}"), asset_tag=f"INV-{n:04d}"
             )
             device.state = state
@@ -157,6 +157,18 @@ def add_device(station: Station) -> DeviceFactory:
             return device.id
 
     return make
+
+
+def register_device(session: Any, batch: Any, drive: Drive, *, asset_tag: str = "") -> Device:
+    """A device stored straight in state `registered`, outside the pipeline's steps.
+
+    For evidence tests that need a device at a given state without running the pipeline; the
+    station itself only changes states through `flow.lifecycle.advance`.
+    """
+    device = devices.new_device(session, batch, drive)
+    device.asset_tag = asset_tag
+    device.state = "registered"
+    return device
 
 
 def _customer(session: Any) -> Any:

@@ -9,9 +9,9 @@ import click
 
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.errors import KeyFileError, VerificationFailed
-from asset_pipeline.evidence import issuing
 from asset_pipeline.evidence.content import DESTRUCTION_METHODS
 from asset_pipeline.evidence.verify import verify_file
+from asset_pipeline.flow import destruction
 from asset_pipeline.station.context import Station
 from asset_pipeline.station.keys import load_public_key, load_station_key
 from asset_pipeline.storage import devices
@@ -107,7 +107,7 @@ def destroy(
     """
     with station.session() as session:
         device = devices.find_device(session, device_id)
-        issued = issuing.issue_destruction_certificate(
+        issued = destruction.record_destruction(
             session,
             station,
             device,

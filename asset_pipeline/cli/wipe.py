@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
 
 import click
 
@@ -12,20 +11,9 @@ from asset_pipeline.cli.live import StepBars
 from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
 from asset_pipeline.drives import discovery
+from asset_pipeline.flow.sanitizing import WipeJob, WipeOptions, WipeRun, plan_wipe, run_wipe
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import sanitizations
-from wipe import (
-    LEVELS,
-    OVERWRITES,
-    WipeResult,
-    all_methods,
-    capabilities_of,
-    check_writable,
-    choose,
-    detect_hidden_areas,
-    restore_native_max,
-    sanitize,
-)
+from wipe import LEVELS, OVERWRITES, all_methods, check_writable
 
 METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
 
@@ -71,65 +59,48 @@ def wipe(
     """
     drive = discovery.identify(target, with_health=True)
     check_writable(target)
-    caps = capabilities_of(drive.path, drive.transport)
-    plan = choose(level, drive.media_type, caps, method, drive.health)
-    hidden = detect_hidden_areas(drive.path, drive.transport)
+    job = plan_wipe(drive, level, method)
     console = stderr_console()
     if not as_json:
         console.print(f"[bold]{drive.path}[/] {drive.model} {human_size(drive.size_bytes)}")
-        console.print(f"plan: {plan.method} ({plan.category}): {plan.reason}")
-    identity = drive.to_dict()
-    with station.session() as session:
-        record = sanitizations.start_record(
-            session, level=level, method=plan.method, identity=identity
-        )
-    if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
-        _finish(station, record, "aborted", {"reason": "confirmation did not match"})
-        raise click.ClickException("confirmation did not match; nothing was written")
-    if hidden.status == "present":
-        hidden = restore_native_max(drive.path, hidden, consent=restore_hidden)
+        console.print(f"plan: {job.plan.method} ({job.plan.category}): {job.plan.reason}")
+
+    def approve(_job: WipeJob) -> bool:
+        return yes or confirm_serial(drive.serial or drive.name, drive.kind)
+
+    options = WipeOptions(verify_method=verify_method, seed=seed, restore_hidden=restore_hidden)
     cancel = threading.Event()
     with StepBars(console, enabled=sys.stderr.isatty()) as bars, interrupts(cancel):
-        result = sanitize(
-            drive.path,
-            plan,
-            verify_method=verify_method,
-            seed=seed,
-            hidden=hidden if hidden.status != "not-checked" else None,
-            on_progress=bars.step,
-            cancel=cancel,
+        run = run_wipe(
+            station, job, options=options, approve=approve, on_progress=bars.step, cancel=cancel
         )
-    data = result.to_dict()
-    data["device"] = {k: identity[k] for k in ("model", "serial", "media_type", "transport")}
-    data["health"] = identity["health"]
-    _finish(station, record, result.outcome, data)
-    _render(result, data, as_json)
-    if result.outcome != "passed":
-        raise click.ClickException(f"wipe {result.outcome}: {result.reason}")
+    if not run.approved:
+        raise click.ClickException("confirmation did not match; nothing was written")
+    _render(run, as_json)
+    if run.outcome != "passed":
+        raise click.ClickException(f"wipe {run.outcome}: {run.reason}")
 
 
-def _finish(station: Station, record: int, outcome: str, data: dict[str, Any]) -> None:
-    with station.session() as session:
-        sanitizations.finish_record(session, record, outcome=outcome, result=data)
-
-
-def _render(result: WipeResult, data: dict[str, Any], as_json: bool) -> None:
+def _render(run: WipeRun, as_json: bool) -> None:
+    data = run.record
     if as_json:
         emit(data, True)
         return
-    ver = data["verification"]
+    result = run.result
+    ver = data.get("verification") or {}
+    hidden = result.hidden_areas if result is not None else None
     emit(
         {
-            "target": result.target,
-            "plan": f"{result.plan.method} ({result.plan.category})",
-            "bytes_written": human_size(result.bytes_written),
-            "errors": len(result.errors),
-            "verification": f"{ver['method']}, coverage {ver['coverage']:.2%}, "
-            f"{len(ver['mismatches'])} mismatched ranges",
-            "hidden_areas": result.hidden_areas.status if result.hidden_areas else "not checked",
-            "health": data["health"]["status"],
-            "outcome": result.outcome,
-            "reason": result.reason or "-",
+            "target": run.job.drive.path,
+            "plan": f"{run.job.plan.method} ({run.job.plan.category})",
+            "bytes_written": human_size(result.bytes_written if result is not None else 0),
+            "errors": len(data.get("errors") or ()),
+            "verification": f"{ver.get('method', 'none')}, coverage {ver.get('coverage', 0):.2%}, "
+            f"{len(ver.get('mismatches') or ())} mismatched ranges",
+            "hidden_areas": hidden.status if hidden else "not checked",
+            "health": (data.get("health") or {}).get("status", "unknown"),
+            "outcome": run.outcome,
+            "reason": run.reason or "-",
         },
         False,
     )

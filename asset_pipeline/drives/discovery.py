@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,37 @@ def identify(path: str | os.PathLike[str], *, with_health: bool = False) -> Driv
     return drive
 
 
+def present_serial(path: str) -> str | None:
+    """The serial of the drive at `path` if it is there with media, else None (cheaply).
+
+    A run asks this between its steps to learn that a drive was pulled or swapped: it reads the
+    node and a few sysfs (or udev database) attributes, where `identify` also runs ioctls and
+    reads the mount table. The serial is read the way `identify` reads it, so the two compare.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return Path(path).name if st.st_size > 0 else None
+    if not stat.S_ISBLK(st.st_mode):
+        return None
+    link = Path(f"/sys/dev/block/{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}")
+    if not link.exists():
+        return None
+    directory = link.resolve()
+    size = read_sysfs(directory, "size")
+    if not size or not size.isdigit() or int(size) == 0:
+        return None
+    name = directory.name
+    props = _udev_properties(name) if udev_running() else {}
+    serial = (_identity_from_udev(props) if props else {}).get("serial") or _sysfs_serial(name)
+    backing = read_sysfs(directory, "loop/backing_file")
+    if not serial and backing:
+        serial = Path(backing.removesuffix(" (deleted)")).name
+    return serial
+
+
 def _identify(path: str | os.PathLike[str]) -> Drive:
     facts = inspect(path)
     if facts.kind == "image":
@@ -217,15 +249,22 @@ def _udev_text(props: dict[str, str], key: str) -> str:
     return props.get(key, "").replace("_", " ").strip()
 
 
-def _identity_from_sysfs(name: str) -> dict[str, str]:
+def _sysfs_serial(name: str) -> str:
     directory = sysfs_dir(name)
     device = directory / "device"
-    serial = (
+    return (
         read_sysfs(device, "serial")  # NVMe controller
         or read_sysfs(directory, "serial")  # virtio-blk keeps it on the disk itself
         or _vpd_serial(device)  # SCSI, and ATA through libata
         or _usb_serial(directory)
+        or ""
     )
+
+
+def _identity_from_sysfs(name: str) -> dict[str, str]:
+    directory = sysfs_dir(name)
+    device = directory / "device"
+    serial = _sysfs_serial(name)
     wwn = read_sysfs(directory, "wwid") or read_sysfs(device, "wwid") or ""
     return {
         "model": read_sysfs(device, "model") or read_sysfs(device, "name") or "",

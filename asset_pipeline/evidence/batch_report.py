@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from asset_pipeline.evidence import audit
 from asset_pipeline.evidence.audit import iso_utc
 from asset_pipeline.evidence.content import customer_binding
-from asset_pipeline.evidence.issuing import DESTRUCTION_STATES, issuer, new_id, store_signed
+from asset_pipeline.evidence.issuing import issuer, new_id, store_signed
 from asset_pipeline.evidence.signing import BATCH_REPORT, SCHEMAS, SignedDocument
+from asset_pipeline.flow.states import DESTROYABLE, State
 from asset_pipeline.storage import Batch, Certificate, Device, utcnow
 from asset_pipeline.storage.devices import batch_devices
 
@@ -158,7 +159,7 @@ def _outcome(device: Device, certs: dict[str, Certificate]) -> tuple[str, str, s
         if kind in certs:
             method = json.loads(certs[kind].document)[kind]
             return outcome, f"{method['method_type']}: {method['technique']}", certs[kind].cert_id
-    if device.state in DESTRUCTION_STATES:
+    if device.state and State(device.state) in DESTROYABLE:
         return "failed-pending", "", ""
     return "in-progress", "", ""
 

@@ -32,9 +32,8 @@ from asset_pipeline.evidence.signing import (
     SignedDocument,
     sign_document,
 )
-from asset_pipeline.flow.states import State
 from asset_pipeline.station.atomic import write_atomic
-from asset_pipeline.storage import AuditEvent, Certificate, Device, Sanitization, utcnow
+from asset_pipeline.storage import AuditEvent, Certificate, Device, utcnow
 
 if TYPE_CHECKING:
     from asset_pipeline.station.context import Station
@@ -42,8 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIXES = {"sanitization": "SAN", "destruction": "DES", "batch_report": "RPT"}
-# Devices a certificate of destruction may be recorded for (besides a plan ending in destroy).
-DESTRUCTION_STATES = frozenset({State.FAILED, State.ABORTED, State.DESTRUCTION_PENDING})
 
 
 @dataclass(frozen=True)
@@ -115,20 +112,20 @@ def issue_destruction_certificate(
     method: str,
     destroyed_on: date,
     witness: str,
+    reason: str,
     facility: str = "",
     notes: Sequence[str] = (),
     closing_event: AuditEvent | None = None,
 ) -> IssuedCertificate:
-    """Record the physical destruction of a device whose wipe failed or whose plan said destroy.
+    """Issue the certificate of destruction (`flow.destruction` decides whether it may be).
 
     Raises:
-        CertificateRefused: the device is not eligible, already has a destruction
-            certificate, the method is unknown, the date is in the future, or no witness.
+        CertificateRefused: the device already has a destruction certificate, the method is
+            unknown, the date is in the future, or no witness.
     """
     _batch_of(device)  # refuse early: a destruction record also binds to an agreement
     if _existing(session, device, "destruction"):
         raise CertificateRefused(f"device {device.id} already has a certificate of destruction")
-    reason = _destruction_reason(session, device)
     if method not in content.DESTRUCTION_METHODS:
         choices = ", ".join(content.DESTRUCTION_METHODS)
         raise CertificateRefused(f"destruction method {method!r} is not one of {choices}")
@@ -152,8 +149,6 @@ def issue_destruction_certificate(
     body = check_payload(body, where="destruction record")
     if closing_event is None:
         closing_event = _close_device(session, station, device, "destroyed", body)
-    device.state = State.DESTROYED.value
-    device.state_reason = f"{method} on {destroyed_on.isoformat()}"
     return _issue(session, station, device, "destruction", body, closing_event)
 
 
@@ -167,6 +162,15 @@ def find_certificate(session: Session, cert_id: str) -> Certificate:
     if found is None:
         raise CertificateNotFound(cert_id)
     return found
+
+
+def latest_certificate(session: Session, device: Device, kind: str) -> Certificate | None:
+    """The device's newest certificate of `kind` (sanitization | destruction)."""
+    return session.scalar(
+        select(Certificate)
+        .where(Certificate.device_id == device.id, Certificate.kind == kind)
+        .order_by(Certificate.id.desc())
+    )
 
 
 def new_id(kind: str) -> str:
@@ -301,27 +305,6 @@ def _batch_of(device: Device) -> Any:
             f"device {device.id} is in no batch; a certificate binds it to an agreement"
         )
     return device.batch
-
-
-def _destruction_reason(session: Session, device: Device) -> str:
-    plan = session.scalar(
-        select(Sanitization)
-        .where(Sanitization.device_id == device.id)
-        .order_by(Sanitization.id.desc())
-    )
-    if plan is not None and "destroy" in (plan.method.lower(), plan.level.lower()):
-        return "the sanitization plan ends in destroy"
-    if device.state in DESTRUCTION_STATES:
-        reason = f"device {device.state}" + (
-            f": {device.state_reason}" if device.state_reason else ""
-        )
-        return check_payload({"reason": reason}, where="destruction reason", on_match="withhold")[
-            "reason"
-        ]
-    raise CertificateRefused(
-        f"device {device.id} is {device.state}; destruction is recorded for devices whose wipe "
-        "failed or whose plan ends in destroy"
-    )
 
 
 def _existing(session: Session, device: Device, kind: str) -> bool:

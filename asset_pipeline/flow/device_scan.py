@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asset_pipeline.errors import PipelineError
-from asset_pipeline.storage import Batch, Device, ScanSummary
+from asset_pipeline.storage import Batch, Device, ScanSummary, scans
 from scanners import RawOptions, ScanOptions, ValueHasher, scan
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from scanners import ExpectedPattern, ScanReport
 
-PHASES = ("pre", "post", "adhoc")
 KEY_BYTES = 32
 ScanProgress = Callable[[str, int, int], None]
 
@@ -82,7 +81,7 @@ def scan_device(
         PipelineError: unknown phase, or the device is in no batch.
         ScanError: the device cannot be read at all.
     """
-    _check_phase(phase)
+    scans.check_phase(phase)  # before the scan, which may take hours
     if device.batch is None:
         raise PipelineError(f"device {device.id} is in no batch; its scan would have no batch key")
     report = scan_target(
@@ -92,28 +91,4 @@ def scan_device(
         expected=expected,
         on_progress=on_progress,
     )
-    return store_scan(session, device.id, phase, report)
-
-
-def store_scan(session: Session, device_id: int, phase: str, report: ScanReport) -> ScanSummary:
-    """Add the `ScanSummary` row of a finished scan (counts and locations, no values).
-
-    Raises:
-        PipelineError: unknown phase.
-    """
-    _check_phase(phase)
-    row = ScanSummary(
-        device_id=device_id,
-        phase=phase,
-        target=report.target,
-        total_findings=report.total_findings,
-        report=report.to_dict(),
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _check_phase(phase: str) -> None:
-    if phase not in PHASES:
-        raise PipelineError(f"unknown scan phase {phase!r}; expected one of {', '.join(PHASES)}")
+    return scans.store_scan(session, device.id, phase, report)

@@ -1,8 +1,9 @@
 """Moving a device between pipeline states: persisted and logged together, or not at all.
 
-`advance` is the only way the pipeline changes `device.state`. It checks the transition against
-`states.TRANSITIONS`, writes the new state and appends the `device.<state>` audit event in the
-caller's transaction, so a crash leaves either both or neither.
+`advance` is the only writer of `device.state`, from a new device's first state to its
+destruction. It checks the transition against `states.TRANSITIONS`, writes the new state and
+appends the `device.<state>` audit event in the caller's transaction, so a crash leaves either
+both or neither. Claims say which live process works on a device.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asset_pipeline.errors import TransitionNotAllowed
@@ -34,16 +36,21 @@ def advance(
 ) -> AuditEvent:
     """Move `device` to `to` and log it (flushed; the caller commits).
 
+    A device without a state (just created) may only become `states.INITIAL` (detected).
+
     Raises:
         TransitionNotAllowed: `to` does not follow the device's current state.
     """
-    current = State(device.state)
+    current = State(device.state) if device.state else None
     if not allowed(current, to):
-        raise TransitionNotAllowed(f"can't go to {to.value} when in {current.value}")
+        raise TransitionNotAllowed(
+            f"can't go to {to.value} when in {current.value if current else 'no state'}"
+        )
     device.state = to.value
     device.state_reason = reason
     device.updated_at = utcnow()
-    body = {"from": current.value, **(payload or {})}
+    body: dict[str, Any] = {} if current is None else {"from": current.value}
+    body.update(payload or {})
     if reason:
         body["reason"] = reason
     return audit.append_event(
@@ -57,23 +64,14 @@ def advance(
     )
 
 
-def record_detected(session: Session, station: Station, device: Device) -> AuditEvent:
-    """Log a new device's first state (`detected`), which no transition leads into."""
-    device.state = State.DETECTED.value
-    return audit.append_event(
-        session,
-        station_id=station.config.station_id,
-        operator=station.operator,
-        event_type="device.detected",
-        payload={"path": device.path, "transport": device.transport},
-        batch_id=device.batch_id,
-        device_id=device.id,
-    )
-
-
 def worker_id() -> str:
-    """Who is working on a device: this host and process (a crash leaves a dead claim)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who is working on a device: this host, its boot, this process and its start time.
+
+    The boot id and start time make a claim name one process for ever: after a crash (or a
+    reboot) a new process that happens to get the same pid does not look like the claimant.
+    """
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{_boot_id()}:{pid}:{_start_time(pid)}"
 
 
 def claim(device: Device) -> None:
@@ -91,26 +89,28 @@ def claim_is_alive(device: Device) -> bool:
     """True when the claiming process still runs (on this host; other hosts count as alive)."""
     if not device.claimed_by:
         return False
-    host, _, pid = device.claimed_by.rpartition(":")
+    host, _, rest = device.claimed_by.partition(":")
     if host != socket.gethostname():
         return True
-    if not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _is_station_process(int(pid))
+    boot, _, process = rest.partition(":")
+    pid, _, started = process.partition(":")
+    if boot != _boot_id() or not pid.isdigit():
+        return False  # claimed before this machine's last boot
+    return _start_time(int(pid)) == started
 
 
-def _is_station_process(pid: int) -> bool:
-    # A recycled pid may now belong to something else; only a station process holds a claim.
+def _boot_id() -> str:
     try:
-        cmdline = open(f"/proc/{pid}/cmdline", "rb").read()  # noqa: SIM115
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
     except OSError:
-        return False
-    return b"asset_pipeline" in cmdline or b"asset-pipeline" in cmdline or b"pytest" in cmdline
+        return "noboot"
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot ("" when no such process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # Field 22; the command name (field 2) may hold spaces, so count after its closing ")".
+    return stat.rpartition(")")[2].split()[19]

@@ -15,46 +15,29 @@ certificate builder, which checks the wipe result and the scan report again.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from asset_pipeline.drives import discovery
 from asset_pipeline.errors import BatchClosed, DeviceBusy, PipelineError
-from asset_pipeline.evidence.issuing import issue_sanitization_certificate
+from asset_pipeline.evidence import audit
+from asset_pipeline.evidence.issuing import issue_sanitization_certificate, latest_certificate
 from asset_pipeline.flow import device_scan, lifecycle
-from asset_pipeline.flow.states import UNFINISHED, State
+from asset_pipeline.flow.sanitizing import WipeOptions, WipeRun, plan_wipe, run_wipe
+from asset_pipeline.flow.states import DESTROY_PLAN_ENDING, DOING, RESTING, UNFINISHED, State
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import Device, Sanitization, devices, results, sanitizations, utcnow
-from asset_pipeline.storage.batches import find_batch
+from asset_pipeline.storage import Device, batches, devices, sanitizations, scans
 from scanners import RawOptions, ScanError
-from wipe import (
-    GuardRefusal,
-    Pattern,
-    WipeError,
-    WipeResult,
-    capabilities_of,
-    check_health,
-    check_writable,
-    choose,
-    detect_hidden_areas,
-    restore_native_max,
-    sanitize,
-)
+from wipe import GuardRefusal, Pattern, Plan, WipeError, check_writable, final_pattern
 
 log = logging.getLogger(__name__)
-
-RESTING = frozenset(State) - UNFINISHED  # where a run stops: certified, or an ending
-# The step a device in each state is running (a state names the last step done), for the
-# reason of an interruption: a drive pulled in `verified` was pulled during its post-scan.
-DOING = {State.DETECTED: "identify", State.IDENTIFIED: "guard", State.GUARDED: "register",
-         State.REGISTERED: "pre-scan", State.PRE_SCANNED: "sanitizing",
-         State.SANITIZING: "sanitizing", State.VERIFIED: "post-scan",
-         State.POST_SCANNED: "certify"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +92,20 @@ class Interrupted(Exception):
 
 
 class _StepFailed(Exception):
-    """A step ended the device's run in `state` with `reason`."""
+    """A step ended the device's run: through `states` (in order) with `reason`."""
 
-    def __init__(self, state: State, reason: str, payload: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        state: State | tuple[State, ...],
+        reason: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        store: Callable[[Session, Device], None] | None = None,
+    ) -> None:
         super().__init__(reason)
-        self.state, self.reason, self.payload = state, reason, payload or {}
+        self.states = state if isinstance(state, tuple) else (state,)
+        self.reason, self.payload = reason, payload or {}
+        self.store = store  # results the step stores together with its ending
 
 
 def process(
@@ -177,8 +169,27 @@ def unfinished_devices(station: Station) -> list[int]:
         return [d.id for d in rows if not lifecycle.claim_is_alive(d)]
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What a run needs to know about its device, read once when the run starts."""
+
+    path: str
+    serial: str
+    batch_id: int
+    batch_open: bool
+    agreement: str
+    level: str
+    discovery: bool
+    finding_key: bytes
+
+
 class DeviceRun:
-    """One device's run: a loop over the step that follows the stored state."""
+    """One device's run: a loop over the step that follows its state.
+
+    Every step does its slow work (reading the drive, wiping, scanning) outside any
+    transaction, then stores its results and its state change in one transaction. The run keeps
+    the state it wrote, so it reads the database only at its start and for the certificate.
+    """
 
     def __init__(
         self,
@@ -193,11 +204,13 @@ class DeviceRun:
         self.options = options or Options()
         self.report = report or (lambda _p: None)
         self.cancel = cancel or threading.Event()
-        self.wipe: WipeResult | None = None
-        self.path = ""
-        self.state = State.DETECTED
-        self.doing = DOING[State.DETECTED]
-        self._refresh()
+        self.pattern: Pattern | None = None  # what the wipe left, for the post-scan
+        with station.session() as session:
+            device = self._device(session)
+            self.state = State(device.state)
+            self.facts = _facts(device)
+        self.path = self.facts.path
+        self.doing = DOING.get(self.state, "")
 
     def run(self) -> Outcome:
         """Run steps until the device rests; failures end in FAILED/ABORTED with the reason."""
@@ -214,34 +227,32 @@ class DeviceRun:
         try:
             while self.state not in RESTING:
                 self.doing = DOING[self.state]
-                self._raise_if_cancelled()
+                self._check_present()
                 steps[self.state]()
-                self._refresh()
         except Interrupted as e:
-            self._end(State.ABORTED, str(e))
+            self._end((State.ABORTED,), str(e))
         except _StepFailed as e:
-            self._end(e.state, e.reason, e.payload)
+            self._end(e.states, e.reason, e.payload, before=e.store)
         finally:
-            self._release()
+            if self.state not in RESTING:  # an unexpected error: leave the device for resume
+                self._release()
         return self.outcome()
 
     # -- steps ------------------------------------------------------------------------------
 
     def identify(self) -> None:
-        """Re-read the drive's identity and check it is the same drive as recorded."""
+        """Re-read the drive's identity (the drive at the path was checked by `_check_present`)."""
         self._progress("identify")
-        with self.station.session() as session:
-            device = self._device(session)
-            recorded_serial = device.serial
-        drive = self._present_drive()
-        if recorded_serial and drive.serial != recorded_serial:
-            raise _StepFailed(State.ABORTED, f"{self.path} now holds another drive")
-        with self.station.session() as session:
-            device = self._device(session)
+        try:
+            drive = discovery.identify(self.path)
+        except (WipeError, OSError) as e:
+            raise _StepFailed(State.ABORTED, f"{self.path} is not present: {e}") from e
+
+        def store(session: Session, device: Device) -> None:
             devices.apply_identity(device, drive)
-            lifecycle.advance(session, self.station, device, State.IDENTIFIED,
-                              payload={"transport": drive.transport, "media": drive.media_type,
-                                       "size_bytes": drive.size_bytes})  # fmt: skip
+
+        self._advance(State.IDENTIFIED, {"transport": drive.transport, "media": drive.media_type,
+                                         "size_bytes": drive.size_bytes}, before=store)  # fmt: skip
 
     def guard(self) -> None:
         """Ask the write guard; a refusal ends the run without writing anything."""
@@ -249,25 +260,17 @@ class DeviceRun:
             check_writable(self.path)
         except GuardRefusal as e:
             raise _StepFailed(State.ABORTED, f"refused by the write guard: {e.reason}") from e
-        with self.station.session() as session:
-            lifecycle.advance(session, self.station, self._device(session), State.GUARDED)
+        self._advance(State.GUARDED)
 
     def register(self) -> None:
         """Join the batch named when the device was detected."""
-        with self.station.session() as session:
-            device = self._device(session)
-            if device.batch is None:
-                raise _StepFailed(State.FAILED, "device has no batch")
-            if not device.batch.is_open:
-                raise _StepFailed(State.ABORTED, f"batch {device.batch_id} is closed")
-            lifecycle.advance(session, self.station, device, State.REGISTERED,
-                              payload={"agreement": device.batch.agreement.reference})  # fmt: skip
+        if not self.facts.batch_open:
+            raise _StepFailed(State.ABORTED, f"batch {self.facts.batch_id} is closed")
+        self._advance(State.REGISTERED, {"agreement": self.facts.agreement})
 
     def discover_or_sanitize(self) -> None:
         """Pre-scan when the agreement instructs discovery, else sanitize straight away."""
-        with self.station.session() as session:
-            instructed = self._device(session).batch.agreement.discovery_instructed
-        if instructed:
+        if self.facts.discovery:
             self.pre_scan()
         else:
             self.doing = DOING[State.PRE_SCANNED]
@@ -275,99 +278,50 @@ class DeviceRun:
 
     def pre_scan(self) -> None:
         """Find personal data before the wipe (counts per category, never values)."""
-        summary = self._scan("pre", expected=None)
-        with self.station.session() as session:
-            lifecycle.advance(session, self.station, self._device(session), State.PRE_SCANNED,
-                              payload={"findings": summary["total"],
-                                       "not_scannable": summary["not_scannable"]})  # fmt: skip
+        self._scan("pre", State.PRE_SCANNED, expected=None)
 
     def sanitize(self) -> None:
         """Plan from the agreement and the media, wipe, verify; passed -> verified."""
-        with self.station.session() as session:
-            device = self._device(session)
-            level = device.batch.agreement.required_level
-            transport, media = device.transport, device.media_type
-        caps = capabilities_of(self.path, transport)
-        health = check_health(self.path, transport)  # a failing drive is destroyed, not wiped
-        plan = choose(level, media, caps, None, health)
-        if plan.method == "destroy":
-            self._record_destroy_plan(plan.to_dict())
-            raise _StepFailed(State.FAILED, f"plan ends in destroy: {plan.reason}",
-                              {"plan": plan.to_dict()})  # fmt: skip
-        hidden = detect_hidden_areas(self.path, transport)
-        if hidden.status == "present":
-            hidden = restore_native_max(self.path, hidden, consent=self.options.restore_hidden)
-        with self.station.session() as session:
-            device = self._device(session)
-            results.close_interrupted_wipes(session, device)
-            lifecycle.advance(session, self.station, device, State.SANITIZING,
-                              payload={"plan": plan.to_dict()})  # fmt: skip
-            record_id = sanitizations.start_record(
-                session, level=level, method=plan.method, device_id=device.id
-            )
-        self.state = State.SANITIZING  # the wipe's progress reports say so (bays, bars)
         try:
-            result = sanitize(
-                self.path,
-                plan,
-                verify_method=self.options.verify_method,
-                hidden=hidden if hidden.status != "not-checked" else None,
-                on_progress=lambda step, done, total: self._progress(step, done, total),
-                cancel=self.cancel,
-            )
-        except WipeError as e:  # refused or busy at open: nothing was written
-            result = None
-            reason = str(e)
-        with self.station.session() as session:
-            if result is None:
-                sanitizations.finish_record(
-                    session, record_id, outcome="failed", result={"reason": reason}
-                )
-            else:
-                sanitizations.finish_record(
-                    session, record_id, outcome=result.outcome, result=result.to_dict()
-                )
-        if result is None:
-            raise _StepFailed(State.FAILED, reason)
-        self.wipe = result
-        vanished = any(e.get("step") == "device" for e in result.errors)  # DeviceGone
-        vanished = vanished or (result.outcome == "failed" and self._device_gone())
-        if result.outcome == "aborted" or vanished:
-            raise Interrupted(self._interruption(result.reason, vanished=vanished))
-        if result.outcome != "passed":
-            raise _StepFailed(State.FAILED, f"wipe failed: {result.reason}",
-                              {"method": plan.method})  # fmt: skip
-        ver = result.to_dict()["verification"]
-        with self.station.session() as session:
-            lifecycle.advance(session, self.station, self._device(session), State.VERIFIED,
-                              payload={"method": plan.method, "verification": ver["method"],
+            job = plan_wipe(discovery.identify(self.path), self.facts.level)
+        except (WipeError, OSError) as e:
+            raise _StepFailed(State.FAILED, f"cannot plan the wipe: {e}") from e
+        if job.plan.method == "destroy":
+            run_wipe(self.station, job, device_id=self.device_id)  # stores the plan, writes nothing
+            raise _StepFailed(DESTROY_PLAN_ENDING, f"plan ends in destroy: {job.plan.reason}",
+                              {"plan": job.plan.to_dict()})  # fmt: skip
+
+        def start(session: Session, _record: int) -> None:
+            device = self._device(session)
+            sanitizations.close_interrupted_wipes(session, device)
+            lifecycle.advance(session, self.station, device, State.SANITIZING,
+                              payload={"plan": job.plan.to_dict()})  # fmt: skip
+            self.state = State.SANITIZING  # the wipe's progress reports say so (bays, bars)
+
+        options = WipeOptions(verify_method=self.options.verify_method,
+                              restore_hidden=self.options.restore_hidden,
+                              pattern_secret=self._pattern_secret())  # fmt: skip
+        run = run_wipe(self.station, job, options=options, device_id=self.device_id,
+                       on_record=start, on_progress=self._progress, cancel=self.cancel)  # fmt: skip
+        self._judge(run)
+        ver = run.record["verification"]
+        self.pattern = run.result.final_pattern if run.result is not None else None
+        self._advance(State.VERIFIED, {"method": job.plan.method, "verification": ver["method"],
                                        "coverage": ver["coverage"],
-                                       "bytes_written": result.bytes_written})  # fmt: skip
+                                       "bytes_written": run.record["bytes_written"]})  # fmt: skip
 
     def post_scan(self) -> None:
         """Scan the sanitized drive again; anything found (or unreadable) fails the device."""
-        pattern = self.wipe.final_pattern if self.wipe is not None else None
-        summary = self._scan("post", expected=pattern)
-        if summary["total"]:
-            raise _StepFailed(State.FAILED,
-                              f"post-scan found {summary['total']} personal-data items",
-                              {"findings": summary["total"]})  # fmt: skip
-        if summary["not_scannable"]:
-            raise _StepFailed(
-                State.FAILED, f"post-scan could not read {summary['not_scannable']} regions"
-            )
-        with self.station.session() as session:
-            lifecycle.advance(session, self.station, self._device(session), State.POST_SCANNED,
-                              payload={"findings": 0})  # fmt: skip
+        self._scan("post", State.POST_SCANNED, expected=self.pattern or self._stored_pattern())
 
     def certify(self) -> None:
         """Issue the signed certificate of sanitization from the stored results."""
         self._progress("certify")
         with self.station.session() as session:
             device = self._device(session)
-            wipe_result = results.latest_passed_wipe(session, device)
-            pre = results.latest_scan(session, device, "pre")
-            post = results.latest_scan(session, device, "post")
+            wipe_result = sanitizations.latest_passed_wipe(session, device)
+            pre = scans.latest_scan(session, device, "pre")
+            post = scans.latest_scan(session, device, "post")
             if wipe_result is None or post is None:
                 raise _StepFailed(State.FAILED, "no stored wipe result or post-scan to certify")
             issued = issue_sanitization_certificate(
@@ -376,17 +330,30 @@ class DeviceRun:
             )  # fmt: skip
             lifecycle.advance(session, self.station, device, State.CERTIFIED,
                               payload={"certificate_id": issued.cert_id})  # fmt: skip
+            lifecycle.release(device)
+            self.state = State.CERTIFIED
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _scan(self, phase: str, *, expected: Pattern | None) -> dict[str, Any]:
-        with self.station.session() as session:
-            key = device_scan.batch_key(self._device(session).batch)
+    def _judge(self, run: WipeRun) -> None:
+        """Turn a wipe that did not pass into the run's ending (interrupted or failed)."""
+        if run.result is None:  # refused or busy at open: nothing was written
+            raise _StepFailed(State.FAILED, run.reason)
+        vanished = run.device_gone or (
+            run.outcome == "failed" and discovery.present_serial(self.path) is None
+        )  # a pulled drive often fails its writes with EIO before its node goes
+        if run.outcome == "aborted" or vanished:
+            raise Interrupted(self._interruption(run.reason, vanished=vanished))
+        if run.outcome != "passed":
+            raise _StepFailed(State.FAILED, f"wipe failed: {run.reason}",
+                              {"method": run.job.plan.method})  # fmt: skip
+
+    def _scan(self, phase: str, to: State, *, expected: Pattern | None) -> None:
         check = _expected_bytes(expected)
         try:
             result = device_scan.scan_target(
                 self.path,
-                key,
+                self.facts.finding_key,
                 expected=check,
                 processes=self.options.scan_processes,
                 on_progress=lambda name, done, total: self._progress(
@@ -397,66 +364,98 @@ class DeviceRun:
             self._raise_if_cancelled()
             raise _StepFailed(State.FAILED, f"{phase}-scan failed: {e}") from e
         self._raise_if_cancelled()
-        with self.station.session() as session:
-            device_scan.store_scan(session, self.device_id, phase, result)
-        return {"total": result.total_findings, "not_scannable": len(result.not_scannable)}
+        total, unreadable = result.total_findings, len(result.not_scannable)
 
-    def _record_destroy_plan(self, plan: dict[str, Any]) -> None:
-        with self.station.session() as session:
-            device = self._device(session)
-            session.add(Sanitization(device_id=device.id, level=plan["level"], method="destroy",
-                                     outcome="failed", result={"plan": plan},
-                                     ended_at=utcnow()))  # fmt: skip
+        def store(session: Session, _device: Device) -> None:
+            scans.store_scan(session, self.device_id, phase, result)
 
-    def _present_drive(self) -> discovery.Drive:
-        try:
-            drive = discovery.identify(self.path)
-        except (WipeError, OSError) as e:
-            raise _StepFailed(State.ABORTED, f"{self.path} is not present: {e}") from e
-        if drive.size_bytes == 0:
-            raise _StepFailed(State.ABORTED, f"{self.path} has no media")
-        return drive
+        if phase == "post" and total:
+            raise _StepFailed(State.FAILED, f"post-scan found {total} personal-data items",
+                              {"findings": total}, store=store)  # fmt: skip
+        if phase == "post" and unreadable:
+            raise _StepFailed(State.FAILED, f"post-scan could not read {unreadable} regions",
+                              store=store)  # fmt: skip
+        self._advance(to, {"findings": total, "not_scannable": unreadable}, before=store)
+
+    def _pattern_secret(self) -> bytes:
+        """The secret this device's random wipe passes derive their keys from.
+
+        Derived from the batch's finding key, so a station that crashes after the wipe can
+        regenerate what it wrote and let the post-scan skip it, without storing the keys.
+        """
+        label = b"wipe-pattern:device:%d" % self.device_id
+        return hmac.digest(self.facts.finding_key, label, "sha256")
+
+    def _stored_pattern(self) -> Pattern | None:
+        """What the stored passed wipe left (a run resumed after its wipe has no result)."""
+        with self.station.session() as session:
+            stored = sanitizations.latest_passed_wipe(session, self._device(session))
+        plan = (stored or {}).get("plan")
+        if not plan:
+            return None
+        known = {f.name for f in fields(Plan)}
+        args = {k: tuple(v) if isinstance(v, list) else v for k, v in plan.items() if k in known}
+        return final_pattern(Plan(**args), self._pattern_secret())
+
+    def _check_present(self) -> None:
+        """Stop with `aborted` when cancelled, pulled, or when another drive took the path."""
+        if self.cancel.is_set():  # by the operator, or by watch for a pulled drive
+            raise Interrupted(self._interruption())
+        serial = discovery.present_serial(self.path)
+        if serial is None:
+            raise Interrupted(self._interruption(vanished=True))
+        if self.facts.serial and serial != self.facts.serial:
+            raise _StepFailed(State.ABORTED, f"{self.path} now holds another drive")
+
+    def _raise_if_cancelled(self) -> None:
+        if self.cancel.is_set() or discovery.present_serial(self.path) is None:
+            raise Interrupted(self._interruption())
 
     def _interruption(self, detail: str = "", *, vanished: bool = False) -> str:
-        if vanished or self._device_gone():
+        if vanished or discovery.present_serial(self.path) is None:
             return f"device removed during {self.doing}"
         return f"interrupted during {self.doing}" + (f": {detail}" if detail else "")
 
-    def _device_gone(self) -> bool:
-        """The drive was pulled: its node is gone or it has no media any more."""
-        try:
-            return discovery.identify(self.path).size_bytes == 0
-        except (WipeError, OSError):
-            return True
-
-    def _raise_if_cancelled(self) -> None:
-        """Stop with `aborted` when cancelled or when the drive has been pulled."""
-        if self.cancel.is_set():  # by the operator, or by watch for a pulled drive
-            raise Interrupted(self._interruption())
-        if self._device_gone():
-            raise Interrupted(self._interruption(vanished=True))
-
-    def _end(self, state: State, reason: str, payload: dict[str, Any] | None = None) -> None:
-        log.info("device %s ends %s: %s", self.device_id, state.value, reason)
+    def _advance(
+        self,
+        to: State,
+        payload: dict[str, Any] | None = None,
+        *,
+        before: Callable[[Session, Device], None] | None = None,
+    ) -> None:
+        """Store a step's results (`before`) and its state change in one transaction."""
         with self.station.session() as session:
             device = self._device(session)
-            lifecycle.advance(session, self.station, device, state, reason=reason,
-                              payload=payload)  # fmt: skip
-            if state is State.FAILED and (payload or {}).get("plan", {}).get("method") == "destroy":
-                lifecycle.advance(session, self.station, device, State.DESTRUCTION_PENDING,
-                                  reason=reason)  # fmt: skip
-        self._refresh()
+            if before is not None:
+                before(session, device)
+            lifecycle.advance(session, self.station, device, to, payload=payload)
+        self.state = to
+
+    def _end(
+        self,
+        states: tuple[State, ...],
+        reason: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        before: Callable[[Session, Device], None] | None = None,
+    ) -> None:
+        """End the run through `states`, releasing the claim, in one transaction."""
+        log.info("device %s ends %s: %s", self.device_id, states[-1].value, reason)
+        with self.station.session() as session:
+            device = self._device(session)
+            if before is not None:
+                before(session, device)
+            for i, state in enumerate(states):
+                lifecycle.advance(session, self.station, device, state, reason=reason,
+                                  payload=payload if i == 0 else None)  # fmt: skip
+            lifecycle.release(device)
+        self.state = states[-1]
 
     def _release(self) -> None:
         with self.station.session() as session:
             lifecycle.release(self._device(session))
 
-    def _refresh(self) -> None:
-        with self.station.session() as session:
-            device = self._device(session)
-            self.state, self.path = State(device.state), device.path
-
-    def _device(self, session: Any) -> Device:
+    def _device(self, session: Session) -> Device:
         device = session.get(Device, self.device_id)
         if device is None:
             raise PipelineError(f"device {self.device_id} vanished from the database")
@@ -469,7 +468,7 @@ class DeviceRun:
         """The device's end state and evidence, read back from the database."""
         with self.station.session() as session:
             device = self._device(session)
-            cert = results.sanitization_certificate(session, device)
+            cert = latest_certificate(session, device, "sanitization")
             directory = self.station.certificates_dir
             return Outcome(
                 device_id=device.id,
@@ -480,16 +479,33 @@ class DeviceRun:
                 certificate_id=cert.cert_id if cert else None,
                 certificate_json=str(directory / f"{cert.cert_id}.json") if cert else None,
                 certificate_pdf=str(directory / f"{cert.cert_id}.pdf") if cert else None,
-                plan=results.latest_plan(session, device),
-                pre_scan=results.scan_counts(results.latest_scan(session, device, "pre")),
-                post_scan=results.scan_counts(results.latest_scan(session, device, "post")),
+                plan=sanitizations.latest_plan(session, device),
+                pre_scan=scans.scan_counts(scans.latest_scan(session, device, "pre")),
+                post_scan=scans.scan_counts(scans.latest_scan(session, device, "post")),
             )
+
+
+def _facts(device: Device) -> _Facts:
+    batch = device.batch
+    if batch is None:
+        raise PipelineError(f"device {device.id} has no batch")
+    agreement = batch.agreement
+    return _Facts(
+        path=device.path,
+        serial=device.serial,
+        batch_id=batch.id,
+        batch_open=batch.is_open,
+        agreement=agreement.reference,
+        level=agreement.required_level,
+        discovery=agreement.discovery_instructed,
+        finding_key=device_scan.batch_key(batch),
+    )
 
 
 def _detect(station: Station, drive: discovery.Drive, batch_id: int) -> int:
     """Record the drive as detected in the batch (or restart its aborted record there)."""
     with station.session() as session:
-        batch = find_batch(session, batch_id)
+        batch = batches.find_batch(session, batch_id)
         for other in devices.claimed_at_path(session, drive.path):
             if lifecycle.claim_is_alive(other):
                 raise DeviceBusy(f"{drive.path} is being processed (device {other.id})")
@@ -497,7 +513,8 @@ def _detect(station: Station, drive: discovery.Drive, batch_id: int) -> int:
         if device is None:
             device = devices.new_device(session, batch, drive)
             lifecycle.claim(device)
-            lifecycle.record_detected(session, station, device)
+            found = {"path": device.path, "transport": device.transport}
+            lifecycle.advance(session, station, device, State.DETECTED, payload=found)
         else:
             if not batch.is_open:
                 raise BatchClosed(f"batch {batch.id} is closed")
@@ -509,8 +526,6 @@ def _detect(station: Station, drive: discovery.Drive, batch_id: int) -> int:
 
 
 def _log_refusal(station: Station, batch_id: int, path: str, reason: str) -> None:
-    from asset_pipeline.evidence import audit
-
     with station.session() as session:
         audit.append_event(
             session,

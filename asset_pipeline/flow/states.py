@@ -2,8 +2,10 @@
 
 The flow (DESIGN.md): detected -> identified -> guarded -> registered -> pre_scanned ->
 sanitizing -> verified -> post_scanned -> certified. Any step may end in failed or aborted;
-a failed device goes to destruction_pending and, once the operator records it, destroyed.
-`pre_scanned` is skipped when the agreement does not instruct discovery.
+a failed or aborted device may be destroyed (a certificate of destruction), and one whose plan
+ends in destroy waits for that in destruction_pending. `pre_scanned` is skipped when the
+agreement does not instruct discovery. `lifecycle.advance` is the only writer of a state; this
+module only says which moves exist.
 """
 
 from __future__ import annotations
@@ -44,12 +46,16 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     S.VERIFIED: frozenset({S.POST_SCANNED}) | _ENDINGS,
     S.POST_SCANNED: frozenset({S.CERTIFIED}) | _ENDINGS,
     S.CERTIFIED: frozenset(),
-    S.FAILED: frozenset({S.DESTRUCTION_PENDING}),
+    # A failed device is destroyed (recorded with `cert destroy`), or waits for it first when
+    # its plan ended in destroy (DESTROY_PLAN_ENDING).
+    S.FAILED: frozenset({S.DESTRUCTION_PENDING, S.DESTROYED}),
     # An aborted device (pulled, interrupted) may be plugged back and start over.
-    S.ABORTED: frozenset({S.DETECTED, S.DESTRUCTION_PENDING}),
+    S.ABORTED: frozenset({S.DETECTED, S.DESTRUCTION_PENDING, S.DESTROYED}),
     S.DESTRUCTION_PENDING: frozenset({S.DESTROYED}),
     S.DESTROYED: frozenset(),
 }
+# The only way into the table: a device seen for the first time.
+INITIAL = S.DETECTED
 
 # States whose step may have been cut short by a crash: resume must repeat or fail them.
 UNFINISHED = frozenset(
@@ -65,8 +71,30 @@ UNFINISHED = frozenset(
     }
 )
 FINAL = frozenset({S.CERTIFIED, S.DESTROYED})
+# Where a run of the pipeline stops: certified, or an ending.
+RESTING = frozenset(State) - UNFINISHED
+# States from which a device may be destroyed: whatever the table lets reach DESTROYED.
+DESTROYABLE = frozenset(s for s, next_states in TRANSITIONS.items() if S.DESTROYED in next_states)
+# A plan that ends in destroy is not a failure to retry: the device fails, then waits for its
+# physical destruction.
+DESTROY_PLAN_ENDING = (S.FAILED, S.DESTRUCTION_PENDING)
+
+# The step a device in each unfinished state is running (a state names the last step done), for
+# the reason of an interruption: a drive pulled in `verified` was pulled during its post-scan.
+DOING = {
+    S.DETECTED: "identify",
+    S.IDENTIFIED: "guard",
+    S.GUARDED: "register",
+    S.REGISTERED: "pre-scan",
+    S.PRE_SCANNED: "sanitizing",
+    S.SANITIZING: "sanitizing",
+    S.VERIFIED: "post-scan",
+    S.POST_SCANNED: "certify",
+}
 
 
-def allowed(current: State, to: State) -> bool:
-    """True when `current -> to` is a transition of the pipeline."""
+def allowed(current: State | None, to: State) -> bool:
+    """True when `current -> to` is a transition of the pipeline (None: a new device)."""
+    if current is None:
+        return to is INITIAL
     return to in TRANSITIONS[current]

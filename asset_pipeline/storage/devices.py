@@ -12,32 +12,19 @@ from asset_pipeline.storage import Batch, Device
 
 
 def new_device(session: Session, batch: Batch, drive: Drive) -> Device:
-    """Store an identified drive as a new device of `batch`, in state `detected` (flushed).
+    """Store an identified drive as a new device of `batch`, without a state yet (flushed).
+
+    Its first state (`detected`) and that event come from `flow.lifecycle.advance`.
 
     Raises:
         BatchClosed: the batch takes no more devices.
     """
     if not batch.is_open:
         raise BatchClosed(f"batch {batch.id} is closed; open a new batch for more devices")
-    device = Device(batch=batch, state=State.DETECTED.value)
+    device = Device(batch=batch, state="")
     apply_identity(device, drive)
     session.add(device)
     session.flush()
-    return device
-
-
-def register_device(session: Session, batch: Batch, drive: Drive, *, asset_tag: str = "") -> Device:
-    """Store a drive directly as `registered` in `batch`, outside the pipeline's steps.
-
-    For records made by hand (and the evidence tests); the station's own flow goes through
-    `pipeline.process`, which logs every state on the way.
-
-    Raises:
-        BatchClosed: the batch takes no more devices.
-    """
-    device = new_device(session, batch, drive)
-    device.asset_tag = asset_tag
-    device.state = State.REGISTERED.value
     return device
 
 

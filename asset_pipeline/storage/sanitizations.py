@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from asset_pipeline.storage import Sanitization, utcnow
+from asset_pipeline.storage.models import Device, Sanitization, utcnow
 
 
 def start_record(
@@ -49,3 +50,49 @@ def finish_record(
     row.outcome = outcome
     row.result = {**kept, **result}
     row.ended_at = utcnow()
+
+
+def record_destroy_plan(session: Session, device_id: int, plan: dict[str, Any]) -> None:
+    """Store a plan that ends in destroy: nothing was written, so it is `failed` at once."""
+    session.add(
+        Sanitization(
+            device_id=device_id,
+            level=plan["level"],
+            method="destroy",
+            outcome="failed",
+            result={"plan": plan},
+            ended_at=utcnow(),
+        )
+    )
+
+
+def close_interrupted_wipes(session: Session, device: Device) -> None:
+    """Mark wipes left `running` by a dead process as `interrupted` before a repeat."""
+    rows = session.scalars(
+        select(Sanitization).where(
+            Sanitization.device_id == device.id, Sanitization.outcome == "running"
+        )
+    )
+    for row in rows:
+        row.outcome = "interrupted"
+        row.ended_at = utcnow()
+
+
+def latest_passed_wipe(session: Session, device: Device) -> dict[str, Any] | None:
+    """The result JSON of the device's newest passed sanitization."""
+    row = session.scalar(
+        select(Sanitization)
+        .where(Sanitization.device_id == device.id, Sanitization.outcome == "passed")
+        .order_by(Sanitization.id.desc())
+    )
+    return dict(row.result) if row is not None else None
+
+
+def latest_plan(session: Session, device: Device) -> dict[str, Any] | None:
+    """The plan of the device's newest sanitization record (destroy plans included)."""
+    row = session.scalar(
+        select(Sanitization)
+        .where(Sanitization.device_id == device.id)
+        .order_by(Sanitization.id.desc())
+    )
+    return dict(row.result.get("plan") or {}) if row is not None else None

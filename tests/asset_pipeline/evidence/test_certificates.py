@@ -19,6 +19,7 @@ from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.evidence.privacy import screen
 from asset_pipeline.evidence.signing import SANITIZATION, SCHEMAS
 from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.flow import destruction
 from asset_pipeline.station import keys
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Certificate
@@ -243,7 +244,7 @@ def test_certificate_of_destruction(station: Station, add_device) -> None:
     with station.session() as session:
         device = load_device(session, device_id)
         device.state_reason = "verification failed at byte 1048576"
-        issued = issuing.issue_destruction_certificate(
+        issued = destruction.record_destruction(
             session,
             station,
             device,
@@ -278,9 +279,7 @@ def test_destruction_refusals(station: Station, add_device, state, kw, reason) -
     device_id = add_device(state=state)
     args = {"method": "shred", "destroyed_on": date.today(), "witness": "Lena Berg", **kw}
     with station.session() as session, pytest.raises(CertificateRefused, match=reason):
-        issuing.issue_destruction_certificate(
-            session, station, load_device(session, device_id), **args
-        )
+        destruction.record_destruction(session, station, load_device(session, device_id), **args)
 
 
 def test_no_personal_data_value_in_certificate_pdf_or_log(issued, station: Station) -> None:

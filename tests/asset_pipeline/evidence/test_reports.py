@@ -6,14 +6,22 @@ import csv
 import io
 from datetime import date
 
-from evidence_fixtures import PLANTED, PRE_FINDINGS, drive, load_device, scan_report, wipe_result
+from evidence_fixtures import (
+    PLANTED,
+    PRE_FINDINGS,
+    drive,
+    load_device,
+    register_device,
+    scan_report,
+    wipe_result,
+)
 
 from asset_pipeline.evidence import batch_report, issuing
 from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.flow import destruction
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import batches
-from asset_pipeline.storage.devices import register_device
 
 
 def _batch_of_four(station: Station, add_device) -> int:
@@ -35,7 +43,7 @@ def _batch_of_four(station: Station, add_device) -> int:
             pre_scan=scan_report(PRE_FINDINGS),  # its locations carry every planted value
             post_scan=scan_report(),
         )
-        issuing.issue_destruction_certificate(
+        destruction.record_destruction(
             session,
             station,
             extra[0],

@@ -6,13 +6,14 @@ import json
 import shutil
 
 import pytest
+from evidence_fixtures import register_device
 from sqlalchemy import select
 
 from asset_pipeline.drives import discovery
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.flow import device_scan
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import ScanSummary, batches, devices
+from asset_pipeline.storage import ScanSummary, batches
 from tests.scanners.disks import corpus_dir, ext4_gpt, key  # noqa: F401 - shared fixtures
 from tests.scanners.documents import personnummer
 
@@ -44,8 +45,8 @@ def test_scan_device_stores_a_summary_without_values(station, ext4_gpt, tmp_path
         batch = make_batch(session)
         assert batch.finding_key is not None
         assert len(batch.finding_key) == 32
-        first = devices.register_device(session, batch, discovery.identify(ext4_gpt.path))
-        other = devices.register_device(session, batch, discovery.identify(second))
+        first = register_device(session, batch, discovery.identify(ext4_gpt.path))
+        other = register_device(session, batch, discovery.identify(second))
         row1 = device_scan.scan_device(session, first, "pre")
         row2 = device_scan.scan_device(session, other, "pre")
         ids = (row1.id, row2.id)
@@ -82,7 +83,7 @@ def test_old_batch_gets_a_key_on_first_scan(station) -> None:
 def test_bad_phase_and_batchless_device_are_refused(station, ext4_gpt) -> None:  # noqa: F811
     with station.session() as session:
         batch = make_batch(session)
-        device = devices.register_device(session, batch, discovery.identify(ext4_gpt.path))
+        device = register_device(session, batch, discovery.identify(ext4_gpt.path))
         with pytest.raises(PipelineError, match="unknown scan phase 'during'"):
             device_scan.scan_device(session, device, "during")
         device.batch = None
@@ -99,7 +100,7 @@ def test_post_scan_of_a_pattern_wiped_device_is_clean(station, tmp_path) -> None
     image.write_bytes(filler.expected(0, 16 << 20))
     with station.session() as session:
         batch = make_batch(session)
-        device = devices.register_device(session, batch, discovery.identify(image))
+        device = register_device(session, batch, discovery.identify(image))
         row = device_scan.scan_device(session, device, "post", expected=filler.expected)
         assert row.total_findings == 0
         assert row.report["not_scannable"] == []

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from asset_pipeline.storage import Certificate, Device
+from asset_pipeline.storage import Certificate, Device, scans
 from tests.asset_pipeline.flow.conftest import (
     cli,
     log_verifies,
@@ -83,10 +83,8 @@ def test_three_drives_attached_while_watching_are_all_certified(
     for device in devices:
         planted = by_serial[device.serial].planted
         with station.session() as session:
-            from asset_pipeline.storage import results
-
-            pre = results.scan_counts(results.latest_scan(session, device, "pre"))
-            post = results.scan_counts(results.latest_scan(session, device, "post"))
+            pre = scans.scan_counts(scans.latest_scan(session, device, "pre"))
+            post = scans.scan_counts(scans.latest_scan(session, device, "post"))
         for category in ("personnummer", "email", "phone", "iban", "payment_card"):
             want = planted.totals[category] + planted.deleted[category]
             assert pre["findings"][category] == want, (device.serial, category)
