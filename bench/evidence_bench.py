@@ -120,7 +120,7 @@ def certificate_costs(work: Path, n: int) -> dict[str, float]:
             retention_years=7,
         )
         batch = batches.open_batch(s, agreement)
-        ids = [devices.register_device(s, batch, drive(f"S{i}")).id for i in range(n)]
+        ids = [devices.new_device(s, batch, drive(f"S{i}")).id for i in range(n)]
     issued = []
     start = time.perf_counter()
     for device_id in ids:
