@@ -2,17 +2,20 @@
 
 PipelineError
 ├── ConfigError              the data directory or config file is unusable
+│   └── StationNotReady      the station may not certify yet (placeholder organisation)
 ├── StorageError             the database cannot be opened or migrated
 ├── NotFound                 a customer, agreement, batch or device id/name does not exist
 │   ├── CustomerNotFound
 │   ├── AgreementNotFound
 │   ├── BatchNotFound
 │   ├── DeviceNotFound
+│   ├── OperatorNotFound
 │   └── CertificateNotFound
 ├── AlreadyExists            a unique name or reference is taken
 ├── BatchClosed              a closed batch was asked to take a device or to close again
 ├── TransitionNotAllowed     a device was asked to skip or repeat a pipeline step out of order
 ├── DeviceBusy               another live station process is working on the device
+├── ValidationRefused        a validation decision cannot be taken (state, same person)
 └── EvidenceError            certificates, reports and the processing log
     ├── KeyFileError         the station key file is missing, unreadable or not Ed25519
     ├── PersonalDataRefused  a log payload or document would carry a personal-data value
@@ -31,6 +34,10 @@ class PipelineError(Exception):
 
 class ConfigError(PipelineError):
     """The data directory or the config file cannot be used."""
+
+
+class StationNotReady(ConfigError):
+    """The station's identity is not fit to certify (the organisation is the placeholder)."""
 
 
 class StorageError(PipelineError):
@@ -71,6 +78,19 @@ class DeviceNotFound(NotFound):
     kind = "device"
 
 
+class OperatorNotFound(NotFound):
+    """No operator is registered under this name or id."""
+
+    kind = "operator"
+
+    def __init__(self, key: object) -> None:
+        super().__init__(key)
+        self.args = (
+            f"no operator {key!s} is registered (add one: asset-pipeline operator add NAME "
+            "--title TITLE --contact CONTACT)",
+        )
+
+
 class CertificateNotFound(NotFound):
     """No certificate or report has this id."""
 
@@ -91,6 +111,10 @@ class TransitionNotAllowed(PipelineError):
 
 class DeviceBusy(PipelineError):
     """Another live station process is working on this device."""
+
+
+class ValidationRefused(PipelineError):
+    """A validation decision cannot be taken: wrong state, no need, or the same person."""
 
 
 class EvidenceError(PipelineError):

@@ -35,6 +35,7 @@ SPLIT = 64 * 1024  # block size a failed buffer is retried in, to isolate bad se
 MAX_FAILED_CHUNKS = 32  # consecutive failed buffers before the pass gives up
 
 Progress = Callable[[int, int], None]
+_Written = tuple[int, list["FaultRange"], list["FaultRange"]]  # written, failed, retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,9 @@ class OverwriteResult:
     seconds: float
     io_errors: tuple[FaultRange, ...] = ()
     aborted: bool = False
+    # Writes that failed at first and succeeded on a retry: written in the end, but a sign of
+    # a weak drive that the certificate's assurance record must show (ranges and count).
+    retried: tuple[FaultRange, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -98,6 +102,7 @@ class OverwriteResult:
             "seconds": round(self.seconds, 3),
             "mb_per_s": round(self.mb_per_s, 1),
             "errors": [r.to_dict() for r in self.io_errors],
+            "retried": [r.to_dict() for r in self.retried],
             "outcome": self.outcome,
         }
 
@@ -160,6 +165,7 @@ class _Pass:
         self.sync_every = sync_every
         self.on_progress, self.cancel = on_progress, cancel
         self.errors: list[FaultRange] = []
+        self.retried: list[FaultRange] = []
         self.written = 0
         self.failed_in_a_row = 0
         self.gave_up = False
@@ -183,12 +189,13 @@ class _Pass:
             seconds=time.monotonic() - start,
             io_errors=tuple(_merge(self.errors)),
             aborted=aborted,
+            retried=tuple(_merge(self.retried)),
         )
 
     def _loop(self) -> bool:
         """Write every chunk, QUEUE writes in flight; True when cancelled."""
         ring = PatternRing(self.pattern.filler(self.chunk), self.target.size, self.chunk, QUEUE + 2)
-        inflight: deque[tuple[int, int, int, Future[tuple[int, list[FaultRange]]]]] = deque()
+        inflight: deque[tuple[int, int, int, Future[_Written]]] = deque()
         cancelled = False
         try:
             with ThreadPoolExecutor(max_workers=QUEUE, thread_name_prefix="writer") as writers:
@@ -220,14 +227,15 @@ class _Pass:
         offset: int,
         length: int,
         idx: int,
-        future: Future[tuple[int, list[FaultRange]]],
+        future: Future[_Written],
         ring: PatternRing,
     ) -> None:
         """Account for a finished write (in device order) and hand its buffer back."""
-        written, errors = future.result()
+        written, errors, retried = future.result()
         ring.release(idx)
         self.written += written
         self.errors.extend(errors)
+        self.retried.extend(retried)
         self.failed_in_a_row = self.failed_in_a_row + 1 if errors else 0
         self.gave_up = self.gave_up or self.failed_in_a_row >= MAX_FAILED_CHUNKS
         self.since_sync += length
@@ -237,26 +245,30 @@ class _Pass:
         if self.on_progress is not None:
             self.on_progress(offset + length, self.target.size)
 
-    def _write(self, view: memoryview, offset: int) -> tuple[int, list[FaultRange]]:
-        """Write one buffer (in a writer thread); (bytes written, ranges that failed)."""
-        error = self._attempt(view, offset, self.retries)
+    def _write(self, view: memoryview, offset: int) -> _Written:
+        """Write one buffer (in a writer thread); bytes written, failed and retried ranges."""
+        retried: list[FaultRange] = []
+        error = self._attempt(view, offset, self.retries, retried)
         if error is None:
-            return len(view), []
+            return len(view), [], retried
         step = max(self.target.sector_size, SPLIT)
         if len(view) <= step:
-            return 0, [_failed(offset, len(view), error)]
+            return 0, [_failed(offset, len(view), error)], retried
         # Narrow down: retry in small blocks so healthy sectors around a bad one get written.
         written, failed = 0, []
         for sub in range(0, len(view), step):
             part = view[sub : sub + step]
-            sub_error = self._attempt(part, offset + sub, self.retries)
+            sub_error = self._attempt(part, offset + sub, self.retries, retried)
             if sub_error is None:
                 written += len(part)
             else:
                 failed.append(_failed(offset + sub, len(part), sub_error))
-        return written, failed
+        return written, failed, retried
 
-    def _attempt(self, view: memoryview, offset: int, retries: int) -> OSError | None:
+    def _attempt(
+        self, view: memoryview, offset: int, retries: int, retried: list[FaultRange]
+    ) -> OSError | None:
+        """Write `view` at `offset`, retrying; a write that succeeds late goes to `retried`."""
         last: OSError | None = None
         for attempt in range(retries + 1):
             try:
@@ -266,6 +278,8 @@ class _Pass:
                 log.debug("write at %d failed (attempt %d): %s", offset, attempt + 1, e)
                 last = e
             else:
+                if last is not None:
+                    retried.append(_failed(offset, len(view), last))
                 return None
         return last
 

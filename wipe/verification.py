@@ -62,6 +62,9 @@ class VerificationResult:
     read_errors: tuple[FaultRange, ...] = ()
     notes: tuple[str, ...] = ()
     aborted: bool = False
+    # Reads that failed once and succeeded on the retry: the bytes were compared, but the
+    # assurance record names these ranges (a drive that needs retries is a weak drive).
+    retried: tuple[FaultRange, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -89,6 +92,7 @@ class VerificationResult:
             "mismatches": [r.to_dict() for r in self.mismatches],
             "mismatched_bytes": self.mismatched_bytes,
             "read_errors": [r.to_dict() for r in self.read_errors],
+            "retried": [r.to_dict() for r in self.retried],
             "notes": list(self.notes),
             "outcome": self.outcome,
         }
@@ -204,6 +208,7 @@ class Comparer:
         self.mismatches: list[FaultRange] = []
         self.mismatched = 0
         self.read_errors: list[FaultRange] = []
+        self.retried: list[FaultRange] = []  # appended from reader threads (list.append is atomic)
         self.bytes_read = 0
         self.aborted = False
         self.notes: list[str] = []
@@ -290,6 +295,10 @@ class Comparer:
                 last = e
                 continue
             if got == n:
+                if last is not None:
+                    self.retried.append(
+                        FaultRange(offset, n, last.errno or None, last.strerror or "")
+                    )
                 return None
             return OSError(0, f"short read: {got} of {n} bytes")
         return last
@@ -339,6 +348,7 @@ class Comparer:
             read_errors=tuple(self.read_errors),
             notes=tuple(self.notes),
             aborted=self.aborted,
+            retried=tuple(sorted(self.retried, key=lambda r: r.offset)),
         )
 
 

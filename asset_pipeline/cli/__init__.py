@@ -28,6 +28,7 @@ class Refused(click.ClickException):
 # matters on slow machines and inside the emulated lab guest.
 COMMAND_MODULES: dict[str, str] = {
     "init": "init",
+    "operator": "people",
     "key": "key",
     "customer": "customer",
     "agreement": "agreement",
@@ -37,6 +38,7 @@ COMMAND_MODULES: dict[str, str] = {
     "wipe": "wipe",
     "process": "process",
     "resume": "process",
+    "device": "device",
     "watch": "watch",
     "log": "log",
     "cert": "cert",

@@ -20,6 +20,7 @@ def agreement_row(agreement: Agreement) -> dict[str, object]:
         "required_level": agreement.required_level,
         "discovery_instructed": agreement.discovery_instructed,
         "retention_years": agreement.retention_years,
+        "validation": agreement.validation,
         "created_at": agreement.created_at,
     }
 
@@ -50,6 +51,14 @@ def agreement() -> None:
     show_default=True,
     help="How long certificates and logs are kept.",
 )
+@click.option(
+    "--validation",
+    type=click.Choice(batches.VALIDATIONS),
+    default="operator",
+    show_default=True,
+    help="Who accepts a sanitized device before its certificate: the operator who ran it, or "
+    "a second, different operator (`device validate`).",
+)
 @click.option("--controller-name", default="", help="Controller (default: the customer).")
 @click.option("--controller-org-number", default="", help="Controller's organisationsnummer.")
 @json_option
@@ -63,6 +72,7 @@ def add(
     retention_years: int,
     controller_name: str,
     controller_org_number: str,
+    validation: str,
     as_json: bool,
 ) -> None:
     """Record a customer's DPA under its reference.
@@ -83,6 +93,7 @@ def add(
                 retention_years=retention_years,
                 controller_name=controller_name,
                 controller_org_number=controller_org_number,
+                validation=validation,
             )
         )
     emit(row, as_json)
@@ -112,6 +123,7 @@ def list_(station: Station, customer_key: str | None, as_json: bool) -> None:
             "required_level",
             "discovery_instructed",
             "retention_years",
+            "validation",
         ),
         title="Agreements",
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from asset_pipeline.cli.operator import OPERATOR
 from asset_pipeline.cli.output import emit, json_option
 from asset_pipeline.errors import KeyFileError, VerificationFailed
 from asset_pipeline.evidence.content import DESTRUCTION_METHODS
@@ -85,6 +86,7 @@ def verify(station: Station, file: Path, public_key: Path | None, as_json: bool)
 @click.option("--witness", required=True, help="Who witnessed the destruction.")
 @click.option("--facility", default="", help="Where (destruction facility or contractor).")
 @click.option("--note", "notes", multiple=True, help="A short note (repeatable; no personal data).")
+@OPERATOR
 @json_option
 @click.pass_obj
 def destroy(

@@ -9,6 +9,25 @@ from contextlib import contextmanager
 
 import click
 
+from asset_pipeline.station.context import Station
+
+
+def _use_operator(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    station = ctx.find_object(Station)
+    if value and station is not None:
+        station.operator_override = value
+
+
+# Who runs this command: named on its log events and certificates. The same as the root
+# group's `--operator`, here where the operator looks for it (`process --operator NAME`).
+OPERATOR = click.option(
+    "--operator",
+    default=None,
+    expose_value=False,
+    callback=_use_operator,
+    help="Who runs this (a registered operator; default: the root --operator or the config's).",
+)
+
 VERIFY = click.option(
     "--verify",
     "verify_method",

@@ -153,16 +153,26 @@ def _certificates_by_device(session: Session, batch: Batch) -> dict[int, list[Ce
     return found
 
 
-def _outcome(device: Device, certs: dict[str, Certificate]) -> tuple[str, str, str]:
+def _outcome(
+    device: Device, certs: dict[str, Certificate]
+) -> tuple[str, dict[str, str] | None, str]:
     # Destruction wins: a sanitized device may still be destroyed later, never the reverse.
     for kind, outcome in (("destruction", "destroyed"), ("sanitization", "sanitized")):
         if kind in certs:
-            method = json.loads(certs[kind].document)[kind]
-            return outcome, f"{method['method_type']}: {method['technique']}", certs[kind].cert_id
+            return outcome, _method(json.loads(certs[kind].document)[kind]), certs[kind].cert_id
     if device.state and State(device.state) in DESTROYABLE:
-        return "failed-pending", "", ""
-    return "in-progress", "", ""
+        return "failed-pending", None, ""
+    return "in-progress", None, ""
+
+
+def _method(block: dict[str, Any]) -> dict[str, str]:
+    """`{"method", "technique"}` from a schema-2 certificate's block, or a schema-1 one."""
+    if "ieee_2883" in block:
+        return {"method": block["method"], "technique": block["ieee_2883"]["technique"]}
+    return {"method": block["method_type"], "technique": block["technique"]}
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, dict):  # the method: "Clear: Overwrite"
+        return f"{value['method']}: {value['technique']}"
     return "" if value is None else str(value)

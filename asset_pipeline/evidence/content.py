@@ -1,9 +1,12 @@
 """What a certificate says: built from plain inputs, with the invariants checked here too.
 
-The fields follow NIST SP 800-88 Rev. 1 Appendix G (who performed the sanitization, the media,
-method type and technique, tool, verification, post-sanitization classification and
-destination) plus the customer binding and the scan summaries. Scan summaries keep counts
-only: no locations (a file path can itself be personal data), no reasons in free text.
+The fields follow NIST SP 800-88 Rev. 2 §4.6 (the certificate of sanitization: the media and
+where it came from, pre-sanitization categorization, method and technique, tool and version,
+verification, validation, post-sanitization categorization and destination, and the people
+involved), with the techniques named as IEEE 2883-2022 names them (`techniques`), plus the
+customer binding and the scan summaries. Scan summaries keep counts only: no locations (a file
+path can itself be personal data), no reasons in free text. Values are numbers, ids and codes;
+the page says them in Swedish and English (`layout`, `i18n`).
 
 Invariant 1 of the design (no certificate of sanitization unless the sanitize step completed,
 verification passed and the post-scan found nothing) is enforced in `sanitization_body`,
@@ -18,10 +21,13 @@ from typing import Any
 
 from asset_pipeline import __version__
 from asset_pipeline.errors import CertificateRefused
+from asset_pipeline.evidence import techniques
+from asset_pipeline.evidence.assurance import assurance_record
 from asset_pipeline.storage import Agreement, Batch, Device
 
 METHOD_TYPES = {"clear": "Clear", "purge": "Purge"}
 LEVEL_RANK = {"clear": 1, "purge": 2}
+CLASSIFICATIONS = ("unclassified",)
 DESTINATIONS = ("reuse", "recycle", "destroy", "return_to_customer")
 DESTRUCTION_METHODS = ("shred", "disintegrate", "pulverize", "incinerate", "melt", "crush")
 
@@ -47,13 +53,18 @@ def customer_binding(batch: Batch) -> dict[str, Any]:
         "controller_org_number": agreement.controller_org_number,
         "agreement_reference": agreement.reference,
         "required_level": agreement.required_level,
+        "validation": agreement.validation,
         "batch_id": batch.id,
         "order_number": batch.order_number,
     }
 
 
 def media(device: Device) -> dict[str, Any]:
-    """The NIST "media information" block from the device row."""
+    """The NIST "media information" block from the device row.
+
+    `property_number` is the organisation's property number (the customer's asset tag on the
+    drive itself, when it has one).
+    """
     identity = device.identity or {}
     return {
         "device_id": device.id,
@@ -62,11 +73,25 @@ def media(device: Device) -> dict[str, Any]:
         "serial": device.serial,
         "wwn": device.wwn,
         "firmware": device.firmware,
-        "asset_tag": device.asset_tag,
+        "property_number": device.asset_tag,
         "media_type": device.media_type,
         "interface": device.transport,
         "capacity_bytes": device.size_bytes,
         "logical_sector_size": device.logical_sector_size,
+    }
+
+
+def media_source(device: Device, batch: Batch) -> dict[str, Any]:
+    """Where the medium came from: the customer and, once linked, the asset (computer) it was in.
+
+    `asset` stays None until the drive is linked to a received asset of the customer's asset
+    list (intake); `source_machine` is what the operator typed when there was no asset list.
+    """
+    customer = batch.agreement.customer
+    return {
+        "customer": customer.name,
+        "customer_org_number": customer.org_number,
+        "asset": None,
         "source_machine": device.source_machine,
     }
 
@@ -140,24 +165,40 @@ def sanitization_body(
     wipe_result: Any,
     *,
     agreement: Agreement,
+    device: Device,
+    pre: dict[str, Any] | None,
     post: dict[str, Any] | None,
     destination: str,
     classification: str,
     notes: Sequence[str],
 ) -> dict[str, Any]:
-    """The `sanitization` and `verification` blocks, after `check_sanitized` passed."""
+    """The schema-2 sanitization, verification and assurance blocks, once `check_sanitized` passed.
+
+    NIST SP 800-88 Rev. 2 §4.6 content: the method (Clear / Purge) and the technique as IEEE
+    2883-2022 names it, tool and version, verification method and coverage, the assurance
+    record, pre- and post-sanitization categorization and the media destination. Every value
+    is a number, an id or a code the certificate catalogue translates; the English `reason`
+    of the plan is kept for the record but the page shows `reason_code`.
+    """
     wipe = as_dict(wipe_result)
     check_sanitized(agreement, wipe, post)
     if destination not in DESTINATIONS:
         raise CertificateRefused(f"media destination {destination!r} is not one of {DESTINATIONS}")
     plan = wipe.get("plan") or {}
     verification = wipe.get("verification") or {}
+    category = str(plan.get("category") or plan["level"]).lower()
+    try:
+        ieee = techniques.describe({**plan, "category": category}, device.transport)
+    except KeyError as e:
+        raise CertificateRefused(f"wipe method {plan.get('method')!r} has no IEEE 2883 name") from e
     return {
+        "pre_sanitization": pre_categorization(agreement, pre),
         "sanitization": {
-            "method_type": METHOD_TYPES[str(plan["level"]).lower()],
-            "technique": str(plan.get("method", "")),
+            "method": techniques.nist_method(category),
+            "ieee_2883": ieee,
+            "reason_code": reason_code(plan, device.media_type),
             "reason": str(plan.get("reason", "")),
-            "steps": list(wipe.get("steps") or []),
+            "steps": [step_record(i, step) for i, step in enumerate(wipe.get("steps") or [])],
             "tool": str(wipe.get("tool") or "asset-pipeline"),
             "tool_version": str(wipe.get("tool_version") or __version__),
             "target": str(wipe.get("target", "")),
@@ -167,26 +208,73 @@ def sanitization_body(
         },
         "verification": {
             "method": str(verification.get("method")),
+            "expected": str(verification.get("expected") or ""),
             "coverage": verification.get("coverage"),
+            "bytes_read": int(verification.get("bytes_read") or 0),
+            "seconds": float(verification.get("seconds") or 0.0),
+            "seed": verification.get("seed"),
             "mismatches": 0,
             "result": "passed",
         },
-        "post_sanitization_classification": classification,
-        "media_destination": destination,
+        "assurance": assurance_record(wipe, device.media_type),
+        "post_sanitization": {"categorization": classification, "destination": destination},
         "notes": list(notes),
-        "exceptions": hidden_area_exceptions(wipe),
     }
 
 
-def hidden_area_exceptions(wipe: Mapping[str, Any]) -> list[str]:
-    """Exceptions to state: hidden areas (HPA/DCO) the wipe could not remove or reach."""
-    exceptions = []
-    areas = wipe.get("hidden_areas") or {}
-    for name, outcome in sorted(areas.items()) if isinstance(areas, Mapping) else ():
-        state = outcome.get("outcome") if isinstance(outcome, Mapping) else outcome
-        if state not in (None, "absent", "none", "removed", "erased"):
-            exceptions.append(f"hidden area {name.upper()}: {state}; not sanitized")
-    return exceptions
+def pre_categorization(agreement: Agreement, pre: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The pre-sanitization confidentiality categorization: agreement plus pre-scan counts.
+
+    `personal_data_present` is None when no pre-scan was instructed (nothing is known), so
+    the customer's DPA (personal data under GDPR) is the categorization.
+    """
+    if pre is None:
+        return {"basis": "agreement", "personal_data_present": None, "categories": []}
+    found = sorted(c for c, counts in pre["findings"].items() if counts["count"])
+    return {"basis": "pre-scan", "personal_data_present": bool(found), "categories": found}
+
+
+def reason_code(plan: Mapping[str, Any], media_type: str) -> str:
+    """Why this method, as a code: the plan's English reason says the same in more words."""
+    method = str(plan.get("method", ""))
+    reason = str(plan.get("reason", ""))
+    if reason.startswith("requested by the operator"):
+        return "requested"
+    if method.startswith("overwrite"):
+        return "overwrite-clear"
+    if media_type in ("ssd", "nvme", "usb", "emmc"):
+        return "firmware-flash"
+    return "firmware-purge"
+
+
+def step_record(index: int, step: Any) -> dict[str, Any]:
+    """One step of the wipe, as numbers the page turns into a sentence."""
+    if not isinstance(step, Mapping):
+        return {"kind": "other", "index": index + 1}
+    if step.get("step") == "overwrite":
+        return {
+            "kind": "overwrite",
+            "index": index + 1,
+            "pattern": str(step.get("pattern", "")),
+            "key_id": str(step.get("key_id", "")),
+            "bytes_written": int(step.get("bytes_written") or 0),
+            "seconds": float(step.get("seconds") or 0.0),
+            "mb_per_s": float(step.get("mb_per_s") or 0.0),
+            "write_errors": len(step.get("errors") or []),
+            "retried_ranges": len(step.get("retried") or []),
+        }
+    if step.get("step") == "firmware":
+        name = str(step.get("method", ""))
+        entry = techniques.TECHNIQUES.get(name)
+        return {
+            "kind": "firmware",
+            "index": index + 1,
+            "method": name,
+            "command": entry.command if entry else name,
+            "seconds": float(step.get("seconds") or 0.0),
+            "outcome": str(step.get("outcome", "")),
+        }
+    return {"kind": "other", "index": index + 1}
 
 
 def _count(value: Any) -> int:

@@ -4,6 +4,12 @@ Each certificate is sealed to the processing log: it carries the seq and hash of
 event that closed its device, and issuing it appends a `certificate.issued` event. The signed
 JSON goes into the `certificate` table and to `<data-dir>/certificates/<id>.json`, its PDF
 rendering beside it as `<id>.pdf`.
+
+A certificate names people (NIST SP 800-88 Rev. 2 §4.6): who performed the sanitization and
+who validated it, each with title, contact, date and location, and the station's signature
+made on their behalf. So none is issued for the placeholder organisation, nor for an
+operator who is not registered (`operator add`), nor, when the agreement asks for a second
+person, before a different operator accepted the device (`device validate`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from asset_pipeline import __version__
 from asset_pipeline.errors import CertificateNotFound, CertificateRefused, EvidenceError
-from asset_pipeline.evidence import audit, content
+from asset_pipeline.evidence import audit, content, people
 from asset_pipeline.evidence.audit import iso_utc
 from asset_pipeline.evidence.pdf import render_pdf
 from asset_pipeline.evidence.privacy import check_payload
@@ -33,6 +39,7 @@ from asset_pipeline.evidence.signing import (
     sign_document,
 )
 from asset_pipeline.station.atomic import write_atomic
+from asset_pipeline.station.identity import require_organization
 from asset_pipeline.storage import AuditEvent, Certificate, Device, utcnow
 
 if TYPE_CHECKING:
@@ -41,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIXES = {"sanitization": "SAN", "destruction": "DES", "batch_report": "RPT"}
+PUBLIC_KEY_FILE = "station_key.pub.pem"  # what `key export` writes and the footer names
 
 
 @dataclass(frozen=True)
@@ -84,14 +92,19 @@ def issue_sanitization_certificate(
 
     Raises:
         CertificateRefused: an invariant does not hold (outcome, verification, post-scan,
-            required level) or the device is in no batch.
+            required level, validation) or the device is in no batch.
+        StationNotReady: the station's organisation is the placeholder.
+        OperatorNotFound: the operator who performed it is not registered.
     """
     batch = _batch_of(device)
+    require_organization(station.config)
     pre = content.scan_summary(pre_scan)
     post = content.scan_summary(post_scan)
     body = content.sanitization_body(
         wipe_result,
         agreement=batch.agreement,
+        device=device,
+        pre=pre,
         post=post,
         destination=destination,
         classification=classification,
@@ -99,9 +112,13 @@ def issue_sanitization_certificate(
     )
     body["scans"] = {"pre": pre, "post": post}
     body = check_payload(body, where="sanitization record")  # every string, not only some
+    ended = str(body["sanitization"]["ended_at"] or iso_utc(utcnow()))
+    involved = people.sanitization_people(
+        session, station, device, performer=performer_name(session, device, station), on=ended
+    )
     if closing_event is None:
         closing_event = _close_device(session, station, device, "sanitized", body)
-    return _issue(session, station, device, "sanitization", body, closing_event)
+    return _issue(session, station, device, "sanitization", {**body, **involved}, closing_event)
 
 
 def issue_destruction_certificate(
@@ -113,6 +130,7 @@ def issue_destruction_certificate(
     destroyed_on: date,
     witness: str,
     reason: str,
+    reason_code: str = "wipe-failed",
     facility: str = "",
     notes: Sequence[str] = (),
     closing_event: AuditEvent | None = None,
@@ -133,20 +151,25 @@ def issue_destruction_certificate(
         raise CertificateRefused(f"destruction date {destroyed_on.isoformat()} is in the future")
     if not witness.strip():
         raise CertificateRefused("a destruction needs a witness")
+    require_organization(station.config)
     body = {
         "destruction": {
-            "method_type": "Destroy",
-            "technique": method,
+            "method": "Destroy",
+            "ieee_2883": {"method": "Destruct", "technique": method},
             "destroyed_on": destroyed_on.isoformat(),
-            "witness": witness.strip(),
             "facility": facility,
+            "reason_code": reason_code,  # what the page says (plan-destroy, wipe-failed, aborted)
             "reason": reason,
         },
-        "post_sanitization_classification": "destroyed",
-        "media_destination": "destroy",
+        "post_sanitization": {"categorization": "destroyed", "destination": "destroy"},
         "notes": list(notes),
     }
     body = check_payload(body, where="destruction record")
+    involved = people.destruction_people(
+        session, station, performer=station.operator, witness=witness.strip(),
+        on=destroyed_on.isoformat(),
+    )  # fmt: skip
+    body.update(involved)
     if closing_event is None:
         closing_event = _close_device(session, station, device, "destroyed", body)
     return _issue(session, station, device, "destruction", body, closing_event)
@@ -179,17 +202,37 @@ def new_id(kind: str) -> str:
 
 
 def issuer(station: Station) -> dict[str, Any]:
-    """Who issued it: organization, station, operator, tool and the key's fingerprint."""
+    """Who issued it: organisation, site, station, tool, and the key that signs it."""
     config = station.config
     return {
         "organization": config.organization,
-        "station_id": config.station_id,
+        "org_number": config.org_number,
         "site": config.site,
+        "station_id": config.station_id,
+        "station_name": config.station_name,
         "operator": station.operator,
         "tool": "asset-pipeline",
         "tool_version": __version__,
         "key_fingerprint": station.key.fingerprint,
+        "public_key_file": PUBLIC_KEY_FILE,
     }
+
+
+def performer_name(session: Session, device: Device, station: Station) -> str:
+    """Who performed the sanitization: the operator on the device's sanitizing event.
+
+    Falls back to the station's current operator for a device with no such event (a wipe
+    recorded outside the pipeline).
+    """
+    name = session.scalar(
+        select(AuditEvent.operator)
+        .where(
+            AuditEvent.device_id == device.id,
+            AuditEvent.event_type.in_(("device.sanitizing", "device.verified")),
+        )
+        .order_by(AuditEvent.seq.desc())
+    )
+    return name or station.operator
 
 
 def write_evidence(directory: Path, doc_id: str, signed: SignedDocument) -> tuple[Path, Path]:
@@ -256,6 +299,7 @@ def _issue(
         "issuer": issuer(station),
         "customer": content.customer_binding(batch),
         "media": content.media(device),
+        "media_source": content.media_source(device, batch),
         "processing": {
             "started_at": iso_utc(_first_event_time(session, device)),
             "ended_at": iso_utc(closing_event.occurred_at),
@@ -291,8 +335,8 @@ def _close_device(
         event_type="device.closed",
         payload={
             "outcome": outcome,
-            "method_type": method.get("method_type"),
-            "technique": method.get("technique"),
+            "method": method.get("method"),
+            "technique": method.get("ieee_2883", {}).get("technique"),
         },
         batch_id=device.batch_id,
         device_id=device.id,

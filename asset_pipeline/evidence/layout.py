@@ -1,7 +1,10 @@
 """What the PDF shows for each kind of signed document: titled sections of label/value rows.
 
-Labels are bilingual (Swedish / English) because the customers are Swedish controllers; every
-value comes from the signed JSON, so the page can never say more than the signature covers.
+Every label and every value is in Swedish and English (`i18n.Text`), because the customers are
+Swedish controllers and their auditors may read either; every value comes from the signed JSON,
+so the page can never say more than the signature covers. `Layout.lines()` is every line of
+text the page prints, in order: the renderer draws exactly these, and a page-text check can
+compare against them.
 """
 
 from __future__ import annotations
@@ -10,25 +13,62 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from asset_pipeline.evidence.signing import BATCH_REPORT, DESTRUCTION, SANITIZATION
+from asset_pipeline.evidence import wording as w
+from asset_pipeline.evidence.i18n import N_, Text, join, plain, t
+from asset_pipeline.evidence.signing import BATCH_REPORT, DESTRUCTION, SANITIZATION, SignedDocument
 
-Rows = list[tuple[str, str]]
 MAX_STEPS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One label and its value."""
+
+    label: Text
+    value: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled block of rows."""
+
+    title: Text
+    rows: list[Row]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """A page's content: title, sections of rows and an optional table (batch reports)."""
+    """A page's content: title, sections, an optional device table, and the closing notes."""
 
-    title: str
-    subtitle: str
-    sections: list[tuple[str, Rows]]
-    table_header: tuple[str, ...] = ()
-    table_rows: list[tuple[str, ...]] = field(default_factory=list)
+    title: Text
+    sections: list[Section]
+    table_title: Text | None = None
+    table_header: tuple[Text, ...] = ()
+    table_rows: list[tuple[Text, ...]] = field(default_factory=list)
+    closing: list[Text] = field(default_factory=list)
+    footer: str = ""
+
+    def lines(self) -> list[str]:
+        """Every line of text the page prints, in reading order.
+
+        The title, labels and values print Swedish above English (one line when the two are
+        the same); section titles print as one line "svenska / English".
+        """
+        out = self.title.lines()
+        for section in self.sections:
+            out.append(str(section.title))
+            for row in section.rows:
+                out += row.label.lines() + row.value.lines()
+        if self.table_title is not None:
+            out.append(str(self.table_title))
+            out += [line for h in self.table_header for line in h.lines()]
+            out += [line for row in self.table_rows for cell in row for line in cell.lines()]
+        out += [line for text in self.closing for line in text.lines()]
+        return out + ([self.footer] if self.footer else [])
 
 
 def layout_for(doc: Mapping[str, Any]) -> Layout:
-    """The layout of a signed document, chosen by its schema."""
+    """The layout of a signed (schema 2) document, chosen by its schema."""
     schema = doc.get("schema")
     if schema == SANITIZATION:
         return _sanitization(doc)
@@ -39,167 +79,225 @@ def layout_for(doc: Mapping[str, Any]) -> Layout:
     raise ValueError(f"no PDF layout for schema {schema!r}")
 
 
-def _issuer(doc: Mapping[str, Any]) -> tuple[str, Rows]:
+def layout_of(signed: SignedDocument) -> Layout:
+    """The whole page of a signed document: its layout plus the closing verification notes."""
+    layout = layout_for(signed.document)
+    key_label = t("Station key (SHA-256)")
+    footer = f"{key_label}: {signed.key_fingerprint}"
+    return Layout(layout.title, layout.sections, layout.table_title, layout.table_header,
+                  layout.table_rows, verify_note(signed.document, signed.sha256),
+                  footer=footer)  # fmt: skip
+
+
+def row(label: Text, value: Text) -> Row:
+    """A row (a short name for the many rows below)."""
+    return Row(label, value)
+
+
+def verify_note(doc: Mapping[str, Any], sha256: str) -> list[Text]:
+    """The closing lines: the hash, where the JSON is, and the command that verifies it."""
+    key_file = doc["issuer"].get("public_key_file", "station_key.pub.pem")
+    return [
+        t("SHA-256 of the signed JSON:"),
+        plain(sha256),
+        t("The signed JSON is attached to this PDF as {name}.json. Verify both with the "
+          "station's public key ({key_file}):", name=doc["id"], key_file=key_file),
+        plain(f"asset-pipeline cert verify {doc['id']}.pdf --public-key {key_file}"),
+    ]  # fmt: skip
+
+
+def _issuer(doc: Mapping[str, Any]) -> Section:
     i = doc["issuer"]
-    return (
-        "Utfärdare / Issuer",
-        [
-            ("Organisation", i["organization"]),
-            ("Station", f"{i['station_id']}" + (f" ({i['site']})" if i.get("site") else "")),
-            ("Operatör / Operator", i["operator"]),
-            ("Verktyg / Tool", f"{i['tool']} {i['tool_version']}"),
-        ],
-    )
+    where = ", ".join(x for x in (i.get("site"), i.get("station_name")) if x)
+    return Section(t("Issuer"), [
+        row(t("Organisation"), plain(_with_number(i["organization"], i.get("org_number", "")))),
+        row(t("Site, station"), plain(f"{where} ({i['station_id']})" if where
+                                      else i["station_id"])),
+        row(t("Tool, version"), plain(f"{i['tool']} {i['tool_version']}")),
+    ])  # fmt: skip
 
 
-def _customer(doc: Mapping[str, Any]) -> tuple[str, Rows]:
+def _customer(doc: Mapping[str, Any]) -> Section:
     c = doc["customer"]
-    rows = [
-        ("Kund / Customer", _with_number(c["customer_name"], c["customer_org_number"])),
-        (
-            "Personuppgiftsansvarig / Controller",
-            _with_number(c["controller_name"], c["controller_org_number"]),
-        ),
-        ("Avtal (PUB) / Agreement (DPA)", c["agreement_reference"]),
-        ("Krävd nivå / Required level", str(c["required_level"]).capitalize()),
-        ("Parti / Batch", str(c["batch_id"])),
-        ("Order", c["order_number"] or "-"),
-    ]
-    return "Kund / Customer", rows
+    return Section(t("Customer"), [
+        row(t("Customer"), plain(_with_number(c["customer_name"], c["customer_org_number"]))),
+        row(t("Controller"), plain(_with_number(c["controller_name"],
+                                                c["controller_org_number"]))),
+        row(t("Agreement (DPA)"), plain(c["agreement_reference"])),
+        row(t("Required level"), w.coded(w.LEVELS, c["required_level"])),
+        row(t("Validation by"), w.coded(w.VALIDATION_RULES, c.get("validation", "operator"))),
+        row(t("Batch, order"), plain(f"{c['batch_id']}, {c['order_number'] or '-'}")),
+    ])  # fmt: skip
 
 
-def _media(doc: Mapping[str, Any]) -> tuple[str, Rows]:
-    m = doc["media"]
-    return (
-        "Lagringsmedium / Media",
-        [
-            ("Tillverkare, modell / Make, model", _make_model(m["manufacturer"], m["model"])),
-            ("Serienummer / Serial", m["serial"] or "-"),
-            ("WWN", m["wwn"] or "-"),
-            ("Inventarienr / Asset tag", m["asset_tag"] or "-"),
-            ("Typ, gränssnitt / Type, interface", f"{m['media_type']}, {m['interface']}"),
-            ("Kapacitet / Capacity", f"{_num(m['capacity_bytes'])} bytes"),
-            ("Källdator / Source machine", m["source_machine"] or "-"),
-        ],
+def _media(doc: Mapping[str, Any]) -> Section:
+    m, source = doc["media"], doc.get("media_source") or {}
+    asset = source.get("asset")
+    return Section(t("Media"), [
+        row(t("Manufacturer, model"), plain(_make_model(m["manufacturer"], m["model"]))),
+        row(t("Serial number"), plain(m["serial"])),
+        row(t("WWN, firmware"), plain(f"{m['wwn'] or '-'}, {m['firmware'] or '-'}")),
+        row(t("Property number"), plain(m.get("property_number"))),
+        row(t("Media type, interface"), join([w.coded(w.MEDIA_TYPES, m["media_type"]),
+                                              plain(m["interface"])])),
+        row(t("Capacity"), t("{gb} GB ({bytes} bytes)", gb=w.gigabytes(m["capacity_bytes"]),
+                             bytes=m["capacity_bytes"])),
+        row(t("Media source"), t("{customer}; asset: {asset}", customer=source.get("customer"),
+                                 asset=plain(asset.get("asset_tag") or asset.get("asset_id"))
+                                 if asset else t("not linked to an asset"))),
+    ])  # fmt: skip
+
+
+def _people(doc: Mapping[str, Any], roles: tuple[tuple[str, str], ...]) -> Section:
+    rows = []
+    for key, label in roles:
+        p = doc["people"].get(key)
+        if p is None:
+            continue
+        if key == "witness":
+            rows.append(row(t(label), plain(f"{p['name']}, {p['date']}")))
+            continue
+        rows.append(row(t(label), plain(f"{p['name']}, {p['title']}; {p['contact']}")))
+        rows.append(row(t("Date, location"), plain(f"{p['date']}, {p['location']}")))
+    rows.append(
+        row(
+            t("Signature"),
+            t(
+                "Signed digitally by the station on behalf of the people named above (Ed25519, "
+                "key {fingerprint}).",
+                fingerprint=doc["issuer"]["key_fingerprint"][:19] + "…",
+            ),
+        )
     )
+    return Section(t("People"), rows)
 
 
-def _outcome(doc: Mapping[str, Any]) -> tuple[str, Rows]:
+def _log(doc: Mapping[str, Any]) -> Section:
     p, e = doc["processing"], doc["closing_event"]
     rows = [
-        ("Klassning efter / Post-sanitization class", doc["post_sanitization_classification"]),
-        ("Destination", doc["media_destination"]),
-        ("Start / End (UTC)", f"{p['started_at']} – {p['ended_at']}"),
-        ("Logghändelse / Closing log event", f"#{e['seq']} {e['hash']}"),
+        row(t("Processed (UTC)"), plain(f"{p['started_at']} – {p['ended_at']}")),
+        row(t("Closing log event"), plain(f"#{e['seq']} {e['hash']}")),
     ]
-    rows += [("Undantag / Exception", x) for x in doc.get("exceptions", [])]
-    rows += [("Anteckning / Note", x) for x in doc.get("notes", [])]
-    return "Resultat / Outcome", rows
+    rows += [row(t("Note (as written)"), plain(x)) for x in doc.get("notes", [])]
+    return Section(t("Processing log"), rows)
 
 
 def _sanitization(doc: Mapping[str, Any]) -> Layout:
-    s, v, scans = doc["sanitization"], doc["verification"], doc["scans"]
-    steps = [_step(step) for step in s["steps"][:MAX_STEPS]]
-    if len(s["steps"]) > MAX_STEPS:
-        steps.append(f"(+{len(s['steps']) - MAX_STEPS} more steps in the signed JSON)")
-    method = [
-        ("Metodtyp / Method type", f"{s['method_type']} (NIST SP 800-88)"),
-        ("Teknik / Technique", s["technique"]),
-        ("Motivering / Reason", s["reason"] or "-"),
-        *[("Steg / Step", step) for step in steps],
-        ("Verktyg / Tool", f"{s['tool']} {s['tool_version']}"),
-        ("Skrivna bytes / Bytes written", _num(s["bytes_written"])),
-    ]
-    verification = [
-        ("Metod / Method", v["method"]),
-        ("Täckning / Coverage", _coverage(v["coverage"])),
-        ("Resultat / Result", f"{v['result']} ({v['mismatches']} mismatches)"),
-    ]
-    scan_rows = [
-        ("Före / Pre-scan", _scan(scans["pre"])),
-        ("Efter / Post-scan", _scan(scans["post"])),
-    ]
+    s, v, a = doc["sanitization"], doc["verification"], doc["assurance"]
+    ieee, steps = s["ieee_2883"], s["steps"]
+    overwrites = sum(1 for x in steps if x.get("kind") == "overwrite")
+    step_rows = [row(t("Step"), w.step(x, overwrites)) for x in steps[:MAX_STEPS]]
+    if len(steps) > MAX_STEPS:
+        step_rows.append(row(t("Step"), t("{n} more steps in the signed JSON.",
+                                          n=len(steps) - MAX_STEPS)))  # fmt: skip
+    validation, post = doc["validation"], doc["post_sanitization"]
     return Layout(
-        title="Certificate of Sanitization",
-        subtitle="Intyg om sanering av lagringsmedium",
+        title=t("Certificate of Sanitization"),
         sections=[
-            _issuer(doc),
-            _customer(doc),
-            _media(doc),
-            ("Sanering / Sanitization", method),
-            ("Verifiering / Verification", verification),
-            ("Sökning efter personuppgifter / Personal-data scans (counts only)", scan_rows),
-            _outcome(doc),
+            _issuer(doc), _customer(doc), _media(doc),
+            Section(t("Before sanitization"), [
+                row(t("Confidentiality"), w.categorization(doc["pre_sanitization"])),
+                row(t("Pre-scan"), w.scan(doc["scans"]["pre"])),
+            ]),
+            Section(t("Sanitization"), [
+                row(t("Method (NIST SP 800-88 Rev. 2)"), w.coded(w.METHODS, s["method"])),
+                row(t("Technique (IEEE 2883-2022)"), t(
+                    "{method}, {interface}: {technique} ({command})",
+                    method=w.coded(w.METHODS, ieee["method"]), interface=ieee["interface"],
+                    technique=t(ieee["technique"]), command=ieee["command"])),
+                row(t("Reason"), w.coded(w.REASONS, s["reason_code"])),
+                *step_rows,
+                row(t("Tool"), plain(f"{s['tool']} {s['tool_version']} ({ieee['tool_method']})")),
+            ]),
+            Section(t("Verification"), [
+                row(t("Read-back"), w.verification(v, doc["media"]["capacity_bytes"])),
+                row(t("Completion status"), w.coded(
+                    {"completed": N_("Completed: every step finished and reported success.")},
+                    a["completion_status"])),
+                row(t("Errors"), w.errors(a["errors"])),
+                row(t("Retries"), w.retries(a["retries"])),
+                row(t("Health before, after"), join([w.health(a["health"]["before"]),
+                                                     w.health(a["health"]["after"])], "; ")),
+                *[row(t("Not reached"), w.not_reached(x)) for x in a["not_reached"]],
+            ]),
+            Section(t("Validation"), [
+                row(t("Decision"), t("Accepted by {name} on {at}", name=validation["by"],
+                                     at=validation["at"])),
+            ]),
+            Section(t("After sanitization"), [
+                row(t("Categorization"), w.coded(w.CATEGORIZATIONS, post["categorization"])),
+                row(t("Destination"), w.coded(w.DESTINATIONS, post["destination"])),
+                row(t("Post-scan"), w.scan(doc["scans"]["post"])),
+            ]),
+            _people(doc, (("performed_by", N_("Performed by")),
+                          ("validated_by", N_("Validated by")))),
+            _log(doc),
         ],
-    )
+    )  # fmt: skip
 
 
 def _destruction(doc: Mapping[str, Any]) -> Layout:
-    d = doc["destruction"]
-    rows = [
-        ("Metodtyp / Method type", f"{d['method_type']} (NIST SP 800-88)"),
-        ("Teknik / Technique", d["technique"]),
-        ("Datum / Date", d["destroyed_on"]),
-        ("Vittne / Witness", d["witness"]),
-        ("Anläggning / Facility", d["facility"] or "-"),
-        ("Orsak / Reason", d["reason"]),
-    ]
+    d, post = doc["destruction"], doc["post_sanitization"]
     return Layout(
-        title="Certificate of Destruction",
-        subtitle="Intyg om destruktion av lagringsmedium",
+        title=t("Certificate of Destruction"),
         sections=[
-            _issuer(doc),
-            _customer(doc),
-            _media(doc),
-            ("Destruktion / Destruction", rows),
-            _outcome(doc),
+            _issuer(doc), _customer(doc), _media(doc),
+            Section(t("Destruction"), [
+                row(t("Method (NIST SP 800-88 Rev. 2)"), w.coded(w.METHODS, d["method"])),
+                row(t("Technique (IEEE 2883-2022)"), join([
+                    w.coded(w.METHODS, d["ieee_2883"]["method"]),
+                    w.coded(w.DESTRUCTION_TECHNIQUES, d["ieee_2883"]["technique"])], ": ")),
+                row(t("Date"), plain(d["destroyed_on"])),
+                row(t("Facility"), plain(d["facility"])),
+                row(t("Reason"), w.coded(w.DESTRUCTION_REASONS, d["reason_code"])),
+                row(t("Categorization"), w.coded(w.CATEGORIZATIONS, post["categorization"])),
+            ]),
+            _people(doc, (("performed_by", N_("Recorded by")), ("witness", N_("Witness")))),
+            _log(doc),
         ],
-    )
+    )  # fmt: skip
 
 
 def _batch_report(doc: Mapping[str, Any]) -> Layout:
-    t, b = doc["totals"], doc["batch"]
+    tot, b = doc["totals"], doc["batch"]
     totals = [
-        ("Öppnad, stängd / Opened, closed", f"{b['opened_at']} – {b['closed_at'] or 'open'}"),
-        ("Enheter / Devices", str(t["devices"])),
-        ("Sanerade / Sanitized", str(t["sanitized"])),
-        ("Destruerade / Destroyed", str(t["destroyed"])),
-        ("Misslyckade, väntar / Failed, pending", str(t["failed_pending"])),
-        ("Pågående / In progress", str(t["in_progress"])),
-        (
-            "Logghändelse / Closing log event",
-            f"#{doc['closing_event']['seq']} {doc['closing_event']['hash']}",
-        ),
-    ]
+        row(t("Opened, closed (UTC)"), t("{opened} – {closed}", opened=b["opened_at"],
+                                         closed=b["closed_at"] or t("open"))),
+        row(t("Devices"), plain(tot["devices"])),
+        row(t("Sanitized"), plain(tot["sanitized"])),
+        row(t("Destroyed"), plain(tot["destroyed"])),
+        row(t("Failed, awaiting destruction"), plain(tot["failed_pending"])),
+        row(t("In progress"), plain(tot["in_progress"])),
+        row(t("Closing log event"), plain(f"#{doc['closing_event']['seq']} "
+                                          f"{doc['closing_event']['hash']}")),
+    ]  # fmt: skip
     rows = [
-        (
-            str(d["device_id"]),
-            d["model"],
-            d["serial"] or "-",
-            d["outcome"],
-            d["method"] or "-",
-            d["certificate_id"] or "-",
-        )
+        (plain(d["device_id"]), plain(d["model"]), plain(d["serial"]),
+         w.coded(w.OUTCOMES, d["outcome"]), _device_method(d), plain(d["certificate_id"]))
         for d in doc["devices"]
-    ]
+    ]  # fmt: skip
     return Layout(
-        title="Batch Report",
-        subtitle="Rapport för parti",
-        sections=[_issuer(doc), _customer(doc), ("Summering / Totals", totals)],
-        table_header=(
-            "ID",
-            "Modell / Model",
-            "Serienr / Serial",
-            "Utfall / Outcome",
-            "Metod / Method",
-            "Intyg / Certificate",
-        ),
+        title=t("Batch Report"),
+        sections=[_issuer(doc), _customer(doc), Section(t("Totals"), totals)],
+        table_title=t("Devices"),
+        table_header=(plain("ID"), t("Model"), t("Serial number"), t("Outcome"), t("Method"),
+                      t("Certificate")),
         table_rows=rows,
-    )
+    )  # fmt: skip
 
 
-def _num(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
+def _device_method(d: Mapping[str, Any]) -> Text:
+    method = d.get("method")
+    if not method:
+        return plain("-")
+    technique = method.get("technique", "")
+    return join([w.coded(w.METHODS, method.get("method")),
+                 t(technique) if technique in _TECHNIQUE_IDS else
+                 w.coded(w.DESTRUCTION_TECHNIQUES, technique)], ": ")  # fmt: skip
+
+
+def _with_number(name: str, number: str) -> str:
+    return f"{name} ({number})" if number else name
 
 
 def _make_model(make: str, model: str) -> str:
@@ -208,34 +306,10 @@ def _make_model(make: str, model: str) -> str:
     return model or make or "-"
 
 
-def _coverage(coverage: Any) -> str:
-    if isinstance(coverage, float) and 0 <= coverage <= 1:
-        return f"{coverage * 100:.2f} % of the device"
-    return str(coverage)
+def _technique_ids() -> frozenset[str]:
+    from asset_pipeline.evidence.techniques import TECHNIQUES
+
+    return frozenset(x.technique for x in TECHNIQUES.values())
 
 
-def _with_number(name: str, number: str) -> str:
-    return f"{name} ({number})" if number else name
-
-
-def _scan(summary: Mapping[str, Any] | None) -> str:
-    if summary is None:
-        return "not instructed by the agreement / ej instruerad"
-    found = ", ".join(
-        f"{category} {c['count']}" for category, c in summary["findings"].items() if c["count"]
-    )
-    return (
-        f"{summary['total_findings']} findings ({found or 'none'}); "
-        f"{_num(summary['bytes_scanned'])} of {_num(summary['size_bytes'])} bytes; "
-        f"passes: {', '.join(summary['passes']) or '-'}"
-    )
-
-
-def _step(step: Any) -> str:
-    if not isinstance(step, Mapping):
-        return str(step)
-    name = step.get("name") or step.get("kind") or step.get("step") or "step"
-    rest = ", ".join(
-        f"{k}={v}" for k, v in sorted(step.items()) if k not in ("name", "kind", "step")
-    )
-    return f"{name}: {rest}" if rest else str(name)
+_TECHNIQUE_IDS = _technique_ids()

@@ -28,7 +28,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from asset_pipeline.errors import InvalidDocument
-from asset_pipeline.evidence.layout import Layout, layout_for
+from asset_pipeline.evidence.i18n import Text
+from asset_pipeline.evidence.layout import Layout, Row, layout_of
 from asset_pipeline.evidence.signing import SignedDocument
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,14 @@ QR_PREFIX = "AP-CERT"
 QR_PATTERN = re.compile(r"^AP-CERT;id=([A-Za-z0-9-]{1,64});sha256=([0-9a-f]{64})$")
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 _QR_SIZE = 34 * mm
+MARGIN = 15 * mm
+FRAME_W = A4[0] - 2 * MARGIN  # 180 mm
+# Column widths: label and value of a section's rows, and the batch report's device table.
+ROW_COLUMNS = (50 * mm, FRAME_W - 50 * mm)
+DEVICE_COLUMNS = (10 * mm, 38 * mm, 34 * mm, 30 * mm, 32 * mm, 36 * mm)
+FOOTER_SIZE = 6.5
+_GREY = colors.HexColor("#555555")
+_RULE = colors.HexColor("#bbbbbb")
 
 
 @dataclass(frozen=True)
@@ -55,62 +64,59 @@ def qr_text(signed: SignedDocument) -> str:
 
 
 def render_pdf(signed: SignedDocument) -> bytes:
-    """The PDF bytes for `signed`, with the signed JSON attached."""
+    """The PDF bytes for `signed`, with the signed JSON attached.
+
+    The page prints `layout.layout_of(signed)` and nothing else: the title (Swedish, then
+    English), each section as a two-column table of boxed cells (label, value; Swedish above
+    English in grey), the device table of a batch report, the closing lines that say how to
+    verify, and a footer with the key's fingerprint on every page.
+    """
     regular, bold = _fonts()
-    layout = layout_for(signed.document)
+    page = layout_of(signed)
     styles = _styles(regular, bold)
-    heading = [
-        Paragraph(escape(layout.title), styles["title"]),
-        Paragraph(escape(layout.subtitle), styles["subtitle"]),
+    heading = [Paragraph(escape(page.title.sv), styles["title"])]
+    if not page.title.same:
+        heading.append(Paragraph(escape(page.title.en), styles["subtitle"]))
+    heading += [
         Spacer(1, 2 * mm),
         Paragraph(
             f"{escape(signed.doc_id)} · {escape(signed.document['issued_at'])}", styles["mono"]
         ),
     ]
-    header = Table([[heading, _qr_image(qr_text(signed))]], colWidths=[146 * mm, _QR_SIZE])
+    header = Table(
+        [[heading, _qr_image(qr_text(signed))]], colWidths=[FRAME_W - _QR_SIZE, _QR_SIZE]
+    )
     header.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
     )
     story: list = [header]
-    for heading, rows in layout.sections:
-        story.append(Paragraph(escape(heading), styles["heading"]))
-        story.append(_rows_table(rows, styles))
-    if layout.table_header:
-        story.append(Paragraph("Enheter / Devices", styles["heading"]))
-        story.append(_device_table(layout, styles))
-    story += [
-        Spacer(1, 3 * mm),
-        Paragraph("SHA-256 of the signed JSON / av den signerade JSON-filen:", styles["small"]),
-        Paragraph(signed.sha256, styles["mono"]),
-        Paragraph(
-            escape(
-                f"The signed JSON is attached to this PDF as {signed.doc_id}.json. Verify it "
-                "with the station's public key: asset-pipeline cert verify FILE --public-key "
-                "station.pub.pem"
-            ),
-            styles["small"],
-        ),
-    ]
+    for section in page.sections:
+        story.append(Paragraph(escape(str(section.title)), styles["heading"]))
+        story.append(_rows_table(section.rows, styles))
+    if page.table_title is not None:
+        story.append(Paragraph(escape(str(page.table_title)), styles["heading"]))
+        story.append(_device_table(page, styles))
+    story.append(Spacer(1, 3 * mm))
+    story += [_bilingual(text, styles["small"], styles["small_en"]) for text in page.closing]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
         topMargin=12 * mm,
         bottomMargin=16 * mm,
-        title=f"{layout.title} {signed.doc_id}",
+        title=f"{page.title.en} {signed.doc_id}",
         author=signed.document["issuer"]["organization"],
         subject=signed.sha256,
         creator="asset-pipeline",
     )
-    footer = f"Station key fingerprint (SHA-256): {signed.key_fingerprint}"
 
     def on_page(canvas, document) -> None:  # noqa: ANN001 - reportlab callback
-        canvas.setFont(regular, 7)
+        canvas.setFont(regular, FOOTER_SIZE)
         canvas.setFillColor(colors.black)
-        canvas.drawString(15 * mm, 8 * mm, footer)
-        canvas.drawRightString(A4[0] - 15 * mm, 11.5 * mm, f"{signed.doc_id} · {document.page}")
+        canvas.drawString(MARGIN, 8 * mm, page.footer)
+        canvas.drawRightString(A4[0] - MARGIN, 11.5 * mm, f"{signed.doc_id} · {document.page}")
 
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return _attach(out.getvalue(), f"{signed.doc_id}.json", signed.data)
@@ -181,53 +187,68 @@ def _fonts() -> tuple[str, str]:
 
 
 def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
+    # splitLongWords: a serial number or hash longer than its cell is broken, never let out.
+    def style(name: str, **kw: object) -> ParagraphStyle:
+        return ParagraphStyle(name, splitLongWords=1, **kw)
+
     return {
-        "title": ParagraphStyle("title", fontName=bold, fontSize=17, leading=21),
-        "subtitle": ParagraphStyle("subtitle", fontName=regular, fontSize=10, leading=13),
-        "heading": ParagraphStyle(
-            "heading", fontName=bold, fontSize=8.5, leading=11, spaceBefore=4, spaceAfter=1
-        ),
-        "cell": ParagraphStyle("cell", fontName=regular, fontSize=7.5, leading=9),
-        "label": ParagraphStyle(
-            "label", fontName=regular, fontSize=7, leading=9, textColor=colors.HexColor("#444444")
-        ),
-        "small": ParagraphStyle("small", fontName=regular, fontSize=7, leading=9),
-        "mono": ParagraphStyle("mono", fontName=regular, fontSize=7.5, leading=9.5),
-    }
+        "title": style("title", fontName=bold, fontSize=16, leading=20),
+        "subtitle": style("subtitle", fontName=regular, fontSize=11, leading=14, textColor=_GREY),
+        "heading": style("heading", fontName=bold, fontSize=8.5, leading=11, spaceBefore=4,
+                         spaceAfter=1.5),
+        "cell": style("cell", fontName=regular, fontSize=7.5, leading=9),
+        "cell_en": style("cell_en", fontName=regular, fontSize=7, leading=8.6, textColor=_GREY),
+        "label": style("label", fontName=bold, fontSize=7, leading=8.6),
+        "label_en": style("label_en", fontName=regular, fontSize=6.8, leading=8.4,
+                          textColor=_GREY),
+        "small": style("small", fontName=regular, fontSize=7, leading=9),
+        "small_en": style("small_en", fontName=regular, fontSize=7, leading=9, textColor=_GREY),
+        "mono": style("mono", fontName=regular, fontSize=7.5, leading=9.5),
+    }  # fmt: skip
 
 
-def _rows_table(rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle]) -> Table:
-    data = [
-        [Paragraph(escape(label), styles["label"]), Paragraph(escape(str(value)), styles["cell"])]
-        for label, value in rows
+def _bilingual(text: Text, sv: ParagraphStyle, en: ParagraphStyle) -> list[Paragraph] | Paragraph:
+    """Swedish above English (one paragraph when they read the same)."""
+    if text.same:
+        return Paragraph(escape(text.sv), sv)
+    return [Paragraph(escape(text.sv), sv), Paragraph(escape(text.en), en)]
+
+
+def _cell(text: Text, sv: ParagraphStyle, en: ParagraphStyle) -> list[Paragraph]:
+    found = _bilingual(text, sv, en)
+    return found if isinstance(found, list) else [found]
+
+
+def _boxes() -> list[tuple]:
+    # Every cell is a drawn box: what the page-layout test checks each word against.
+    return [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.3, _RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.6),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
     ]
-    table = Table(data, colWidths=[58 * mm, 122 * mm], hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 0.6),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.6),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
-            ]
-        )
-    )
+
+
+def _rows_table(rows: list[Row], styles: dict[str, ParagraphStyle]) -> Table:
+    data = [
+        [
+            _cell(row.label, styles["label"], styles["label_en"]),
+            _cell(row.value, styles["cell"], styles["cell_en"]),
+        ]
+        for row in rows
+    ]
+    table = Table(data, colWidths=list(ROW_COLUMNS), hAlign="LEFT")
+    table.setStyle(TableStyle(_boxes()))
     return table
 
 
 def _device_table(layout: Layout, styles: dict[str, ParagraphStyle]) -> Table:
-    cell = styles["cell"]
-    data = [[Paragraph(escape(h), styles["label"]) for h in layout.table_header]]
-    data += [[Paragraph(escape(v), cell) for v in row] for row in layout.table_rows]
-    widths = [10 * mm, 38 * mm, 34 * mm, 26 * mm, 26 * mm, 46 * mm]
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#dddddd")),
-            ]
-        )
-    )
+    data = [[_cell(h, styles["label"], styles["label_en"]) for h in layout.table_header]]
+    data += [
+        [_cell(v, styles["cell"], styles["cell_en"]) for v in row] for row in layout.table_rows
+    ]
+    table = Table(data, colWidths=list(DEVICE_COLUMNS), repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([*_boxes(), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black)]))
     return table

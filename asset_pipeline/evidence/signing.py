@@ -32,7 +32,7 @@ SANITIZATION = "asset-pipeline/certificate-of-sanitization"
 DESTRUCTION = "asset-pipeline/certificate-of-destruction"
 BATCH_REPORT = "asset-pipeline/batch-report"
 # The newest schema version this tool writes and reads, per document schema.
-SCHEMAS = {SANITIZATION: 1, DESTRUCTION: 1, BATCH_REPORT: 1}
+SCHEMAS = {SANITIZATION: 2, DESTRUCTION: 2, BATCH_REPORT: 2}
 _SIGNATURE_KEYS = {"algorithm", "key_fingerprint", "value"}
 _HEX_SIGNATURE = re.compile(r"^[0-9a-f]{128}$")
 

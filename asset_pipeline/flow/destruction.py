@@ -62,6 +62,7 @@ def record_destruction(
         destroyed_on=destroyed_on,
         witness=witness,
         reason=_reason(session, device),
+        reason_code=_reason_code(session, device),
         facility=facility,
         notes=notes,
     )
@@ -69,6 +70,14 @@ def record_destruction(
         session, station, device, State.DESTROYED, reason=f"{method} on {destroyed_on.isoformat()}"
     )
     return issued
+
+
+def _reason_code(session: Session, device: Device) -> str:
+    """The reason as the certificate's catalogue names it (plan-destroy, aborted, wipe-failed)."""
+    plan = sanitizations.latest_plan(session, device)
+    if plan is not None and plan.get("method") == "destroy":
+        return "plan-destroy"
+    return "aborted" if device.state == State.ABORTED.value else "wipe-failed"
 
 
 def _reason(session: Session, device: Device) -> str:

@@ -1,4 +1,10 @@
-"""Station state on disk: the data directory and its TOML config file."""
+"""Station state on disk: the data directory and its TOML config file.
+
+The config names who issues the certificates: the organisation (and its organisationsnummer),
+the site and the station's own name. A fresh station gets the placeholder organisation
+`PLACEHOLDER_ORGANIZATION` until `init --organization` names the real one; no certificate is
+issued under the placeholder (see `certifying_identity`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import os
 import socket
 import tomllib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -18,6 +24,9 @@ HOME_ENV = "ASSET_PIPELINE_HOME"
 DB_URL_ENV = "ASSET_PIPELINE_DB_URL"
 CONFIG_NAME = "config.toml"
 DB_NAME = "station.db"
+PLACEHOLDER_ORGANIZATION = "Refurbisher AB"
+# What `init` may change on an existing station (never its id: that would orphan its log).
+IDENTITY_FIELDS = ("organization", "org_number", "site", "station_name", "operator")
 
 
 def sqlite_url(path: Path) -> str:
@@ -41,26 +50,63 @@ class StationConfig:
     organization: str
     operator: str
     site: str = ""
+    org_number: str = ""
+    station_name: str = ""
 
     def to_toml(self) -> dict[str, dict[str, str]]:
         """The nested mapping written to `config.toml`."""
         return {
             "station": {
                 "id": self.station_id,
+                "name": self.station_name,
                 "organization": self.organization,
+                "org_number": self.org_number,
                 "site": self.site,
             },
             "operator": {"default": self.operator},
         }
 
+    @property
+    def is_placeholder(self) -> bool:
+        """True while the organisation is still the placeholder (or empty)."""
+        return self.organization.strip() in ("", PLACEHOLDER_ORGANIZATION)
 
-def new_config(organization: str = "", operator: str = "") -> StationConfig:
+    def updated(self, **changes: str) -> tuple[StationConfig, dict[str, dict[str, str]]]:
+        """This config with `changes` applied (empty values ignored), and what changed.
+
+        The station id never changes here. Returns the new config and `{field: {"from",
+        "to"}}` for the fields whose value differs.
+        """
+        unknown = set(changes) - set(IDENTITY_FIELDS)
+        if unknown:
+            raise ValueError(f"not a station identity field: {', '.join(sorted(unknown))}")
+        given = {k: v.strip() for k, v in changes.items() if v and v.strip()}
+        diff = {
+            k: {"from": getattr(self, k), "to": v}
+            for k, v in given.items()
+            if getattr(self, k) != v
+        }
+        return replace(self, **given), diff
+
+
+def new_config(
+    organization: str = "",
+    operator: str = "",
+    *,
+    org_number: str = "",
+    site: str = "",
+    station_name: str = "",
+    station_id: str = "",
+) -> StationConfig:
     """A fresh config with a station id that is unique and readable (host name + short uuid)."""
     host = socket.gethostname().split(".")[0] or "station"
     return StationConfig(
-        station_id=f"{host}-{uuid.uuid4().hex[:8]}",
-        organization=organization or "Refurbisher AB",
+        station_id=station_id or f"{host}-{uuid.uuid4().hex[:8]}",
+        organization=organization or PLACEHOLDER_ORGANIZATION,
         operator=operator or os.environ.get("USER", "") or "operator",
+        site=site,
+        org_number=org_number,
+        station_name=station_name or host,
     )
 
 
@@ -86,6 +132,8 @@ def load_config(data_dir: Path) -> StationConfig | None:
         organization=str(station.get("organization", "")),
         site=str(station.get("site", "")),
         operator=str(operator.get("default", "")) if isinstance(operator, dict) else "",
+        org_number=str(station.get("org_number", "")),
+        station_name=str(station.get("name", "")),
     )
 
 

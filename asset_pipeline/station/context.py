@@ -102,6 +102,12 @@ class Station:
         self.sessions()
         return config
 
+    def reconfigure(self, config: StationConfig) -> None:
+        """Use `config` (already written by the caller) from now on; same id, same key."""
+        if self._config is not None and config.station_id != self._config.station_id:
+            raise ValueError("a station's id never changes in place")
+        self._config = config
+
     def sessions(self) -> sessionmaker[Session]:
         """The session factory (connects and migrates on first use).
 

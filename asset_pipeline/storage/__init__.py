@@ -15,8 +15,10 @@ from asset_pipeline.storage.models import (
     Certificate,
     Customer,
     Device,
+    Operator,
     Sanitization,
     ScanSummary,
+    Validation,
     utcnow,
 )
 
@@ -28,8 +30,10 @@ __all__ = [
     "Certificate",
     "Customer",
     "Device",
+    "Operator",
     "Sanitization",
     "ScanSummary",
+    "Validation",
     "create_station_engine",
     "open_database",
     "open_existing_database",

@@ -16,6 +16,8 @@ from asset_pipeline.errors import (
 from asset_pipeline.storage import Agreement, Batch, Customer, utcnow
 
 LEVELS = ("clear", "purge")
+# Who validates a sanitized device: the operator who ran it, or a second, different person.
+VALIDATIONS = ("operator", "second-person")
 
 
 def add_customer(session: Session, name: str, org_number: str = "", contact: str = "") -> Customer:
@@ -63,6 +65,7 @@ def add_agreement(
     retention_years: int,
     controller_name: str = "",
     controller_org_number: str = "",
+    validation: str = "operator",
 ) -> Agreement:
     """Record a customer's DPA; references are unique.
 
@@ -78,6 +81,8 @@ def add_agreement(
         )
     if retention_years < 0:
         raise ValueError("retention must be zero or more years")
+    if validation not in VALIDATIONS:
+        raise ValueError(f"validation must be one of {', '.join(VALIDATIONS)}, not {validation!r}")
     if session.scalar(select(Agreement).where(Agreement.reference == reference)) is not None:
         raise AlreadyExists(f"agreement {reference!r} already exists")
     agreement = Agreement(
@@ -88,6 +93,7 @@ def add_agreement(
         retention_years=retention_years,
         controller_name=controller_name or customer.name,
         controller_org_number=controller_org_number or customer.org_number,
+        validation=validation,
     )
     session.add(agreement)
     _flush(session, f"agreement {reference!r} already exists")

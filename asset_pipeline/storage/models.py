@@ -86,6 +86,9 @@ class Agreement(Base):
     __table_args__ = (
         CheckConstraint("required_level IN ('clear', 'purge')", name="ck_agreement_level"),
         CheckConstraint("retention_years >= 0", name="ck_agreement_retention"),
+        CheckConstraint(
+            "validation IN ('operator', 'second-person')", name="ck_agreement_validation"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +99,9 @@ class Agreement(Base):
     required_level: Mapped[str] = mapped_column(String(10))
     discovery_instructed: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_years: Mapped[int] = mapped_column(Integer, default=7)
+    # Who accepts a sanitized device (NIST SP 800-88 Rev. 2 validation): the operator who
+    # ran it, or a second, different operator (`device validate`) before any certificate.
+    validation: Mapped[str] = mapped_column(String(20), default="operator")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="agreements")
@@ -206,6 +212,36 @@ class Sanitization(Base):
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Operator(Base):
+    """A person who runs or validates sanitizations; named on the certificates."""
+
+    __tablename__ = "operator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Validation(Base):
+    """A second person's accept/reject decision on a sanitized device."""
+
+    __tablename__ = "validation"
+    __table_args__ = (
+        CheckConstraint("decision IN ('accept', 'reject')", name="ck_validation_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operator.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    operator: Mapped[Operator] = relationship()
 
 
 class Certificate(Base):
