@@ -23,7 +23,7 @@ from asset_pipeline.drives.discovery import Drive
 from asset_pipeline.evidence import audit
 from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import Device, batches, devices
+from asset_pipeline.storage import Device, batches, devices, operators
 
 # Values that must never reach a certificate, log or report, planted where a careless
 # implementation would copy them from (scan report locations, wipe error text, ...).
@@ -64,23 +64,67 @@ def drive(serial: str = "WD-WCC6Y1234567", path: str = "/dev/loop9") -> Drive:
     )
 
 
+SIZE = 1_000_204_886_016
+
+
+def overwrite_step(pattern: str = "random", **changes: Any) -> dict[str, Any]:
+    """One overwrite pass, as `wipe.OverwriteResult.to_dict()` gives it."""
+    step: dict[str, Any] = {
+        "step": "overwrite",
+        "pattern": pattern,
+        "key_id": "3f9a1c2b7d0e4a61" if pattern == "random" else "",
+        "size_bytes": SIZE,
+        "bytes_written": SIZE,
+        "seconds": 1637.4,
+        "mb_per_s": 610.9,
+        "errors": [],
+        "retried": [],
+        "outcome": "passed",
+    }
+    step.update(changes)
+    return step
+
+
 def wipe_result(**changes: Any) -> dict[str, Any]:
-    """A passed Clear overwrite, in the wipe engine's result JSON shape."""
+    """A passed Clear overwrite, in the wipe engine's result JSON shape (`WipeResult.to_dict`)."""
     result: dict[str, Any] = {
         "target": "/dev/loop9",
+        "size_bytes": SIZE,
         "plan": {
             "level": "clear",
-            "method": "overwrite",
-            "reason": "rotational disk: one verified overwrite pass is Clear",
+            "method": "overwrite-random-zero",
+            "reason": "single-pass AES-256-CTR keystream is NIST Clear",
+            "category": "clear",
+            "media_type": "hdd",
+            "passes": ["random", "zeros"],
+            "alternatives": [],
         },
-        "steps": [
-            {"name": "overwrite", "pattern": "aes-ctr", "passes": 1, "bytes": 1_000_204_886_016},
-            {"name": "final_zero", "pattern": "zeros", "passes": 1},
-        ],
-        "bytes_written": 2_000_409_772_032,
+        "steps": [overwrite_step("random"), overwrite_step("zeros")],
+        "bytes_written": 2 * SIZE,
         "errors": [],
-        "verification": {"method": "sample", "coverage": 0.0125, "mismatches": []},
+        "verification": {
+            "method": "sample",
+            "expected": "zeros",
+            "coverage": 0.0125,
+            "bytes_read": 12_502_561_075,
+            "seconds": 61.2,
+            "mb_per_s": 204.3,
+            "seed": 123456789,
+            "sections": 64,
+            "mismatches": [],
+            "mismatched_bytes": 0,
+            "read_errors": [],
+            "retried": [],
+            "notes": [],
+            "outcome": "passed",
+        },
+        "hidden_areas": {"status": "none", "hidden_sectors": 0},
+        "health": {"status": "passed", "source": "smartctl -H -A"},
         "outcome": "passed",
+        "reason": "",
+        "started_at": "2026-11-27T08:00:00Z",
+        "ended_at": "2026-11-27T08:58:00Z",
+        "duration_s": 3480.0,
     }
     result.update(changes)
     return result
@@ -110,11 +154,30 @@ def scan_report(findings: dict[str, tuple[int, int]] | None = None, **changes: A
 PRE_FINDINGS = {"personnummer": (14, 6), "email": (3, 2), "person_name": (9, 4)}
 
 
+OPERATOR = ("Örjan Ekström", "Tekniker", "+46 60 12 34 56")
+VALIDATOR = ("Lena Holm", "Kvalitetsansvarig", "+46 60 12 34 57")
+
+
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[Station]:
-    """An initialized station in a temp data directory (config, key, SQLite database)."""
+    """An initialized station in a temp data directory (config, key, SQLite database).
+
+    It certifies for a real organisation, and its operator and a second one (for
+    second-person validation) are registered.
+    """
     st = Station(data_dir=tmp_path / "station")
-    st.initialize(new_config("Återbruk Norrland AB", "Örjan Ekström"))
+    st.initialize(
+        new_config(
+            "Återbruk Norrland AB",
+            OPERATOR[0],
+            org_number="556677-8899",
+            site="Sundsvall",
+            station_name="bänk-3",
+        )
+    )
+    with st.session() as session:
+        for name, title, contact in (OPERATOR, VALIDATOR):
+            operators.add_operator(session, name, title=title, contact=contact)
     yield st
     st.close()
 

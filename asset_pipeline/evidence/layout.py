@@ -47,6 +47,7 @@ class Layout:
     table_rows: list[tuple[Text, ...]] = field(default_factory=list)
     closing: list[Text] = field(default_factory=list)
     footer: str = ""
+    reference: str = ""  # the line under the title: document id and time of issue
 
     def lines(self) -> list[str]:
         """Every line of text the page prints, in reading order.
@@ -54,7 +55,7 @@ class Layout:
         The title, labels and values print Swedish above English (one line when the two are
         the same); section titles print as one line "svenska / English".
         """
-        out = self.title.lines()
+        out = self.title.lines() + ([self.reference] if self.reference else [])
         for section in self.sections:
             out.append(str(section.title))
             for row in section.rows:
@@ -86,7 +87,8 @@ def layout_of(signed: SignedDocument) -> Layout:
     footer = f"{key_label}: {signed.key_fingerprint}"
     return Layout(layout.title, layout.sections, layout.table_title, layout.table_header,
                   layout.table_rows, verify_note(signed.document, signed.sha256),
-                  footer=footer)  # fmt: skip
+                  footer=footer,
+                  reference=f"{signed.doc_id} · {when(signed.document['issued_at'])}")  # fmt: skip
 
 
 def row(label: Text, value: Text) -> Row:
@@ -175,7 +177,7 @@ def _people(doc: Mapping[str, Any], roles: tuple[tuple[str, str], ...]) -> Secti
 def _log(doc: Mapping[str, Any]) -> Section:
     p, e = doc["processing"], doc["closing_event"]
     rows = [
-        row(t("Processed (UTC)"), plain(f"{p['started_at']} – {p['ended_at']}")),
+        row(t("Processed"), plain(f"{when(p['started_at'])} – {when(p['ended_at'])}")),
         row(t("Closing log event"), plain(f"#{e['seq']} {e['hash']}")),
     ]
     rows += [row(t("Note (as written)"), plain(x)) for x in doc.get("notes", [])]
@@ -222,7 +224,7 @@ def _sanitization(doc: Mapping[str, Any]) -> Layout:
             ]),
             Section(t("Validation"), [
                 row(t("Decision"), t("Accepted by {name} on {at}", name=validation["by"],
-                                     at=validation["at"])),
+                                     at=when(validation["at"]))),
             ]),
             Section(t("After sanitization"), [
                 row(t("Categorization"), w.coded(w.CATEGORIZATIONS, post["categorization"])),
@@ -261,8 +263,8 @@ def _destruction(doc: Mapping[str, Any]) -> Layout:
 def _batch_report(doc: Mapping[str, Any]) -> Layout:
     tot, b = doc["totals"], doc["batch"]
     totals = [
-        row(t("Opened, closed (UTC)"), t("{opened} – {closed}", opened=b["opened_at"],
-                                         closed=b["closed_at"] or t("open"))),
+        row(t("Opened, closed"), t("{opened} – {closed}", opened=when(b["opened_at"]),
+                                   closed=when(b["closed_at"]) if b["closed_at"] else t("open"))),
         row(t("Devices"), plain(tot["devices"])),
         row(t("Sanitized"), plain(tot["sanitized"])),
         row(t("Destroyed"), plain(tot["destroyed"])),
@@ -294,6 +296,13 @@ def _device_method(d: Mapping[str, Any]) -> Text:
     return join([w.coded(w.METHODS, method.get("method")),
                  t(technique) if technique in _TECHNIQUE_IDS else
                  w.coded(w.DESTRUCTION_TECHNIQUES, technique)], ": ")  # fmt: skip
+
+
+def when(iso: str | None) -> str:
+    """An ISO 8601 UTC time as the page prints it: `2026-11-27 08:58 UTC`."""
+    if not iso:
+        return "-"
+    return f"{iso[:10]} {iso[11:16]} UTC" if len(iso) >= 16 and iso[10] == "T" else iso
 
 
 def _with_number(name: str, number: str) -> str:

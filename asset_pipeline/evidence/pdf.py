@@ -42,7 +42,7 @@ MARGIN = 15 * mm
 FRAME_W = A4[0] - 2 * MARGIN  # 180 mm
 # Column widths: label and value of a section's rows, and the batch report's device table.
 ROW_COLUMNS = (50 * mm, FRAME_W - 50 * mm)
-DEVICE_COLUMNS = (10 * mm, 38 * mm, 34 * mm, 30 * mm, 32 * mm, 36 * mm)
+DEVICE_COLUMNS = (9 * mm, 34 * mm, 32 * mm, 30 * mm, 33 * mm, 42 * mm)  # ids fit on one line
 FOOTER_SIZE = 6.5
 _GREY = colors.HexColor("#555555")
 _RULE = colors.HexColor("#bbbbbb")
@@ -79,9 +79,7 @@ def render_pdf(signed: SignedDocument) -> bytes:
         heading.append(Paragraph(escape(page.title.en), styles["subtitle"]))
     heading += [
         Spacer(1, 2 * mm),
-        Paragraph(
-            f"{escape(signed.doc_id)} · {escape(signed.document['issued_at'])}", styles["mono"]
-        ),
+        Paragraph(escape(page.reference), styles["mono"]),
     ]
     header = Table(
         [[heading, _qr_image(qr_text(signed))]], colWidths=[FRAME_W - _QR_SIZE, _QR_SIZE]
@@ -97,7 +95,8 @@ def render_pdf(signed: SignedDocument) -> bytes:
         story.append(Paragraph(escape(str(page.table_title)), styles["heading"]))
         story.append(_device_table(page, styles))
     story.append(Spacer(1, 3 * mm))
-    story += [_bilingual(text, styles["small"], styles["small_en"]) for text in page.closing]
+    for text in page.closing:
+        story += _cell(text, styles["small"], styles["small_en"])
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -195,7 +194,7 @@ def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
         "title": style("title", fontName=bold, fontSize=16, leading=20),
         "subtitle": style("subtitle", fontName=regular, fontSize=11, leading=14, textColor=_GREY),
         "heading": style("heading", fontName=bold, fontSize=8.5, leading=11, spaceBefore=4,
-                         spaceAfter=1.5),
+                         spaceAfter=1.5, keepWithNext=1),
         "cell": style("cell", fontName=regular, fontSize=7.5, leading=9),
         "cell_en": style("cell_en", fontName=regular, fontSize=7, leading=8.6, textColor=_GREY),
         "label": style("label", fontName=bold, fontSize=7, leading=8.6),

@@ -8,11 +8,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from evidence_fixtures import PLANTED, PRE_FINDINGS, load_device, scan_report, wipe_result
+from evidence_fixtures import (
+    PLANTED,
+    PRE_FINDINGS,
+    load_device,
+    overwrite_step,
+    scan_report,
+    wipe_result,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
+from asset_pipeline import __version__
 from asset_pipeline.errors import CertificateRefused, EvidenceError
 from asset_pipeline.evidence import issuing
 from asset_pipeline.evidence.pdf import read_pdf
@@ -55,40 +63,128 @@ def _fails(data: bytes, public_key, **kw) -> bool:
         return True
 
 
-def test_certificate_carries_the_appendix_g_fields(issued, station: Station) -> None:
+def test_certificate_carries_the_rev2_section_4_6_fields(issued, station: Station) -> None:
     doc = issued.signed.document
     assert doc["schema"] == SANITIZATION
-    assert doc["schema_version"] == SCHEMAS[SANITIZATION]
-    assert doc["issuer"]["operator"] == "Örjan Ekström"
-    assert doc["issuer"]["organization"] == "Återbruk Norrland AB"
-    assert doc["issuer"]["key_fingerprint"] == station.key.fingerprint
+    assert doc["schema_version"] == SCHEMAS[SANITIZATION] == 2
+    issuer = doc["issuer"]
+    assert (issuer["organization"], issuer["org_number"]) == ("Återbruk Norrland AB", "556677-8899")
+    assert (issuer["site"], issuer["station_name"]) == ("Sundsvall", "bänk-3")
+    assert issuer["key_fingerprint"] == station.key.fingerprint
+    assert issuer["public_key_file"] == "station_key.pub.pem"
     media = doc["media"]
-    assert (media["manufacturer"], media["serial"], media["interface"]) == (
+    assert (media["manufacturer"], media["model"], media["serial"]) == (
         "WDC",
+        "WDC WD10EZEX-08WN4A0",
         "WD-WCC6Y0000001",
+    )
+    assert (media["property_number"], media["media_type"], media["interface"]) == (
+        "INV-0001",
+        "hdd",
         "sata",
     )
-    assert media["wwn"]
-    assert media["asset_tag"] == "INV-0001"
-    assert media["capacity_bytes"] > 0
-    san = doc["sanitization"]
-    assert (san["method_type"], san["technique"]) == ("Clear", "overwrite")
-    assert [s["name"] for s in san["steps"]] == ["overwrite", "final_zero"]
-    assert doc["verification"] == {
-        "method": "sample",
-        "coverage": 0.0125,
-        "mismatches": 0,
-        "result": "passed",
+    assert doc["media_source"] == {
+        "customer": "Åre kommun",
+        "customer_org_number": "212000-2411",
+        "asset": None,  # filled once intake links the drive to an asset
+        "source_machine": "",
     }
+    assert doc["pre_sanitization"] == {
+        "basis": "pre-scan",
+        "personal_data_present": True,
+        "categories": ["email", "person_name", "personnummer"],
+    }
+    san = doc["sanitization"]
+    assert san["method"] == "Clear"
+    assert san["ieee_2883"] == {
+        "method": "Clear",
+        "interface": "ATA",
+        "technique": "Overwrite",
+        "command": "WRITE commands, all user-addressable sectors",
+        "tool_method": "overwrite-random-zero",
+    }
+    assert (san["tool"], san["tool_version"]) == ("asset-pipeline", __version__)
+    assert [(s["kind"], s["pattern"]) for s in san["steps"]] == [
+        ("overwrite", "random"),
+        ("overwrite", "zeros"),
+    ]
+    assert doc["verification"]["method"] == "sample"
+    assert doc["verification"]["coverage"] == 0.0125
+    assert doc["validation"]["decision"] == "accept"
+    assert doc["validation"]["by"] == "Örjan Ekström"  # no second person: the operator
+    assert doc["post_sanitization"] == {"categorization": "unclassified", "destination": "reuse"}
+    performed = doc["people"]["performed_by"]
+    assert performed == {
+        "role": "performed",
+        "name": "Örjan Ekström",
+        "title": "Tekniker",
+        "contact": "+46 60 12 34 56",
+        "date": "2026-11-27",
+        "location": "Sundsvall, bänk-3",
+        "signature": {
+            "kind": "station-on-behalf",
+            "algorithm": "Ed25519",
+            "key_fingerprint": station.key.fingerprint,
+        },
+    }
+    assert doc["people"]["validated_by"]["name"] == "Örjan Ekström"
     assert doc["customer"]["agreement_reference"] == "PUB-2026-Ö1"
-    assert doc["customer"]["customer_org_number"] == "212000-2411"
     assert doc["scans"]["pre"]["findings"]["personnummer"] == {"count": 14, "distinct": 6}
-    assert doc["scans"]["pre"]["total_findings"] == 26
     assert doc["scans"]["post"]["total_findings"] == 0
-    assert doc["media_destination"] == "reuse"
-    assert doc["exceptions"] == []
     assert doc["processing"]["started_at"] <= doc["processing"]["ended_at"]
     assert doc["notes"] == ["Kund önskar återbruk"]
+    # The signature covers every one of these fields (the JSON verifies, a change does not).
+    assert verify_bytes(issued.signed.data, station.key.public_key).ok
+
+
+def test_assurance_record_names_retries_health_and_what_was_not_reached(
+    station: Station, add_device
+) -> None:
+    retried = {"offset": 1048576, "length": 65536, "errno": 5, "error": "EIO", "message": "x"}
+    wipe = wipe_result(
+        steps=[overwrite_step("random", retried=[retried]), overwrite_step("zeros")],
+        health_after={"status": "passed", "source": "smartctl -H -A"},
+    )
+    wipe["verification"]["retried"] = [{**retried, "offset": 4096}]
+    doc = issue(station, add_device(), wipe=wipe).signed.document
+    record = doc["assurance"]
+    assert record["completion_status"] == "completed"
+    assert record["errors"] == {"count": 0, "ranges": []}
+    assert record["retries"]["count"] == 2
+    assert record["retries"]["bytes"] == 2 * 65536
+    assert [(r["step"], r["offset"]) for r in record["retries"]["ranges"]] == [
+        ("pass 1 random", 1048576),
+        ("verify", 4096),
+    ]
+    assert record["health"] == {
+        "before": {"status": "passed", "source": "smartctl -H -A"},
+        "after": {"status": "passed", "source": "smartctl -H -A"},
+    }
+    codes = [x["code"] for x in record["not_reached"]]
+    assert codes == ["reallocated-sectors", "not-read-back"]
+    assert record["not_reached"][1]["fraction"] == 0.9875
+    text = read_pdf(issue(station, add_device(), wipe=wipe).pdf_path.read_bytes()).text
+    flat = " ".join(text.split())
+    assert "2 intervall (131 072 byte) lyckades först vid omförsök" in flat.replace("\xa0", " ")
+    assert "2 ranges (131,072 bytes) succeeded only on a retry" in flat
+
+
+def test_overwrite_of_flash_states_the_spare_area_it_cannot_reach(
+    station: Station, add_device
+) -> None:
+    device_id = add_device()
+    with station.session() as session:
+        load_device(session, device_id).media_type = "ssd"
+    wipe = wipe_result(health=None, hidden_areas=None)
+    doc = issue(station, device_id, wipe=wipe).signed.document
+    codes = [x["code"] for x in doc["assurance"]["not_reached"]]
+    assert codes == [
+        "flash-spare-area",
+        "hidden-areas-not-checked",
+        "not-read-back",
+        "health-unknown",
+    ]
+    assert doc["assurance"]["health"]["before"] == {"status": "not-checked", "source": ""}
 
 
 def test_certificate_is_stored_written_and_logged(issued, station: Station) -> None:
@@ -113,22 +209,26 @@ def test_pdf_verifies_alone_and_with_the_log(issued, station: Station) -> None:
         assert verify_bytes(data, station.key.public_key, session=session).ok
 
 
-def test_pdf_is_one_a4_page_with_text_qr_and_footer(issued, station: Station) -> None:
+def test_pdf_is_a4_with_text_qr_and_footer(issued, station: Station) -> None:
     evidence = read_pdf(issued.pdf_path.read_bytes())
-    assert evidence.pages == 1
-    page = PdfReader(issued.pdf_path).pages[0]
-    assert [round(float(x)) for x in page.mediabox[2:]] == [595, 842]
+    assert evidence.pages in (1, 2)
+    for page in PdfReader(issued.pdf_path).pages:
+        assert [round(float(x)) for x in page.mediabox[2:]] == [595, 842]
     for expected in (
         "WD-WCC6Y0000001",
-        "Clear",
-        "overwrite",
+        "Clear (rensning)",
+        "Överskrivning",
+        "Overwrite",
         "PUB-2026-Ö1",
         "Åre kommun",
         "Örjan Ekström",
         "Återbruk Norrland AB",
         "önskar återbruk",
+        "station_key.pub.pem",
+        f"asset-pipeline cert verify {issued.cert_id}.pdf --public-key station_key.pub.pem",
     ):
         assert expected in evidence.text, expected
+    assert "station.pub.pem" not in evidence.text
     assert station.key.fingerprint in evidence.text
     assert evidence.qr_texts == (f"AP-CERT;id={issued.cert_id};sha256={issued.sha256}",)
     assert evidence.attachments == {f"{issued.cert_id}.json": issued.signed.data}
@@ -233,10 +333,10 @@ def test_clear_does_not_satisfy_a_purge_agreement(station: Station, add_device) 
         issue(station, add_device(level="purge"))
 
 
-def test_hidden_area_left_is_stated_as_an_exception(station: Station, add_device) -> None:
-    wipe = wipe_result(hidden_areas={"hpa": {"outcome": "could_not_be_removed"}})
+def test_hidden_area_left_is_stated_as_not_reached(station: Station, add_device) -> None:
+    wipe = wipe_result(hidden_areas={"status": "could-not-be-removed", "hidden_sectors": 2048})
     doc = issue(station, add_device(), wipe=wipe).signed.document
-    assert doc["exceptions"] == ["hidden area HPA: could_not_be_removed; not sanitized"]
+    assert {"code": "hidden-areas-left", "sectors": 2048} in doc["assurance"]["not_reached"]
 
 
 def test_certificate_of_destruction(station: Station, add_device) -> None:
@@ -254,10 +354,14 @@ def test_certificate_of_destruction(station: Station, add_device) -> None:
             facility="Stena Recycling, Luleå",
         )
     doc = issued.signed.document
-    assert doc["destruction"]["technique"] == "shred"
-    assert doc["destruction"]["witness"] == "Lena Berg"
+    assert doc["destruction"]["method"] == "Destroy"
+    assert doc["destruction"]["ieee_2883"] == {"method": "Destruct", "technique": "shred"}
+    assert doc["destruction"]["reason_code"] == "wipe-failed"
     assert doc["destruction"]["reason"].startswith("device failed")
-    assert doc["media_destination"] == "destroy"
+    assert doc["people"]["witness"] == {"role": "witness", "name": "Lena Berg",
+                                        "date": date.today().isoformat()}  # fmt: skip
+    assert doc["people"]["performed_by"]["name"] == "Örjan Ekström"
+    assert doc["post_sanitization"] == {"categorization": "destroyed", "destination": "destroy"}
     with station.session() as session:
         assert load_device(session, device_id).state == "destroyed"
         assert verify_bytes(
