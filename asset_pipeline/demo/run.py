@@ -15,8 +15,11 @@ from asset_pipeline.drives import loopdev
 from asset_pipeline.evidence import batch_report
 from asset_pipeline.flow import pipeline
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import Agreement, Customer, batches
+from asset_pipeline.station.identity import update_identity
+from asset_pipeline.storage import Agreement, Customer, Operator, batches, operators
 
+DEMO_ORGANIZATION = "Demo Återbruk AB"
+DEMO_OPERATOR = ("Demo Operatör", "Tekniker (demo)", "demo@example.invalid")
 DEMO_CUSTOMER = "Demokommunen"
 DEMO_ORG_NUMBER = "212000-0142"
 DEMO_AGREEMENT = "DEMO-DPA-2026"
@@ -51,6 +54,22 @@ class DemoOutcome:
             "report_pdf": self.report_pdf,
             "steps": self.steps,
         }
+
+
+def ensure_demo_identity(station: Station) -> None:
+    """Certificates name a real organisation and a registered person: the demo brings its own.
+
+    A station still named after the placeholder organisation is named `DEMO_ORGANIZATION`
+    (logged, as `init` would); the demo's runs are made by its own registered operator, so a
+    real station's default operator is neither needed nor changed.
+    """
+    if station.config.is_placeholder:
+        update_identity(station, station.config, {"organization": DEMO_ORGANIZATION})
+    name, title, contact = DEMO_OPERATOR
+    with station.session() as session:
+        if session.scalar(select(Operator).where(Operator.name == name)) is None:
+            operators.add_operator(session, name, title=title, contact=contact)
+    station.operator_override = name
 
 
 def ensure_demo_agreement(station: Station) -> int:
@@ -95,6 +114,7 @@ def run_demo(
         steps.append(text)
         note(text)
 
+    ensure_demo_identity(station)
     drive_image = build_demo_drive(image)
     step(f"built synthetic customer drive {image} ({drive_image.size_bytes // 2**20} MiB)")
     agreement_id = ensure_demo_agreement(station)

@@ -38,8 +38,9 @@ QR_PREFIX = "AP-CERT"
 QR_PATTERN = re.compile(r"^AP-CERT;id=([A-Za-z0-9-]{1,64});sha256=([0-9a-f]{64})$")
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 _QR_SIZE = 34 * mm
-MARGIN = 15 * mm
-FRAME_W = A4[0] - 2 * MARGIN  # 180 mm
+MARGIN = 15 * mm  # where text starts and ends on both sides
+FRAME_PADDING = 6  # reportlab's Frame pads its content by 6 pt inside the page margins
+FRAME_W = A4[0] - 2 * MARGIN  # 180 mm: the tables fill exactly this
 # Column widths: label and value of a section's rows, and the batch report's device table.
 ROW_COLUMNS = (50 * mm, FRAME_W - 50 * mm)
 DEVICE_COLUMNS = (9 * mm, 34 * mm, 32 * mm, 30 * mm, 33 * mm, 42 * mm)  # ids fit on one line
@@ -85,7 +86,8 @@ def render_pdf(signed: SignedDocument) -> bytes:
         [[heading, _qr_image(qr_text(signed))]], colWidths=[FRAME_W - _QR_SIZE, _QR_SIZE]
     )
     header.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
     )
     story: list = [header]
     for section in page.sections:
@@ -101,8 +103,8 @@ def render_pdf(signed: SignedDocument) -> bytes:
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
+        leftMargin=MARGIN - FRAME_PADDING,
+        rightMargin=MARGIN - FRAME_PADDING,
         topMargin=12 * mm,
         bottomMargin=16 * mm,
         title=f"{page.title.en} {signed.doc_id}",

@@ -15,7 +15,7 @@ import pytest
 from asset_pipeline.demo.drive import DemoDrive, build_demo_drive
 from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import batches
+from asset_pipeline.storage import batches, operators
 from tests.conftest import MiB
 
 
@@ -23,7 +23,9 @@ from tests.conftest import MiB
 def station(tmp_path: Path) -> Station:
     """An initialized station in a temp directory (its own SQLite file and key)."""
     st = Station(data_dir=tmp_path / "station")
-    st.initialize(new_config("Refurb AB", "tekniker-1"))
+    st.initialize(new_config("Refurb AB", "tekniker-1", org_number="556677-8899", site="Umeå"))
+    with st.session() as session:  # certificates name a registered operator
+        operators.add_operator(session, "tekniker-1", title="Tekniker", contact="+46 90 12 34 56")
     yield st
     st.close()
 
