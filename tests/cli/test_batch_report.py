@@ -56,7 +56,7 @@ def test_csv_report(run_cli, station, add_device) -> None:
     _sanitized_batch(station, add_device)
     lines = run_cli("batch", "report", "1", "--format", "csv").stdout.splitlines()
     assert lines[0].startswith("device_id,model,serial")
-    assert ",sanitized,Clear: overwrite,SAN-" in lines[1]
+    assert ",sanitized,Clear: Overwrite,SAN-" in lines[1]
 
 
 def test_unknown_batch_is_one_line(run_cli, station) -> None:
