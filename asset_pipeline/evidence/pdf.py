@@ -86,8 +86,13 @@ def render_pdf(signed: SignedDocument) -> bytes:
         [[heading, _qr_image(qr_text(signed))]], colWidths=[FRAME_W - _QR_SIZE, _QR_SIZE]
     )
     header.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
     )
     story: list = [header]
     for section in page.sections:

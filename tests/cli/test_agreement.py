@@ -58,3 +58,19 @@ def test_list_filters_by_customer(run_cli) -> None:
     run_cli("agreement", "add", "DPA-B", "--customer", "B", "--level", "purge")
     rows = json.loads(run_cli("agreement", "list", "--customer", "B", "--json").stdout)
     assert [r["reference"] for r in rows] == ["DPA-B"]
+
+
+def test_second_person_validation_is_recorded(run_cli) -> None:
+    import json
+
+    run_cli("customer", "add", "K")
+    default = json.loads(run_cli("agreement", "add", "D1", "--customer", "K", "--level", "clear",
+                                 "--json").stdout)  # fmt: skip
+    assert default["validation"] == "operator"
+    second = run_cli("agreement", "add", "D2", "--customer", "K", "--level", "purge",
+                     "--validation", "second-person", "--json")  # fmt: skip
+    assert json.loads(second.stdout)["validation"] == "second-person"
+    bad = run_cli("agreement", "add", "D3", "--customer", "K", "--level", "clear",
+                  "--validation", "nobody")  # fmt: skip
+    assert bad.exit_code == 2
+    assert "--validation" in bad.stderr

@@ -30,7 +30,8 @@ def test_validate_accept_issues_the_certificate(run_cli, station, add_device) ->
 def test_validate_needs_a_decision_and_a_known_operator(run_cli, station, add_device) -> None:
     device_id = sanitized(station, add_device)
     none = run_cli("device", "validate", str(device_id), "--operator", VALIDATOR[0])
-    assert none.exit_code == 2 and "say --accept or --reject" in none.stderr
+    assert none.exit_code == 2
+    assert "say --accept or --reject" in none.stderr
     unknown = run_cli("device", "validate", str(device_id), "--operator", "Nobody", "--accept")
     assert unknown.exit_code == 1
     assert unknown.stderr.startswith("Error: no operator 'Nobody' is registered")

@@ -78,3 +78,51 @@ def test_commands_initialize_a_new_station_implicitly(run_cli, station_home: Pat
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
     assert (station_home / "config.toml").exists()
+
+
+def test_init_updates_an_existing_station_in_place(run_cli, station_home: Path) -> None:
+    first = json.loads(run_cli("init", "--json").stdout)
+    assert first["organization"] == "Refurbisher AB"  # the placeholder until named
+    updated = run_cli("init", "--organization", "Återbruk Norr AB", "--org-number", "556677-8899",
+                      "--site", "Sundsvall", "--station-name", "bänk-3", "--operator",
+                      "Anna Berg", "--json")  # fmt: skip
+    assert updated.exit_code == 0, updated.stderr
+    out = json.loads(updated.stdout)
+    assert out["status"] == "updated"
+    assert (out["station_id"], out["key_fingerprint"]) == (
+        first["station_id"], first["key_fingerprint"])  # fmt: skip
+    assert out["changed"] == ["operator", "org_number", "organization", "site", "station_name"]
+    config = tomllib.loads((station_home / "config.toml").read_text())
+    assert config["station"] == {
+        "id": first["station_id"],
+        "name": "bänk-3",
+        "organization": "Återbruk Norr AB",
+        "org_number": "556677-8899",
+        "site": "Sundsvall",
+    }
+    assert config["operator"]["default"] == "Anna Berg"
+    events = run_cli("log", "verify", "--json")
+    assert json.loads(events.stdout)["status"] == "ok"
+    from asset_pipeline.station.context import Station
+
+    station = Station(data_dir=station_home)
+    with station.session() as session:
+        from sqlalchemy import select
+
+        from asset_pipeline.storage import AuditEvent
+
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.event_type == "station.identity_changed")
+        )
+        assert event.payload["changed"]["organization"] == {
+            "from": "Refurbisher AB", "to": "Återbruk Norr AB"}  # fmt: skip
+    station.close()
+    again = json.loads(run_cli("init", "--organization", "Återbruk Norr AB", "--json").stdout)
+    assert (again["status"], again["changed"]) == ("exists", [])
+
+
+def test_init_cannot_change_the_station_id(run_cli) -> None:
+    run_cli("init", "--station-id", "bank-1")
+    result = run_cli("init", "--station-id", "bank-2")
+    assert result.exit_code == 2
+    assert "--station-id cannot change an existing station's id" in result.stderr

@@ -28,4 +28,5 @@ def test_duplicate_and_empty_values_are_one_line(run_cli) -> None:
     assert empty.exit_code == 2
     assert "an operator needs a title" in empty.stderr
     missing = run_cli("operator", "add", "Bo", "--title", "Tekniker")
-    assert missing.exit_code == 2 and "--contact" in missing.stderr
+    assert missing.exit_code == 2
+    assert "--contact" in missing.stderr

@@ -37,7 +37,8 @@ def test_every_message_in_the_code_has_a_swedish_translation() -> None:
     assert len(used) > 150
     missing = sorted(m for m in used if m not in catalogue or not catalogue[m].string)
     fuzzy = sorted(m for m in used if m in catalogue and catalogue[m].fuzzy)
-    assert missing == [] and fuzzy == []
+    assert missing == []
+    assert fuzzy == []
     untranslated = sorted(m for m in used if catalogue[m].string == m and m not in SAME)
     assert untranslated == []
     assert sorted(set(catalogue) - used) == []  # no stale entries
@@ -74,12 +75,14 @@ def test_both_languages_for_every_field_on_every_page(station, add_device) -> No
             assert section.title.sv != section.title.en or section.title.sv in SAME
             for row in section.rows:
                 for text in (row.label, row.value):
-                    assert text.sv.strip() and text.en.strip(), (section.title, row)
+                    assert text.sv.strip(), (section.title, row)
+                    assert text.en.strip(), (section.title, row)
                 # A translated label is translated; a translated value too (a name or number
                 # is the same in both, and has no English words in its Swedish side).
                 assert row.label.sv != row.label.en or row.label.en in SAME, row.label
         for text in page.closing:
-            assert text.sv.strip() and text.en.strip()
+            assert text.sv.strip()
+            assert text.en.strip()
     sanitization = layout_of(san.signed)
     values: dict[str, object] = {}
     for section in sanitization.sections:

@@ -1,4 +1,4 @@
-"""Every page of a certificate, destruction certificate and batch report keeps its text in its boxes.
+"""Every page of a certificate, a destruction certificate and a batch report keeps text in its box.
 
 Each PDF is rendered to PNG by poppler's `pdftoppm` (an independent renderer) and read back with
 `pdfplumber` (positions of every word and of the drawn cell boxes). A word must sit inside the
@@ -41,9 +41,12 @@ def hostile(station: Station, add_device) -> dict[str, Path]:
     write_config(station.data_dir, config)
     station.reconfigure(config)
     with station.session() as session:
-        operators.add_operator(session, "Marie-Louise Åkerström-Bergqvist " * 3,
-                               title="Teknisk specialist " * 6,
-                               contact="marie-louise.akerstrom-bergqvist@" + "a" * 60 + ".se")
+        operators.add_operator(
+            session,
+            "Marie-Louise Åkerström-Bergqvist " * 3,
+            title="Teknisk specialist " * 6,
+            contact="marie-louise.akerstrom-bergqvist@" + "a" * 60 + ".se",
+        )
     station.operator_override = ("Marie-Louise Åkerström-Bergqvist " * 3).strip()
     ids = [add_device(serial=f"{LONG_SERIAL}{n}") for n in range(14)]
     with station.session() as session:

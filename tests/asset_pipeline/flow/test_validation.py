@@ -84,8 +84,12 @@ def test_a_second_operator_accepts_and_both_are_named(station: Station, add_devi
         row = session.scalar(select(Certificate).where(Certificate.device_id == device_id))
         doc = json.loads(row.document)
         assert verify_bytes(row.document.encode(), station.key.public_key, session=session).ok
-        events = [e.event_type for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.device_id == device_id).order_by(AuditEvent.seq))]
+        events = [
+            e.event_type
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.device_id == device_id).order_by(AuditEvent.seq)
+            )
+        ]
     assert doc["validation"]["rule"] == "second-person"
     assert (doc["validation"]["decision"], doc["validation"]["by"]) == ("accept", VALIDATOR[0])
     assert doc["people"]["performed_by"]["name"] == OPERATOR[0]
