@@ -42,7 +42,7 @@ def verify(station: Station, file: Path, public_key: Path | None, as_json: bool)
 
     \b
     Example:
-        asset-pipeline cert verify SAN-20261127-3f9a1c2b7d.pdf --public-key station.pub.pem
+        asset-pipeline cert verify SAN-20261127-3f9a1c2b7d.pdf --public-key station_key.pub.pem
     """
     key = _public_key(station, public_key)
     # Verifying never creates a station, a key or a database (see `Station.reader_session`).

@@ -34,7 +34,7 @@ def export(station: Station, output: Path | None, as_json: bool) -> None:
 
     \b
     Example:
-        asset-pipeline key export -o station.pub.pem
+        asset-pipeline key export -o station_key.pub.pem
     """
     station_key = station.key
     pem = public_pem(station_key.public_key)

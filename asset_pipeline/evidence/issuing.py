@@ -40,6 +40,7 @@ from asset_pipeline.evidence.signing import (
 )
 from asset_pipeline.station.atomic import write_atomic
 from asset_pipeline.station.identity import require_organization
+from asset_pipeline.station.keys import PUBLIC_KEY_NAME
 from asset_pipeline.storage import AuditEvent, Certificate, Device, utcnow
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFIXES = {"sanitization": "SAN", "destruction": "DES", "batch_report": "RPT"}
-PUBLIC_KEY_FILE = "station_key.pub.pem"  # what `key export` writes and the footer names
+PUBLIC_KEY_FILE = PUBLIC_KEY_NAME  # the file beside the key; the PDF footer names it
 
 
 @dataclass(frozen=True)
