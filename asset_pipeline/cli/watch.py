@@ -10,11 +10,12 @@ import click
 from rich.live import Live
 from rich.table import Table
 
-from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, interrupts
+from asset_pipeline.cli.operator import OPERATOR, RESTORE_HIDDEN, VERIFY, interrupts
 from asset_pipeline.cli.output import human_size, jsonable, stderr_console
 from asset_pipeline.flow import pipeline
 from asset_pipeline.flow.watcher import Bay, Watcher, WatchOptions
 from asset_pipeline.station.context import Station
+from asset_pipeline.station.identity import require_certifying
 from asset_pipeline.storage import batches
 
 
@@ -35,6 +36,7 @@ from asset_pipeline.storage import batches
 @click.option("--no-resume", is_flag=True, help="Leave devices a crash left mid-pipeline alone.")
 @VERIFY
 @RESTORE_HIDDEN
+@OPERATOR
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per bay change.")
 @click.pass_obj
 def watch(
@@ -64,6 +66,7 @@ def watch(
         batch = batches.find_batch(session, batch_id)
         if not batch.is_open:
             raise click.ClickException(f"batch {batch_id} is closed")
+        require_certifying(station, session)  # before any drive is touched
     options = WatchOptions(
         batch_id=batch_id,
         bays=tuple(p.strip() for p in bays.split(",") if p.strip()),
