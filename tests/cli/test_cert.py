@@ -168,6 +168,19 @@ def test_destroy_a_failed_device(run_cli, station: Station, add_device) -> None:
     assert "already has a certificate of destruction" in _one_error_line(again)
 
 
+def test_destroy_names_the_operator_given(run_cli, station: Station, add_device) -> None:
+    device_id = add_device(state="failed")
+    args = ["cert", "destroy", str(device_id), "--method", "crush", "--date", "2026-01-15",
+            "--witness", "Lena Berg"]  # fmt: skip
+    unknown = run_cli(*args, "--operator", "Okänd")
+    assert "no operator 'Okänd' is registered" in _one_error_line(unknown)
+    result = run_cli(*args, "--operator", "Lena Holm", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(Path(json.loads(result.stdout)["json"]).read_text())
+    assert doc["people"]["performed_by"]["name"] == "Lena Holm"
+    assert doc["people"]["witness"]["name"] == "Lena Berg"
+
+
 def test_destroy_refuses_a_device_that_did_not_fail(run_cli, station: Station, add_device):
     device_id = add_device()
     result = run_cli(
