@@ -419,3 +419,33 @@ def _scan_with_detectors(outputs: dict[str, str]) -> None:
         assert not found & {"personnummer", "samordningsnummer", "email", "payment_card", "iban"}, (
             f"{found} in {name}"
         )
+
+
+def test_firmware_purge_is_named_as_ieee_2883_names_it(station: Station, add_device) -> None:
+    device_id = add_device(level="purge")
+    with station.session() as session:
+        device = load_device(session, device_id)
+        device.transport, device.media_type = "nvme", "nvme"
+    firmware = {"step": "firmware", "method": "nvme-sanitize-block", "technique": "block erase",
+                "commands": ["nvme sanitize /dev/nvme0 --sanact=2"], "seconds": 95.0,
+                "outcome": "passed", "message": ""}  # fmt: skip
+    wipe = wipe_result(
+        plan={"level": "purge", "method": "nvme-sanitize-block", "category": "purge",
+              "reason": "NVMe Sanitize: the drive's own sanitize reaches spare blocks"},
+        steps=[firmware], bytes_written=0,
+        verification={"method": "markers", "expected": "any", "coverage": 0.0101,
+                      "bytes_read": 10_102_069_350, "seconds": 40.0, "mismatches": []},
+    )  # fmt: skip
+    issued = issue(station, device_id, wipe=wipe)
+    san = issued.signed.document["sanitization"]
+    assert san["method"] == "Purge"
+    assert san["ieee_2883"]["method"] == "Purge"
+    assert san["ieee_2883"]["interface"] == "NVMe"
+    assert san["ieee_2883"]["technique"] == "Sanitize block erase"
+    assert san["reason_code"] == "firmware-flash"
+    codes = [x["code"] for x in issued.signed.document["assurance"]["not_reached"]]
+    assert codes[0] == "firmware-reported"
+    text = " ".join(read_pdf(issued.pdf_path.read_bytes()).text.split())
+    assert "Purge (sanering), NVMe: Sanitize, blockradering" in text
+    assert "Purge, NVMe: Sanitize block erase (Sanitize, SANACT 2 (block erase))" in text
+    assert "Steg 1: disken körde Sanitize, SANACT 2 (block erase) och rapporterade framgång" in text
