@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 from evidence_fixtures import PRE_FINDINGS, load_device, scan_report, wipe_result
 
 from asset_pipeline.evidence import batch_report, i18n, issuing
+from asset_pipeline.flow import destruction
 from asset_pipeline.evidence.i18n import Num, t
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.techniques import TECHNIQUES
@@ -63,7 +64,7 @@ def test_both_languages_for_every_field_on_every_page(station, add_device) -> No
             session, station, load_device(session, ids[0]), wipe_result=wipe_result(),
             pre_scan=scan_report(PRE_FINDINGS), post_scan=scan_report(),
         )  # fmt: skip
-        des = issuing.issue_destruction_certificate(
+        des = destruction.record_destruction(
             session, station, load_device(session, ids[1]), method="crush",
             destroyed_on=date.today(), witness="Lena Berg",
         )  # fmt: skip

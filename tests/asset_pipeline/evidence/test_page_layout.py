@@ -20,6 +20,7 @@ from evidence_fixtures import PRE_FINDINGS, load_device, scan_report, wipe_resul
 from PIL import Image
 
 from asset_pipeline.evidence import batch_report, issuing
+from asset_pipeline.flow import destruction
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.pdf import MARGIN
 from asset_pipeline.station.config import write_config
@@ -60,7 +61,7 @@ def hostile(station: Station, add_device) -> dict[str, Path]:
     with station.session() as session:
         device = load_device(session, ids[1])
         device.state = "failed"
-        destroyed = issuing.issue_destruction_certificate(
+        destroyed = destruction.record_destruction(
             session, station, device, method="shred", destroyed_on=date.today(),
             witness="Lena Berg " * 10, facility="Stena Recycling AB, " * 8,
         )  # fmt: skip
