@@ -8,11 +8,18 @@ import threading
 import click
 
 from asset_pipeline.cli.live import PipelineView
-from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
+from asset_pipeline.cli.operator import (
+    OPERATOR,
+    RESTORE_HIDDEN,
+    VERIFY,
+    confirm_serial,
+    interrupts,
+)
 from asset_pipeline.cli.output import emit, json_option, stderr_console
 from asset_pipeline.drives import discovery
-from asset_pipeline.flow import pipeline
+from asset_pipeline.flow import pipeline, validation
 from asset_pipeline.station.context import Station
+from asset_pipeline.station.identity import require_certifying
 from asset_pipeline.storage import batches
 
 
@@ -21,6 +28,7 @@ from asset_pipeline.storage import batches
 @click.option("--batch", "batch_id", type=click.IntRange(min=1), required=True, help="Batch id.")
 @VERIFY
 @RESTORE_HIDDEN
+@OPERATOR
 @click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
 @json_option
 @click.pass_obj
@@ -37,7 +45,10 @@ def process(
 
     The batch's agreement decides the level (clear or purge) and whether the drive is scanned
     for personal data before the wipe. Every step is logged; the device ends certified, failed
-    (with the reason) or aborted. Exit 0 only when certified; 3 when the write guard refuses.
+    (with the reason) or aborted, or, when the agreement asks a second person to validate,
+    waits in post_scanned for `device validate`. Exit 0 when certified or waiting for
+    validation; 3 when the write guard refuses. The station must name a real organisation and
+    a registered operator (`init`, `operator add`) before anything is touched.
 
     \b
     Example:
@@ -47,6 +58,7 @@ def process(
     drive = discovery.identify(target)
     with station.session() as session:
         batches.find_batch(session, batch_id)
+        require_certifying(station, session)
     if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
         raise click.ClickException("confirmation did not match; nothing was written")
     options = pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden)
@@ -57,7 +69,7 @@ def process(
             station, drive.path, batch_id, options=options, report=view.update, cancel=cancel
         )
     render_outcomes([outcome], as_json)
-    if not outcome.certified:
+    if not outcome.certified and outcome.reason != validation.AWAITING:
         raise click.ClickException(f"device {outcome.device_id} {outcome.state}: {outcome.reason}")
 
 

@@ -8,7 +8,13 @@ import threading
 import click
 
 from asset_pipeline.cli.live import StepBars
-from asset_pipeline.cli.operator import RESTORE_HIDDEN, VERIFY, confirm_serial, interrupts
+from asset_pipeline.cli.operator import (
+    OPERATOR,
+    RESTORE_HIDDEN,
+    VERIFY,
+    confirm_serial,
+    interrupts,
+)
 from asset_pipeline.cli.output import emit, human_size, json_option, stderr_console
 from asset_pipeline.drives import discovery
 from asset_pipeline.flow.sanitizing import WipeJob, WipeOptions, WipeRun, plan_wipe, run_wipe
@@ -30,6 +36,7 @@ METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
 @VERIFY
 @click.option("--seed", type=int, default=None, help="Seed of the sample verification.")
 @RESTORE_HIDDEN
+@OPERATOR
 @click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
 @json_option
 @click.pass_obj

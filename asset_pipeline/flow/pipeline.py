@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from asset_pipeline.drives import discovery
 from asset_pipeline.errors import BatchClosed, DeviceBusy, PipelineError
 from asset_pipeline.evidence import audit
-from asset_pipeline.evidence.issuing import issue_sanitization_certificate, latest_certificate
-from asset_pipeline.flow import device_scan, lifecycle
+from asset_pipeline.evidence.issuing import latest_certificate
+from asset_pipeline.flow import device_scan, lifecycle, validation
 from asset_pipeline.flow.sanitizing import WipeOptions, WipeRun, plan_wipe, run_wipe
 from asset_pipeline.flow.states import DESTROY_PLAN_ENDING, DOING, RESTING, UNFINISHED, State
 from asset_pipeline.station.context import Station
@@ -162,11 +162,19 @@ def resume_device(
 
 
 def unfinished_devices(station: Station) -> list[int]:
-    """Ids of devices left mid-pipeline by a station process that no longer runs."""
+    """Ids of devices left mid-pipeline by a station process that no longer runs.
+
+    A device waiting for a second person's validation is not unfinished: it waits on purpose.
+    """
     mid = [s.value for s in UNFINISHED]
     with station.session() as session:
         rows = session.scalars(select(Device).where(Device.state.in_(mid)).order_by(Device.id))
-        return [d.id for d in rows if not lifecycle.claim_is_alive(d)]
+        return [
+            d.id
+            for d in rows
+            if not lifecycle.claim_is_alive(d)
+            and not (d.state == State.POST_SCANNED and validation.needs_second_person(session, d))
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +213,7 @@ class DeviceRun:
         self.report = report or (lambda _p: None)
         self.cancel = cancel or threading.Event()
         self.pattern: Pattern | None = None  # what the wipe left, for the post-scan
+        self.waiting = ""  # why the run rests before `certified` (second-person validation)
         with station.session() as session:
             device = self._device(session)
             self.state = State(device.state)
@@ -225,7 +234,7 @@ class DeviceRun:
             State.POST_SCANNED: self.certify,
         }
         try:
-            while self.state not in RESTING:
+            while self.state not in RESTING and not self.waiting:
                 self.doing = DOING[self.state]
                 self._check_present()
                 steps[self.state]()
@@ -234,7 +243,7 @@ class DeviceRun:
         except _StepFailed as e:
             self._end(e.states, e.reason, e.payload, before=e.store)
         finally:
-            if self.state not in RESTING:  # an unexpected error: leave the device for resume
+            if self.state not in RESTING and not self.waiting:  # unexpected: leave it for resume
                 self._release()
         return self.outcome()
 
@@ -315,21 +324,29 @@ class DeviceRun:
         self._scan("post", State.POST_SCANNED, expected=self.pattern or self._stored_pattern())
 
     def certify(self) -> None:
-        """Issue the signed certificate of sanitization from the stored results."""
+        """Issue the signed certificate of sanitization from the stored results.
+
+        When the agreement asks a second person to validate, the device waits here, in
+        `post_scanned`, until `device validate` accepts it (which issues the certificate).
+        """
         self._progress("certify")
         with self.station.session() as session:
             device = self._device(session)
-            wipe_result = sanitizations.latest_passed_wipe(session, device)
-            pre = scans.latest_scan(session, device, "pre")
-            post = scans.latest_scan(session, device, "post")
-            if wipe_result is None or post is None:
+            if sanitizations.latest_passed_wipe(session, device) is None or (
+                scans.latest_scan(session, device, "post") is None
+            ):
                 raise _StepFailed(State.FAILED, "no stored wipe result or post-scan to certify")
-            issued = issue_sanitization_certificate(
-                session, self.station, device, wipe_result=wipe_result,
-                pre_scan=pre, post_scan=post,
-            )  # fmt: skip
-            lifecycle.advance(session, self.station, device, State.CERTIFIED,
-                              payload={"certificate_id": issued.cert_id})  # fmt: skip
+            if validation.needs_second_person(session, device):
+                audit.append_event(
+                    session, station_id=self.station.config.station_id,
+                    operator=self.station.operator, event_type="device.awaiting_validation",
+                    payload={"rule": validation.SECOND_PERSON},
+                    batch_id=device.batch_id, device_id=device.id,
+                )  # fmt: skip
+                lifecycle.release(device)
+                self.waiting = validation.AWAITING
+                return
+            validation.certify(session, self.station, device)
             lifecycle.release(device)
             self.state = State.CERTIFIED
 
@@ -475,7 +492,7 @@ class DeviceRun:
                 path=device.path,
                 serial=device.serial,
                 state=device.state,
-                reason=device.state_reason,
+                reason=self.waiting or device.state_reason,
                 certificate_id=cert.cert_id if cert else None,
                 certificate_json=str(directory / f"{cert.cert_id}.json") if cert else None,
                 certificate_pdf=str(directory / f"{cert.cert_id}.pdf") if cert else None,

@@ -122,7 +122,8 @@ def run_wipe(
     """
     options = options or WipeOptions()
     plan, drive = job.plan, job.drive
-    identity = drive.to_dict() if device_id is None else None
+    # An ad-hoc wipe keeps the drive's identity and who ran it (a device's run has its log).
+    identity = {**drive.to_dict(), "operator": station.operator} if device_id is None else None
     if plan.method == "destroy":  # nothing to write: the device is to be destroyed
         result = sanitize(drive.path, plan)
         record = _stored(job, result.to_dict())

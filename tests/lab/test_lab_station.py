@@ -84,6 +84,7 @@ def run(lab: Lab) -> StationRun:
 
     out = StationRun(batch=0, lines=[], exit_code=-1, images=images)
     cli(lab, out, "init", "--organization", "Labbet AB", "--operator", "lab-tekniker")
+    cli(lab, out, "operator", "add", "lab-tekniker", "--title", "Tekniker", "--contact", "lab")
     cli(lab, out, "customer", "add", "Kommunen AB", "--org-number", "212000-0142")
     cli(lab, out, "agreement", "add", "DPA-LAB-7", "--customer", "Kommunen AB", "--level",
         "clear")  # fmt: skip

@@ -10,10 +10,10 @@ from babel.messages.pofile import read_po
 from evidence_fixtures import PRE_FINDINGS, load_device, scan_report, wipe_result
 
 from asset_pipeline.evidence import batch_report, i18n, issuing
-from asset_pipeline.flow import destruction
 from asset_pipeline.evidence.i18n import Num, t
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.techniques import TECHNIQUES
+from asset_pipeline.flow import destruction
 from asset_pipeline.storage import batches
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -20,9 +20,9 @@ from evidence_fixtures import PRE_FINDINGS, load_device, scan_report, wipe_resul
 from PIL import Image
 
 from asset_pipeline.evidence import batch_report, issuing
-from asset_pipeline.flow import destruction
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.pdf import MARGIN
+from asset_pipeline.flow import destruction
 from asset_pipeline.station.config import write_config
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import batches, operators

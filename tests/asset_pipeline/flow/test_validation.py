@@ -22,10 +22,13 @@ from asset_pipeline.errors import (
 )
 from asset_pipeline.evidence import audit
 from asset_pipeline.evidence.verify import verify_bytes
-from asset_pipeline.flow import validation
+from asset_pipeline.flow import pipeline, validation
 from asset_pipeline.station.config import write_config
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import AuditEvent, Certificate, Sanitization, ScanSummary, operators
+from asset_pipeline.storage.batches import find_batch
+from tests.asset_pipeline.flow.conftest import cli, log_verifies, open_batch, verify_certificate
+from tests.conftest import MiB, needs_loop
 
 
 @pytest.fixture(autouse=True)
@@ -142,3 +145,48 @@ def test_no_certificate_for_the_placeholder_organisation(station: Station, add_d
 
 def vars_of(config) -> dict:
     return {f: getattr(config, f) for f in config.__dataclass_fields__}
+
+
+@needs_loop
+def test_the_pipeline_waits_in_post_scanned_for_the_second_person(
+    station: Station, make_loop, customer_drive
+) -> None:
+    """A real drive through `process`: no certificate until a different operator accepts it."""
+    batch_id = open_batch(station, discovery=False)
+    with station.session() as session:
+        find_batch(session, batch_id).agreement.validation = "second-person"
+    dev = make_loop(image=customer_drive(16 * MiB).image)
+    ran = cli(station, "process", str(dev), "--batch", str(batch_id), "--yes", "--json",
+              "--operator", OPERATOR[0])  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    out = json.loads(ran.stdout)
+    assert (out["state"], out["reason"]) == ("post_scanned", validation.AWAITING)
+    assert out["certificate_id"] is None
+    assert pipeline.unfinished_devices(station) == []  # not for `resume`: it waits on purpose
+    accepted = cli(station, "device", "validate", str(out["device_id"]), "--operator",
+                   VALIDATOR[0], "--accept", "--json")  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    pdf = json.loads(accepted.stdout)["certificate_pdf"]
+    verify_certificate(station, pdf)
+    with station.session() as session:
+        types = list(session.scalars(select(AuditEvent.event_type)
+                                     .where(AuditEvent.device_id == out["device_id"])
+                                     .order_by(AuditEvent.seq)))  # fmt: skip
+        doc = json.loads(session.scalar(select(Certificate.document)))
+    assert types[-6:] == ["device.post_scanned", "device.awaiting_validation",
+                          "device.validated", "device.closed", "certificate.issued",
+                          "device.certified"]  # fmt: skip
+    assert doc["people"]["performed_by"]["name"] == OPERATOR[0]
+    assert doc["people"]["validated_by"]["name"] == VALIDATOR[0]
+    assert log_verifies(station)
+
+
+def test_process_refuses_before_touching_the_drive(station: Station, customer_drive) -> None:
+    batch_id = open_batch(station)
+    image = customer_drive(4 * MiB).image
+    before = image.read_bytes()
+    ran = cli(station, "process", str(image), "--batch", str(batch_id), "--yes",
+              "--operator", "Okänd")  # fmt: skip
+    assert ran.returncode == 1
+    assert ran.stderr.startswith("Error: no operator 'Okänd' is registered")
+    assert image.read_bytes() == before
