@@ -159,7 +159,9 @@ def run_wipe(
         )
     except WipeError as e:  # refused or busy at open: nothing was written
         return _finish(station, record_id, job, "failed", str(e), None)
-    return _finish(station, record_id, job, result.outcome, result.reason, result)
+    # Health again after the wipe: the certificate's assurance record states both readings.
+    after = None if result.device_gone else check_health(drive.path, drive.transport)
+    return _finish(station, record_id, job, result.outcome, result.reason, result, after)
 
 
 def _finish(
@@ -169,8 +171,11 @@ def _finish(
     outcome: str,
     reason: str,
     result: WipeResult | None,
+    health_after: Health | None = None,
 ) -> WipeRun:
     record = _stored(job, result.to_dict() if result is not None else {"reason": reason})
+    if health_after is not None:
+        record["health_after"] = health_after.to_dict()
     with station.session() as session:
         sanitizations.finish_record(session, record_id, outcome=outcome, result=record)
     return WipeRun(record_id, job, outcome, reason, result, record)

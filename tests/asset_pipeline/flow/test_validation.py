@@ -178,6 +178,10 @@ def test_the_pipeline_waits_in_post_scanned_for_the_second_person(
                           "device.certified"]  # fmt: skip
     assert doc["people"]["performed_by"]["name"] == OPERATOR[0]
     assert doc["people"]["validated_by"]["name"] == VALIDATOR[0]
+    # Health was read before and after the wipe (a loop device has no SMART: unknown, said so).
+    assert doc["assurance"]["health"]["before"]["status"] == "unknown"
+    assert doc["assurance"]["health"]["after"]["status"] == "unknown"
+    assert {"code": "health-unknown"} in doc["assurance"]["not_reached"]
     assert log_verifies(station)
 
 
