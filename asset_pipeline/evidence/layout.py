@@ -146,7 +146,7 @@ def _media(doc: Mapping[str, Any]) -> Section:
                              bytes=m["capacity_bytes"])),
         row(t("Media source"), t("{customer}; asset: {asset}", customer=source.get("customer"),
                                  asset=plain(asset.get("asset_tag") or asset.get("asset_id"))
-                                 if asset else t("not linked to an asset"))),
+                                 if asset else t("none linked yet"))),
     ])  # fmt: skip
 
 

@@ -183,7 +183,7 @@ def scan(summary: Mapping[str, Any] | None) -> Text:
 def health(entry: Mapping[str, Any]) -> Text:
     """A health reading and its source."""
     msgid = HEALTH.get(str(entry.get("status")), HEALTH["not-checked"])
-    return t(msgid, source=entry.get("source") or "-")
+    return t(msgid, source=entry.get("source") or t("no SMART tool for this interface"))
 
 
 def not_reached(entry: Mapping[str, Any]) -> Text:
