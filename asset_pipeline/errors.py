@@ -10,12 +10,17 @@ PipelineError
 │   ├── BatchNotFound
 │   ├── DeviceNotFound
 │   ├── OperatorNotFound
-│   └── CertificateNotFound
+│   ├── CertificateNotFound
+│   └── AssetNotFound
 ├── AlreadyExists            a unique name or reference is taken
 ├── BatchClosed              a closed batch was asked to take a device or to close again
 ├── TransitionNotAllowed     a device was asked to skip or repeat a pipeline step out of order
 ├── DeviceBusy               another live station process is working on the device
 ├── ValidationRefused        a validation decision cannot be taken (state, same person)
+├── IntakeError              customer asset lists, receiving, custody and reconciliation
+│   ├── ManifestError        an asset list cannot be read or is refused
+│   ├── CustodyRefused       a custody step does not follow from the asset's record
+│   └── BatchNotReconciled   a batch was asked to close with work outstanding
 └── EvidenceError            certificates, reports and the processing log
     ├── KeyFileError         the station key file is missing, unreadable or not Ed25519
     ├── PersonalDataRefused  a log payload or document would carry a personal-data value
@@ -97,6 +102,12 @@ class CertificateNotFound(NotFound):
     kind = "certificate"
 
 
+class AssetNotFound(NotFound):
+    """No asset of the batch has this tag or serial."""
+
+    kind = "asset"
+
+
 class AlreadyExists(PipelineError):
     """A unique name or reference is already taken."""
 
@@ -115,6 +126,22 @@ class DeviceBusy(PipelineError):
 
 class ValidationRefused(PipelineError):
     """A validation decision cannot be taken: wrong state, no need, or the same person."""
+
+
+class IntakeError(PipelineError):
+    """Base for errors about customer assets: lists, receiving, custody, reconciliation."""
+
+
+class ManifestError(IntakeError):
+    """A customer's asset list cannot be read, or holds what must not be stored (says which)."""
+
+
+class CustodyRefused(IntakeError):
+    """A custody step does not follow from the asset's record (e.g. released before received)."""
+
+
+class BatchNotReconciled(IntakeError):
+    """A batch cannot close: a device is mid-pipeline or an expected asset is unaccounted for."""
 
 
 class EvidenceError(PipelineError):

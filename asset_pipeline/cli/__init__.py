@@ -33,6 +33,7 @@ COMMAND_MODULES: dict[str, str] = {
     "customer": "customer",
     "agreement": "agreement",
     "batch": "batch",
+    "intake": "intake",
     "drives": "drives",
     "scan": "scan",
     "wipe": "wipe",

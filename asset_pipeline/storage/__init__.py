@@ -9,12 +9,15 @@ from asset_pipeline.storage.db import (
 )
 from asset_pipeline.storage.models import (
     Agreement,
+    Asset,
     AuditEvent,
     Base,
     Batch,
     Certificate,
+    CustodyEvent,
     Customer,
     Device,
+    Manifest,
     Operator,
     Sanitization,
     ScanSummary,
@@ -24,12 +27,15 @@ from asset_pipeline.storage.models import (
 
 __all__ = [
     "Agreement",
+    "Asset",
     "AuditEvent",
     "Base",
     "Batch",
     "Certificate",
     "Customer",
+    "CustodyEvent",
     "Device",
+    "Manifest",
     "Operator",
     "Sanitization",
     "ScanSummary",

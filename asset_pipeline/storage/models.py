@@ -119,6 +119,8 @@ class Batch(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why it was closed with work outstanding (`batch close --force --reason`); also in the log.
+    close_reason: Mapped[str] = mapped_column(Text, default="")
     # HMAC key for findings of this batch's devices (distinct counts per batch); never shown.
     finding_key: Mapped[bytes | None] = mapped_column(
         LargeBinary(32), default=lambda: os.urandom(32)
@@ -154,6 +156,8 @@ class Device(Base):
     removable: Mapped[bool] = mapped_column(Boolean, default=False)
     media_type: Mapped[str] = mapped_column(String(20), default="unknown")
     asset_tag: Mapped[str] = mapped_column(String(100), default="")
+    # The customer asset the drive came from (intake); its tag is copied into `asset_tag`.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"), default=None, index=True)
     source_machine: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[str] = mapped_column(String(30), default="detected", index=True)
     state_reason: Mapped[str] = mapped_column(Text, default="")
@@ -165,6 +169,7 @@ class Device(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     batch: Mapped[Batch | None] = relationship(back_populates="devices")
+    asset: Mapped[Asset | None] = relationship(back_populates="devices")
 
 
 class AuditEvent(Base):
@@ -258,3 +263,82 @@ class Certificate(Base):
     document: Mapped[str] = mapped_column(Text)  # the signed canonical JSON
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Manifest(Base):
+    """One import of a customer's asset list into a batch (the newest one is in force)."""
+
+    __tablename__ = "manifest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_format: Mapped[str] = mapped_column(String(20))  # csv | xlsx | ods
+    encoding: Mapped[str] = mapped_column(String(30), default="")  # csv only
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    # Header -> role for mapped columns, the customer's own columns kept (in file order) and
+    # the columns dropped with the reason (never a value): see `intake.importer`.
+    columns: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    imported_by: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Asset(Base):
+    """A customer asset (laptop, desktop, phone, loose drive) of a batch, and where it is."""
+
+    __tablename__ = "asset"
+    __table_args__ = (UniqueConstraint("batch_id", "key", name="uq_asset_batch_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    # The asset's identity in its batch: "tag:<tag>" or, without a tag, "serial:<serial>",
+    # case-folded, so a re-imported list updates rows instead of adding them.
+    key: Mapped[str] = mapped_column(String(220))
+    asset_tag: Mapped[str] = mapped_column(String(100), default="")
+    serial: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(60), default="")
+    make: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    customer_ref: Mapped[str] = mapped_column(String(200), default="")
+    # The customer's own columns, header -> value, echoed back in the return report.
+    customer_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    expected: Mapped[bool] = mapped_column(Boolean, default=True)  # on the customer's list
+    manifest_row: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Identity read from the machine itself (SMBIOS/DMI), when the station ran on it.
+    identity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime | None] = mapped_column(default=None)
+    received_by: Mapped[str] = mapped_column(String(200), default="")
+    condition: Mapped[str] = mapped_column(String(30), default="")
+    destination: Mapped[str] = mapped_column(String(20), default="")  # refurbish|recycle|destroy
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    batch: Mapped[Batch] = relationship()
+    devices: Mapped[list[Device]] = relationship(back_populates="asset")
+    custody: Mapped[list[CustodyEvent]] = relationship(
+        back_populates="asset", order_by="CustodyEvent.id"
+    )
+
+    @property
+    def received(self) -> bool:
+        """True once the asset was scanned in (or seen by the station it runs)."""
+        return self.received_at is not None
+
+
+class CustodyEvent(Base):
+    """One step in an asset's chain of custody; the same step is an event in the log (`seq`)."""
+
+    __tablename__ = "custody_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), default=None)
+    step: Mapped[str] = mapped_column(String(30))  # received | drive_removed | ... | released
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+
+    asset: Mapped[Asset] = relationship(back_populates="custody")
