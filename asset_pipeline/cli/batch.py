@@ -1,4 +1,4 @@
-"""`asset-pipeline batch open|close|list|show|report`."""
+"""`asset-pipeline batch open|close|list|show|report|reconcile|return-report`."""
 
 from __future__ import annotations
 
@@ -72,18 +72,69 @@ def open_(
 
 @batch.command("close")
 @click.argument("batch_id", type=click.IntRange(min=1))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Close although a device is mid-pipeline or a listed asset is missing (needs --reason).",
+)
+@click.option("--reason", default="", help="Why (goes into the log and the return report).")
 @json_option
 @click.pass_obj
-def close(station: Station, batch_id: int, as_json: bool) -> None:
+def close(station: Station, batch_id: int, force: bool, reason: str, as_json: bool) -> None:
     """Close a batch; it takes no more devices.
+
+    Refused while a device is mid-pipeline or an asset on the customer's list was never
+    received (see `batch reconcile`), unless forced with a reason. A device of a closed batch
+    that is resumed ends failed with that reason.
 
     \b
     Example:
         asset-pipeline batch close 3
+        asset-pipeline batch close 3 --force --reason "INV-0007 lost in transit, customer informed"
     """
+    from asset_pipeline.intake import close as close_batch
+
+    if force and not reason.strip():
+        raise click.UsageError("--force needs --reason TEXT")
     with station.session() as session:
-        row = batch_row(batches.close_batch(session, batches.find_batch(session, batch_id)))
+        found = batches.find_batch(session, batch_id)
+        close_batch(session, station, found, force=force, reason=reason)
+        row = batch_row(found)
+        row["close_reason"] = found.close_reason
     emit(row, as_json)
+
+
+@batch.command("reconcile")
+@click.argument("batch_id", type=click.IntRange(min=1))
+@json_option
+@click.pass_obj
+def reconcile_(station: Station, batch_id: int, as_json: bool) -> None:
+    """Reconcile a batch: expected, received, processed, in the pipeline, missing, unexpected.
+
+    Processed drives are certified, destroyed or failed (as in the batch report). The counts
+    come first; `--json` also lists every asset and drive.
+
+    \b
+    Example:
+        asset-pipeline batch reconcile 3 --json
+    """
+    from asset_pipeline.intake import reconcile
+
+    with station.session() as session:
+        result = reconcile(session, batches.find_batch(session, batch_id)).to_dict()
+    if as_json:
+        emit(result, True)
+        return
+    emit(result["counts"], False, title=f"Batch {batch_id} ({result['status']})")
+    for name in ("missing", "unexpected"):
+        if result[name]:
+            emit(result[name], False, columns=("asset_tag", "serial", "kind", "model", "status"),
+                 title=name.capitalize())  # fmt: skip
+    for name, drives in (("in pipeline", result["in_pipeline"]),
+                         *result["processed"].items()):  # fmt: skip
+        if drives:
+            emit(drives, False, columns=("device_id", "asset_tag", "model", "serial", "state",
+                                         "certificate_id"), title=name.capitalize())  # fmt: skip
 
 
 @batch.command("list")
@@ -170,6 +221,70 @@ def report(station: Station, batch_id: int, fmt: str, output: Path | None, as_js
         return
     if fmt == "csv":
         text = batch_report.report_csv(issued.signed.document)
+        if output is None:
+            click.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    elif output is not None:
+        shutil.copyfile(issued.pdf_path if fmt == "pdf" else issued.json_path, output)
+    emit(
+        {
+            "report_id": issued.report_id,
+            "json": issued.json_path,
+            "pdf": issued.pdf_path,
+            "output": output,
+            "sha256": issued.signed.sha256,
+            "totals": issued.signed.document["totals"],
+        },
+        as_json,
+    )
+
+
+@batch.command("return-report")
+@click.argument("batch_id", type=click.IntRange(min=1))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "csv", "json"]),
+    default="pdf",
+    show_default=True,
+    help="pdf and json are signed; csv is a plain table (one row per asset).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Copy the report here (json and csv go to stdout otherwise).",
+)
+@json_option
+@click.pass_obj
+def return_report(
+    station: Station, batch_id: int, fmt: str, output: Path | None, as_json: bool
+) -> None:
+    """Issue the signed return report: per asset, its drives, destination and custody.
+
+    Per asset: tag, serial, type, the customer's own columns, every drive with method, outcome
+    and certificate id, destination, and the custody steps with times; totals and the
+    reconciliation first. In Swedish and English. Written to `<data-dir>/reports/` like the
+    batch report; with `--format json` the signed JSON goes to stdout byte for byte.
+
+    \b
+    Example:
+        asset-pipeline batch return-report 3 -o aterrapport-3.pdf
+        asset-pipeline batch return-report 3 --format csv > aterrapport-3.csv
+    """
+    from asset_pipeline.evidence import return_report as reports  # PDF rendering loads here
+
+    with station.session() as session:
+        issued = reports.issue_return_report(
+            session, station, batches.find_batch(session, batch_id)
+        )
+    if fmt == "json" and output is None:
+        click.echo(issued.signed.data, nl=False)
+        return
+    if fmt == "csv":
+        text = reports.report_csv(issued.signed.document)
         if output is None:
             click.echo(text, nl=False)
             return

@@ -10,12 +10,18 @@ compare against them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asset_pipeline.evidence import wording as w
 from asset_pipeline.evidence.i18n import N_, Text, join, plain, t
-from asset_pipeline.evidence.signing import BATCH_REPORT, DESTRUCTION, SANITIZATION, SignedDocument
+from asset_pipeline.evidence.signing import (
+    BATCH_REPORT,
+    DESTRUCTION,
+    RETURN_REPORT,
+    SANITIZATION,
+    SignedDocument,
+)
 
 MAX_STEPS = 6
 
@@ -38,7 +44,12 @@ class Section:
 
 @dataclass(frozen=True)
 class Layout:
-    """A page's content: title, sections, an optional device table, and the closing notes."""
+    """A page's content: title, sections, an optional table, and the closing notes.
+
+    The table is the batch report's devices or the return report's assets; `table_widths`
+    (mm, filling the frame) sets its columns when they are not the device table's.
+    `after_table` holds sections printed below it (the return report's asset by asset).
+    """
 
     title: Text
     sections: list[Section]
@@ -48,6 +59,8 @@ class Layout:
     closing: list[Text] = field(default_factory=list)
     footer: str = ""
     reference: str = ""  # the line under the title: document id and time of issue
+    table_widths: tuple[float, ...] = ()
+    after_table: list[Section] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Every line of text the page prints, in reading order.
@@ -64,12 +77,16 @@ class Layout:
             out.append(str(self.table_title))
             out += [line for h in self.table_header for line in h.lines()]
             out += [line for row in self.table_rows for cell in row for line in cell.lines()]
+        for section in self.after_table:
+            out.append(str(section.title))
+            for row in section.rows:
+                out += row.label.lines() + row.value.lines()
         out += [line for text in self.closing for line in text.lines()]
         return out + ([self.footer] if self.footer else [])
 
 
 def layout_for(doc: Mapping[str, Any]) -> Layout:
-    """The layout of a signed (schema 2) document, chosen by its schema."""
+    """The layout of a signed document (schema 2; a return report: 1), chosen by its schema."""
     schema = doc.get("schema")
     if schema == SANITIZATION:
         return _sanitization(doc)
@@ -77,6 +94,10 @@ def layout_for(doc: Mapping[str, Any]) -> Layout:
         return _destruction(doc)
     if schema == BATCH_REPORT:
         return _batch_report(doc)
+    if schema == RETURN_REPORT:
+        from asset_pipeline.evidence.return_layout import return_report_layout
+
+        return return_report_layout(doc, _issuer(doc), _customer(doc))
     raise ValueError(f"no PDF layout for schema {schema!r}")
 
 
@@ -85,10 +106,8 @@ def layout_of(signed: SignedDocument) -> Layout:
     layout = layout_for(signed.document)
     key_label = t("Station key (SHA-256)")
     footer = f"{key_label}: {signed.key_fingerprint}"
-    return Layout(layout.title, layout.sections, layout.table_title, layout.table_header,
-                  layout.table_rows, verify_note(signed.document, signed.sha256),
-                  footer=footer,
-                  reference=f"{signed.doc_id} · {when(signed.document['issued_at'])}")  # fmt: skip
+    return replace(layout, closing=verify_note(signed.document, signed.sha256), footer=footer,
+                   reference=f"{signed.doc_id} · {when(signed.document['issued_at'])}")  # fmt: skip
 
 
 def row(label: Text, value: Text) -> Row:
@@ -275,7 +294,7 @@ def _batch_report(doc: Mapping[str, Any]) -> Layout:
     ]  # fmt: skip
     rows = [
         (plain(d["device_id"]), plain(d["model"]), plain(d["serial"]),
-         w.coded(w.OUTCOMES, d["outcome"]), _device_method(d), plain(d["certificate_id"]))
+         w.coded(w.OUTCOMES, d["outcome"]), device_method(d), plain(d["certificate_id"]))
         for d in doc["devices"]
     ]  # fmt: skip
     return Layout(
@@ -288,7 +307,8 @@ def _batch_report(doc: Mapping[str, Any]) -> Layout:
     )  # fmt: skip
 
 
-def _device_method(d: Mapping[str, Any]) -> Text:
+def device_method(d: Mapping[str, Any]) -> Text:
+    """A drive's method from a report row (`{"method", "technique"}`), or "-" for none."""
     method = d.get("method")
     if not method:
         return plain("-")

@@ -69,8 +69,9 @@ def render_pdf(signed: SignedDocument) -> bytes:
 
     The page prints `layout.layout_of(signed)` and nothing else: the title (Swedish, then
     English), each section as a two-column table of boxed cells (label, value; Swedish above
-    English in grey), the device table of a batch report, the closing lines that say how to
-    verify, and a footer with the key's fingerprint on every page.
+    English in grey), the table of a report (devices, or a return report's assets) and the
+    sections after it, the closing lines that say how to verify, and a footer with the key's
+    fingerprint on every page.
     """
     regular, bold = _fonts()
     page = layout_of(signed)
@@ -101,6 +102,9 @@ def render_pdf(signed: SignedDocument) -> bytes:
     if page.table_title is not None:
         story.append(Paragraph(escape(str(page.table_title)), styles["heading"]))
         story.append(_device_table(page, styles))
+    for section in page.after_table:
+        story.append(Paragraph(escape(str(section.title)), styles["heading"]))
+        story.append(_rows_table(section.rows, styles))
     story.append(Spacer(1, 3 * mm))
     for text in page.closing:
         story += _cell(text, styles["small"], styles["small_en"])
@@ -255,6 +259,7 @@ def _device_table(layout: Layout, styles: dict[str, ParagraphStyle]) -> Table:
     data += [
         [_cell(v, styles["cell"], styles["cell_en"]) for v in row] for row in layout.table_rows
     ]
-    table = Table(data, colWidths=list(DEVICE_COLUMNS), repeatRows=1, hAlign="LEFT")
+    widths = [w * mm for w in layout.table_widths] if layout.table_widths else DEVICE_COLUMNS
+    table = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([*_boxes(), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black)]))
     return table

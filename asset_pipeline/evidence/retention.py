@@ -59,9 +59,8 @@ def past_retention(session: Session, station: Station, *, as_of: date) -> list[R
         for cert in session.scalars(
             select(Certificate).where(Certificate.batch_id == batch.id).order_by(Certificate.id)
         ):
-            directory = (
-                station.reports_dir if cert.kind == "batch_report" else (station.certificates_dir)
-            )
+            reports = cert.kind in ("batch_report", "return_report")
+            directory = station.reports_dir if reports else station.certificates_dir
             files = tuple(
                 str(p)
                 for p in (directory / f"{cert.cert_id}.json", directory / f"{cert.cert_id}.pdf")

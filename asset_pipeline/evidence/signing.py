@@ -31,8 +31,9 @@ ALGORITHM = "Ed25519"
 SANITIZATION = "asset-pipeline/certificate-of-sanitization"
 DESTRUCTION = "asset-pipeline/certificate-of-destruction"
 BATCH_REPORT = "asset-pipeline/batch-report"
+RETURN_REPORT = "asset-pipeline/return-report"
 # The newest schema version this tool writes and reads, per document schema.
-SCHEMAS = {SANITIZATION: 2, DESTRUCTION: 2, BATCH_REPORT: 2}
+SCHEMAS = {SANITIZATION: 2, DESTRUCTION: 2, BATCH_REPORT: 2, RETURN_REPORT: 1}
 _SIGNATURE_KEYS = {"algorithm", "key_fingerprint", "value"}
 _HEX_SIGNATURE = re.compile(r"^[0-9a-f]{128}$")
 

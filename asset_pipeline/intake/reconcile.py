@@ -52,7 +52,7 @@ class DriveStatus:
     state: str
     reason: str
     outcome: str  # certified | destroyed | failed | in_pipeline
-    method: str
+    method: dict[str, str] | None  # {"method": "Clear", "technique": "Overwrite"}, as reported
     certificate_id: str
 
 
