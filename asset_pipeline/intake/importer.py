@@ -84,14 +84,15 @@ def import_manifest(
     body = sheet.rows[header_at + 1 :]
     columns = _columns(header_cells, body)
     records = _records(body, columns)
-    counts = _upsert(session, batch, records, columns)
+    listed = sum(record is not None for record in records.values())
+    counts = _upsert(session, batch, records)
     manifest = Manifest(
         batch_id=batch.id,
         file_name=file_name[-300:],
         sha256=hashlib.sha256(data).hexdigest(),
         file_format=sheet.file_format,
         encoding=sheet.encoding,
-        rows=len(records),
+        rows=listed,
         columns={
             "mapped": {role.value: columns.headers[i] for role, i in columns.roles.items()},
             "kept": [columns.headers[i] for i in columns.kept],
@@ -110,7 +111,7 @@ def import_manifest(
             "manifest_id": manifest.id,
             "sha256": manifest.sha256,
             "file_format": sheet.file_format,
-            "rows": len(records),
+            "rows": listed,
             **counts,
             "kept_columns": len(columns.kept),
             "dropped_columns": columns.dropped,
@@ -125,7 +126,7 @@ def import_manifest(
         encoding=sheet.encoding,
         delimiter={"\t": "tab"}.get(sheet.delimiter, sheet.delimiter),
         header_row=header_row,
-        rows=len(records),
+        rows=listed,
         mapped=manifest.columns["mapped"],
         kept=manifest.columns["kept"],
         dropped=columns.dropped,
@@ -224,7 +225,7 @@ def _records(
 
 
 def _upsert(
-    session: Session, batch: Batch, records: dict[int, dict[str, Any] | None], columns: _Columns
+    session: Session, batch: Batch, records: dict[int, dict[str, Any] | None]
 ) -> dict[str, int]:
     counts = dict.fromkeys(("created", "updated", "unchanged", "removed", "unlisted"), 0)
     matched: set[int] = set()

@@ -22,12 +22,13 @@ from datetime import date, datetime, time
 from typing import Any
 
 from asset_pipeline.errors import ManifestError
+from asset_pipeline.evidence.privacy import MAX_STRING
 
 MAX_FILE_BYTES = 32 << 20
 MAX_UNPACKED_BYTES = 256 << 20
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200
-MAX_CELL = 1000  # characters; longer cells are refused (nothing is truncated silently)
+MAX_CELL = MAX_STRING  # characters, as in the evidence; longer cells are refused, not cut
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
