@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from evidence_fixtures import drive, scan_report, wipe_result
+
+from asset_pipeline.evidence.issuing import (
+    issue_destruction_certificate,
+    issue_sanitization_certificate,
+)
+from asset_pipeline.intake import import_manifest, link, receive
+from asset_pipeline.storage import assets, batches, devices
 
 if TYPE_CHECKING:
     from asset_pipeline.station.context import Station
@@ -95,3 +105,44 @@ def station_bytes(station: Station) -> bytes:
     return b"".join(
         p.read_bytes() for p in sorted(Path(station.data_dir).rglob("*")) if p.is_file()
     )
+
+
+def open_batch(station: Station) -> int:
+    """An open batch under a Clear agreement with Åre kommun; its id."""
+    with station.session() as session:
+        customer = batches.add_customer(session, "Åre kommun", "212000-2411")
+        agreement = batches.add_agreement(
+            session, customer=customer, reference="PUB-2026-7", required_level="clear",
+            discovery_instructed=False, retention_years=7,
+        )  # fmt: skip
+        return batches.open_batch(session, agreement, order_number="PO-4711").id
+
+
+def build_shipment(station: Station, batch_id: int) -> dict[str, int]:
+    """INV-0001 certified drive, INV-0002 destroyed drive, INV-0003 missing, OKÄND-9
+    unexpected, and a loose drive still sanitizing. Returns device ids by name."""
+    ids = {}
+    with station.session() as session:
+        batch = batches.find_batch(session, batch_id)
+        import_manifest(session, station, batch, "lista.csv", csv_bytes())
+        for code in ("INV-0001", "INV-0002", "OKÄND-9"):
+            receive(session, station, batch, code)
+        for name, serial, tag in (("certified", "WD-1", "INV-0001"),
+                                  ("destroyed", "WD-2", "INV-0002"),
+                                  ("loose", "WD-3", None)):  # fmt: skip
+            device = devices.new_device(session, batch, drive(serial))
+            if tag:
+                link(session, station, device, assets.find_asset(session, batch, tag))
+            ids[name] = device.id
+        certified = devices.find_device(session, ids["certified"])
+        issue_sanitization_certificate(session, station, certified, wipe_result=wipe_result(),
+                                       pre_scan=None, post_scan=scan_report())  # fmt: skip
+        certified.state = "certified"
+        doomed = devices.find_device(session, ids["destroyed"])
+        doomed.state, doomed.state_reason = "destruction_pending", "plan ends in destroy"
+        issue_destruction_certificate(
+            session, station, doomed, method="shred", destroyed_on=date(2026, 1, 5),
+            witness="Kim Berg",
+        )  # fmt: skip
+        devices.find_device(session, ids["loose"]).state = "sanitizing"
+    return ids

@@ -77,8 +77,14 @@ def receive(
         raise IntakeError(f"condition {condition!r} is not one of {', '.join(CONDITIONS)}")
     asset = assets.match_code(session, batch, code)
     if asset is None:
-        asset = Asset(batch_id=batch.id, key=assets.asset_key(code, ""), asset_tag=code,
-                      expected=False)  # fmt: skip
+        # A scanned code may be either; the firmware says which it gave.
+        tag, serial = (
+            (identity.asset_tag, identity.serial or identity.chassis_serial)
+            if identity is not None
+            else (code, "")
+        )
+        asset = Asset(batch_id=batch.id, key=assets.asset_key(tag, serial), asset_tag=tag,
+                      serial=serial, expected=False)  # fmt: skip
         session.add(asset)
         session.flush()
     via = "dmi" if identity is not None else "scan"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from intake_lists import open_batch
 
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Batch, batches
@@ -13,13 +14,7 @@ from asset_pipeline.storage import Batch, batches
 @pytest.fixture
 def batch_id(station: Station) -> int:
     """An open batch under a Clear agreement with Åre kommun."""
-    with station.session() as session:
-        customer = batches.add_customer(session, "Åre kommun", "212000-2411")
-        agreement = batches.add_agreement(
-            session, customer=customer, reference="PUB-2026-7", required_level="clear",
-            discovery_instructed=False, retention_years=7,
-        )  # fmt: skip
-        return batches.open_batch(session, agreement, order_number="PO-4711").id
+    return open_batch(station)
 
 
 BatchRun = Callable[..., object]

@@ -1,0 +1,124 @@
+"""The return report: per asset what happened, signed, bilingual, verifiable, value-free."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from intake_lists import PERSONAL_VALUES, build_shipment, open_batch, station_bytes
+from sqlalchemy import select
+
+from asset_pipeline.evidence import return_report
+from asset_pipeline.evidence.pdf import read_pdf
+from asset_pipeline.evidence.privacy import WITHHELD
+from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.intake import close
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import Asset, batches
+
+
+@pytest.fixture
+def issued(station: Station):
+    """The return report of a shipment closed with one asset missing (forced, with reason)."""
+    batch_id = open_batch(station)
+    build_shipment(station, batch_id)
+    with station.session() as session:
+        batch = batches.find_batch(session, batch_id)
+        close(session, station, batch, force=True, reason="INV-0003 saknas, kunden informerad")
+        return return_report.issue_return_report(session, station, batch)
+
+
+def test_the_document_answers_the_list_row_by_row(issued) -> None:
+    doc = issued.signed.document
+    assert (doc["schema"], doc["schema_version"], doc["kind"]) == (
+        "asset-pipeline/return-report", 1, "return_report",
+    )  # fmt: skip
+    assert doc["totals"]["missing"] == 1
+    assert doc["reconciliation"] == {"missing": ["INV-0003"], "unexpected": ["OKÄND-9"],
+                                     "in_pipeline": [3]}  # fmt: skip
+    assert doc["batch"]["close_reason"] == "INV-0003 saknas, kunden informerad"
+    assert doc["customer_columns"] == ["Kostnadsställe", "Placering"]
+    first, second, third, unexpected = doc["assets"]
+    assert (first["asset_tag"], first["serial"], first["type"], first["status"]) == (
+        "INV-0001", "5CG1234XYZ", "Bärbar dator", "processed",
+    )  # fmt: skip
+    assert first["customer_fields"] == [["Kostnadsställe", "4410"], ["Placering", "Hus B, plan 3"]]
+    (drive,) = first["drives"]
+    assert (drive["outcome"], drive["method"], drive["certificate_id"][:4]) == (
+        "certified", "Clear: overwrite", "SAN-",
+    )  # fmt: skip
+    assert [(c["step"], c["log_seq"] > 0, c["at"][-1]) for c in first["custody"]] == [
+        ("received", True, "Z"), ("drive_removed", True, "Z"),
+    ]  # fmt: skip
+    assert second["drives"][0]["outcome"] == "destroyed"
+    assert (third["status"], third["received_at"], third["custody"]) == ("missing", None, [])
+    assert (unexpected["on_list"], unexpected["asset_tag"]) == (False, "OKÄND-9")
+    assert [d["device_id"] for d in doc["drives_without_asset"]] == [3]
+
+
+def test_it_verifies_offline_as_json_and_as_pdf(station: Station, issued) -> None:
+    public = station.key.public_key
+    for data in (issued.json_path.read_bytes(), issued.pdf_path.read_bytes()):
+        with station.session() as session:
+            report = verify_bytes(data, public, session=session,
+                                  station_id=station.config.station_id)  # fmt: skip
+        assert report.ok, report.checks
+        assert [c.status for c in report.checks][-1] == "ok"  # sealed to the log
+    tampered = json.loads(issued.json_path.read_bytes())
+    tampered["assets"][0]["drives"][0]["outcome"] = "certified!"
+    from asset_pipeline.evidence.canonical import canonical_bytes
+
+    assert not verify_bytes(canonical_bytes(tampered), public).ok
+
+
+def test_the_pdf_speaks_swedish_and_english_and_shows_the_customer_columns(issued) -> None:
+    pdf = read_pdf(issued.pdf_path.read_bytes())
+    text = " ".join(pdf.text.split())
+    for words in ("Return Report", "Återrapport", "Saknas / Missing 1: INV-0003",
+                  "Oväntade / Unexpected 1: OKÄND-9", "Tillgångar / Assets",
+                  "Tillgång / Asset INV-0001", "Kostnadsställe 4410", "Placering Hus B, plan 3",
+                  "sanerad / certified", "destruerad / destroyed",
+                  "Stängt trots avvikelse / Closed with exceptions",
+                  "INV-0003 saknas, kunden informerad",
+                  "lagringsmedium uttaget / drive taken out #1 (SN WD-1)",
+                  "Column not stored E-post: the header names e-mail"):  # fmt: skip
+        assert words in text, words
+    assert issued.signed.doc_id in text
+
+
+def test_csv_has_one_row_per_asset_and_the_customer_columns_last(issued) -> None:
+    rows = list(csv.reader(io.StringIO(return_report.report_csv(issued.signed.document))))
+    assert rows[0][-3:] == ["drive_outcomes", "Kostnadsställe", "Placering"]
+    assert rows[1][:2] == ["INV-0001", "5CG1234XYZ"]
+    assert rows[1][-2:] == ["4410", "Hus B, plan 3"]
+    assert rows[2][rows[0].index("drive_outcomes")].startswith(
+        "device 2: destroyed (Destroy: shred)"
+    )
+    assert rows[5] == []
+    assert rows[6][:3] == ["expected", "received", "missing"]
+
+
+def test_no_personal_value_reaches_the_report(station: Station, issued) -> None:
+    for value in PERSONAL_VALUES:
+        assert value.encode() not in issued.json_path.read_bytes()
+        assert value.encode() not in station_bytes(station)
+
+
+def test_a_value_that_slipped_into_a_customer_field_is_withheld(station: Station) -> None:
+    """Defence in depth: the import's screening is bypassed by writing the row directly."""
+    batch_id = open_batch(station)
+    build_shipment(station, batch_id)
+    with station.session() as session:
+        asset = session.scalar(select(Asset).where(Asset.asset_tag == "INV-0001"))
+        asset.customer_fields = {"Placering": "hos anna.svensson@example.se 19811218-9876"}
+    with station.session() as session:
+        issued = return_report.issue_return_report(
+            session, station, batches.find_batch(session, batch_id)
+        )
+    data = issued.json_path.read_bytes()
+    assert b"anna.svensson" not in data
+    assert b"9876" not in data
+    fields = issued.signed.document["assets"][0]["customer_fields"]
+    assert fields == [["Placering", f"{WITHHELD}email]"]]
