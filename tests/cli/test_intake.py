@@ -1,0 +1,149 @@
+"""`asset-pipeline intake import|receive|list|release` and `batch reconcile|close|return-report`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from intake_lists import HEADER, ROWS, csv_bytes, xlsx_bytes
+
+
+@pytest.fixture
+def batch(run_cli) -> str:
+    run_cli("customer", "add", "Åre kommun", "--org-number", "212000-2411")
+    run_cli("agreement", "add", "PUB-7", "--customer", "Åre kommun", "--level", "clear")
+    run_cli("batch", "open", "--agreement", "PUB-7", "--order", "PO-4711")
+    return "1"
+
+
+@pytest.fixture
+def listed(run_cli, batch, tmp_path: Path) -> str:
+    path = tmp_path / "tillgangar.csv"
+    path.write_bytes(csv_bytes(encoding="cp1252"))
+    result = run_cli("intake", "import", batch, str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    return batch
+
+
+def test_import_reports_dropped_columns_on_stderr_and_the_result_as_json(run_cli, batch, tmp_path):
+    path = tmp_path / "lista.xlsx"
+    path.write_bytes(xlsx_bytes())
+    result = run_cli("intake", "import", batch, str(path), "--json")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "dropped column 'Användare': the header names a person\n"
+        "dropped column 'E-post': the header names e-mail\n"
+    )
+    data = json.loads(result.stdout)
+    assert (data["file_format"], data["created"], data["kept"]) == (
+        "xlsx", 3, ["Kostnadsställe", "Placering"],
+    )  # fmt: skip
+    assert "anna.svensson" not in result.stdout + result.stderr
+
+
+def test_a_column_of_email_addresses_under_a_plain_header_is_refused(run_cli, batch, tmp_path):
+    rows = [[*row[:5], f"user{n}@kommunen.example.se"] for n, row in enumerate(ROWS)]
+    path = tmp_path / "lista.csv"
+    path.write_bytes(csv_bytes([*HEADER[:5], "Övrigt"], rows))
+    result = run_cli("intake", "import", batch, str(path))
+    assert result.exit_code == 0
+    assert result.stderr == "dropped column 'Övrigt': 3 of 3 values look like email\n"
+    assert "kommunen.example.se" not in result.stdout
+
+
+def test_an_unreadable_list_is_one_error_line(run_cli, batch, tmp_path):
+    path = tmp_path / "lista.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    result = run_cli("intake", "import", batch, str(path))
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: old Excel (.xls) files are not read; save the list as .xlsx or CSV\n",
+    )  # fmt: skip
+
+
+def test_barcodes_typed_through_stdin(run_cli, listed):
+    typed = "INV-0001\n\n c02xk0abjgh5\r\nOKÄND-77\nanna.svensson@example.se\nINV-0001\n"
+    result = run_cli("intake", "receive", listed, "--json", input=typed)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["code"], r["status"], r["asset_tag"]) for r in lines] == [
+        ("INV-0001", "received", "INV-0001"),
+        ("c02xk0abjgh5", "received", "INV-0002"),
+        ("OKÄND-77", "unexpected", "OKÄND-77"),
+        ("INV-0001", "already_received", "INV-0001"),
+    ]
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "refused: the scanned code looks like an e-mail address, not an asset tag or serial; "
+        "nothing was recorded\nError: 1 of 5 scans were refused\n"
+    )
+
+
+def test_receive_by_tag_with_a_condition_and_the_list(run_cli, listed):
+    result = run_cli("intake", "receive", listed, "--tag", "INV-0003", "--condition", "damaged")
+    assert result.exit_code == 0
+    assert "INV-0003" in result.stdout
+    assert result.stderr == "received: INV-0003 Lenovo ThinkCentre M720\n"
+    rows = json.loads(run_cli("intake", "list", listed, "--json").stdout)
+    assert [(r["asset_tag"], r["status"], r["condition"], r["on_list"]) for r in rows] == [
+        ("INV-0001", "missing", "", True),
+        ("INV-0002", "missing", "", True),
+        ("INV-0003", "received", "damaged", True),
+    ]
+
+
+def test_dmi_and_tag_clash(run_cli, listed):
+    result = run_cli("intake", "receive", listed, "--dmi", "--tag", "X")
+    assert result.exit_code == 2
+    assert "--dmi cannot be used with --tag" in result.stderr
+
+
+def test_reconcile_close_and_return_report(run_cli, listed, tmp_path):
+    run_cli("intake", "receive", listed, "--tag", "INV-0001", "--tag", "INV-0002",
+            "--tag", "OKÄND-77")  # fmt: skip
+    rec = json.loads(run_cli("batch", "reconcile", listed, "--json").stdout)
+    assert {k: rec["counts"][k] for k in ("expected", "received", "missing", "unexpected")} == {
+        "expected": 3, "received": 3, "missing": 1, "unexpected": 1,
+    }  # fmt: skip
+    assert [a["asset_tag"] for a in rec["missing"]] == ["INV-0003"]
+    refused = run_cli("batch", "close", listed)
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        "Error: batch 1 cannot close: 1 listed asset(s) not received: INV-0003. Finish them, "
+        "or close anyway with --force --reason TEXT\n",
+    )
+    no_reason = run_cli("batch", "close", listed, "--force")
+    assert no_reason.exit_code == 2
+    assert "--force needs --reason TEXT" in no_reason.stderr
+    closed = run_cli("batch", "close", listed, "--force", "--reason", "INV-0003 saknas", "--json")
+    assert json.loads(closed.stdout)["close_reason"] == "INV-0003 saknas"
+    late = run_cli("intake", "receive", listed, "--tag", "INV-0003")
+    assert (late.exit_code, late.stderr) == (
+        1, "Error: batch 1 is closed; it takes no more assets\n",
+    )  # fmt: skip
+    signed = run_cli("batch", "return-report", listed, "--format", "json")
+    document = json.loads(signed.stdout)
+    assert document["batch"]["close_reason"] == "INV-0003 saknas"
+    assert document["reconciliation"]["missing"] == ["INV-0003"]
+    saved = tmp_path / "aterrapport.json"
+    saved.write_text(signed.stdout, encoding="utf-8")
+    verified = run_cli("cert", "verify", str(saved), "--json")
+    assert verified.exit_code == 0, verified.stdout
+    assert json.loads(verified.stdout)["kind"] == "return_report"
+    pdf = tmp_path / "aterrapport.pdf"
+    out = run_cli("batch", "return-report", listed, "-o", str(pdf), "--json")
+    assert json.loads(out.stdout)["output"] == str(pdf)
+    assert run_cli("cert", "verify", str(pdf)).exit_code == 0
+    rows = run_cli("batch", "return-report", listed, "--format", "csv").stdout.splitlines()
+    assert rows[0].endswith("drive_outcomes,Kostnadsställe,Placering")
+
+
+def test_release_needs_a_processed_drive_or_no_storage(run_cli, listed):
+    run_cli("intake", "receive", listed, "--tag", "INV-0001")
+    refused = run_cli("intake", "release", listed, "INV-0001", "--to", "refurbish")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: no drive of asset INV-0001 was processed")
+    done = run_cli("intake", "release", listed, "INV-0001", "--to", "recycle", "--no-storage",
+                   "--json")  # fmt: skip
+    assert json.loads(done.stdout)["destination"] == "recycle"
+    unknown = run_cli("intake", "release", listed, "INV-9999", "--to", "destroy")
+    assert (unknown.exit_code, unknown.stderr) == (1, "Error: no asset INV-9999 in batch 1\n")
