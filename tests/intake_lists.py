@@ -18,7 +18,9 @@ from asset_pipeline.evidence.issuing import (
     issue_destruction_certificate,
     issue_sanitization_certificate,
 )
-from asset_pipeline.intake import import_manifest, link, receive
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.linking import link
+from asset_pipeline.intake.receiving import receive
 from asset_pipeline.storage import assets, batches, devices
 
 if TYPE_CHECKING:

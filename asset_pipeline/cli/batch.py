@@ -92,7 +92,7 @@ def close(station: Station, batch_id: int, force: bool, reason: str, as_json: bo
         asset-pipeline batch close 3
         asset-pipeline batch close 3 --force --reason "INV-0007 lost in transit, customer informed"
     """
-    from asset_pipeline.intake import close as close_batch
+    from asset_pipeline.intake.reconcile import close as close_batch
 
     if force and not reason.strip():
         raise click.UsageError("--force needs --reason TEXT")
@@ -118,7 +118,7 @@ def reconcile_(station: Station, batch_id: int, as_json: bool) -> None:
     Example:
         asset-pipeline batch reconcile 3 --json
     """
-    from asset_pipeline.intake import reconcile
+    from asset_pipeline.intake.reconcile import reconcile
 
     with station.session() as session:
         result = reconcile(session, batches.find_batch(session, batch_id)).to_dict()

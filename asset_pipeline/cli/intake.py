@@ -11,17 +11,10 @@ import click
 
 from asset_pipeline.cli.output import emit, json_option, jsonable
 from asset_pipeline.errors import IntakeError
-from asset_pipeline.intake import (
-    CONDITIONS,
-    DESTINATIONS,
-    Receipt,
-    import_manifest,
-    read_identity,
-    receive,
-    receive_machine,
-    reconcile,
-    release,
-)
+from asset_pipeline.intake.custody import DESTINATIONS
+from asset_pipeline.intake.dmi import read_identity
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.receiving import CONDITIONS, Receipt, receive, receive_machine
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import batches
 
@@ -169,6 +162,8 @@ def list_(station: Station, batch_id: int, as_json: bool) -> None:
     Example:
         asset-pipeline intake list 3 --json
     """
+    from asset_pipeline.intake.reconcile import reconcile  # loads the batch report's outcomes
+
     with station.session() as session:
         found = reconcile(session, batches.find_batch(session, batch_id))
         rows = [jsonable(a) for a in found.assets]
@@ -203,6 +198,8 @@ def release_(
     Example:
         asset-pipeline intake release 3 INV-0042 --to refurbish
     """
+    from asset_pipeline.intake.release import release  # loads the batch report's outcomes
+
     with station.session() as session:
         asset = release(session, station, batches.find_batch(session, batch_id), code,
                         destination, no_storage=no_storage)  # fmt: skip

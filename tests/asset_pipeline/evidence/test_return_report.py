@@ -14,7 +14,7 @@ from asset_pipeline.evidence import return_report
 from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.evidence.privacy import WITHHELD
 from asset_pipeline.evidence.verify import verify_bytes
-from asset_pipeline.intake import close
+from asset_pipeline.intake.reconcile import close
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Asset, batches
 

@@ -9,7 +9,9 @@ import pytest
 from intake_lists import csv_bytes
 
 from asset_pipeline.errors import IntakeError
-from asset_pipeline.intake import import_manifest, read_identity, receive_machine
+from asset_pipeline.intake.dmi import read_identity
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.receiving import receive_machine
 
 # What a Lenovo ThinkPad's firmware publishes (values as the kernel prints them, with newline).
 THINKPAD = {

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from asset_pipeline.errors import BatchClosed, ManifestError
 from asset_pipeline.evidence import audit
-from asset_pipeline.intake import import_manifest, receive
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.receiving import receive
 from asset_pipeline.storage import Asset, Manifest, batches
 
 

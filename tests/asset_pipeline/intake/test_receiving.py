@@ -8,7 +8,8 @@ from intake_lists import csv_bytes
 from asset_pipeline.errors import BatchClosed, IntakeError
 from asset_pipeline.evidence import audit
 from asset_pipeline.evidence.audit_check import verify_chain
-from asset_pipeline.intake import import_manifest, receive
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.receiving import receive
 from asset_pipeline.storage import assets, batches
 
 

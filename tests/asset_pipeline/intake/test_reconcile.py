@@ -14,7 +14,11 @@ from asset_pipeline.errors import (
     PersonalDataRefused,
 )
 from asset_pipeline.evidence import audit
-from asset_pipeline.intake import close, import_manifest, link, receive, reconcile, release
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.linking import link
+from asset_pipeline.intake.receiving import receive
+from asset_pipeline.intake.reconcile import close, reconcile
+from asset_pipeline.intake.release import release
 from asset_pipeline.storage import assets, batches, devices
 
 

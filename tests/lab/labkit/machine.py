@@ -12,6 +12,19 @@ CONTROLLERS = ("ahci,id=ahci", "qemu-xhci,id=xhci", "virtio-scsi-pci,id=vs")
 # The most capable CPU TCG emulates (SSSE3 to AVX2): QEMU's default qemu64 lacks SSSE3, which
 # every station CPU since 2006 has and hyperscan's compiled code needs (SIGILL without it).
 CPU = "max"
+# The machine's own identity as its firmware reports it (SMBIOS type 1 = system, type 3 =
+# chassis), so that the station running on "the asset itself" has one to read in
+# /sys/class/dmi/id. Values are this lab's own; QEMU's option syntax allows no commas in them.
+SMBIOS = {
+    "manufacturer": "LabMaker AB",
+    "product": "LabBook 14 G2",
+    "version": "rev A",
+    "serial": "LABSYS-SN-0042",
+    "uuid": "5d0b5f2c-4a6e-4c1b-9f4e-0c2a7d9e4242",
+    "chassis_manufacturer": "LabMaker AB",
+    "chassis_serial": "LABCHASSIS-0042",
+    "asset_tag": "INV-LAB-0042",
+}
 # Drivers the guest loads from the host's module tree (dm-mod: holder tests; ext4: system disk).
 GUEST_MODULES = (
     "nvme",
@@ -169,6 +182,7 @@ def command_line(
     ]
     if project is not None:
         argv += _virtfs(str(project), "project")
+    argv += _smbios()
     for controller in CONTROLLERS:
         argv += ["-device", controller]
     for disk in disks:
@@ -177,6 +191,15 @@ def command_line(
         for device in disk.devices():
             argv += ["-device", _device_option(device)]
     return argv
+
+
+def _smbios() -> list[str]:
+    s = SMBIOS
+    system = (f"type=1,manufacturer={s['manufacturer']},product={s['product']},"
+              f"version={s['version']},serial={s['serial']},uuid={s['uuid']}")  # fmt: skip
+    chassis = (f"type=3,manufacturer={s['chassis_manufacturer']},serial={s['chassis_serial']},"
+               f"asset={s['asset_tag']}")  # fmt: skip
+    return ["-smbios", system, "-smbios", chassis]
 
 
 def _virtfs(path: str, tag: str, *, readonly: bool = False) -> list[str]:
