@@ -162,7 +162,7 @@ def _columns(header_cells: list[str], body: list[tuple[int, list[str]]]) -> _Col
     for index, header in enumerate(headers):
         role = next((r for r, i in roles.items() if i == index), None)
         if role in IDENTITY_ROLES:
-            verdict = screen.check(header, values[index], by_header=False)
+            verdict = screen.check_identity(header, values[index])
             wrong = sorted(set(verdict.categories) & WRONG_IN_IDENTITY)
             if wrong:
                 raise ManifestError(
@@ -228,28 +228,33 @@ def _upsert(
     session: Session, batch: Batch, records: dict[int, dict[str, Any] | None]
 ) -> dict[str, int]:
     counts = dict.fromkeys(("created", "updated", "unchanged", "removed", "unlisted"), 0)
-    matched: set[int] = set()
+    index = _Index(assets.batch_assets(session, batch))
     for number, record in records.items():
         if record is None:
             continue
-        asset = _existing(session, batch, record, matched)
         fields = {**record, "expected": True, "manifest_row": number}
         fields["key"] = assets.asset_key(record["asset_tag"], record["serial"])
+        asset = index.existing(record["asset_tag"], record["serial"])
         if asset is None:
             asset = Asset(batch_id=batch.id, **fields)
             session.add(asset)
             counts["created"] += 1
         elif any(getattr(asset, k) != v for k, v in fields.items() if k != "manifest_row"):
+            other = index.by_key.get(fields["key"])
+            if other is not None and other is not asset:
+                raise ManifestError(
+                    f"row {number} names an asset by tag and serial that are two assets of "
+                    "this batch already; correct the file or the batch"
+                )
             for name, value in fields.items():
                 setattr(asset, name, value)
             counts["updated"] += 1
         else:
             asset.manifest_row = number
             counts["unchanged"] += 1
-        session.flush()
-        matched.add(asset.id)
-    for asset in assets.batch_assets(session, batch):
-        if asset.id in matched or not asset.expected:
+        index.matched.add(id(asset))
+    for asset in index.assets:
+        if id(asset) in index.matched or not asset.expected:
             continue
         if asset.received or assets.asset_devices(session, asset):
             asset.expected, asset.manifest_row = False, None
@@ -261,15 +266,21 @@ def _upsert(
     return counts
 
 
-def _existing(
-    session: Session, batch: Batch, record: dict[str, Any], matched: set[int]
-) -> Asset | None:
-    """The asset a row describes: by tag, else by serial, else by a code scanned before."""
-    tag, serial = record["asset_tag"], record["serial"]
-    candidates = [
-        assets.by_key(session, batch, f"tag:{tag.casefold()}") if tag else None,
-        assets.by_key(session, batch, f"serial:{serial.casefold()}") if serial else None,
-        assets.match_code(session, batch, tag) if tag else None,
-        assets.match_code(session, batch, serial) if serial else None,
-    ]
-    return next((a for a in candidates if a is not None and a.id not in matched), None)
+class _Index:
+    """The batch's assets by key, tag and serial (one query, not several per row)."""
+
+    def __init__(self, rows: list[Asset]) -> None:
+        self.assets = rows
+        self.by_key = {a.key: a for a in rows}
+        self.by_tag = {a.asset_tag.casefold(): a for a in reversed(rows) if a.asset_tag}
+        self.by_serial = {a.serial.casefold(): a for a in reversed(rows) if a.serial}
+        self.matched: set[int] = set()  # id() of assets a row of this list already took
+
+    def existing(self, tag: str, serial: str) -> Asset | None:
+        """The asset a row describes: by tag, else serial, else a code scanned before."""
+        tag, serial = tag.casefold(), serial.casefold()
+        found = [self.by_key.get(f"tag:{tag}") if tag else None,
+                 self.by_key.get(f"serial:{serial}") if serial else None]  # fmt: skip
+        for code in filter(None, (tag, serial)):  # codes received before the list named them
+            found += [self.by_tag.get(code), self.by_serial.get(code)]
+        return next((a for a in found if a is not None and id(a) not in self.matched), None)

@@ -7,6 +7,9 @@ its values, which go through `scanners.text.TextDetector` (the same validators a
 scans, plus person names). Each value is read as "Header: value", so a header such as
 "Personnummer" is the context that a bare ten-digit number needs.
 
+The asset tag and serial columns are read by the raw fast path (`scanners.RawMatcher`) instead:
+there an e-mail address or a personnummer means the file is wrong, and the whole list is refused.
+
 The verdict holds the header, the categories and how many rows showed them: never a value.
 The detector's digests are keyed with a throwaway key and dropped.
 """
@@ -58,27 +61,64 @@ class ColumnScreen:
 
     def __init__(self) -> None:
         self._detector = None
+        self._matcher = None
 
-    def check(self, header: str, values: Sequence[str], *, by_header: bool = True) -> ColumnVerdict:
-        """The verdict for one column: its header (unless `by_header` is off) and its values."""
+    def check_identity(self, header: str, values: Sequence[str]) -> ColumnVerdict:
+        """The categories in an asset tag or serial column, by the raw fast path.
+
+        The raw path reads the values without a header for context, so a bare number (a
+        common tag) is not taken for a personnummer; it is also fast enough for columns whose
+        every value differs.
+        """
         filled = [v for v in values if v]
-        header_reason = personal_reason(header) if by_header else None
-        if header_reason or not filled:
-            return ColumnVerdict(header, len(filled), header_reason=header_reason)
-        label = " ".join(header.split()) or "Value"
-        lines = [f"{label}: {' '.join(v.split())}" for v in filled]
+        data = b"".join(v.encode("utf-8") + b"\n" for v in filled)
         starts, offset = [], 0
-        for line in lines:
+        for value in filled:
             starts.append(offset)
-            offset += len(line) + 1
+            offset += len(value.encode("utf-8")) + 1
         rows_by_category: dict[str, set[int]] = {}
-        for finding in self._text_detector().scan("\n".join(lines)):
-            if finding.category in NOT_PERSONAL:
-                continue
+        for finding in self._raw_matcher().scan(data):
             row = bisect.bisect_right(starts, finding.offset) - 1
             rows_by_category.setdefault(finding.category, set()).add(row)
         counts = {category: len(rows) for category, rows in rows_by_category.items()}
         return ColumnVerdict(header, len(filled), counts)
+
+    def check(self, header: str, values: Sequence[str]) -> ColumnVerdict:
+        """The verdict for one of the customer's columns: its header and its values."""
+        filled = [v for v in values if v]
+        header_reason = personal_reason(header)
+        if header_reason or not filled:
+            return ColumnVerdict(header, len(filled), header_reason=header_reason)
+        label = " ".join(header.split()) or "Value"
+        # Lists repeat values ("HP", "Bärbar dator"): each distinct value is read once and
+        # counts for every row that holds it.
+        rows_of: dict[str, int] = {}
+        for value in filled:
+            line = f"{label}: {' '.join(value.split())}"
+            rows_of[line] = rows_of.get(line, 0) + 1
+        lines = list(rows_of)
+        starts, offset = [], 0
+        for line in lines:
+            starts.append(offset)
+            offset += len(line) + 1
+        lines_by_category: dict[str, set[int]] = {}
+        for finding in self._text_detector().scan("\n".join(lines)):
+            if finding.category in NOT_PERSONAL:
+                continue
+            line = bisect.bisect_right(starts, finding.offset) - 1
+            lines_by_category.setdefault(finding.category, set()).add(line)
+        counts = {
+            category: sum(rows_of[lines[i]] for i in found)
+            for category, found in lines_by_category.items()
+        }
+        return ColumnVerdict(header, len(filled), counts)
+
+    def _raw_matcher(self):  # noqa: ANN202 - typed by scanners
+        if self._matcher is None:
+            from scanners import RawMatcher, ValueHasher
+
+            self._matcher = RawMatcher(ValueHasher(os.urandom(32)))
+        return self._matcher
 
     def _text_detector(self):  # noqa: ANN202 - scanners.text loads Presidio: typed lazily
         if self._detector is None:
