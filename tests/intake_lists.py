@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from evidence_fixtures import drive, scan_report, wipe_result
 
-from asset_pipeline.evidence.issuing import (
-    issue_destruction_certificate,
-    issue_sanitization_certificate,
-)
+from asset_pipeline.evidence.issuing import issue_sanitization_certificate
+from asset_pipeline.flow import lifecycle
+from asset_pipeline.flow.destruction import record_destruction
+from asset_pipeline.flow.states import State
 from asset_pipeline.intake.importer import import_manifest
 from asset_pipeline.intake.linking import link
 from asset_pipeline.intake.receiving import receive
@@ -136,15 +136,19 @@ def build_shipment(station: Station, batch_id: int) -> dict[str, int]:
             if tag:
                 link(session, station, device, assets.find_asset(session, batch, tag))
             ids[name] = device.id
+        # States are set by hand up to the step under test; from there the station's own
+        # writers move them (lifecycle.advance, destruction), so the custody follows.
         certified = devices.find_device(session, ids["certified"])
-        issue_sanitization_certificate(session, station, certified, wipe_result=wipe_result(),
-                                       pre_scan=None, post_scan=scan_report())  # fmt: skip
-        certified.state = "certified"
-        doomed = devices.find_device(session, ids["destroyed"])
-        doomed.state, doomed.state_reason = "destruction_pending", "plan ends in destroy"
-        issue_destruction_certificate(
-            session, station, doomed, method="shred", destroyed_on=date(2026, 1, 5),
-            witness="Kim Berg",
+        certified.state = "post_scanned"
+        issued = issue_sanitization_certificate(
+            session, station, certified, wipe_result=wipe_result(), pre_scan=None,
+            post_scan=scan_report(),
         )  # fmt: skip
+        lifecycle.advance(session, station, certified, State.CERTIFIED,
+                          payload={"certificate_id": issued.cert_id})  # fmt: skip
+        doomed = devices.find_device(session, ids["destroyed"])
+        doomed.state, doomed.state_reason = "failed", "wipe failed: medium errors"
+        record_destruction(session, station, doomed, method="shred",
+                           destroyed_on=date(2026, 1, 5), witness="Kim Berg")  # fmt: skip
         devices.find_device(session, ids["loose"]).state = "sanitizing"
     return ids

@@ -17,10 +17,12 @@ from asset_pipeline.cli.operator import (
 )
 from asset_pipeline.cli.output import emit, json_option, stderr_console
 from asset_pipeline.drives import discovery
+from asset_pipeline.errors import AssetNotFound
 from asset_pipeline.flow import pipeline, validation
+from asset_pipeline.intake.dmi import read_identity
 from asset_pipeline.station.context import Station
 from asset_pipeline.station.identity import require_certifying
-from asset_pipeline.storage import batches
+from asset_pipeline.storage import assets, batches
 
 
 @click.command()
@@ -30,6 +32,18 @@ from asset_pipeline.storage import batches
 @RESTORE_HIDDEN
 @OPERATOR
 @click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
+@click.option(
+    "--asset",
+    "asset_tag",
+    default=None,
+    help="Tag or serial of the customer asset the drive was taken out of (see `intake`).",
+)
+@click.option(
+    "--asset-dmi",
+    is_flag=True,
+    help="The drive is inside the machine this station runs on: the asset is that machine, "
+    "identified by its SMBIOS/DMI data.",
+)
 @json_option
 @click.pass_obj
 def process(
@@ -39,6 +53,8 @@ def process(
     verify_method: str,
     restore_hidden: bool,
     yes: bool,
+    asset_tag: str | None,
+    asset_dmi: bool,
     as_json: bool,
 ) -> None:
     """Take one drive through the whole pipeline, from identification to certificate.
@@ -48,17 +64,25 @@ def process(
     (with the reason) or aborted, or, when the agreement asks a second person to validate,
     waits in post_scanned for `device validate`. Exit 0 when certified or waiting for
     validation; 3 when the write guard refuses. The station must name a real organisation and
-    a registered operator (`init`, `operator add`) before anything is touched.
+    a registered operator (`init`, `operator add`) before anything is touched. With --asset
+    (or --asset-dmi) the device is linked to the customer's asset, which the certificate names
+    and the return report follows.
 
     \b
     Example:
-        asset-pipeline process /dev/sdb --batch 4
+        asset-pipeline process /dev/sdb --batch 4 --asset INV-0042
         asset-pipeline process laptop-17.img --batch 4 --yes --json
     """
+    if asset_tag is not None and asset_dmi:
+        raise click.UsageError("--asset cannot be used with --asset-dmi")
     drive = discovery.identify(target)
+    asset = read_identity() if asset_dmi else asset_tag
     with station.session() as session:
-        batches.find_batch(session, batch_id)
+        batch = batches.find_batch(session, batch_id)
         require_certifying(station, session)
+        if asset_tag is not None and assets.match_code(session, batch, asset_tag) is None:
+            raise AssetNotFound(f"{asset_tag} in batch {batch_id} (receive it first: intake "
+                                f"receive {batch_id} --tag {asset_tag})")  # fmt: skip
     if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
         raise click.ClickException("confirmation did not match; nothing was written")
     options = pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden)
@@ -66,8 +90,9 @@ def process(
     cancel = threading.Event()
     with PipelineView(console, enabled=sys.stderr.isatty()) as view, interrupts(cancel):
         outcome = pipeline.process(
-            station, drive.path, batch_id, options=options, report=view.update, cancel=cancel
-        )
+            station, drive.path, batch_id, options=options, report=view.update, cancel=cancel,
+            asset=asset,
+        )  # fmt: skip
     render_outcomes([outcome], as_json)
     if not outcome.certified and outcome.reason != validation.AWAITING:
         raise click.ClickException(f"device {outcome.device_id} {outcome.state}: {outcome.reason}")

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
     from asset_pipeline.station.context import Station
 
+# States after which a drive linked to a customer asset counts as processed (custody step).
+PROCESSED = frozenset({State.CERTIFIED, State.FAILED, State.DESTROYED})
+
 
 def advance(
     session: Session,
@@ -53,7 +56,7 @@ def advance(
     body.update(payload or {})
     if reason:
         body["reason"] = reason
-    return audit.append_event(
+    event = audit.append_event(
         session,
         station_id=station.config.station_id,
         operator=station.operator,
@@ -62,6 +65,12 @@ def advance(
         batch_id=device.batch_id,
         device_id=device.id,
     )
+    if device.asset_id is not None and to in PROCESSED:
+        # The asset's custody follows its drive: "drive processed", with the outcome.
+        from asset_pipeline.intake.linking import drive_processed
+
+        drive_processed(session, station, device, to.value, payload)
+    return event
 
 
 def worker_id() -> str:

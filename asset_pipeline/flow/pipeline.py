@@ -32,6 +32,8 @@ from asset_pipeline.evidence.issuing import latest_certificate
 from asset_pipeline.flow import device_scan, lifecycle, validation
 from asset_pipeline.flow.sanitizing import WipeOptions, WipeRun, plan_wipe, run_wipe
 from asset_pipeline.flow.states import DESTROY_PLAN_ENDING, DOING, RESTING, UNFINISHED, State
+from asset_pipeline.intake import linking
+from asset_pipeline.intake.dmi import MachineIdentity
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Device, batches, devices, sanitizations, scans
 from scanners import RawOptions, ScanError
@@ -80,6 +82,7 @@ class Outcome:
     plan: dict[str, Any] | None = None
     pre_scan: dict[str, Any] | None = None
     post_scan: dict[str, Any] | None = None
+    asset_tag: str = ""  # the customer asset the drive came from (intake)
 
     @property
     def certified(self) -> bool:
@@ -116,16 +119,21 @@ def process(
     options: Options | None = None,
     report: Reporter | None = None,
     cancel: threading.Event | None = None,
+    asset: str | MachineIdentity | None = None,
 ) -> Outcome:
     """Take the drive at `path` through the whole pipeline under batch `batch_id`.
 
     The guard is asked before anything is recorded: a refused target leaves only a
-    `guard.refused` event in the log.
+    `guard.refused` event in the log. `asset` is the customer asset the drive came from: its
+    tag or serial (the drive was taken out of it), or the SMBIOS identity of the machine the
+    station runs on (the drive is processed in place); the device is linked to it when it is
+    detected.
 
     Raises:
         GuardRefusal: the target must not be written.
         TargetNotFound, NotATarget: `path` is not a drive or image file.
         BatchNotFound, BatchClosed: the batch cannot take the device.
+        AssetNotFound: `asset` names no asset of the batch.
         DeviceBusy: another live station process works on this drive.
     """
     drive = discovery.identify(path)
@@ -134,7 +142,7 @@ def process(
     except GuardRefusal as e:
         _log_refusal(station, batch_id, drive.path, e.reason)
         raise
-    device_id = _detect(station, drive, batch_id)
+    device_id = _detect(station, drive, batch_id, asset)
     return DeviceRun(station, device_id, options, report, cancel).run()
 
 
@@ -185,6 +193,7 @@ class _Facts:
     serial: str
     batch_id: int
     batch_open: bool
+    close_reason: str
     agreement: str
     level: str
     discovery: bool
@@ -234,6 +243,7 @@ class DeviceRun:
             State.POST_SCANNED: self.certify,
         }
         try:
+            self._check_open()
             while self.state not in RESTING and not self.waiting:
                 self.doing = DOING[self.state]
                 self._check_present()
@@ -274,7 +284,7 @@ class DeviceRun:
     def register(self) -> None:
         """Join the batch named when the device was detected."""
         if not self.facts.batch_open:
-            raise _StepFailed(State.ABORTED, f"batch {self.facts.batch_id} is closed")
+            raise _StepFailed(State.FAILED, self._closed())
         self._advance(State.REGISTERED, {"agreement": self.facts.agreement})
 
     def discover_or_sanitize(self) -> None:
@@ -332,6 +342,8 @@ class DeviceRun:
         self._progress("certify")
         with self.station.session() as session:
             device = self._device(session)
+            if not device.batch.is_open:  # closed (forced) while this device was in the run
+                raise _StepFailed(State.FAILED, self._closed(device.batch.close_reason))
             if sanitizations.latest_passed_wipe(session, device) is None or (
                 scans.latest_scan(session, device, "post") is None
             ):
@@ -351,6 +363,16 @@ class DeviceRun:
             self.state = State.CERTIFIED
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        """A device of a batch closed (forced) before this run ends failed, with the reason."""
+        if not self.facts.batch_open and self.state not in RESTING:
+            raise _StepFailed(State.FAILED, self._closed())
+
+    def _closed(self, reason: str | None = None) -> str:
+        """Why a device of a closed batch ends failed: the batch took no more work."""
+        why = self.facts.close_reason if reason is None else reason
+        return f"batch {self.facts.batch_id} was closed" + (f": {why}" if why else "")
 
     def _judge(self, run: WipeRun) -> None:
         """Turn a wipe that did not pass into the run's ending (interrupted or failed)."""
@@ -499,6 +521,7 @@ class DeviceRun:
                 plan=sanitizations.latest_plan(session, device),
                 pre_scan=scans.scan_counts(scans.latest_scan(session, device, "pre")),
                 post_scan=scans.scan_counts(scans.latest_scan(session, device, "post")),
+                asset_tag=device.asset_tag,
             )
 
 
@@ -512,6 +535,7 @@ def _facts(device: Device) -> _Facts:
         serial=device.serial,
         batch_id=batch.id,
         batch_open=batch.is_open,
+        close_reason=batch.close_reason,
         agreement=agreement.reference,
         level=agreement.required_level,
         discovery=agreement.discovery_instructed,
@@ -519,10 +543,21 @@ def _facts(device: Device) -> _Facts:
     )
 
 
-def _detect(station: Station, drive: discovery.Drive, batch_id: int) -> int:
-    """Record the drive as detected in the batch (or restart its aborted record there)."""
+def _detect(
+    station: Station,
+    drive: discovery.Drive,
+    batch_id: int,
+    asset: str | MachineIdentity | None = None,
+) -> int:
+    """Record the drive as detected in the batch (or restart its aborted record there).
+
+    With `asset`, the device is linked to it in the same transaction (see `intake.linking`).
+    """
     with station.session() as session:
         batch = batches.find_batch(session, batch_id)
+        if asset is not None and not batch.is_open:
+            raise BatchClosed(f"batch {batch.id} is closed; open a new batch for more devices")
+        linked = _asset_for(session, station, batch, asset)
         for other in devices.claimed_at_path(session, drive.path):
             if lifecycle.claim_is_alive(other):
                 raise DeviceBusy(f"{drive.path} is being processed (device {other.id})")
@@ -539,7 +574,20 @@ def _detect(station: Station, drive: discovery.Drive, batch_id: int) -> int:
             devices.apply_identity(device, drive)
             lifecycle.advance(session, station, device, State.DETECTED,
                               reason="plugged in again; starting over")  # fmt: skip
+        if linked is not None and device.asset_id != linked.id:
+            linking.link(session, station, device, linked,
+                         in_place=not isinstance(asset, str))  # fmt: skip
         return device.id
+
+
+def _asset_for(
+    session: Session, station: Station, batch: Any, asset: str | MachineIdentity | None
+) -> Any:
+    if asset is None:
+        return None
+    if isinstance(asset, str):
+        return linking.asset_for(session, station, batch, asset)
+    return linking.asset_for(session, station, batch, identity=asset)
 
 
 def _log_refusal(station: Station, batch_id: int, path: str, reason: str) -> None:

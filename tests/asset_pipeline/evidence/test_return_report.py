@@ -50,8 +50,9 @@ def test_the_document_answers_the_list_row_by_row(issued) -> None:
         "certified", "Clear: overwrite", "SAN-",
     )  # fmt: skip
     assert [(c["step"], c["log_seq"] > 0, c["at"][-1]) for c in first["custody"]] == [
-        ("received", True, "Z"), ("drive_removed", True, "Z"),
+        ("received", True, "Z"), ("drive_removed", True, "Z"), ("drive_processed", True, "Z"),
     ]  # fmt: skip
+    assert first["custody"][2]["detail"]["certificate_id"] == drive["certificate_id"]
     assert second["drives"][0]["outcome"] == "destroyed"
     assert (third["status"], third["received_at"], third["custody"]) == ("missing", None, [])
     assert (unexpected["on_list"], unexpected["asset_tag"]) == (False, "OKÄND-9")

@@ -104,8 +104,22 @@ def test_release_rules(shipment, station, batch_id, in_batch):
     steps = {}
     with station.session() as session:
         for asset in assets.batch_assets(session, batches.find_batch(session, batch_id)):
-            steps[asset.asset_tag] = [c.step for c in assets.custody_of(session, asset)]
-    assert steps["INV-0001"] == ["received", "drive_removed", "released"]
+            steps[asset.asset_tag] = [
+                (c.step, c.detail.get("outcome") or c.detail.get("destination"))
+                for c in assets.custody_of(session, asset)
+            ]
+    assert steps["INV-0001"] == [
+        ("received", None),
+        ("drive_removed", None),
+        ("drive_processed", "certified"),
+        ("released", "refurbish"),
+    ]
+    assert steps["INV-0002"] == [
+        ("received", None),
+        ("drive_removed", None),
+        ("drive_processed", "destroyed"),
+        ("released", "recycle"),
+    ]
     assert steps["INV-0003"] == []
 
 
