@@ -34,6 +34,12 @@ from asset_pipeline.storage import batches
     help="Stop after this many devices have finished (default: run until stopped).",
 )
 @click.option("--no-resume", is_flag=True, help="Leave devices a crash left mid-pipeline alone.")
+@click.option(
+    "--require-tag",
+    is_flag=True,
+    help="A drive waits in its bay until the tag of the asset it came from is scanned (tags "
+    "one per line on stdin, from a barcode scanner); the bay table shows the pairing.",
+)
 @VERIFY
 @RESTORE_HIDDEN
 @OPERATOR
@@ -45,6 +51,7 @@ def watch(
     bays: str,
     max_devices: int | None,
     no_resume: bool,
+    require_tag: bool,
     verify_method: str,
     restore_hidden: bool,
     as_json: bool,
@@ -55,12 +62,14 @@ def watch(
     another). Drives that must not be written (system disk, mounted, held) are shown and
     skipped. A drive pulled mid-process ends aborted; plugged back, it starts over. Devices a
     crashed station left mid-pipeline are resumed first. Ctrl-C stops: running devices end
-    aborted and can be processed again.
+    aborted and can be processed again. With --require-tag the operator scans the asset's tag,
+    then plugs its drive in: each drive is linked to the asset whose tag came first.
 
     \b
     Example:
         asset-pipeline watch --batch 4
         asset-pipeline watch --batch 4 --bays 'sd[b-e],nvme*' --json
+        asset-pipeline watch --batch 4 --require-tag
     """
     with station.session() as session:
         batch = batches.find_batch(session, batch_id)
@@ -75,6 +84,7 @@ def watch(
         ),
         max_devices=max_devices,
         resume=not no_resume,
+        require_tag=require_tag,
     )
     console = stderr_console()
     live_enabled = not as_json and sys.stderr.isatty()
@@ -83,10 +93,12 @@ def watch(
         if as_json:
             click.echo(json.dumps(jsonable(bay.to_dict()), ensure_ascii=False), nl=True)
             sys.stdout.flush()
-        elif not live_enabled and bay.status in ("skipped", "done", "removed"):
+        elif not live_enabled and bay.status in ("waiting", "skipped", "done", "removed"):
             console.print(_line(bay), markup=False)
 
     watcher = Watcher(station, options, on_change=on_change)
+    if require_tag:
+        threading.Thread(target=_read_tags, args=(station, batch_id, watcher), daemon=True).start()
     stop = threading.Event()
     if not as_json:
         console.print(f"watching for drives for batch {batch_id}; Ctrl-C stops", markup=False)
@@ -105,23 +117,45 @@ def watch(
         stop.set()
 
 
+def _read_tags(station: Station, batch_id: int, watcher: Watcher) -> None:
+    """Scanned tags from stdin: each one that names an asset of the batch goes to the watcher."""
+    from asset_pipeline.storage import assets
+
+    for line in sys.stdin:
+        code = line.strip()
+        if not code:
+            continue
+        with station.session() as session:
+            found = assets.match_code(session, batches.find_batch(session, batch_id), code)
+            tag = (found.asset_tag or found.serial) if found is not None else None
+        if tag is None:
+            click.echo(f"{code}: no asset of batch {batch_id} has this tag or serial (receive "
+                       f"it first: intake receive {batch_id} --tag {code})", err=True)  # fmt: skip
+            continue
+        click.echo(f"{tag}: plug in its drive", err=True)
+        watcher.scan_tag(tag)
+
+
 def _table(watcher: Watcher) -> Table:
     table = Table(title=f"Bays (batch {watcher.options.batch_id})")
-    for col in ("bay", "serial", "status", "state", "step", "progress", "MB/s", "ETA", "note"):
+    columns = ("bay", "serial", "asset", "status", "state", "step", "progress", "MB/s", "ETA",
+               "note")  # fmt: skip
+    for col in columns:
         table.add_column(col)
     for bay in sorted(watcher.bays.values(), key=lambda b: b.name):
         pct = f"{bay.done / bay.total:.0%}" if bay.total else ""
         rate = f"{bay.rate / 1e6:.0f}" if bay.rate else ""
         eta = f"{(bay.total - bay.done) / bay.rate:.0f} s" if bay.rate and bay.total else ""
         progress = f"{pct} of {human_size(bay.total)}" if bay.total else ""
-        table.add_row(bay.name, bay.serial, bay.status, bay.state, bay.step, progress, rate, eta,
-                      bay.note)  # fmt: skip
+        table.add_row(bay.name, bay.serial, bay.asset_tag, bay.status, bay.state, bay.step,
+                      progress, rate, eta, bay.note)  # fmt: skip
     return table
 
 
 def _line(bay: Bay) -> str:
     detail = bay.certificate or bay.note
-    return f"{bay.name} {bay.serial}: {bay.status} {bay.state} {detail}".strip()
+    asset = f" (asset {bay.asset_tag})" if bay.asset_tag else ""
+    return f"{bay.name} {bay.serial}{asset}: {bay.status} {bay.state} {detail}".strip()
 
 
 COMMANDS = [watch]

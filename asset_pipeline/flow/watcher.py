@@ -16,6 +16,7 @@ import queue
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ class Bay:
     note: str = ""
     device_id: int | None = None
     certificate: str | None = None
+    asset_tag: str = ""  # the customer asset the drive came from (`--require-tag`)
     started: float = field(default_factory=time.monotonic)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +79,8 @@ class WatchOptions:
     pipeline: pipeline.Options = field(default_factory=pipeline.Options)
     max_devices: int | None = None  # stop after this many devices finished (scripts, tests)
     resume: bool = True  # finish devices a crashed station left mid-pipeline, first
+    # A drive waits in its bay until the operator scans the tag of the asset it came from.
+    require_tag: bool = False
 
 
 @dataclass
@@ -130,6 +134,9 @@ class Watcher:
         self.bays: dict[str, Bay] = {}
         self.finished = 0
         self._waiting: dict[str, Bay] = {}  # drives seen again while a run on them stops
+        self._scans: queue.SimpleQueue[str] = queue.SimpleQueue()  # tags from `scan_tag`
+        self._tags: deque[str] = deque()  # scanned tags no drive has taken yet
+        self._untagged: list[str] = []  # bays whose drive waits for a tag, oldest first
         self._workers: dict[str, _Worker] = {}
         self._queue = _WORKERS.Queue()
         self._stop = threading.Event()
@@ -137,6 +144,14 @@ class Watcher:
     def stop(self) -> None:
         """Ask the loop to end: running workers are cancelled (their devices end aborted)."""
         self._stop.set()
+
+    def scan_tag(self, tag: str) -> None:
+        """An asset tag the operator scanned (any thread): the next untagged drive takes it.
+
+        The caller checks that the tag names an asset of the batch; the drive waiting longest
+        is paired with it, or, when none waits, the next drive plugged in.
+        """
+        self._scans.put(tag)
 
     def run(self) -> None:
         """Run until `stop()` (or `max_devices` finished); returns after workers have ended."""
@@ -152,6 +167,7 @@ class Watcher:
                 event = monitor.poll(timeout=0.2)
                 if event is not None:
                     self._on_event(event)
+                self._pair_tags()
                 self._drain()
                 self._reap()
                 if self.options.max_devices and self.finished >= self.options.max_devices:
@@ -213,9 +229,29 @@ class Watcher:
             bay.note = f"already {earlier.state} in this batch (device {earlier.id})"
             self.on_change(bay)
             return
-        self._start(bay, ("process", drive.path))
+        if self.options.require_tag:
+            self._untagged.append(bay.name)
+            bay.note = "scan the tag of the asset this drive came from"
+            self.on_change(bay)
+            self._pair_tags()
+            return
+        self._start(bay, ("process", drive.path, ""))
+
+    def _pair_tags(self) -> None:
+        """Give scanned tags to the drives waiting for one, in the order both came."""
+        while True:
+            try:
+                self._tags.append(self._scans.get_nowait())
+            except queue.Empty:
+                break
+        while self._tags and self._untagged:
+            bay = self.bays[self._untagged.pop(0)]
+            bay.asset_tag = self._tags.popleft()
+            self._start(bay, ("process", bay.path, bay.asset_tag))
 
     def _gone(self, name: str) -> None:
+        if name in self._untagged:  # pulled before its tag was scanned
+            self._untagged.remove(name)
         worker = self._workers.get(name)
         bay = self.bays.get(name)
         waiting = self._waiting.pop(name, None)
@@ -383,7 +419,7 @@ def _work(
             out.put((name, "progress", event))
 
     try:
-        kind, arg = job
+        kind, arg, *tag = job
         if kind == "resume":
             outcome = pipeline.resume_device(
                 station, arg, options=options.pipeline, report=report, cancel=cancel
@@ -391,7 +427,7 @@ def _work(
         else:
             outcome = pipeline.process(
                 station, arg, options.batch_id, options=options.pipeline, report=report,
-                cancel=cancel,
+                cancel=cancel, asset=tag[0] or None,
             )  # fmt: skip
         out.put((name, "outcome", vars(outcome)))
     except (PipelineError, WipeError) as e:

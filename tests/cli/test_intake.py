@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from intake_lists import HEADER, ROWS, csv_bytes, xlsx_bytes
+from sqlalchemy import select
+
+from asset_pipeline.station.context import Station
+from asset_pipeline.storage import Device
+
+MiB = 1 << 20
 
 
 @pytest.fixture
@@ -147,3 +158,104 @@ def test_release_needs_a_processed_drive_or_no_storage(run_cli, listed):
     assert json.loads(done.stdout)["destination"] == "recycle"
     unknown = run_cli("intake", "release", listed, "INV-9999", "--to", "destroy")
     assert (unknown.exit_code, unknown.stderr) == (1, "Error: no asset INV-9999 in batch 1\n")
+
+
+def _kill_while_sanitizing(home: Path, image: Path, batch: str, asset: str) -> None:
+    """Run `process --asset` in a subprocess and SIGKILL it once its drive is being wiped."""
+    env = {**os.environ, "ASSET_PIPELINE_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asset_pipeline", "process", str(image), "--batch", batch,
+         "--asset", asset, "--yes"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    station = Station(data_dir=home)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with station.session() as session:
+                states = list(session.scalars(select(Device.state)))
+            if "sanitizing" in states:
+                break
+            assert proc.poll() is None, "process ended before its wipe could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        station.close()
+
+
+def test_a_shipment_from_list_to_return_report(run_cli, listed, station_home, tmp_path):
+    """One asset missing, one unexpected, one drive certified, one killed mid-wipe, the batch
+    closed by force, the killed drive resumed (failed: the batch is closed) and destroyed."""
+    typed = "INV-0001\nINV-0002\nOKÄND-77\n"
+    assert run_cli("intake", "receive", listed, input=typed).exit_code == 0
+    small, large = tmp_path / "inv1-ssd.img", tmp_path / "inv2-hdd.img"
+    for image, size in ((small, 16 * MiB), (large, 2048 * MiB)):  # the large one's wipe lasts
+        image.touch()  # long enough to be killed in
+        os.truncate(image, size)
+
+    done = run_cli("process", str(small), "--batch", listed, "--asset", "inv-0001", "--yes",
+                   "--json")  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    certified = json.loads(done.stdout)
+    assert (certified["state"], certified["asset_tag"]) == ("certified", "INV-0001")
+    cert = json.loads(Path(certified["certificate_json"]).read_bytes())
+    assert cert["media"]["asset_tag"] == "INV-0001"  # the certificate names the asset
+    assert cert["media"]["source_machine"] == "HP EliteBook 840 G5, serial 5CG1234XYZ"
+
+    unknown = run_cli("process", str(small), "--batch", listed, "--asset", "INV-9", "--yes")
+    assert (unknown.exit_code, unknown.stderr) == (
+        1, "Error: no asset INV-9 in batch 1 (receive it first: intake receive 1 --tag INV-9)\n",
+    )  # fmt: skip
+
+    _kill_while_sanitizing(station_home, large, listed, "INV-0002")
+    rec = json.loads(run_cli("batch", "reconcile", listed, "--json").stdout)
+    assert [d["asset_tag"] for d in rec["in_pipeline"]] == ["INV-0002"]
+    assert [a["asset_tag"] for a in rec["missing"]] == ["INV-0003"]
+    assert [a["asset_tag"] for a in rec["unexpected"]] == ["OKÄND-77"]
+    refused = run_cli("batch", "close", listed)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(
+        "Error: batch 1 cannot close: 1 device(s) mid-pipeline: device 2 (sanitizing); "
+        "1 listed asset(s) not received: INV-0003."
+    )
+    reason = "INV-0003 never arrived; customer informed"
+    assert run_cli("batch", "close", listed, "--force", "--reason", reason).exit_code == 0
+
+    resumed = run_cli("resume", "--json")
+    assert resumed.exit_code == 1
+    outcome = json.loads(resumed.stdout)
+    assert (outcome["device_id"], outcome["state"], outcome["reason"]) == (
+        2, "failed", f"batch 1 was closed: {reason}",
+    )  # fmt: skip
+    destroyed = run_cli("cert", "destroy", "2", "--method", "shred", "--date", "2026-01-05",
+                        "--witness", "Kim Berg")  # fmt: skip
+    assert destroyed.exit_code == 0, destroyed.stderr
+    for tag, destination in (("INV-0001", "refurbish"), ("INV-0002", "recycle")):
+        released = run_cli("intake", "release", listed, tag, "--to", destination)
+        assert released.exit_code == 0, released.stderr
+
+    report = json.loads(run_cli("batch", "return-report", listed, "--format", "json").stdout)
+    assert report["totals"] == {
+        "expected": 3, "received": 3, "missing": 1, "unexpected": 1, "released": 2,
+        "drives": 2, "processed": 2, "certified": 1, "destroyed": 1, "failed": 0,
+        "in_pipeline": 0, "drives_without_asset": 0,
+    }  # fmt: skip
+    first, second, missing, unexpected = report["assets"]
+    assert [(d["outcome"], d["certificate_id"][:4]) for d in first["drives"]] == [
+        ("certified", "SAN-")
+    ]
+    assert [(d["outcome"], d["method"]) for d in second["drives"]] == [
+        ("destroyed", "Destroy: shred")
+    ]
+    assert [c["step"] for c in second["custody"]] == [
+        "received", "drive_removed", "drive_processed", "drive_processed", "released",
+    ]  # fmt: skip
+    assert [c["detail"].get("outcome") for c in second["custody"][2:4]] == ["failed", "destroyed"]
+    assert second["custody"][2]["detail"]["reason"] == f"batch 1 was closed: {reason}"
+    assert (second["destination"], missing["status"], unexpected["on_list"]) == (
+        "recycle", "missing", False,
+    )  # fmt: skip
+    assert report["batch"]["close_reason"] == reason
+    assert run_cli("log", "verify").exit_code == 0
