@@ -259,3 +259,17 @@ def test_a_shipment_from_list_to_return_report(run_cli, listed, station_home, tm
     )  # fmt: skip
     assert report["batch"]["close_reason"] == reason
     assert run_cli("log", "verify").exit_code == 0
+
+
+@pytest.mark.skipif(Path("/sys/class/dmi/id").exists(), reason="this machine has SMBIOS/DMI")
+def test_asset_dmi_where_there_is_no_smbios(run_cli, listed, tmp_path):
+    image = tmp_path / "d.img"
+    image.touch()
+    os.truncate(image, 8 * MiB)
+    result = run_cli("process", str(image), "--batch", listed, "--asset-dmi", "--yes")
+    assert (result.exit_code, result.stderr) == (
+        1, "Error: no SMBIOS/DMI information at /sys/class/dmi/id: is this the asset itself?\n",
+    )  # fmt: skip
+    clash = run_cli("process", str(image), "--batch", listed, "--asset", "X", "--asset-dmi")
+    assert clash.exit_code == 2
+    assert "--asset cannot be used with --asset-dmi" in clash.stderr
