@@ -54,7 +54,7 @@ def asset_for(
             f"{code} in batch {batch.id} (receive it first: intake receive {batch.id} --tag {code})"
         )
     if not asset.received:
-        receiving.receive(session, station, batch, code or "")
+        receiving.receive(session, station, batch, code or "", via="bay")
     return asset
 
 

@@ -62,8 +62,12 @@ def receive(
     *,
     condition: str = "ok",
     identity: MachineIdentity | None = None,
+    via: str = "scan",
 ) -> Receipt:
     """Mark the asset with tag or serial `code` received (or record it as unexpected).
+
+    `via` says how it came in, for the custody record: "scan" at the goods reception, "bay"
+    when its tag was first scanned at a drive bay; an SMBIOS `identity` makes it "dmi".
 
     Raises:
         BatchClosed: the batch is closed.
@@ -87,7 +91,7 @@ def receive(
                       serial=serial, expected=False)  # fmt: skip
         session.add(asset)
         session.flush()
-    via = "dmi" if identity is not None else "scan"
+    via = "dmi" if identity is not None else via
     if identity is not None:
         _adopt_identity(asset, identity)
     if not asset.received:

@@ -76,4 +76,4 @@ def test_a_drive_waits_for_its_tag_and_is_linked_to_that_asset(
         asset = assets.find_asset(session, batches.find_batch(session, batch), "INV-0002")
         assert (device.asset_id, device.asset_tag) == (asset.id, "INV-0002")
         assert [c.step for c in asset.custody] == ["received", "drive_removed", "drive_processed"]
-        assert asset.custody[0].detail["via"] == "scan"
+        assert asset.custody[0].detail["via"] == "bay"  # first seen at the bay, not the reception
