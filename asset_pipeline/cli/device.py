@@ -32,7 +32,9 @@ def validate(
 
     The device waits in post_scanned after a passed wipe, verification and a clean post-scan.
     The validator must be a registered operator other than the one who performed the
-    sanitization; accepting issues the certificate with both people named on it.
+    sanitization; accepting issues the certificate with both people named on it. A device of
+    a batch closed meanwhile (`batch close --force`) gets no certificate: it ends failed with
+    the close reason (exit 1).
 
     \b
     Example:
@@ -54,6 +56,8 @@ def validate(
         },
         as_json,
     )
+    if decision == "accept" and outcome.certificate_id is None:  # its batch was closed
+        raise click.ClickException(f"device {device_id} {outcome.state}: {outcome.reason}")
 
 
 COMMANDS = [device]

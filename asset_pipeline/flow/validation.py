@@ -48,6 +48,7 @@ class ValidationOutcome:
     state: str
     certificate_id: str | None = None
     certificate_pdf: str | None = None
+    reason: str = ""  # why it ended failed (rejected, or its batch was closed meanwhile)
 
 
 def needs_second_person(session: Session, device: Device) -> bool:
@@ -116,6 +117,14 @@ def validate(
             )
         if decision == "reject" and not reason.strip():
             raise ValidationRefused("a rejection needs a reason (--reason)")
+        if not device.batch.is_open:
+            # A closed batch takes no more certificates (it was closed with --force while
+            # this device waited): the device ends failed with the reason, as under `resume`.
+            why = device.batch.close_reason
+            closed = f"batch {device.batch_id} was closed" + (f": {why}" if why else "")
+            lifecycle.advance(session, station, device, State.FAILED, reason=closed)
+            return ValidationOutcome(device_id, decision, validator.name, device.state,
+                                     reason=closed)  # fmt: skip
         row = record_validation(session, device, validator, decision, reason)
         from asset_pipeline.evidence import audit
 
@@ -132,11 +141,7 @@ def validate(
             issued = certify(session, station, device)
             return ValidationOutcome(device_id, decision, validator.name, device.state,
                                      issued.cert_id, str(issued.pdf_path))  # fmt: skip
-        lifecycle.advance(
-            session,
-            station,
-            device,
-            State.FAILED,
-            reason=f"rejected at validation by {validator.name}: {reason.strip()}",
-        )
-        return ValidationOutcome(device_id, decision, validator.name, device.state)
+        rejected = f"rejected at validation by {validator.name}: {reason.strip()}"
+        lifecycle.advance(session, station, device, State.FAILED, reason=rejected)
+        return ValidationOutcome(device_id, decision, validator.name, device.state,
+                                 reason=rejected)  # fmt: skip
