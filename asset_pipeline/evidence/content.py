@@ -23,7 +23,7 @@ from asset_pipeline import __version__
 from asset_pipeline.errors import CertificateRefused
 from asset_pipeline.evidence import techniques
 from asset_pipeline.evidence.assurance import assurance_record
-from asset_pipeline.storage import Agreement, Batch, Device
+from asset_pipeline.storage import Agreement, Asset, Batch, Device
 
 METHOD_TYPES = {"clear": "Clear", "purge": "Purge"}
 LEVEL_RANK = {"clear": 1, "purge": 2}
@@ -85,14 +85,28 @@ def media_source(device: Device, batch: Batch) -> dict[str, Any]:
     """Where the medium came from: the customer and, once linked, the asset (computer) it was in.
 
     `asset` stays None until the drive is linked to a received asset of the customer's asset
-    list (intake); `source_machine` is what the operator typed when there was no asset list.
+    list (intake: `process --asset`, `watch --require-tag`, `--asset-dmi`); then it names that
+    asset as the customer's list does. `source_machine` is the machine in words (make, model,
+    serial), also what the operator typed when there was no asset list.
     """
     customer = batch.agreement.customer
     return {
         "customer": customer.name,
         "customer_org_number": customer.org_number,
-        "asset": None,
+        "asset": None if device.asset is None else asset_reference(device.asset),
         "source_machine": device.source_machine,
+    }
+
+
+def asset_reference(asset: Asset) -> dict[str, Any]:
+    """The customer asset a drive came from: its id here and its tag, serial, type and model."""
+    return {
+        "asset_id": asset.id,
+        "asset_tag": asset.asset_tag,
+        "serial": asset.serial,
+        "type": asset.kind,
+        "make": asset.make,
+        "model": asset.model,
     }
 
 

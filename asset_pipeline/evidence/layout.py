@@ -164,9 +164,16 @@ def _media(doc: Mapping[str, Any]) -> Section:
         row(t("Capacity"), t("{gb} GB ({bytes} bytes)", gb=w.gigabytes(m["capacity_bytes"]),
                              bytes=m["capacity_bytes"])),
         row(t("Media source"), t("{customer}; asset: {asset}", customer=source.get("customer"),
-                                 asset=plain(asset.get("asset_tag") or asset.get("asset_id"))
-                                 if asset else t("none linked yet"))),
+                                 asset=plain(_asset_name(asset)) if asset
+                                 else t("none linked yet"))),
     ])  # fmt: skip
+
+
+def _asset_name(asset: Mapping[str, Any]) -> str:
+    """The customer's asset as its list names it: tag (or serial), then make and model."""
+    name = asset.get("asset_tag") or asset.get("serial") or f"#{asset.get('asset_id')}"
+    machine = _make_model(asset.get("make") or "", asset.get("model") or "")
+    return f"{name} ({machine})" if machine != "-" else name
 
 
 def _people(doc: Mapping[str, Any], roles: tuple[tuple[str, str], ...]) -> Section:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from intake_lists import csv_bytes
 
 from asset_pipeline.errors import AssetNotFound
+from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.flow import pipeline
 from asset_pipeline.intake.dmi import MachineIdentity
 from asset_pipeline.intake.importer import import_manifest
@@ -50,6 +52,15 @@ def test_the_station_running_on_the_asset_processes_its_drive_in_place(
         assert (device.asset_id, device.source_machine) == (
             asset.id, "Lenovo ThinkCentre M720, serial PF1ABCDE",
         )  # fmt: skip
+    # The certificate names the asset (NIST SP 800-88 Rev. 2 media source), JSON and page.
+    certificate = json.loads(Path(outcome.certificate_json).read_bytes())
+    assert certificate["media_source"]["asset"] == {
+        "asset_id": asset.id, "asset_tag": "INV-0003", "serial": "PF1ABCDE",
+        "type": "Stationär", "make": "Lenovo", "model": "ThinkCentre M720",
+    }  # fmt: skip
+    page = " ".join(read_pdf(Path(outcome.certificate_pdf).read_bytes()).text.split())
+    assert "tillgång: INV-0003 (Lenovo ThinkCentre M720)" in page
+    assert "asset: INV-0003 (Lenovo ThinkCentre M720)" in page
 
 
 def test_a_tag_on_no_list_records_nothing(station, batch_id, in_batch, image):
