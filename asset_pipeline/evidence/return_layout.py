@@ -63,6 +63,14 @@ SMBIOS_FIELDS = {
     "chassis_serial": N_("chassis serial number"),
     "chassis_type": N_("chassis type"),
 }
+# What a dropped column's header names (`intake.headers.PERSONAL_HEADERS`).
+HEADER_NAMES = {
+    "a person": N_("a person"),
+    "e-mail": N_("e-mail addresses"),
+    "a personal identity number": N_("a personal identity number"),
+    "a phone number": N_("a phone number"),
+    "an address": N_("an address"),
+}
 # Column widths in mm (180 in all): the tag and the serial on one line where they can be.
 ASSET_COLUMNS = (28, 32, 38, 32, 26, 24)
 MAX_NAMES = 20
@@ -126,7 +134,18 @@ def _asset_list(doc: Mapping[str, Any]) -> Section:
 
 
 def _dropped(entry: Mapping[str, Any]) -> Text:
-    return plain(f"{entry['column']}: {entry['reason']}")
+    """Why a column was not stored: what its header names, or what its values looked like."""
+    column = entry["column"]
+    if entry.get("header_names"):
+        what = w.coded(HEADER_NAMES, entry["header_names"])
+        return t("{column}: the header names {what}.", column=column, what=what)
+    if entry.get("looks_like"):
+        found = [t("{count} of {values} values look like {category}", count=n,
+                   values=entry["filled_cells"], category=category)
+                 for category, n in entry["looks_like"].items()]  # fmt: skip
+        return t("{column}: the values show personal data: {found}.", column=column,
+                 found=join(found, "; "))  # fmt: skip
+    return plain(f"{column}: {entry['reason']}")  # a list imported before the codes
 
 
 def _asset(a: Mapping[str, Any]) -> Section:

@@ -54,7 +54,7 @@ class ImportResult:
     unlisted: int  # no longer on the list but received or processed: kept as unexpected
     mapped: dict[str, str]  # our field -> the customer's header
     kept: list[str]  # the customer's own columns, stored
-    dropped: list[dict[str, str]]  # {"column": header, "reason": why}
+    dropped: list[dict[str, Any]]  # ColumnVerdict.record(): column, reason, codes, counts
     skipped_rows: list[int] = field(default_factory=list)  # rows with no tag and no serial
 
 
@@ -63,7 +63,7 @@ class _Columns:
     headers: list[str]
     roles: dict[Role, int]  # role -> column index
     kept: list[int]  # customer columns stored
-    dropped: list[dict[str, str]]
+    dropped: list[dict[str, Any]]
 
 
 def import_manifest(
@@ -158,7 +158,7 @@ def _columns(header_cells: list[str], body: list[tuple[int, list[str]]]) -> _Col
             roles[role] = index
     screen = ColumnScreen()
     kept: list[int] = []
-    dropped: list[dict[str, str]] = []
+    dropped: list[dict[str, Any]] = []
     for index, header in enumerate(headers):
         role = next((r for r, i in roles.items() if i == index), None)
         if role in IDENTITY_ROLES:
@@ -174,7 +174,7 @@ def _columns(header_cells: list[str], body: list[tuple[int, list[str]]]) -> _Col
             continue  # an empty column: nothing to keep or to drop
         verdict = screen.check(header, values[index])
         if verdict.personal:
-            dropped.append({"column": header, "reason": verdict.reason()})
+            dropped.append(verdict.record())
             if role is not None:
                 del roles[role]
         elif role is None:

@@ -55,6 +55,20 @@ class ColumnVerdict:
             for category, n in sorted(self.categories.items())
         )
 
+    def record(self) -> dict[str, object]:
+        """The dropped column as stored and reported (header, categories, counts; no value).
+
+        `reason` says it in English; `header_names`, `looks_like` and `filled_cells` say the same as
+        codes and counts, so the return report can print it in Swedish and English.
+        """
+        return {
+            "column": self.header,
+            "reason": self.reason(),
+            "header_names": self.header_reason,
+            "looks_like": {} if self.header_reason else dict(sorted(self.categories.items())),
+            "filled_cells": self.rows,
+        }
+
 
 class ColumnScreen:
     """Screens columns with the text detector (loaded once, on first use)."""

@@ -11,12 +11,15 @@ from intake_lists import PERSONAL_VALUES, build_shipment, open_batch, station_by
 from sqlalchemy import select
 
 from asset_pipeline.evidence import return_report
+from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.evidence.privacy import WITHHELD
+from asset_pipeline.evidence.return_layout import HEADER_NAMES
 from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.intake.headers import PERSONAL_HEADERS
 from asset_pipeline.intake.reconcile import close
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import Asset, batches
+from asset_pipeline.storage import Asset, Certificate, batches
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def test_the_document_answers_the_list_row_by_row(issued) -> None:
     assert first["customer_fields"] == [["Kostnadsställe", "4410"], ["Placering", "Hus B, plan 3"]]
     (drive,) = first["drives"]
     assert (drive["outcome"], drive["method"], drive["certificate_id"][:4]) == (
-        "certified", "Clear: overwrite", "SAN-",
+        "certified", {"method": "Clear", "technique": "Overwrite"}, "SAN-",
     )  # fmt: skip
     assert [(c["step"], c["log_seq"] > 0, c["at"][-1]) for c in first["custody"]] == [
         ("received", True, "Z"), ("drive_removed", True, "Z"), ("drive_processed", True, "Z"),
@@ -77,16 +80,65 @@ def test_it_verifies_offline_as_json_and_as_pdf(station: Station, issued) -> Non
 def test_the_pdf_speaks_swedish_and_english_and_shows_the_customer_columns(issued) -> None:
     pdf = read_pdf(issued.pdf_path.read_bytes())
     text = " ".join(pdf.text.split())
-    for words in ("Return Report", "Återrapport", "Saknas / Missing 1: INV-0003",
-                  "Oväntade / Unexpected 1: OKÄND-9", "Tillgångar / Assets",
-                  "Tillgång / Asset INV-0001", "Kostnadsställe 4410", "Placering Hus B, plan 3",
-                  "sanerad / certified", "destruerad / destroyed",
-                  "Stängt trots avvikelse / Closed with exceptions",
-                  "INV-0003 saknas, kunden informerad",
-                  "lagringsmedium uttaget / drive taken out #1 (SN WD-1)",
-                  "Column not stored E-post: the header names e-mail"):  # fmt: skip
+    for words in ("Återrapport Return Report", "Saknas Missing 1: INV-0003",
+                  "Oväntade (inte på listan) Unexpected (not on the list) 1: OKÄND-9",
+                  "Tillgångar / Assets", "Tillgång INV-0001 / Asset INV-0001",
+                  "Kostnadsställe 4410", "Placering Hus B, plan 3", "#1 sanerad #1 sanitized",
+                  "#2 destruerad #2 destroyed", "Behandlad Processed", "Saknas Missing",
+                  "Stängt trots avvikelser Closed with exceptions INV-0003 saknas, kunden "
+                  "informerad",
+                  "Lagringsmedium uttaget (#1, serienummer WD-1); av Örjan Ekström",
+                  "Drive taken out (#1, serial number WD-1); by Örjan Ekström",
+                  "Mottagen (skannad i godsmottagningen, hel)",
+                  "Received (scanned at the goods reception, intact)",
+                  "sanerad, Clear (rensning): Överskrivning", "sanitized, Clear: Overwrite",
+                  "destruerad, Destroy (destruktion): Strimling", "destroyed, Destroy: Shredding",
+                  "Kolumn som inte lagrades Column not stored E-post: rubriken anger "
+                  "e-postadresser. E-post: the header names e-mail addresses."):  # fmt: skip
         assert words in text, words
     assert issued.signed.doc_id in text
+
+
+def test_every_label_and_status_is_in_both_languages(issued) -> None:
+    """Every label but the customer's own headers is translated; so are the table's statuses."""
+    page = layout_of(issued.signed)
+    customer_headers = {
+        h for a in issued.signed.document["assets"] for h, _ in a["customer_fields"]
+    }
+    assert (page.title.sv, page.title.en) == ("Återrapport", "Return Report")
+    for section in [*page.sections, *page.after_table]:
+        assert section.title.sv != section.title.en, section.title
+        for row in section.rows:
+            if row.label.sv in customer_headers:  # the customer's own column, as written
+                assert row.label.same
+                continue
+            assert row.label.sv != row.label.en or row.label.en in {
+                "Organisation",
+                "Status",
+                "Destination",
+            }, row.label
+    assert all(h.sv != h.en or h.en in {"Status", "Destination"} for h in page.table_header)
+    words = {x for row in page.table_rows for cell in row for x in (cell.sv, cell.en)}
+    assert {"Behandlad", "Processed", "Saknas", "Missing", "Mottagen", "Received"} <= words
+
+
+def test_every_dropped_header_kind_has_words_in_both_languages() -> None:
+    assert set(PERSONAL_HEADERS.values()) == set(HEADER_NAMES)
+
+
+def test_the_certificate_of_a_drive_taken_out_of_an_asset_names_the_asset(
+    station: Station, issued
+) -> None:
+    (entry,) = issued.signed.document["assets"][0]["drives"]
+    with station.session() as session:
+        row = session.scalar(select(Certificate).where(Certificate.cert_id ==
+                                                       entry["certificate_id"]))  # fmt: skip
+        certificate = json.loads(row.document)
+    assert certificate["media_source"]["asset"]["asset_tag"] == "INV-0001"
+    source = certificate["media_source"]
+    assert (certificate["media"]["property_number"], source["source_machine"]) == (
+        "INV-0001", "HP EliteBook 840 G5, serial 5CG1234XYZ",
+    )  # fmt: skip
 
 
 def test_csv_has_one_row_per_asset_and_the_customer_columns_last(issued) -> None:

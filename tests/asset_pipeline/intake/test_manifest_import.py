@@ -30,9 +30,11 @@ def test_swedish_headers_map_and_personal_columns_are_dropped(station, batch_id,
                              "kind": "Typ", "make": "Märke", "model": "Modell"}  # fmt: skip
     assert result.kept == ["Kostnadsställe", "Placering"]
     assert result.dropped == [
-        {"column": "Användare", "reason": "the header names a person"},
-        {"column": "E-post", "reason": "the header names e-mail"},
-    ]
+        {"column": "Användare", "reason": "the header names a person",
+         "header_names": "a person", "looks_like": {}, "filled_cells": 2},
+        {"column": "E-post", "reason": "the header names e-mail",
+         "header_names": "e-mail", "looks_like": {}, "filled_cells": 2},
+    ]  # fmt: skip
     first = assets_of(station, batch_id)[0]
     assert (first.asset_tag, first.serial, first.kind, first.make, first.model) == (
         "INV-0001", "5CG1234XYZ", "Bärbar dator", "HP", "EliteBook 840 G5",
@@ -60,7 +62,12 @@ def test_a_column_holding_personal_data_is_not_stored(station, batch_id, in_batc
                                                       values, reason):  # fmt: skip
     rows = [[*row[:6], value] for row, value in zip(ROWS, values, strict=True)]
     result = in_batch(import_manifest, "l.csv", csv_bytes([*HEADER[:6], header], rows))
-    assert result.dropped == [{"column": header, "reason": reason}]
+    (dropped,) = result.dropped
+    assert (dropped["column"], dropped["reason"]) == (header, reason)
+    # The same as codes and counts, for the return report's two languages.
+    named = dropped["header_names"]
+    assert named == (reason.removeprefix("the header names ") if named else None)
+    assert sum(dropped["looks_like"].values()) == (0 if named else dropped["filled_cells"])
     assert all(header not in a.customer_fields for a in assets_of(station, batch_id))
     stored = station_bytes(station)
     for value in filter(None, values):  # neither in the database nor in the log
@@ -80,6 +87,9 @@ def test_nothing_personal_reaches_the_database_the_log_or_the_result(station, ba
         assert event.payload["dropped_columns"][1] == {
             "column": "E-post",
             "reason": "the header names e-mail",
+            "header_names": "e-mail",
+            "looks_like": {},
+            "filled_cells": 2,
         }
 
 
