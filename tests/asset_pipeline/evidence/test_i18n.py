@@ -21,7 +21,7 @@ PO = ROOT / "asset_pipeline" / "locale" / "sv" / "LC_MESSAGES" / "asset_pipeline
 # Values that read the same in both languages on purpose.
 SAME = {"Organisation", "Destination", "WWN, firmware", "Security erase (normal)", "Format unit",
         "Method (NIST SP 800-88 Rev. 2)", "{method}, {interface}: {technique} ({command})",
-        "{opened} – {closed}"}  # fmt: skip
+        "{opened} – {closed}", "Status"}  # fmt: skip
 
 
 def _extracted() -> set[str]:

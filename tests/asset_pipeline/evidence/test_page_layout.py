@@ -1,10 +1,13 @@
-"""Every page of a certificate, a destruction certificate and a batch report keeps text in its box.
+"""Every page of a certificate, a destruction certificate, a batch and a return report keeps text
+in its box.
 
 Each PDF is rendered to PNG by poppler's `pdftoppm` (an independent renderer) and read back with
 `pdfplumber` (positions of every word and of the drawn cell boxes). A word must sit inside the
 cell box it starts in, or, outside the tables, inside the page's text frame; the PNG's margins
 must hold no ink. The documents carry hostile values: unbroken 90-character serials and
-hashes, a 200-character organisation name, long contacts and notes, many devices.
+hashes, a 200-character organisation name, long contacts and notes, many devices; the return
+report adds a customer list of long unbroken tags, serials and cost centres, long headers and
+values of the customer's own columns, a long close reason, and many assets.
 """
 
 from __future__ import annotations
@@ -19,18 +22,24 @@ import pytest
 from evidence_fixtures import PRE_FINDINGS, load_device, scan_report, wipe_result
 from PIL import Image
 
-from asset_pipeline.evidence import batch_report, issuing
+from asset_pipeline.evidence import batch_report, issuing, return_report
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.pdf import MARGIN
 from asset_pipeline.flow import destruction
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.linking import link
+from asset_pipeline.intake.receiving import receive
+from asset_pipeline.intake.reconcile import close
 from asset_pipeline.station.config import write_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import batches, operators
+from asset_pipeline.storage import assets, batches, operators
 
 A4_W, A4_H = 595.2756, 841.8898
 SLACK = 0.6  # points: rounding in the extractor
 LONG_SERIAL = "S3Z9NB0K" * 11 + "X9"  # 90 characters, no space to break at
 LONG_ORG = "Återbruk " + "Norrlandskustens Kommunala Fastighets- och Teknikförvaltning " * 3
+LONG_TAG = "INV-" + "0" * 70  # + two digits: 76 characters, no space
+KINDS = ["sanitization", "destruction", "batch_report", "return_report"]
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils missing")
 
@@ -72,8 +81,31 @@ def hostile(station: Station, add_device) -> dict[str, Path]:
         session.flush()
         session.expire_all()
         report = batch_report.issue_batch_report(session, station, batches.find_batch(session, 1))
+    with station.session() as session:
+        returned = _return_report(session, station, batches.find_batch(session, 1), ids)
     return {"sanitization": sanitized.pdf_path, "destruction": destroyed.pdf_path,
-            "batch_report": report.pdf_path}  # fmt: skip
+            "batch_report": report.pdf_path, "return_report": returned.pdf_path}  # fmt: skip
+
+
+def _return_report(session, station: Station, batch, ids: list[int]):
+    """Sixteen assets with long tags, serials and own columns; drives linked; closed by force."""
+    header = ["Inventarienummer", "Serienummer", "Typ", "Märke", "Modell",
+              "Kostnadsställe och ansvarig förvaltning enligt avtalet", "Placering"]  # fmt: skip
+    rows = [[f"{LONG_TAG}{n:02d}", f"{LONG_SERIAL}{n}",
+             "Bärbar dator med dockningsstation och extra batteri", "Hewlett-Packard Enterprise",
+             "EliteBook 840 G5 with a very long model designation " * 2, "4410-" + "9" * 60,
+             "Hus B, plan 3, rum 3.14 bakom förrådet vid lastkajen " * 3]
+            for n in range(16)]  # fmt: skip
+    text = "\r\n".join(";".join(row) for row in [header, *rows])
+    import_manifest(session, station, batch, "tillgångar " * 8 + ".csv", text.encode())
+    for row in rows[:15]:
+        receive(session, station, batch, row[0])
+    receive(session, station, batch, "OKÄND-" + "Å" * 90)
+    for n, device_id in enumerate(ids[2:9]):  # one drive of each of seven assets
+        device = load_device(session, device_id)
+        link(session, station, device, assets.find_asset(session, batch, rows[n][0]))
+    close(session, station, batch, force=True, reason="Kunden hämtar resten själv, " * 10)
+    return return_report.issue_return_report(session, station, batch)
 
 
 def _words_outside_their_box(page: pdfplumber.page.Page) -> list[str]:
@@ -106,7 +138,7 @@ def _ink_in_margins(png: Path) -> list[str]:
     return [name for name, box in strips.items() if image.crop(box).getextrema()[0] < 200]
 
 
-@pytest.mark.parametrize("kind", ["sanitization", "destruction", "batch_report"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_no_text_leaves_its_box(hostile: dict[str, Path], kind: str, tmp_path: Path) -> None:
     pdf = hostile[kind]
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / kind)], check=True)
@@ -120,7 +152,7 @@ def test_no_text_leaves_its_box(hostile: dict[str, Path], kind: str, tmp_path: P
         assert _ink_in_margins(png) == [], png.name
 
 
-@pytest.mark.parametrize("kind", ["sanitization", "destruction", "batch_report"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_page_prints_what_the_layout_says(hostile: dict[str, Path], kind: str) -> None:
     from asset_pipeline.evidence.pdf import read_pdf
     from asset_pipeline.evidence.signing import read_document
