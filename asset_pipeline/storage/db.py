@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -135,7 +135,8 @@ def upgrade(engine: Engine) -> None:
 
     Safe when several station processes open a fresh database at once: the migration runs
     under a lock (a lock file beside an SQLite database, an advisory lock on PostgreSQL) and
-    the revision is read again once the lock is held.
+    the revision is read again once the lock is held. All revisions run in one transaction, so
+    a failing one leaves the database at the revision it had.
 
     Raises:
         StorageError: the database cannot be reached or a migration fails.
@@ -147,18 +148,54 @@ def upgrade(engine: Engine) -> None:
         from alembic import command
         from alembic.runtime.migration import MigrationContext
 
-        with _migration_lock(engine), engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_KEY})
-            if MigrationContext.configure(connection).get_current_revision() == head:
-                return
-            config = alembic_config(engine.url.render_as_string(hide_password=False))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        sqlite = engine.dialect.name == "sqlite"
+        with _migration_lock(engine), engine.connect() as connection:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=False)
+            try:
+                with connection.begin():
+                    if sqlite:  # pysqlite commits each DDL statement on its own otherwise
+                        connection.exec_driver_sql("BEGIN")
+                    if engine.dialect.name == "postgresql":
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_KEY}
+                        )
+                    if MigrationContext.configure(connection).get_current_revision() == head:
+                        return
+                    config = alembic_config(engine.url.render_as_string(hide_password=False))
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite:
+                        _check_foreign_keys(connection)
+            finally:
+                if sqlite:
+                    _sqlite_foreign_keys(connection, on=True)
     except SQLAlchemyError as e:
         raise StorageError(
             f"cannot open database {_redact(str(engine.url))}: {_first_line(e)}"
         ) from e
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Turn SQLite's foreign-key enforcement on or off, outside any transaction.
+
+    A migration in Alembic's batch mode copies a table, drops the old one and renames the
+    copy; while enforced, dropping `device` fails as soon as a certificate points at one of
+    its rows. SQLite's own procedure for such changes turns enforcement off, makes the change
+    in a transaction and checks the keys before committing (`_check_foreign_keys`).
+    """
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise StorageError(
+            f"migration left {len(broken)} row(s) whose foreign keys point nowhere "
+            f"(tables {', '.join(tables)}); nothing was changed"
+        )
 
 
 # Arbitrary constant naming the migration's advisory lock on PostgreSQL ("ap-migra").
