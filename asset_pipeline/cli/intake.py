@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from asset_pipeline.cli.operator import OPERATOR
 from asset_pipeline.cli.output import emit, json_option, jsonable
 from asset_pipeline.errors import IntakeError
 from asset_pipeline.intake.custody import DESTINATIONS
@@ -29,6 +30,7 @@ def intake() -> None:
 @intake.command("import")
 @BATCH
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@OPERATOR
 @json_option
 @click.pass_obj
 def import_(station: Station, batch_id: int, file: Path, as_json: bool) -> None:
@@ -81,6 +83,7 @@ def import_(station: Station, batch_id: int, file: Path, as_json: bool) -> None:
     show_default=True,
     help="The condition the assets arrived in.",
 )
+@OPERATOR
 @json_option
 @click.pass_obj
 def receive_(
@@ -185,6 +188,7 @@ def list_(station: Station, batch_id: int, as_json: bool) -> None:
     "--to", "destination", type=click.Choice(DESTINATIONS), required=True, help="Where it goes."
 )
 @click.option("--no-storage", is_flag=True, help="The asset holds no drive (nothing to wipe).")
+@OPERATOR
 @json_option
 @click.pass_obj
 def release_(

@@ -102,6 +102,18 @@ def test_receive_by_tag_with_a_condition_and_the_list(run_cli, listed):
     ]
 
 
+def test_the_operator_named_on_the_command_is_on_the_custody_steps(run_cli, listed):
+    for args in (("receive", listed, "--tag", "INV-0001"),
+                 ("release", listed, "INV-0001", "--to", "recycle", "--no-storage")):  # fmt: skip
+        result = run_cli("intake", *args, "--operator", "Lena Holm")
+        assert result.exit_code == 0, result.stderr
+    report = json.loads(run_cli("batch", "return-report", listed, "--format", "json").stdout)
+    (asset,) = [a for a in report["assets"] if a["asset_tag"] == "INV-0001"]
+    assert [(c["step"], c["operator"]) for c in asset["custody"]] == [
+        ("received", "Lena Holm"), ("released", "Lena Holm"),
+    ]  # fmt: skip
+
+
 def test_dmi_and_tag_clash(run_cli, listed):
     result = run_cli("intake", "receive", listed, "--dmi", "--tag", "X")
     assert result.exit_code == 2
@@ -188,6 +200,12 @@ def _kill_while_sanitizing(home: Path, image: Path, batch: str, asset: str) -> N
 def test_a_shipment_from_list_to_return_report(run_cli, listed, station_home, tmp_path):
     """One asset missing, one unexpected, one drive certified, one killed mid-wipe, the batch
     closed by force, the killed drive resumed (failed: the batch is closed) and destroyed."""
+    # A station that may certify: a real organisation, its operator registered.
+    assert run_cli("init", "--organization", "Återbruk Norrland AB", "--org-number",
+                   "556677-8899", "--site", "Sundsvall", "--operator", "Örjan Ekström",
+                   ).exit_code == 0  # fmt: skip
+    assert run_cli("operator", "add", "Örjan Ekström", "--title", "Tekniker", "--contact",
+                   "orjan.ekstrom@aterbruk.example").exit_code == 0  # fmt: skip
     typed = "INV-0001\nINV-0002\nOKÄND-77\n"
     assert run_cli("intake", "receive", listed, input=typed).exit_code == 0
     small, large = tmp_path / "inv1-ssd.img", tmp_path / "inv2-hdd.img"
@@ -201,8 +219,9 @@ def test_a_shipment_from_list_to_return_report(run_cli, listed, station_home, tm
     certified = json.loads(done.stdout)
     assert (certified["state"], certified["asset_tag"]) == ("certified", "INV-0001")
     cert = json.loads(Path(certified["certificate_json"]).read_bytes())
-    assert cert["media"]["asset_tag"] == "INV-0001"  # the certificate names the asset
-    assert cert["media"]["source_machine"] == "HP EliteBook 840 G5, serial 5CG1234XYZ"
+    assert cert["media"]["property_number"] == "INV-0001"  # the certificate names the asset
+    assert cert["media_source"]["asset"]["asset_tag"] == "INV-0001"
+    assert cert["media_source"]["source_machine"] == "HP EliteBook 840 G5, serial 5CG1234XYZ"
 
     unknown = run_cli("process", str(small), "--batch", listed, "--asset", "INV-9", "--yes")
     assert (unknown.exit_code, unknown.stderr) == (
@@ -247,7 +266,7 @@ def test_a_shipment_from_list_to_return_report(run_cli, listed, station_home, tm
         ("certified", "SAN-")
     ]
     assert [(d["outcome"], d["method"]) for d in second["drives"]] == [
-        ("destroyed", "Destroy: shred")
+        ("destroyed", {"method": "Destroy", "technique": "shred"})
     ]
     assert [c["step"] for c in second["custody"]] == [
         "received", "drive_removed", "drive_processed", "drive_processed", "released",
