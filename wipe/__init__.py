@@ -31,7 +31,7 @@ from wipe.firmware import (
     capabilities_of,
     sanitizer_for,
 )
-from wipe.guard import check_writable, refusal_reasons
+from wipe.guard import check_target, check_writable, refusal_reasons
 from wipe.health import Health, check_health
 from wipe.hidden import HiddenAreas, restore_native_max
 from wipe.hidden import detect as detect_hidden_areas
@@ -80,6 +80,7 @@ __all__ = [
     "capabilities_of",
     "check_erase",
     "check_health",
+    "check_target",
     "check_writable",
     "choose",
     "detect_hidden_areas",

@@ -99,21 +99,22 @@ def read_sysfs(directory: Path, name: str) -> str | None:
         return None
 
 
-def system_device_names() -> dict[str, str]:
+def system_device_names(mounts: dict[DevNo, list[str]] | None = None) -> dict[str, str]:
     """Kernel names of devices that hold the running system, mapped to the reason.
 
     Includes the devices behind the system mount points and swap, their whole disks, and,
-    through `slaves`, the disks under device-mapper, md or loop layers.
+    through `slaves`, the disks under device-mapper, md or loop layers. `mounts` is the
+    `mount_table()` when the caller has just read it.
     """
     found: dict[str, str] = {}
-    mounts = _mount_table()
+    mounts = mount_table() if mounts is None else mounts
     for mountpoint in SYSTEM_MOUNTS:
         for devno, points in mounts.items():
             if mountpoint in points:
-                name = _name_of(devno)
+                name = name_of(devno)
                 if name:
                     _add_with_lower(found, name, f"{mountpoint} is mounted from it")
-    for swap_name in _swap_devices():
+    for swap_name in swap_devices():
         _add_with_lower(found, swap_name, "it holds active swap")
     return found
 
@@ -141,15 +142,15 @@ def _block_facts(path: str, devno: DevNo) -> BlockFacts:
     disk_dir = directory.parent if is_partition else directory
     partitions = tuple(sorted(p.name for p in disk_dir.iterdir() if (p / "partition").exists()))
     family = [disk_dir.name, *partitions] if not is_partition else [name]
-    holders = tuple(sorted({h.name for n in family for h in _children(n, "holders")}))
-    mounts = _mount_table()
+    holders = tuple(sorted({h.name for n in family for h in children(n, "holders")}))
+    mounts = mount_table()
     mountpoints: list[str] = []
     for member in family:
-        member_devno = _devno_of(member)
+        member_devno = devno_of(member)
         if member_devno is not None:
             mountpoints.extend(mounts.get(member_devno, ()))
-    system = system_device_names()
-    swaps = set(_swap_devices())
+    system = system_device_names(mounts)
+    swaps = set(swap_devices())
     queue = disk_dir / "queue"
     rotational = read_sysfs(queue, "rotational")
     backing = read_sysfs(directory, "loop/backing_file")
@@ -187,7 +188,7 @@ def _ioctl_facts(path: str, devno: DevNo) -> BlockFacts:
         read_only = struct.unpack("i", fcntl.ioctl(fd, _BLKROGET, b"\0" * 4))[0] != 0
     finally:
         os.close(fd)
-    mounts = _mount_table().get(devno, ())
+    mounts = mount_table().get(devno, ())
     return BlockFacts(
         path=path,
         kind="block",
@@ -207,7 +208,7 @@ def _image_facts(path: str, st: os.stat_result) -> BlockFacts:
         f"/dev/{name}"
         for name in list_disk_names()
         if name.startswith("loop")
-        and _strip_deleted(read_sysfs(Path("/sys/block") / name, "loop/backing_file")) == real
+        and strip_deleted(read_sysfs(Path("/sys/block") / name, "loop/backing_file")) == real
     )
     return BlockFacts(
         path=path,
@@ -217,23 +218,26 @@ def _image_facts(path: str, st: os.stat_result) -> BlockFacts:
         logical_sector_size=512,
         physical_sector_size=512,
         read_only=not os.access(path, os.W_OK),
-        swap=(real,) if real in _swap_files() else (),
+        swap=(real,) if real in swap_files() else (),
         attached_as=attached,
     )
 
 
-def _strip_deleted(text: str | None) -> str | None:
+def strip_deleted(text: str | None) -> str | None:
+    """A loop backing-file path without the kernel's " (deleted)" mark."""
     if text and text.endswith(" (deleted)"):
         return text[: -len(" (deleted)")]
     return text
 
 
-def _children(name: str, kind: str) -> list[Path]:
+def children(name: str, kind: str) -> list[Path]:
+    """The sysfs entries under `holders` or `slaves` of a block device (empty when none)."""
     directory = SYS_BLOCK / name / kind
     return list(directory.iterdir()) if directory.is_dir() else []
 
 
-def _devno_of(name: str) -> DevNo | None:
+def devno_of(name: str) -> DevNo | None:
+    """The (major, minor) of a block device kernel name, or None when sysfs has no entry."""
     text = read_sysfs(SYS_BLOCK / name, "dev")
     if not text or ":" not in text:
         return None
@@ -241,12 +245,13 @@ def _devno_of(name: str) -> DevNo | None:
     return int(major), int(minor)
 
 
-def _name_of(devno: DevNo) -> str | None:
+def name_of(devno: DevNo) -> str | None:
+    """The kernel name of a block device number, or None when it is not a block device."""
     link = SYS_DEV_BLOCK / f"{devno[0]}:{devno[1]}"
     return link.resolve().name if link.exists() else None
 
 
-def _mount_table() -> dict[DevNo, list[str]]:
+def mount_table() -> dict[DevNo, list[str]]:
     """Mount points by device number, from mountinfo and psutil's view of /dev paths.
 
     mountinfo gives the kernel's own device numbers; psutil's device paths catch file systems
@@ -294,7 +299,7 @@ def _swap_entries() -> list[str]:
     return [_unescape(line.split()[0]) for line in lines if line.strip()]
 
 
-def _swap_devices() -> list[str]:
+def swap_devices() -> list[str]:
     """Kernel names of block devices that hold active swap (a swap file counts for its fs)."""
     names: list[str] = []
     for entry in _swap_entries():
@@ -303,13 +308,14 @@ def _swap_devices() -> list[str]:
         except OSError:
             continue
         devno = st.st_rdev if stat.S_ISBLK(st.st_mode) else st.st_dev
-        name = _name_of((os.major(devno), os.minor(devno)))
+        name = name_of((os.major(devno), os.minor(devno)))
         if name:
             names.append(name)
     return names
 
 
-def _swap_files() -> set[str]:
+def swap_files() -> set[str]:
+    """Real paths of the active swap files."""
     return {os.path.realpath(e) for e in _swap_entries() if not e.startswith("/dev/")}
 
 

@@ -1,40 +1,101 @@
-"""The write guard: the one gate every write path passes before touching a target."""
+"""The write guard: the one gate every write path passes before touching a target.
+
+It judges the target's whole storage stack (`wipe.stack`): a loop device over a mounted loop
+device, a second loop device on a mounted image, device-mapper over a loop device over a mounted
+partition are refused like a mounted disk, and so is a device or image any other process holds
+open.
+"""
 
 from __future__ import annotations
 
 import os
 
-from wipe.blockdev import BlockFacts, inspect
+from wipe.blockdev import BlockFacts, children, inspect
 from wipe.errors import GuardRefusal, NotATarget, TargetNotFound
+from wipe.image import recognize
+from wipe.openers import describe, exclusive_claim
+from wipe.stack import TARGET, Key, Layer, Survey, resolve
+
+NOT_AN_IMAGE = (
+    "it does not look like a disk image (no partition table, file-system or volume signature, "
+    "and not all zeros); --image forces it"
+)
 
 
 def check_writable(path: str | os.PathLike[str], *, whole_disk: bool = True) -> BlockFacts:
-    """Return the target's facts if it may be overwritten, else raise with every reason.
+    """Return the target's facts if it may be overwritten now, else raise with every reason.
+
+    Besides what `refusal_reasons` finds, each block device in the stack that nothing else
+    explains is opened once with O_EXCL (read-only, closed at once): only that shows a claim
+    the kernel keeps without a mount, such as a file system lazily unmounted while in use.
 
     Args:
         path: a block device node or a disk image file.
         whole_disk: refuse a partition; the station sanitizes whole drives.
 
     Raises:
-        GuardRefusal: the target does not exist, is not a disk, holds the running system or
-            swap, is mounted (itself or a partition), has holders, is read-only, is a
-            partition when a whole disk is expected, or is empty.
+        GuardRefusal: the target does not exist, is not a disk, is read-only, a partition when
+            a whole disk is expected, or empty; or any layer of its storage stack holds the
+            running system or swap, is mounted, held, or open in another process.
     """
     text = os.fspath(path)
-    try:
-        facts = inspect(text)
-    except TargetNotFound as e:
-        raise GuardRefusal(text, "no such device or image file") from e
-    except NotATarget as e:
-        raise GuardRefusal(text, f"it is a {e.kind}, not a block device or image file") from e
-    reasons = refusal_reasons(facts, whole_disk=whole_disk)
+    facts = _inspect(text)
+    reasons = refusal_reasons(facts, whole_disk=whole_disk, active=True)
     if reasons:
         raise GuardRefusal(text, "; ".join(reasons))
     return facts
 
 
-def refusal_reasons(facts: BlockFacts, *, whole_disk: bool = True) -> list[str]:
-    """Every reason the guard would refuse `facts`, in a fixed order (empty when writable)."""
+def check_target(path: str | os.PathLike[str], *, force_image: bool = False) -> BlockFacts:
+    """The gate for a target an operator names: `check_writable`, and a file must be an image.
+
+    A regular file is taken only when it looks like a disk image (`wipe.image.recognize`),
+    so a mistyped path to a document is not overwritten and certified.
+
+    Args:
+        path: a block device node or a disk image file.
+        force_image: take a regular file even when it does not look like a disk image.
+
+    Raises:
+        GuardRefusal: as `check_writable`, or the file does not look like a disk image.
+    """
+    facts = check_writable(path)
+    if facts.kind == "image" and not force_image and recognize(facts.path) is None:
+        raise GuardRefusal(os.fspath(path), NOT_AN_IMAGE)
+    return facts
+
+
+def refusal_reasons(
+    facts: BlockFacts, *, whole_disk: bool = True, active: bool = False, as_target: bool = False
+) -> list[str]:
+    """Every reason the guard would refuse `facts`, in a fixed order (empty when writable).
+
+    Args:
+        facts: the target's kernel facts (`wipe.blockdev.inspect`).
+        whole_disk: refuse a partition.
+        active: also try O_EXCL opens (`check_writable` does; a listing does not, so that it
+            never makes a running wipe's own exclusive open fail).
+        as_target: judge a regular file as `check_target` does (it must look like an image).
+    """
+    reasons = _own_reasons(facts, whole_disk=whole_disk)
+    survey = Survey.take()
+    reasons += _stack_reasons(resolve(facts, survey), survey, active=active and not reasons)
+    if as_target and facts.kind == "image" and facts.size_bytes and recognize(facts.path) is None:
+        reasons.append(NOT_AN_IMAGE)
+    return list(dict.fromkeys(reasons))
+
+
+def _inspect(text: str) -> BlockFacts:
+    try:
+        return inspect(text)
+    except TargetNotFound as e:
+        raise GuardRefusal(text, "no such device or image file") from e
+    except NotATarget as e:
+        raise GuardRefusal(text, f"it is a {e.kind}, not a block device or image file") from e
+
+
+def _own_reasons(facts: BlockFacts, *, whole_disk: bool) -> list[str]:
+    """What the target's own facts (the disk and its partitions) say."""
     reasons: list[str] = []
     if facts.system:
         why = facts.extra.get("system_reason") or "it carries the running system"
@@ -49,8 +110,80 @@ def refusal_reasons(facts: BlockFacts, *, whole_disk: bool = True) -> list[str]:
         reasons.append("read-only")
     if whole_disk and facts.is_partition:
         reasons.append(f"is a partition of {facts.parent}; give the whole disk /dev/{facts.parent}")
-    if facts.attached_as:
-        reasons.append(f"image is attached as {', '.join(facts.attached_as)}; detach it first")
     if facts.size_bytes == 0:
         reasons.append("has no media (size 0)")
     return reasons
+
+
+def _stack_reasons(layers: dict[Key, Layer], survey: Survey, *, active: bool) -> list[str]:
+    """What the other layers say, and who has any layer open; the target's own layers first."""
+    reasons: list[str] = []
+    target = next(iter(layers.values()), None)
+    attached = [
+        layer.node
+        for layer in layers.values()
+        if target is not None and target.kind == "file" and layer.via == "loop"
+        and layer.parent == ("file", target.file_id or target.name)
+    ]  # fmt: skip
+    if attached:
+        reasons.append(f"image is attached as {', '.join(attached)}; detach it first")
+    for layer in layers.values():
+        found = _layer_reasons(layer, layers, survey)
+        reasons += found
+        if active and not found and layer.kind == "block" and _may_try_exclusive(layer, survey):
+            claim = exclusive_claim(layer.node)
+            if claim:
+                reasons.append(claim if layer.direction == TARGET else f"{layer.label}: {claim}")
+    return reasons
+
+
+def _layer_reasons(layer: Layer, layers: dict[Key, Layer], survey: Survey) -> list[str]:
+    # The target's own layers (the disk and its partitions) were judged by _own_reasons.
+    reasons = [] if layer.direction == TARGET else _use_reasons(layer, layers, survey)
+    itself = layer.via == ""
+    openers = _openers(layer, survey)
+    if openers:
+        reasons.append(f"{'' if itself else layer.label + ' is '}open in {describe(openers)}")
+    elif layer.kind == "block" and layer.devno and not survey.mounts.get(layer.devno):
+        users = survey.open.on_fs.get(layer.devno)
+        if users:  # a file system no longer mounted anywhere, still in use (lazy umount)
+            where = "it" if itself else layer.label
+            reasons.append(f"a file system on {where} is still in use by {describe(users)}")
+    return reasons
+
+
+def _use_reasons(layer: Layer, layers: dict[Key, Layer], survey: Survey) -> list[str]:
+    """What makes a layer other than the target's own ones unsafe to change."""
+    if layer.kind == "file":
+        swap = layer.file_id in survey.swap_files
+        return [f"{layer.label} is an active swap file"] if swap else []
+    reasons: list[str] = []
+    if layer.name in survey.system:
+        reasons.append(f"{layer.label} holds the running system ({survey.system[layer.name]})")
+    if layer.name in survey.swap_names:
+        reasons.append(f"{layer.label} holds active swap")
+    points = survey.mounts.get(layer.devno, []) if layer.devno else []
+    if points:
+        reasons.append(f"{layer.label} is mounted at {', '.join(sorted(set(points)))}")
+    parent = layers.get(layer.parent) if layer.parent else None
+    # A holder of the target itself is named by _own_reasons; any other holder, and a loop
+    # device whose file lives in a file system there, use data the target's write changes.
+    if layer.via == "fsloop" or (
+        layer.via == "holder" and parent is not None and parent.direction != TARGET
+    ):
+        reasons.append(f"in use by {layer.label}")
+    return reasons
+
+
+def _openers(layer: Layer, survey: Survey) -> set[int]:
+    table = survey.open
+    if layer.kind == "block":
+        return table.block.get(layer.devno, set()) if layer.devno else set()
+    return table.files.get(layer.file_id, set()) if layer.file_id else set()
+
+
+def _may_try_exclusive(layer: Layer, survey: Survey) -> bool:
+    """An O_EXCL trial tells something only where no holder claims the device by design."""
+    if layer.devno is None or layer.devno in survey.open.own_block:
+        return False  # this process has it open itself (a firmware erase re-checks its target)
+    return not children(layer.name, "holders")
