@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -41,11 +42,21 @@ RESTORE_HIDDEN = click.option(
     is_flag=True,
     help="Consent to removing HPA/DCO hidden areas before the wipe (else such a drive fails).",
 )
+IMAGE = click.option(
+    "--image",
+    "force_image",
+    is_flag=True,
+    help="Write a regular file even though it does not look like a disk image.",
+)
 
 
 def confirm_serial(serial: str, kind: str) -> bool:
-    """Ask for the last four characters of the serial (of the file name for an image)."""
-    expected = serial[-4:]
+    """Ask for the last four characters of the serial (of the file name for an image).
+
+    An image's name is taken without its extension: every `.img` would otherwise be
+    confirmed by typing `.img`.
+    """
+    expected = (Path(serial).stem if kind == "image" else serial)[-4:]
     what = "file name" if kind == "image" else "serial number"
     answer = click.prompt(
         f"Type the last four characters of the {what} to confirm",

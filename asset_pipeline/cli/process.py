@@ -9,6 +9,7 @@ import click
 
 from asset_pipeline.cli.live import PipelineView
 from asset_pipeline.cli.operator import (
+    IMAGE,
     OPERATOR,
     RESTORE_HIDDEN,
     VERIFY,
@@ -31,6 +32,7 @@ from asset_pipeline.storage import assets, batches
 @VERIFY
 @RESTORE_HIDDEN
 @OPERATOR
+@IMAGE
 @click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
 @click.option(
     "--asset",
@@ -52,6 +54,7 @@ def process(
     batch_id: int,
     verify_method: str,
     restore_hidden: bool,
+    force_image: bool,
     yes: bool,
     asset_tag: str | None,
     asset_dmi: bool,
@@ -66,7 +69,8 @@ def process(
     validation; 3 when the write guard refuses. The station must name a real organisation and
     a registered operator (`init`, `operator add`) before anything is touched. With --asset
     (or --asset-dmi) the device is linked to the customer's asset, which the certificate names
-    and the return report follows.
+    and the return report follows. A regular file is taken only when it looks like a disk image
+    unless --image; a refused target leaves only the refusal in the log.
 
     \b
     Example:
@@ -85,7 +89,9 @@ def process(
                                 f"receive {batch_id} --tag {asset_tag})")  # fmt: skip
     if not yes and not confirm_serial(drive.serial or drive.name, drive.kind):
         raise click.ClickException("confirmation did not match; nothing was written")
-    options = pipeline.Options(verify_method=verify_method, restore_hidden=restore_hidden)
+    options = pipeline.Options(
+        verify_method=verify_method, restore_hidden=restore_hidden, force_image=force_image
+    )
     console = stderr_console()
     cancel = threading.Event()
     with PipelineView(console, enabled=sys.stderr.isatty()) as view, interrupts(cancel):

@@ -9,6 +9,7 @@ import click
 
 from asset_pipeline.cli.live import StepBars
 from asset_pipeline.cli.operator import (
+    IMAGE,
     OPERATOR,
     RESTORE_HIDDEN,
     VERIFY,
@@ -19,7 +20,7 @@ from asset_pipeline.cli.output import emit, human_size, json_option, stderr_cons
 from asset_pipeline.drives import discovery
 from asset_pipeline.flow.sanitizing import WipeJob, WipeOptions, WipeRun, plan_wipe, run_wipe
 from asset_pipeline.station.context import Station
-from wipe import LEVELS, OVERWRITES, all_methods, check_writable
+from wipe import LEVELS, OVERWRITES, all_methods, check_target
 
 METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
 
@@ -37,6 +38,7 @@ METHODS = (*OVERWRITES, *(m.name for m in all_methods()), "destroy")
 @click.option("--seed", type=int, default=None, help="Seed of the sample verification.")
 @RESTORE_HIDDEN
 @OPERATOR
+@IMAGE
 @click.option("--yes", is_flag=True, help="Do not ask for the serial confirmation.")
 @json_option
 @click.pass_obj
@@ -48,6 +50,7 @@ def wipe(
     verify_method: str,
     seed: int | None,
     restore_hidden: bool,
+    force_image: bool,
     yes: bool,
     as_json: bool,
 ) -> None:
@@ -56,8 +59,9 @@ def wipe(
     The plan (method and why) is chosen from the level, the media type and what the drive
     supports; Purge on media that cannot be purged plans "destroy" and writes nothing.
     Without --yes the operator types the last four characters of the serial number (of the
-    file name for an image). Exit 0 when verified, 1 when failed or interrupted, 3 when the
-    write guard refuses the target.
+    file name without its extension for an image). A regular file is taken only when it looks
+    like a disk image (partition table, file-system signature or all zeros) unless --image.
+    Exit 0 when verified, 1 when failed or interrupted, 3 when the write guard refuses.
 
     \b
     Example:
@@ -65,7 +69,7 @@ def wipe(
         asset-pipeline wipe customer.img --level clear --verify full --yes --json
     """
     drive = discovery.identify(target, with_health=True)
-    check_writable(target)
+    check_target(target, force_image=force_image)
     job = plan_wipe(drive, level, method)
     console = stderr_console()
     if not as_json:

@@ -190,7 +190,7 @@ def _identify(path: str | os.PathLike[str]) -> Drive:
 
 
 def _image_drive(facts: BlockFacts) -> Drive:
-    reasons = refusal_reasons(facts)
+    reasons = refusal_reasons(facts, as_target=True)  # as `wipe` and `process` judge a file
     return Drive(
         path=facts.path,
         name=facts.name,

@@ -37,7 +37,15 @@ from asset_pipeline.intake.dmi import MachineIdentity
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Device, batches, devices, sanitizations, scans
 from scanners import RawOptions, ScanError
-from wipe import GuardRefusal, Pattern, Plan, WipeError, check_writable, final_pattern
+from wipe import (
+    GuardRefusal,
+    Pattern,
+    Plan,
+    WipeError,
+    check_target,
+    check_writable,
+    final_pattern,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ class Options:
     restore_hidden: bool = False  # operator consents to removing HPA/DCO before the wipe
     # Match scan pages in worker processes; off when every drive already has its own process.
     scan_processes: bool = True
+    force_image: bool = False  # take a regular file that does not look like a disk image
 
 
 @dataclass
@@ -138,7 +147,7 @@ def process(
     """
     drive = discovery.identify(path)
     try:
-        check_writable(drive.path)
+        check_target(drive.path, force_image=(options or Options()).force_image)
     except GuardRefusal as e:
         _log_refusal(station, batch_id, drive.path, e.reason)
         raise

@@ -17,9 +17,17 @@ MiB = 1024 * 1024
 
 
 def _image(tmp_path: Path, name: str = "customer-disk.img", size: int = 16 * MiB) -> Path:
+    """A disk image full of customer text, with an MBR partition table written by sfdisk."""
     image = tmp_path / name
     image.write_bytes(b"customer data " * (size // 14) + b"x" * (size % 14))
+    label(image)
     return image
+
+
+def label(image: Path) -> None:
+    """Give `image` an MBR partition table (one Linux partition), as sfdisk writes it."""
+    subprocess.run(["sfdisk", "-q", str(image)], input="label: dos\n,,L\n", text=True,
+                   check=True, capture_output=True)  # fmt: skip
 
 
 def _stored(home: Path) -> list[tuple[str, str, dict]]:
@@ -64,16 +72,22 @@ def test_full_verification_and_final_zero_pass(run_cli, tmp_path: Path) -> None:
     assert image.read_bytes() == bytes(16 * MiB)
 
 
-def test_confirmation_with_the_last_four_characters(run_cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("typed", ["A7Q8", ".img", "9.img"])
+def test_wrong_confirmation_writes_nothing(run_cli, tmp_path: Path, typed: str) -> None:
     image = _image(tmp_path, "disk-A7Q9.img")
-    wrong = run_cli("wipe", str(image), "--level", "clear", input="A7Q8\n")
+    before = image.read_bytes()
+    wrong = run_cli("wipe", str(image), "--level", "clear", input=f"{typed}\n")
     assert wrong.exit_code == 1
     assert wrong.stderr.endswith("Error: confirmation did not match; nothing was written\n")
-    assert image.read_bytes().startswith(b"customer data")
-    right = run_cli("wipe", str(image), "--level", "clear", input=".img\n")
+    assert image.read_bytes() == before
+
+
+def test_confirmation_is_the_name_without_its_extension(run_cli, tmp_path: Path) -> None:
+    image = _image(tmp_path, "disk-A7Q9.img")
+    right = run_cli("wipe", str(image), "--level", "clear", input="a7q9\n")
     assert right.exit_code == 0, right.stderr
     assert "outcome" in right.stdout
-    assert not image.read_bytes().startswith(b"customer data")
+    assert b"customer data" not in image.read_bytes()
 
 
 def test_guard_refusal_exits_3(run_cli, make_loop) -> None:
@@ -100,6 +114,7 @@ def test_purge_of_an_image_plans_destruction_and_writes_nothing(
     run_cli, tmp_path: Path, station_home: Path
 ) -> None:
     image = _image(tmp_path)
+    before = image.read_bytes()
     result = run_cli("wipe", str(image), "--level", "purge", "--yes", "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -107,7 +122,7 @@ def test_purge_of_an_image_plans_destruction_and_writes_nothing(
     assert data["outcome"] == "failed"
     assert data["bytes_written"] == 0
     assert result.stderr.startswith("Error: wipe failed: not sanitized: Purge required")
-    assert image.read_bytes().startswith(b"customer data")
+    assert image.read_bytes() == before
     assert _stored(station_home)[-1][:2] == ("destroy", "failed")
 
 
