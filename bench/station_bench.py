@@ -5,7 +5,8 @@ data) on a loop device over a file on disk, attached with --direct-io=on so that
 the station reach the disk, not the backing files' page cache (shared/reference/benchmarks.md).
 
   reference: 4 x `dd if=/dev/zero of=DEV bs=8M oflag=direct conv=fsync` at once (write only)
-  station:   `asset-pipeline watch --max-devices 4` on the same 4 devices, one worker process
+  station:   `asset-pipeline watch --bays <their backing files> --max-devices 4` on the same
+             4 devices (bays are required since issue 13), one worker process
              per drive: identify, guard, register, sanitize (Clear, AES-256-CTR random pass),
              sample verification, post-scan (raw + file pass), signed certificate (JSON + PDF).
 

@@ -25,7 +25,13 @@ from asset_pipeline.storage import batches
     "--bays",
     default="",
     help="Comma-separated glob patterns of drives to take (kernel name, path, serial or a loop "
-    "device's backing file), e.g. 'sd[b-h],nvme*'. Default: every eligible drive.",
+    "device's backing file), e.g. 'sd[b-h],nvme*'. Default: `bays` under [station] in "
+    "config.toml.",
+)
+@click.option(
+    "--all-drives",
+    is_flag=True,
+    help="Take every eligible drive this station sees, whatever the bays (explicit opt-in).",
 )
 @click.option(
     "--max-devices",
@@ -49,6 +55,7 @@ def watch(
     station: Station,
     batch_id: int,
     bays: str,
+    all_drives: bool,
     max_devices: int | None,
     no_resume: bool,
     require_tag: bool,
@@ -56,9 +63,11 @@ def watch(
     restore_hidden: bool,
     as_json: bool,
 ) -> None:
-    """Station mode: process every drive plugged in, several at once, until stopped.
+    """Station mode: process every drive plugged into a bay, several at once, until stopped.
 
-    Each eligible drive gets its own worker the moment it appears (no drive waits for
+    Only drives on the station's bays are taken (`--bays`, else `bays` under [station] in
+    config.toml); with neither, watch refuses to start unless --all-drives says to take every
+    eligible drive. Each drive gets its own worker the moment it appears (no drive waits for
     another). Drives that must not be written (system disk, mounted, held) are shown and
     skipped. A drive pulled mid-process ends aborted; plugged back, it starts over. Devices a
     crashed station left mid-pipeline are resumed first. Ctrl-C stops: running devices end
@@ -71,14 +80,13 @@ def watch(
         asset-pipeline watch --batch 4 --bays 'sd[b-e],nvme*' --json
         asset-pipeline watch --batch 4 --require-tag
     """
-    with station.session() as session:
-        batch = batches.find_batch(session, batch_id)
-        if not batch.is_open:
-            raise click.ClickException(f"batch {batch_id} is closed")
-        require_certifying(station, session)  # before any drive is touched
+    patterns = tuple(p.strip() for p in bays.split(",") if p.strip())
+    if patterns and all_drives:
+        raise click.UsageError("--bays cannot be used with --all-drives")
     options = WatchOptions(
         batch_id=batch_id,
-        bays=tuple(p.strip() for p in bays.split(",") if p.strip()),
+        bays=patterns or station.config.bays,
+        all_drives=all_drives,
         pipeline=pipeline.Options(
             verify_method=verify_method, restore_hidden=restore_hidden, scan_processes=False
         ),
@@ -96,7 +104,12 @@ def watch(
         elif not live_enabled and bay.status in ("waiting", "skipped", "done", "removed"):
             console.print(_line(bay), markup=False)
 
-    watcher = Watcher(station, options, on_change=on_change)
+    with station.session() as session:
+        batch = batches.find_batch(session, batch_id)
+        if not batch.is_open:
+            raise click.ClickException(f"batch {batch_id} is closed")
+        require_certifying(station, session)  # before any drive is touched
+    watcher = Watcher(station, options, on_change=on_change)  # refuses when there are no bays
     if require_tag:
         threading.Thread(target=_read_tags, args=(station, batch_id, watcher), daemon=True).start()
     stop = threading.Event()

@@ -4,7 +4,11 @@ A worker is a separate process (forked from a clean, preloaded server, not from 
 running `pipeline.process` for one drive, so a slow scan on one drive never holds up another and
 a crash takes one bay down, not the station. Workers report progress and their outcome through
 a queue; the watcher owns the bay table, reacts to hot-plug events and stops workers whose drive
-was pulled.
+was pulled. A worker dies with the watcher (even a SIGKILLed one), so no orphan keeps wiping.
+
+Only drives on the station's bays are taken: a glob pattern per bay (kernel name, path, serial
+or a loop device's backing file), so the operator's own USB stick is never wiped for being
+plugged in. Taking every eligible drive is an explicit choice (`all_drives`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -19,12 +24,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing import connection
 from pathlib import Path
 from typing import Any
 
 from asset_pipeline.drives import discovery
 from asset_pipeline.drives.hotplug import BlockEvent, BlockMonitor
-from asset_pipeline.errors import PipelineError
+from asset_pipeline.errors import ConfigError, PipelineError
 from asset_pipeline.flow import pipeline
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import devices
@@ -75,7 +81,8 @@ class WatchOptions:
     """How the station mode runs."""
 
     batch_id: int
-    bays: tuple[str, ...] = ()  # glob patterns; empty means every eligible drive
+    bays: tuple[str, ...] = ()  # glob patterns naming the drives to take
+    all_drives: bool = False  # take every eligible drive, bays or not
     pipeline: pipeline.Options = field(default_factory=pipeline.Options)
     max_devices: int | None = None  # stop after this many devices finished (scripts, tests)
     resume: bool = True  # finish devices a crashed station left mid-pipeline, first
@@ -112,8 +119,6 @@ class StationRef:
 
 def matches_bays(drive: discovery.Drive, patterns: tuple[str, ...]) -> bool:
     """True when a bay pattern names the drive by kernel name, path, serial or backing file."""
-    if not patterns:
-        return True
     names = [drive.name, drive.path, drive.serial, drive.loop_backing_file or ""]
     return any(fnmatch.fnmatch(n, p) for p in patterns for n in names if n)
 
@@ -128,6 +133,13 @@ class Watcher:
         *,
         on_change: Callable[[Bay], None] = lambda _b: None,
     ) -> None:
+        """Set up the loop (nothing runs before `run`).
+
+        Raises:
+            ConfigError: no bays are given and `all_drives` is not set.
+        """
+        if not options.bays and not options.all_drives:
+            raise ConfigError(no_bays_message(station))
         self.station = station
         self.options = options
         self.on_change = on_change
@@ -206,7 +218,7 @@ class Watcher:
             and bay.serial == drive.serial
         ):
             return  # the same drive still sits in its bay; a change event is not a re-plug
-        if not matches_bays(drive, self.options.bays):
+        if not self.options.all_drives and not matches_bays(drive, self.options.bays):
             return
         bay = Bay(drive.name, drive.path, drive.serial)
         self.bays[drive.name] = bay
@@ -383,6 +395,16 @@ class Watcher:
         self._workers.clear()
 
 
+def no_bays_message(station: Station) -> str:
+    """Why watch will not start without bays, and the three ways to give them."""
+    return (
+        "no bays configured, so watch would take every drive it sees (the operator's own USB "
+        "stick too): name the drives with --bays 'sd[b-e],nvme*', or put "
+        f'bays = ["sd[b-e]", "nvme*"] under [station] in {station.data_dir / "config.toml"}, '
+        "or pass --all-drives to take every eligible drive"
+    )
+
+
 def _start_worker_server() -> None:
     """Start the worker server and wait until it has imported the pipeline.
 
@@ -407,6 +429,7 @@ def _work(
     cancel: Any,
 ) -> None:
     """Worker process: one drive through the pipeline, progress and outcome to the queue."""
+    _die_with_watcher()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the watcher decides when a worker stops
     station = ref.open()
     last = 0.0
@@ -434,3 +457,23 @@ def _work(
         out.put((name, "error", str(e)))
     finally:
         station.close()
+
+
+def _die_with_watcher() -> None:
+    """Kill this worker as soon as the watcher is gone, even when it was SIGKILLed.
+
+    PR_SET_PDEATHSIG would watch the wrong process: a worker's parent is the forkserver, and
+    the forkserver lives on after the watcher dies, because every worker inherits its
+    keep-alive pipe. multiprocessing's parent sentinel names the watcher itself: a pipe whose
+    write end only the watcher holds, read as closed the moment the watcher has died.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        connection.wait([sentinel])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="watcher-watch", daemon=True).start()

@@ -52,19 +52,20 @@ class StationConfig:
     site: str = ""
     org_number: str = ""
     station_name: str = ""
+    bays: tuple[str, ...] = ()  # glob patterns of the drives `watch` may take
 
-    def to_toml(self) -> dict[str, dict[str, str]]:
+    def to_toml(self) -> dict[str, dict[str, object]]:
         """The nested mapping written to `config.toml`."""
-        return {
-            "station": {
-                "id": self.station_id,
-                "name": self.station_name,
-                "organization": self.organization,
-                "org_number": self.org_number,
-                "site": self.site,
-            },
-            "operator": {"default": self.operator},
+        station: dict[str, object] = {
+            "id": self.station_id,
+            "name": self.station_name,
+            "organization": self.organization,
+            "org_number": self.org_number,
+            "site": self.site,
         }
+        if self.bays:
+            station["bays"] = list(self.bays)
+        return {"station": station, "operator": {"default": self.operator}}
 
     @property
     def is_placeholder(self) -> bool:
@@ -127,6 +128,9 @@ def load_config(data_dir: Path) -> StationConfig | None:
     operator = raw.get("operator", {})
     if not isinstance(station, dict) or not station.get("id"):
         raise ConfigError(f"{path} has no [station] id")
+    bays = station.get("bays", [])
+    if not isinstance(bays, list) or not all(isinstance(b, str) and b.strip() for b in bays):
+        raise ConfigError(f"{path}: [station] bays must be a list of glob patterns")
     return StationConfig(
         station_id=str(station["id"]),
         organization=str(station.get("organization", "")),
@@ -134,6 +138,7 @@ def load_config(data_dir: Path) -> StationConfig | None:
         operator=str(operator.get("default", "")) if isinstance(operator, dict) else "",
         org_number=str(station.get("org_number", "")),
         station_name=str(station.get("name", "")),
+        bays=tuple(b.strip() for b in bays),
     )
 
 
