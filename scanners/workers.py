@@ -9,8 +9,12 @@ the tally (counts, keyed hashes, locations).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
 from collections.abc import Callable
-from multiprocessing import shared_memory
+from multiprocessing import connection, shared_memory
 from typing import Any
 
 from scanners import engines
@@ -34,6 +38,7 @@ def init(
     `databases` are the parent's compiled pattern databases (`engines.export`): loading them
     spares each worker the compile.
     """
+    die_with_parent()
     engines.preload(databases or {})
     _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits)
     _STATE["shm"] = {}
@@ -52,3 +57,24 @@ def scan_shared(
     # Matched in place: the parent reuses the block only after this page's result is back.
     view = shm.buf[:n]
     return _STATE["matcher"].scan(Page(start, length, lead, view, bad, view), "data")
+
+
+def die_with_parent() -> None:
+    """Kill this worker as soon as the process that started it is gone, even by SIGKILL.
+
+    A worker left behind keeps the drive open (and busy for the guard) for as long as it
+    lives. PR_SET_PDEATHSIG cannot promise this: it fires when the *thread* that started the
+    worker ends, and the pool's workers are started by scanning threads that end before the
+    pool does. multiprocessing's parent sentinel is a pipe whose write end only the parent
+    holds, so it reads as closed exactly when the parent process has died.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        connection.wait([sentinel])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -1,0 +1,151 @@
+"""Workers die with their parent: after a SIGKILL of `process` or `watch`, nothing holds the drive.
+
+Before, the raw pass's worker processes outlived a killed `process` (blocked on their queue,
+the drive open), and watch's bay workers went on wiping for minutes after watch was killed. The
+oracle is the kernel's own list of open descriptors (/proc/*/fd), read within 2 s of the kill.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psutil
+from sqlalchemy import select
+
+from asset_pipeline.storage import Device
+from tests.asset_pipeline.flow.conftest import open_batch
+from tests.conftest import MiB, needs_loop
+
+GRACE = 2.0  # seconds after the SIGKILL within which nothing may hold the drive
+
+
+def holders(dev: Path) -> set[int]:
+    """Pids of every process with a descriptor on the block device `dev`."""
+    rdev = os.stat(dev).st_rdev
+    found: set[int] = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fds = list((proc / "fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                st = os.stat(fd)
+            except OSError:
+                continue
+            if stat.S_ISBLK(st.st_mode) and st.st_rdev == rdev:
+                found.add(int(proc.name))
+    return found
+
+
+@contextmanager
+def station_cli(station, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """The CLI in its own process; afterwards every process it started is killed by its pid."""
+    env = {**os.environ, "ASSET_PIPELINE_HOME": str(station.data_dir)}
+    cmd = [sys.executable, "-m", "asset_pipeline", *args]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    seen: set[int] = set()
+    try:
+        yield proc
+    finally:
+        seen |= _descendants(proc.pid)
+        proc.kill()
+        proc.wait()
+        for pid in seen:  # orphans of the old code: ours, so ended here
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> set[int]:
+    try:
+        return {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def kill_and_wait_for_release(proc: subprocess.Popen[str], dev: Path) -> set[int]:
+    """SIGKILL `proc`; what still holds `dev` or still runs GRACE seconds later (empty: none).
+
+    A drive free for one instant proves nothing (a worker between two steps has it closed),
+    so every process `proc` had started must be dead too: a dead process holds nothing later.
+    """
+    children = _descendants(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + GRACE
+    while True:
+        left = holders(dev) | {pid for pid in children if _alive(pid)}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for pid in children & left:  # so that the test's own cleanup can detach the device
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _fill_tail(image: Path, start: int, size: int) -> None:
+    """Random bytes after `start`: the raw pass must match them page by page (no shortcuts)."""
+    with image.open("r+b") as f:
+        f.seek(start)
+        while f.tell() < size:
+            f.write(os.urandom(8 * MiB))
+
+
+@needs_loop
+def test_killed_process_leaves_no_scan_worker_holding_the_drive(
+    station, make_loop, customer_drive
+) -> None:
+    batch = open_batch(station, discovery=True)
+    drive = customer_drive(size=1024 * MiB)  # at 1 GiB the raw pass matches in processes
+    _fill_tail(drive.image, 64 * MiB, 1024 * MiB)
+    dev = make_loop(image=drive.image, direct_io=True)
+    with station_cli(station, "process", str(dev), "--batch", str(batch), "--yes") as proc:
+        deadline = time.monotonic() + 120
+        while not holders(dev) & _descendants(proc.pid):  # a scan worker has the drive open
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "no scan worker opened the drive"
+            time.sleep(0.02)
+        assert kill_and_wait_for_release(proc, dev) == set()
+
+
+@needs_loop
+def test_killed_watch_leaves_no_bay_worker_holding_the_drive(
+    station, make_loop, customer_drive, tmp_path: Path
+) -> None:
+    batch = open_batch(station, discovery=False)
+    drive = customer_drive(size=1024 * MiB)
+    dev = make_loop(image=drive.image, direct_io=True)
+    args = ("watch", "--batch", str(batch), "--bays", f"{tmp_path}/kund-*.img", "--json")
+    with station_cli(station, *args) as proc:
+        deadline = time.monotonic() + 120
+        while _state(station, batch) != "sanitizing":
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the drive never reached sanitizing"
+            time.sleep(0.05)
+        assert holders(dev), "nothing holds the drive mid-wipe"
+        assert kill_and_wait_for_release(proc, dev) == set()
+
+
+def _state(station, batch: int) -> str | None:
+    with station.session() as session:
+        device = session.scalar(select(Device).where(Device.batch_id == batch))
+        return device.state if device is not None else None
