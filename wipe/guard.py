@@ -9,12 +9,18 @@ open.
 from __future__ import annotations
 
 import os
+import time
 
 from wipe.blockdev import BlockFacts, children, inspect
 from wipe.errors import GuardRefusal, NotATarget, TargetNotFound
 from wipe.image import recognize
-from wipe.openers import describe, exclusive_claim
+from wipe.openers import describe, exclusive_claim, without_probers
 from wipe.stack import TARGET, Key, Layer, Survey, resolve
+
+# A device that is open only for a moment (udev probing a new partition table, another
+# station's listing) is asked again for this long before the guard refuses it for being open.
+OPEN_SETTLE = 1.5  # seconds
+OPEN_RETRY = 0.1
 
 NOT_AN_IMAGE = (
     "it does not look like a disk image (no partition table, file-system or volume signature, "
@@ -70,6 +76,10 @@ def refusal_reasons(
 ) -> list[str]:
     """Every reason the guard would refuse `facts`, in a fixed order (empty when writable).
 
+    Descriptors can be fleeting (udev probes every new partition table): a listing leaves
+    udev's workers out, and an active check asks again for up to OPEN_SETTLE seconds while
+    open descriptors are the only reasons.
+
     Args:
         facts: the target's kernel facts (`wipe.blockdev.inspect`).
         whole_disk: refuse a partition.
@@ -77,9 +87,16 @@ def refusal_reasons(
             never makes a running wipe's own exclusive open fail).
         as_target: judge a regular file as `check_target` does (it must look like an image).
     """
-    reasons = _own_reasons(facts, whole_disk=whole_disk)
-    survey = Survey.take()
-    reasons += _stack_reasons(resolve(facts, survey), survey, active=active and not reasons)
+    own = _own_reasons(facts, whole_disk=whole_disk)
+    deadline = time.monotonic() + OPEN_SETTLE
+    while True:
+        survey = Survey.take()
+        found, opened = _stack_reasons(resolve(facts, survey), survey, active=active and not own)
+        only_open = opened and opened == len(found) and not own
+        if not (active and only_open) or time.monotonic() > deadline:
+            break
+        time.sleep(OPEN_RETRY)
+    reasons = own + found
     if as_target and facts.kind == "image" and facts.size_bytes and recognize(facts.path) is None:
         reasons.append(NOT_AN_IMAGE)
     return list(dict.fromkeys(reasons))
@@ -115,9 +132,15 @@ def _own_reasons(facts: BlockFacts, *, whole_disk: bool) -> list[str]:
     return reasons
 
 
-def _stack_reasons(layers: dict[Key, Layer], survey: Survey, *, active: bool) -> list[str]:
-    """What the other layers say, and who has any layer open; the target's own layers first."""
+def _stack_reasons(
+    layers: dict[Key, Layer], survey: Survey, *, active: bool
+) -> tuple[list[str], int]:
+    """What the other layers say, and who has any layer open; the target's own layers first.
+
+    Returns the reasons, and how many of them are descriptors open in another process.
+    """
     reasons: list[str] = []
+    opened = 0
     target = next(iter(layers.values()), None)
     attached = [
         layer.node
@@ -128,28 +151,35 @@ def _stack_reasons(layers: dict[Key, Layer], survey: Survey, *, active: bool) ->
     if attached:
         reasons.append(f"image is attached as {', '.join(attached)}; detach it first")
     for layer in layers.values():
-        found = _layer_reasons(layer, layers, survey)
+        found, layer_open = _layer_reasons(layer, layers, survey, active=active)
         reasons += found
+        opened += layer_open
         if active and not found and layer.kind == "block" and _may_try_exclusive(layer, survey):
             claim = exclusive_claim(layer.node)
             if claim:
                 reasons.append(claim if layer.direction == TARGET else f"{layer.label}: {claim}")
-    return reasons
+    return reasons, opened
 
 
-def _layer_reasons(layer: Layer, layers: dict[Key, Layer], survey: Survey) -> list[str]:
+def _layer_reasons(
+    layer: Layer, layers: dict[Key, Layer], survey: Survey, *, active: bool
+) -> tuple[list[str], int]:
     # The target's own layers (the disk and its partitions) were judged by _own_reasons.
     reasons = [] if layer.direction == TARGET else _use_reasons(layer, layers, survey)
     itself = layer.via == ""
     openers = _openers(layer, survey)
+    if openers and not active:
+        openers = without_probers(openers)
     if openers:
         reasons.append(f"{'' if itself else layer.label + ' is '}open in {describe(openers)}")
-    elif layer.kind == "block" and layer.devno and not survey.mounts.get(layer.devno):
+        return reasons, 1
+    if layer.kind == "block" and layer.devno and not survey.mounts.get(layer.devno):
         users = survey.open.on_fs.get(layer.devno)
         if users:  # a file system no longer mounted anywhere, still in use (lazy umount)
             where = "it" if itself else layer.label
             reasons.append(f"a file system on {where} is still in use by {describe(users)}")
-    return reasons
+            return reasons, 1
+    return reasons, 0
 
 
 def _use_reasons(layer: Layer, layers: dict[Key, Layer], survey: Survey) -> list[str]:
@@ -183,7 +213,12 @@ def _openers(layer: Layer, survey: Survey) -> set[int]:
 
 
 def _may_try_exclusive(layer: Layer, survey: Survey) -> bool:
-    """An O_EXCL trial tells something only where no holder claims the device by design."""
-    if layer.devno is None or layer.devno in survey.open.own_block:
+    """An O_EXCL trial tells something only where no holder claims the device by design.
+
+    Not on the disk that holds a partition in the stack either: the kernel marks a whole disk
+    claimed while any of its partitions is, so that trial would only repeat (or, for another
+    partition of the disk, invent) a reason.
+    """
+    if layer.devno is None or layer.devno in survey.open.own_block or layer.via == "disk":
         return False  # this process has it open itself (a firmware erase re-checks its target)
     return not children(layer.name, "holders")

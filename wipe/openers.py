@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 DevNo = tuple[int, int]
 FileId = tuple[int, int]  # (st_dev, st_ino)
 
+# udev's workers open every new or changed disk and partition for a moment to probe it.
+PROBERS = frozenset({"(udev-worker)", "systemd-udevd"})
+
 # A concurrent guard's own trial open is gone within microseconds; a real holder is not.
 _EXCL_TRIES = 3
 _EXCL_PAUSE = 0.02
@@ -61,6 +64,11 @@ class OpenTable:
                     devno = (os.major(st.st_dev), os.minor(st.st_dev))
                     table.on_fs.setdefault(devno, set()).add(pid)
         return table
+
+
+def without_probers(pids: set[int]) -> set[int]:
+    """`pids` without udev's workers, whose opens last only while they probe a device."""
+    return {pid for pid in pids if _command(pid) not in PROBERS}
 
 
 def describe(pids: set[int]) -> str:
