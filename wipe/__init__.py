@@ -40,6 +40,7 @@ from wipe.overwrite import FaultRange, OverwriteResult, overwrite
 from wipe.pattern import Pattern
 from wipe.plan import LEVELS, MEDIA, OVERWRITES, Plan, choose
 from wipe.sanitization import WipeResult, final_pattern, sanitize
+from wipe.stack import Survey
 from wipe.target import Target, open_target
 from wipe.verification import VerificationResult, sample_ranges, verify
 
@@ -69,6 +70,7 @@ __all__ = [
     "Pattern",
     "Plan",
     "SANITIZERS",
+    "Survey",
     "Target",
     "TargetBusy",
     "TargetNotFound",

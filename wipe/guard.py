@@ -72,7 +72,12 @@ def check_target(path: str | os.PathLike[str], *, force_image: bool = False) -> 
 
 
 def refusal_reasons(
-    facts: BlockFacts, *, whole_disk: bool = True, active: bool = False, as_target: bool = False
+    facts: BlockFacts,
+    *,
+    whole_disk: bool = True,
+    active: bool = False,
+    as_target: bool = False,
+    survey: Survey | None = None,
 ) -> list[str]:
     """Every reason the guard would refuse `facts`, in a fixed order (empty when writable).
 
@@ -86,11 +91,14 @@ def refusal_reasons(
         active: also try O_EXCL opens (`check_writable` does; a listing does not, so that it
             never makes a running wipe's own exclusive open fail).
         as_target: judge a regular file as `check_target` does (it must look like an image).
+        survey: a listing's one look at the system for all its drives (an active check
+            always takes its own).
     """
     own = _own_reasons(facts, whole_disk=whole_disk)
     deadline = time.monotonic() + OPEN_SETTLE
+    shared = None if active else survey
     while True:
-        survey = Survey.take()
+        survey = shared or Survey.take()
         found, opened = _stack_reasons(resolve(facts, survey), survey, active=active and not own)
         only_open = opened and opened == len(found) and not own
         if not (active and only_open) or time.monotonic() > deadline:
@@ -150,11 +158,16 @@ def _stack_reasons(
     ]  # fmt: skip
     if attached:
         reasons.append(f"image is attached as {', '.join(attached)}; detach it first")
+    # A stack this process already holds part of is being worked on by this very process (a
+    # firmware erase re-checks the drive it has open): the kernel refuses O_EXCL on the rest
+    # of it (the partitions of a claimed disk) because of us, so no trial can tell anything.
+    own = survey.open.own_block
+    active = active and not any(layer.devno in own for layer in layers.values() if layer.devno)
     for layer in layers.values():
         found, layer_open = _layer_reasons(layer, layers, survey, active=active)
         reasons += found
         opened += layer_open
-        if active and not found and layer.kind == "block" and _may_try_exclusive(layer, survey):
+        if active and not found and layer.kind == "block" and _may_try_exclusive(layer):
             claim = exclusive_claim(layer.node)
             if claim:
                 reasons.append(claim if layer.direction == TARGET else f"{layer.label}: {claim}")
@@ -212,13 +225,13 @@ def _openers(layer: Layer, survey: Survey) -> set[int]:
     return table.files.get(layer.file_id, set()) if layer.file_id else set()
 
 
-def _may_try_exclusive(layer: Layer, survey: Survey) -> bool:
+def _may_try_exclusive(layer: Layer) -> bool:
     """An O_EXCL trial tells something only where no holder claims the device by design.
 
     Not on the disk that holds a partition in the stack either: the kernel marks a whole disk
     claimed while any of its partitions is, so that trial would only repeat (or, for another
     partition of the disk, invent) a reason.
     """
-    if layer.devno is None or layer.devno in survey.open.own_block or layer.via == "disk":
-        return False  # this process has it open itself (a firmware erase re-checks its target)
+    if layer.devno is None or layer.via == "disk":
+        return False
     return not children(layer.name, "holders")

@@ -19,6 +19,7 @@ import pyudev
 from wipe import (
     BlockFacts,
     Health,
+    Survey,
     check_health,
     inspect,
     list_disk_names,
@@ -86,11 +87,14 @@ def discover(*, include_empty: bool = False) -> list[Drive]:
         include_empty: also list devices of size 0 (unattached loop devices, empty readers).
     """
     drives: list[Drive] = []
+    survey = Survey.take()  # one look at mounts, loop devices and open descriptors for all
     for name in list_disk_names():
         if name.startswith(_NOT_DRIVES):
             continue
+        if not include_empty and read_sysfs(sysfs_dir(name), "size") in ("0", None):
+            continue  # an unattached loop device or an empty reader: nothing to identify
         try:
-            drive = identify(f"/dev/{name}")
+            drive = identify(f"/dev/{name}", survey=survey)
         except OSError as e:  # vanished between listing and reading
             log.debug("skipping %s: %s", name, e)
             continue
@@ -99,19 +103,22 @@ def discover(*, include_empty: bool = False) -> list[Drive]:
     return drives
 
 
-def identify(path: str | os.PathLike[str], *, with_health: bool = False) -> Drive:
+def identify(
+    path: str | os.PathLike[str], *, with_health: bool = False, survey: Survey | None = None
+) -> Drive:
     """Identify one block device or image file.
 
     Args:
         path: device node or image file.
         with_health: also read the drive's SMART health (`wipe.check_health`), which a
             failing drive's plan depends on; it costs a smartctl run, so listings skip it.
+        survey: the guard's look at the system, shared by a listing of many drives.
 
     Raises:
         TargetNotFound: nothing at `path`.
         NotATarget: `path` is a directory or another non-disk object.
     """
-    drive = _identify(path)
+    drive = _identify(path, survey)
     if with_health:
         drive = replace(drive, health=check_health(drive.path, drive.transport))
     return drive
@@ -148,10 +155,10 @@ def present_serial(path: str) -> str | None:
     return serial
 
 
-def _identify(path: str | os.PathLike[str]) -> Drive:
+def _identify(path: str | os.PathLike[str], survey: Survey | None) -> Drive:
     facts = inspect(path)
     if facts.kind == "image":
-        return _image_drive(facts)
+        return _image_drive(facts, survey)
     props = _udev_properties(facts.name) if udev_running() else {}
     ident = _identity_from_udev(props) if props else {}
     sysfs = _identity_from_sysfs(facts.name)
@@ -164,7 +171,7 @@ def _identify(path: str | os.PathLike[str]) -> Drive:
         merged["model"] = merged["model"] or "Linux loop device"
         merged["serial"] = Path(facts.loop_backing_file.removesuffix(" (deleted)")).name
     transport = _transport(facts, props)
-    reasons = refusal_reasons(facts)
+    reasons = refusal_reasons(facts, survey=survey)
     return Drive(
         path=facts.path,
         name=facts.name,
@@ -189,8 +196,9 @@ def _identify(path: str | os.PathLike[str]) -> Drive:
     )
 
 
-def _image_drive(facts: BlockFacts) -> Drive:
-    reasons = refusal_reasons(facts, as_target=True)  # as `wipe` and `process` judge a file
+def _image_drive(facts: BlockFacts, survey: Survey | None) -> Drive:
+    # Judged as `wipe` and `process` judge a file: it must look like a disk image.
+    reasons = refusal_reasons(facts, as_target=True, survey=survey)
     return Drive(
         path=facts.path,
         name=facts.name,
