@@ -55,9 +55,11 @@ def _rows(home: Path, query: str) -> list[tuple]:
 
 @pytest.fixture
 def batch(run_cli) -> str:
-    """An open batch under a Clear agreement with discovery, made through the CLI."""
+    """An open batch under a Clear agreement with discovery, made through the CLI (with the
+    registered operator process asks for before it touches a drive)."""
     for args in (
         ("init", "--organization", "Refurb AB", "--operator", "tekniker-1"),
+        ("operator", "add", "tekniker-1", "--title", "Tekniker", "--contact", "+46 60 1"),
         ("customer", "add", "Kommunen AB", "--org-number", "212000-0142"),
         ("agreement", "add", "DPA-GUARD-1", "--customer", "Kommunen AB", "--level", "clear",
          "--discovery"),
