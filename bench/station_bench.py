@@ -172,7 +172,7 @@ def main() -> None:
     from asset_pipeline.drives import loopdev
     from asset_pipeline.station.config import new_config
     from asset_pipeline.station.context import Station
-    from asset_pipeline.storage import batches
+    from asset_pipeline.storage import batches, operators
 
     work = Path(tempfile.mkdtemp(prefix="station-bench-", dir="/var/tmp"))
     loops: list[str] = []
@@ -189,6 +189,7 @@ def main() -> None:
         station = Station(data_dir=work / "station")
         station.initialize(new_config("Bench AB", "bench"))
         with station.session() as session:
+            operators.add_operator(session, "bench", title="Bench", contact="bench")  # watch asks
             customer = batches.add_customer(session, "Bench kund", "212000-0142")
             agreement = batches.add_agreement(
                 session, customer=customer, reference="BENCH-DPA", required_level="clear",
