@@ -45,6 +45,9 @@ class Station:
     _sessions: sessionmaker[Session] | None = None
     _key: StationKey | None = None
     created: bool = False  # True when this run initialized a new station
+    # How long a transaction waits for a database server that dropped the connection (a
+    # restart, a failover) before the command fails; the first connection never waits.
+    reconnect_seconds: float = 30.0
 
     @property
     def database_url(self) -> str:
@@ -119,13 +122,52 @@ class Station:
         if self._sessions is None:
             from asset_pipeline.storage import open_database
 
-            self._sessions = open_database(self.database_url)
+            sessions = open_database(
+                self.database_url, application_name=f"asset-pipeline {self.config.station_id}"
+            )
+            try:
+                self._register(sessions)
+            except BaseException:
+                _dispose(sessions)
+                raise
+            self._sessions = sessions
         return self._sessions
+
+    def _register(self, sessions: sessionmaker[Session]) -> None:
+        """Put this station's public key in the fleet's registry (once, on first contact)."""
+        from sqlalchemy.exc import IntegrityError
+
+        from asset_pipeline.storage.stations import register_station
+        from asset_pipeline.storage.transactions import transaction
+
+        config = self.config
+        for attempt in (1, 2):  # another process of this station may register it first
+            try:
+                with transaction(sessions) as session:
+                    register_station(
+                        session,
+                        station_id=config.station_id,
+                        public_key=self.key.public_key,
+                        organization=config.organization,
+                        site=config.site,
+                    )
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+            else:
+                return
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
-        with self.sessions().begin() as session:
+        """A session that commits on success and rolls back on any error.
+
+        Raises:
+            StorageError: the database server stayed unreachable for `reconnect_seconds`.
+            ConnectionLost: the connection dropped inside the block (see `transactions`).
+        """
+        from asset_pipeline.storage.transactions import transaction
+
+        with transaction(self.sessions(), reconnect_seconds=self.reconnect_seconds) as session:
             yield session
 
     @contextmanager
@@ -142,8 +184,10 @@ class Station:
         if sessions is None:
             yield None
             return
+        from asset_pipeline.storage.transactions import transaction
+
         try:
-            with sessions.begin() as session:
+            with transaction(sessions) as session:
                 yield session
         finally:
             _dispose(sessions)
