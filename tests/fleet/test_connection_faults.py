@@ -80,11 +80,13 @@ def test_a_connection_cut_mid_transaction_rolls_back_and_says_so(
     pg_server: PostgresServer, pg_station: Station
 ) -> None:
     name = f"Kund {os.urandom(3).hex()}"
-    with pytest.raises(ConnectionLost, match="database connection lost"):  # noqa: PT012
-        with pg_station.session() as session:
-            batches.add_customer(session, name)
-            assert pg_server.terminate(_name(pg_station)) == 1
-            session.execute(text("SELECT 1"))
+    with (  # noqa: PT012 - the cut must happen inside the transaction
+        pytest.raises(ConnectionLost, match="database connection lost"),
+        pg_station.session() as session,
+    ):
+        batches.add_customer(session, name)
+        assert pg_server.terminate(_name(pg_station)) == 1
+        session.execute(text("SELECT 1"))
     with pg_station.session() as session:  # reconnected; the cut transaction left nothing
         count = session.scalar(select(func.count()).where(Customer.name == name))
         assert count == 0
@@ -115,9 +117,11 @@ def test_a_server_gone_longer_than_the_window_fails_in_one_line(
     pg_station.reconnect_seconds = 1.5
     pg_server.stop()
     try:
-        with pytest.raises(StorageError, match="^cannot reach database postgresql") as caught:  # noqa: PT012
-            with pg_station.session():
-                pass
+        with (
+            pytest.raises(StorageError, match="^cannot reach database postgresql") as caught,
+            pg_station.session(),
+        ):
+            pass
         assert "\n" not in str(caught.value)
     finally:
         pg_server.start()
