@@ -61,7 +61,7 @@ class Verdict:
     checks: tuple[CheckText, ...]
     layout: Layout | None = None
     signer: Signer | None = None
-    in_log: str = "unknown"  # yes | no | unknown (the audit check's verdict)
+    in_log: str = "unknown"  # yes | no | unknown
 
     @property
     def reason(self) -> CheckText | None:
@@ -87,7 +87,15 @@ def verify_upload(session: Session, data: bytes) -> Verdict:
             return _unreadable(fmt, _one_line(e))
         checks += [*report.checks, _stored_check(session, signed)]
     texts = tuple(describe(c.name, c.status, c.detail) for c in checks)
-    audit = next((c.status for c in checks if c.name == "audit"), "skipped")
+    # "In the log" means the log holds *this* document: its closing event is there (audit) and
+    # the document stored with that event is byte for byte the one shown (stored).
+    statuses = {c.name: c.status for c in checks}
+    if "failed" in (statuses.get("audit"), statuses.get("stored")):
+        in_log = "no"
+    elif statuses.get("audit") == statuses.get("stored") == "ok":
+        in_log = "yes"
+    else:
+        in_log = "unknown"
     return Verdict(
         valid=all(c.status != "failed" for c in checks),
         document_id=signed.doc_id,
@@ -98,7 +106,7 @@ def verify_upload(session: Session, data: bytes) -> Verdict:
         checks=texts,
         layout=_layout(signed),
         signer=_signer(row),
-        in_log={"ok": "yes", "failed": "no"}.get(audit, "unknown"),
+        in_log=in_log,
     )
 
 

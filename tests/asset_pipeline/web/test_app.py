@@ -87,6 +87,7 @@ def test_a_tampered_certificate_is_not_valid_and_says_why(client, evidence: Evid
     assert "The signature does not match" in page.text
     assert "FORGED-0001" in page.text  # shown, under "not verified"
     assert "inte verifierade" in page.text
+    assert 'id="in-log">Nej' in page.text  # the log holds the original, not this one
 
 
 def test_a_certificate_signed_by_an_unregistered_key_is_not_valid(
