@@ -41,7 +41,11 @@ def serve(station: Station, host: str, port: int) -> None:
         raise StorageError(f"no station database at {_redacted(station.database_url)}")
     _check_port(host, port)
     organization = station.config.organization if station.is_initialized else ""
-    app = create_app(sessions, organization=organization)
+    app = create_app(
+        sessions,
+        organization=organization,
+        pdf_dirs=(station.reports_dir, station.certificates_dir),
+    )
     stderr_console().print(f"Verification page on http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                 server_header=False)  # fmt: skip

@@ -48,6 +48,7 @@ class Station:
     # How long a transaction waits for a database server that dropped the connection (a
     # restart, a failover) before the command fails; the first connection never waits.
     reconnect_seconds: float = 30.0
+    _relabel: bool = False
 
     @property
     def database_url(self) -> str:
@@ -102,6 +103,7 @@ class Station:
         self._key = None
         _ = self.key
         self.created = True
+        self._relabel = True  # a new config for this key (`init --force`): the registry follows
         self.sessions()
         return config
 
@@ -150,6 +152,7 @@ class Station:
                         public_key=self.key.public_key,
                         organization=config.organization,
                         site=config.site,
+                        relabel=self._relabel,
                     )
             except IntegrityError:
                 if attempt == 2:

@@ -36,8 +36,12 @@ def register_station(
     public_key: Ed25519PublicKey,
     organization: str = "",
     site: str = "",
+    relabel: bool = False,
 ) -> RegisteredKey:
     """The registry row of this station's key, added on first contact (flushed).
+
+    `relabel` moves the key to `station_id` when it is registered under another id: only for
+    `init --force`, which gives the station holding the private key a new id on purpose.
 
     Two processes of one station may register its key at once; the loser's flush raises
     IntegrityError (unique fingerprint), and calling again in a new transaction finds the row.
@@ -47,7 +51,7 @@ def register_station(
         RegistryConflict: the key is registered to another station id, or the id has another
             active key.
     """
-    found = _check(session, station_id, public_key)
+    found = _check(session, station_id, public_key, relabel=relabel)
     if found is not None:
         return found
     row = RegisteredKey(
@@ -62,10 +66,19 @@ def register_station(
     return row
 
 
-def _check(session: Session, station_id: str, public_key: Ed25519PublicKey) -> RegisteredKey | None:
+def _check(
+    session: Session, station_id: str, public_key: Ed25519PublicKey, *, relabel: bool = False
+) -> RegisteredKey | None:
     fp = fingerprint(public_key)
     row = key_by_fingerprint(session, fp)
     if row is not None:
+        if row.station_id != station_id and relabel and row.retired_at is None:
+            other = active_key(session, station_id)
+            if other is not None:
+                raise RegistryConflict(
+                    f"station id {station_id} is registered with another key ({other.fingerprint})"
+                )
+            row.station_id = station_id
         if row.station_id != station_id:
             raise RegistryConflict(
                 f"key {fp} is registered to station {row.station_id}, not {station_id} "

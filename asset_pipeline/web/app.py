@@ -11,7 +11,7 @@ Tokens travel in POST bodies, never in URLs, so they stay out of logs and browse
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,9 +50,18 @@ T = TypeVar("T")
 
 
 def create_app(
-    sessions: sessionmaker[Session], *, organization: str = "", max_upload: int = MAX_UPLOAD
+    sessions: sessionmaker[Session],
+    *,
+    organization: str = "",
+    pdf_dirs: Sequence[Path] = (),
+    max_upload: int = MAX_UPLOAD,
 ) -> Starlette:
-    """The verification app on `sessions` (a station database that already exists)."""
+    """The verification app on `sessions` (a station database that already exists).
+
+    The signed JSON of every document is in the database; its PDF (signed by the station that
+    issued it) is a file in that station's data directory, so PDFs are offered for download
+    when they are found in `pdf_dirs` (the serving station's certificate and report folders).
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
@@ -98,7 +107,8 @@ def create_app(
         view = await in_session(lambda s: batch_view(s, token))
         if view is None:
             raise HTTPException(404)
-        return render("batch.html", batch=view, token=token)
+        pdfs = {d.document_id for d in view.reports if _pdf_file(pdf_dirs, d.document_id)}
+        return render("batch.html", batch=view, token=token, pdfs=pdfs)
 
     async def download(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=4, max_part_size=1024)
@@ -108,7 +118,7 @@ def create_app(
         if data is None or fmt not in ("json", "pdf"):
             raise HTTPException(404)
         if fmt == "pdf":
-            data = await run_in_threadpool(_pdf_of, data)
+            data = await run_in_threadpool(_pdf_of, pdf_dirs, doc_id, data)
         media = "application/pdf" if fmt == "pdf" else "application/json"
         disposition = f'attachment; filename="{_safe_name(doc_id)}.{fmt}"'
         return Response(data, media_type=media, headers={"content-disposition": disposition})
@@ -154,14 +164,26 @@ async def _upload(request: Request, max_upload: int) -> tuple[bytes, str]:
     return data, upload.filename or ""
 
 
-def _pdf_of(data: bytes) -> bytes:
-    from asset_pipeline.evidence.pdf import render_pdf
-    from asset_pipeline.evidence.signing import read_document
+def _pdf_file(directories: Sequence[Path], doc_id: str) -> Path | None:
+    name = f"{_safe_name(doc_id)}.pdf"
+    return next((d / name for d in directories if (d / name).is_file()), None)
 
-    try:
-        return render_pdf(read_document(data))
-    except (InvalidDocument, ValueError, KeyError) as e:
+
+def _pdf_of(directories: Sequence[Path], doc_id: str, signed_json: bytes) -> bytes:
+    """The document's PDF file, if it is here and carries exactly the stored signed JSON."""
+    from asset_pipeline.evidence.pdf import read_pdf
+
+    path = _pdf_file(directories, doc_id)
+    if path is None:
+        raise HTTPException(404)
+    data = path.read_bytes()
+    try:  # a file swapped on disk must not be handed out as the stored document's PDF
+        attached = read_pdf(data).attachments.get(f"{doc_id}.json")
+    except InvalidDocument as e:
         raise HTTPException(404) from e
+    if attached != signed_json:
+        raise HTTPException(404)
+    return data
 
 
 def _safe_name(doc_id: str) -> str:

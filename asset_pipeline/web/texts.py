@@ -22,6 +22,8 @@ TITLES = {
     "key": ("Stationens nyckel", "The station's key"),
     "signature": ("Signaturen", "The signature"),
     "pdf": ("PDF-filen", "The PDF file"),
+    "pdf_signature": ("PDF-signaturen", "The PDF signature"),
+    "log": ("Loggutdraget", "The signed log head"),
     "audit": ("Händelseloggen", "The processing log"),
     "stored": ("Verkstadens kopia", "The workshop's copy"),
 }
@@ -53,6 +55,30 @@ SENTENCES = {
     ("pdf", "failed"): (
         "PDF-filen stämmer inte med den signerade filen som är bifogad i den.",
         "The PDF does not match the signed file attached to it.",
+    ),
+    ("pdf_signature", "ok"): (
+        "PDF-filen är signerad av stationen och har inte ändrats efter signeringen.",
+        "The PDF is signed by the station and was not changed after signing.",
+    ),
+    ("pdf_signature", "failed"): (
+        "PDF-filen har ändrats efter signeringen, eller är inte signerad av stationen.",
+        "The PDF was changed after signing, or is not signed by the station.",
+    ),
+    ("pdf_signature", "skipped"): (
+        "Intyget utfärdades innan PDF-filerna signerades.",
+        "The certificate was issued before PDF files were signed.",
+    ),
+    ("log", "ok"): (
+        "Dokumentet bär ett av stationen signerat utdrag ur loggen som innehåller dess händelse.",
+        "The document carries a log head signed by the station that includes its event.",
+    ),
+    ("log", "failed"): (
+        "Dokumentets signerade loggutdrag stämmer inte.",
+        "The document's signed log head does not hold.",
+    ),
+    ("log", "skipped"): (
+        "Dokumentet utfärdades innan loggen fick signerade utdrag.",
+        "The document was issued before the log had signed heads.",
     ),
     ("audit", "ok"): (
         "Händelseloggen innehåller dokumentets avslutande händelse och är obruten fram till den.",

@@ -49,3 +49,27 @@ def test_retire_unknown_station(tmp_path: Path) -> None:
     result = _cli(tmp_path / "a", url, "station", "retire", "nobody", "--reason", "x")
     assert result.returncode == 1
     assert result.stderr == "Error: no station nobody with an active key\n"
+
+
+def test_a_station_that_lost_its_key_must_retire_the_old_one(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "fleet.db")
+    home = tmp_path / "a"
+    assert _cli(home, url, "init", "--station-id", "bench-a").returncode == 0
+    # --force gives the station a new id and keeps its key: the registry follows it.
+    forced = _cli(home, url, "init", "--force", "--station-id", "bench-x", "--json")
+    assert json.loads(forced.stdout)["station_id"] == "bench-x"
+    rows = json.loads(_cli(home, url, "station", "list", "--json").stdout)
+    assert [r["station_id"] for r in rows] == ["bench-x"]
+    assert _cli(home, url, "init", "--force", "--station-id", "bench-a").returncode == 0
+    (home / "station_key.pem").unlink()
+    (home / "station_key.pub.pem").unlink()
+    refused = _cli(home, url, "batch", "list")
+    assert refused.returncode == 1
+    assert "station id bench-a is registered with another key" in refused.stderr
+    retired = _cli(tmp_path / "b", url, "station", "retire", "bench-a", "--reason", "key lost")
+    assert retired.returncode == 0, retired.stderr
+    assert _cli(home, url, "batch", "list").returncode == 0
+    rows = json.loads(_cli(home, url, "station", "list", "--json").stdout)
+    mine = [(r["status"], r["fingerprint"]) for r in rows if r["station_id"] == "bench-a"]
+    assert [status for status, _ in mine] == ["retired", "active"]
+    assert mine[0][1] != mine[1][1]

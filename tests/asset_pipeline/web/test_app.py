@@ -25,7 +25,10 @@ from tests.asset_pipeline.web.conftest import Evidence, tamper_json
 @pytest.fixture
 def client(evidence: Evidence) -> Iterator[TestClient]:
     sessions = open_existing_database(evidence.station.database_url)
-    with TestClient(create_app(sessions, organization="Återbruk Norrland AB")) as client:
+    station = evidence.station
+    app = create_app(sessions, organization="Återbruk Norrland AB",
+                     pdf_dirs=(station.reports_dir, station.certificates_dir))  # fmt: skip
+    with TestClient(app) as client:
         yield client
     sessions.kw["bind"].dispose()
 
@@ -290,3 +293,18 @@ def test_the_upload_form_is_plain_html(client: TestClient) -> None:
     assert "<script" not in page.text
     assert 'enctype="multipart/form-data"' in page.text
     assert json.dumps  # the page needs no JSON API either
+
+
+def test_a_report_pdf_missing_or_swapped_on_disk_is_not_handed_out(
+    client: TestClient, evidence: Evidence
+) -> None:
+    report_pdf = evidence.station.reports_dir / f"{evidence.report_id}.pdf"
+    form = {"token": evidence.token, "id": evidence.report_id, "format": "pdf"}
+    # Swapped: another document's PDF under the report's name.
+    report_pdf.write_bytes(evidence.certificate.pdf_path.read_bytes())
+    assert client.post("/reports/download", data=form).status_code == 404
+    report_pdf.unlink()
+    assert client.post("/reports/download", data=form).status_code == 404
+    page = client.post("/reports", data={"token": evidence.token})
+    assert f'value="{evidence.report_id}.json"' in page.text
+    assert f'value="{evidence.report_id}.pdf"' not in page.text  # only what can be delivered
