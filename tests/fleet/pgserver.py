@@ -38,8 +38,9 @@ def free_port() -> int:
 class PostgresServer:
     """One throwaway server; `url` is a database named `fleet` on it."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, fsync: bool = False) -> None:
         self.bindir = bindir
+        self.fsync = fsync  # off for tests (speed); on for benchmarks (a real server's cost)
         self.workdir = Path(tempfile.mkdtemp(prefix="ap-fleet-pg-"))
         self.data = self.workdir / "data"
         self.port = free_port()
@@ -61,8 +62,8 @@ class PostgresServer:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         options = (
-            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=200"
+            f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={'on' if self.fsync else 'off'} -c max_connections=200"
         )
         self._pg("pg_ctl", "-D", self.data, "-o", options, "-l", self.workdir / "log", "-w",
                  "start")  # fmt: skip
