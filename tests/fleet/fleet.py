@@ -108,6 +108,29 @@ def device_events(session: Any, device_id: int) -> list[str]:
     return list(session.scalars(query.order_by(AuditEvent.id)))
 
 
+def check_history(session: Any, device: Device) -> list[str]:
+    """Assert the device's logged states form one unbroken path to its stored state.
+
+    Every `device.<state>` event says which state it left (`from`): a lost event leaves a gap
+    (an event leaving a state that was never entered), a duplicated one leaves a state twice. A
+    step repeated after a lost connection is a new transition (`sanitizing` -> `sanitizing`),
+    which the state machine allows, and is not a duplicate. Returns the event types.
+    """
+    query = select(AuditEvent).where(AuditEvent.device_id == device.id).order_by(AuditEvent.id)
+    events = list(session.scalars(query))
+    state = None
+    for event in events:
+        kind = event.event_type
+        if not kind.startswith("device.") or kind == "device.closed":
+            continue
+        to = kind.split(".", 1)[1]
+        if state is not None:
+            assert event.payload.get("from") == state, (device.id, kind, event.payload, state)
+        state = to
+    assert state == device.state, (device.id, state, device.state)
+    return [e.event_type for e in events]
+
+
 def check_certificates(session: Any, batch_id: int) -> dict[str, int]:
     """Verify every certificate of the batch with its signer's registered key; count by station.
 
