@@ -1,9 +1,10 @@
 """The verification page under load: verifications per second and latency, 4 clients at once.
 
 A station with N certificates (each with its full log history) is served by the real
-`asset-pipeline serve` (uvicorn, one process) on 127.0.0.1; a second process runs 4 client
-threads with keep-alive connections, each sending a fixed number of requests (the load is
-bounded in count and time and only ever goes to 127.0.0.1). Measured per kind of request:
+`asset-pipeline serve --workers W` (uvicorn; W = cores by default) on 127.0.0.1; a second
+process runs 4 client threads with keep-alive connections, each sending a fixed number of
+requests (the load is bounded in count and time and only ever goes to 127.0.0.1). Measured per
+kind of request:
 
 - `qr`: GET /c/<id>?h=<sha256>, what a customer's QR code opens (stored JSON verified);
 - `json`: POST /verify with a certificate's signed JSON;
@@ -84,12 +85,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, db_url: str | None) -> tuple[subprocess.Popen, int]:
+def start_server(home: Path, db_url: str | None, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "ASSET_PIPELINE_HOME": str(home)}
     if db_url:
         env["ASSET_PIPELINE_DB_URL"] = db_url
-    proc = subprocess.Popen([sys.executable, "-m", "asset_pipeline", "serve", "--port", str(port)],
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen([sys.executable, "-m", "asset_pipeline", *command],
                             env=env, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -156,6 +158,12 @@ def load(port: int, requests: list[tuple[str, str, bytes, str, str]], seconds: f
     }
 
 
+def children(pid: int) -> list[int]:
+    """The server's worker processes."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in found.read_text().split()] if found.exists() else []
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -167,6 +175,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run (< 60 s)")
     parser.add_argument("--db-url", default=None, help="serve this database (default: SQLite)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="serve's worker processes (default: one per core)")  # fmt: skip
     args = parser.parse_args()
     certificates, per_kind = (40, 200) if args.quick else (300, 1200)
     with tempfile.TemporaryDirectory(prefix="ap-serve-bench-") as tmp:
@@ -187,25 +197,26 @@ def main() -> None:
                                                    "application/pdf"), "Giltigt")
                     for i, _ in picks[: per_kind // 4]],
         }  # fmt: skip
-        proc, port = start_server(home, args.db_url)
+        proc, port = start_server(home, args.db_url, args.workers)
         try:
             load(port, kinds["qr"][:40], 30)  # warm-up: imports, caches, connections
             results = {kind: load(port, reqs, 120) for kind, reqs in kinds.items()}
-            rss = peak_rss_mib(proc.pid)
+            rss = peak_rss_mib(proc.pid) + sum(peak_rss_mib(c) for c in children(proc.pid))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
     events = certificates * (len(STEPS) + 4)
     print(f"station: {certificates} certificates, {events} log events (built in {build_s:.1f} s); "
-          f"{CLIENTS} clients, keep-alive, one uvicorn process")  # fmt: skip
+          f"{CLIENTS} clients, keep-alive, serve --workers {args.workers}")  # fmt: skip
     for kind, r in results.items():
         ratio = r["per_second"] / results["page"]["per_second"]
         print(f"{kind:5s} {r['per_second']:7.1f}/s  p50 {r['p50_ms']:6.1f} ms  "
               f"p99 {r['p99_ms']:6.1f} ms  ({r['requests']} requests, {r['errors']} errors, "
               f"{ratio:.2f} of the plain page's rate)")  # fmt: skip
     print(f"server peak RSS {rss} MiB; machine: {os.cpu_count()} cores (shared)")
+    db = "postgresql" if args.db_url else "sqlite"
     print(json.dumps({"bench": "serve", "quick": args.quick, "certificates": certificates,
-                      "clients": CLIENTS, "db": "postgresql" if args.db_url else "sqlite",
+                      "clients": CLIENTS, "workers": args.workers, "db": db,
                       "server_peak_rss_mib": rss, **results}))  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 
 import click
@@ -16,8 +18,15 @@ from asset_pipeline.station.context import Station
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="TCP port."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes (one per core verifies fastest).",
+)
 @click.pass_obj
-def serve(station: Station, host: str, port: int) -> None:
+def serve(station: Station, host: str, port: int, workers: int) -> None:
     """Serve the verification page: customers check certificates and fetch batch reports.
 
     A customer opens the link in a certificate's QR code, or uploads the certificate's PDF or
@@ -35,20 +44,32 @@ def serve(station: Station, host: str, port: int) -> None:
 
     from asset_pipeline.storage import open_existing_database
     from asset_pipeline.web import create_app
+    from asset_pipeline.web.app import SERVE_ENV
 
     sessions = open_existing_database(station.database_url)
     if sessions is None:
         raise StorageError(f"no station database at {_redacted(station.database_url)}")
     _check_port(host, port)
     organization = station.config.organization if station.is_initialized else ""
-    app = create_app(
-        sessions,
-        organization=organization,
-        pdf_dirs=(station.reports_dir, station.certificates_dir),
-    )
+    pdf_dirs = (station.reports_dir, station.certificates_dir)
     stderr_console().print(f"Verification page on http://{host}:{port}/ (Ctrl-C stops)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                server_header=False)  # fmt: skip
+    options = {"host": host, "port": port, "log_level": "warning", "access_log": False,
+               "server_header": False}  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(sessions, organization=organization, pdf_dirs=pdf_dirs), **options)
+        return
+    _dispose(sessions)  # each worker process opens its own connections
+    os.environ[SERVE_ENV] = json.dumps({"db_url": station.database_url,
+                                        "organization": organization,
+                                        "pdf_dirs": [str(d) for d in pdf_dirs]})  # fmt: skip
+    uvicorn.run("asset_pipeline.web.app:app_from_environment", factory=True, workers=workers,
+                **options)  # fmt: skip
+
+
+def _dispose(sessions: object) -> None:
+    bind = getattr(sessions, "kw", {}).get("bind")
+    if bind is not None:
+        bind.dispose()
 
 
 def _check_port(host: str, port: int) -> None:

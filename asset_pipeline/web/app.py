@@ -10,7 +10,9 @@ Tokens travel in POST bodies, never in URLs, so they stay out of logs and browse
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +48,7 @@ ACCEPTED = {
     "pdf": {"application/pdf", "application/x-pdf"},
     "json": {"application/json", "text/json"},
 }
+SERVE_ENV = "ASSET_PIPELINE_SERVE"  # settings handed to `serve --workers` processes
 T = TypeVar("T")
 
 
@@ -142,6 +145,22 @@ def create_app(
         ],
         exception_handlers={HTTPException: error_page, Exception: error_page},
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app each of uvicorn's worker processes builds (`serve --workers N`).
+
+    The settings come from `SERVE_ENV` (JSON: db_url, organization, pdf_dirs), which `serve`
+    sets before uvicorn starts the workers; each worker opens its own database connections.
+    """
+    from asset_pipeline.storage import open_existing_database
+
+    settings = json.loads(os.environ[SERVE_ENV])
+    sessions = open_existing_database(settings["db_url"])
+    if sessions is None:
+        raise StorageError("the station database vanished before the workers started")
+    return create_app(sessions, organization=settings["organization"],
+                      pdf_dirs=[Path(p) for p in settings["pdf_dirs"]])  # fmt: skip
 
 
 async def _upload(request: Request, max_upload: int) -> tuple[bytes, str]:

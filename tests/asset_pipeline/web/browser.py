@@ -79,13 +79,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(data_dir: Path) -> Iterator[str]:
-    """`asset-pipeline serve` on the station in `data_dir`; yields its base URL."""
+def served(data_dir: Path, *args: str) -> Iterator[str]:
+    """`asset-pipeline serve ARGS` on the station in `data_dir`; yields its base URL."""
     port = free_port()
     env = {**os.environ, "ASSET_PIPELINE_HOME": str(data_dir)}
     env.pop("ASSET_PIPELINE_DB_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "asset_pipeline", "serve", "--port", str(port)],
+        [sys.executable, "-m", "asset_pipeline", "serve", "--port", str(port), *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -93,9 +93,9 @@ def served(data_dir: Path) -> Iterator[str]:
         _wait_until_up(base, proc)
         yield base
     finally:
-        proc.terminate()
+        proc.terminate()  # uvicorn stops its worker processes too
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
