@@ -42,9 +42,9 @@ sys.path.insert(0, sys.argv[1])
 from asset_pipeline.evidence import audit, issuing
 from asset_pipeline.station.config import StationConfig
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import AuditEvent, batches, devices, utcnow
+from asset_pipeline.storage import AuditEvent, batches, utcnow
 from sqlalchemy import insert
-from tests.evidence_fixtures import PRE_FINDINGS, drive, scan_report, wipe_result
+from tests.evidence_fixtures import PRE_FINDINGS, drive, register_device, scan_report, wipe_result
 
 root, url, mode, n, batch_id, go, ready = sys.argv[1:8]
 n, batch_id = int(n), int(batch_id)
@@ -67,7 +67,7 @@ for i in range(n):
                 payload={"i": i, "bytes": 1 << 30, "method": "aes-ctr"}, prev_hash="", hash=""))
         else:
             batch = batches.find_batch(s, batch_id)
-            device = devices.register_device(s, batch, drive(f"{sid}-{i:06d}"))
+            device = register_device(s, batch, drive(f"{sid}-{i:06d}"))
             issuing.issue_sanitization_certificate(
                 s, station, device, wipe_result=wipe_result(),
                 pre_scan=scan_report(PRE_FINDINGS), post_scan=scan_report())

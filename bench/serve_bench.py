@@ -37,10 +37,16 @@ from pathlib import Path
 from asset_pipeline.evidence import issuing
 from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import batches, devices
+from asset_pipeline.storage import batches
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from evidence_fixtures import PRE_FINDINGS, drive, scan_report, wipe_result  # noqa: E402
+from evidence_fixtures import (  # noqa: E402
+    PRE_FINDINGS,
+    drive,
+    register_device,
+    scan_report,
+    wipe_result,
+)
 
 CLIENTS = 4
 STEPS = ("device.identified", "device.guarded", "device.pre_scanned", "device.sanitizing",
@@ -65,7 +71,7 @@ def build_station(home: Path, db_url: str | None, certificates: int) -> list[tup
     for n in range(certificates):
         with station.session() as session:
             batch = batches.find_batch(session, batch_id)
-            device = devices.register_device(session, batch, drive(f"BENCH{n:08d}"))
+            device = register_device(session, batch, drive(f"BENCH{n:08d}"))
             for step in STEPS:  # the events a real device leaves before its certificate
                 audit.append_event(session, station_id=station.config.station_id,
                                    operator="bench", event_type=step, payload={"n": n},

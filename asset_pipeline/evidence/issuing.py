@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from asset_pipeline import __version__
@@ -262,6 +262,9 @@ def store_signed(
     signed = sign_document(unsigned, station.key)
     doc_id = unsigned["id"]
     json_path, pdf_path = write_evidence(directory, doc_id, signed)
+    # Taken back if the row's transaction rolls back (a lost database connection, a failure
+    # later in the step): no certificate file exists without its row and events.
+    session.info.setdefault(_UNCOMMITTED, []).extend((json_path, pdf_path))
     session.add(
         Certificate(
             cert_id=doc_id,
@@ -273,6 +276,20 @@ def store_signed(
         )
     )
     return signed, json_path, pdf_path
+
+
+_UNCOMMITTED = "asset_pipeline.uncommitted_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _files_committed(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _files_rolled_back(session: Session, _previous: object) -> None:
+    for path in session.info.pop(_UNCOMMITTED, ()):
+        path.unlink(missing_ok=True)
 
 
 def _issue(

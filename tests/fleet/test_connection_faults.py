@@ -125,3 +125,38 @@ def test_a_server_gone_longer_than_the_window_fails_in_one_line(
         assert "\n" not in str(caught.value)
     finally:
         pg_server.start()
+
+
+def test_a_certificate_whose_transaction_is_cut_leaves_no_file(
+    pg_server: PostgresServer, pg_station: Station
+) -> None:
+    from evidence_fixtures import PRE_FINDINGS, drive, register_device, scan_report, wipe_result
+
+    from asset_pipeline.evidence import issuing
+    from asset_pipeline.storage import Certificate, devices
+
+    with pg_station.session() as session:
+        customer = batches.add_customer(session, f"Kund {os.urandom(3).hex()}")
+        agreement = batches.add_agreement(session, customer=customer,
+                                          reference=f"DPA-{os.urandom(3).hex()}",
+                                          required_level="clear", discovery_instructed=True,
+                                          retention_years=7)  # fmt: skip
+        batch = batches.open_batch(session, agreement)
+        device_id = register_device(session, batch, drive(os.urandom(4).hex())).id
+    written = []
+    with (  # noqa: PT012 - the cut comes after the files exist
+        pytest.raises(ConnectionLost),
+        pg_station.session() as session,
+    ):
+        issued = issuing.issue_sanitization_certificate(
+            session, pg_station, devices.find_device(session, device_id),
+            wipe_result=wipe_result(), pre_scan=scan_report(PRE_FINDINGS),
+            post_scan=scan_report(),
+        )  # fmt: skip
+        written = [issued.json_path, issued.pdf_path]
+        assert all(p.exists() for p in written)
+        pg_server.terminate(_name(pg_station))
+    assert written
+    assert not any(p.exists() for p in written)  # taken back with the transaction
+    with pg_station.session() as session:
+        assert session.scalar(select(func.count()).select_from(Certificate)) == 0

@@ -98,6 +98,11 @@ def test_connections_cut_mid_device_are_survived(
     _check_evidence(fleet, certified)
 
 
+def _started(server: PostgresServer, batch_id: int) -> int:
+    rows = server.admin(f"SELECT count(*) FROM device WHERE batch_id = {batch_id}")
+    return int(rows[0][0])
+
+
 @needs_loop
 def test_a_server_restart_mid_batch_is_waited_for(
     pg_server: PostgresServer, make_loop, tmp_path: Path
@@ -105,7 +110,10 @@ def test_a_server_restart_mid_batch_is_waited_for(
     fleet = make_fleet(tmp_path, pg_server.url, 2)
     build_drives(tmp_path, make_loop, fleet, 3, 16 * MiB)
     procs = start_stations(fleet)
-    time.sleep(6)  # the stations are mid-device
+    deadline = time.monotonic() + 300
+    while _started(pg_server, fleet.batch_id) < 2:  # both stations are mid-device
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
     pg_server.stop()
     time.sleep(4)
     pg_server.start()
