@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small run (< 60 s)")
     parser.add_argument("--db-url", default=None, help="use this server instead of starting one")
     args = parser.parse_args()
-    events, certs, rounds = (200, 10, 1) if args.quick else (1000, 40, 3)
+    events, certs, rounds = (200, 10, 1) if args.quick else (500, 20, 3)
     server = None
     if args.db_url is None:
         bindir = pg_bindir()

@@ -33,6 +33,7 @@ from asset_pipeline.errors import InvalidDocument, StorageError
 from asset_pipeline.storage.transactions import transaction
 from asset_pipeline.web.limits import BodyLimit, SecurityHeaders
 from asset_pipeline.web.reports import batch_document, batch_view
+from asset_pipeline.web.texts import kind_name
 from asset_pipeline.web.verification import verify_stored, verify_upload
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def create_app(
         undefined=jinja2.StrictUndefined,
     )
     env.filters["utc"] = _utc
+    env.filters["kind"] = kind_name
     env.globals.update(organization=organization, max_upload_mb=max_upload // (1024 * 1024))
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -103,6 +103,20 @@ SENTENCES = {
 }
 
 
+# What each kind of signed document is called on the page.
+KINDS = {
+    "sanitization": "Intyg om sanering / Certificate of sanitization",
+    "destruction": "Intyg om förstöring / Certificate of destruction",
+    "batch_report": "Partirapport / Batch report",
+    "return_report": "Returrapport / Return report",
+}
+
+
+def kind_name(kind: str) -> str:
+    """A document kind in words (its code when this catalogue does not know it)."""
+    return KINDS.get(kind, kind)
+
+
 @dataclass(frozen=True, slots=True)
 class CheckText:
     """One check as the page shows it."""
