@@ -118,11 +118,12 @@ def run(url: str, work: Path, mode: str, stations: int, per_station: int, batch_
 def open_batch(url: str, work: Path) -> int:
     from asset_pipeline.station.config import StationConfig
     from asset_pipeline.station.context import Station
-    from asset_pipeline.storage import batches
+    from asset_pipeline.storage import batches, operators
 
     st = Station(data_dir=work / "coordinator", db_url=url)
     st.initialize(StationConfig(station_id="coordinator", organization="Bench AB", operator="op"))
     with st.session() as session:
+        operators.add_operator(session, "op", title="Tekniker", contact="bench@example.se")
         customer = batches.add_customer(session, "Bench kund")
         agreement = batches.add_agreement(session, customer=customer, reference="DPA-BENCH",
                                           required_level="clear", discovery_instructed=True,

@@ -37,7 +37,7 @@ from pathlib import Path
 from asset_pipeline.evidence import issuing
 from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import batches
+from asset_pipeline.storage import batches, operators
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from evidence_fixtures import (  # noqa: E402
@@ -61,6 +61,7 @@ def build_station(home: Path, db_url: str | None, certificates: int) -> list[tup
     station.initialize(new_config("Bench AB", "bench"))
     issued = []
     with station.session() as session:
+        operators.add_operator(session, "bench", title="Tekniker", contact="bench@example.se")
         customer = batches.add_customer(session, f"Kund {os.getpid()}")
         agreement = batches.add_agreement(
             session, customer=customer, reference=f"DPA-{os.getpid()}", required_level="clear",

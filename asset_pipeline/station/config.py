@@ -59,17 +59,16 @@ class StationConfig:
 
     def to_toml(self) -> dict[str, dict[str, str]]:
         """The nested mapping written to `config.toml`."""
-        return {
-            "station": {
-                "id": self.station_id,
-                "name": self.station_name,
-                "organization": self.organization,
-                "org_number": self.org_number,
-                "site": self.site,
-                "verify_url": self.verify_url,
-            },
-            "operator": {"default": self.operator},
+        station = {
+            "id": self.station_id,
+            "name": self.station_name,
+            "organization": self.organization,
+            "org_number": self.org_number,
+            "site": self.site,
         }
+        if self.verify_url:
+            station["verify_url"] = self.verify_url
+        return {"station": station, "operator": {"default": self.operator}}
 
     @property
     def is_placeholder(self) -> bool:

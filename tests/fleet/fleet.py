@@ -17,7 +17,7 @@ from asset_pipeline.evidence.signing import read_document
 from asset_pipeline.evidence.verify import verify_bytes
 from asset_pipeline.station.config import StationConfig
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import AuditEvent, Certificate, Device, batches, stations
+from asset_pipeline.storage import AuditEvent, Certificate, Device, batches, operators, stations
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("station_worker.py")
@@ -51,6 +51,9 @@ def make_fleet(root: Path, url: str, count: int, *, discovery: bool = True) -> F
                                     operator=f"tekniker-{n}", site=f"Umeå bänk {n}"))  # fmt: skip
         fleet_stations.append(st)
     with fleet_stations[0].session() as session:
+        for st in fleet_stations:  # certificates name a registered person
+            operators.add_operator(session, st.operator, title="Tekniker",
+                                   contact="verkstad@refurb.example")  # fmt: skip
         customer = batches.add_customer(session, f"Region Västerbotten {tag}", "232100-0222")
         agreement = batches.add_agreement(session, customer=customer, reference=f"DPA-{tag}",
                                           required_level="clear", discovery_instructed=discovery,

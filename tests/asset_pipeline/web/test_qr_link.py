@@ -13,7 +13,7 @@ from asset_pipeline.evidence.pdf import read_pdf
 from asset_pipeline.evidence.verify import verify_bytes
 from asset_pipeline.station.config import StationConfig, load_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import batches, open_existing_database
+from asset_pipeline.storage import batches, open_existing_database, operators
 from asset_pipeline.web import create_app
 
 URL = "https://verifiera.refurb.example"
@@ -25,6 +25,7 @@ def test_the_qr_code_opens_the_page_that_verifies_it(tmp_path: Path) -> None:
                                      operator="anna", verify_url=URL))  # fmt: skip
     assert load_config(station.data_dir).verify_url == URL
     with station.session() as session:
+        operators.add_operator(session, "anna", title="Tekniker", contact="anna@refurb.example")
         customer = batches.add_customer(session, "Kund")
         agreement = batches.add_agreement(session, customer=customer, reference="DPA-1",
                                           required_level="clear", discovery_instructed=True,
@@ -57,6 +58,8 @@ def test_init_takes_and_keeps_the_verify_url(run_cli, station_home: Path) -> Non
     assert "Invalid value for --verify-url" in bad.stderr
     made = json.loads(run_cli("init", "--verify-url", URL + "/", "--json").stdout)
     assert made["verify_url"] == URL
-    forced = json.loads(run_cli("init", "--force", "--json").stdout)
-    assert forced["verify_url"] == URL
-    assert forced["station_id"] == made["station_id"]
+    moved = json.loads(run_cli("init", "--verify-url", URL + "/ny", "--json").stdout)
+    assert (moved["status"], moved["verify_url"]) == ("updated", URL + "/ny")
+    assert moved["station_id"] == made["station_id"]
+    again = json.loads(run_cli("init", "--json").stdout)
+    assert (again["status"], again["verify_url"]) == ("exists", URL + "/ny")
