@@ -47,8 +47,9 @@ def make_fleet(root: Path, url: str, count: int, *, discovery: bool = True) -> F
     tag = os.urandom(3).hex()
     for n in range(count):
         st = Station(data_dir=root / f"station-{n}", db_url=url)
-        st.initialize(StationConfig(station_id=f"bench-{n}-{tag}", organization="Refurb AB",
-                                    operator=f"tekniker-{n}", site=f"Umeå bänk {n}"))  # fmt: skip
+        config = StationConfig(station_id=f"bench-{n}-{tag}", organization="Refurb AB",
+                               operator=f"tekniker-{n}-{tag}", site=f"Umeå bänk {n}")  # fmt: skip
+        st.initialize(config)
         fleet_stations.append(st)
     with fleet_stations[0].session() as session:
         for st in fleet_stations:  # certificates name a registered person

@@ -57,7 +57,7 @@ def test_a_server_that_never_answers_fails_within_the_connect_timeout(tmp_path: 
 @pytest.fixture
 def pg_station(pg_server: PostgresServer, tmp_path: Path) -> Station:
     st = Station(data_dir=tmp_path / "st", db_url=pg_server.url, reconnect_seconds=20)
-    st.initialize(new_config("Refurb AB", "tekniker"))
+    st.initialize(new_config("Refurb AB", f"tekniker-{os.urandom(3).hex()}"))
     yield st
     st.close()
 
@@ -133,9 +133,10 @@ def test_a_certificate_whose_transaction_is_cut_leaves_no_file(
     from evidence_fixtures import PRE_FINDINGS, drive, register_device, scan_report, wipe_result
 
     from asset_pipeline.evidence import issuing
-    from asset_pipeline.storage import Certificate, devices
+    from asset_pipeline.storage import Certificate, devices, operators
 
     with pg_station.session() as session:
+        operators.add_operator(session, pg_station.operator, title="Tekniker", contact="x@y.se")
         customer = batches.add_customer(session, f"Kund {os.urandom(3).hex()}")
         agreement = batches.add_agreement(session, customer=customer,
                                           reference=f"DPA-{os.urandom(3).hex()}",
