@@ -117,6 +117,8 @@ class AssetNotFound(NotFound):
     """No asset of the batch has this tag or serial."""
 
     kind = "asset"
+
+
 class StationNotFound(NotFound):
     """No registered station key has this station id or fingerprint."""
 
@@ -157,6 +159,8 @@ class CustodyRefused(IntakeError):
 
 class BatchNotReconciled(IntakeError):
     """A batch cannot close: a device is mid-pipeline or an expected asset is unaccounted for."""
+
+
 class RegistryConflict(PipelineError):
     """A station id or key clashes with the fleet's key registry (say which and why)."""
 

@@ -342,6 +342,8 @@ class CustodyEvent(Base):
     audit_seq: Mapped[int] = mapped_column(BigInteger)
 
     asset: Mapped[Asset] = relationship(back_populates="custody")
+
+
 class RegisteredKey(Base):
     """A station's public key in the fleet's registry, added when the station first connects.
 

@@ -1,7 +1,7 @@
 """fleet: the station key registry and batch access tokens
 
-Revision ID: 0006_fleet
-Revises: 0005_people_and_validation
+Revision ID: 0007_fleet
+Revises: 0006_intake
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_fleet"
-down_revision = "0005_people_and_validation"
+revision = "0007_fleet"
+down_revision = "0006_intake"
 branch_labels = None
 depends_on = None
 
