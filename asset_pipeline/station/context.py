@@ -137,13 +137,19 @@ class Station:
 
     def _register(self, sessions: sessionmaker[Session]) -> None:
         """Put this station's public key in the fleet's registry (once, on first contact)."""
-        from sqlalchemy.exc import IntegrityError
+        import time
+
+        from sqlalchemy.exc import IntegrityError, OperationalError
 
         from asset_pipeline.storage.stations import register_station
         from asset_pipeline.storage.transactions import transaction
 
         config = self.config
-        for attempt in (1, 2):  # another process of this station may register it first
+        # Processes of one station starting at once race to register its key: the loser sees
+        # the unique fingerprint taken (IntegrityError), or on SQLite a write lock it cannot
+        # wait for from a read snapshot ("database is locked"). Registering is idempotent, so
+        # it is simply done again.
+        for attempt in range(1, 6):
             try:
                 with transaction(sessions) as session:
                     register_station(
@@ -154,9 +160,10 @@ class Station:
                         site=config.site,
                         relabel=self._relabel,
                     )
-            except IntegrityError:
-                if attempt == 2:
+            except (IntegrityError, OperationalError):
+                if attempt == 5:
                     raise
+                time.sleep(0.05 * attempt)
             else:
                 return
 
