@@ -15,6 +15,8 @@ from sqlalchemy import select
 from asset_pipeline.demo.drive import build_demo_drive
 from asset_pipeline.evidence.signing import read_document
 from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.intake.importer import import_manifest
+from asset_pipeline.intake.receiving import receive
 from asset_pipeline.station.config import StationConfig
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import AuditEvent, Certificate, Device, batches, operators, stations
@@ -38,11 +40,23 @@ class Fleet:
     url: str
     stations: list[Station]
     batch_id: int
-    drives: dict[str, list[str]] = field(default_factory=dict)  # station id -> loop devices
+    drives: dict[str, list[str]] = field(default_factory=dict)  # station id -> "DEV[=TAG]"
+    assets: bool = False  # the batch has an asset list; each drive is linked to its asset
 
 
-def make_fleet(root: Path, url: str, count: int, *, discovery: bool = True) -> Fleet:
-    """Initialize `count` stations on `url` (each registers its key) and open one batch."""
+def asset_tag(station: int, drive: int) -> str:
+    """The customer's asset tag of a station's drive (one laptop per drive)."""
+    return f"INV-S{station}D{drive:02d}"
+
+
+def make_fleet(
+    root: Path, url: str, count: int, *, discovery: bool = True, assets_per_station: int = 0
+) -> Fleet:
+    """Initialize `count` stations on `url` (each registers its key) and open one batch.
+
+    With `assets_per_station`, the batch gets the customer's asset list (one laptop per drive)
+    and every asset is received, so each drive can be linked to its asset.
+    """
     fleet_stations = []
     tag = os.urandom(3).hex()
     for n in range(count):
@@ -59,8 +73,20 @@ def make_fleet(root: Path, url: str, count: int, *, discovery: bool = True) -> F
         agreement = batches.add_agreement(session, customer=customer, reference=f"DPA-{tag}",
                                           required_level="clear", discovery_instructed=discovery,
                                           retention_years=7)  # fmt: skip
-        batch_id = batches.open_batch(session, agreement, order_number=f"PO-{tag}").id
-    return Fleet(url, fleet_stations, batch_id)
+        batch = batches.open_batch(session, agreement, order_number=f"PO-{tag}")
+        if assets_per_station:
+            rows = ["Inventarienummer,Serienummer,Typ"] + [
+                f"{asset_tag(n, k)},SN{tag}{n}{k:02d},Laptop"
+                for n in range(count)
+                for k in range(assets_per_station)
+            ]
+            import_manifest(session, fleet_stations[0], batch, "lista.csv",
+                            "\n".join(rows).encode())  # fmt: skip
+            for n in range(count):
+                for k in range(assets_per_station):
+                    receive(session, fleet_stations[0], batch, asset_tag(n, k))
+        batch_id = batch.id
+    return Fleet(url, fleet_stations, batch_id, assets=bool(assets_per_station))
 
 
 def build_drives(root: Path, make_loop: Any, fleet: Fleet, per_station: int, size: int) -> None:
@@ -69,7 +95,8 @@ def build_drives(root: Path, make_loop: Any, fleet: Fleet, per_station: int, siz
         devs = []
         for k in range(per_station):
             drive = build_demo_drive(root / f"drives/s{n}-d{k}.img", seed=1000 * n + k, size=size)
-            devs.append(str(make_loop(image=drive.image)))
+            dev = str(make_loop(image=drive.image))
+            devs.append(f"{dev}={asset_tag(n, k)}" if fleet.assets else dev)
         fleet.drives[st.config.station_id] = devs
 
 

@@ -1,7 +1,7 @@
 """One station of the fleet tests, as its own process: take the drives given through the
 pipeline one after another, and print each outcome as one JSON line.
 
-    python tests/fleet/station_worker.py DATA_DIR DB_URL BATCH_ID DEVICE...
+    python tests/fleet/station_worker.py DATA_DIR DB_URL BATCH_ID DEVICE[=ASSET_TAG]...
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ def main(argv: list[str]) -> int:
     options = pipeline.Options(scan_processes=False)
     failures = 0
     try:
-        for drive in drives:
+        for given in drives:
+            drive, _, asset = given.partition("=")  # DEV or DEV=ASSET-TAG
             try:
-                outcome = pipeline.process(station, drive, int(batch), options=options)
+                outcome = pipeline.process(station, drive, int(batch), options=options,
+                                           asset=asset or None)  # fmt: skip
                 line = {"drive": drive, **vars(outcome)}
             except PipelineError as e:
                 line = {"drive": drive, "error": str(e)}

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from asset_pipeline.evidence.batch_report import issue_batch_report
+from asset_pipeline.evidence.return_report import issue_return_report
 from asset_pipeline.evidence.signing import read_document
 from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.intake.reconcile import close
 from asset_pipeline.storage import AuditEvent, Certificate, access, batches, stations
 from asset_pipeline.storage.transactions import transaction
 from asset_pipeline.web import create_app
@@ -38,7 +40,7 @@ STATIONS, DRIVES = 4, 10
 def test_four_stations_process_one_batch_on_one_database(
     pg_server: PostgresServer, make_loop, tmp_path: Path
 ) -> None:
-    fleet = make_fleet(tmp_path, pg_server.url, STATIONS)
+    fleet = make_fleet(tmp_path, pg_server.url, STATIONS, assets_per_station=DRIVES)
     build_drives(tmp_path, make_loop, fleet, DRIVES, 16 * MiB)
     results = outcomes(start_stations(fleet), timeout=1500)
 
@@ -51,7 +53,10 @@ def test_four_stations_process_one_batch_on_one_database(
         assert {d.state for d in devices} == {"certified"}
         # Each device's history, exactly once and in order: nothing lost, nothing twice.
         for device in devices:
-            assert device_events(session, device.id) == EVENTS, device.id
+            events = device_events(session, device.id)
+            pipeline_events = [e for e in events if not e.startswith("custody.")]
+            assert pipeline_events == EVENTS, device.id
+            assert "custody.drive_removed" in events  # linked to the customer's asset
         # Every certificate verifies with its own station's registered key.
         per_station = check_certificates(session, fleet.batch_id)
         assert per_station == {st.config.station_id: DRIVES for st in fleet.stations}
@@ -74,7 +79,8 @@ def test_four_stations_process_one_batch_on_one_database(
     with first.session() as session:
         batch = batches.find_batch(session, fleet.batch_id)
         report = issue_batch_report(session, first, batch)
-        batches.close_batch(session, batch)
+        close(session, first, batch)  # reconciles: every listed asset received and processed
+        returned = issue_return_report(session, first, batch)
         token = access.issue_token(session, batch)
     assert verify_bytes(report.json_path.read_bytes(), first.key.public_key).ok
     rows = report.signed.document["devices"]
@@ -92,6 +98,14 @@ def test_four_stations_process_one_batch_on_one_database(
             signers.add(key_row.station_id)
     assert signers == {st.config.station_id for st in fleet.stations}
 
+    # The return report answers the customer's list: every asset, its drive, and that drive's
+    # certificate, whichever station issued it.
+    assert verify_bytes(returned.json_path.read_bytes(), first.key.public_key).ok
+    listed = returned.signed.document["assets"]
+    assert len(listed) == STATIONS * DRIVES
+    certified = {d["certificate_id"] for a in listed for d in a["drives"]}
+    assert certified == {r["certificate_id"] for r in rows}
+
     # The customer's page, with the token, lists every station's devices.
     sessions = first.sessions()
     with TestClient(create_app(sessions)) as client:
@@ -99,5 +113,6 @@ def test_four_stations_process_one_batch_on_one_database(
         assert page.status_code == 200
         assert page.text.count('href="/c/SAN-') == STATIONS * DRIVES
         assert report.report_id in page.text
+        assert returned.report_id in page.text  # the return report, for download too
     with transaction(sessions) as session:
         assert access.batch_for_token(session, token).id == fleet.batch_id
