@@ -160,4 +160,5 @@ def test_a_certificate_whose_transaction_is_cut_leaves_no_file(
     assert written
     assert not any(p.exists() for p in written)  # taken back with the transaction
     with pg_station.session() as session:
-        assert session.scalar(select(func.count()).select_from(Certificate)) == 0
+        query = select(func.count()).where(Certificate.device_id == device_id)
+        assert session.scalar(query) == 0
