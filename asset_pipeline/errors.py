@@ -4,6 +4,7 @@ PipelineError
 ├── ConfigError              the data directory or config file is unusable
 │   └── StationNotReady      the station may not certify yet (placeholder organisation)
 ├── StorageError             the database cannot be opened or migrated
+│   └── ConnectionLost       the database connection dropped mid-transaction (rolled back)
 ├── NotFound                 a customer, agreement, batch or device id/name does not exist
 │   ├── CustomerNotFound
 │   ├── AgreementNotFound
@@ -11,7 +12,8 @@ PipelineError
 │   ├── DeviceNotFound
 │   ├── OperatorNotFound
 │   ├── CertificateNotFound
-│   └── AssetNotFound
+│   ├── AssetNotFound
+│   └── StationNotFound
 ├── AlreadyExists            a unique name or reference is taken
 ├── BatchClosed              a closed batch was asked to take a device or to close again
 ├── TransitionNotAllowed     a device was asked to skip or repeat a pipeline step out of order
@@ -21,6 +23,8 @@ PipelineError
 │   ├── ManifestError        an asset list cannot be read or is refused
 │   ├── CustodyRefused       a custody step does not follow from the asset's record
 │   └── BatchNotReconciled   a batch was asked to close with work outstanding
+├── RegistryConflict         a station id or key clashes with the fleet's key registry
+│   └── StationRetired       this station's key was retired; it signs nothing more
 └── EvidenceError            certificates, reports and the processing log
     ├── KeyFileError         the station key file is missing, unreadable or not Ed25519
     ├── PersonalDataRefused  a log payload or document would carry a personal-data value
@@ -47,6 +51,13 @@ class StationNotReady(ConfigError):
 
 class StorageError(PipelineError):
     """The database cannot be opened, migrated or written."""
+
+
+class ConnectionLost(StorageError):
+    """The database connection dropped mid-transaction; the transaction was rolled back.
+
+    Whether a COMMIT that was under way took effect is unknown: read the state again.
+    """
 
 
 class NotFound(PipelineError):
@@ -108,6 +119,12 @@ class AssetNotFound(NotFound):
     kind = "asset"
 
 
+class StationNotFound(NotFound):
+    """No registered station key has this station id or fingerprint."""
+
+    kind = "station"
+
+
 class AlreadyExists(PipelineError):
     """A unique name or reference is already taken."""
 
@@ -142,6 +159,14 @@ class CustodyRefused(IntakeError):
 
 class BatchNotReconciled(IntakeError):
     """A batch cannot close: a device is mid-pipeline or an expected asset is unaccounted for."""
+
+
+class RegistryConflict(PipelineError):
+    """A station id or key clashes with the fleet's key registry (say which and why)."""
+
+
+class StationRetired(RegistryConflict):
+    """This station's key was retired from the registry; it must not sign anything more."""
 
 
 class EvidenceError(PipelineError):

@@ -44,6 +44,8 @@ COMMAND_MODULES: dict[str, str] = {
     "log": "log",
     "cert": "cert",
     "retention": "retention",
+    "station": "station",
+    "serve": "serve",
     "demo": "demo",
 }
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from asset_pipeline.cli.output import emit, json_option
+from asset_pipeline.cli.output import emit, json_option, stderr_console
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import Batch, Device, batches, devices
+from asset_pipeline.storage import Batch, Device, access, batches, devices
 
 
 def batch_row(batch: Batch) -> dict[str, object]:
@@ -87,6 +87,9 @@ def close(station: Station, batch_id: int, force: bool, reason: str, as_json: bo
     received (see `batch reconcile`), unless forced with a reason. A device of a closed batch
     that is resumed ends failed with that reason.
 
+    Prints the batch's access token once: the customer enters it on the verification page
+    (`serve`) to download the batch's reports. Only its hash is stored.
+
     \b
     Example:
         asset-pipeline batch close 3
@@ -101,7 +104,10 @@ def close(station: Station, batch_id: int, force: bool, reason: str, as_json: bo
         close_batch(session, station, found, force=force, reason=reason)
         row = batch_row(found)
         row["close_reason"] = found.close_reason
+        row["access_token"] = access.issue_token(session, found)
     emit(row, as_json)
+    if not as_json:
+        stderr_console().print("Give the access token to the customer: it is shown only once.")
 
 
 @batch.command("reconcile")

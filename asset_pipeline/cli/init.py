@@ -5,7 +5,12 @@ from __future__ import annotations
 import click
 
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.station.config import ensure_data_dir, load_config, new_config
+from asset_pipeline.station.config import (
+    checked_verify_url,
+    ensure_data_dir,
+    load_config,
+    new_config,
+)
 from asset_pipeline.station.context import Station
 from asset_pipeline.station.identity import update_identity
 
@@ -17,6 +22,12 @@ from asset_pipeline.station.identity import update_identity
 @click.option("--station-name", default="", help="The station's name (default: host name).")
 @click.option("--operator", "default_operator", default="", help="Default operator name.")
 @click.option("--station-id", default="", help="Station id of a new station (default: generated).")
+@click.option(
+    "--verify-url",
+    default="",
+    callback=lambda _ctx, _param, value: _checked_url(value),
+    help="Address of the verification page (`serve`); certificates' QR codes link to it.",
+)
 @click.option(
     "--force", is_flag=True, help="Rewrite the config with a new station id (not the key)."
 )
@@ -30,6 +41,7 @@ def init(
     station_name: str,
     default_operator: str,
     station_id: str,
+    verify_url: str,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -52,6 +64,7 @@ def init(
         "site": site,
         "station_name": station_name,
         "operator": default_operator,
+        "verify_url": verify_url,
     }
     changed: dict[str, dict[str, str]] = {}
     if existing is not None and not force:
@@ -79,9 +92,17 @@ def init(
             "changed": sorted(changed),
             "key": str(key.path),
             "key_fingerprint": key.fingerprint,
+            "verify_url": config.verify_url,
         },
         as_json,
     )
+
+
+def _checked_url(url: str) -> str:
+    try:
+        return checked_verify_url(url)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--verify-url") from e
 
 
 COMMANDS = [init]

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from asset_pipeline import __version__
@@ -236,13 +236,15 @@ def performer_name(session: Session, device: Device, station: Station) -> str:
     return name or station.operator
 
 
-def write_evidence(directory: Path, doc_id: str, signed: SignedDocument) -> tuple[Path, Path]:
+def write_evidence(
+    directory: Path, doc_id: str, signed: SignedDocument, *, verify_url: str = ""
+) -> tuple[Path, Path]:
     """Write `<id>.json` and `<id>.pdf` atomically into `directory`; return both paths."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
         json_path, pdf_path = directory / f"{doc_id}.json", directory / f"{doc_id}.pdf"
         write_atomic(json_path, signed.data)
-        write_atomic(pdf_path, render_pdf(signed))
+        write_atomic(pdf_path, render_pdf(signed, verify_url=verify_url))
     except OSError as e:
         raise EvidenceError(f"cannot write {doc_id} into {directory}: {e.strerror}") from e
     return json_path, pdf_path
@@ -261,7 +263,12 @@ def store_signed(
     """Sign a document with the station key, write its JSON and PDF, and add its row."""
     signed = sign_document(unsigned, station.key)
     doc_id = unsigned["id"]
-    json_path, pdf_path = write_evidence(directory, doc_id, signed)
+    json_path, pdf_path = write_evidence(
+        directory, doc_id, signed, verify_url=station.config.verify_url
+    )
+    # Taken back if the row's transaction rolls back (a lost database connection, a failure
+    # later in the step): no certificate file exists without its row and events.
+    session.info.setdefault(_UNCOMMITTED, []).extend((json_path, pdf_path))
     session.add(
         Certificate(
             cert_id=doc_id,
@@ -273,6 +280,20 @@ def store_signed(
         )
     )
     return signed, json_path, pdf_path
+
+
+_UNCOMMITTED = "asset_pipeline.uncommitted_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _files_committed(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _files_rolled_back(session: Session, _previous: object) -> None:
+    for path in session.info.pop(_UNCOMMITTED, ()):
+        path.unlink(missing_ok=True)
 
 
 def _issue(

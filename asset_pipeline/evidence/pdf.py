@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 QR_PREFIX = "AP-CERT"
 QR_PATTERN = re.compile(r"^AP-CERT;id=([A-Za-z0-9-]{1,64});sha256=([0-9a-f]{64})$")
+# With `verify_url` configured the QR code is the verification page's link for the document.
+QR_URL_PATTERN = re.compile(r"^https?://[^\s?#]+/c/([A-Za-z0-9-]{1,64})\?h=([0-9a-f]{64})$")
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 _QR_SIZE = 34 * mm
 MARGIN = 15 * mm  # where text starts and ends on both sides
@@ -59,12 +61,24 @@ class PdfEvidence:
     pages: int
 
 
-def qr_text(signed: SignedDocument) -> str:
-    """The QR code's content: the document id and the SHA-256 of the signed JSON."""
+def qr_text(signed: SignedDocument, verify_url: str = "") -> str:
+    """The QR code's content: the document id and the SHA-256 of the signed JSON.
+
+    As the verification page's link (`<verify_url>/c/<id>?h=<sha256>`) when the station has a
+    `verify_url`, so a phone opens the page; else `AP-CERT;id=...;sha256=...`.
+    """
+    if verify_url:
+        return f"{verify_url.rstrip('/')}/c/{signed.doc_id}?h={signed.sha256}"
     return f"{QR_PREFIX};id={signed.doc_id};sha256={signed.sha256}"
 
 
-def render_pdf(signed: SignedDocument) -> bytes:
+def qr_reference(text: str) -> tuple[str, str] | None:
+    """(document id, sha256) named by a QR code's text in either form, or None."""
+    found = QR_PATTERN.match(text) or QR_URL_PATTERN.match(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def render_pdf(signed: SignedDocument, *, verify_url: str = "") -> bytes:
     """The PDF bytes for `signed`, with the signed JSON attached.
 
     The page prints `layout.layout_of(signed)` and nothing else: the title (Swedish, then
@@ -84,7 +98,8 @@ def render_pdf(signed: SignedDocument) -> bytes:
         Paragraph(escape(page.reference), styles["mono"]),
     ]
     header = Table(
-        [[heading, _qr_image(qr_text(signed))]], colWidths=[FRAME_W - _QR_SIZE, _QR_SIZE]
+        [[heading, _qr_image(qr_text(signed, verify_url))]],
+        colWidths=[FRAME_W - _QR_SIZE, _QR_SIZE],
     )
     header.setStyle(
         TableStyle(

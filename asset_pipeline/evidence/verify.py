@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from asset_pipeline.errors import InvalidDocument, VerificationFailed
 from asset_pipeline.evidence.audit import event_at, event_digest
 from asset_pipeline.evidence.audit_check import verify_chain
-from asset_pipeline.evidence.pdf import QR_PATTERN, read_pdf
+from asset_pipeline.evidence.pdf import qr_reference, read_pdf
 from asset_pipeline.evidence.signing import SignedDocument, check_signature, read_document
 
 if TYPE_CHECKING:
@@ -140,10 +140,10 @@ def _signature_check(signed: SignedDocument, public_key: Ed25519PublicKey) -> Ch
 
 
 def _pdf_check(signed: SignedDocument, qr_texts: tuple[str, ...], text: str) -> Check:
-    ours = [m for m in (QR_PATTERN.match(t) for t in qr_texts) if m]
+    ours = [r for r in map(qr_reference, qr_texts) if r]
     if not ours:
         return Check("pdf", "failed", "no certificate QR code could be decoded on page 1")
-    qr_id, qr_hash = ours[0].groups()
+    qr_id, qr_hash = ours[0]
     if qr_id != signed.doc_id or qr_hash != signed.sha256:
         return Check(
             "pdf",

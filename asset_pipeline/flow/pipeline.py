@@ -26,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from asset_pipeline.drives import discovery
-from asset_pipeline.errors import BatchClosed, DeviceBusy, PipelineError
+from asset_pipeline.errors import BatchClosed, ConnectionLost, DeviceBusy, PipelineError
 from asset_pipeline.evidence import audit
 from asset_pipeline.evidence.issuing import latest_certificate
 from asset_pipeline.flow import device_scan, lifecycle, validation
+from asset_pipeline.flow.retries import MAX_LOST, retrying
 from asset_pipeline.flow.sanitizing import WipeOptions, WipeRun, plan_wipe, run_wipe
 from asset_pipeline.flow.states import DESTROY_PLAN_ENDING, DOING, RESTING, UNFINISHED, State
 from asset_pipeline.intake import linking
@@ -151,7 +152,10 @@ def process(
     except GuardRefusal as e:
         _log_refusal(station, batch_id, drive.path, e.reason)
         raise
-    device_id = _detect(station, drive, batch_id, asset)
+    device_id = retrying(
+        lambda: _detect(station, drive, batch_id, asset),
+        settled=lambda: _detected_here(station, drive.path, batch_id),
+    )
     return DeviceRun(station, device_id, options, report, cancel).run()
 
 
@@ -232,10 +236,8 @@ class DeviceRun:
         self.cancel = cancel or threading.Event()
         self.pattern: Pattern | None = None  # what the wipe left, for the post-scan
         self.waiting = ""  # why the run rests before `certified` (second-person validation)
-        with station.session() as session:
-            device = self._device(session)
-            self.state = State(device.state)
-            self.facts = _facts(device)
+        self.lost = 0  # connections lost during this run (see `_reload`)
+        self.state, self.facts = retrying(self._read_start)
         self.path = self.facts.path
         self.doing = DOING.get(self.state, "")
 
@@ -256,7 +258,10 @@ class DeviceRun:
             while self.state not in RESTING and not self.waiting:
                 self.doing = DOING[self.state]
                 self._check_present()
-                steps[self.state]()
+                try:
+                    steps[self.state]()
+                except ConnectionLost as e:
+                    self._reload(e)
         except Interrupted as e:
             self._end((State.ABORTED,), str(e))
         except _StepFailed as e:
@@ -383,6 +388,27 @@ class DeviceRun:
         why = self.facts.close_reason if reason is None else reason
         return f"batch {self.facts.batch_id} was closed" + (f": {why}" if why else "")
 
+    def _reload(self, lost: ConnectionLost) -> None:
+        """Continue from the stored state after the database connection dropped mid-step.
+
+        The step's transaction was rolled back, or its COMMIT took effect unanswered: only the
+        database knows which, so the run goes on from the stored state, repeating the step as
+        a resume would (every step can be repeated). After `MAX_LOST` losses the device ends
+        failed with the reason.
+        """
+        self.lost += 1
+        log.warning("device %s: %s during %s", self.device_id, lost, self.doing)
+        self.waiting = ""  # a wait the lost transaction was to record is decided again
+        self.state, self.facts = retrying(self._read_start)
+        if self.state not in RESTING and self.lost >= MAX_LOST:
+            raise _StepFailed(State.FAILED, f"database connection lost {self.lost} times "
+                              f"(last during {self.doing}): {lost}")  # fmt: skip
+
+    def _read_start(self) -> tuple[State, _Facts]:
+        with self.station.session() as session:
+            device = self._device(session)
+            return State(device.state), _facts(device)
+
     def _judge(self, run: WipeRun) -> None:
         """Turn a wipe that did not pass into the run's ending (interrupted or failed)."""
         if run.result is None:  # refused or busy at open: nothing was written
@@ -489,14 +515,22 @@ class DeviceRun:
     ) -> None:
         """End the run through `states`, releasing the claim, in one transaction."""
         log.info("device %s ends %s: %s", self.device_id, states[-1].value, reason)
-        with self.station.session() as session:
-            device = self._device(session)
-            if before is not None:
-                before(session, device)
-            for i, state in enumerate(states):
-                lifecycle.advance(session, self.station, device, state, reason=reason,
-                                  payload=payload if i == 0 else None)  # fmt: skip
-            lifecycle.release(device)
+
+        def end() -> bool:
+            with self.station.session() as session:
+                device = self._device(session)
+                if before is not None:
+                    before(session, device)
+                for i, state in enumerate(states):
+                    lifecycle.advance(session, self.station, device, state, reason=reason,
+                                      payload=payload if i == 0 else None)  # fmt: skip
+                lifecycle.release(device)
+            return True
+
+        def ended() -> bool | None:  # a lost COMMIT that took effect after all
+            return True if retrying(self._read_start)[0] == states[-1] else None
+
+        retrying(end, settled=ended)
         self.state = states[-1]
 
     def _release(self) -> None:
@@ -514,6 +548,9 @@ class DeviceRun:
 
     def outcome(self) -> Outcome:
         """The device's end state and evidence, read back from the database."""
+        return retrying(self._outcome)
+
+    def _outcome(self) -> Outcome:
         with self.station.session() as session:
             device = self._device(session)
             cert = latest_certificate(session, device, "sanitization")
@@ -597,6 +634,14 @@ def _asset_for(
     if isinstance(asset, str):
         return linking.asset_for(session, station, batch, asset)
     return linking.asset_for(session, station, batch, identity=asset)
+
+
+def _detected_here(station: Station, path: str, batch_id: int) -> int | None:
+    """The device this process recorded at `path` in the batch, if a lost COMMIT took effect."""
+    with station.session() as session:
+        mine = [d.id for d in devices.claimed_at_path(session, path)
+                if d.claimed_by == lifecycle.worker_id() and d.batch_id == batch_id]  # fmt: skip
+    return mine[-1] if mine else None
 
 
 def _log_refusal(station: Station, batch_id: int, path: str, reason: str) -> None:

@@ -9,6 +9,7 @@ issued under the placeholder (see `certifying_identity`).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tomllib
 import uuid
@@ -26,7 +27,7 @@ CONFIG_NAME = "config.toml"
 DB_NAME = "station.db"
 PLACEHOLDER_ORGANIZATION = "Refurbisher AB"
 # What `init` may change on an existing station (never its id: that would orphan its log).
-IDENTITY_FIELDS = ("organization", "org_number", "site", "station_name", "operator")
+IDENTITY_FIELDS = ("organization", "org_number", "site", "station_name", "operator", "verify_url")
 
 
 def sqlite_url(path: Path) -> str:
@@ -53,6 +54,9 @@ class StationConfig:
     org_number: str = ""
     station_name: str = ""
     bays: tuple[str, ...] = ()  # glob patterns of the drives `watch` may take
+    # The verification page's address (`serve`, behind the workshop's proxy); when set, the
+    # certificates' QR codes carry `<verify_url>/c/<id>?h=<sha256>`.
+    verify_url: str = ""
 
     def to_toml(self) -> dict[str, dict[str, object]]:
         """The nested mapping written to `config.toml`."""
@@ -65,6 +69,8 @@ class StationConfig:
         }
         if self.bays:
             station["bays"] = list(self.bays)
+        if self.verify_url:
+            station["verify_url"] = self.verify_url
         return {"station": station, "operator": {"default": self.operator}}
 
     @property
@@ -98,6 +104,7 @@ def new_config(
     site: str = "",
     station_name: str = "",
     station_id: str = "",
+    verify_url: str = "",
 ) -> StationConfig:
     """A fresh config with a station id that is unique and readable (host name + short uuid)."""
     host = socket.gethostname().split(".")[0] or "station"
@@ -108,6 +115,7 @@ def new_config(
         site=site,
         org_number=org_number,
         station_name=station_name or host,
+        verify_url=checked_verify_url(verify_url),
     )
 
 
@@ -139,7 +147,27 @@ def load_config(data_dir: Path) -> StationConfig | None:
         org_number=str(station.get("org_number", "")),
         station_name=str(station.get("name", "")),
         bays=tuple(b.strip() for b in bays),
+        verify_url=_config_url(station.get("verify_url", ""), path),
     )
+
+
+def checked_verify_url(url: str) -> str:
+    """`url` without a trailing slash, when it is an http(s) address (or empty).
+
+    Raises:
+        ValueError: anything else (it goes into QR codes that phones open).
+    """
+    url = url.strip().rstrip("/")
+    if url and not re.match(r"^https?://[^\s?#]+$", url):
+        raise ValueError(f"verify_url {url[:80]!r} is not an http(s) address")
+    return url
+
+
+def _config_url(value: object, path: Path) -> str:
+    try:
+        return checked_verify_url(str(value))
+    except ValueError as e:
+        raise ConfigError(f"{path}: {e}") from e
 
 
 def ensure_data_dir(data_dir: Path) -> Path:

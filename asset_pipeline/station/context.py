@@ -45,6 +45,10 @@ class Station:
     _sessions: sessionmaker[Session] | None = None
     _key: StationKey | None = None
     created: bool = False  # True when this run initialized a new station
+    # How long a transaction waits for a database server that dropped the connection (a
+    # restart, a failover) before the command fails; the first connection never waits.
+    reconnect_seconds: float = 30.0
+    _relabel: bool = False
 
     @property
     def database_url(self) -> str:
@@ -99,6 +103,7 @@ class Station:
         self._key = None
         _ = self.key
         self.created = True
+        self._relabel = True  # a new config for this key (`init --force`): the registry follows
         self.sessions()
         return config
 
@@ -119,13 +124,60 @@ class Station:
         if self._sessions is None:
             from asset_pipeline.storage import open_database
 
-            self._sessions = open_database(self.database_url)
+            sessions = open_database(
+                self.database_url, application_name=f"asset-pipeline {self.config.station_id}"
+            )
+            try:
+                self._register(sessions)
+            except BaseException:
+                _dispose(sessions)
+                raise
+            self._sessions = sessions
         return self._sessions
+
+    def _register(self, sessions: sessionmaker[Session]) -> None:
+        """Put this station's public key in the fleet's registry (once, on first contact)."""
+        import time
+
+        from sqlalchemy.exc import IntegrityError, OperationalError
+
+        from asset_pipeline.storage.stations import register_station
+        from asset_pipeline.storage.transactions import transaction
+
+        config = self.config
+        # Processes of one station starting at once race to register its key: the loser sees
+        # the unique fingerprint taken (IntegrityError), or on SQLite a write lock it cannot
+        # wait for from a read snapshot ("database is locked"). Registering is idempotent, so
+        # it is simply done again.
+        for attempt in range(1, 6):
+            try:
+                with transaction(sessions) as session:
+                    register_station(
+                        session,
+                        station_id=config.station_id,
+                        public_key=self.key.public_key,
+                        organization=config.organization,
+                        site=config.site,
+                        relabel=self._relabel,
+                    )
+            except (IntegrityError, OperationalError):
+                if attempt == 5:
+                    raise
+                time.sleep(0.05 * attempt)
+            else:
+                return
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
-        with self.sessions().begin() as session:
+        """A session that commits on success and rolls back on any error.
+
+        Raises:
+            StorageError: the database server stayed unreachable for `reconnect_seconds`.
+            ConnectionLost: the connection dropped inside the block (see `transactions`).
+        """
+        from asset_pipeline.storage.transactions import transaction
+
+        with transaction(self.sessions(), reconnect_seconds=self.reconnect_seconds) as session:
             yield session
 
     @contextmanager
@@ -142,8 +194,10 @@ class Station:
         if sessions is None:
             yield None
             return
+        from asset_pipeline.storage.transactions import transaction
+
         try:
-            with sessions.begin() as session:
+            with transaction(sessions) as session:
                 yield session
         finally:
             _dispose(sessions)

@@ -130,12 +130,21 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         data = path.read_bytes()
     except OSError as e:
         raise KeyFileError(f"cannot read public key {path}: {e.strerror}") from e
+    return parse_public_pem(data, what=str(path))
+
+
+def parse_public_pem(data: bytes, *, what: str = "public key") -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM bytes (a file, or a row of the fleet's key registry).
+
+    Raises:
+        KeyFileError: not PEM, or not Ed25519.
+    """
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-        raise KeyFileError(f"{path} is not a PEM public key") from e
+        raise KeyFileError(f"{what} is not a PEM public key") from e
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path} is not an Ed25519 public key")
+        raise KeyFileError(f"{what} is not an Ed25519 public key")
     return key
 
 

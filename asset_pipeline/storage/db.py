@@ -28,16 +28,34 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 
 
-def create_station_engine(url: str) -> Engine:
+# Seconds a PostgreSQL connection attempt may take (unless the URL sets `connect_timeout`): a
+# server that accepts TCP but never answers must not hang a station for ever.
+PG_CONNECT_TIMEOUT = 10
+
+
+def create_station_engine(url: str, *, application_name: str = "") -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A server database (PostgreSQL) gets `pool_pre_ping`, so a connection the server dropped
+    while it sat in the pool (a restart, `pg_terminate_backend`, a failover) is replaced when
+    it is next taken, a connect timeout, and `application_name` (which station this is, in
+    `pg_stat_activity`).
 
     Raises:
         StorageError: the URL is malformed or names a driver that is not installed.
     """
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed, future=True)
-    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as e:
+        options: dict[str, object] = {}
+        if parsed.get_backend_name() == "postgresql":
+            connect_args: dict[str, object] = {}
+            if "connect_timeout" not in parsed.query:
+                connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+            if application_name and "application_name" not in parsed.query:
+                connect_args["application_name"] = application_name[:63]
+            options = {"pool_pre_ping": True, "connect_args": connect_args}
+        engine = create_engine(parsed, **options)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError, TypeError) as e:
         raise StorageError(f"cannot use database URL {_redact(url)}: {e}") from e
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -222,14 +240,18 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def open_database(url: str) -> sessionmaker[Session]:
+def open_database(url: str, *, application_name: str = "") -> sessionmaker[Session]:
     """Connect, migrate to head and return a session factory.
 
     Raises:
         StorageError: see `create_station_engine` and `upgrade`.
     """
-    engine = create_station_engine(url)
-    upgrade(engine)
+    engine = create_station_engine(url, application_name=application_name)
+    try:
+        upgrade(engine)
+    except StorageError:
+        engine.dispose()
+        raise
     return sessionmaker(engine, expire_on_commit=False)
 
 

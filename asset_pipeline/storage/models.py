@@ -342,3 +342,41 @@ class CustodyEvent(Base):
     audit_seq: Mapped[int] = mapped_column(BigInteger)
 
     asset: Mapped[Asset] = relationship(back_populates="custody")
+
+
+class RegisteredKey(Base):
+    """A station's public key in the fleet's registry, added when the station first connects.
+
+    Documents carry only the key's fingerprint; this row lets anyone with the database (and the
+    verification page) find the key, its station and whether it was retired, and why.
+    """
+
+    __tablename__ = "station_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(100), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(79), unique=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    organization: Mapped[str] = mapped_column(String(200), default="")
+    site: Mapped[str] = mapped_column(String(200), default="")
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+    retired_reason: Mapped[str] = mapped_column(Text, default="")
+    retired_by: Mapped[str] = mapped_column(String(200), default="")
+
+    @property
+    def status(self) -> str:
+        """`active` until retired."""
+        return "active" if self.retired_at is None else "retired"
+
+
+class BatchAccess(Base):
+    """The hashed access token a customer uses to download a closed batch's reports."""
+
+    __tablename__ = "batch_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), unique=True)
+    # SHA-256 of the token's 16 random bytes; the token itself is shown once and never stored.
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
