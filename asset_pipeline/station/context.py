@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -122,23 +123,44 @@ class Station:
         if self._config is None:
             _ = self.config  # may initialize the station, which opens the database
         if self._sessions is None:
-            from asset_pipeline.storage import open_database
-
-            sessions = open_database(
-                self.database_url, application_name=f"asset-pipeline {self.config.station_id}"
-            )
-            try:
-                self._register(sessions)
-            except BaseException:
-                _dispose(sessions)
-                raise
-            self._sessions = sessions
+            self._sessions = self._open()
         return self._sessions
+
+    def _open(self) -> sessionmaker[Session]:
+        """Open (and migrate) the database and register the key, riding out dropped connections.
+
+        A fleet's server may terminate a backend while a station starts (a worker opening the
+        database mid-batch): a connection that drops is tried again for `reconnect_seconds`; a
+        server that cannot be reached at all is reported at once.
+        """
+        from asset_pipeline.errors import ConnectionLost, StorageError
+        from asset_pipeline.storage import open_database
+        from asset_pipeline.storage.transactions import dropped_connection
+
+        deadline, pause = time.monotonic() + self.reconnect_seconds, 0.2
+        while True:
+            sessions = None
+            try:
+                sessions = open_database(
+                    self.database_url, application_name=f"asset-pipeline {self.config.station_id}"
+                )
+                self._register(sessions)
+            except (StorageError, ConnectionLost) as e:
+                if sessions is not None:
+                    _dispose(sessions)
+                if dropped_connection(e) is None or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(2 * pause, 2.0)
+            except BaseException:
+                if sessions is not None:
+                    _dispose(sessions)
+                raise
+            else:
+                return sessions
 
     def _register(self, sessions: sessionmaker[Session]) -> None:
         """Put this station's public key in the fleet's registry (once, on first contact)."""
-        import time
-
         from sqlalchemy.exc import IntegrityError, OperationalError
 
         from asset_pipeline.storage.stations import register_station
