@@ -92,6 +92,10 @@ def _check(
             )
         return row
     other = active_key(session, station_id)
+    if other is not None and other.fingerprint == fp:
+        # Registered by another process of this station between the two reads (SQLite's
+        # driver gives each SELECT its own snapshot): our own key, not a second station.
+        return other
     if other is not None:
         raise RegistryConflict(
             f"station id {station_id} is registered with another key ({other.fingerprint}); "
