@@ -44,7 +44,7 @@ class PdfSignatureFacts:
     covers_whole_file: bool
     intact: bool  # the digest over the signed byte ranges matches
     valid: bool  # the CMS signature over the signed attributes holds
-    clean_padding: bool  # the reserved /Contents space holds only the signature and zeros
+    clean_contents: bool  # the reserved /Contents space holds the signature and zeros, as written
     signer_fingerprint: str  # of the signing certificate's Ed25519 key ("" for another kind)
     signer: str  # the certificate's subject, for messages
 
@@ -58,7 +58,7 @@ class PdfSignatureFacts:
             return f"the PDF holds {self.count} signatures; expected exactly 1"
         if not self.covers_whole_file:
             return "the PDF signature does not cover the whole file (changed after signing)"
-        if not (self.intact and self.valid and self.clean_padding):
+        if not (self.intact and self.valid and self.clean_contents):
             return "the PDF signature does not match the file (altered after signing)"
         if self.signer_fingerprint != expected_fingerprint:
             key = self.signer_fingerprint or "a key that is not Ed25519"
@@ -133,7 +133,9 @@ def read_pdf_signature(data: bytes) -> PdfSignatureFacts | None:
             covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
             intact=bool(status.intact),
             valid=bool(status.valid),
-            clean_padding=_padding_is_zero(bytes(last.sig_object.raw_get("/Contents"))),
+            clean_contents=_exact_contents(
+                data, last.byte_range, last.sig_object.raw_get("/Contents")
+            ),
             signer_fingerprint=signer_fingerprint,
             signer=last.signer_cert.subject.human_friendly[:120],
         )
@@ -153,20 +155,26 @@ def read_pdf_signature(data: bytes) -> PdfSignatureFacts | None:
         raise InvalidDocument(f"PDF signature cannot be read: {_first_line(e)}") from e
 
 
-def _padding_is_zero(contents: bytes) -> bool:
-    """True when the /Contents string is one DER structure followed by zero bytes only.
+def _exact_contents(data: bytes, byte_range: list[int], contents: object) -> bool:
+    """True when the unsigned gap holds exactly `<HEX>` of one DER structure and zero bytes.
 
-    A CMS parser stops at the end of its DER structure, so a changed byte in the padding
-    would otherwise go unnoticed.
+    The gap between the two signed byte ranges is the only part of the file the signature
+    does not cover. A CMS parser stops at the end of its DER structure, and a PDF reader
+    ignores white space and letter case in a hex string, so a changed padding byte, an
+    inserted space or a digit in the other case would otherwise go unnoticed.
     """
-    if len(contents) < 2 or contents[0] != 0x30:
+    raw = bytes(contents) if isinstance(contents, bytes | bytearray) else b""
+    gap = data[byte_range[1] : byte_range[2]]
+    if gap != b"<" + raw.hex().upper().encode("ascii") + b">":  # pyHanko writes upper case
         return False
-    length, header = contents[1], 2
+    if len(raw) < 2 or raw[0] != 0x30:
+        return False
+    length, header = raw[1], 2
     if length & 0x80:
         count = length & 0x7F
-        length, header = int.from_bytes(contents[2 : 2 + count], "big"), 2 + count
+        length, header = int.from_bytes(raw[2 : 2 + count], "big"), 2 + count
     end = header + length
-    return end <= len(contents) and not contents[end:].strip(b"\0")
+    return end <= len(raw) and not raw[end:].strip(b"\0")
 
 
 def _first_line(e: BaseException) -> str:

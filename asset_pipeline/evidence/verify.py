@@ -28,7 +28,7 @@ from asset_pipeline.evidence.audit_check import verify_chain
 from asset_pipeline.evidence.canonical import MAX_DOCUMENT_BYTES
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.pdf import qr_reference, read_pdf
-from asset_pipeline.evidence.pdf_signature import read_pdf_signature
+from asset_pipeline.evidence.pdf_signature import PdfSignatureFacts, read_pdf_signature
 from asset_pipeline.evidence.signing import (
     JCS_SINCE,
     SignedDocument,
@@ -130,10 +130,14 @@ def verify_bytes(
     checks: list[Check] = []
     if data.startswith(b"%PDF"):
         fmt = "pdf"
+        # The PDF signature first: a changed file fails here, before the page is parsed.
+        facts = read_pdf_signature(data)
+        if facts is not None and (problem := facts.problem(facts.signer_fingerprint)):
+            raise InvalidDocument(problem)
         evidence = read_pdf(data)
         signed = _attached_document(evidence.attachments)
         checks.append(_pdf_check(signed, evidence.qr_texts, evidence.text))
-        checks.append(_pdf_signature_check(data, signed))
+        checks.append(_pdf_signature_check(facts, signed))
     else:
         fmt = "json"
         signed = read_document(data)
@@ -198,8 +202,7 @@ def _pdf_check(signed: SignedDocument, qr_texts: tuple[str, ...], text: str) -> 
     return Check("pdf", "ok", f"QR code, printed hash and all {len(lines)} lines match the JSON")
 
 
-def _pdf_signature_check(data: bytes, signed: SignedDocument) -> Check:
-    facts = read_pdf_signature(data)
+def _pdf_signature_check(facts: PdfSignatureFacts | None, signed: SignedDocument) -> Check:
     if facts is None:
         if signed.legacy:
             since = JCS_SINCE.get(signed.schema, 0)
