@@ -69,7 +69,9 @@ class PdfSignatureFacts:
         return None
 
 
-def sign_pdf(pdf: bytes, key: StationKey, certificate: SigningCertificate) -> bytes:
+def sign_pdf(
+    pdf: bytes, key: StationKey, certificate: SigningCertificate, *, field_name: str = FIELD_NAME
+) -> bytes:
     """`pdf` with a PAdES signature by `key` appended, covering the whole result."""
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
@@ -89,7 +91,7 @@ def sign_pdf(pdf: bytes, key: StationKey, certificate: SigningCertificate) -> by
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAME,
+        field_name=field_name,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha512",
     )
@@ -152,7 +154,7 @@ def read_pdf_signature(data: bytes) -> PdfSignatureFacts | None:
         RecursionError,
     ) as e:
         log.debug("PDF signature unreadable", exc_info=e)
-        raise InvalidDocument(f"PDF signature cannot be read: {_first_line(e)}") from e
+        raise InvalidDocument(f"PDF cannot be read: {_first_line(e)}") from e
 
 
 def _exact_contents(data: bytes, byte_range: list[int], contents: object) -> bool:

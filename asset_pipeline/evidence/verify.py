@@ -27,7 +27,7 @@ from asset_pipeline.evidence.audit import event_at, event_digest
 from asset_pipeline.evidence.audit_check import verify_chain
 from asset_pipeline.evidence.canonical import MAX_DOCUMENT_BYTES
 from asset_pipeline.evidence.layout import layout_of
-from asset_pipeline.evidence.pdf import qr_reference, read_pdf
+from asset_pipeline.evidence.pdf import qr_reference, read_pdf, require_complete
 from asset_pipeline.evidence.pdf_signature import PdfSignatureFacts, read_pdf_signature
 from asset_pipeline.evidence.signing import (
     JCS_SINCE,
@@ -131,6 +131,7 @@ def verify_bytes(
     if data.startswith(b"%PDF"):
         fmt = "pdf"
         # The PDF signature first: a changed file fails here, before the page is parsed.
+        require_complete(data)
         facts = read_pdf_signature(data)
         if facts is not None and (problem := facts.problem(facts.signer_fingerprint)):
             raise InvalidDocument(problem)
