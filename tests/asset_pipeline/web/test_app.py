@@ -217,6 +217,31 @@ def test_hostile_json_is_a_not_valid_page(client: TestClient, data: bytes) -> No
     assert '<tr class="failed" data-check="format">' in page.text
 
 
+_PDF_BODY = (
+    b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+)
+_AT = len(_PDF_BODY)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _PDF_BODY + b"xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+        b"trailer<</Size 3/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (_AT, _AT),
+        _PDF_BODY + b"xref\n0 99999999\n0000000000 65535 f \n"
+        b"trailer<</Size 99999999/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % _AT,
+        b"%PDF-1.7\n" + bytes(range(256)) * 800 + b"\n%%EOF\n",
+    ],
+    ids=["looping-xref", "huge-xref", "random-bytes"],
+)
+def test_hostile_pdf_is_a_not_valid_page(client: TestClient, data: bytes) -> None:
+    page = upload(client, data, "x.pdf", "application/pdf")
+    assert page.status_code == 200
+    assert "Ej giltigt" in page.text
+    assert '<tr class="failed" data-check="format">' in page.text
+
+
 def test_every_page_carries_the_security_headers(client, evidence: Evidence) -> None:
     for page in (client.get("/"), client.get(evidence.link), client.get("/nope")):
         csp = page.headers["content-security-policy"]
