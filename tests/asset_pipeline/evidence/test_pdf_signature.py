@@ -106,7 +106,12 @@ def test_a_qpdf_edit_of_serial_and_customer_is_rejected(issued, station, tmp_pat
     edits = [(SERIAL, "WD-WCC6Y9990009"), ("kommun", "kommuN")]
     edited = qpdf_edit(issued.pdf_path, tmp_path, edits)
     assert SERIAL.encode() in issued.pdf_path.read_bytes()  # the JSON still names the old one
-    assert "not cover the whole file" in _verdict(edited, station.key.public_key)
+    report = verify_bytes(edited, station.key.public_key)
+    checks = {c.name: c for c in report.checks}
+    assert not report.ok
+    assert checks["signature"].status == "ok"  # the attached JSON is untouched
+    assert "not cover the whole file" in checks["pdf_signature"].detail
+    assert checks["pdf"].detail.startswith("the page does not show what the signed JSON says")
 
 
 def test_a_qpdf_edit_of_a_legacy_pdf_is_caught_by_the_page_text(issued, station, tmp_path):
