@@ -63,9 +63,13 @@ def station_certificate(
         return found
     path = data_dir / CERTIFICATE_NAME
     found = _load(path) if path.exists() else None
-    if found is not None and _key_of(found.certificate) == _raw(key):
+    if (
+        found is not None
+        and _key_of(found.certificate) == _raw(key)
+        and found.certificate.subject == _subject(config)
+    ):
         return found
-    # None yet, or one for a replaced key: make it (again).
+    # None yet, or one for a replaced key or a renamed organisation: make it (again).
     certificate = _self_signed(key, config)
     try:
         write_atomic(path, certificate.public_bytes(serialization.Encoding.PEM))
@@ -111,11 +115,15 @@ def _key_of(certificate: x509.Certificate) -> bytes:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _self_signed(key: StationKey, config: StationConfig) -> x509.Certificate:
+def _subject(config: StationConfig) -> x509.Name:
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, f"asset-pipeline {config.station_id}")]
     if config.organization:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, config.organization))
-    name = x509.Name(attributes)
+    return x509.Name(attributes)
+
+
+def _self_signed(key: StationKey, config: StationConfig) -> x509.Certificate:
+    name = _subject(config)
     now = datetime.datetime.now(datetime.UTC)
     usage = x509.KeyUsage(
         digital_signature=True,

@@ -294,3 +294,20 @@ def test_a_ca_certificate_for_another_key_is_refused_at_start(run_cli, station, 
 
 def _fields(config) -> dict:  # noqa: ANN001
     return {name: getattr(config, name) for name in config.__slots__}
+
+
+def test_the_self_signed_certificate_is_kept_and_follows_a_renamed_organisation(station):
+    from dataclasses import replace
+
+    from asset_pipeline.station.certificate import CERTIFICATE_NAME, station_certificate
+
+    first = station.certificate
+    assert first.self_signed
+    assert first.path == station.data_dir / CERTIFICATE_NAME
+    again = station_certificate(station.data_dir, station.key, station.config)
+    assert again.certificate == first.certificate  # stored, not made anew each time
+    renamed = station_certificate(
+        station.data_dir, station.key, replace(station.config, organization="Nytt Namn AB")
+    )
+    assert "Nytt Namn AB" in renamed.certificate.subject.rfc4514_string()
+    assert renamed.certificate.public_key() == first.certificate.public_key()
