@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "StationSignature"
-# Room for the CMS blob (certificate + chain + attributes); pyHanko pads it with zeros.
-_RESERVED_BYTES = 8 * 1024
+# Hex digits reserved for the CMS blob (so 8 KiB of DER: the certificate, a CA chain of a few
+# RSA certificates, the signed attributes); the rest is zero padding, checked on reading.
+_RESERVED_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
