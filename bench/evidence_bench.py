@@ -13,8 +13,10 @@ Ends with one line of JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -29,7 +31,15 @@ from asset_pipeline.evidence.audit_check import verify_chain
 from asset_pipeline.evidence.verify import verify_bytes
 from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
-from asset_pipeline.storage import AuditEvent, batches, devices, open_database, sqlite_url, utcnow
+from asset_pipeline.storage import (
+    AuditEvent,
+    batches,
+    devices,
+    open_database,
+    operators,
+    sqlite_url,
+    utcnow,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from evidence_fixtures import PRE_FINDINGS, drive, scan_report, wipe_result  # noqa: E402
@@ -108,8 +118,9 @@ def two_processes(url: str, n: int, work: Path) -> float:
 
 def certificate_costs(work: Path, n: int) -> dict[str, float]:
     station = Station(data_dir=work / "station")
-    station.initialize(new_config("Bench AB", "bench"))
+    station.initialize(new_config("Bench AB", "bench", org_number="556677-8899", site="Umeå"))
     with station.session() as s:
+        operators.add_operator(s, "bench", title="Technician", contact="bench@example.se")
         customer = batches.add_customer(s, "Åre kommun", "212000-2411")
         agreement = batches.add_agreement(
             s,
@@ -145,12 +156,28 @@ def certificate_costs(work: Path, n: int) -> dict[str, float]:
     for cert in issued:
         assert verify_bytes(cert.pdf_path.read_bytes(), key).ok
     pdf_s = (time.perf_counter() - start) / n
+    accepted = flips_accepted(issued[0].pdf_path.read_bytes(), issued[0].signed.data, key)
     station.close()
     return {
         "issue_ms": issue_s * 1000,
         "verify_json_ms": json_s * 1000,
         "verify_pdf_ms": pdf_s * 1000,
+        "pdf_flips_accepted_of_100": accepted,
     }
+
+
+def flips_accepted(pdf: bytes, attached: bytes, key, flips: int = 100, seed: int = 13) -> int:  # noqa: ANN001
+    """How many of `flips` single random byte changes outside the attached JSON still verify."""
+    rng = random.Random(seed)
+    start = pdf.index(attached)
+    outside = [*range(start), *range(start + len(attached), len(pdf))]
+    accepted = 0
+    for _ in range(flips):
+        data = bytearray(pdf)
+        data[rng.choice(outside)] ^= rng.randrange(1, 256)
+        with contextlib.suppress(Exception):  # any refusal counts as caught
+            accepted += verify_bytes(bytes(data), key).ok
+    return accepted
 
 
 def main() -> None:

@@ -313,3 +313,21 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def legacy_signed(document: dict[str, Any], key: Any, schema_version: int = 2) -> Any:
+    """`document` re-signed as releases before RFC 8785 wrote it (schema 2, the old encoding)."""
+    from asset_pipeline.evidence.canonical import canonical_bytes
+    from asset_pipeline.evidence.signing import SignedDocument
+
+    unsigned = {k: v for k, v in document.items() if k not in ("signature", "canonicalization")}
+    unsigned["schema_version"] = schema_version
+    signed = {
+        **unsigned,
+        "signature": {
+            "algorithm": "Ed25519",
+            "key_fingerprint": key.fingerprint,
+            "value": key.sign(canonical_bytes(unsigned)).hex(),
+        },
+    }
+    return SignedDocument(document=signed, data=canonical_bytes(signed))

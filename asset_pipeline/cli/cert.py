@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -36,15 +37,22 @@ def cert() -> None:
 def verify(station: Station, file: Path, public_key: Path | None, as_json: bool) -> None:
     """Verify a certificate or batch report, as JSON or PDF (exit 0 only when all checks hold).
 
-    Checks the signature; for a PDF, that its QR code and printed hash match the attached
-    JSON; and, when this station's database is at hand, that the processing log holds the
-    event the document is sealed to.
+    Checks the signature; for a PDF, that one PDF signature by the same key covers the
+    whole file, and that its page, QR code and printed hash show what the attached JSON
+    says; and, when this station's database is at hand, that the processing log holds the
+    event the document is sealed to. Hostile input (over 16 MiB, nested too deep, a broken
+    PDF) is refused with one line.
 
     \b
     Example:
         asset-pipeline cert verify SAN-20261127-3f9a1c2b7d.pdf --public-key station_key.pub.pem
     """
     key = _public_key(station, public_key)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # A damaged or hostile PDF makes the parsers log each repair they try; the verdict
+        # is the one line that counts (`-v` shows them).
+        for name in ("pypdf", "pyhanko", "pdfminer"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     # Verifying never creates a station, a key or a database (see `Station.reader_session`).
     with station.reader_session() as session:
         station_id = station.config.station_id if station.is_initialized else None
@@ -61,6 +69,8 @@ def verify(station: Station, file: Path, public_key: Path | None, as_json: bool)
             {"check": c.name, "status": c.status, "detail": c.detail} for c in report.checks
         ],
     }
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         emit(row, True)
     else:

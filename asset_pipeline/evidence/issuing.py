@@ -30,6 +30,7 @@ from asset_pipeline.errors import CertificateNotFound, CertificateRefused, Evide
 from asset_pipeline.evidence import audit, content, people
 from asset_pipeline.evidence.audit import iso_utc
 from asset_pipeline.evidence.pdf import render_pdf
+from asset_pipeline.evidence.pdf_signature import sign_pdf
 from asset_pipeline.evidence.privacy import check_payload
 from asset_pipeline.evidence.signing import (
     DESTRUCTION,
@@ -237,14 +238,16 @@ def performer_name(session: Session, device: Device, station: Station) -> str:
 
 
 def write_evidence(
-    directory: Path, doc_id: str, signed: SignedDocument, *, verify_url: str = ""
+    directory: Path, doc_id: str, signed: SignedDocument, station: Station
 ) -> tuple[Path, Path]:
-    """Write `<id>.json` and `<id>.pdf` atomically into `directory`; return both paths."""
+    """Write `<id>.json` and `<id>.pdf` (PDF-signed) atomically into `directory`."""
+    pdf = render_pdf(signed, verify_url=station.config.verify_url)
+    pdf = sign_pdf(pdf, station.key, station.certificate)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         json_path, pdf_path = directory / f"{doc_id}.json", directory / f"{doc_id}.pdf"
         write_atomic(json_path, signed.data)
-        write_atomic(pdf_path, render_pdf(signed, verify_url=verify_url))
+        write_atomic(pdf_path, pdf)
     except OSError as e:
         raise EvidenceError(f"cannot write {doc_id} into {directory}: {e.strerror}") from e
     return json_path, pdf_path
@@ -263,9 +266,7 @@ def store_signed(
     """Sign a document with the station key, write its JSON and PDF, and add its row."""
     signed = sign_document(unsigned, station.key)
     doc_id = unsigned["id"]
-    json_path, pdf_path = write_evidence(
-        directory, doc_id, signed, verify_url=station.config.verify_url
-    )
+    json_path, pdf_path = write_evidence(directory, doc_id, signed, station)
     # Taken back if the row's transaction rolls back (a lost database connection, a failure
     # later in the step): no certificate file exists without its row and events.
     session.info.setdefault(_UNCOMMITTED, []).extend((json_path, pdf_path))

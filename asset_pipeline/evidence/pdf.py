@@ -153,19 +153,28 @@ def read_pdf(data: bytes) -> PdfEvidence:
     Raises:
         InvalidDocument: not a complete, readable PDF.
     """
-    if not data.startswith(b"%PDF-"):
-        raise InvalidDocument("not a PDF file (no %PDF- header)")
-    if not data.rstrip().endswith(b"%%EOF"):
-        raise InvalidDocument("PDF is truncated (it does not end with %%EOF)")
+    require_complete(data)
     try:
         reader = PdfReader(io.BytesIO(data), strict=True)
         attachments = {name: blobs[0] for name, blobs in reader.attachments.items() if blobs}
         text = "\n".join(page.extract_text() or "" for page in reader.pages)
         pages = len(reader.pages)
         qr = _decode_qr(reader)
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as e:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as e:
         raise InvalidDocument(f"PDF cannot be read: {str(e).splitlines()[0][:120]}") from e
     return PdfEvidence(attachments=attachments, text=text, qr_texts=qr, pages=pages)
+
+
+def require_complete(data: bytes) -> None:
+    """Refuse what is not a whole PDF file (no header, or cut before its `%%EOF`).
+
+    Raises:
+        InvalidDocument: as above.
+    """
+    if not data.startswith(b"%PDF-"):
+        raise InvalidDocument("not a PDF file (no %PDF- header)")
+    if not data.rstrip().endswith(b"%%EOF"):
+        raise InvalidDocument("PDF is truncated (it does not end with %%EOF)")
 
 
 def _decode_qr(reader: PdfReader) -> tuple[str, ...]:

@@ -3,12 +3,17 @@
 Checks, each reported as ok / failed / skipped:
 - `signature`: the Ed25519 signature over the canonical unsigned document, by the given key;
 - `pdf` (PDF only): the QR code decodes to this document's id and the SHA-256 of the attached
-  JSON, and the page text shows the same id and hash;
+  JSON, and the page's text (extracted from the PDF) shows every line the signed JSON's
+  layout prints: id, hash, serial, customer, outcome, method, people...;
+- `pdf_signature` (PDF only): one PDF signature that covers the entire file, intact, by the
+  key that signed the attached JSON. A document issued before PDF signatures (no
+  `canonicalization` field in its signed part) has none: skipped, with a warning;
 - `audit`: when a station database is at hand, the closing event the document is sealed to is
   in the log with the same hash, and the chain up to it verifies.
 
 The document verifies only when no check failed. Unreadable input (bad JSON, duplicate keys,
-a newer schema, a truncated PDF) raises `InvalidDocument` instead.
+a newer schema, a truncated PDF, a file over `MAX_FILE_BYTES`) raises `InvalidDocument`
+instead.
 """
 
 from __future__ import annotations
@@ -20,12 +25,24 @@ from typing import TYPE_CHECKING
 from asset_pipeline.errors import InvalidDocument, VerificationFailed
 from asset_pipeline.evidence.audit import event_at, event_digest
 from asset_pipeline.evidence.audit_check import verify_chain
-from asset_pipeline.evidence.pdf import qr_reference, read_pdf
-from asset_pipeline.evidence.signing import SignedDocument, check_signature, read_document
+from asset_pipeline.evidence.canonical import MAX_DOCUMENT_BYTES
+from asset_pipeline.evidence.layout import layout_of
+from asset_pipeline.evidence.pdf import qr_reference, read_pdf, require_complete
+from asset_pipeline.evidence.pdf_signature import PdfSignatureFacts, read_pdf_signature
+from asset_pipeline.evidence.signing import (
+    JCS_SINCE,
+    SignedDocument,
+    check_signature,
+    read_document,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from sqlalchemy.orm import Session
+
+# A PDF carries the JSON, the page and its fonts: a certificate is ~60 KB, a batch report of
+# 1,000 devices a few MB. Larger input is refused before it is read.
+MAX_FILE_BYTES = MAX_DOCUMENT_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,12 @@ class CheckReport:
         return all(c.status != "failed" for c in self.checks)
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """What a reader should know although it does not fail the document."""
+        skipped = (c for c in self.checks if c.status == "skipped")
+        return tuple(c.detail for c in skipped if c.name == "pdf_signature")
+
+    @property
     def failure(self) -> str | None:
         """The first failed check's detail, if any."""
         return next((c.detail for c in self.checks if c.status == "failed"), None)
@@ -73,9 +96,12 @@ def verify_file(
         InvalidDocument: the file cannot be read as a signed document.
     """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # never more than the bound into memory
     except OSError as e:
         raise InvalidDocument(f"cannot read {path}: {e.strerror}") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidDocument(f"{path} is larger than {MAX_FILE_BYTES} bytes; not a certificate")
     return verify_bytes(data, public_key, session=session, station_id=station_id, name=str(path))
 
 
@@ -99,12 +125,17 @@ def verify_bytes(
     Raises:
         InvalidDocument: the bytes cannot be read as a signed document.
     """
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidDocument(f"{name} is larger than {MAX_FILE_BYTES} bytes; not a certificate")
     checks: list[Check] = []
     if data.startswith(b"%PDF"):
         fmt = "pdf"
+        require_complete(data)
+        facts = read_pdf_signature(data)  # a file pyHanko cannot parse is refused here
         evidence = read_pdf(data)
         signed = _attached_document(evidence.attachments)
         checks.append(_pdf_check(signed, evidence.qr_texts, evidence.text))
+        checks.append(_pdf_signature_check(facts, signed))
     else:
         fmt = "json"
         signed = read_document(data)
@@ -151,10 +182,45 @@ def _pdf_check(signed: SignedDocument, qr_texts: tuple[str, ...], text: str) -> 
             f"QR code names {qr_id} sha256 {qr_hash[:16]}…, the attachment is {signed.doc_id} "
             f"sha256 {signed.sha256[:16]}…",
         )
-    flat = "".join(text.split())
+    flat = _flat(text)
     if signed.sha256 not in flat or signed.doc_id not in flat:
         return Check("pdf", "failed", "the page does not show the attached document's id and hash")
-    return Check("pdf", "ok", "QR code and printed hash match the attached JSON")
+    try:
+        lines = layout_of(signed).lines()
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        return Check("pdf", "failed", f"the attached document cannot be laid out: {e}"[:200])
+    missing = [line for line in lines if _flat(line) not in flat]
+    if missing:
+        return Check(
+            "pdf",
+            "failed",
+            f"the page does not show what the signed JSON says: {len(missing)} of {len(lines)} "
+            f"lines missing, first {missing[0][:60]!r}",
+        )
+    return Check("pdf", "ok", f"QR code, printed hash and all {len(lines)} lines match the JSON")
+
+
+def _pdf_signature_check(facts: PdfSignatureFacts | None, signed: SignedDocument) -> Check:
+    if facts is None:
+        if signed.legacy:
+            since = JCS_SINCE.get(signed.schema, 0)
+            return Check(
+                "pdf_signature",
+                "skipped",
+                f"no PDF signature (issued before {signed.schema.rsplit('/', 1)[-1]} "
+                f"schema version {since})",
+            )
+        return Check("pdf_signature", "failed", "the PDF has no PDF signature")
+    problem = facts.problem(signed.key_fingerprint)
+    if problem is not None:
+        return Check("pdf_signature", "failed", problem)
+    return Check(
+        "pdf_signature", "ok", f"PAdES signature over the entire file by {facts.signer_fingerprint}"
+    )
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split()).replace("\xa0", "")
 
 
 def _audit_check(signed: SignedDocument, session: Session | None, station_id: str | None) -> Check:

@@ -57,6 +57,9 @@ class StationConfig:
     # The verification page's address (`serve`, behind the workshop's proxy); when set, the
     # certificates' QR codes carry `<verify_url>/c/<id>?h=<sha256>`.
     verify_url: str = ""
+    # The organisation's CA-issued X.509 certificate for the station key (PEM, leaf first, then
+    # its chain), relative to the data directory; empty: a self-signed one (`certificate.py`).
+    certificate: str = ""
 
     def to_toml(self) -> dict[str, dict[str, object]]:
         """The nested mapping written to `config.toml`."""
@@ -71,6 +74,8 @@ class StationConfig:
             station["bays"] = list(self.bays)
         if self.verify_url:
             station["verify_url"] = self.verify_url
+        if self.certificate:
+            station["certificate"] = self.certificate
         return {"station": station, "operator": {"default": self.operator}}
 
     @property
@@ -148,6 +153,7 @@ def load_config(data_dir: Path) -> StationConfig | None:
         station_name=str(station.get("name", "")),
         bays=tuple(b.strip() for b in bays),
         verify_url=_config_url(station.get("verify_url", ""), path),
+        certificate=str(station.get("certificate", "")),
     )
 
 

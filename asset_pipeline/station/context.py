@@ -26,6 +26,7 @@ from asset_pipeline.station.config import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from asset_pipeline.station.certificate import SigningCertificate
     from asset_pipeline.station.keys import StationKey
 
 # The database, the ORM and the key's cryptography load when first used, not when the CLI
@@ -45,6 +46,7 @@ class Station:
     _config: StationConfig | None = None
     _sessions: sessionmaker[Session] | None = None
     _key: StationKey | None = None
+    _certificate: SigningCertificate | None = None
     created: bool = False  # True when this run initialized a new station
     # How long a transaction waits for a database server that dropped the connection (a
     # restart, a failover) before the command fails; the first connection never waits.
@@ -83,8 +85,22 @@ class Station:
             from asset_pipeline.station.keys import ensure_station_key
 
             self.config  # noqa: B018 - a station used before `init` is initialized first
-            self._key = ensure_station_key(self.data_dir)
+            key = ensure_station_key(self.data_dir)
+            if self.config.certificate:  # refuse at start a CA certificate for another key
+                from asset_pipeline.station.certificate import station_certificate
+
+                self._certificate = station_certificate(self.data_dir, key, self.config)
+            self._key = key
         return self._key
+
+    @property
+    def certificate(self) -> SigningCertificate:
+        """The station key's X.509 certificate, which PDF signatures carry (see `certificate`)."""
+        if self._certificate is None:
+            from asset_pipeline.station.certificate import station_certificate
+
+            self._certificate = station_certificate(self.data_dir, self.key, self.config)
+        return self._certificate
 
     @property
     def certificates_dir(self) -> Path:
@@ -102,6 +118,7 @@ class Station:
         write_config(self.data_dir, config)
         self._config = config
         self._key = None
+        self._certificate = None
         _ = self.key
         self.created = True
         self._relabel = True  # a new config for this key (`init --force`): the registry follows

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from evidence_fixtures import load_device, scan_report, wipe_result
+from evidence_fixtures import legacy_signed, load_device, scan_report, wipe_result
 
 from asset_pipeline.evidence import issuing
 from asset_pipeline.evidence.signing import sign_document
@@ -77,25 +77,24 @@ def test_changed_json_fails(run_cli, issued, tmp_path) -> None:
 
 def test_newer_schema_version(run_cli, issued, station: Station, tmp_path) -> None:
     doc = {k: v for k, v in issued.signed.document.items() if k != "signature"}
-    doc["schema_version"] = 2  # sign a valid one, then claim version 3 in the bytes
+    doc["schema_version"] = 3  # sign a valid one, then claim version 4 in the bytes
     newer = sign_document(doc, station.key).data.replace(
-        b'"schema_version":2', b'"schema_version":3'
+        b'"schema_version":3', b'"schema_version":4'
     )
     path = tmp_path / "newer.json"
     path.write_bytes(newer)
     assert _one_error_line(run_cli("cert", "verify", str(path))) == (
-        "Error: certificate uses asset-pipeline/certificate-of-sanitization version 3; this "
-        "tool reads up to version 2 (upgrade asset-pipeline)\n"
+        "Error: certificate uses asset-pipeline/certificate-of-sanitization version 4; this "
+        "tool reads up to version 3 (upgrade asset-pipeline)\n"
     )
 
 
 def test_a_schema_1_certificate_still_verifies(run_cli, issued, station: Station, tmp_path):
     # A certificate as the previous release wrote it: schema 1, Rev. 1 Appendix G fields.
     doc = {k: v for k, v in issued.signed.document.items() if k != "signature"}
-    doc["schema_version"] = 1
     doc["sanitization"] = {"method_type": "Clear", "technique": "overwrite-random", "steps": []}
     path = tmp_path / "old.json"
-    path.write_bytes(sign_document(doc, station.key).data)
+    path.write_bytes(legacy_signed(doc, station.key, schema_version=1).data)
     result = run_cli("cert", "verify", str(path), "--json")
     assert result.exit_code == 0, result.stdout
     assert json.loads(result.stdout)["verified"] is True

@@ -66,7 +66,8 @@ def _fails(data: bytes, public_key, **kw) -> bool:
 def test_certificate_carries_the_rev2_section_4_6_fields(issued, station: Station) -> None:
     doc = issued.signed.document
     assert doc["schema"] == SANITIZATION
-    assert doc["schema_version"] == SCHEMAS[SANITIZATION] == 2
+    assert doc["schema_version"] == SCHEMAS[SANITIZATION] == 3
+    assert doc["canonicalization"] == "RFC8785"
     issuer = doc["issuer"]
     assert (issuer["organization"], issuer["org_number"]) == ("Återbruk Norrland AB", "556677-8899")
     assert (issuer["site"], issuer["station_name"]) == ("Sundsvall", "bänk-3")
@@ -204,7 +205,13 @@ def test_pdf_verifies_alone_and_with_the_log(issued, station: Station) -> None:
     data = issued.pdf_path.read_bytes()
     report = verify_bytes(data, station.key.public_key)
     assert report.ok
-    assert [c.status for c in report.checks] == ["ok", "ok", "skipped"]
+    assert [(c.name, c.status) for c in report.checks] == [
+        ("signature", "ok"),
+        ("pdf", "ok"),
+        ("pdf_signature", "ok"),
+        ("audit", "skipped"),
+    ]
+    assert report.warnings == ()
     with station.session() as session:
         assert verify_bytes(data, station.key.public_key, session=session).ok
 
@@ -270,9 +277,13 @@ def _rebuild(pdf: Path, name: str, attachment: bytes) -> bytes:
     return out.getvalue()
 
 
-def test_a_rebuilt_pdf_with_the_same_attachment_still_verifies(issued, station) -> None:
+def test_a_rebuilt_pdf_with_the_same_attachment_fails(issued, station) -> None:
+    """Same page, same attachment, but rewritten: the PDF signature no longer covers it."""
     data = _rebuild(issued.pdf_path, f"{issued.cert_id}.json", issued.signed.data)
-    assert verify_bytes(data, station.key.public_key).ok  # so the failures below are the edit
+    report = verify_bytes(data, station.key.public_key)
+    assert [c.status for c in report.checks[:3]] == ["ok", "ok", "failed"]  # the PDF signature
+    assert not report.ok
+    assert "does not cover the whole file" in report.failure
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

@@ -36,7 +36,7 @@ def issued(station: Station):
 def test_the_document_answers_the_list_row_by_row(issued) -> None:
     doc = issued.signed.document
     assert (doc["schema"], doc["schema_version"], doc["kind"]) == (
-        "asset-pipeline/return-report", 1, "return_report",
+        "asset-pipeline/return-report", 2, "return_report",
     )  # fmt: skip
     assert doc["totals"]["missing"] == 1
     assert doc["reconciliation"] == {"missing": ["INV-0003"], "unexpected": ["OKÄND-9"],
@@ -72,9 +72,9 @@ def test_it_verifies_offline_as_json_and_as_pdf(station: Station, issued) -> Non
         assert [c.status for c in report.checks][-1] == "ok"  # sealed to the log
     tampered = json.loads(issued.json_path.read_bytes())
     tampered["assets"][0]["drives"][0]["outcome"] = "certified!"
-    from asset_pipeline.evidence.canonical import canonical_bytes
+    from asset_pipeline.evidence.canonical import document_bytes
 
-    assert not verify_bytes(canonical_bytes(tampered), public).ok
+    assert not verify_bytes(document_bytes(tampered), public).ok
 
 
 def test_the_pdf_speaks_swedish_and_english_and_shows_the_customer_columns(issued) -> None:

@@ -76,11 +76,11 @@ def tamper_json(data: bytes) -> bytes:
     """The signed JSON with one field changed (the serial), still canonical."""
     import json
 
-    from asset_pipeline.evidence.canonical import canonical_bytes
+    from asset_pipeline.evidence.canonical import document_bytes
 
     document = json.loads(data)
     document["media"]["serial"] = "FORGED-0001"
-    return canonical_bytes(document)
+    return document_bytes(document)
 
 
 def write(path: Path, data: bytes) -> Path:

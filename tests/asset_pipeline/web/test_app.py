@@ -96,7 +96,7 @@ def test_a_tampered_certificate_is_not_valid_and_says_why(client, evidence: Evid
 def test_a_certificate_signed_by_an_unregistered_key_is_not_valid(
     client, evidence: Evidence, tmp_path
 ) -> None:
-    from asset_pipeline.evidence.canonical import canonical_bytes
+    from asset_pipeline.evidence.canonical import document_bytes
     from asset_pipeline.evidence.signing import sign_document
 
     outsider = Station(data_dir=tmp_path / "outsider")
@@ -105,7 +105,7 @@ def test_a_certificate_signed_by_an_unregistered_key_is_not_valid(
     unsigned = {k: v for k, v in document.items() if k != "signature"}
     forged = sign_document(unsigned, outsider.key)
     assert verify_bytes(forged.data, outsider.key.public_key).checks[0].status == "ok"
-    page = upload(client, canonical_bytes(forged.document), "c.json", "application/json")
+    page = upload(client, document_bytes(forged.document), "c.json", "application/json")
     assert "Ej giltigt" in page.text
     assert '<tr class="failed" data-check="key">' in page.text
     assert "is not registered in this database" in page.text
@@ -124,14 +124,14 @@ def test_a_retired_key_keeps_older_documents_valid_but_not_newer_ones(
     assert "Återkallad" in older.text
     assert "laptop stolen" in older.text
     # The thief signs a new document dated after the retirement (with the stolen key).
-    from asset_pipeline.evidence.canonical import canonical_bytes
+    from asset_pipeline.evidence.canonical import document_bytes
     from asset_pipeline.evidence.signing import sign_document
 
     document = read_document(_json(evidence)).document
     unsigned = {k: v for k, v in document.items() if k != "signature"}
     unsigned["issued_at"] = (utcnow() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     late = sign_document(unsigned, station.key)
-    page = upload(client, canonical_bytes(late.document), "late.json", "application/json")
+    page = upload(client, document_bytes(late.document), "late.json", "application/json")
     assert "Ej giltigt" in page.text
     assert "the document is dated after that" in page.text
 
@@ -212,6 +212,31 @@ def test_requests_that_are_not_uploads_get_error_pages(client: TestClient) -> No
 )
 def test_hostile_json_is_a_not_valid_page(client: TestClient, data: bytes) -> None:
     page = upload(client, data, "x.json", "application/json")
+    assert page.status_code == 200
+    assert "Ej giltigt" in page.text
+    assert '<tr class="failed" data-check="format">' in page.text
+
+
+_PDF_BODY = (
+    b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+)
+_AT = len(_PDF_BODY)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _PDF_BODY + b"xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n"
+        b"trailer<</Size 3/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (_AT, _AT),
+        _PDF_BODY + b"xref\n0 99999999\n0000000000 65535 f \n"
+        b"trailer<</Size 99999999/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % _AT,
+        b"%PDF-1.7\n" + bytes(range(256)) * 800 + b"\n%%EOF\n",
+    ],
+    ids=["looping-xref", "huge-xref", "random-bytes"],
+)
+def test_hostile_pdf_is_a_not_valid_page(client: TestClient, data: bytes) -> None:
+    page = upload(client, data, "x.pdf", "application/pdf")
     assert page.status_code == 200
     assert "Ej giltigt" in page.text
     assert '<tr class="failed" data-check="format">' in page.text
