@@ -84,11 +84,12 @@ class FileScanner:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
         began = time.monotonic()
         self._progress = on_progress
-        volumes, scheme = find_volumes(self.fh, self.target.size)
+        volumes, scheme = find_volumes(self.fh, self.target.size, self.target.sector_size)
         self.result.stats["volumes"] = len(volumes)
         log.debug("partition table: %s, volumes: %s", scheme, volumes)
         for volume in volumes:
             self._volume(volume, single=len(volumes) == 1 and volume.label == "whole disk")
+        self.result.bytes_scanned = self.stream.bytes_read
         self.result.seconds = time.monotonic() - began
         return self.result
 
@@ -155,7 +156,7 @@ class FileScanner:
         if len(self.stream.bad) > bad_before:
             self._unscannable(path, "unreadable sectors (EIO) in the file's data")
         stats["files"] = stats.get("files", 0) + 1
-        self.result.bytes_scanned += len(data)
+        self.result.bytes_scanned = self.stream.bytes_read
         for item in formats.extract(path, data, budget=formats.Budget(self.options.limits)):
             self._item(item)
         if self._progress is not None:
