@@ -41,6 +41,8 @@ class PageOutcome:
     inflated: int = 0
     streams: int = 0
     over_budget: bool = False
+    cut: bool = False  # a stream was longer than the per-stream output or input limit
+    too_deep: bool = False  # a stream held streams deeper than the depth limit
 
 
 class PageMatcher:
@@ -101,7 +103,12 @@ class PageMatcher:
         out: PageOutcome,
     ) -> int:
         """Inflate one stream, count its findings at `where`; returns output bytes spent."""
-        data = inflate(read, stream, self.limits, max_output=budget)
+        data, cut = inflate(read, stream, self.limits, max_output=budget)
+        if cut:
+            if budget < self.limits.max_output:
+                out.over_budget = True
+            else:
+                out.cut = True
         if not data:
             return 0
         out.streams += 1
@@ -109,8 +116,15 @@ class PageMatcher:
         for f in self.matcher.scan(data, 0):
             out.tally.add(f, offset=where)
         spent = len(data)
-        if depth < self.limits.max_depth:
-            inner = buffer_reader(data)
+        inner = buffer_reader(data)
+        if depth >= self.limits.max_depth:
+            # Only a nested stream that really inflates counts: signature bytes in plain
+            # output are common, streams there are not.
+            out.too_deep = out.too_deep or any(
+                inflate(inner, nested, self.limits, max_output=1)[0]
+                for nested in find_streams(data)
+            )
+        else:
             for nested in find_streams(data):
                 if budget - spent <= 0:
                     out.over_budget = True
