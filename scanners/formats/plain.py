@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ if TYPE_CHECKING:
     from scanners.formats import Budget
 
 from scanners.formats import Extracted
+from scanners.formats.tables import csv_header, table_items
 
 # Bytes that cp1252 leaves undefined: their presence means Latin-1 (or not text at all).
 _CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
@@ -81,5 +84,16 @@ def extract_text(path: str, data: bytes, depth: int, budget: Budget) -> Iterator
     text = decode(data)
     if text is None:
         yield Extracted(path, raw=data)
-    else:
+        return
+    header = csv_header(text)
+    if header is None:
         yield Extracted(path, text=text)
+        return
+    # A CSV/TSV whose header names a personnummer column: its values get the name as context.
+    delimiter, columns = header
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[1:]
+    except csv.Error:  # not CSV after all (a NUL, an over-long field): plain text then
+        yield Extracted(path, text=text)
+        return
+    yield from table_items(path, columns, rows)
