@@ -102,7 +102,7 @@ def _guarded(name: str, target: Target, run: Callable[[], PassResult]) -> PassRe
         raise
     except Exception as e:
         # The error's kind only: parser messages can quote bytes of the drive.
-        log.debug("%s pass failed on %s", name, target.path, exc_info=True)
+        log.debug("%s pass failed on %s: %s", name, target.path, type(e).__name__)
         result = PassResult(name)
         result.not_scannable.append(
             Unscannable(

@@ -60,13 +60,22 @@ def _digits(value: str) -> str:
 
 def csv_header(text: str) -> tuple[str, list[str]] | None:
     """The delimiter and header of CSV/TSV text whose header names a personnummer column."""
-    first = text.split("\n", 1)[0].rstrip("\r")
+    first, _, rest = text.partition("\n")
+    first = first.rstrip("\r")
+    if not rest.strip():
+        return None
     for delimiter in ("\t", ";", ",", "|"):
         if delimiter in first:
             names = [c.strip().strip('"') for c in first.split(delimiter)]
-            if any(is_pnr_column(n) for n in names):
+            if any(_header_name(n) for n in names):
                 return delimiter, names
     return None
+
+
+def _header_name(cell: str) -> bool:
+    # A column name is short and holds no digits: "personnummer 530404-2111." in a line of prose
+    # with a comma is a value beside its keyword, not a header.
+    return len(cell) <= 40 and not any(ch.isdigit() for ch in cell) and is_pnr_column(cell)
 
 
 # --- XLSX ------------------------------------------------------------------------------------

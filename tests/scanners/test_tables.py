@@ -131,3 +131,11 @@ def test_column_names_that_say_personnummer(name: str) -> None:
 @pytest.mark.parametrize("name", ["telefon", "snr", "pnrx", "kundnummer", "ordernr", "lessons"])
 def test_column_names_that_do_not(name: str) -> None:
     assert not is_pnr_column(name)
+
+
+def test_prose_with_a_comma_is_not_taken_for_a_header() -> None:
+    from scanners.formats import extract
+
+    text = f"Avtal med kund, personnummer {personnummer(3)}.\nMvh Anna\n"
+    [item] = extract("avtal.txt", text.encode())
+    assert item.text == text
