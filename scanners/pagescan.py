@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from scanners.fixups import apply_ntfs_fixups
 from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
 from scanners.report import Tally
+from scanners.sqliterecords import resplit
 
 if TYPE_CHECKING:
     from scanners.findings import Finding
@@ -66,7 +67,13 @@ class PageMatcher:
             # Only a match starting in the last `margin` bytes can run into the next page.
             keep_from = max(page.start, core_end - self.margin)
             lo = max(0, keep_from - self.margin - page.window_start)
-        for f in self.matcher.scan(page.data[lo:], page.window_start + lo):
+        found = self.matcher.scan(page.data[lo:], page.window_start + lo)
+        if kind == "data":
+            # Fields of SQLite records lie back to back: match them one by one, not glued.
+            found = resplit(
+                found, page.data, page.window_start, 0, page.lead + page.length, self.matcher
+            )
+        for f in found:
             # In a skipped page only a match running on into the next page is real: one that
             # lies wholly inside zeros or the wipe pattern is noise of the pattern itself.
             if keep_from <= f.offset < core_end and (

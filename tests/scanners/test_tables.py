@@ -139,3 +139,27 @@ def test_prose_with_a_comma_is_not_taken_for_a_header() -> None:
     text = f"Avtal med kund, personnummer {personnummer(3)}.\nMvh Anna\n"
     [item] = extract("avtal.txt", text.encode())
     assert item.text == text
+
+
+def test_raw_pass_does_not_glue_sqlite_fields_into_values(tmp_path: Path, hasher) -> None:
+    # A user name right before the e-mail reads `annaanna@example.se` when the fields are glued
+    # (the record header's byte before it can join too), and an e-mail right before a name was
+    # not found at all. The database lies in unallocated space, 4 KiB aligned, as on a drive.
+    from scanners.fastpath import RawMatcher
+
+    db = tmp_path / "users.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE user (login TEXT, epost TEXT)")
+    conn.execute("CREATE TABLE kontakt (epost TEXT, namn TEXT)")
+    emails = [f"anna{i}@example.se" for i in range(N)]
+    conn.executemany("INSERT INTO user VALUES (?, ?)", [(e.split("@")[0], e) for e in emails])
+    conn.executemany("INSERT INTO kontakt VALUES (?, ?)", [(e, "Anna Berg") for e in emails])
+    conn.commit()
+    conn.close()
+    disk = tmp_path / "glue.img"
+    disk.write_bytes(bytes(MiB) + db.read_bytes() + bytes(MiB))
+    raw = scan(disk, hasher, ScanOptions(passes=("raw",))).pass_results[0]
+    matcher = RawMatcher(hasher)
+    want = {f.digest for e in emails for f in matcher.scan(f" {e} ".encode())}
+    assert raw.tally.digests.get("email") == want
+    assert raw.tally.counts["email"] == 2 * N
