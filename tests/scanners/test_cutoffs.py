@@ -100,7 +100,8 @@ def test_deleted_reportlab_pdf_is_read(tmp_path: Path, hasher) -> None:
     from reportlab.pdfgen import canvas
 
     buf = io.BytesIO()
-    page = canvas.Canvas(buf)
+    # Its default (rl_config.pageCompression=1), named: other tests may change the global.
+    page = canvas.Canvas(buf, pageCompression=1)
     page.drawString(72, 720, PNR.decode().strip())
     page.save()
     pdf = buf.getvalue()
