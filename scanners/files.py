@@ -19,12 +19,13 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from scanners import formats
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
+from scanners.pathnames import PathRedactor
 from scanners.report import PassResult, Unscannable
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, find_volumes, open_volume
@@ -79,21 +80,31 @@ class FileScanner:
         self.result = PassResult("files")
         self._progress: Progress | None = None
         self._nlp_left = 0
+        self.names = PathRedactor(matcher)
+        self._members: dict[str, str] = {}  # member paths of the current file, redacted
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
         began = time.monotonic()
         self._progress = on_progress
-        volumes, scheme = find_volumes(self.fh, self.target.size)
+        volumes, scheme = find_volumes(self.fh, self.target.size, self.target.sector_size)
         self.result.stats["volumes"] = len(volumes)
         log.debug("partition table: %s, volumes: %s", scheme, volumes)
         for volume in volumes:
             self._volume(volume, single=len(volumes) == 1 and volume.label == "whole disk")
+        self.result.bytes_scanned = self.stream.bytes_read
         self.result.seconds = time.monotonic() - began
         return self.result
 
     def _unscannable(self, region: str, reason: str) -> None:
         self.result.not_scannable.append(Unscannable(region, reason))
+
+    def _path(self, path: str) -> str:
+        """`path` with values in its names cut out; the values count as findings."""
+        redacted, found = self.names.redact(path)
+        for finding, where in found:
+            self.result.tally.add(finding, file=where)
+        return redacted
 
     def _volume(self, volume: Volume, *, single: bool) -> None:
         opts = self.options
@@ -119,7 +130,7 @@ class FileScanner:
                         self.result.stats.get("directory_loops", 0) + 1
                     )
                 elif isinstance(entry, Problem):
-                    self._unscannable(prefix + entry.path, entry.reason)
+                    self._unscannable(self._path(prefix + entry.path), entry.reason)
                 else:
                     self._file(prefix, entry)
         except Exception as e:  # a corrupt file system must not stop the scan
@@ -137,7 +148,9 @@ class FileScanner:
         return any(r.start <= volume.offset and end <= r.end for r in self.options.pattern_ranges)
 
     def _file(self, prefix: str, ref: FileRef) -> None:
-        path = prefix + ref.path
+        # Every path below is the redacted one: formats, logs and the report never see a value.
+        path = self._path(prefix + ref.path)
+        self._members = {path: path}
         stats = self.result.stats
         if ref.size > self.options.max_file_bytes:
             stats["files_too_large"] = stats.get("files_too_large", 0) + 1
@@ -155,7 +168,7 @@ class FileScanner:
         if len(self.stream.bad) > bad_before:
             self._unscannable(path, "unreadable sectors (EIO) in the file's data")
         stats["files"] = stats.get("files", 0) + 1
-        self.result.bytes_scanned += len(data)
+        self.result.bytes_scanned = self.stream.bytes_read
         for item in formats.extract(path, data, budget=formats.Budget(self.options.limits)):
             self._item(item)
         if self._progress is not None:
@@ -163,6 +176,11 @@ class FileScanner:
 
     def _item(self, item: formats.Extracted) -> None:
         tally = self.result.tally
+        redacted = self._members.get(item.path)
+        if redacted is None:  # an archive member's own name, counted once
+            redacted = self._members[item.path] = self._path(item.path)
+        if redacted != item.path:
+            item = replace(item, path=redacted)
         if item.problem is not None:
             self._unscannable(item.path, item.problem)
         if item.raw is not None:

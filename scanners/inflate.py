@@ -14,10 +14,22 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from scanners import pdffilters
+from scanners.pdffilters import FILTER_NAMES
+
 # zip local file header, gzip member header (deflate), zlib header with a 32 KiB window and any
 # of the four compression levels (CMF 0x78; FLG makes CMF*256+FLG % 31 == 0). Each is searched
 # with bytes.find (memchr speed); one regex alternation of them runs at a tenth of that.
-_SIGNATURES = (b"PK\x03\x04", b"\x1f\x8b\x08", b"\x78\x9c", b"\x78\xda", b"\x78\x01", b"\x78\x5e")
+# Then the PDF filter names that hide a zlib header (ASCII85, ASCIIHex) or replace deflate.
+_SIGNATURES = (
+    b"PK\x03\x04",
+    b"\x1f\x8b\x08",
+    b"\x78\x9c",
+    b"\x78\xda",
+    b"\x78\x01",
+    b"\x78\x5e",
+    *FILTER_NAMES,
+)
 _ZIP_HEADER = struct.Struct("<4sHHHHHIIIHH")
 # Input is read in growing chunks: most signature hits in random data fail within a few bytes.
 _FIRST_CHUNK = 4 << 10
@@ -32,9 +44,10 @@ class Stream:
     """A compressed stream found at `offset` of its source."""
 
     offset: int  # where the header starts
-    kind: str  # "zip" | "gzip" | "zlib"
+    kind: str  # "zip" | "gzip" | "zlib" | "pdf"
     data_offset: int  # where the compressed bytes (zip) or the header (gzip, zlib) start
     wbits: int
+    filters: tuple[str, ...] = ()  # "pdf": the stream's filter chain, in decoding order
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +56,9 @@ class Limits:
 
     max_output: int = 16 << 20  # bytes of output per stream
     max_input: int = 64 << 20  # compressed bytes read per stream
-    max_depth: int = 3  # streams inside streams inside streams
+    # Streams inside streams: a zip in a zip five deep is an ordinary backup; the budget, not
+    # the depth, bounds the work. Deeper streams are reported as not scannable.
+    max_depth: int = 8
     budget: int = 64 << 20  # output bytes per page of the target, over all streams
 
 
@@ -52,9 +67,15 @@ def find_streams(
 ) -> Iterator[Stream]:
     """Yield the compressed streams whose header starts in `data[start:end]`."""
     end = len(data) if end is None else end
+    pdf_seen = -1
     for pos in _signature_hits(data, start, end):
         sig = data[pos : pos + 2]
-        if sig == b"PK":
+        if sig == b"/A" or sig == b"/L" or sig == b"/R":
+            found = pdffilters.stream_at(data, pos)
+            if found is not None and found[0] != pdf_seen:  # a chain names several filters
+                pdf_seen = found[0]
+                yield Stream(pos, "pdf", found[0], 0, found[1])
+        elif sig == b"PK":
             stream = _zip_entry(data, pos)
             if stream is not None:
                 yield stream
@@ -119,13 +140,20 @@ def _zip_entry(data: bytes | memoryview, pos: int) -> Stream | None:
     return Stream(pos, "zip", pos + _ZIP_HEADER.size + name_len + extra_len, -15)
 
 
-def inflate(read: Reader, stream: Stream, limits: Limits, max_output: int | None = None) -> bytes:
+def inflate(
+    read: Reader, stream: Stream, limits: Limits, max_output: int | None = None
+) -> tuple[bytes, bool]:
     """Inflate `stream`, reading its input through `read`, to at most `max_output` bytes.
 
     Corrupt or truncated input ends the stream quietly: the output so far is still scanned, as
     deleted files are often partly overwritten.
+
+    Returns:
+        The output, and whether a limit cut it before the stream's end (the caller reports it).
     """
     cap = limits.max_output if max_output is None else min(max_output, limits.max_output)
+    if stream.kind == "pdf":
+        return _pdf_stream(read, stream, limits, cap)
     inflater = zlib.decompressobj(stream.wbits)
     out: list[bytes] = []
     produced = 0
@@ -145,7 +173,39 @@ def inflate(read: Reader, stream: Stream, limits: Limits, max_output: int | None
             break
         out.append(piece)
         produced += len(piece)
-    return b"".join(out)
+    cut = not inflater.eof and (produced >= cap or consumed >= limits.max_input)
+    if cut and produced >= cap and not inflater.unconsumed_tail:
+        # The output ended exactly at the cap: cut only if the stream has more to give.
+        try:
+            more = read(stream.data_offset + consumed, _FIRST_CHUNK)
+            cut = bool(more) and bool(inflater.decompress(more, 1))
+        except zlib.error:
+            cut = False
+    return b"".join(out), cut
+
+
+def _pdf_stream(read: Reader, stream: Stream, limits: Limits, cap: int) -> tuple[bytes, bool]:
+    """Decode a PDF stream's filter chain, reading its input up to `endstream`."""
+    chunks: list[bytes] = []
+    consumed = 0
+    size = _FIRST_CHUNK
+    while consumed < limits.max_input:
+        chunk = read(stream.data_offset + consumed, min(size, limits.max_input - consumed))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        consumed += len(chunk)
+        size = min(size * 2, _MAX_CHUNK)
+        if b"endstream" in chunks[-1] or (
+            len(chunks) > 1 and b"endstream" in chunks[-2][-9:] + chunk[:9]
+        ):
+            break
+    raw = b"".join(chunks)
+    end = raw.find(b"endstream")
+    if end != -1:
+        raw = raw[:end]
+    data, cut = pdffilters.decode(raw, stream.filters, cap)
+    return data, cut or (end == -1 and consumed >= limits.max_input)
 
 
 def buffer_reader(data: bytes | memoryview) -> Reader:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from scanners.fixups import apply_ntfs_fixups
 from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
 from scanners.report import Tally
+from scanners.sqliterecords import resplit
 
 if TYPE_CHECKING:
     from scanners.findings import Finding
@@ -41,6 +42,8 @@ class PageOutcome:
     inflated: int = 0
     streams: int = 0
     over_budget: bool = False
+    cut: bool = False  # a stream was longer than the per-stream output or input limit
+    too_deep: bool = False  # a stream held streams deeper than the depth limit
 
 
 class PageMatcher:
@@ -64,7 +67,13 @@ class PageMatcher:
             # Only a match starting in the last `margin` bytes can run into the next page.
             keep_from = max(page.start, core_end - self.margin)
             lo = max(0, keep_from - self.margin - page.window_start)
-        for f in self.matcher.scan(page.data[lo:], page.window_start + lo):
+        found = self.matcher.scan(page.data[lo:], page.window_start + lo)
+        if kind == "data":
+            # Fields of SQLite records lie back to back: match them one by one, not glued.
+            found = resplit(
+                found, page.data, page.window_start, 0, page.lead + page.length, self.matcher
+            )
+        for f in found:
             # In a skipped page only a match running on into the next page is real: one that
             # lies wholly inside zeros or the wipe pattern is noise of the pattern itself.
             if keep_from <= f.offset < core_end and (
@@ -101,7 +110,12 @@ class PageMatcher:
         out: PageOutcome,
     ) -> int:
         """Inflate one stream, count its findings at `where`; returns output bytes spent."""
-        data = inflate(read, stream, self.limits, max_output=budget)
+        data, cut = inflate(read, stream, self.limits, max_output=budget)
+        if cut:
+            if budget < self.limits.max_output:
+                out.over_budget = True
+            else:
+                out.cut = True
         if not data:
             return 0
         out.streams += 1
@@ -109,8 +123,15 @@ class PageMatcher:
         for f in self.matcher.scan(data, 0):
             out.tally.add(f, offset=where)
         spent = len(data)
-        if depth < self.limits.max_depth:
-            inner = buffer_reader(data)
+        inner = buffer_reader(data)
+        if depth >= self.limits.max_depth:
+            # Only a nested stream that really inflates counts: signature bytes in plain
+            # output are common, streams there are not.
+            out.too_deep = out.too_deep or any(
+                inflate(inner, nested, self.limits, max_output=1)[0]
+                for nested in find_streams(data)
+            )
+        else:
             for nested in find_streams(data):
                 if budget - spent <= 0:
                     out.over_budget = True

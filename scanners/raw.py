@@ -101,6 +101,8 @@ class RawScanner:
         stats: Counter[str] = Counter()
         bad: list[Span] = []
         over_budget: list[Span] = []
+        cut: list[Span] = []
+        too_deep: list[Span] = []
         pattern: list[Span] = []
         done = 0
         began = time.monotonic()
@@ -114,8 +116,13 @@ class RawScanner:
             bad.extend(out.bad)
             if out.kind == "pattern":
                 pattern.append(Span(out.start, out.start + out.length))
+            page = Span(out.start, out.start + out.length)
             if out.over_budget:
-                over_budget.append(Span(out.start, out.start + out.length))
+                over_budget.append(page)
+            if out.cut:
+                cut.append(page)
+            if out.too_deep:
+                too_deep.append(page)
             result.bytes_scanned += out.bytes_read - sum(r.length for r in out.bad)
             done += out.length
             if on_progress is not None:
@@ -133,6 +140,21 @@ class RawScanner:
         for r in _merge(over_budget):
             result.not_scannable.append(
                 Unscannable(str(r), "compressed streams beyond the inflate budget (zip bomb?)")
+            )
+        limits = opts.limits
+        for r in _merge(cut):
+            result.not_scannable.append(
+                Unscannable(
+                    str(r),
+                    f"compressed stream longer than the inflate limit ({limits.max_output} "
+                    f"bytes out, {limits.max_input} in); the rest not read",
+                )
+            )
+        for r in _merge(too_deep):
+            result.not_scannable.append(
+                Unscannable(
+                    str(r), f"compressed streams nested deeper than {limits.max_depth}; not read"
+                )
             )
         return result
 

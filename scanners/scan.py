@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
+from scanners.errors import UnreadableTarget, error_kind
 from scanners.files import FileOptions, FileScanner
 from scanners.raw import ExpectedPattern, RawOptions, RawScanner
-from scanners.report import PassResult, ScanReport, combine
-from scanners.target import Target
+from scanners.report import PassResult, ScanReport, Unscannable, combine
+from scanners.target import Span, Target
 
 if TYPE_CHECKING:
     from scanners.files import TextScanner
     from scanners.findings import Finding, ValueHasher
+
+log = logging.getLogger(__name__)
 
 PASSES = ("raw", "files")
 # (pass name, bytes done, bytes total or 0 when unknown)
@@ -63,7 +67,13 @@ def scan(
                 matcher_factory=options.raw.matcher_factory or partial(RawMatcher, hasher),
             )
             results.append(
-                RawScanner(target, matcher, raw_options).run(_pass_progress("raw", on_progress))
+                _guarded(
+                    "raw",
+                    target,
+                    lambda: RawScanner(target, matcher, raw_options).run(
+                        _pass_progress("raw", on_progress)
+                    ),
+                )
             )
         if "files" in options.passes:
             file_options = options.files
@@ -74,8 +84,32 @@ def scan(
                     pattern_ranges=tuple(results[0].pattern_ranges),
                 )
             scanner = FileScanner(target, _LazyTextDetector(hasher), matcher, file_options)
-            results.append(scanner.run(_pass_progress("files", on_progress)))
+            results.append(
+                _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))
+            )
         return combine(str(path), target.size, results)
+
+
+def _guarded(name: str, target: Target, run: Callable[[], PassResult]) -> PassResult:
+    """Run one pass; a parser bug stops only that pass, not the scan.
+
+    The stopped pass reports the whole target as not scannable by it, so the other pass's
+    findings are still reported and the scan is never taken for clean.
+    """
+    try:
+        return run()
+    except UnreadableTarget:
+        raise
+    except Exception as e:
+        # The error's kind only: parser messages can quote bytes of the drive.
+        log.debug("%s pass failed on %s: %s", name, target.path, type(e).__name__)
+        result = PassResult(name)
+        result.not_scannable.append(
+            Unscannable(
+                f"whole target ({Span(0, target.size)})", f"{name} pass stopped: {error_kind(e)}"
+            )
+        )
+        return result
 
 
 class _LazyTextDetector:

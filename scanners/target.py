@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import logging
 import os
 import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 # Errors that mean "these sectors cannot be read" rather than "the device is gone".
 _MEDIA_ERRNOS = frozenset({errno.EIO, errno.EILSEQ, errno.ENODATA, errno.EBADMSG})
 _GONE_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO})
+_BLKSSZGET = 0x1268  # logical sector size of a block device (linux/fs.h)
 # Alignment of direct reads (address, offset, length): covers 512-byte and 4Kn devices.
 DIRECT_ALIGN = 4096
 
@@ -72,9 +75,12 @@ class Target:
         self.size = os.lseek(self.fd, 0, os.SEEK_END)
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        # The device's logical sector size (4096 on a 4Kn drive); an image has none of its own.
+        self.sector_size: int | None = None
         self.direct_fd = -1
         self._direct_refused = False
         if self.kind == "block":
+            self.sector_size = _logical_sector_size(self.fd)
             try:
                 self.direct_fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECT)
             except OSError:
@@ -199,3 +205,11 @@ class Target:
     def _translate(self, e: OSError, offset: int) -> UnreadableTarget:
         reason = "device disappeared" if e.errno in _GONE_ERRNOS else (e.strerror or str(e))
         return UnreadableTarget(self.path, f"{reason} at byte {offset}")
+
+
+def _logical_sector_size(fd: int) -> int | None:
+    try:
+        raw = fcntl.ioctl(fd, _BLKSSZGET, b"\0" * 4)
+    except OSError:
+        return None
+    return struct.unpack("@i", raw)[0] or None

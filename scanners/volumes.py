@@ -11,7 +11,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from uuid import UUID
 
 from dissect.util.stream import AlignedStream, RangeStream
@@ -20,6 +20,8 @@ from dissect.volume.disk import Disk
 from scanners.target import Span, Target
 
 log = logging.getLogger(__name__)
+
+_BLOCK = 64 << 10  # read granularity of the file pass
 
 # Partition types that announce encryption before any byte is read.
 _ENCRYPTED_TYPES = {
@@ -46,31 +48,58 @@ class Volume:
 
 
 class TargetStream(AlignedStream):
-    """A dissect stream over the target whose unreadable sectors read as zeros and are noted."""
+    """A dissect stream over the target whose unreadable sectors read as zeros and are noted.
+
+    It also marks which aligned blocks were read, so the file pass reports the bytes of the target
+    it read, not the sum of file sizes (a sparse or hard-linked file would count twice or more).
+    """
 
     def __init__(self, target: Target) -> None:
-        super().__init__(target.size, align=64 << 10)
+        super().__init__(target.size, align=_BLOCK)
         self.target = target
         self.bad: list[Span] = []
+        self._read_map = bytearray((target.size // _BLOCK + 8) // 8)
+        self._blocks_read = 0
 
     def _read(self, offset: int, length: int) -> bytes:
-        return self.target.pread(offset, length, self.bad)
+        data = self.target.pread(offset, length, self.bad)
+        for block in range(offset // _BLOCK, (offset + len(data) + _BLOCK - 1) // _BLOCK):
+            byte, bit = block >> 3, 1 << (block & 7)
+            if not self._read_map[byte] & bit:
+                self._read_map[byte] |= bit
+                self._blocks_read += 1
+        return data
+
+    @property
+    def bytes_read(self) -> int:
+        """Distinct bytes of the target read so far (whole blocks, capped at the target size)."""
+        return min(self._blocks_read * _BLOCK, self.target.size)
 
 
-def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
+def find_volumes(
+    fh: BinaryIO, size: int, sector_size: int | None = None
+) -> tuple[list[Volume], str]:
     """The volumes of a disk: its partitions, or the whole disk when it has no partition table.
+
+    Args:
+        fh: the disk's bytes.
+        size: the disk's size in bytes.
+        sector_size: the device's logical sector size; None for an image, where it is read from
+            the GPT header's position (LBA 1 at byte 512 or 4096).
 
     Returns:
         The volumes, and a note on the partition table ("gpt", "mbr", or why none was used).
     """
+    head = _read(fh, 0, 8192)
+    sector_size = sector_size or gpt_sector_size(head) or 512
     try:
-        disk = Disk(fh)
+        fh.seek(0)
+        disk = Disk(fh, sector_size=sector_size)
     except Exception as e:  # dissect raises bare Exceptions for every malformed table
         log.debug("no partition table: %s", type(e).__name__)  # messages may quote disk bytes
         whole = sniff(fh, "whole disk", 0, size)
-        head = _read(fh, 0, 1024)
         if whole.kind == "unknown" and (
-            head[510:512] == b"\x55\xaa" or head[512:520] == b"EFI PART"
+            head[510:512] == b"\x55\xaa" or gpt_sector_size(head) is not None
         ):
             return [
                 Volume(
@@ -83,11 +112,10 @@ def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
             ], "corrupt"
         return [whole], "none"
     scheme = type(disk.scheme).__name__.lower()
+    partitions = _own_partitions(disk.partitions, scheme, disk.sector_size)
     volumes = []
-    for p in disk.partitions:
-        if p.type in (0x05, 0x0F, 0x85, 0xEE):  # extended containers and GPT protective entries
-            continue
-        if scheme == "gpt":
+    for p in partitions:
+        if hasattr(p.raw, "last_lba"):
             # dissect.volume 3.x drops the last sector of GPT partitions (LBAs are inclusive).
             p.size = (p.raw.last_lba - p.raw.first_lba + 1) * disk.sector_size
         end = min(p.offset + p.size, size)
@@ -124,10 +152,44 @@ def find_volumes(fh: BinaryIO, size: int) -> tuple[list[Volume], str]:
     return volumes, scheme
 
 
+def gpt_sector_size(head: bytes) -> int | None:
+    """The sector size a GPT header's position gives (it lies at LBA 1), or None without one."""
+    for sector_size in (512, 4096):
+        if head[sector_size : sector_size + 8] == b"EFI PART":
+            return sector_size
+    return None
+
+
+def _own_partitions(partitions: list[Any], scheme: str, sector_size: int) -> list[Any]:
+    """Partitions to sniff: no extended containers or protective entries.
+
+    On a GPT disk with a hybrid MBR (Boot Camp, gdisk's hybrid option) dissect lists the MBR's
+    entries too: those that describe a GPT partition again are dropped, so none is walked twice.
+    """
+    own = [p for p in partitions if p.type not in (0x05, 0x0F, 0x85, 0xEE)]
+    if scheme != "gpt":
+        return own
+    gpt = [p for p in own if hasattr(p.raw, "last_lba")]
+    spans = [
+        (p.offset, p.offset + (p.raw.last_lba - p.raw.first_lba + 1) * sector_size) for p in gpt
+    ]
+    mbr = [
+        p
+        for p in own
+        if not hasattr(p.raw, "last_lba")
+        and not any(p.offset < end and start < p.offset + p.size for start, end in spans)
+    ]
+    return gpt + mbr
+
+
 def sniff(fh: BinaryIO, label: str, offset: int, size: int) -> Volume:
     """Name what a region holds from its first bytes (magic numbers, then entropy)."""
     head = _read(fh, offset, 128 << 10)
     kind, reason = _magic(head)
+    if kind == "unknown":
+        damaged = _damaged(fh, offset, size)
+        if damaged:
+            return Volume(label, offset, size, "invalid", damaged)
     if kind == "unknown" and _entropy(head) > 7.9:
         reason = "no file system, content looks random (encrypted or wiped with a random pattern)"
         kind = "random"
@@ -168,6 +230,26 @@ def _magic(head: bytes) -> tuple[str, str]:
     ):
         return "fat", ""
     return "unknown", ""
+
+
+# Where ext2/3/4 keeps its first backup superblock: block group 1, for 1, 2 and 4 KiB blocks.
+_EXT_BACKUPS = (8193 * 1024, 16384 * 2048, 32768 * 4096)
+
+
+def _damaged(fh: BinaryIO, offset: int, size: int) -> str:
+    """Why a region without a known start is a damaged file system, or "" when it is not one.
+
+    A file system whose first sectors were overwritten (a random or zeroed superblock) still has
+    its backups; the file pass cannot walk it, so it must be listed, not passed over as unknown.
+    """
+    for at in _EXT_BACKUPS:
+        if at + 1024 <= size and _read(fh, offset + at + 56, 2) == b"\x53\xef":
+            return "ext file system with a damaged superblock (a backup remains); not walked"
+    if size >= 4096:
+        tail = _read(fh, offset + size - 512, 512)  # NTFS keeps a copy of its boot sector last
+        if tail[3:11] == b"NTFS    ":
+            return "NTFS file system with a damaged boot sector (the backup remains); not walked"
+    return ""
 
 
 def _read(fh: BinaryIO, offset: int, length: int) -> bytes:

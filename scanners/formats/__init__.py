@@ -63,7 +63,8 @@ def extract(
         yield from EXTRACTORS[kind](path, data, depth, budget)
     except Exception as e:  # a corrupt document must not stop the scan
         # The error's kind only: parser messages can quote document text.
-        log.debug("extracting %s as %s failed: %s", path, kind, type(e).__name__)
+        # No path either: a member's name may hold a value (files.py redacts it only later).
+        log.debug("extracting a %s failed: %s", kind, type(e).__name__)
         yield Extracted(path, problem=f"{kind} file could not be read: {type(e).__name__}")
         yield Extracted(path, raw=data)
 

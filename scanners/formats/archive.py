@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanners import formats
-from scanners.formats import Extracted
+from scanners.formats import Extracted, tables
 from scanners.formats.document import xml_text
 
 if TYPE_CHECKING:
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 # XML parts of office documents that hold text: body, headers, footers, notes, comments,
 # slides, shared strings and sheets (numbers such as personnummer are often stored as cells).
+# Parts whose cells are read as tables (XLSX sheets and shared strings, ODS content).
+_SHEET_PARTS = re.compile(r"^(?:xl/(?:sharedStrings|worksheets/sheet\d+)\.xml|content\.xml)$")
 _OFFICE_PARTS = re.compile(
     r"^(?:word/(?:document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml"
     r"|xl/(?:sharedStrings|worksheets/sheet\d+)\.xml"
@@ -32,6 +34,7 @@ def extract_zip(path: str, data: bytes, depth: int, budget: Budget) -> Iterator[
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = set(archive.namelist())
     office = "[Content_Types].xml" in names or "mimetype" in names
+    sheets: dict[str, bytes] = {}  # spreadsheet parts, rendered as tables after the loop
     for info in archive.infolist():
         if info.is_dir():
             continue
@@ -45,10 +48,42 @@ def extract_zip(path: str, data: bytes, depth: int, budget: Budget) -> Iterator[
             if body is None:
                 yield Extracted(member, problem="over the unpack limit")
                 continue
+            if _SHEET_PARTS.match(info.filename):
+                sheets[info.filename] = body
+                continue
             # Text inside an office document is counted under the document's own path.
             yield Extracted(path, text=xml_text(body))
             continue
         yield from _member(archive, info, member, depth, budget)
+    if sheets:
+        yield from _sheets(path, sheets)
+
+
+def _sheets(path: str, parts: dict[str, bytes]) -> Iterator[Extracted]:
+    """Spreadsheet parts, as tables when a header names a personnummer column.
+
+    The column's values then get its name as context; without such a header the parts give
+    the XML's text as before. Text of an ODF document outside its tables is kept either way.
+    """
+    strings = tables.shared_strings(parts.pop("xl/sharedStrings.xml", b""))
+    content = parts.pop("content.xml", None)
+    grids = [tables.xlsx_rows(body, strings) for body in parts.values()]
+    if content is not None:
+        grids += tables.ods_tables(content)
+    headed = [tables.header_and_rows(grid) for grid in grids]
+    if not any(headed):
+        if strings:
+            yield Extracted(path, text="\n".join(strings))
+        for body in [*parts.values(), *([content] if content is not None else [])]:
+            yield Extracted(path, text=xml_text(body))
+        return
+    if content is not None:
+        yield Extracted(path, text=xml_text(tables.without_tables(content)))
+    for grid, found in zip(grids, headed, strict=True):
+        if found:
+            yield from tables.table_items(path, *found)
+        else:
+            yield Extracted(path, text="\n".join("\t".join(row) for row in grid))
 
 
 def _member(

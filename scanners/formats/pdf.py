@@ -31,5 +31,5 @@ def extract_pdf(path: str, data: bytes, depth: int, budget: Budget) -> Iterator[
         try:
             parts.append(page.extract_text() or "")
         except Exception as e:  # one broken page must not hide the others
-            log.debug("pdf page failed in %s: %s", path, type(e).__name__)
+            log.debug("a pdf page failed: %s", type(e).__name__)  # no path: names may hold values
     yield Extracted(path, text="\n".join(parts))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ if TYPE_CHECKING:
     from scanners.formats import Budget
 
 from scanners.formats import Extracted
+from scanners.formats.tables import csv_header, table_items
 
 # Bytes that cp1252 leaves undefined: their presence means Latin-1 (or not text at all).
 _CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
@@ -24,7 +27,7 @@ _TEXT_CONTROLS = frozenset(b"\t\n\r\f\x1a")
 
 
 def decode(data: bytes) -> str | None:
-    """Text of `data` if it is text: BOM, else UTF-8, else UTF-16 without BOM, else cp1252/Latin-1.
+    """Text of `data` if it is text: BOM, UTF-32 or UTF-16 without one, UTF-8, cp1252/Latin-1.
 
     Returns None for binary data.
     """
@@ -32,6 +35,9 @@ def decode(data: bytes) -> str | None:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding.replace("-sig", ""), errors="replace")
     sample = data[:65536]
+    for encoding, unit in (("utf-32-le", 0), ("utf-32-be", 3)):
+        if _utf32(sample, unit):
+            return data[: len(data) - len(data) % 4].decode(encoding, errors="replace")
     if _utf16_le(sample):
         return data.decode("utf-16-le", errors="replace")
     if _utf16_le(sample[1:]):
@@ -45,6 +51,16 @@ def decode(data: bytes) -> str | None:
     if _CP1252_HOLES.isdisjoint(sample):
         return data.decode("cp1252", errors="replace")
     return data.decode("latin-1")
+
+
+def _utf32(sample: bytes, low: int) -> bool:
+    # Text below U+10000 in UTF-32: three of every four bytes are zero, nearly never the low one
+    # (byte 0 of each unit in LE, byte 3 in BE). Checked before UTF-16, which it would also pass.
+    units = len(sample) // 4
+    if units < 8:
+        return False
+    zeros = sum(sample[i::4].count(0) for i in range(4) if i != low)
+    return zeros > 0.9 * 3 * units and sample[low::4].count(0) < 0.1 * units
 
 
 def _utf16_le(sample: bytes) -> bool:
@@ -68,5 +84,16 @@ def extract_text(path: str, data: bytes, depth: int, budget: Budget) -> Iterator
     text = decode(data)
     if text is None:
         yield Extracted(path, raw=data)
-    else:
+        return
+    header = csv_header(text)
+    if header is None:
         yield Extracted(path, text=text)
+        return
+    # A CSV/TSV whose header names a personnummer column: its values get the name as context.
+    delimiter, columns = header
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[1:]
+    except csv.Error:  # not CSV after all (a NUL, an over-long field): plain text then
+        yield Extracted(path, text=text)
+        return
+    yield from table_items(path, columns, rows)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from scanners.formats import Extracted
+from scanners.formats.tables import table_items
 
 if TYPE_CHECKING:
     from scanners.formats import Budget
@@ -26,15 +27,18 @@ def extract_sqlite(path: str, data: bytes, depth: int, budget: Budget) -> Iterat
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         cells = 0
         for table in tables:
-            lines = []
+            rows = []
             quoted = '"' + table.replace('"', '""') + '"'
-            for row in conn.execute(f"SELECT * FROM {quoted}"):  # noqa: S608 - name from the db
-                lines.append("\t".join("" if v is None else _cell(v) for v in row))
+            cursor = conn.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - name from the db
+            columns = [d[0] for d in cursor.description or ()]
+            for row in cursor:
+                rows.append(["" if v is None else _cell(v) for v in row])
                 cells += len(row)
                 if cells > MAX_CELLS:
                     yield Extracted(path, problem="database larger than the cell limit")
                     break
-            yield Extracted(f"{path}!{table}", text="\n".join(lines))
+            # Column names are context for their values (a `pnr` column of bare digits).
+            yield from table_items(f"{path}!{table}", columns, rows)
             if cells > MAX_CELLS:
                 return
     finally:

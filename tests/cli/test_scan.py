@@ -123,3 +123,23 @@ def test_debug_log_of_a_damaged_drive_holds_no_value(run_cli, ext4_gpt, tmp_path
         assert personnummer(n) not in text
         assert personnummer(n).replace("-", "") not in text
     assert "testsson" not in text
+
+
+def test_hybrid_mbr_gpt_disk_scans_with_exit_0(run_cli, tmp_path) -> None:
+    # Boot Camp's layout: the MBR repeats a GPT partition. It made `scan` exit 1 with no JSON.
+    from tests.scanners.images import MiB, Volume, build_disk, make_fs
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(f"personnummer {personnummer(5)}\n")
+    fs = make_fs("ext4", tmp_path / "h.fs", 16 * MiB, src)
+    disk = tmp_path / "hybrid.img"
+    build_disk(disk, "gpt", [Volume("ext4", 16 * MiB, image=fs)], hybrid=[0])
+    result = run_cli("scan", str(disk), "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["findings"]["personnummer"] == {"count": 1, "distinct": 1}
+    assert doc["not_scannable"] == []
+    assert {"category": "personnummer", "file": "partition 1:/a.txt", "count": 1} in doc[
+        "locations"
+    ]

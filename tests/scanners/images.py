@@ -148,8 +148,19 @@ def write_mbr(
         f.write(mbr)
 
 
-def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
-    """Write a protective MBR, GPT header and entries, and the backup GPT at the disk end."""
+def write_gpt(
+    disk: Path,
+    parts: list[tuple[int, int, uuid.UUID, str]],
+    *,
+    sector: int = SECTOR,
+    hybrid: list[int] = (),  # type: ignore[assignment]
+) -> None:
+    """Write a protective MBR, GPT header and entries, and the backup GPT at the disk end.
+
+    `sector` 4096 lays it out as on a 4Kn drive; `hybrid` lists GPT partitions (by index) that the
+    MBR also describes, as gdisk's hybrid MBR (Boot Camp) does, after the protective 0xEE entry.
+    """
+    SECTOR = sector  # noqa: N806 - the layout below is in this disk's sectors
     size = disk.stat().st_size
     last_lba = size // SECTOR - 1
     entries = b""
@@ -164,6 +175,7 @@ def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
             name.encode("utf-16-le"),
         )
     entries = entries.ljust(128 * 128, b"\0")
+    entry_sectors = len(entries) // SECTOR
     entries_crc = zlib.crc32(entries)
     disk_guid = uuid.uuid4().bytes_le
 
@@ -177,8 +189,8 @@ def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
             0,
             current,
             backup,
-            34,
-            last_lba - 33,
+            2 + entry_sectors,
+            last_lba - 1 - entry_sectors,
             disk_guid,
             entries_lba,
             128,
@@ -188,22 +200,32 @@ def write_gpt(disk: Path, parts: list[tuple[int, int, uuid.UUID, str]]) -> None:
         crc = zlib.crc32(fields)
         return (fields[:16] + struct.pack("<I", crc) + fields[20:]).ljust(SECTOR, b"\0")
 
-    write_mbr(disk, [(1, min(last_lba, 0xFFFFFFFF), 0xEE)], signature=0)
+    mbr = [(1, min(last_lba, 0xFFFFFFFF) if not hybrid else 2 + entry_sectors - 1, 0xEE)]
+    mbr += [(parts[i][0], parts[i][1], 0x83) for i in hybrid]
+    write_mbr(disk, mbr, signature=0)
     with open(disk, "r+b") as f:
         f.seek(SECTOR)
         f.write(header(1, last_lba, 2))
         f.write(entries)
-        f.seek((last_lba - 32) * SECTOR)
+        f.seek((last_lba - entry_sectors) * SECTOR)
         f.write(entries)
         f.seek(last_lba * SECTOR)
-        f.write(header(last_lba, 1, last_lba - 32))
+        f.write(header(last_lba, 1, last_lba - entry_sectors))
 
 
 def build_disk(
-    disk: Path, scheme: str, volumes: list[Volume], *, work: Path | None = None
+    disk: Path,
+    scheme: str,
+    volumes: list[Volume],
+    *,
+    work: Path | None = None,
+    sector: int = SECTOR,
+    hybrid: list[int] = (),  # type: ignore[assignment]
 ) -> list[int]:
     """Build a disk image: partitions at 1 MiB alignment behind an "mbr" or "gpt" table, or the
-    single volume alone with scheme "none". Returns each volume's byte offset."""
+    single volume alone with scheme "none". Returns each volume's byte offset.
+
+    `sector` and `hybrid` shape a GPT as `write_gpt` says (4Kn drive, hybrid MBR)."""
     work = work or disk.parent
     offsets = []
     pos = 0 if scheme == "none" else MiB
@@ -230,9 +252,11 @@ def build_disk(
         write_gpt(
             disk,
             [
-                (o // SECTOR, v.size // SECTOR, GPT_TYPES[v.fs], f"p{i}")
+                (o // sector, v.size // sector, GPT_TYPES[v.fs], f"p{i}")
                 for i, (v, o) in enumerate(zip(volumes, offsets, strict=True))
             ],
+            sector=sector,
+            hybrid=hybrid,
         )
     return offsets
 

@@ -1,0 +1,65 @@
+"""Values in file and folder names: counted once, and cut out of every path the scan reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from scanners.scan import ScanOptions, scan
+from tests.scanners.documents import personnummer
+from tests.scanners.images import MiB, Volume, build_disk, make_fs
+
+FOLDER_PNR = "410317-2450"  # the issue's example
+MEMBER_PNR = "811218-9876"
+EMAIL = "anna.berg@example.se"
+VALUES = (FOLDER_PNR, FOLDER_PNR.replace("-", ""), MEMBER_PNR, MEMBER_PNR.replace("-", ""), EMAIL)
+
+
+@pytest.fixture(scope="module")
+def named_disk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("names")
+    src = root / "src"
+    folder = src / f"Kund {FOLDER_PNR}"
+    folder.mkdir(parents=True)
+    (folder / "avtal.txt").write_text(f"Avtal med kund, personnummer {personnummer(3)}.\n")
+    (folder / "faktura.txt").write_text("Faktura, inga personuppgifter.\n")
+    mail = src / EMAIL
+    mail.mkdir()
+    with zipfile.ZipFile(mail / "arkiv.zip", "w") as z:
+        z.writestr(f"kund {MEMBER_PNR}.txt", "Inga personuppgifter här.\n")
+    fs = make_fs("ext4", root / "n.fs", 16 * MiB, src)
+    disk = root / "names.img"
+    build_disk(disk, "gpt", [Volume("ext4", 16 * MiB, image=fs)])
+    return disk
+
+
+def test_values_in_names_are_counted_once_and_redacted(named_disk: Path, hasher, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    report = scan(named_disk, hasher, ScanOptions(passes=("files",)))
+    doc = report.to_dict()
+    text = json.dumps(doc, ensure_ascii=False)
+    for value in VALUES:
+        assert value not in text
+        assert value not in caplog.text
+    # The folder's value once (not once per file in it), the member's, and the one in avtal.txt.
+    assert doc["findings"]["personnummer"] == {"count": 3, "distinct": 3}
+    assert doc["findings"]["email"] == {"count": 1, "distinct": 1}
+    files = {loc["file"] for loc in doc["locations"]}
+    assert files == {
+        "partition 1:/Kund [personnummer]",
+        "partition 1:/Kund [personnummer]/avtal.txt",
+        "partition 1:/[email]",
+        "partition 1:/[email]/arkiv.zip!kund [personnummer].txt",
+    }
+
+
+def test_the_combined_scan_holds_no_value_either(named_disk: Path, hasher) -> None:
+    report = scan(named_disk, hasher)
+    text = json.dumps(report.to_dict(), ensure_ascii=False)
+    for value in VALUES:
+        assert value not in text
+    assert report.findings["personnummer"].distinct == 3
