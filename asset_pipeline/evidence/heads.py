@@ -230,3 +230,17 @@ def _timestamp(value: dict[str, Any]) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
+
+
+def seal(session: Session, station: Station, closing_event: AuditEvent) -> dict[str, Any]:
+    """A document's seal to the log: its closing event, a signed head, the inclusion proof.
+
+    Not circular: the caller appends every event that issues the document first (these
+    name the document by id, never by its hash), then seals, then signs the document with
+    the seal inside. The head thus covers the document's own issuing events.
+    """
+    head = sign_head(session, station)
+    return {
+        "closing_event": {"seq": closing_event.seq, "hash": closing_event.hash},
+        "log": inclusion_block(session, head, closing_event),
+    }
