@@ -102,6 +102,8 @@ def append_event(
     )
     event.hash = event_digest(event)
     log_tree.append_leaf(session, event)  # the station's Merkle tree, in the same transaction
+    # The station's session signs a head covering it at commit (see `heads`).
+    session.info.setdefault("asset_pipeline.unsigned_stations", set()).add(station_id)
     session.add(event)
     try:
         session.flush()

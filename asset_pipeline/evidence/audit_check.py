@@ -236,6 +236,7 @@ def verify_trees(
         roots[station_id] = _root(tree).hex()
         problems += _stored_nodes_problems(session, station_id, tree)[:1]
     seen: set[tuple[str, int, str, str]] = set()
+    covered: dict[str, int] = {}
     for head in heads:
         if head.identity in seen:
             continue
@@ -243,6 +244,16 @@ def verify_trees(
         problem = registry_problem(session, head) or _extends(trees, head)
         if problem is not None:
             problems.append(problem)
+        covered[head.station_id] = max(covered.get(head.station_id, 0), head.size)
+    # Each station signs a head at every commit that appends its events, so events beyond
+    # its largest head were added by someone without its key. (A station that never signed
+    # a head, one migrated from before heads, is covered by its hash chain alone.)
+    for station_id, size in sizes.items():
+        if station_id in covered and size > covered[station_id]:
+            problems.append(
+                f"station {station_id}'s events from leaf {covered[station_id]} on are covered "
+                f"by no signed head (added without the station's key)"
+            )
     return TreeReport(sizes, roots, len(seen), problems[0] if problems else None)
 
 

@@ -17,17 +17,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asset_pipeline.errors import InvalidDocument, KeyFileError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from asset_pipeline.errors import EvidenceError, InvalidDocument, KeyFileError
 from asset_pipeline.evidence import log_tree
 from asset_pipeline.evidence.audit import iso_utc, lock_chain
 from asset_pipeline.evidence.canonical import canonical_bytes, parse_strict
+from asset_pipeline.station.atomic import write_atomic
 from asset_pipeline.station.keys import verify_signature
-from asset_pipeline.storage import TreeHead, utcnow
+from asset_pipeline.storage import LatestHead, TreeHead, utcnow
 from asset_pipeline.storage.stations import key_by_fingerprint, public_key_of, valid_at
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from sqlalchemy.orm import Session
 
     from asset_pipeline.station.context import Station
     from asset_pipeline.storage import AuditEvent
@@ -73,11 +76,13 @@ class SignedHead:
         return (d["station_id"], d["tree_size"], d["root_hash"], d["signature"])
 
 
-def sign_head(session: Session, station: Station) -> SignedHead:
+def sign_head(session: Session, station: Station, *, keep: bool = True) -> SignedHead:
     """Sign the station's current tree head, store it, and return it.
 
     Call inside the transaction whose events it must cover (the chain lock is held then, so
-    the head is exactly the tree as of the last event appended).
+    the head is exactly the tree as of the last event appended). Every head becomes the
+    station's latest head; with `keep` it is also kept in `tree_head` (checkpoints and
+    documents), without it only the latest is (the head signed at each commit).
     """
     station_id = station.config.station_id
     lock_chain(session)  # the tree as of the last event appended, never mid-append
@@ -93,15 +98,55 @@ def sign_head(session: Session, station: Station) -> SignedHead:
         "key_fingerprint": station.key.fingerprint,
     }
     document = {**unsigned, "signature": station.key.sign(canonical_bytes(unsigned)).hex()}
-    session.add(
-        TreeHead(
-            station_id=station_id,
-            tree_size=size,
-            root_hash=unsigned["root_hash"],
-            document=canonical_bytes(document).decode("ascii"),
+    text = canonical_bytes(document).decode("ascii")
+    if keep:
+        session.add(
+            TreeHead(
+                station_id=station_id,
+                tree_size=size,
+                root_hash=unsigned["root_hash"],
+                document=text,
+            )
         )
-    )
+    latest = session.get(LatestHead, station_id)
+    if latest is None:
+        session.add(LatestHead(station_id=station_id, tree_size=size, document=text))
+    else:
+        latest.tree_size, latest.document = size, text
+    session.info.get(UNSIGNED, set()).discard(station_id)
     return SignedHead(document, f"head of station {station_id} at size {size}")
+
+
+# session.info keys: the station a session works for (set by `Station.session`), and the
+# stations whose events it appended since their last signed head.
+STATION = "asset_pipeline.station"
+UNSIGNED = "asset_pipeline.unsigned_stations"
+
+
+@event.listens_for(Session, "before_commit")
+def _sign_at_commit(session: Session) -> None:
+    """Cover this commit's events with a signed head, so no stored event lacks one."""
+    station = session.info.get(STATION)
+    pending = session.info.get(UNSIGNED)
+    if station is None or not pending or station.config.station_id not in pending:
+        return
+    sign_head(session, station, keep=False)
+
+
+def write_checkpoint(station: Station, head: SignedHead, *, name: str) -> Path:
+    """Write `head` to `<data-dir>/checkpoints/<name>-<size>.json` and return the path.
+
+    Raises:
+        EvidenceError: the file cannot be written.
+    """
+    directory = station.data_dir / "checkpoints"
+    path = directory / f"{name}-{head.size}.json"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, head_bytes(head) + b"\n")
+    except OSError as e:
+        raise EvidenceError(f"cannot write checkpoint {path}: {e.strerror}") from e
+    return path
 
 
 def head_bytes(head: SignedHead) -> bytes:
@@ -157,17 +202,27 @@ def registry_problem(session: Session, head: SignedHead) -> str | None:
 
 
 def stored_heads(session: Session) -> tuple[list[SignedHead], list[str]]:
-    """Every stored head (checkpoints, certificates', reports'), and rows that are not heads."""
+    """Every stored head (checkpoints, documents', latest), and rows that are not heads."""
     from sqlalchemy import select
 
+    rows = [(f"stored head {i}", text) for i, text in session.execute(
+        select(TreeHead.id, TreeHead.document))]  # fmt: skip
+    rows += [(f"latest head of station {s}", text) for s, text in session.execute(
+        select(LatestHead.station_id, LatestHead.document))]  # fmt: skip
     heads, problems = [], []
-    for row_id, text in session.execute(select(TreeHead.id, TreeHead.document)):
-        source = f"stored head {row_id}"
+    for source, text in rows:
         try:
             heads.append(parse_head(parse_strict(text.encode()), source=source))
         except (InvalidDocument, ValueError, RecursionError):
             problems.append(f"{source} is not a well-formed signed tree head")
     return heads, problems
+
+
+def latest_sizes(session: Session) -> dict[str, int]:
+    """The size each station's latest signed head claims (checked against it by verify)."""
+    from sqlalchemy import select
+
+    return dict(session.execute(select(LatestHead.station_id, LatestHead.tree_size)).tuples())
 
 
 def head_of_document(document: dict[str, Any], *, source: str) -> SignedHead | None:

@@ -211,6 +211,20 @@ class LogNode(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class LatestHead(Base):
+    """Each station's newest signed head, replaced at every commit that appends its events.
+
+    So every stored event is covered by a head only the station's key could sign: an event
+    added with database access alone (no key) is found by `log verify` as uncovered.
+    """
+
+    __tablename__ = "latest_head"
+
+    station_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    document: Mapped[str] = mapped_column(Text)
+
+
 class TreeHead(Base):
     """A signed tree head a station issued (checkpoint, certificate, report): the signed JSON."""
 

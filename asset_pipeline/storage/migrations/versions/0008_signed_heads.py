@@ -5,7 +5,7 @@ Revises: 0007_fleet
 
 Existing events become their station's leaves in log order, and the tree's stored subtree
 hashes are built from them, so logs written before this revision are covered by the first
-signed head issued after it.
+signed head issued after it (a station signs one at its next commit or `log checkpoint`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ def upgrade() -> None:
         sa.Column("document", sa.Text(), nullable=False),
     )
     op.create_index("ix_tree_head_station_id", "tree_head", ["station_id"])
+    op.create_table(
+        "latest_head",
+        sa.Column("station_id", sa.String(length=100), primary_key=True),
+        sa.Column("tree_size", sa.BigInteger(), nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
+    )
     _backfill(op.get_bind())
 
 
@@ -77,6 +83,7 @@ def _raw(digest: str) -> bytes:
 
 
 def downgrade() -> None:
+    op.drop_table("latest_head")
     op.drop_index("ix_tree_head_station_id", table_name="tree_head")
     op.drop_table("tree_head")
     op.drop_table("log_node")
