@@ -36,6 +36,7 @@ from asset_pipeline.evidence.privacy import check_payload
 from asset_pipeline.storage import AuditEvent, Device, utcnow
 
 GENESIS = "0" * 64
+UNSIGNED = "asset_pipeline.unsigned_stations"  # session.info: stations appended to, unsigned
 # Arbitrary constant naming the chain's advisory lock on PostgreSQL ("ap-audit" in ASCII).
 PG_LOCK_KEY = 0x61702D6175646974
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -101,9 +102,11 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = event_digest(event)
-    log_tree.append_leaf(session, event)  # the station's Merkle tree, in the same transaction
-    # The station's session signs a head covering it at commit (see `heads`).
-    session.info.setdefault("asset_pipeline.unsigned_stations", set()).add(station_id)
+    # The station's Merkle tree, in the same transaction; the station's session signs a head
+    # covering it at commit (see `heads`).
+    pending = session.info.setdefault(UNSIGNED, set())
+    log_tree.append_leaf(session, event, check_covered=station_id not in pending)
+    pending.add(station_id)
     session.add(event)
     try:
         session.flush()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from asset_pipeline.errors import EvidenceError, InvalidDocument, KeyFileError
 from asset_pipeline.evidence import log_tree
-from asset_pipeline.evidence.audit import iso_utc, lock_chain
+from asset_pipeline.evidence.audit import UNSIGNED, iso_utc, lock_chain
 from asset_pipeline.evidence.canonical import canonical_bytes, parse_strict
 from asset_pipeline.station.atomic import write_atomic
 from asset_pipeline.station.keys import verify_signature
@@ -120,7 +120,6 @@ def sign_head(session: Session, station: Station, *, keep: bool = True) -> Signe
 # session.info keys: the station a session works for (set by `Station.session`), and the
 # stations whose events it appended since their last signed head.
 STATION = "asset_pipeline.station"
-UNSIGNED = "asset_pipeline.unsigned_stations"
 
 
 @event.listens_for(Session, "before_commit")

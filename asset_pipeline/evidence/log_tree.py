@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from asset_pipeline.errors import StorageError
 from asset_pipeline.evidence import merkle
-from asset_pipeline.storage import AuditEvent, LogNode
+from asset_pipeline.storage import AuditEvent, LatestHead, LogNode
 
 
 def leaf_data(event_hash: str) -> bytes:
@@ -30,10 +31,26 @@ def leaf_data(event_hash: str) -> bytes:
         return event_hash.encode("utf-8", "replace")
 
 
-def append_leaf(session: Session, event: AuditEvent) -> None:
-    """Make `event` (hashed, in the caller's locked transaction) its station's next leaf."""
+def append_leaf(session: Session, event: AuditEvent, *, check_covered: bool = True) -> None:
+    """Make `event` (hashed, in the caller's locked transaction) its station's next leaf.
+
+    With `check_covered` (the transaction's first event of this station), refuse to grow a
+    tree that its station's latest signed head does not cover exactly: events were added or
+    removed behind the station's back, and signing on would vouch for them.
+
+    Raises:
+        StorageError: the stored tree is not the one the latest signed head covers.
+    """
     station_id = event.station_id
     index = tree_size(session, station_id)
+    if check_covered:
+        latest = session.get(LatestHead, station_id)
+        if latest is not None and latest.tree_size != index:
+            raise StorageError(
+                f"station {station_id}'s log has {index} events but its latest signed head "
+                f"covers {latest.tree_size}: changed outside the station; run "
+                "`asset-pipeline log verify`"
+            )
     event.leaf_index = index
     h = merkle.leaf_hash(leaf_data(event.hash))
     new = [LogNode(station_id=station_id, level=0, idx=index, hash=h)]
