@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from asset_pipeline.errors import StorageError
@@ -85,11 +85,19 @@ def fetch_nodes(
     keys = sorted(set(nodes))
     if not keys:
         return {}
-    rows = session.execute(
-        select(LogNode.level, LogNode.idx, LogNode.hash).where(
-            LogNode.station_id == station_id, tuple_(LogNode.level, LogNode.idx).in_(keys)
-        )
+    by_level: dict[int, list[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, []).append(idx)
+    # One SELECT per level, joined by UNION ALL: each is a lookup of the full primary key
+    # (station, level, idx), where an OR of the levels or a row-value IN makes SQLite scan
+    # all of the station's nodes. Plain SQL text: building the expression through the ORM
+    # cost more than the lookups. The numbers are our own ints, the station a bound value.
+    sql = " UNION ALL ".join(
+        f"SELECT level, idx, hash FROM log_node WHERE station_id = :station AND level = {lvl:d}"
+        f" AND idx IN ({', '.join(str(int(i)) for i in ids)})"
+        for lvl, ids in by_level.items()
     )
+    rows = session.execute(text(sql), {"station": station_id})
     found = {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
     missing = [k for k in keys if k not in found]
     if missing:
