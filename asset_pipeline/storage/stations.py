@@ -92,6 +92,10 @@ def _check(
             )
         return row
     other = active_key(session, station_id)
+    if other is not None and other.fingerprint == fp:
+        # SQLite reads outside a write transaction each see the latest commit: a process of
+        # this station registered the key between the two reads above.
+        return other
     if other is not None:
         raise RegistryConflict(
             f"station id {station_id} is registered with another key ({other.fingerprint}); "
