@@ -118,9 +118,10 @@ def verify_bytes(
         fmt = "json"
         signed = read_document(data)
     checks.insert(0, _signature_check(signed, public_key))
-    checks.append(_audit_check(signed, session, station_id, public_key))
-    if session is not None:
-        checks.append(stored_check(session, signed, station_id))
+    if session is None:
+        checks.append(_audit_check(signed, None, station_id, public_key))
+    else:
+        checks += database_checks(session, signed, station_id, public_key)
     return CheckReport(
         file=name,
         format=fmt,
@@ -129,6 +130,16 @@ def verify_bytes(
         sha256=signed.sha256,
         key_fingerprint=signed.key_fingerprint,
         checks=tuple(checks),
+    )
+
+
+def database_checks(
+    session: Session, signed: SignedDocument, station_id: str | None, public_key: Ed25519PublicKey
+) -> tuple[Check, Check]:
+    """The checks that read the station database: `audit` and `stored` (O(log n) queries)."""
+    return (
+        _audit_check(signed, session, station_id, public_key),
+        stored_check(session, signed, station_id),
     )
 
 
@@ -237,9 +248,11 @@ def stored_tree_problem(
     size = log_tree.tree_size(session, station)
     if size < head.size:
         return f"station {station}'s log has {size} events, fewer than the head's {head.size}"
-    try:
-        leaf, current = log_tree.ranges_hashes(session, station, [(index, index + 1), (0, size)])
-        proof = log_tree.consistency_proof(session, station, head.size, size)
+    steps = merkle.consistency_ranges(head.size, size) if head.size else []
+    try:  # the stored leaf, the current root and the consistency proof: one query
+        leaf, current, *proof = log_tree.ranges_hashes(
+            session, station, [(index, index + 1), (0, size), *steps]
+        )
     except KeyError:
         return f"station {station}'s stored tree is incomplete"
     if leaf != merkle.leaf_hash(log_tree.leaf_data(digest)):
