@@ -1,5 +1,7 @@
 """Evidence costs: audit appends (one and two processes) against plain inserts, chain
-verification, certificate issuing (JSON + PDF) and verification.
+verification, certificate issuing (JSON + PDF) and verification, and the Merkle log's costs
+at 1k and 100k leaves (append, seal, issue, inclusion and consistency proofs, the stored-log
+check of a certificate) that must stay O(log n).
 
 Every append is its own transaction, as in the pipeline (one event per state change). The
 reference is a plain INSERT of the same row in the same kind of transaction, so the ratio is
@@ -18,21 +20,23 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
-from asset_pipeline.evidence import audit, issuing
+from asset_pipeline.evidence import audit, heads, issuing, log_tree, merkle
 from asset_pipeline.evidence.audit_check import verify_chain
-from asset_pipeline.evidence.verify import verify_bytes
+from asset_pipeline.evidence.verify import stored_tree_problem, verify_bytes
 from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import (
     AuditEvent,
+    LogNode,
     batches,
     devices,
     open_database,
@@ -180,11 +184,130 @@ def flips_accepted(pdf: bytes, attached: bytes, key, flips: int = 100, seed: int
     return accepted
 
 
+def _station_with_leaves(work: Path, leaves: int) -> tuple[Station, int]:
+    """A station whose log already holds `leaves` events (bulk-built as appends would)."""
+    station = Station(data_dir=work / f"tree{leaves}")
+    station.initialize(new_config("Bench AB", "bench"))
+    sid = station.config.station_id
+    with station.session() as s:
+        operators.add_operator(s, "bench", title="Tekniker", contact="bench@example.se")
+        customer = batches.add_customer(s, "Åre kommun", "212000-2411")
+        agreement = batches.add_agreement(
+            s,
+            customer=customer,
+            reference="PUB-1",
+            required_level="clear",
+            discovery_instructed=True,
+            retention_years=7,
+        )
+        batch_id = batches.open_batch(s, agreement).id
+        start = s.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
+        first = log_tree.tree_size(s, sid)
+        prev = s.scalar(select(AuditEvent.hash).where(AuditEvent.seq == start)) or audit.GENESIS
+        rows, now = [], utcnow()
+        for i in range(leaves - first):
+            event = AuditEvent(
+                seq=start + 1 + i,
+                occurred_at=now,
+                station_id=sid,
+                operator="op",
+                event_type="bench.step",
+                payload={"i": i},
+                prev_hash=prev,
+                leaf_index=first + i,
+            )
+            event.hash = prev = audit.event_digest(event)
+            rows.append({c: getattr(event, c) for c in (*audit.EXPORT_COLUMNS, "leaf_index")})
+        s.execute(insert(AuditEvent), rows)
+        every = list(
+            s.scalars(
+                select(AuditEvent.hash).where(AuditEvent.station_id == sid).order_by(AuditEvent.seq)
+            )
+        )
+        s.execute(delete(LogNode).where(LogNode.station_id == sid))
+        tree = merkle.levels([merkle.leaf_hash(log_tree.leaf_data(h)) for h in every])
+        s.execute(
+            insert(LogNode),
+            [
+                {"station_id": sid, "level": lvl, "idx": i, "hash": h}
+                for lvl, row in enumerate(tree)
+                for i, h in enumerate(row)
+            ],
+        )
+        heads.sign_head(s, station, keep=False)
+    return station, batch_id
+
+
+def tree_costs(work: Path, leaves: int, repeat: int) -> dict[str, float]:
+    """Per-operation milliseconds on a log of `leaves` events (medians of `repeat`)."""
+    station, batch_id = _station_with_leaves(work, leaves)
+    sid = station.config.station_id
+    timings: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "append_ms",
+            "seal_ms",
+            "issue_ms",
+            "inclusion_proof_ms",
+            "consistency_proof_ms",
+            "stored_check_ms",
+        )
+    }
+    rng = random.Random(leaves)
+    for _ in range(repeat):
+        t = time.perf_counter()
+        with station.session() as s:  # one event, its leaf, and the head signed at commit
+            audit.append_event(s, station_id=sid, operator="op", event_type="bench.step")
+        timings["append_ms"].append(time.perf_counter() - t)
+        with station.session() as s:
+            batch = batches.find_batch(s, batch_id)
+            device = devices.new_device(s, batch, drive(f"T{rng.random()}"))
+            closing = audit.append_event(
+                s, station_id=sid, operator="op", event_type="device.closed", device_id=device.id
+            )
+            t = time.perf_counter()
+            sealed = heads.seal(s, station, closing)
+            timings["seal_ms"].append(time.perf_counter() - t)
+        with station.session() as s:
+            device = devices.new_device(
+                s, batches.find_batch(s, batch_id), drive(f"U{rng.random()}")
+            )
+            t = time.perf_counter()
+            issuing.issue_sanitization_certificate(
+                s,
+                station,
+                device,
+                wipe_result=wipe_result(),
+                pre_scan=scan_report(PRE_FINDINGS),
+                post_scan=scan_report(),
+            )
+            timings["issue_ms"].append(time.perf_counter() - t)
+        with station.session() as s:
+            size = log_tree.tree_size(s, sid)
+            t = time.perf_counter()
+            log_tree.inclusion_proof(s, sid, rng.randrange(size), size)
+            timings["inclusion_proof_ms"].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            log_tree.consistency_proof(s, sid, rng.randrange(1, size), size)
+            timings["consistency_proof_ms"].append(time.perf_counter() - t)
+            head = heads.parse_head(sealed["log"]["head"], source="bench")
+            seal = sealed["closing_event"]
+            t = time.perf_counter()
+            problem = stored_tree_problem(
+                s, head, seal["seq"], seal["hash"], sealed["log"]["leaf_index"]
+            )
+            timings["stored_check_ms"].append(time.perf_counter() - t)
+            assert problem is None, problem
+    station.close()
+    return {k: statistics.median(v) * 1000 for k, v in timings.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run (< 60 s)")
     args = parser.parse_args()
     n, certs = (300, 5) if args.quick else (3000, 30)
+    tree_sizes, repeat = ((1000, 20_000), 5) if args.quick else ((1000, 100_000), 15)
     with tempfile.TemporaryDirectory(prefix="evidence-bench-") as tmp:
         work = Path(tmp)
         one = appends(sqlite_url(work / "a.db"), n)
@@ -199,6 +322,10 @@ def main() -> None:
             assert report.ok, report.broken
             assert report.events == head == 2 * n
         costs = certificate_costs(work, certs)
+        trees = {size: tree_costs(work, size, repeat) for size in tree_sizes}
+    for size, figures_at in trees.items():
+        print(f"log of {size:>7} leaves: " + "  ".join(
+            f"{k} {v:.2f}" for k, v in figures_at.items()), file=sys.stderr)  # fmt: skip
     figures = {
         "bench": "evidence",
         "quick": args.quick,
@@ -209,6 +336,7 @@ def main() -> None:
         "append_two_processes_per_s": round(two, 1),
         "verify_chain_events_per_s": round(verify_rate, 1),
         **{k: round(v, 2) for k, v in costs.items()},
+        "tree": {str(n): {k: round(v, 3) for k, v in t.items()} for n, t in trees.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "load_avg_1m": os.getloadavg()[0],
     }

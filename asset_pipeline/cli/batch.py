@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from asset_pipeline.cli.output import emit, json_option, stderr_console
+from asset_pipeline.evidence.heads import sign_head, write_checkpoint
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import Batch, Device, access, batches, devices
 
@@ -88,7 +89,9 @@ def close(station: Station, batch_id: int, force: bool, reason: str, as_json: bo
     that is resumed ends failed with that reason.
 
     Prints the batch's access token once: the customer enters it on the verification page
-    (`serve`) to download the batch's reports. Only its hash is stored.
+    (`serve`) to download the batch's reports. Only its hash is stored. Writes a signed head
+    of the station's log (`<data-dir>/checkpoints/batch-<id>-closed-<size>.json`): keep a copy
+    away from the station, it anchors `log verify --anchor`.
 
     \b
     Example:
@@ -105,6 +108,8 @@ def close(station: Station, batch_id: int, force: bool, reason: str, as_json: bo
         row = batch_row(found)
         row["close_reason"] = found.close_reason
         row["access_token"] = access.issue_token(session, found)
+        head = sign_head(session, station)  # covers the close: a checkpoint to keep
+    row["checkpoint"] = write_checkpoint(station, head, name=f"batch-{found.id}-closed")
     emit(row, as_json)
     if not as_json:
         stderr_console().print("Give the access token to the customer: it is shown only once.")

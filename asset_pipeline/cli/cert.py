@@ -32,16 +32,24 @@ def cert() -> None:
     default=None,
     help="The issuing station's public key PEM (default: this station's own key).",
 )
+@click.option(
+    "--db-url",
+    default=None,
+    help="A station database (or a copy) to check the log and the stored copy against.",
+)
 @json_option
 @click.pass_obj
-def verify(station: Station, file: Path, public_key: Path | None, as_json: bool) -> None:
+def verify(
+    station: Station, file: Path, public_key: Path | None, db_url: str | None, as_json: bool
+) -> None:
     """Verify a certificate or batch report, as JSON or PDF (exit 0 only when all checks hold).
 
     Checks the signature; for a PDF, that one PDF signature by the same key covers the
     whole file, and that its page, QR code and printed hash show what the attached JSON
-    says; and, when this station's database is at hand, that the processing log holds the
-    event the document is sealed to. Hostile input (over 16 MiB, nested too deep, a broken
-    PDF) is refused with one line.
+    says; the inclusion proof of its closing event under the signed tree head it carries;
+    and, when a station database is at hand (this station's, or `--db-url`), that the log
+    holds that event and extends the head, and that the database stores this very file.
+    Hostile input (over 16 MiB, nested too deep, a broken PDF) is refused with one line.
 
     \b
     Example:
@@ -53,8 +61,9 @@ def verify(station: Station, file: Path, public_key: Path | None, as_json: bool)
         # is the one line that counts (`-v` shows them).
         for name in ("pypdf", "pyhanko", "pdfminer"):
             logging.getLogger(name).setLevel(logging.ERROR)
+    reader = station if db_url is None else Station(data_dir=station.data_dir, db_url=db_url)
     # Verifying never creates a station, a key or a database (see `Station.reader_session`).
-    with station.reader_session() as session:
+    with reader.reader_session() as session:
         station_id = station.config.station_id if station.is_initialized else None
         report = verify_file(file, key, session=session, station_id=station_id)
     row = {

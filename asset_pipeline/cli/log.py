@@ -1,4 +1,4 @@
-"""`asset-pipeline log verify|export`: the hash-chained processing log."""
+"""`asset-pipeline log verify|checkpoint|export`: the processing log and its signed heads."""
 
 from __future__ import annotations
 
@@ -10,17 +10,24 @@ from pathlib import Path
 import click
 
 from asset_pipeline.cli.output import emit, json_option
-from asset_pipeline.errors import StorageError, VerificationFailed
+from asset_pipeline.errors import EvidenceError, InvalidDocument, StorageError, VerificationFailed
 from asset_pipeline.evidence import audit
-from asset_pipeline.evidence.audit_check import certificate_anchors, verify_chain
+from asset_pipeline.evidence.audit_check import (
+    Anchor,
+    certificate_anchors,
+    verify_chain,
+    verify_trees,
+)
 from asset_pipeline.evidence.canonical import canonical_bytes
+from asset_pipeline.evidence.heads import SignedHead, head_bytes, read_anchor, sign_head
+from asset_pipeline.station.atomic import write_atomic
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import batches
 
 
 @click.group()
 def log() -> None:
-    """The processing log: every pipeline event, hash-chained."""
+    """The processing log: every pipeline event, hash-chained, in signed Merkle trees."""
 
 
 NO_DATABASE = (
@@ -29,33 +36,48 @@ NO_DATABASE = (
 
 
 @log.command("verify")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A head you hold: checkpoint file, certificate or report (JSON or PDF). Repeatable.",
+)
 @json_option
 @click.pass_obj
-def verify(station: Station, as_json: bool) -> None:
-    """Walk the whole chain and report the first broken link (exit 1 when broken).
+def verify(station: Station, anchors: tuple[Path, ...], as_json: bool) -> None:
+    """Check the whole log: hash chain, each station's Merkle tree, every signed head.
 
-    Certificates seal the events that closed their devices; those seals are checked too,
-    so a log cut short after a certificate is found.
+    The log must be an append-only extension of every anchor and of every head stored with
+    it or carried by a stored certificate (an RFC 9162 consistency proof), and each head must
+    be signed by a registered key of its station. Exit 1, with one line, at the first problem.
 
     \b
     Example:
-        asset-pipeline log verify --json
+        asset-pipeline log verify --anchor checkpoint-2026-11-27.json --anchor SAN-....pdf
     """
+    held, seals = _read_anchors(anchors)
     with station.reader_session() as session:
         if session is None:
             raise StorageError(NO_DATABASE)
-        report = verify_chain(session, anchors=certificate_anchors(session))
+        report = verify_chain(session, anchors=[*certificate_anchors(session), *seals])
+        trees = verify_trees(session, anchors=held)
     broken = report.broken
     emit(
         {
-            "status": "ok" if broken is None else "broken",
+            "status": "ok" if broken is None and trees.ok else "broken",
             "events": report.events,
             "last_seq": report.last_seq,
             "head_hash": report.head_hash,
             "certificate_seals_checked": report.anchors_checked,
+            "trees": {
+                s: {"size": size, "root_hash": trees.roots[s]} for s, size in trees.sizes.items()
+            },
+            "heads_checked": trees.heads_checked,
+            "anchors": len(anchors),
             "broken_seq": broken.seq if broken else None,
             "broken_kind": broken.kind if broken else None,
-            "detail": broken.detail if broken else None,
+            "detail": broken.detail if broken else trees.problem,
         },
         as_json,
     )
@@ -63,6 +85,53 @@ def verify(station: Station, as_json: bool) -> None:
         raise VerificationFailed(
             f"log broken at event {broken.seq} ({broken.kind}): {broken.detail}"
         )
+    if trees.problem is not None:
+        raise VerificationFailed(f"log broken: {trees.problem}")
+
+
+def _read_anchors(paths: tuple[Path, ...]) -> tuple[list[SignedHead], list[Anchor]]:
+    """Heads from anchor files; a certificate from before heads gives its chain seal."""
+    held, seals = [], []
+    for path in paths:
+        head, document = read_anchor(path)
+        if head is not None:
+            held.append(head)
+            continue
+        seal = document.get("closing_event") or {}
+        if not (isinstance(seal.get("seq"), int) and isinstance(seal.get("hash"), str)):
+            raise InvalidDocument(f"anchor {path.name} carries neither a tree head nor a seal")
+        seals.append(Anchor(seal["seq"], seal["hash"], f"anchor {path.name}"))
+    return held, seals
+
+
+@log.command("checkpoint")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the signed head to this file instead of stdout.",
+)
+@click.pass_obj
+def checkpoint(station: Station, output: Path | None) -> None:
+    """Sign this station's current tree head and write it (keep it: it anchors the log).
+
+    \b
+    Example:
+        asset-pipeline log checkpoint -o checkpoint-$(date +%F).json
+    """
+    with station.session() as session:
+        head = sign_head(session, station)
+    data = head_bytes(head) + b"\n"
+    if output is None:
+        click.echo(data.decode("ascii"), nl=False)
+        return
+    try:
+        write_atomic(output, data)
+    except OSError as e:
+        raise EvidenceError(f"cannot write {output}: {e.strerror}") from e
+    done = f"signed head of station {head.station_id} at size {head.size} -> {output}"
+    click.echo(done, err=True)
 
 
 @log.command("export")

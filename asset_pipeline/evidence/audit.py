@@ -1,5 +1,9 @@
 """The processing log: one append-only, hash-chained table that every station process writes.
 
+Each station's events are also the leaves of its own RFC 9162 Merkle tree (`log_tree`), whose
+heads the station signs (`heads`); the chain names where a row broke, the signed heads make
+a cut or rewritten log detectable by anyone holding an earlier head.
+
 Each event's `hash` is the SHA-256 of the canonical JSON of its fields (seq, time, station,
 operator, batch, device, type, payload) together with `prev_hash`, the previous event's hash
 (`GENESIS` for the first). Changing, removing, inserting or reordering a row therefore breaks
@@ -26,11 +30,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from asset_pipeline.errors import StorageError
+from asset_pipeline.evidence import log_tree
 from asset_pipeline.evidence.canonical import canonical_bytes, sha256_hex
 from asset_pipeline.evidence.privacy import check_payload
 from asset_pipeline.storage import AuditEvent, Device, utcnow
 
 GENESIS = "0" * 64
+UNSIGNED = "asset_pipeline.unsigned_stations"  # session.info: stations appended to, unsigned
 # Arbitrary constant naming the chain's advisory lock on PostgreSQL ("ap-audit" in ASCII).
 PG_LOCK_KEY = 0x61702D6175646974
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -79,7 +85,7 @@ def append_event(
     if not _EVENT_TYPE.match(event_type) or len(event_type) > 60:
         raise ValueError(f"event type {event_type!r} is not a dotted lowercase name")
     clean = check_payload(payload or {}, where="audit payload", on_match="withhold")
-    _lock_chain(session)
+    lock_chain(session)
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
@@ -96,6 +102,11 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = event_digest(event)
+    # The station's Merkle tree, in the same transaction; the station's session signs a head
+    # covering it at commit (see `heads`).
+    pending = session.info.setdefault(UNSIGNED, set())
+    log_tree.append_leaf(session, event, check_covered=station_id not in pending)
+    pending.add(station_id)
     session.add(event)
     try:
         session.flush()
@@ -152,7 +163,8 @@ def _hashed_fields(event: AuditEvent, seq: int) -> dict[str, Any]:
     }
 
 
-def _lock_chain(session: Session) -> None:
+def lock_chain(session: Session) -> None:
+    """Take the log's write lock for the rest of the caller's transaction (see module doc)."""
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "sqlite":

@@ -12,6 +12,10 @@ written, with its kind:
 
 Deleting the newest events leaves no trace in the chain itself; certificates carry the hash of
 the event that closed their device, and those seals are checked too (`anchors`).
+
+`verify_trees` checks the signed-head layer: each station's Merkle tree is recomputed from its
+events and must extend every signed head (checkpoints, certificates, reports, and anchor files
+the verifier holds), which catches what the chain cannot: a cut tail, a re-chained rewrite.
 """
 
 from __future__ import annotations
@@ -23,8 +27,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from asset_pipeline.errors import InvalidDocument
+from asset_pipeline.evidence import log_tree, merkle
 from asset_pipeline.evidence.audit import GENESIS, event_digest
-from asset_pipeline.storage import AuditEvent, Certificate
+from asset_pipeline.evidence.heads import (
+    SignedHead,
+    head_of_document,
+    registry_problem,
+    stored_heads,
+)
+from asset_pipeline.storage import AuditEvent, Certificate, LogNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +178,137 @@ def _check_anchors(
                 )
             )
     return min(breaks, key=lambda b: b.seq) if breaks else None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeReport:
+    """What `verify_trees` found: each station's tree size and root, heads checked, problem."""
+
+    sizes: dict[str, int]
+    roots: dict[str, str]
+    heads_checked: int
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every tree matches its events and extends every head."""
+        return self.problem is None
+
+
+def document_heads(session: Session) -> tuple[list[SignedHead], list[str]]:
+    """The heads stored certificates and reports carry, and documents whose head is malformed."""
+    found, problems = [], []
+    for cert_id, document in session.execute(select(Certificate.cert_id, Certificate.document)):
+        try:
+            head = head_of_document(json.loads(document), source=f"certificate {cert_id}")
+        except (InvalidDocument, ValueError):
+            problems.append(f"certificate {cert_id} carries a malformed tree head")
+            continue
+        if head is not None:
+            found.append(head)
+    return found, problems
+
+
+def verify_trees(
+    session: Session, *, anchors: Iterable[SignedHead] = (), stored: bool = True
+) -> TreeReport:
+    """Recompute every station's tree from its events and check it against every head.
+
+    A station's tree must hold its events in log order (leaf i is its i-th event, hashed
+    from the event's content, not from the stored hash), the stored subtree hashes must be
+    the recomputed ones, and for every head (the given anchors and, with `stored`, the heads
+    stored in the database and carried by stored documents) the head must be validly signed
+    by a registered key of its station and the tree must extend it: a consistency proof
+    (RFC 9162 §2.1.4) from the head's size to the tree's size verifies. O(n) in events.
+    """
+    heads, problems = list(anchors), []
+    if stored:
+        for found, bad in (stored_heads(session), document_heads(session)):
+            heads += found
+            problems += bad
+    trees = _recomputed_trees(session)
+    sizes, roots = {}, {}
+    for station_id, tree in trees.items():
+        if isinstance(tree, str):
+            problems.append(tree)
+            continue
+        sizes[station_id] = len(tree[0])
+        roots[station_id] = _root(tree).hex()
+        problems += _stored_nodes_problems(session, station_id, tree)[:1]
+    seen: set[tuple[str, int, str, str]] = set()
+    covered: dict[str, int] = {}
+    for head in heads:
+        if head.identity in seen:
+            continue
+        seen.add(head.identity)
+        problem = registry_problem(session, head) or _extends(trees, head)
+        if problem is not None:
+            problems.append(problem)
+        covered[head.station_id] = max(covered.get(head.station_id, 0), head.size)
+    # Each station signs a head at every commit that appends its events, so events beyond
+    # its largest head were added by someone without its key. (A station that never signed
+    # a head, one migrated from before heads, is covered by its hash chain alone.)
+    for station_id, size in sizes.items():
+        if station_id in covered and size > covered[station_id]:
+            problems.append(
+                f"station {station_id}'s events from leaf {covered[station_id]} on are covered "
+                f"by no signed head (added without the station's key)"
+            )
+    return TreeReport(sizes, roots, len(seen), problems[0] if problems else None)
+
+
+def _recomputed_trees(session: Session) -> dict[str, list[list[bytes]] | str]:
+    events: dict[str, list[AuditEvent]] = {}
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
+        events.setdefault(event.station_id, []).append(event)
+    trees: dict[str, list[list[bytes]] | str] = {}
+    for station_id, rows in events.items():
+        wrong = next((e for i, e in enumerate(rows) if e.leaf_index != i), None)
+        if wrong is not None:
+            i = rows.index(wrong)
+            trees[station_id] = (
+                f"station {station_id}'s log has event {wrong.seq} at leaf {wrong.leaf_index}, "
+                f"expected leaf {i} (an event before it was removed or moved)"
+            )
+            continue
+        leaves = [merkle.leaf_hash(log_tree.leaf_data(event_digest(e))) for e in rows]
+        trees[station_id] = merkle.levels(leaves)
+    return trees
+
+
+def _root(tree: list[list[bytes]]) -> bytes:
+    size = len(tree[0])
+    return merkle.range_hash(0, size, merkle.LevelNodes(tree)) if size else merkle.EMPTY_ROOT
+
+
+def _stored_nodes_problems(session: Session, station_id: str, tree: list[list[bytes]]) -> list[str]:
+    stored = session.execute(
+        select(LogNode.level, LogNode.idx, LogNode.hash).where(LogNode.station_id == station_id)
+    )
+    nodes = merkle.LevelNodes(tree)
+    count = 0
+    for level, idx, h in stored:
+        count += 1
+        if nodes.get((int(level), int(idx))) != bytes(h):
+            return [f"station {station_id}'s stored tree differs at node ({level}, {idx})"]
+    if count != len(nodes):
+        made = len(nodes)
+        return [f"station {station_id}'s stored tree has {count} nodes, its events make {made}"]
+    return []
+
+
+def _extends(trees: dict[str, list[list[bytes]] | str], head: SignedHead) -> str | None:
+    tree = trees.get(head.station_id)
+    if isinstance(tree, str):
+        return None  # already reported
+    size = len(tree[0]) if tree is not None else 0
+    where = f"{head.source} (station {head.station_id}, size {head.size})"
+    if head.size > size:
+        return f"station {head.station_id}'s log has {size} events, fewer than {where}: cut"
+    nodes = merkle.LevelNodes(tree) if tree is not None else merkle.LevelNodes([[]])
+    ranges = merkle.consistency_ranges(head.size, size) if head.size else []
+    proof = [merkle.range_hash(a, b, nodes) for a, b in ranges]
+    current = _root(tree) if tree is not None else merkle.EMPTY_ROOT
+    if not merkle.verify_consistency(head.size, size, head.root, current, proof):
+        return f"station {head.station_id}'s log is not an extension of {where}: rewritten"
+    return None

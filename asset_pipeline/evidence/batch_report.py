@@ -3,8 +3,9 @@
 A device's outcome comes from the evidence, not from its state column: a certificate of
 sanitization makes it `sanitized`, one of destruction `destroyed`; a failed or aborted device
 without either is `failed-pending` (waiting for destruction); anything else is `in-progress`.
-Issuing a report appends a `batch.reported` event and seals the report to it, so the report
-also anchors the whole processing log up to that point.
+Issuing a report appends a `batch.reported` event and seals the report to it: the report
+carries that event, the station's signed tree head covering it, and its inclusion proof
+(`heads.seal`), so the report also anchors the station's whole log up to that point.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from asset_pipeline.evidence import audit
 from asset_pipeline.evidence.audit import iso_utc
 from asset_pipeline.evidence.content import customer_binding
+from asset_pipeline.evidence.heads import seal
 from asset_pipeline.evidence.issuing import issuer, new_id, store_signed
 from asset_pipeline.evidence.signing import BATCH_REPORT, SCHEMAS, SignedDocument
 from asset_pipeline.flow.states import DESTROYABLE, State
@@ -121,7 +123,7 @@ def issue_batch_report(session: Session, station: Station, batch: Batch) -> Issu
         "id": report_id,
         "kind": "batch_report",
         "issued_at": iso_utc(utcnow()),
-        "closing_event": {"seq": event.seq, "hash": event.hash},
+        **seal(session, station, event),
         **body,
     }
     signed, json_path, pdf_path = store_signed(

@@ -1,7 +1,9 @@
 """Issuing per-device certificates: sanitization and destruction, signed, stored and written.
 
-Each certificate is sealed to the processing log: it carries the seq and hash of the audit
-event that closed its device, and issuing it appends a `certificate.issued` event. The signed
+Each certificate is sealed to the processing log: issuing appends a `certificate.issued` event
+(after the `device.closed` event that closed its device), then the certificate carries the
+closing event's seq and hash, the station's signed tree head covering both events, and the
+closing event's inclusion proof under that head (`heads.seal`). The signed
 JSON goes into the `certificate` table and to `<data-dir>/certificates/<id>.json`, its PDF
 rendering beside it as `<id>.pdf`.
 
@@ -29,6 +31,7 @@ from asset_pipeline import __version__
 from asset_pipeline.errors import CertificateNotFound, CertificateRefused, EvidenceError
 from asset_pipeline.evidence import audit, content, people
 from asset_pipeline.evidence.audit import iso_utc
+from asset_pipeline.evidence.heads import seal
 from asset_pipeline.evidence.pdf import render_pdf
 from asset_pipeline.evidence.pdf_signature import sign_pdf
 from asset_pipeline.evidence.privacy import check_payload
@@ -313,6 +316,17 @@ def _issue(
     schema = SANITIZATION if kind == "sanitization" else DESTRUCTION
     batch = _batch_of(device)
     cert_id = new_id(kind)
+    # The issuing event names the certificate by id only, so the head signed next covers it
+    # and the certificate can carry that head (its hash is in the certificate row).
+    audit.append_event(
+        session,
+        station_id=station.config.station_id,
+        operator=station.operator,
+        event_type="certificate.issued",
+        payload={"certificate_id": cert_id, "kind": kind},
+        batch_id=batch.id,
+        device_id=device.id,
+    )
     unsigned = {
         "schema": schema,
         "schema_version": SCHEMAS[schema],
@@ -327,22 +341,13 @@ def _issue(
             "started_at": iso_utc(_first_event_time(session, device)),
             "ended_at": iso_utc(closing_event.occurred_at),
         },
-        "closing_event": {"seq": closing_event.seq, "hash": closing_event.hash},
+        **seal(session, station, closing_event),
         **body,
     }
     signed, json_path, pdf_path = store_signed(
         session, station, station.certificates_dir, unsigned,
         kind=kind, batch_id=batch.id, device_id=device.id,
     )  # fmt: skip
-    audit.append_event(
-        session,
-        station_id=station.config.station_id,
-        operator=station.operator,
-        event_type="certificate.issued",
-        payload={"certificate_id": cert_id, "kind": kind, "sha256": signed.sha256},
-        batch_id=batch.id,
-        device_id=device.id,
-    )
     log.info("issued %s certificate %s for device %s", kind, cert_id, device.id)
     return IssuedCertificate(cert_id, kind, json_path, pdf_path, signed.sha256, signed)
 

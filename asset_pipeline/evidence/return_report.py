@@ -23,6 +23,7 @@ from asset_pipeline.evidence import audit
 from asset_pipeline.evidence.audit import iso_utc
 from asset_pipeline.evidence.batch_report import IssuedReport
 from asset_pipeline.evidence.content import customer_binding
+from asset_pipeline.evidence.heads import seal
 from asset_pipeline.evidence.issuing import issuer, store_signed
 from asset_pipeline.evidence.privacy import check_payload
 from asset_pipeline.evidence.signing import RETURN_REPORT, SCHEMAS
@@ -102,7 +103,7 @@ def issue_return_report(session: Session, station: Station, batch: Batch) -> Iss
         "id": report_id,
         "kind": KIND,
         "issued_at": iso_utc(utcnow()),
-        "closing_event": {"seq": event.seq, "hash": event.hash},
+        **seal(session, station, event),
         **body,
     }
     signed, json_path, pdf_path = store_signed(

@@ -8,8 +8,12 @@ Checks, each reported as ok / failed / skipped:
 - `pdf_signature` (PDF only): one PDF signature that covers the entire file, intact, by the
   key that signed the attached JSON. A document issued before PDF signatures (no
   `canonicalization` field in its signed part) has none: skipped, with a warning;
-- `audit`: when a station database is at hand, the closing event the document is sealed to is
-  in the log with the same hash, and the chain up to it verifies.
+- `audit`: a document with a signed tree head (`log`): the head is signed by the issuing key
+  and the closing event's inclusion proof verifies under it (offline); with the station
+  database, the event is stored intact as that leaf and the stored tree extends the head, in
+  O(log n). A document from before signed heads: its sealed event is in the log with the
+  same hash and the hash chain up to it verifies (O(n));
+- `stored` (with a database): the database holds exactly this document under its id.
 
 The document verifies only when no check failed. Unreadable input (bad JSON, duplicate keys,
 a newer schema, a truncated PDF, a file over `MAX_FILE_BYTES`) raises `InvalidDocument`
@@ -22,10 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from asset_pipeline.errors import InvalidDocument, VerificationFailed
+from asset_pipeline.evidence import log_tree, merkle
 from asset_pipeline.evidence.audit import event_at, event_digest
 from asset_pipeline.evidence.audit_check import verify_chain
 from asset_pipeline.evidence.canonical import MAX_DOCUMENT_BYTES
+from asset_pipeline.evidence.heads import SignedHead, head_of_document, signed_by
 from asset_pipeline.evidence.layout import layout_of
 from asset_pipeline.evidence.pdf import qr_reference, read_pdf, require_complete
 from asset_pipeline.evidence.pdf_signature import PdfSignatureFacts, read_pdf_signature
@@ -35,6 +43,7 @@ from asset_pipeline.evidence.signing import (
     check_signature,
     read_document,
 )
+from asset_pipeline.storage import Certificate
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -140,7 +149,10 @@ def verify_bytes(
         fmt = "json"
         signed = read_document(data)
     checks.insert(0, _signature_check(signed, public_key))
-    checks.append(_audit_check(signed, session, station_id))
+    if session is None:
+        checks.append(_audit_check(signed, None, station_id, public_key))
+    else:
+        checks += database_checks(session, signed, station_id, public_key)
     return CheckReport(
         file=name,
         format=fmt,
@@ -149,6 +161,16 @@ def verify_bytes(
         sha256=signed.sha256,
         key_fingerprint=signed.key_fingerprint,
         checks=tuple(checks),
+    )
+
+
+def database_checks(
+    session: Session, signed: SignedDocument, station_id: str | None, public_key: Ed25519PublicKey
+) -> tuple[Check, Check]:
+    """The checks that read the station database: `audit` and `stored` (O(log n) queries)."""
+    return (
+        _audit_check(signed, session, station_id, public_key),
+        stored_check(session, signed, station_id),
     )
 
 
@@ -223,10 +245,93 @@ def _flat(text: str) -> str:
     return "".join(text.split()).replace("\xa0", "")
 
 
-def _audit_check(signed: SignedDocument, session: Session | None, station_id: str | None) -> Check:
+def _audit_check(
+    signed: SignedDocument,
+    session: Session | None,
+    station_id: str | None,
+    public_key: Ed25519PublicKey,
+) -> Check:
     seal = signed.document.get("closing_event")
     if not isinstance(seal, dict):
         return Check("audit", "failed", "document carries no closing audit event")
+    if "log" in signed.document:
+        return _tree_check(signed, seal, session, station_id, public_key)
+    return _chain_check(signed, seal, session, station_id)
+
+
+def _tree_check(
+    signed: SignedDocument,
+    seal: dict,
+    session: Session | None,
+    station_id: str | None,
+    public_key: Ed25519PublicKey,
+) -> Check:
+    """A document with a signed head: its proofs offline, then the stored log, in O(log n)."""
+    try:
+        head = head_of_document(signed.document, source=signed.doc_id or "document")
+        block = signed.document["log"]
+        index, path = block["leaf_index"], [bytes.fromhex(p) for p in block["inclusion_path"]]
+        digest = str(seal["hash"])
+    except (InvalidDocument, KeyError, TypeError, ValueError) as e:
+        return Check("audit", "failed", f"malformed log seal: {str(e)[:120]}")
+    assert head is not None
+    issuer = signed.document.get("issuer", {}).get("station_id")
+    if issuer not in (None, head.station_id) or not signed_by(head, public_key):
+        return Check("audit", "failed", "the tree head is not the issuing station's signed head")
+    leaf = merkle.leaf_hash(log_tree.leaf_data(digest))
+    if not isinstance(index, int) or not merkle.verify_inclusion(
+        leaf, index, head.size, path, head.root
+    ):
+        return Check("audit", "failed", "the closing event's inclusion proof does not verify")
+    proved = f"closing event is leaf {index} of station {head.station_id}'s signed head"
+    if session is None:
+        return Check("audit", "ok", f"{proved} (inclusion proof; no database at hand)")
+    if head.station_id != station_id and log_tree.tree_size(session, head.station_id) == 0:
+        return Check("audit", "skipped", f"{proved}; station {head.station_id} has no log here")
+    problem = stored_tree_problem(session, head, seal.get("seq"), digest, index)
+    if problem is not None:
+        return Check("audit", "failed", problem)
+    return Check("audit", "ok", f"{proved}; the stored log holds it and extends that head")
+
+
+def stored_tree_problem(
+    session: Session, head: SignedHead, seq: object, digest: str, index: int
+) -> str | None:
+    """Why the stored log does not hold the sealed event under `head`, or None (O(log n)).
+
+    The event row must be intact and be the leaf the proof names, and the stored tree must
+    extend the head (consistency proof from the stored subtree hashes). `log verify` goes
+    further and recomputes every stored hash from the events.
+    """
+    station = head.station_id
+    event = event_at(session, seq) if isinstance(seq, int) else None
+    if event is None or event.hash != digest or event.station_id != station:
+        return f"closing event {seq} is not in the processing log as sealed"
+    if event_digest(event) != event.hash:
+        return f"log event {seq} was changed after it was written"
+    if event.leaf_index != index:
+        return f"log event {seq} was moved from leaf {index} to {event.leaf_index}"
+    size = log_tree.tree_size(session, station)
+    if size < head.size:
+        return f"station {station}'s log has {size} events, fewer than the head's {head.size}"
+    steps = merkle.consistency_ranges(head.size, size) if head.size else []
+    try:  # the stored leaf, the current root and the consistency proof: one query
+        leaf, current, *proof = log_tree.ranges_hashes(
+            session, station, [(index, index + 1), (0, size), *steps]
+        )
+    except KeyError:
+        return f"station {station}'s stored tree is incomplete"
+    if leaf != merkle.leaf_hash(log_tree.leaf_data(digest)):
+        return f"station {station}'s stored tree does not hold event {seq} as its leaf {index}"
+    if not merkle.verify_consistency(head.size, size, head.root, current, proof):
+        return f"station {station}'s log is not an extension of the document's head"
+    return None
+
+
+def _chain_check(
+    signed: SignedDocument, seal: dict, session: Session | None, station_id: str | None
+) -> Check:
+    """A document issued before signed heads: its seal, and the hash chain up to it (O(n))."""
     seq, digest = seal.get("seq"), seal.get("hash")
     if session is None:
         return Check("audit", "skipped", "no station database at hand")
@@ -247,3 +352,16 @@ def _audit_check(signed: SignedDocument, session: Session | None, station_id: st
     if (broken := report.broken) is not None:
         return Check("audit", "failed", f"log chain broken at event {broken.seq} ({broken.kind})")
     return Check("audit", "ok", f"sealed to log event {seq}; chain verifies up to it")
+
+
+def stored_check(session: Session, signed: SignedDocument, station_id: str | None) -> Check:
+    """Whether the station database holds exactly this document under its id."""
+    row = session.scalar(select(Certificate).where(Certificate.cert_id == signed.doc_id))
+    issuer = signed.document.get("issuer", {}).get("station_id")
+    if row is None and station_id is not None and issuer != station_id:
+        return Check("stored", "skipped", f"issued by station {issuer}, not in this database")
+    if row is None:
+        return Check("stored", "failed", f"no document {signed.doc_id} in this database")
+    if row.document.encode("utf-8") != signed.data:
+        return Check("stored", "failed", f"the database holds another document as {signed.doc_id}")
+    return Check("stored", "ok", f"{signed.doc_id} is stored with this SHA-256")

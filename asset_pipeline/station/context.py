@@ -214,9 +214,11 @@ class Station:
             StorageError: the database server stayed unreachable for `reconnect_seconds`.
             ConnectionLost: the connection dropped inside the block (see `transactions`).
         """
+        from asset_pipeline.evidence.heads import STATION  # its listener signs at commit
         from asset_pipeline.storage.transactions import transaction
 
         with transaction(self.sessions(), reconnect_seconds=self.reconnect_seconds) as session:
+            session.info[STATION] = self
             yield session
 
     @contextmanager

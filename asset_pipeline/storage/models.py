@@ -188,6 +188,54 @@ class AuditEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+    # Position in its station's Merkle tree (see evidence.log_tree); NULL only mid-migration.
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("station_id", "leaf_index", name="uq_audit_event_station_leaf"),
+    )
+
+
+class LogNode(Base):
+    """A perfect subtree's hash in a station's Merkle tree: leaves [index*2^level, +2^level).
+
+    Kept so appending and proving cost O(log n) lookups; `log verify` recomputes every one
+    from the events, so a forged row here is found, never trusted.
+    """
+
+    __tablename__ = "log_node"
+
+    station_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LatestHead(Base):
+    """Each station's newest signed head, replaced at every commit that appends its events.
+
+    So every stored event is covered by a head only the station's key could sign: an event
+    added with database access alone (no key) is found by `log verify` as uncovered.
+    """
+
+    __tablename__ = "latest_head"
+
+    station_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class TreeHead(Base):
+    """A signed tree head a station issued (checkpoint, certificate, report): the signed JSON."""
+
+    __tablename__ = "tree_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(100), index=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    document: Mapped[str] = mapped_column(Text)
 
 
 class ScanSummary(Base):

@@ -55,7 +55,9 @@ def test_verify_without_a_station_needs_the_public_key(run_cli, issued, tmp_path
         "cert", "verify", str(issued.pdf_path), "--public-key", str(tmp_path / "pub.pem"), "--json"
     )
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["checks"][-1]["status"] == "skipped"
+    audit = json.loads(result.stdout)["checks"][-1]  # offline: the inclusion proof, no log
+    assert (audit["check"], audit["status"]) == ("audit", "ok")
+    assert audit["detail"].endswith("(inclusion proof; no database at hand)")
     assert not (tmp_path / "customer").exists()  # verifying created no station
     assert "--public-key" in _one_error_line(run_cli("cert", "verify", str(issued.json_path)))
 
@@ -93,11 +95,22 @@ def test_a_schema_1_certificate_still_verifies(run_cli, issued, station: Station
     # A certificate as the previous release wrote it: schema 1, Rev. 1 Appendix G fields.
     doc = {k: v for k, v in issued.signed.document.items() if k != "signature"}
     doc["sanitization"] = {"method_type": "Clear", "technique": "overwrite-random", "steps": []}
+    del doc["log"]  # sealed by its closing event's chain hash only, as before signed heads
+    old = legacy_signed(doc, station.key, schema_version=1)
     path = tmp_path / "old.json"
-    path.write_bytes(legacy_signed(doc, station.key, schema_version=1).data)
+    path.write_bytes(old.data)
+    with sqlite3.connect(station.data_dir / "station.db") as db:  # the station stored that one
+        db.execute(
+            "UPDATE certificate SET document = ?, sha256 = ? WHERE cert_id = ?",
+            (old.data.decode(), old.sha256, issued.cert_id),
+        )
     result = run_cli("cert", "verify", str(path), "--json")
     assert result.exit_code == 0, result.stdout
     assert json.loads(result.stdout)["verified"] is True
+    audit = json.loads(result.stdout)["checks"][-2]
+    assert (audit["check"], audit["status"]) == ("audit", "ok")
+    assert audit["detail"].endswith("chain verifies up to it")
+    assert run_cli("log", "verify", "--anchor", str(path)).exit_code == 0
 
 
 @pytest.mark.parametrize(
@@ -265,8 +278,10 @@ def test_verify_with_a_copy_of_the_station_database_creates_nothing(
         assert result.exit_code == 0, result.stderr
         return {c["check"]: c["status"] for c in json.loads(result.stdout)["checks"]}
 
-    assert checks(copy)["audit"] == "ok"
-    assert checks(tmp_path / "missing.db")["audit"] == "skipped"
+    assert checks(copy)["audit"] == checks(copy)["stored"] == "ok"
+    offline = checks(tmp_path / "missing.db")  # the inclusion proof alone; nothing stored to see
+    assert offline["audit"] == "ok"
+    assert "stored" not in offline
     assert not (tmp_path / "missing.db").exists()
     assert not (tmp_path / "auditor").exists()  # no station, key or config was created
 
@@ -291,6 +306,6 @@ def test_a_mistyped_db_url_on_a_station_is_not_made_into_a_clean_log(
     url = f"sqlite:///{missing}"
     verified = run_cli("--db-url", url, "cert", "verify", str(issued.json_path), "--json")
     assert verified.exit_code == 0, verified.stderr
-    assert json.loads(verified.stdout)["checks"][-1]["status"] == "skipped"
+    assert "no database at hand" in json.loads(verified.stdout)["checks"][-1]["detail"]
     assert "--db-url" in _one_error_line(run_cli("--db-url", url, "log", "verify"))
     assert not missing.exists()

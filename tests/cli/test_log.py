@@ -65,3 +65,27 @@ def test_verify_on_empty_station(run_cli, station_home: Path) -> None:
     result = run_cli("log", "verify", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["events"] == 0
+
+
+def test_checkpoint_signs_the_current_head_and_anchors_verify(
+    run_cli, station: Station, add_device, tmp_path
+) -> None:
+    add_device()
+    out = run_cli("log", "checkpoint")
+    assert out.exit_code == 0, out.stderr
+    head = json.loads(out.stdout)
+    assert head["schema"] == "asset-pipeline/tree-head"
+    assert (head["station_id"], head["tree_size"]) == (station.config.station_id, 1)
+    assert head["key_fingerprint"] == station.key.fingerprint
+    held = tmp_path / "cp.json"
+    held.write_text(out.stdout)
+    add_device()
+    verified = run_cli("log", "verify", "--anchor", str(held), "--json")
+    assert verified.exit_code == 0, verified.stderr
+    report = json.loads(verified.stdout)
+    assert report["trees"][station.config.station_id]["size"] == 2
+    assert report["anchors"] == 1
+    not_a_head = tmp_path / "x.json"
+    not_a_head.write_text('{"schema": "something-else"}')
+    bad = run_cli("log", "verify", "--anchor", str(not_a_head))
+    assert _one_error_line(bad) == ("Error: anchor x.json carries neither a tree head nor a seal\n")

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from asset_pipeline.evidence.batch_report import issue_batch_report
+from asset_pipeline.evidence.heads import parse_head, signed_by
 from asset_pipeline.evidence.return_report import issue_return_report
 from asset_pipeline.evidence.signing import read_document
 from asset_pipeline.evidence.verify import verify_bytes
 from asset_pipeline.intake.reconcile import close
-from asset_pipeline.storage import AuditEvent, Certificate, access, batches, stations
+from asset_pipeline.storage import AuditEvent, Certificate, LatestHead, access, batches, stations
 from asset_pipeline.storage.transactions import transaction
 from asset_pipeline.web import create_app
 from tests.conftest import needs_loop
@@ -73,6 +74,19 @@ def test_four_stations_process_one_batch_on_one_database(
                               env=env, capture_output=True, text=True, check=False)  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert json.loads(verified.stdout)["status"] == "ok"
+    # Each station has its own Merkle tree, every certificate's signed head is consistent
+    # with it, and each station's latest head (signed at its last commit) covers all of it.
+    trees = json.loads(verified.stdout)["trees"]
+    assert {st.config.station_id for st in fleet.stations} <= set(trees)
+    assert json.loads(verified.stdout)["heads_checked"] >= STATIONS * DRIVES
+    with first.session() as session:
+        for st in fleet.stations:
+            sid = st.config.station_id
+            latest = session.get(LatestHead, sid)
+            assert latest.tree_size == trees[sid]["size"] > len(EVENTS) * DRIVES
+            head = parse_head(json.loads(latest.document), source=sid)
+            assert head.key_fingerprint == st.key.fingerprint
+            assert signed_by(head, st.key.public_key)
 
     # One station issues the batch report: it covers every station's devices, and each
     # certificate it names verifies with the key of the station that signed it.
@@ -83,6 +97,10 @@ def test_four_stations_process_one_batch_on_one_database(
         returned = issue_return_report(session, first, batch)
         token = access.issue_token(session, batch)
     assert verify_bytes(report.json_path.read_bytes(), first.key.public_key).ok
+    with first.session() as session:  # its inclusion proof, against the stored tree
+        checked = verify_bytes(report.json_path.read_bytes(), first.key.public_key,
+                               session=session, station_id=first.config.station_id)  # fmt: skip
+        assert {c.name: c.status for c in checked.checks}["audit"] == "ok", checked.checks
     rows = report.signed.document["devices"]
     assert len(rows) == STATIONS * DRIVES
     assert {r["outcome"] for r in rows} == {"sanitized"}

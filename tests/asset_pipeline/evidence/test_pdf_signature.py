@@ -8,8 +8,10 @@ accepted), an incremental update appended after issuing.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import random
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -209,7 +211,13 @@ def test_a_legacy_certificate_still_verifies_with_a_warning(issued, station) -> 
 
 
 def test_cert_verify_prints_the_warning_line(run_cli, issued, station, tmp_path) -> None:
-    _, pdf = _legacy_pdf(issued, station)
+    assert run_cli("cert", "verify", str(issued.pdf_path)).stderr == ""
+    data, pdf = _legacy_pdf(issued, station)
+    with sqlite3.connect(station.data_dir / "station.db") as db:  # the station stored that one
+        db.execute(
+            "UPDATE certificate SET document = ?, sha256 = ? WHERE cert_id = ?",
+            (data.decode(), hashlib.sha256(data).hexdigest(), issued.cert_id),
+        )
     path = tmp_path / "legacy.pdf"
     path.write_bytes(pdf)
     result = run_cli("cert", "verify", str(path), "--json")
@@ -217,7 +225,6 @@ def test_cert_verify_prints_the_warning_line(run_cli, issued, station, tmp_path)
     assert result.stderr == (
         "Warning: no PDF signature (issued before certificate-of-sanitization schema version 3)\n"
     )
-    assert run_cli("cert", "verify", str(issued.pdf_path)).stderr == ""
 
 
 def _self_signed(key) -> SigningCertificate:  # noqa: ANN001

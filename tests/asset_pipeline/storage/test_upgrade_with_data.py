@@ -89,3 +89,33 @@ def test_a_migration_that_fails_halfway_changes_nothing(used_database: str) -> N
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
     engine.dispose()
+
+
+def test_a_log_from_before_signed_heads_becomes_the_stations_tree(
+    station: Station, used_database: str
+) -> None:
+    """0008 rebuilds every station's tree from the events; the station then signs on top."""
+    from asset_pipeline.evidence import audit
+    from asset_pipeline.evidence.audit_check import verify_chain, verify_trees
+
+    engine = create_station_engine(used_database)
+    upgrade(engine)
+    _downgrade(used_database, "0007_fleet")  # the log as the previous release left it
+    with engine.connect() as connection:
+        assert "log_node" not in inspect(engine).get_table_names()
+        events = connection.execute(text("SELECT count(*) FROM audit_event")).scalar_one()
+    upgrade(engine)
+    engine.dispose()
+    with station.session() as session:
+        indexes = session.execute(text("SELECT leaf_index FROM audit_event ORDER BY seq"))
+        assert [i for (i,) in indexes] == list(range(events))
+        report = verify_trees(session)  # the certificate's head is consistent with the rebuild
+        assert report.ok, report.problem
+        assert report.heads_checked == 1
+        audit.append_event(session, station_id=station.config.station_id, operator="x",
+                           event_type="device.registered")  # fmt: skip
+    with station.session() as session:
+        assert verify_chain(session).ok
+        report = verify_trees(session)
+        assert report.ok, report.problem
+        assert report.sizes[station.config.station_id] == events + 1
