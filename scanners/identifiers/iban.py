@@ -35,6 +35,10 @@ def parse(value: str) -> str | None:
     number = value.strip().replace(" ", "").replace(".", "").replace("-", "").upper()
     if _SHAPE.fullmatch(number) is None:
         return None
+    # mod 97-10 check digits are 98 - (n mod 97): always 02-98. stdnum lets 00, 01 and 99 pass
+    # when they are congruent to the right ones (97, 98, 2).
+    if not "02" <= number[2:4] <= "98":
+        return None
     if int((number[4:] + number[:4]).translate(_AS_DIGITS)) % 97 != 1:
         return None
     structure, module = _country(number[:2])
