@@ -166,7 +166,7 @@ _LOCAL_CHAR = re.compile(r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]|[^\W_])")
 
 
 def _utf8(text: str) -> str | None:
-    """`text` decoded as UTF-8 when it is UTF-8 read as Latin-1 (as the raw path reads), else None."""
+    """`text` decoded as UTF-8 when it is UTF-8 read as Latin-1 (the raw path's view), else None."""
     if text.isascii() or max(text) > "\xff":
         return None
     try:
@@ -191,9 +191,10 @@ def email_address(core: str, before: str, after: str) -> Decision | None:
     if text is None:
         text, lead = seen, 0
     local_at = text.rindex("@")
-    chars = 0
+    chars = octets = 0
     for ch in reversed(text[:local_at]):  # the longest tail of local-part characters
-        if _LOCAL_CHAR.fullmatch(ch) is None or chars == 64:
+        octets += 1 if ch < "\x80" else len(ch.encode("utf-8"))
+        if octets > 64 or _LOCAL_CHAR.fullmatch(ch) is None:
             break
         chars += 1
     local = text[local_at - chars : local_at].lstrip(".")

@@ -11,6 +11,7 @@ and `user@räksmörgås.se` are one address), so both spellings give one digest.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 # Atom characters of RFC 5322, plus any letter or digit of another script (RFC 6531).
@@ -22,6 +23,8 @@ _TLD = re.compile(r"[A-Za-z]{2,24}|xn--[A-Za-z0-9-]{1,59}")
 def _label_ok(label: str) -> bool:
     if _LABEL.fullmatch(label) is None or "_" in label:
         return False
+    if label[2:4] == "--":  # reserved for A-labels (IDNA 2008), which must decode
+        return label[:4].lower() == "xn--" and _a_label_ok(label)
     if label.isascii():
         return True
     try:  # an IDN label must have a punycode form of at most 63 characters
@@ -30,15 +33,21 @@ def _label_ok(label: str) -> bool:
         return False
 
 
+def _a_label_ok(label: str) -> bool:
+    try:
+        label.encode("ascii").decode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 def _unicode_domain(domain: str) -> str:
     """The domain with its punycode labels decoded (`xn--...` -> Unicode), lower case."""
     out = []
     for label in domain.lower().split("."):
         if label.startswith("xn--"):
-            try:
+            with contextlib.suppress(UnicodeError):
                 label = label.encode("ascii").decode("idna")
-            except UnicodeError:
-                pass
         out.append(label)
     return ".".join(out)
 
@@ -49,7 +58,7 @@ def parse(value: str) -> str | None:
     if not at or not local or len(local.encode("utf-8")) > 64 or _LOCAL.fullmatch(local) is None:
         return None
     labels = domain.split(".")
-    if len(labels) < 2 or _TLD.fullmatch(labels[-1]) is None:
+    if len(labels) < 2 or _TLD.fullmatch(labels[-1]) is None or not _label_ok(labels[-1]):
         return None
     if not all(_label_ok(label) for label in labels[:-1]):
         return None
