@@ -175,6 +175,21 @@ def _utf8(text: str) -> str | None:
         return None
 
 
+_LATIN1_HIGH = re.compile(r"[\x80-\xff]")
+
+
+def _sparse_latin1(part: str) -> bool:
+    """A word in Latin-1 text has a letter above ASCII here and there (`jörgen`, `räksmörgås`).
+
+    Random bytes read as Latin-1 are half such letters (`àëôÇÄ@M9ÄÎ.Fv`); UTF-8 text that
+    decoded as such is checked by its decoding instead.
+    """
+    high = [m.start() for m in _LATIN1_HIGH.finditer(part)]
+    if not high:
+        return True
+    return len(high) * 3 <= len(part) and all(b - a > 1 for a, b in zip(high, high[1:]))
+
+
 def email_address(core: str, before: str, after: str) -> Decision | None:
     """The candidate starts one character before the @: extend the local part backwards."""
     m = _LOCAL_TAIL_REVERSED.match(before[::-1])
@@ -204,6 +219,8 @@ def email_address(core: str, before: str, after: str) -> Decision | None:
         return None
     tld = value.rsplit(".", 1)[1]
     if not (tld.islower() or tld.isupper() or tld.istitle()):  # "Q@E.xR": random bytes
+        return None
+    if not encoded and not all(map(_sparse_latin1, re.split(r"[@.]", value))):
         return None
     local_len = len(local.encode("utf-8")) if encoded else len(local)
     start = at - local_len - (len(seen) - len(core))
