@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import pairwise
 from typing import NamedTuple
 
 from scanners import context
@@ -187,7 +188,7 @@ def _sparse_latin1(part: str) -> bool:
     high = [m.start() for m in _LATIN1_HIGH.finditer(part)]
     if not high:
         return True
-    return len(high) * 3 <= len(part) and all(b - a > 1 for a, b in zip(high, high[1:]))
+    return len(high) * 3 <= len(part) and all(b - a > 1 for a, b in pairwise(high))
 
 
 def email_address(core: str, before: str, after: str) -> Decision | None:
