@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from scanners.hot import compiled
 from scanners.identifiers.luhn import luhn_valid
 
 _today_cache: list = [dt.date.min, 0.0]
@@ -106,6 +107,18 @@ def _fields(value: str, today: dt.date | None) -> tuple[int, int, str] | None:
     if year * 10000 + month_day > today.year * 10000 + today.month * 100 + today.day:
         return None
     return year, month_day, body
+
+
+def _fields_c(value: str, today: dt.date | None) -> tuple[int, int, str] | None:
+    """`_fields` in C (`scanners._hot.pnr_fields`): the same answers."""
+    t = today or _today()
+    return _c_fields(value, t.year * 10000 + t.month * 100 + t.day)
+
+
+_fields_py = _fields
+if compiled is not None:
+    _c_fields = compiled.pnr_fields
+    _fields = _fields_c  # noqa: F811 - the compiled twin
 
 
 def parse(value: str, *, today: dt.date | None = None) -> Personnummer | None:
