@@ -158,6 +158,22 @@ static void compress(uint32_t h[8], const unsigned char b[64]) {
 static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
+#ifdef HAVE_OPENSSL
+/* OpenSSL's SHA-256 uses the CPU's SHA instructions where it has them: several times faster than
+ * the portable rounds above. Its context is public, so it can start from a midstate. */
+#include <openssl/sha.h>
+
+static void finish(uint32_t h[8], uint64_t done, const unsigned char *data, size_t n,
+                   unsigned char out[32]) {
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    for (int i = 0; i < 8; i++) c.h[i] = h[i];
+    c.Nl = (SHA_LONG)((done * 8) & 0xffffffffu);
+    c.Nh = (SHA_LONG)((done * 8) >> 32);
+    SHA256_Update(&c, data, n);
+    SHA256_Final(out, &c);
+}
+#else
 /* SHA-256 of `data`, continuing from state `h` that has already consumed `done` bytes (a whole
  * number of 64-byte blocks). */
 static void finish(uint32_t h[8], uint64_t done, const unsigned char *data, size_t n,
@@ -176,6 +192,7 @@ static void finish(uint32_t h[8], uint64_t done, const unsigned char *data, size
         out[4 * i + 2] = h[i] >> 8; out[4 * i + 3] = (unsigned char)h[i];
     }
 }
+#endif
 
 static int state_from(PyObject *obj, uint32_t h[8]) {
     Py_buffer view;
