@@ -72,6 +72,8 @@ def die_with_parent() -> None:
     if parent is None:
         return
     sentinel = parent.sentinel
+    if connection.wait([sentinel], timeout=0):  # gone while this process was starting
+        os._exit(1)
 
     def watch() -> None:
         connection.wait([sentinel])

@@ -471,6 +471,8 @@ def _die_with_watcher() -> None:
     if parent is None:
         return
     sentinel = parent.sentinel
+    if connection.wait([sentinel], timeout=0):  # gone while this process was starting
+        os._exit(1)
 
     def watch() -> None:
         connection.wait([sentinel])

@@ -210,6 +210,7 @@ APPENDER = textwrap.dedent(
     from asset_pipeline.storage import open_database
     url, name, count, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
     sessions = open_database(url)
+    Path(f"{go}.{name}").touch()  # ready: imported and connected
     while not go.exists():
         time.sleep(0.005)
     for i in range(count):
@@ -232,7 +233,13 @@ def _run_concurrent_appenders(url: str, tmp_path: Path, count: int) -> None:
         )
         for name in ("writer-a", "writer-b")
     ]
-    time.sleep(0.5)
+    # Start both at once only when both are ready: under load one interpreter can take seconds
+    # to import, and a late starter would find the other already done (no interleaving).
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{go}.{n}").exists() for n in ("writer-a", "writer-b")):
+        assert all(p.poll() is None for p in procs), procs[0].communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the appenders never got ready"
+        time.sleep(0.02)
     go.touch()
     for proc in procs:
         _, err = proc.communicate(timeout=300)

@@ -25,6 +25,7 @@ from tests.asset_pipeline.flow.conftest import open_batch
 from tests.conftest import MiB, needs_loop
 
 GRACE = 2.0  # seconds after the SIGKILL within which nothing may hold the drive
+LINGER = 30.0  # by then every process the CLI started must be gone
 
 
 def holders(dev: Path) -> set[int]:
@@ -75,24 +76,31 @@ def _descendants(pid: int) -> set[int]:
 
 
 def kill_and_wait_for_release(proc: subprocess.Popen[str], dev: Path) -> set[int]:
-    """SIGKILL `proc`; what still holds `dev` or still runs GRACE seconds later (empty: none).
+    """SIGKILL `proc`; what holds `dev` GRACE seconds later or at any moment after (empty: none).
 
-    A drive free for one instant proves nothing (a worker between two steps has it closed),
-    so every process `proc` had started must be dead too: a dead process holds nothing later.
+    A drive free for one instant proves nothing (a worker between two steps has it closed), so
+    the drive is watched from GRACE seconds after the kill until every process `proc` had
+    started is dead: a dead process holds nothing later. A worker still starting its interpreter
+    at the kill (seconds under load) must end without ever opening the drive.
     """
     children = _descendants(proc.pid)
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + GRACE
-    while True:
-        left = holders(dev) | {pid for pid in children if _alive(pid)}
-        if not left or time.monotonic() > deadline:
+    killed = time.monotonic()
+    while holders(dev) and time.monotonic() < killed + GRACE:
+        time.sleep(0.05)
+    held: set[int] = set()
+    while time.monotonic() < killed + LINGER:
+        held |= holders(dev)
+        if not any(_alive(pid) for pid in children):
             break
         time.sleep(0.05)
-    for pid in children & left:  # so that the test's own cleanup can detach the device
+    else:
+        held |= {pid for pid in children if _alive(pid)}  # lived on: as good as holding it
+    for pid in children:  # so that the test's own cleanup can detach the device
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    return left
+    return held
 
 
 def _alive(pid: int) -> bool:

@@ -48,11 +48,24 @@ def _by(kind: str):  # noqa: ANN202
     return getattr(By, kind)
 
 
+def _submit(browser, button_id: str) -> None:
+    """Click a form's button and wait for the answer page (the server may be slow under load)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element(_by("TAG_NAME"), "html")
+    browser.find_element(_by("ID"), button_id).click()
+    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 60).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
+
+
 def _upload(browser, site: str, path: Path) -> None:
     browser.get(site + "/")
     browser.find_element(_by("ID"), "file").send_keys(str(path))
-    browser.find_element(_by("ID"), "verify").click()
-    browser.find_element(_by("ID"), "verdict")
+    _submit(browser, "verify")
+    assert browser.find_elements(_by("ID"), "verdict"), browser.page_source[:2000]
 
 
 def _visible_text(browser, element_id: str) -> str:
@@ -123,13 +136,13 @@ def test_reports_download_with_the_token_and_nothing_without(
 ) -> None:
     browser.get(site + "/reports")
     browser.find_element(_by("ID"), "token").send_keys("0" * 32)
-    browser.find_element(_by("ID"), "open").click()
+    _submit(browser, "open")
     assert "Hittades inte / Not found" in _visible_text(browser, "error")
     assert "Åre kommun" not in browser.page_source
 
     browser.get(site + "/reports")
     browser.find_element(_by("ID"), "token").send_keys(evidence.token)
-    browser.find_element(_by("ID"), "open").click()
+    _submit(browser, "open")
     assert "Åre kommun" in browser.find_element(_by("TAG_NAME"), "h1").text
     assert _visible_text(browser, "totals").startswith("1: 1 raderade / sanitized")
     keep(browser.get_screenshot_as_png(), "batch-reports")
