@@ -145,8 +145,11 @@ def _letter_bytes(window: str) -> int:
 
 
 def _text_side(window: str, edge: str) -> bool:
-    """At most one character in eight is a byte 0x7F-0xFF (a run of one counts once) that is
-    not part of a UTF-8 letter, and the character next to the value is not one."""
+    """Few bytes 0x7F-0xFF in `window`, and none at `edge` (the character next to the value).
+
+    At most one character in eight may be such a byte (a run of one byte counts once) that is
+    not part of a UTF-8 letter.
+    """
     if window.isascii():
         return True
     high = sum(1 for _ in _HIGH.finditer(window))
