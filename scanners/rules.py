@@ -207,12 +207,15 @@ def email_address(core: str, before: str, after: str) -> Decision | None:
     if text is None:
         text, lead = seen, 0
     local_at = text.rindex("@")
-    chars = octets = 0
-    for ch in reversed(text[:local_at]):  # the longest tail of local-part characters
-        octets += 1 if ch < "\x80" else len(ch.encode("utf-8"))
-        if octets > 64 or _LOCAL_CHAR.fullmatch(ch) is None:
-            break
-        chars += 1
+    if text.isascii():  # every character before the @ is a local-part character
+        chars = min(local_at, 64)
+    else:
+        chars = octets = 0
+        for ch in reversed(text[:local_at]):  # the longest tail of local-part characters
+            octets += 1 if ch < "\x80" else len(ch.encode("utf-8"))
+            if octets > 64 or _LOCAL_CHAR.fullmatch(ch) is None:
+                break
+            chars += 1
     local = text[local_at - chars : local_at].lstrip(".")
     value = local + text[local_at:]
     normalized = email.parse(value)

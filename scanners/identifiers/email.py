@@ -62,6 +62,11 @@ def parse(value: str) -> str | None:
         return None
     if not all(_label_ok(label) for label in labels[:-1]):
         return None
+    if domain.isascii():  # checked above label by label: no IDNA codec (slow) needed
+        if len(domain) > 253:
+            return None
+        unicode_domain = _unicode_domain(domain) if "xn--" in domain.lower() else domain.lower()
+        return f"{local.lower()}@{unicode_domain}"
     try:
         ascii_domain = domain.encode("idna")
     except UnicodeError:
