@@ -126,3 +126,47 @@ def boost(confidence: float, category: str, before: str, after: str = "") -> flo
     if near(category, before, after):
         return min(0.99, confidence + (1 - confidence) * 0.75)
     return confidence
+
+
+# A UTF-8 sequence of two or three bytes as the raw path sees it (decoded as Latin-1).
+_UTF8_SEQUENCE = re.compile(r"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+# A byte 0x7F-0xFF, or a run of one such byte (a marker such as NTFS's 0xFFFFFFFF counts once).
+_HIGH = re.compile(r"([\x7f-\xff])\1*")
+TEXT_WINDOW = 24
+
+
+def _letter_bytes(window: str) -> int:
+    """Characters of `window` in UTF-8 sequences (seen through Latin-1) that spell letters."""
+    count = 0
+    for m in _UTF8_SEQUENCE.finditer(window):
+        if m.group(0).encode("latin-1").decode("utf-8", "replace").isalpha():
+            count += len(m.group(0))
+    return count
+
+
+def _text_side(window: str, edge: str) -> bool:
+    """Few bytes 0x7F-0xFF in `window`, and none at `edge` (the character next to the value).
+
+    At most one character in eight may be such a byte (a run of one byte counts once) that is
+    not part of a UTF-8 letter.
+    """
+    if window.isascii():
+        return True
+    high = sum(1 for _ in _HIGH.finditer(window))
+    if not high:
+        return True  # characters beyond Latin-1: decoded text
+    high -= _letter_bytes(window)
+    return high * 8 <= len(window) and not ("\x7f" <= edge <= "\xff" and high)
+
+
+def textual(before: str, after: str) -> bool:
+    """True when a value stands among text or structured data, not among random bytes.
+
+    Random bytes (an AES-CTR wipe pattern, encrypted or compressed data) hold e-mail-, IP- and
+    giro-shaped runs by chance, about fifty per GiB; half of the bytes around them are 0x80-0xFF.
+    Text, strings in programs and records of a database (SQLite puts small integers between
+    columns) have few such bytes, except UTF-8 letters. `TEXT_WINDOW` characters are looked at
+    on each side: with at most one in eight such bytes, random bytes pass about once in 10^5.
+    """
+    b, a = before[-TEXT_WINDOW:], after[:TEXT_WINDOW]
+    return _text_side(b, b[-1:]) and _text_side(a, a[:1])

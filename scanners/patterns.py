@@ -23,6 +23,8 @@ from scanners.identifiers.postal import STREET_SUFFIXES
 _UPPER_8 = r"(?:[A-Z]|\xc3[\x84\x85\x96]|[\xc4\xc5\xd6])"
 _UPPER_16 = r"[A-Z\xc4\xc5\xd6]"
 _HEX = "[0-9A-Fa-f]"
+_GROUP = f"{_HEX}{{1,4}}"
+_GROUPS = f"(?:{_GROUP}(?::{_GROUP}){{0,6}})?"  # up to seven groups beside an IPv6 `::`
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +130,15 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "card",
         r"(?:[0-9]{13,19}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}"
-        r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})",
+        r"|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}|[0-9]{4}[ -][0-9]{5}[ -][0-9]{6})",
         "0-9",
         _tail("0-9A-Za-z"),
     ),
     Kind(
         "phone_intl",
-        r"(?:\+|00)[1-9][0-9]{0,2}[ -]?(?:\(0\)[ -]?)?[0-9](?:[ -]?[0-9]){5,13}",
+        # `(0)` or an area code in parentheses after the country code: `+46 (8) 123 456 78`.
+        r"(?:\+|00)[1-9][0-9]{0,2}[ -]?(?:\((?:0|0?[1-9][0-9]{0,3})\)[ -]?)?"
+        r"[0-9](?:[ -]?[0-9]){5,13}",
         "0-9+",
         _tail("0-9A-Za-z"),
         lead_in_pattern=True,
@@ -148,25 +152,34 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "iban",
-        r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?",
+        r"[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?",
         "A-Za-z0-9",
         _tail("A-Za-z0-9"),
-        trigger=r"[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4} ?[A-Z0-9]{4}",
+        trigger=r"[A-Z]{2}[0-9]{2}[ -]?[A-Z0-9]{4}[ -]?[A-Z0-9]{4}",
     ),
     Kind("vat", r"SE ?[0-9]{10}01", "A-Za-z0-9", _tail("0-9")),
     # The core starts one character before the @; rules.py extends the local part backwards.
+    # Bytes 0x80 and up are UTF-8 letters of local parts and IDN domains (`räksmörgås.se`);
+    # the top-level domain is ASCII letters or punycode (`xn--p1ai`).
     Kind(
         "email",
-        r"[A-Za-z0-9_%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}",
+        r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\x80-\xff-]@[A-Za-z0-9\x80-\xff-]+"
+        r"(?:\.[A-Za-z0-9\x80-\xff-]+)*\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9-]+)",
         "",
         _tail("A-Za-z0-9-"),
     ),
     Kind("ipv4", r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", "0-9.", _tail("0-9")),
+    # Eight groups, or fewer with `::`: a clock time (`00:00:00`), a MAC address or a hex
+    # queue id with a colon is no candidate. An IPv4-mapped address ends in a dotted quad.
     Kind(
         "ipv6",
-        rf"(?:{_HEX}{{1,4}})?(?::{_HEX}{{0,4}}){{2,7}}",
+        rf"(?:{_GROUP}(?::{_GROUP}){{7}}|{_GROUPS}::{_GROUPS})"
+        r"(?:(?:\.[0-9]{1,3}){3})?",
         "0-9A-Za-z:",
         _tail("0-9A-Za-z:"),
+        # The engines look for the `::` or the eighth group only: the full pattern is too large
+        # for hyperscan with start of match.
+        trigger=rf"(?:(?:{_GROUP}:){{1,7}}:|::{_HEX}|(?:{_GROUP}:){{7}}{_HEX})",
     ),
     Kind(
         "postal",

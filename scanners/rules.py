@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import pairwise
 from typing import NamedTuple
 
 from scanners import context
@@ -117,20 +118,27 @@ def phone_number(core: str, before: str, after: str) -> Decision | None:
     """A phone number libphonenumber calls valid (Swedish when it has no country code).
 
     Shapes that are also something else need a phone word: bare digits other than a Swedish
-    mobile (`0701234567`), and the personnummer shape `NNNNNN-NNNN`.
+    mobile (`0701234567`), and the personnummer shape `NNNNNN-NNNN`. A number followed by a
+    space and more digits (`070-123 45 67 1 st`) is the longest valid prefix that ends before
+    a space.
     """
     if before[-1:] in (" ", "-") and before[-2:-1].isdecimal():
         return None  # the tail of a longer digit-group chain (card, account)
     e164 = phone.parse(core)
-    if e164 is None:
-        return None
+    stop = len(core)
+    while e164 is None:
+        stop = core.rfind(" ", 0, stop)
+        if stop < 8:
+            return None
+        e164 = phone.parse(core[:stop])
+    value = core[:stop]
     has_word = context.near("phone", before, after)
-    bare = core.isdigit()
-    if not has_word and (_PNR_SHAPE.fullmatch(core) or (bare and not phone.is_mobile_se(e164))):
+    bare = value.isdigit()
+    if not has_word and (_PNR_SHAPE.fullmatch(value) or (bare and not phone.is_mobile_se(e164))):
         return None
     base = 0.5 if bare else 0.65
     conf = min(0.99, base + (1 - base) * 0.75) if has_word else base
-    return Decision("phone", conf, e164, 0, len(core))
+    return Decision("phone", conf, e164, 0, stop)
 
 
 _IBAN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -151,24 +159,78 @@ def vat_number(core: str, before: str, after: str) -> Decision | None:
     return _org(core, before, after, 0.9)
 
 
-# The local part before the candidate, matched on the reversed window: a search for the same
-# class anchored at the end (`{1,64}\Z`) retries from every position, 6x slower.
-_LOCAL_TAIL_REVERSED = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
+# The local part before the candidate, matched on the reversed window (a search for the same
+# class anchored at the end retries from every position, 6x slower). Characters 0x80 and up are
+# UTF-8 bytes seen through Latin-1 (raw path) or letters of another script (text path).
+_LOCAL_TAIL_REVERSED = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\x80-\U0010ffff-]{1,256}")
+_LOCAL_CHAR = re.compile(r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]|[^\W_])")
+
+
+def _utf8(text: str) -> str | None:
+    """`text` decoded as UTF-8 when it is UTF-8 read as Latin-1 (the raw path's view), else None."""
+    if text.isascii() or max(text) > "\xff":
+        return None
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+_LATIN1_HIGH = re.compile(r"[\x80-\xff]")
+
+
+def _sparse_latin1(part: str) -> bool:
+    """A word in Latin-1 text has a letter above ASCII here and there (`jörgen`, `räksmörgås`).
+
+    Random bytes read as Latin-1 are half such letters (`àëôÇÄ@M9ÄÎ.Fv`); UTF-8 text that
+    decoded as such is checked by its decoding instead.
+    """
+    high = [m.start() for m in _LATIN1_HIGH.finditer(part)]
+    if not high:
+        return True
+    return len(high) * 3 <= len(part) and all(b - a > 1 for a, b in pairwise(high))
 
 
 def email_address(core: str, before: str, after: str) -> Decision | None:
     """The candidate starts one character before the @: extend the local part backwards."""
     m = _LOCAL_TAIL_REVERSED.match(before[::-1])
-    head = m.group(0)[::-1].lstrip(".") if m else ""
-    value = head + core
-    # A domain cannot end in a hyphen and a label no longer than 63: let the validator say.
+    head = m.group(0)[::-1] if m else ""
+    seen = head + core
+    at = seen.rindex("@")
+    # UTF-8 read as Latin-1 is decoded, so that `jörgen` is one local part, not `rgen`; a
+    # sequence cut by the start of the window is dropped first.
+    lead = 0
+    while lead < 3 and lead < at and "\x80" <= seen[lead] <= "\xbf":
+        lead += 1
+    text = _utf8(seen[lead:])
+    encoded = text is not None
+    if text is None:
+        text, lead = seen, 0
+    local_at = text.rindex("@")
+    if text.isascii():  # every character before the @ is a local-part character
+        chars = min(local_at, 64)
+    else:
+        chars = octets = 0
+        for ch in reversed(text[:local_at]):  # the longest tail of local-part characters
+            octets += 1 if ch < "\x80" else len(ch.encode("utf-8"))
+            if octets > 64 or _LOCAL_CHAR.fullmatch(ch) is None:
+                break
+            chars += 1
+    local = text[local_at - chars : local_at].lstrip(".")
+    value = local + text[local_at:]
     normalized = email.parse(value)
     if normalized is None:
         return None
     tld = value.rsplit(".", 1)[1]
-    if not (tld.islower() or tld.isupper()):  # "Q@E.xR": random bytes, not an address
+    if not (tld.islower() or tld.isupper() or tld.istitle()):  # "Q@E.xR": random bytes
         return None
-    return Decision("email", 0.95, normalized, -len(head), len(core))
+    if not encoded and not all(map(_sparse_latin1, re.split(r"[@.]", value))):
+        return None
+    local_len = len(local.encode("utf-8")) if encoded else len(local)
+    start = at - local_len - (len(seen) - len(core))
+    if not context.textual(before[: len(before) + start], after):
+        return None
+    return Decision("email", 0.95, normalized, start, len(core))
 
 
 def _printable(ch: str) -> bool:
@@ -183,17 +245,22 @@ def ipv4_address(core: str, before: str, after: str) -> Decision | None:
 
 
 def ipv6_address(core: str, before: str, after: str) -> Decision | None:
-    """An IPv6 address with at least two groups written (`fe80::1`, not `a::` or `::d`)."""
+    """An IPv6 address with at least two groups written (`fe80::1`, not `a::` or `::d`).
+
+    An IPv4-mapped address (`::ffff:192.0.2.1`) counts its dotted quad as a group.
+    """
     if len(core) < 6 or sum(1 for g in core.split(":") if g) < 2:
         return None
     return _ip(core, before, after)
 
 
 def _ip(core: str, before: str, after: str) -> Decision | None:
-    # A textual address stands among text; one between binary bytes is chance (random data
-    # holds about two dotted quads per MB), unless an IP word is near.
+    # A textual address stands among text (`context.textual`); one between binary bytes is
+    # chance (random data holds about two dotted quads per MB), unless an IP word is near.
     textual = _printable(before[-1:]) and _printable(after[:1])
-    if not textual and not context.near("ip_address", before, after):
+    if not context.textual(before, after) and not (
+        textual and context.near("ip_address", before, after)
+    ):
         return None
     value = ip.parse(core)
     if value is None or value.startswith("127.") or value == "::1":
@@ -227,7 +294,7 @@ def postal_address(core: str, before: str, after: str) -> Decision | None:
 
 def bankgiro_number(core: str, before: str, after: str) -> Decision | None:
     """`NNN-NNNN` / `NNNN-NNNN` with Luhn, only beside a bankgiro word."""
-    if not context.near("bankgiro", before, after):
+    if not context.near("bankgiro", before, after) or not context.textual(before, after):
         return None
     digits = giro.parse_bankgiro(core)
     return Decision("bankgiro", 0.9, digits, 0, len(core)) if digits else None
@@ -235,7 +302,7 @@ def bankgiro_number(core: str, before: str, after: str) -> Decision | None:
 
 def plusgiro_number(core: str, before: str, after: str) -> Decision | None:
     """`NN NN NN-C` with Luhn, only beside a plusgiro word."""
-    if not context.near("plusgiro", before, after):
+    if not context.near("plusgiro", before, after) or not context.textual(before, after):
         return None
     digits = giro.parse_plusgiro(core)
     return Decision("plusgiro", 0.9, digits, 0, len(core)) if digits else None

@@ -1,7 +1,8 @@
 """Payment card numbers: 13-19 digits, Luhn, and an issuer (IIN) prefix that a scheme uses.
 
 `stdnum.luhn` alone would take any Luhn-valid digit run; the IIN table removes most of those
-(order numbers, serials) while keeping Visa, Mastercard, Amex, Maestro, Discover, JCB, Diners.
+(order numbers, serials) while keeping Visa, Mastercard, Amex, Maestro, Discover, JCB, Diners,
+UnionPay, RuPay, Mir, UATP and Troy.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ _SCHEMES: tuple[tuple[range, int, frozenset[int]], ...] = (
     (range(38, 40), 2, frozenset({16, 19})),  # Diners
     (range(50, 51), 2, frozenset(range(12, 20))),  # Maestro
     (range(56, 59), 2, frozenset(range(12, 20))),  # Maestro
-    (range(6, 7), 1, frozenset(range(12, 20))),  # Maestro 6x and other 6-series
+    (range(6, 7), 1, frozenset(range(12, 20))),  # Maestro 6x, UnionPay 62, RuPay 60/65
+    (range(2200, 2205), 4, frozenset(range(16, 20))),  # Mir
+    (range(1, 2), 1, frozenset({15})),  # UATP
+    (range(9792, 9793), 4, frozenset({16})),  # Troy
+    (range(81, 83), 2, frozenset(range(16, 20))),  # UnionPay 81, RuPay 82
 )
 
 
@@ -51,8 +56,8 @@ def parse(value: str) -> str | None:
     digits = value.replace(" ", "").replace("-", "")
     if not (13 <= len(digits) <= 19 and digits.isascii() and digits.isdigit()):
         return None
-    if not _iin_ok(digits):
-        return None
+    if not _iin_ok(digits) or digits.count(digits[0]) == len(digits):
+        return None  # one digit repeated (`6666666666666` in a font bitmap) is no card
     return digits if luhn_valid(digits) else None
 
 

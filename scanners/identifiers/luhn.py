@@ -6,6 +6,8 @@ digits are mapped by one `bytes.translate` and both halves summed in C, with no 
 
 from __future__ import annotations
 
+from scanners.hot import compiled
+
 # Each ASCII digit to the digit sum of its double: 5 -> 10 -> "1".
 _DOUBLED = bytes.maketrans(b"0123456789", b"0246813579")
 
@@ -15,6 +17,19 @@ def luhn_valid(digits: str) -> bool:
     raw = digits.encode()
     total = sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED)) - 48 * len(raw)
     return total % 10 == 0
+
+
+def _luhn_valid_c(digits: str) -> bool:
+    try:
+        return _c_luhn(digits)
+    except ValueError:  # not ASCII digits: the Python reading, whatever it says
+        return _luhn_valid_py(digits)
+
+
+_luhn_valid_py = luhn_valid
+if compiled is not None:
+    _c_luhn = compiled.luhn_valid
+    luhn_valid = _luhn_valid_c  # noqa: F811 - the compiled twin, same answers
 
 
 def luhn_check_digit(digits: str) -> str:

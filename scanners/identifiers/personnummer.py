@@ -14,16 +14,18 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from scanners.hot import compiled
 from scanners.identifiers.luhn import luhn_valid
 
-_today_cache: list = [dt.date.min, 0.0]
+_today_cache: list = [dt.date.min, 0.0, 0]  # date, when to read the clock again, YYYYMMDD
 
 
 def _today() -> dt.date:
     """Today's date, read from the clock at most once a minute (it runs per candidate)."""
     now = time.monotonic()
     if now >= _today_cache[1]:
-        _today_cache[:] = [dt.date.today(), now + 60.0]
+        today = dt.date.today()
+        _today_cache[:] = [today, now + 60.0, today.year * 10000 + today.month * 100 + today.day]
     return _today_cache[0]
 
 
@@ -106,6 +108,20 @@ def _fields(value: str, today: dt.date | None) -> tuple[int, int, str] | None:
     if year * 10000 + month_day > today.year * 10000 + today.month * 100 + today.day:
         return None
     return year, month_day, body
+
+
+def _fields_c(value: str, today: dt.date | None) -> tuple[int, int, str] | None:
+    """`_fields` in C (`scanners._hot.pnr_fields`): the same answers."""
+    if today is None:
+        _today()
+        return _c_fields(value, _today_cache[2])
+    return _c_fields(value, today.year * 10000 + today.month * 100 + today.day)
+
+
+_fields_py = _fields
+if compiled is not None:
+    _c_fields = compiled.pnr_fields
+    _fields = _fields_c  # noqa: F811 - the compiled twin
 
 
 def parse(value: str, *, today: dt.date | None = None) -> Personnummer | None:

@@ -1,0 +1,268 @@
+/* The raw fast path's hottest checks in C: Luhn, the personnummer date and checksum, IBAN mod 97
+ * and the keyed digest (HMAC-SHA256). Each one gives exactly what its pure-Python twin in
+ * scanners/identifiers and scanners/findings gives (tests run both); `scanners.hot` picks one.
+ *
+ * Built by setup.py as an optional extension: without a C compiler the package still installs
+ * and runs the Python code.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- Luhn ------------------------------------------------------------------------------- */
+
+static int luhn_ok(const char *s, Py_ssize_t n) {
+    static const int doubled[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
+    int total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int d = s[n - 1 - i] - '0';
+        total += (i & 1) ? doubled[d] : d;
+    }
+    return total % 10 == 0;
+}
+
+/* Only ASCII digits reach these functions: anything else returns the "not valid" answer. */
+static const char *ascii_digits(PyObject *s, Py_ssize_t *n) {
+    if (!PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s)) return NULL;
+    const char *p = (const char *)PyUnicode_DATA(s);
+    *n = PyUnicode_GET_LENGTH(s);
+    for (Py_ssize_t i = 0; i < *n; i++)
+        if (p[i] < '0' || p[i] > '9') return NULL;
+    return p;
+}
+
+static PyObject *py_luhn_valid(PyObject *self, PyObject *arg) {
+    Py_ssize_t n;
+    const char *p = ascii_digits(arg, &n);
+    if (p == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        PyErr_SetString(PyExc_ValueError, "luhn_valid takes ASCII digits only");
+        return NULL;
+    }
+    return PyBool_FromLong(luhn_ok(p, n));
+}
+
+/* ---- personnummer ----------------------------------------------------------------------- */
+
+static int two(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+static int is_leap(long y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+/* pnr_fields(value, today) -> (year, month * 100 + day, body) | None; today is YYYYMMDD. The
+ * rules of personnummer._fields: five written forms, a date that exists (day + 60 for a
+ * samordningsnummer), serial not 000, Luhn over the ten digits, not born after today. */
+static PyObject *py_pnr_fields(PyObject *self, PyObject *args) {
+    PyObject *value;
+    long today;
+    if (!PyArg_ParseTuple(args, "Ul", &value, &today)) return NULL;
+    if (!PyUnicode_IS_ASCII(value)) Py_RETURN_NONE;
+    const char *v = (const char *)PyUnicode_DATA(value);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+    char body[10];
+    const char *cent = NULL;
+    char sep = 0;
+    int has_sep = 0;
+    switch (n) {
+    case 10: memcpy(body, v, 10); break;
+    case 11: has_sep = 1; sep = v[6]; memcpy(body, v, 6); memcpy(body + 6, v + 7, 4); break;
+    case 12: cent = v; memcpy(body, v + 2, 10); break;
+    case 13:
+        cent = v; has_sep = 1; sep = v[8];
+        memcpy(body, v + 2, 6); memcpy(body + 6, v + 9, 4);
+        break;
+    default: Py_RETURN_NONE;
+    }
+    if (has_sep && sep != '-' && sep != '+') Py_RETURN_NONE;
+    for (int i = 0; i < 10; i++)
+        if (body[i] < '0' || body[i] > '9') Py_RETURN_NONE;
+    if (cent && (cent[0] < '0' || cent[0] > '9' || cent[1] < '0' || cent[1] > '9'))
+        Py_RETURN_NONE;
+    static const int days_in[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int month = two(body + 2), day = two(body + 4);
+    if (day > 60) day -= 60;
+    if (month < 1 || month > 12 || day < 1 || day > days_in[month]) Py_RETURN_NONE;
+    if (body[6] == '0' && body[7] == '0' && body[8] == '0') Py_RETURN_NONE;
+    if (!luhn_ok(body, 10)) Py_RETURN_NONE;
+    long yy = two(body), year;
+    if (cent) {
+        int c = two(cent);
+        if (c < 18 || c > 20) Py_RETURN_NONE;
+        year = c * 100 + yy;
+    } else {
+        long base = today / 10000 - (sep == '+' ? 100 : 0);
+        long back = (base - yy) % 100;
+        if (back < 0) back += 100;
+        year = base - back;
+    }
+    int month_day = month * 100 + day;
+    if (month_day == 229 && !is_leap(year)) Py_RETURN_NONE;
+    if (year * 10000 + month_day > today) Py_RETURN_NONE;
+    return Py_BuildValue("(lis#)", year, month_day, body, (Py_ssize_t)10);
+}
+
+/* ---- IBAN mod 97-10 --------------------------------------------------------------------- */
+
+/* iban_mod97(number) -> the ISO 7064 remainder of number[4:] + number[:4], letters A=10..Z=35;
+ * -1 when a character is neither an ASCII digit nor an upper-case letter. */
+static PyObject *py_iban_mod97(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg) || !PyUnicode_IS_ASCII(arg)) return PyLong_FromLong(-1);
+    const char *v = (const char *)PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    if (n < 4) return PyLong_FromLong(-1);
+    long r = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        char c = v[(k + 4) % n];
+        if (c >= '0' && c <= '9') r = (r * 10 + (c - '0')) % 97;
+        else if (c >= 'A' && c <= 'Z') r = (r * 100 + (c - 'A' + 10)) % 97;
+        else return PyLong_FromLong(-1);
+    }
+    return PyLong_FromLong(r);
+}
+
+/* ---- SHA-256 and HMAC ------------------------------------------------------------------- */
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void compress(uint32_t h[8], const unsigned char b[64]) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+               (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], bb = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+        uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c));
+        hh = g; g = f; f = e; e = d + t1; d = c; c = bb; bb = a; a = t1 + t2;
+    }
+    h[0] += a; h[1] += bb; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+#ifdef HAVE_OPENSSL
+/* OpenSSL's SHA-256 uses the CPU's SHA instructions where it has them: several times faster than
+ * the portable rounds above. Its context is public, so it can start from a midstate. */
+#include <openssl/sha.h>
+
+static void finish(uint32_t h[8], uint64_t done, const unsigned char *data, size_t n,
+                   unsigned char out[32]) {
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    for (int i = 0; i < 8; i++) c.h[i] = h[i];
+    c.Nl = (SHA_LONG)((done * 8) & 0xffffffffu);
+    c.Nh = (SHA_LONG)((done * 8) >> 32);
+    SHA256_Update(&c, data, n);
+    SHA256_Final(out, &c);
+}
+#else
+/* SHA-256 of `data`, continuing from state `h` that has already consumed `done` bytes (a whole
+ * number of 64-byte blocks). */
+static void finish(uint32_t h[8], uint64_t done, const unsigned char *data, size_t n,
+                   unsigned char out[32]) {
+    uint64_t bits = (done + n) * 8;
+    while (n >= 64) { compress(h, data); data += 64; n -= 64; }
+    unsigned char tail[128] = {0};
+    memcpy(tail, data, n);
+    tail[n] = 0x80;
+    size_t len = n + 9 <= 64 ? 64 : 128;
+    for (int i = 0; i < 8; i++) tail[len - 1 - i] = (unsigned char)(bits >> (8 * i));
+    compress(h, tail);
+    if (len == 128) compress(h, tail + 64);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = h[i] >> 24; out[4 * i + 1] = h[i] >> 16;
+        out[4 * i + 2] = h[i] >> 8; out[4 * i + 3] = (unsigned char)h[i];
+    }
+}
+#endif
+
+static int state_from(PyObject *obj, uint32_t h[8]) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0) return -1;
+    if (view.len != 32) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "a SHA-256 state is 32 bytes");
+        return -1;
+    }
+    const unsigned char *b = view.buf;
+    for (int i = 0; i < 8; i++)
+        h[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+               (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+/* sha256_midstate(block) -> the 32-byte state after compressing one 64-byte block. */
+static PyObject *py_sha256_midstate(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len != 64) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "a SHA-256 block is 64 bytes");
+        return NULL;
+    }
+    uint32_t h[8];
+    memcpy(h, H0, sizeof h);
+    compress(h, view.buf);
+    PyBuffer_Release(&view);
+    unsigned char out[32];
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = h[i] >> 24; out[4 * i + 1] = h[i] >> 16;
+        out[4 * i + 2] = h[i] >> 8; out[4 * i + 3] = (unsigned char)h[i];
+    }
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
+/* hmac_hex(inner, outer, text) -> hex HMAC-SHA256 of text's UTF-8, from the midstates of the
+ * key's inner and outer pads (computed once per key). */
+static PyObject *py_hmac_hex(PyObject *self, PyObject *args) {
+    PyObject *inner_obj, *outer_obj, *text;
+    if (!PyArg_ParseTuple(args, "OOU", &inner_obj, &outer_obj, &text)) return NULL;
+    uint32_t hi[8], ho[8];
+    if (state_from(inner_obj, hi) < 0 || state_from(outer_obj, ho) < 0) return NULL;
+    Py_ssize_t n;
+    const char *msg = PyUnicode_AsUTF8AndSize(text, &n);
+    if (msg == NULL) return NULL;
+    unsigned char mid[32], out[32];
+    finish(hi, 64, (const unsigned char *)msg, (size_t)n, mid);
+    finish(ho, 64, mid, 32, out);
+    static const char hexd[] = "0123456789abcdef";
+    char hex[64];
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = hexd[out[i] >> 4];
+        hex[2 * i + 1] = hexd[out[i] & 15];
+    }
+    return PyUnicode_FromStringAndSize(hex, 64);
+}
+
+static PyMethodDef methods[] = {
+    {"luhn_valid", py_luhn_valid, METH_O, "True when the last digit is the Luhn check digit."},
+    {"pnr_fields", py_pnr_fields, METH_VARARGS,
+     "(year, month*100+day, body) of a valid personnummer, else None."},
+    {"iban_mod97", py_iban_mod97, METH_O, "ISO 7064 mod 97-10 remainder of an IBAN, or -1."},
+    {"sha256_midstate", py_sha256_midstate, METH_O, "SHA-256 state after one 64-byte block."},
+    {"hmac_hex", py_hmac_hex, METH_VARARGS, "Hex HMAC-SHA256 from the key's pad midstates."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "scanners._hot",
+                                    "Compiled hot path of the raw detectors.", -1, methods};
+
+PyMODINIT_FUNC PyInit__hot(void) { return PyModule_Create(&module); }

@@ -1,0 +1,37 @@
+"""Build hook for the optional C extension; everything else is in pyproject.toml.
+
+`scanners._hot` (the raw detectors' hot path) needs a C compiler and the Python headers (Debian:
+gcc and python3-dev). Where OpenSSL's headers are installed too (libssl-dev), its keyed digest
+uses OpenSSL's SHA-256 (the CPU's SHA instructions); else portable C rounds. Without a compiler
+the build warns, skips the extension, and `scanners.hot` uses the pure-Python twin, which gives
+the same findings.
+"""
+
+import ctypes.util
+import sysconfig
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+
+def _openssl() -> bool:
+    include = Path(sysconfig.get_config_var("INCLUDEDIR") or "/usr/include")
+    headers = any((d / "openssl" / "sha.h").exists() for d in (include, Path("/usr/include")))
+    return headers and ctypes.util.find_library("crypto") is not None
+
+
+OPENSSL = _openssl()
+setup(
+    ext_modules=[
+        Extension(
+            "scanners._hot",
+            ["scanners/_hot.c"],
+            optional=True,
+            define_macros=[("HAVE_OPENSSL", "1"), ("OPENSSL_SUPPRESS_DEPRECATED", "1")]
+            if OPENSSL
+            else [],
+            libraries=["crypto"] if OPENSSL else [],
+            extra_compile_args=["-O2"],
+        )
+    ]
+)

@@ -1,0 +1,54 @@
+"""Candidates that cannot be values never reach Python (issue 18 part 3).
+
+A postfix log line holds a clock time (`00:00:00`) and a hex queue id followed by a colon; before
+the IPv6 pattern wanted `::` or eight groups, every such line sent two IPv6 candidates to Python,
+each rejected there by `ipaddress`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scanners import engines
+from scanners.fastpath import RawMatcher
+from scanners.findings import ValueHasher
+
+LOG = (
+    "Dec  3 00:00:00 mx1 postfix/smtpd[4711]: 4F2A81C0D3: client=mail.example.se[192.0.2.10]\n"
+    "Dec  3 00:00:01 mx1 postfix/qmgr[912]: 4F2A81C0D3: from=<anna.berg@example.se>, size=2211\n"
+    "Dec  3 12:30:45 mx1 postfix/smtp[4720]: BEEF1234AB: to=<kund@example.com>, relay=mx2\n"
+    "Interface 00:1a:2b:3c:4d:5e up, time 23:59:59.\n"
+) * 200
+
+
+@pytest.mark.parametrize("engine", engines.available())
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_times_queue_ids_and_macs_are_no_ipv6_candidates(engine: str, encoding: str) -> None:
+    m = RawMatcher(ValueHasher(b"c" * 32), engine=engine)
+    data = LOG.encode(encoding)
+    if engine == "hyperscan":  # re and re2 try every kind at each start (see fastpath._starts)
+        assert "ipv6" not in {m._compiled[i].kind.name for _, i in m._starts(data)}
+    calls = []
+    for plan, c in zip(m._plans, m._compiled, strict=True):
+        if c.kind.name == "ipv6":
+            rule = plan._rule
+            plan._rule = lambda *a, rule=rule: calls.append(a) or rule(*a)
+    found = {f.category for f in m.scan(data)}
+    assert calls == []  # no IPv6 candidate reached its rule in Python
+    assert found == {"email", "ip_address"}
+
+
+@pytest.mark.parametrize("engine", engines.available())
+def test_real_ipv6_addresses_are_still_candidates(engine: str) -> None:
+    m = RawMatcher(ValueHasher(b"c" * 32), engine=engine)
+    text = (
+        "host 2001:db8::1, fe80::1ff:fe23:4567:890a och 2001:db8:0:0:1:0:0:1 samt ::ffff:192.0.2.1."
+    )
+    data = text.encode()
+    values = [data[f.offset : f.offset + f.length].decode() for f in m.scan(data)]
+    assert values == [
+        "2001:db8::1",
+        "fe80::1ff:fe23:4567:890a",
+        "2001:db8:0:0:1:0:0:1",
+        "::ffff:192.0.2.1",
+    ]
