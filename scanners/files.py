@@ -11,6 +11,12 @@ What cannot be read (encrypted volumes, corrupt file systems, unreadable sectors
 documents) is reported as not scannable.
 When the raw pass also runs (`raw_covers`), regions it reads byte by byte (unknown partitions,
 oversized files) are not reported again; encrypted and corrupt ones always are.
+
+When the raw pass ran over the extent map (`scanners.extents`), a file whose bytes it read as
+they are (`ExtentMap.raw_readable`: plain text, unknown binary formats) is not matched again:
+its identifiers are the raw pass's, attributed to its path. The file pass looks in such a file
+only for what the raw pass cannot see: person names (a text-path category), and values cut in
+two where the file is fragmented (the raw pass sees the two runs apart).
 """
 
 from __future__ import annotations
@@ -25,11 +31,13 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from scanners import formats
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
+from scanners.formats import plain
 from scanners.report import PassResult, Unscannable
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, find_volumes, open_volume
 
 if TYPE_CHECKING:
+    from scanners.extents import ExtentMap
     from scanners.findings import Finding
     from scanners.raw import Matcher
     from scanners.target import Target
@@ -37,6 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+NameFinder = Callable[[str], list["Finding"]]
+# Bytes read on each side of a seam between two runs of a fragmented file: more than the longest
+# value (`fastpath.MAX_MATCH`) plus its keyword context.
+SEAM = 2048
 TEXT_CHUNK = 1 << 20  # characters handed to the text detector at once (split at line ends)
 
 
@@ -69,14 +81,19 @@ class FileScanner:
         text: TextScanner,
         matcher: Matcher,
         options: FileOptions | None = None,
+        *,
+        extents: ExtentMap | None = None,
+        names: NameFinder | None = None,
     ) -> None:
         self.target = target
         self.text = text
         self.matcher = matcher
         self.options = options or FileOptions()
+        self.extents = extents
+        self.names = names
         self.stream = TargetStream(target)
         self.fh: BinaryIO = io.BufferedReader(self.stream, buffer_size=1 << 20)  # type: ignore[arg-type]
-        self.result = PassResult("files")
+        self.result = PassResult("files", complements=extents is not None)
         self._progress: Progress | None = None
         self._nlp_left = 0
 
@@ -120,8 +137,14 @@ class FileScanner:
                     )
                 elif isinstance(entry, Problem):
                     self._unscannable(prefix + entry.path, entry.reason)
-                else:
-                    self._file(prefix, entry)
+                elif isinstance(entry, FileRef):
+                    if (
+                        self.extents is not None
+                        and prefix + entry.path in self.extents.raw_readable
+                    ):
+                        self._raw_read_file(prefix + entry.path, entry)
+                    else:
+                        self._file(prefix, entry)
         except Exception as e:  # a corrupt file system must not stop the scan
             # The error's kind only: parser messages can quote bytes of the drive.
             log.debug("file system on %s failed: %s", volume.region, type(e).__name__)
@@ -160,6 +183,49 @@ class FileScanner:
             self._item(item)
         if self._progress is not None:
             self._progress(self.result.bytes_scanned, 0)
+
+    def _raw_read_file(self, path: str, ref: FileRef) -> None:
+        """A file the raw pass matched byte for byte: names and fragment seams only."""
+        stats = self.result.stats
+        stats["files_matched_by_raw"] = stats.get("files_matched_by_raw", 0) + 1
+        tally = self.result.tally
+        want = min(ref.size, self.options.nlp_max_chars) if self.names is not None else 0
+        try:
+            seams = self._seams(ref)
+            with ref.open() as fh:
+                if want:
+                    head = fh.read(want)
+                    self.result.bytes_scanned += len(head)
+                    text = plain.decode(head)
+                    if text:
+                        for f in self.names(text):  # type: ignore[misc]
+                            tally.add(f, file=path)
+                for seam in seams:
+                    fh.seek(max(0, seam - SEAM))
+                    window = fh.read(seam - max(0, seam - SEAM) + SEAM)
+                    self.result.bytes_scanned += len(window)
+                    cut = seam - max(0, seam - SEAM)
+                    for f in self.matcher.scan(window, 0):
+                        # Only a value cut by the seam: the raw pass read each run whole.
+                        if f.offset < cut < f.offset + f.length:
+                            tally.add(f, file=path)
+        except Exception as e:
+            self._unscannable(path, f"file could not be read: {error_kind(e)}")
+
+    @staticmethod
+    def _seams(ref: FileRef) -> list[int]:
+        """File offsets where one run ends and a run elsewhere on the volume begins."""
+        if ref.embedded or ref.runs is None:
+            return []
+        seams, pos, prev_end = [], 0, None
+        for start, length in ref.runs():
+            if pos >= ref.size:
+                break
+            if pos and (start is None or prev_end is None or start != prev_end):
+                seams.append(pos)
+            prev_end = None if start is None else start + length
+            pos += length
+        return seams
 
     def _item(self, item: formats.Extracted) -> None:
         tally = self.result.tally

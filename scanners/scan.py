@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
+from scanners.extents import map_target
 from scanners.files import FileOptions, FileScanner
 from scanners.raw import ExpectedPattern, RawOptions, RawScanner
 from scanners.report import PassResult, ScanReport, combine
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from scanners.findings import Finding, ValueHasher
 
 PASSES = ("raw", "files")
+NAME_MIN_CONFIDENCE = 0.5  # as `TextDetector.min_confidence`
 # (pass name, bytes done, bytes total or 0 when unknown)
 ScanProgress = Callable[[str, int, int], None]
 
@@ -30,6 +32,9 @@ class ScanOptions:
     raw: RawOptions = field(default_factory=RawOptions)
     files: FileOptions = field(default_factory=FileOptions)
     expected: ExpectedPattern | None = None  # the wipe pattern a post-wipe scan expects
+    # Map the file systems' extents first, so no byte is matched twice and every location says
+    # its allocation (see `scanners.extents`); False gives the old overlapping passes.
+    map_extents: bool = True
 
 
 def scan(
@@ -56,11 +61,18 @@ def scan(
     matcher = RawMatcher(hasher)
     results: list[PassResult] = []
     with Target(path) as target:
+        both = "raw" in options.passes and "files" in options.passes
+        extents = None
+        if "raw" in options.passes and options.map_extents:
+            extents = map_target(
+                target, decoded_by_files=both, file_limit=options.files.max_file_bytes
+            )
         if "raw" in options.passes:
             raw_options = replace(
                 options.raw,
                 expected=options.expected,
                 matcher_factory=options.raw.matcher_factory or partial(RawMatcher, hasher),
+                locator=extents,
             )
             results.append(
                 RawScanner(target, matcher, raw_options).run(_pass_progress("raw", on_progress))
@@ -73,7 +85,15 @@ def scan(
                     raw_covers=True,
                     pattern_ranges=tuple(results[0].pattern_ranges),
                 )
-            scanner = FileScanner(target, _LazyTextDetector(hasher), matcher, file_options)
+            text = _LazyTextDetector(hasher)
+            scanner = FileScanner(
+                target,
+                text,
+                matcher,
+                file_options,
+                extents=extents if both else None,
+                names=text.names,
+            )
             results.append(scanner.run(_pass_progress("files", on_progress)))
         return combine(str(path), target.size, results)
 
@@ -92,6 +112,18 @@ class _LazyTextDetector:
 
             self._detector = TextDetector(self._hasher)
         return self._detector.scan(text)
+
+    def names(self, text: str) -> list[Finding]:
+        """Person names in `text` by the lexicon rules alone (no Presidio to build)."""
+        from scanners.findings import Finding
+        from scanners.names import find_names
+
+        return [
+            Finding("person_name", n.start, n.end - n.start, round(n.confidence, 3), digest)
+            for n in find_names(text)
+            if n.confidence >= NAME_MIN_CONFIDENCE
+            for digest in (self._hasher.digest(n.normalized),)
+        ]
 
 
 def _pass_progress(

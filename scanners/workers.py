@@ -15,13 +15,16 @@ import signal
 import threading
 from collections.abc import Callable
 from multiprocessing import connection, shared_memory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanners import engines
 from scanners.inflate import Limits
 from scanners.pages import Page
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
 from scanners.target import Span, Target
+
+if TYPE_CHECKING:
+    from scanners.report import Locator
 
 _STATE: dict[str, Any] = {}
 
@@ -32,6 +35,7 @@ def init(
     margin: int,
     limits: Limits,
     databases: dict[str, bytes] | None = None,
+    locator: Locator | None = None,
 ) -> None:
     """Process initializer: open the target read-only and build this worker's matcher.
 
@@ -40,7 +44,7 @@ def init(
     """
     die_with_parent()
     engines.preload(databases or {})
-    _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits)
+    _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits, locator)
     _STATE["shm"] = {}
 
 
