@@ -147,7 +147,8 @@ def test_compressed_streams_are_inflated_and_nested(tmp_path, hasher):
     result = raw(image(tmp_path, 4 * PAGE, plants), hasher)
     assert result.tally.counts["personnummer"] == 5
     assert result.tally.counts["email"] == 5
-    assert result.tally.by_offset[("personnummer", 2 * PAGE, "unmapped")] == 3  # counted at the outer zip
+    # Counted at the outer zip.
+    assert result.tally.by_offset[("personnummer", 2 * PAGE, "unmapped")] == 3
 
 
 def test_zip_bomb_is_bounded_and_reported(tmp_path, hasher):
