@@ -4,8 +4,8 @@ A drive of mail logs holds millions of distinct addresses; a `set` of 64-charact
 costs about 150 bytes a value (1.5 GB for 10 million). `DigestSet` keeps the first 128 bits of
 each HMAC-SHA256 digest (two 64-bit words) in a numpy array sorted by the first word, and folds
 new digests in by batches, so memory is 16 bytes a value plus a batch buffer. Two different
-values share a 128-bit prefix with a probability of about n² / 2^129 (below 10^-24 for 10^7 values): the distinct count is exact in
-practice, and never an estimate as a HyperLogLog would be.
+values share a 128-bit prefix with a probability of about n² / 2^129 (below 10^-24 for 10^7
+values): the distinct count is exact in practice, never an estimate as a HyperLogLog's is.
 """
 
 from __future__ import annotations
