@@ -245,7 +245,7 @@ def child(mode: str, image: str) -> None:
         if mode == "files":
             options = ScanOptions(passes=("files",), files=FileOptions(nlp_max_chars=0))
         elif mode == "files-presidio":
-            options = ScanOptions(passes=("files",))
+            options = ScanOptions(passes=("files",), files=FileOptions(presidio=True))
         elif mode == "wipe-zero":
             options = ScanOptions()
         else:  # wipe-pattern
