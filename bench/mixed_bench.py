@@ -15,7 +15,7 @@ wait4. Found against planted counts only findings located in the planted files (
 /var/log), since the system files hold addresses of their own. The image is read once before
 the scans, so all of them read it from the page cache (this measures CPU, not the disk).
 
-Usage: python bench/scan_bench.py --mixed [--size-mb 1024] [--tree PATH ...] [--workdir DIR]
+Usage: python bench/scan_bench.py --mixed [--size-mb 1024] [--tree PATH[=raw,files,full] ...]
 """
 
 from __future__ import annotations
@@ -282,10 +282,12 @@ def main(size_mb: int, trees: list[Path], workdir: Path | None, modes: list[str]
         )
         subprocess.run(["cat", str(image)], stdout=subprocess.DEVNULL, check=True)  # page cache
         results = []
-        for tree in trees:
-            for mode in modes:
+        for spec in trees:
+            # "PATH" or "PATH=raw,full": the scans to run with that tree.
+            tree, _, own = str(spec).partition("=")
+            for mode in own.split(",") if own else modes:
                 load = os.getloadavg()[0]
-                r = {"tree": str(tree), "load_1m": round(load, 2), **run_scan(tree, image, mode)}
+                r = {"tree": tree, "load_1m": round(load, 2), **run_scan(Path(tree), image, mode)}
                 print(json.dumps(r), file=sys.stderr)
                 results.append(r)
         be = run_bulk_extractor(image, work)
