@@ -15,14 +15,13 @@ again.
 
 from __future__ import annotations
 
-import bisect
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Metadata, walk
 from scanners.formats import sniff
+from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
 from scanners.volumes import TargetStream, find_volumes, open_volume
 
 if TYPE_CHECKING:
@@ -31,13 +30,6 @@ if TYPE_CHECKING:
     from scanners.target import Target
 
 log = logging.getLogger(__name__)
-
-LIVE = "live file"
-SLACK = "file slack"
-METADATA = "file-system metadata"
-UNALLOCATED = "deleted or unallocated"
-UNMAPPED = "unmapped"  # a raw pass run without a map (the library's `scan_raw` alone)
-ALLOCATIONS = (LIVE, UNALLOCATED, SLACK, METADATA)
 
 HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
 
@@ -49,54 +41,6 @@ _PNR_COLUMNS = frozenset(
         "personal identity number", "samordningsnummer", "pers.nr", "pers nr",
     )
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """What a device range holds; `path` names the file of a live-file or slack range."""
-
-    allocation: str
-    path: str | None = None
-    decoded: bool = False  # the file pass reads this file's content; raw findings give way
-
-
-_UNALLOCATED = Place(UNALLOCATED)
-_METADATA = Place(METADATA)
-
-
-class ExtentMap:
-    """Sorted device ranges and their `Place`; picklable, so worker processes get a copy."""
-
-    def __init__(self) -> None:
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        self._places: list[Place] = []
-        self.raw_readable: set[str] = set()  # paths of live files the raw pass reads as they are
-        self.files = 0
-
-    def add(self, start: int, end: int, place: Place) -> None:
-        """Record [start, end) as `place` (call `freeze` when done)."""
-        if end > start:
-            self._starts.append(start)
-            self._ends.append(end)
-            self._places.append(place)
-
-    def freeze(self) -> None:
-        """Sort the ranges for lookups."""
-        order = sorted(range(len(self._starts)), key=self._starts.__getitem__)
-        self._starts = [self._starts[i] for i in order]
-        self._ends = [self._ends[i] for i in order]
-        self._places = [self._places[i] for i in order]
-
-    def locate(self, offset: int) -> Place:
-        """The place holding the byte at `offset` of the target."""
-        i = bisect.bisect_right(self._starts, offset) - 1
-        if i >= 0 and offset < self._ends[i]:
-            return self._places[i]
-        return _UNALLOCATED
-
-    def __len__(self) -> int:
-        return len(self._starts)
 
 
 def map_target(target: Target, *, decoded_by_files: bool, file_limit: int = 0) -> ExtentMap:
@@ -127,7 +71,7 @@ def map_target(target: Target, *, decoded_by_files: bool, file_limit: int = 0) -
             for entry in walk(volume.kind, open_volume(fh, volume)):
                 if isinstance(entry, Metadata):
                     for start, length in entry.runs:
-                        _add(extents, volume.offset, volume.size, start, length, _METADATA)
+                        _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
                 elif isinstance(entry, FileRef):
                     decodes = decoded_by_files and entry.size <= file_limit
                     _map_file(extents, volume.offset, volume.size, prefix, entry, decodes)

@@ -182,6 +182,7 @@ class RawScanner:
                         ),
                     )
                 )
+                _start_all(self._procs, opts.workers)
             else:
                 reader = PageReader(
                     self.target, page_size=opts.page_size, margin=opts.margin, buffers=buffers
@@ -235,6 +236,19 @@ class RawScanner:
             if len(want) == page.length and want.startswith(core):
                 return "pattern"
         return "data"
+
+
+def _start_all(pool: Executor, n: int) -> None:
+    """Start every worker process before any page is handed out.
+
+    A worker watches for its parent's death from its initializer on; one still starting up
+    (importing, seconds on a loaded machine) when the parent is killed would outlive it by that
+    long. Workers open the drive only with their first page, so none holds it before all run.
+    """
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120  # a worker that cannot start fails the pool anyway
+    while len(seen) < n and time.monotonic() < deadline:
+        seen.update(f.result() for f in [pool.submit(workers.started) for _ in range(n)])
 
 
 def _free_shared(shms: list[shared_memory.SharedMemory]) -> None:

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from scanners.digests import DigestSet
-from scanners.extents import LIVE, UNMAPPED, Place
 from scanners.findings import CATEGORIES
+from scanners.places import LIVE, UNMAPPED, Place
 from scanners.target import Span
 
 if TYPE_CHECKING:
