@@ -12,6 +12,7 @@ peak RSS and CPU time are its own):
   AES-256-CTR patterned image given as the expected pattern.
 
 Usage: python bench/scan_bench.py [--quick] [--size-mib N] [--workdir DIR]
+       python bench/scan_bench.py --mixed [--size-mb 1024] [--tree PATH ...]  (bench/mixed_bench.py)
 Ends with one JSON line of the figures.
 """
 
@@ -244,7 +245,7 @@ def child(mode: str, image: str) -> None:
         if mode == "files":
             options = ScanOptions(passes=("files",), files=FileOptions(nlp_max_chars=0))
         elif mode == "files-presidio":
-            options = ScanOptions(passes=("files",))
+            options = ScanOptions(passes=("files",), files=FileOptions(presidio=True))
         elif mode == "wipe-zero":
             options = ScanOptions()
         else:  # wipe-pattern
@@ -295,9 +296,24 @@ def main() -> None:
     ap.add_argument("--wipe-mib", type=int, default=None, help="size of the wiped images")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--child", nargs=2, metavar=("MODE", "IMAGE"), help=argparse.SUPPRESS)
+    ap.add_argument("--mixed", action="store_true", help="the mixed-content image of issue 18")
+    ap.add_argument("--size-mb", type=int, default=1024, help="mixed image size (MB)")
+    ap.add_argument(
+        "--tree",
+        type=Path,
+        action="append",
+        help="source tree to scan with (repeat to compare, e.g. main and a branch)",
+    )
+    ap.add_argument("--modes", default="raw,files,full", help="mixed: scans to run")
     args = ap.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.mixed:
+        from bench import mixed_bench
+
+        trees = args.tree or [ROOT]
+        mixed_bench.main(args.size_mb, trees, args.workdir, args.modes.split(","))
         return
     size = (args.size_mib or (256 if args.quick else 2048)) * MiB
     wipe_size = (args.wipe_mib or (512 if args.quick else 2048)) * MiB

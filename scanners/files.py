@@ -1,16 +1,26 @@
 """The file pass: partitions, file systems and documents, read-only, each finding tied to a path.
 
 Volumes come from `scanners.volumes`, files from `scanners.filesystems`, text from
-`scanners.formats`. Extracted text goes through the text detector (Presidio: names, and context
-over the whole document), up to `nlp_max_chars` characters per file; the text of a larger file
-goes through the fast path instead (same identifier rules, no names), since Presidio runs at well
-under 1 MB/s. Bytes of unknown formats always go through the fast path. Each piece of text is
-handled by exactly one detector, so nothing is counted twice within the pass.
+`scanners.formats`. Extracted text goes through the fast path (the identifier rules, matched in
+pieces of about `TEXT_CHUNK` characters cut at line ends, so a 100 MB log is never encoded
+whole) and its first `nlp_max_chars` characters per file through the name finder
+(`scanners.names`). With `presidio`, text up to `nlp_max_chars` goes through the text detector
+instead (Presidio with our recognizers): with the blank spaCy pipeline it finds the same values
+(the same rules, the same name lexicon) at 0.15-0.5 MB/s against tens of MB/s, so it is worth
+its cost only with a statistical pipeline. Bytes of unknown formats always go through the fast
+path. Each piece of text is handled by one detector per category, so nothing is counted twice
+within the pass.
 
 What cannot be read (encrypted volumes, corrupt file systems, unreadable sectors, encrypted
 documents) is reported as not scannable.
 When the raw pass also runs (`raw_covers`), regions it reads byte by byte (unknown partitions,
 oversized files) are not reported again; encrypted and corrupt ones always are.
+
+When the raw pass ran over the extent map (`scanners.extents`), a file whose bytes it read as
+they are (`ExtentMap.raw_readable`: plain text, unknown binary formats) is not matched again:
+its identifiers are the raw pass's, attributed to its path. The file pass looks in such a file
+only for what the raw pass cannot see: person names (a text-path category), and values cut in
+two where the file is fragmented (the raw pass sees the two runs apart).
 """
 
 from __future__ import annotations
@@ -18,19 +28,21 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from scanners import formats
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
+from scanners.formats import plain
 from scanners.pathnames import PathRedactor
 from scanners.report import PassResult, Unscannable
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, find_volumes, open_volume
 
 if TYPE_CHECKING:
+    from scanners.extents import ExtentMap
     from scanners.findings import Finding
     from scanners.raw import Matcher
     from scanners.target import Target
@@ -38,6 +50,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+NameFinder = Callable[[str], list["Finding"]]
+# Bytes read on each side of a seam between two runs of a fragmented file: more than the longest
+# value (`fastpath.MAX_MATCH`) plus its keyword context.
+SEAM = 2048
 TEXT_CHUNK = 1 << 20  # characters handed to the text detector at once (split at line ends)
 
 
@@ -55,7 +71,8 @@ class FileOptions:
 
     # Larger files are left to the raw pass; with the text and its copies this bounds memory.
     max_file_bytes: int = 32 << 20
-    nlp_max_chars: int = 1 << 20  # text per file for Presidio; beyond it, the fast path
+    nlp_max_chars: int = 1 << 20  # text per file for names (or Presidio); beyond it, none
+    presidio: bool = False  # Presidio for text within `nlp_max_chars` (see the module docstring)
     limits: formats.Limits = field(default_factory=formats.Limits)
     raw_covers: bool = False  # the raw pass reads every byte of this target too
     pattern_ranges: tuple[Span, ...] = ()  # ranges the raw pass found to be the wipe pattern
@@ -70,17 +87,22 @@ class FileScanner:
         text: TextScanner,
         matcher: Matcher,
         options: FileOptions | None = None,
+        *,
+        extents: ExtentMap | None = None,
+        names: NameFinder | None = None,
     ) -> None:
         self.target = target
         self.text = text
         self.matcher = matcher
         self.options = options or FileOptions()
+        self.extents = extents
+        self.names = names
         self.stream = TargetStream(target)
         self.fh: BinaryIO = io.BufferedReader(self.stream, buffer_size=1 << 20)  # type: ignore[arg-type]
-        self.result = PassResult("files")
+        self.result = PassResult("files", complements=extents is not None)
         self._progress: Progress | None = None
         self._nlp_left = 0
-        self.names = PathRedactor(matcher)
+        self.redactor = PathRedactor(matcher)
         self._members: dict[str, str] = {}  # member paths of the current file, redacted
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
@@ -99,11 +121,17 @@ class FileScanner:
     def _unscannable(self, region: str, reason: str) -> None:
         self.result.not_scannable.append(Unscannable(region, reason))
 
-    def _path(self, path: str) -> str:
-        """`path` with values in its names cut out; the values count as findings."""
-        redacted, found = self.names.redact(path)
-        for finding, where in found:
-            self.result.tally.add(finding, file=where)
+    def _path(self, path: str, *, member: bool = False) -> str:
+        """`path` with values in its names cut out; the values count as findings.
+
+        With the extents mapped, the raw pass reads the file systems' names where they are
+        stored (directory blocks, MFT records: file-system metadata), so only archive members'
+        names are counted here; a file system's names would otherwise count twice.
+        """
+        redacted, found = self.redactor.redact(path)
+        if member or self.extents is None:
+            for finding, where in found:
+                self.result.tally.add(finding, file=where)
         return redacted
 
     def _volume(self, volume: Volume, *, single: bool) -> None:
@@ -131,8 +159,14 @@ class FileScanner:
                     )
                 elif isinstance(entry, Problem):
                     self._unscannable(self._path(prefix + entry.path), entry.reason)
-                else:
-                    self._file(prefix, entry)
+                elif isinstance(entry, FileRef):
+                    if (
+                        self.extents is not None
+                        and prefix + entry.path in self.extents.raw_readable
+                    ):
+                        self._raw_read_file(self._path(prefix + entry.path), entry)
+                    else:
+                        self._file(prefix, entry)
         except Exception as e:  # a corrupt file system must not stop the scan
             # The error's kind only: parser messages can quote bytes of the drive.
             log.debug("file system on %s failed: %s", volume.region, type(e).__name__)
@@ -174,11 +208,54 @@ class FileScanner:
         if self._progress is not None:
             self._progress(self.result.bytes_scanned, 0)
 
+    def _raw_read_file(self, path: str, ref: FileRef) -> None:
+        """A file the raw pass matched byte for byte: names and fragment seams only."""
+        stats = self.result.stats
+        stats["files_matched_by_raw"] = stats.get("files_matched_by_raw", 0) + 1
+        tally = self.result.tally
+        want = min(ref.size, self.options.nlp_max_chars) if self.names is not None else 0
+        try:
+            seams = self._seams(ref)
+            with ref.open() as fh:
+                if want:
+                    head = fh.read(want)
+                    self.result.bytes_scanned += len(head)
+                    text = plain.decode(head)
+                    if text:
+                        for f in self.names(text):  # type: ignore[misc]
+                            tally.add(f, file=path)
+                for seam in seams:
+                    fh.seek(max(0, seam - SEAM))
+                    window = fh.read(seam - max(0, seam - SEAM) + SEAM)
+                    self.result.bytes_scanned += len(window)
+                    cut = seam - max(0, seam - SEAM)
+                    for f in self.matcher.scan(window, 0):
+                        # Only a value cut by the seam: the raw pass read each run whole.
+                        if f.offset < cut < f.offset + f.length:
+                            tally.add(f, file=path)
+        except Exception as e:
+            self._unscannable(path, f"file could not be read: {error_kind(e)}")
+
+    @staticmethod
+    def _seams(ref: FileRef) -> list[int]:
+        """File offsets where one run ends and a run elsewhere on the volume begins."""
+        if ref.embedded or ref.runs is None:
+            return []
+        seams, pos, prev_end = [], 0, None
+        for start, length in ref.runs():
+            if pos >= ref.size:
+                break
+            if pos and (start is None or prev_end is None or start != prev_end):
+                seams.append(pos)
+            prev_end = None if start is None else start + length
+            pos += length
+        return seams
+
     def _item(self, item: formats.Extracted) -> None:
         tally = self.result.tally
         redacted = self._members.get(item.path)
         if redacted is None:  # an archive member's own name, counted once
-            redacted = self._members[item.path] = self._path(item.path)
+            redacted = self._members[item.path] = self._path(item.path, member=True)
         if redacted != item.path:
             item = replace(item, path=redacted)
         if item.problem is not None:
@@ -188,28 +265,30 @@ class FileScanner:
                 tally.add(f, file=item.path)
         if not item.text:
             return
-        if len(item.text) <= self._nlp_left:
+        if self.options.presidio and len(item.text) <= self._nlp_left:
             self._nlp_left -= len(item.text)
             for chunk in _chunks(item.text, TEXT_CHUNK):
                 for f in self.text.scan(chunk):
                     tally.add(f, file=item.path)
             return
         self.result.stats["texts_fast_path"] = self.result.stats.get("texts_fast_path", 0) + 1
-        for f in self.matcher.scan(item.text.encode("utf-8"), 0):
-            tally.add(f, file=item.path)
+        for chunk in _chunks(item.text, TEXT_CHUNK):
+            for f in self.matcher.scan(chunk.encode("utf-8"), 0):
+                tally.add(f, file=item.path)
+        if self.names is not None and self._nlp_left > 0:
+            head = item.text[: self._nlp_left]
+            self._nlp_left -= len(head)
+            for f in self.names(head):
+                tally.add(f, file=item.path)
 
 
-def _chunks(text: str, size: int) -> list[str]:
-    """Split long text at line ends, so no chunk cuts an identifier in two."""
-    if len(text) <= size:
-        return [text]
-    chunks = []
+def _chunks(text: str, size: int) -> Iterator[str]:
+    """Split long text at line ends, so no chunk cuts an identifier in two (one at a time)."""
     start = 0
     while start < len(text):
         end = min(len(text), start + size)
         if end < len(text):
             cut = text.rfind("\n", start, end)
             end = cut + 1 if cut > start else end
-        chunks.append(text[start:end])
+        yield text[start:end]
         start = end
-    return chunks

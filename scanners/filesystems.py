@@ -1,8 +1,9 @@
 """Walk the live files of a volume through dissect (ext2/3/4, FAT, exFAT, NTFS, APFS), read-only.
 
-Each walker yields `FileRef`s (path, size, a way to open the content) and `Problem`s for what it
-could not read (a directory that fails to parse, an encrypted APFS volume). Directory cycles in a
-corrupt file system are cut by remembering the directories already entered.
+Each walker yields `FileRef`s (path, size, a way to open the content, and where its bytes lie
+on the volume), `Metadata` (bytes of directories and file-system structures) and `Problem`s for
+what it could not read (a directory that fails to parse, an encrypted APFS volume). Directory
+cycles in a corrupt file system are cut by remembering the directories already entered.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 128
 
+# Byte runs of a file on its volume, in file order: (volume offset or None for a sparse run,
+# allocated length); the file's bytes are the first `size` bytes of the runs, the rest is slack.
+Runs = list[tuple[int | None, int]]
+
+
+def _no_runs() -> Runs:
+    return []
+
 
 @dataclass(frozen=True, slots=True)
 class FileRef:
@@ -29,6 +38,22 @@ class FileRef:
     path: str
     size: int
     open: Callable[[], BinaryIO]
+    # Where the content lies on the volume; None when the walker cannot say (APFS).
+    runs: Callable[[], Runs] | None = None
+    # Content kept inside file-system metadata (NTFS resident data, ext4 inline data), or
+    # stored transformed (NTFS compression or encryption): not the plain bytes in `runs`.
+    embedded: bool = False
+    transformed: bool = False
+    # For embedded content: the volume byte range of the structure that holds it (the MFT
+    # record, the inode), or None when it cannot be placed.
+    home: Callable[[], tuple[int, int] | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Volume byte ranges that hold file-system structures (directories, tables, journal)."""
+
+    runs: tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +65,7 @@ class Problem:
     scanned: bool = False  # informational: the content was read another way (a directory loop)
 
 
-Walk = Iterator[FileRef | Problem]
+Walk = Iterator[FileRef | Problem | Metadata]
 
 
 def _loop(path: str) -> Problem:
@@ -67,14 +92,40 @@ def _walk_ext(fh: BinaryIO) -> Walk:
 
     fs = ExtFS(fh)
     seen: set[int] = set()
+    bs = fs.block_size
+
+    def runs(node: Any) -> Callable[[], Runs]:
+        def get() -> Runs:
+            return [(None if b is None else b * bs, n * bs) for b, n in node.dataruns()]
+
+        return get
+
+    structures: list[tuple[int, int]] = []
+    try:
+        structures.extend(_ext_structures(fs))
+    except Exception as e:  # broken descriptors: the walk below reports what it cannot read
+        log.debug("ext structures unreadable: %s", type(e).__name__)
+    yield Metadata(tuple(structures))
+
+    def inode_home(inum: int) -> Callable[[], tuple[int, int] | None]:
+        def get() -> tuple[int, int] | None:
+            group, index = divmod(inum - 1, fs.sb.s_inodes_per_group)
+            desc = fs._read_group_desc(group)
+            hi = getattr(desc, "bg_inode_table_hi", 0) if fs._group_desc_size > 32 else 0
+            table = ((hi << 32) | desc.bg_inode_table_lo) * bs
+            return table + index * fs.sb.s_inode_size, fs.sb.s_inode_size
+
+        return get
 
     def visit(node: Any, path: str, depth: int) -> Walk:
         seen.add(node.inum)
         try:
+            blocks = tuple((o, n) for o, n in runs(node)() if o is not None)
             children = list(node.iterdir())
         except Exception as e:
             yield Problem(path or "/", f"directory unreadable: {error_kind(e)}")
             return
+        yield Metadata(blocks)
         for child in children:
             name = child.filename
             if name in (".", "..") or name is None:
@@ -91,11 +142,46 @@ def _walk_ext(fh: BinaryIO) -> Walk:
                         continue
                     yield from visit(child, child_path, depth + 1)
                 elif mode == stat.S_IFREG:
-                    yield FileRef(child_path, child.size, child.open)
+                    inline = bool(child.inode.i_flags & _EXT4_INLINE_DATA_FL)
+                    yield FileRef(
+                        child_path,
+                        child.size,
+                        child.open,
+                        None if inline else runs(child),
+                        embedded=inline,
+                        home=inode_home(child.inum) if inline else None,
+                    )
             except Exception as e:
                 yield Problem(child_path, f"entry unreadable: {error_kind(e)}")
 
     yield from visit(fs.get("/"), "", 0)
+
+
+_EXT4_INLINE_DATA_FL = 0x10000000
+
+
+def _ext_structures(fs: Any) -> Iterator[tuple[int, int]]:
+    """Superblock, group descriptors, bitmaps, inode tables (inline data lives there), journal."""
+    bs = fs.block_size
+    sb = fs.sb
+    yield 0, fs.groups_offset + fs.groups_count * fs._group_desc_size
+    table = -(-sb.s_inodes_per_group * sb.s_inode_size // bs) * bs
+    for group in range(fs.groups_count):
+        # dissect reads descriptors only privately; this walk needs each group's table.
+        desc = fs._read_group_desc(group)
+        hi = getattr(desc, "bg_inode_table_hi", 0) if fs._group_desc_size > 32 else 0
+        yield ((hi << 32) | desc.bg_inode_table_lo) * bs, table
+        for name in ("bg_block_bitmap", "bg_inode_bitmap"):
+            hi = getattr(desc, f"{name}_hi", 0) if fs._group_desc_size > 32 else 0
+            yield ((hi << 32) | getattr(desc, f"{name}_lo")) * bs, bs
+    if sb.s_journal_inum:
+        try:
+            journal = fs.get_inode(sb.s_journal_inum)
+            for b, n in journal.dataruns():
+                if b is not None:
+                    yield b * bs, n * bs
+        except Exception as e:  # an external or broken journal: its blocks stay unclassified
+            log.debug("journal runs unreadable: %s", type(e).__name__)
 
 
 def _walk_fat(fh: BinaryIO) -> Walk:
@@ -103,13 +189,26 @@ def _walk_fat(fh: BinaryIO) -> Walk:
 
     fs = FATFS(fh)
     seen: set[int] = set()
+    data_start = fs.first_data_sector * fs.sector_size
+    cs = fs.cluster_size
+
+    def runs(entry: Any) -> Callable[[], Runs]:
+        def get() -> Runs:
+            return [(data_start + c * cs, n * cs) for c, n in entry.dataruns()]
+
+        return get
+
+    # Boot sector, FATs and (FAT12/16) the fixed root directory.
+    yield Metadata(((0, data_start),))
 
     def visit(entry: Any, path: str, depth: int) -> Walk:
         try:
+            blocks = tuple(runs(entry)()) if depth else ()
             children = list(entry.iterdir())
         except Exception as e:
             yield Problem(path or "/", f"directory unreadable: {error_kind(e)}")
             return
+        yield Metadata(blocks)
         for child in children:
             if child.short_name in (".", "..") or child.is_volume_id():
                 continue
@@ -126,7 +225,7 @@ def _walk_fat(fh: BinaryIO) -> Walk:
                     seen.add(child.cluster)
                     yield from visit(child, child_path, depth + 1)
                 else:
-                    yield FileRef(child_path, child.size, child.open)
+                    yield FileRef(child_path, child.size, child.open, runs(child))
             except Exception as e:
                 yield Problem(child_path, f"entry unreadable: {error_kind(e)}")
 
@@ -149,16 +248,25 @@ def _walk_exfat(fh: BinaryIO) -> Walk:
 
     fs = ExFAT(fh)
 
+    def sector_runs(entry: Any) -> list[tuple[int, int]]:
+        stream = entry.stream
+        contiguous = bool(stream.flags.not_fragmented)
+        return list(
+            fs.runlist(stream.location, contiguous, stream.data_length if contiguous else None)
+        )
+
     def opener(entry: Any) -> Callable[[], BinaryIO]:
         def open_() -> BinaryIO:
-            stream = entry.stream
-            contiguous = bool(stream.flags.not_fragmented)
-            runs = fs.runlist(
-                stream.location, contiguous, stream.data_length if contiguous else None
-            )
-            return RunlistStream(fh, runs, stream.data_length, fs.sector_size)
+            return RunlistStream(fh, sector_runs(entry), entry.stream.data_length, fs.sector_size)
 
         return open_
+
+    def runs(entry: Any) -> Callable[[], Runs]:
+        def get() -> Runs:
+            ss = fs.sector_size
+            return [(s * ss, n * ss) for s, n in sector_runs(entry)]
+
+        return get
 
     def visit(entries: dict[str, Any], path: str, depth: int) -> Walk:
         for name, (entry, children) in entries.items():
@@ -172,28 +280,69 @@ def _walk_exfat(fh: BinaryIO) -> Walk:
                     continue
                 yield from visit(children, child_path, depth + 1)
             else:
-                yield FileRef(child_path, entry.stream.data_length, opener(entry))
+                yield FileRef(child_path, entry.stream.data_length, opener(entry), runs(entry))
 
     yield from visit(fs.files, "", 0)
 
 
 def _walk_ntfs(fh: BinaryIO) -> Walk:
     from dissect.ntfs import NTFS
+    from dissect.ntfs.c_ntfs import ATTRIBUTE_TYPE_CODE
 
     fs = NTFS(fh)
     seen: set[int] = set()
+    cs = fs.cluster_size
+
+    def runs(record: Any, name: str = "", kind: Any = ATTRIBUTE_TYPE_CODE.DATA) -> Runs:
+        return [(None if c is None else c * cs, n * cs) for c, n in record.dataruns(name, kind)]
+
+    def file_runs(record: Any) -> Callable[[], Runs]:
+        return lambda: runs(record)
+
+    mft_runs: Runs | None = None
+
+    def record_home(record: Any) -> Callable[[], tuple[int, int] | None]:
+        def get() -> tuple[int, int] | None:
+            # The record's offset in $MFT, placed on the volume through $MFT's own runs.
+            nonlocal mft_runs
+            if mft_runs is None:
+                mft_runs = runs(fs.mft.get(0))
+            pos = record.offset
+            for start, length in mft_runs:
+                if pos < length:
+                    return None if start is None else (start + pos, fs._record_size)
+                pos -= length
+            return None
+
+        return get
+
+    def structure(record: Any, name: str, kind: Any) -> Metadata:
+        try:
+            found = runs(record, name, kind) if record.has_stream(name, kind) else []
+        except (TypeError, FileNotFoundError):  # resident: inside the MFT already listed
+            found = []
+        return Metadata(tuple((o, n) for o, n in found if o is not None))
 
     def visit(record: Any, path: str, depth: int) -> Walk:
         seen.add(record.segment)
         try:
+            index = structure(record, "$I30", ATTRIBUTE_TYPE_CODE.INDEX_ALLOCATION)
             entries = list(record.iterdir(ignore_dos=True))
         except Exception as e:
             yield Problem(path or "/", f"directory unreadable: {error_kind(e)}")
             return
+        yield index
         names: set[str] = set()
         for entry in entries:
             name = entry.attribute.file_name
-            if name in names or (depth == 0 and name.startswith("$")) or name == ".":
+            if depth == 0 and name.startswith("$") and name not in names:
+                names.add(name)  # $MFT, $LogFile, $Bitmap...: structures, not user files
+                try:
+                    yield structure(entry.dereference(), "", ATTRIBUTE_TYPE_CODE.DATA)
+                except Exception as e:
+                    log.debug("NTFS system file unreadable: %s", type(e).__name__)
+                continue
+            if name in names or name == ".":
                 continue
             names.add(name)
             child_path = f"{path}/{name}"
@@ -208,7 +357,21 @@ def _walk_ntfs(fh: BinaryIO) -> Walk:
                         continue
                     yield from visit(child, child_path, depth + 1)
                 elif child.has_stream(""):
-                    yield FileRef(child_path, child.size(""), child.open)
+                    data = child.attributes[ATTRIBUTE_TYPE_CODE.DATA]
+                    flags = 0
+                    for attr in data:
+                        if attr.name == "":
+                            flags |= attr.header.flags
+                    yield FileRef(
+                        child_path,
+                        child.size(""),
+                        child.open,
+                        None if child.resident else file_runs(child),
+                        embedded=child.resident,
+                        home=record_home(child) if child.resident else None,
+                        # Compressed (LZNT1) or EFS-encrypted: the bytes on disk are not the text.
+                        transformed=bool(flags & 0x40FF),
+                    )
             except Exception as e:
                 yield Problem(child_path, f"entry unreadable: {error_kind(e)}")
 

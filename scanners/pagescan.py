@@ -18,6 +18,7 @@ from scanners.sqliterecords import resplit
 if TYPE_CHECKING:
     from scanners.findings import Finding
     from scanners.pages import Page
+    from scanners.report import Locator
     from scanners.target import Span, Target
 
 
@@ -44,20 +45,30 @@ class PageOutcome:
     over_budget: bool = False
     cut: bool = False  # a stream was longer than the per-stream output or input limit
     too_deep: bool = False  # a stream held streams deeper than the depth limit
+    deferred: int = 0  # streams left to the file pass (inside a file it decodes)
 
 
 class PageMatcher:
     """Counts the findings of a page whose kind (data, uniform, pattern) is already known."""
 
-    def __init__(self, target: Target, matcher: Matcher, margin: int, limits: Limits) -> None:
+    def __init__(
+        self,
+        target: Target,
+        matcher: Matcher,
+        margin: int,
+        limits: Limits,
+        locator: Locator | None = None,
+    ) -> None:
         self.target = target
         self.matcher = matcher
         self.margin = margin
         self.limits = limits
+        self.locator = locator
 
     def scan(self, page: Page, kind: str) -> PageOutcome:
         """Findings that start in the page's core (all of it, or the tail of a skipped page)."""
-        out = PageOutcome(Tally(), page.bad, kind, page.length, page.start, page.length)
+        tally = Tally(locator=self.locator)
+        out = PageOutcome(tally, page.bad, kind, page.length, page.start, page.length)
         core_end = page.start + page.length
         if kind == "data":
             lo, keep_from = 0, page.start
@@ -95,6 +106,10 @@ class PageMatcher:
             return self.target.pread(base + offset, length)
 
         for stream in find_streams(data, page.lead, page.lead + page.length):
+            if self.locator is not None and self.locator.locate(base + stream.offset).decoded:
+                # The file pass unpacks this file whole; its findings here would give way.
+                out.deferred += 1
+                continue
             if budget <= 0:
                 out.over_budget = True
                 return

@@ -57,6 +57,10 @@ class PathRedactor:
                 out += parts[i + 1]
         return out, found
 
+    def redact_only(self, path: str) -> str:
+        """The path with values cut out, counting nothing (the file pass counts names)."""
+        return self.redact(path)[0]
+
     def _component(self, name: str) -> tuple[str, list[Finding]]:
         if not name:
             return name, []

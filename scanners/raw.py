@@ -37,6 +37,7 @@ from scanners.report import PassResult, Unscannable
 from scanners.target import Span
 
 if TYPE_CHECKING:
+    from scanners.report import Locator
     from scanners.target import Target
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class RawOptions:
     # drives share the cores.
     matcher_factory: Callable[[], Matcher] | None = None
     processes_from: int | None = 1 << 30
+    # The file systems' extent map (`scanners.extents.map_target`): findings are attributed to
+    # files and allocations, and give way inside files the file pass decodes.
+    locator: Locator | None = None
 
 
 class RawScanner:
@@ -78,7 +82,9 @@ class RawScanner:
     def __init__(self, target: Target, matcher: Matcher, options: RawOptions | None = None):
         self.target = target
         self.options = options or RawOptions()
-        self.pages = PageMatcher(target, matcher, self.options.margin, self.options.limits)
+        self.pages = PageMatcher(
+            target, matcher, self.options.margin, self.options.limits, self.options.locator
+        )
         self._uniform: dict[int, bytes] = {}
         self._procs: Executor | None = None
         self._shm_names: dict[int, str] = {}
@@ -113,6 +119,7 @@ class RawScanner:
             stats[f"pages_{out.kind}"] += 1
             stats["streams_inflated"] += out.streams
             stats["bytes_inflated"] += out.inflated
+            stats["streams_left_to_file_pass"] += out.deferred
             bad.extend(out.bad)
             if out.kind == "pattern":
                 pattern.append(Span(out.start, out.start + out.length))
@@ -131,6 +138,7 @@ class RawScanner:
         for out in self._outcomes():
             collect(out)
         stats["worker_processes"] = opts.workers if self.uses_processes else 0
+        stats["findings_given_way"] = sum(result.tally.given_way.values())
 
         result.seconds = time.monotonic() - began
         result.stats = dict(stats)
@@ -192,9 +200,11 @@ class RawScanner:
                             opts.margin,
                             opts.limits,
                             engines.export(),
+                            opts.locator,
                         ),
                     )
                 )
+                _start_all(self._procs, opts.workers)
             else:
                 reader = PageReader(
                     self.target, page_size=opts.page_size, margin=opts.margin, buffers=buffers
@@ -248,6 +258,19 @@ class RawScanner:
             if len(want) == page.length and want.startswith(core):
                 return "pattern"
         return "data"
+
+
+def _start_all(pool: Executor, n: int) -> None:
+    """Start every worker process before any page is handed out.
+
+    A worker watches for its parent's death from its initializer on; one still starting up
+    (importing, seconds on a loaded machine) when the parent is killed would outlive it by that
+    long. Workers open the drive only with their first page, so none holds it before all run.
+    """
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120  # a worker that cannot start fails the pool anyway
+    while len(seen) < n and time.monotonic() < deadline:
+        seen.update(f.result() for f in [pool.submit(workers.started) for _ in range(n)])
 
 
 def _free_shared(shms: list[shared_memory.SharedMemory]) -> None:

@@ -11,33 +11,60 @@ Each pass (raw, files) fills a `Tally`; `combine` merges the passes into one `Sc
 How the passes combine, per category:
 - `distinct` is the size of the union of both passes' keyed hashes. Both passes hash with the same
   per-batch key, so a value seen by both is one value: this is exact.
-- `count` is the larger of the two passes' counts (and never less than `distinct`). The raw
-  pass counts every copy of a value on the medium (deleted files, slack, journal copies, plain
-  text inside live files); the file pass counts occurrences inside live files, including text
-  only it can see (names found by Presidio, text inside documents whose compression or encoding
-  the raw pass cannot read). A live plain-text
-  file is seen by both, so the sum would count it twice; each pass alone is a lower bound on the
-  occurrences on the drive, and the larger one is the tightest bound that never double counts.
-  Mapping every file finding back to a disk offset would allow an exact union, but extracted text
-  (docx, PDF) has no disk offset, so the rule is the same for every category.
-- `locations` are listed per pass: file findings under their path, raw findings under the offset of
-  the aligned region (`region_size` bytes) they start in, or the offset of the compressed stream
-  that held them. Regions grow (by doubling) when a drive has too many of them to list.
+- `count`: when the raw pass ran with the file systems' extent map (`scanners.extents`), no byte
+  is matched twice. A raw finding inside a live plain file is attributed to that file; one inside
+  a file the file pass decodes (compressed, encoded, a document) gives way to the file pass's
+  reading; the file pass matches only what the raw pass could not see. The two counts are then
+  disjoint and add up (`PassResult.complements`). Without the map (a pass alone, or the raw pass
+  called directly) the larger of the two counts is taken, never less than `distinct`.
+- `locations` are listed per pass: findings in a file under its path, other raw findings under
+  the offset of the aligned region (`region_size` bytes) they start in, or the offset of the
+  compressed stream that held them. Each says its `allocation` (live file, deleted or
+  unallocated, file slack, file-system metadata) and whether the file is an operating-system or
+  program file (`system`). Regions grow (by doubling) when a drive has too many to list.
+- `system_files` counts, per category, the findings located in operating-system and program
+  files (Windows\\, Program Files\\, /usr, /lib, ...), which are then not user data.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from scanners.digests import DigestSet
 from scanners.findings import CATEGORIES
+from scanners.places import LIVE, UNMAPPED, Place
 from scanners.target import Span
 
 if TYPE_CHECKING:
     from scanners.findings import Finding
 
 MAX_OFFSET_LOCATIONS = 10_000
+
+# Top-level folders of operating-system and program files (compared without case).
+SYSTEM_DIRS = frozenset(
+    (
+        "windows", "program files", "program files (x86)", "programdata", "$recycle.bin",
+        "usr", "lib", "lib32", "lib64", "bin", "sbin", "boot", "opt", "snap", "system",
+        "library", "applications", "private",
+    )
+)  # fmt: skip
+
+
+def is_system_path(path: str) -> bool:
+    """True for a file under an operating-system or program folder (`partition 1:/usr/...`)."""
+    inner = path[path.find("/") :] if "/" in path else path
+    top = inner.lstrip("/").split("/", 1)[0].split("!", 1)[0].lower()
+    return top in SYSTEM_DIRS
+
+
+class Locator(Protocol):
+    """Maps a target offset to what holds it (`scanners.extents.ExtentMap`)."""
+
+    def locate(self, offset: int) -> Place:
+        """The place holding the byte at `offset`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,46 +81,94 @@ class Unscannable:
 
 @dataclass
 class Tally:
-    """What one pass found: counts, keyed hashes and locations per category."""
+    """What one pass found: counts, keyed hashes and locations per category.
+
+    With a `locator` (the raw pass over mapped file systems), a finding's offset says where it
+    lies: in a live file it is counted under the file's path; in a file the file pass decodes it
+    is not counted (`given_way`), since the file pass counts that file's content.
+    """
 
     region_size: int = 1 << 20
     counts: Counter[str] = field(default_factory=Counter)
-    digests: dict[str, set[str]] = field(default_factory=dict)
-    by_file: Counter[tuple[str, str]] = field(default_factory=Counter)
-    by_offset: Counter[tuple[str, int]] = field(default_factory=Counter)
+    digests: dict[str, DigestSet] = field(default_factory=dict)
+    # (category, path, allocation) and (category, region offset, allocation) -> count
+    by_file: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    by_offset: Counter[tuple[str, int, str]] = field(default_factory=Counter)
+    given_way: Counter[str] = field(default_factory=Counter)
+    locator: Locator | None = field(default=None, repr=False, compare=False)
 
     def add(self, finding: Finding, *, file: str | None = None, offset: int | None = None) -> None:
         """Count one finding, located in `file` or at the target `offset` (default: its own)."""
         category = finding.category
-        self.counts[category] += 1
-        self.digests.setdefault(category, set()).add(finding.digest)
         if file is not None:
-            self.by_file[(category, file)] += 1
+            self._count(finding)
+            self.by_file[(category, file, LIVE)] += 1
             return
         where = finding.offset if offset is None else offset
-        self.by_offset[(category, where - where % self.region_size)] += 1
+        if self.locator is None:
+            allocation = UNMAPPED
+        else:
+            place = self.locator.locate(where)
+            if place.decoded:
+                self.given_way[category] += 1
+                return
+            allocation = place.allocation
+            if place.path is not None:
+                self._count(finding)
+                self.by_file[(category, place.path, allocation)] += 1
+                return
+        self._count(finding)
+        self.by_offset[(category, where - where % self.region_size, allocation)] += 1
         if len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
+
+    def _count(self, finding: Finding) -> None:
+        self.counts[finding.category] += 1
+        digests = self.digests.get(finding.category)
+        if digests is None:
+            digests = self.digests[finding.category] = DigestSet()
+        digests.add(finding.digest)
 
     def merge(self, other: Tally) -> None:
         """Add another tally of the same pass (e.g. from a worker thread)."""
         self.counts.update(other.counts)
+        self.given_way.update(other.given_way)
         for category, digests in other.digests.items():
-            self.digests.setdefault(category, set()).update(digests)
+            mine = self.digests.get(category)
+            if mine is None:
+                mine = self.digests[category] = DigestSet()
+            mine.update(digests)
         self.by_file.update(other.by_file)
         while other.region_size > self.region_size:
             self._coarsen()
-        for (category, where), n in other.by_offset.items():
-            self.by_offset[(category, where - where % self.region_size)] += n
+        for (category, where, allocation), n in other.by_offset.items():
+            self.by_offset[(category, where - where % self.region_size, allocation)] += n
         while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 
     def _coarsen(self) -> None:
         self.region_size *= 2
-        merged: Counter[tuple[str, int]] = Counter()
-        for (category, where), n in self.by_offset.items():
-            merged[(category, where - where % self.region_size)] += n
+        merged: Counter[tuple[str, int, str]] = Counter()
+        for (category, where, allocation), n in self.by_offset.items():
+            merged[(category, where - where % self.region_size, allocation)] += n
         self.by_offset = merged
+
+    def by_allocation(self) -> Counter[tuple[str, str]]:
+        """(category, allocation) -> count."""
+        out: Counter[tuple[str, str]] = Counter()
+        for (category, _, allocation), n in self.by_file.items():
+            out[(category, allocation)] += n
+        for (category, _, allocation), n in self.by_offset.items():
+            out[(category, allocation)] += n
+        return out
+
+    def system_counts(self) -> Counter[str]:
+        """Findings per category in operating-system and program files."""
+        out: Counter[str] = Counter()
+        for (category, path, _), n in self.by_file.items():
+            if is_system_path(path):
+                out[category] += n
+        return out
 
     @property
     def total(self) -> int:
@@ -112,6 +187,10 @@ class PassResult:
     not_scannable: list[Unscannable] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     pattern_ranges: list[Span] = field(default_factory=list)  # raw: pages equal to the wipe pattern
+    # files: this pass matched only what the raw pass could not see (the raw pass was mapped),
+    # so its counts add to the raw pass's instead of overlapping them.
+    complements: bool = False
+    stopped: bool = False  # the pass failed part-way and reports the whole target unread
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +213,8 @@ class ScanReport:
     findings: dict[str, CategoryCount]
     locations: tuple[dict[str, Any], ...]
     not_scannable: tuple[Unscannable, ...]
+    by_allocation: dict[str, dict[str, int]] = field(default_factory=dict)
+    system_files: dict[str, int] = field(default_factory=dict)
     pass_results: tuple[PassResult, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -158,26 +239,44 @@ class ScanReport:
                 c: {"count": v.count, "distinct": v.distinct} for c, v in self.findings.items()
             },
             "locations": [dict(loc) for loc in self.locations],
+            "by_allocation": {a: dict(c) for a, c in self.by_allocation.items()},
+            "system_files": dict(self.system_files),
             "not_scannable": [u.to_dict() for u in self.not_scannable],
         }
 
 
 def combine(target: str, size_bytes: int, results: list[PassResult]) -> ScanReport:
-    """Merge pass results into one report (per-category max of counts, union of hashes)."""
+    """Merge pass results into one report (see the module docstring for the counting rule)."""
     findings: dict[str, CategoryCount] = {}
+    disjoint = any(r.complements for r in results)
     for category in CATEGORIES:
-        distinct: set[str] = set()
-        for r in results:
-            distinct |= r.tally.digests.get(category, set())
+        distinct = DigestSet.union(
+            [r.tally.digests[category] for r in results if category in r.tally.digests]
+        )
+        counts = [r.tally.counts[category] for r in results]
         # Every distinct value occurs at least once, so the count is never below `distinct`.
-        count = max([len(distinct)] + [r.tally.counts[category] for r in results])
-        findings[category] = CategoryCount(count, len(distinct))
+        count = max(distinct, sum(counts) if disjoint else max(counts, default=0))
+        findings[category] = CategoryCount(count, distinct)
     locations: list[dict[str, Any]] = []
+    allocations: dict[str, Counter[str]] = {}
+    system: Counter[str] = Counter()
     for r in results:
-        for (category, path), n in sorted(r.tally.by_file.items(), key=lambda kv: kv[0][1]):
-            locations.append({"category": category, "file": path, "count": n})
-        for (category, where), n in sorted(r.tally.by_offset.items(), key=lambda kv: kv[0][1]):
-            locations.append({"category": category, "offset": where, "count": n})
+        for (category, path, allocation), n in sorted(
+            r.tally.by_file.items(), key=lambda kv: kv[0][1]
+        ):
+            loc = {"category": category, "file": path, "allocation": allocation, "count": n}
+            if is_system_path(path):
+                loc["system"] = True
+            locations.append(loc)
+        for (category, where, allocation), n in sorted(
+            r.tally.by_offset.items(), key=lambda kv: kv[0][1]
+        ):
+            locations.append(
+                {"category": category, "offset": where, "allocation": allocation, "count": n}
+            )
+        for (category, allocation), n in r.tally.by_allocation().items():
+            allocations.setdefault(allocation, Counter())[category] += n
+        system.update(r.tally.system_counts())
     seen: set[Unscannable] = set()
     unscannable = []
     for r in results:
@@ -194,5 +293,7 @@ def combine(target: str, size_bytes: int, results: list[PassResult]) -> ScanRepo
         findings=findings,
         locations=tuple(locations),
         not_scannable=tuple(unscannable),
+        by_allocation={a: dict(c) for a, c in sorted(allocations.items())},
+        system_files=dict(system),
         pass_results=tuple(results),
     )

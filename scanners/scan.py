@@ -10,7 +10,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from scanners.errors import UnreadableTarget, error_kind
+from scanners.extents import map_target
 from scanners.files import FileOptions, FileScanner
+from scanners.pathnames import PathRedactor
 from scanners.raw import ExpectedPattern, RawOptions, RawScanner
 from scanners.report import PassResult, ScanReport, Unscannable, combine
 from scanners.target import Span, Target
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PASSES = ("raw", "files")
+NAME_MIN_CONFIDENCE = 0.5  # as `TextDetector.min_confidence`
 # (pass name, bytes done, bytes total or 0 when unknown)
 ScanProgress = Callable[[str, int, int], None]
 
@@ -34,6 +37,9 @@ class ScanOptions:
     raw: RawOptions = field(default_factory=RawOptions)
     files: FileOptions = field(default_factory=FileOptions)
     expected: ExpectedPattern | None = None  # the wipe pattern a post-wipe scan expects
+    # Map the file systems' extents first, so no byte is matched twice and every location says
+    # its allocation (see `scanners.extents`); False gives the old overlapping passes.
+    map_extents: bool = True
 
 
 def scan(
@@ -60,21 +66,37 @@ def scan(
     matcher = RawMatcher(hasher)
     results: list[PassResult] = []
     with Target(path) as target:
+        both = "raw" in options.passes and "files" in options.passes
+        extents = None
+        if "raw" in options.passes and options.map_extents:
+            try:
+                extents = map_target(
+                    target,
+                    decoded_by_files=both,
+                    file_limit=options.files.max_file_bytes,
+                    redact=PathRedactor(matcher).redact_only,
+                )
+            except UnreadableTarget:
+                raise
+            except Exception as e:  # no map: each pass reads everything itself, as before
+                log.debug("mapping %s failed: %s", target.path, type(e).__name__)
         if "raw" in options.passes:
             raw_options = replace(
                 options.raw,
                 expected=options.expected,
                 matcher_factory=options.raw.matcher_factory or partial(RawMatcher, hasher),
+                locator=extents,
             )
-            results.append(
-                _guarded(
-                    "raw",
-                    target,
-                    lambda: RawScanner(target, matcher, raw_options).run(
-                        _pass_progress("raw", on_progress)
-                    ),
-                )
+            raw = _guarded(
+                "raw",
+                target,
+                lambda: RawScanner(target, matcher, raw_options).run(
+                    _pass_progress("raw", on_progress)
+                ),
             )
+            if raw.stopped:  # the raw pass did not read the plain files: the file pass must
+                extents = None
+            results.append(raw)
         if "files" in options.passes:
             file_options = options.files
             if results:
@@ -83,7 +105,15 @@ def scan(
                     raw_covers=True,
                     pattern_ranges=tuple(results[0].pattern_ranges),
                 )
-            scanner = FileScanner(target, _LazyTextDetector(hasher), matcher, file_options)
+            text = _LazyTextDetector(hasher)
+            scanner = FileScanner(
+                target,
+                text,
+                matcher,
+                file_options,
+                extents=extents if both else None,
+                names=text.names,
+            )
             results.append(
                 _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))
             )
@@ -104,6 +134,7 @@ def _guarded(name: str, target: Target, run: Callable[[], PassResult]) -> PassRe
         # The error's kind only: parser messages can quote bytes of the drive.
         log.debug("%s pass failed on %s: %s", name, target.path, type(e).__name__)
         result = PassResult(name)
+        result.stopped = True
         result.not_scannable.append(
             Unscannable(
                 f"whole target ({Span(0, target.size)})", f"{name} pass stopped: {error_kind(e)}"
@@ -126,6 +157,18 @@ class _LazyTextDetector:
 
             self._detector = TextDetector(self._hasher)
         return self._detector.scan(text)
+
+    def names(self, text: str) -> list[Finding]:
+        """Person names in `text` by the lexicon rules alone (no Presidio to build)."""
+        from scanners.findings import Finding
+        from scanners.names import find_names
+
+        return [
+            Finding("person_name", n.start, n.end - n.start, round(n.confidence, 3), digest)
+            for n in find_names(text)
+            if n.confidence >= NAME_MIN_CONFIDENCE
+            for digest in (self._hasher.digest(n.normalized),)
+        ]
 
 
 def _pass_progress(

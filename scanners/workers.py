@@ -13,15 +13,19 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing import connection, shared_memory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanners import engines
 from scanners.inflate import Limits
 from scanners.pages import Page
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
 from scanners.target import Span, Target
+
+if TYPE_CHECKING:
+    from scanners.report import Locator
 
 _STATE: dict[str, Any] = {}
 
@@ -32,16 +36,30 @@ def init(
     margin: int,
     limits: Limits,
     databases: dict[str, bytes] | None = None,
+    locator: Locator | None = None,
 ) -> None:
-    """Process initializer: open the target read-only and build this worker's matcher.
+    """Process initializer: build this worker's matcher; the target opens with the first page.
 
     `databases` are the parent's compiled pattern databases (`engines.export`): loading them
-    spares each worker the compile.
+    spares each worker the compile. The drive is opened only when a page arrives, which the
+    raw pass hands out once every worker has started (`raw._start_all`), so no worker holds
+    the drive while another is still starting without its parent watch.
     """
     die_with_parent()
     engines.preload(databases or {})
-    _STATE["matcher"] = PageMatcher(Target(path), factory(), margin, limits)
+    matcher = factory()
+    _STATE["open"] = lambda: PageMatcher(Target(path), matcher, margin, limits, locator)
+    _STATE["matcher"] = None
     _STATE["shm"] = {}
+
+
+def started() -> int:
+    """This worker's pid, answered only after its initializer (and parent watch) has run.
+
+    The short sleep keeps one worker from answering every call, so the pool starts them all.
+    """
+    time.sleep(0.05)
+    return os.getpid()
 
 
 def scan_shared(
@@ -56,6 +74,8 @@ def scan_shared(
         _STATE["shm"][shm_name] = shm
     # Matched in place: the parent reuses the block only after this page's result is back.
     view = shm.buf[:n]
+    if _STATE["matcher"] is None:
+        _STATE["matcher"] = _STATE["open"]()
     return _STATE["matcher"].scan(Page(start, length, lead, view, bad, view), "data")
 
 

@@ -57,8 +57,14 @@ def scan(target: Path, raw_only: bool, files_only: bool, as_json: bool) -> None:
     if as_json:
         emit(report.to_dict(), True)
         return
+    # Findings in operating-system and program files are shown apart from user data.
     rows = [
-        {"category": c, "count": v.count, "distinct": v.distinct}
+        {
+            "category": c,
+            "count": v.count,
+            "distinct": v.distinct,
+            "in_system_files": report.system_files.get(c, 0),
+        }
         for c, v in report.findings.items()
         if v.count
     ]
@@ -67,7 +73,12 @@ def scan(target: Path, raw_only: bool, files_only: bool, as_json: bool) -> None:
         f"scanned in {report.duration_s:.1f} s ({', '.join(report.passes)})"
     )
     if rows:
-        emit(rows, False, columns=("category", "count", "distinct"), title="Findings")
+        emit(
+            rows,
+            False,
+            columns=("category", "count", "distinct", "in_system_files"),
+            title="Findings",
+        )
     else:
         click.echo(
             "No personal data found in what could be read."

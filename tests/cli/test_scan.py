@@ -23,9 +23,12 @@ def test_json_report_of_an_image(run_cli, ext4_gpt) -> None:  # noqa: F811
         doc["findings"]["personnummer"]["distinct"]
         == totals(ext4_gpt.planted, "raw")["personnummer"] + 1
     )
-    assert {"category": "email", "file": "partition 1:/docs/kunder.csv", "count": 3} in doc[
-        "locations"
-    ]
+    assert {
+        "category": "email",
+        "file": "partition 1:/docs/kunder.csv",
+        "allocation": "live file",
+        "count": 3,
+    } in doc["locations"]
     assert doc["not_scannable"] == []
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
 

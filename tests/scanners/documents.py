@@ -112,12 +112,15 @@ def pdf(lines: list[str]) -> bytes:
     from reportlab.pdfgen import canvas
 
     # FlateDecode alone, as Word and LibreOffice write it (reportlab adds ASCII85 by default).
-    rl_config.useA85 = 0
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pageCompression=1)
-    for i, line in enumerate(lines):
-        c.drawString(72, 720 - 20 * i, line)
-    c.save()
+    was, rl_config.useA85 = rl_config.useA85, 0
+    try:
+        buf = io.BytesIO()
+        c = canvas.Canvas(buf, pageCompression=1)
+        for i, line in enumerate(lines):
+            c.drawString(72, 720 - 20 * i, line)
+        c.save()
+    finally:
+        rl_config.useA85 = was  # a global: other tests want reportlab's default
     return buf.getvalue()
 
 

@@ -53,20 +53,37 @@ def test_raw_pass_sees_deleted_and_compressed_data(disk: Disk, hasher) -> None:
         assert report.findings[category].count == sums[category], category
 
 
-def test_combined_counts_take_the_larger_pass_and_union_of_values(disk: Disk, hasher) -> None:
-    report = scan(disk.path, hasher)
-    raw, files = report.pass_results
+def deleted_totals(disk: Disk) -> dict[str, int]:
+    """What lies only outside live files (the deleted file): the raw pass alone sees it."""
+    return totals({k: p for k, p in disk.planted.items() if not p.files}, "raw")
+
+
+def test_each_occurrence_counted_once_and_distinct_values_as_the_old_overlapping_passes(
+    disk: Disk, hasher
+) -> None:
+    new = scan(disk.path, hasher)
+    old = scan(disk.path, hasher, ScanOptions(map_extents=False))
+    raw, files = new.pass_results
+    old_raw, old_files = old.pass_results
+    live, deleted = totals(disk.planted, "files"), deleted_totals(disk)
     for category in CHECKED:
+        # The same values both ways...
         union = raw.tally.digests[category] | files.tally.digests[category]
-        assert report.findings[category].distinct == len(union)
-        assert report.findings[category].count == max(
-            raw.tally.counts[category], files.tally.counts[category], len(union)
-        )
+        old_union = old_raw.tally.digests[category] | old_files.tally.digests[category]
+        assert union == old_union, category
+        assert new.findings[category].distinct == old.findings[category].distinct == len(union)
+        # ...but each occurrence once: every planted value in a live file plus the deleted one
+        # (the old passes overlapped, so they reported the larger of two partial counts).
+        truth = live[category] + deleted.get(category, 0)
+        assert new.findings[category].count == truth, category
+    # Every planted file is listed under its own path with its own counts, whichever pass read it.
+    expected = {disk.location(rel): Counter(p.files) for rel, p in disk.planted.items() if p.files}
+    assert per_file(new) == expected
+    assert raw.stats["findings_given_way"] > 0
+    assert files.stats["files_matched_by_raw"] >= 3  # notes.txt, latin1.txt, utf16.txt
     # Each planted personnummer is a different value; the raw pass misses the base64 attachment
     # and the file pass the deleted file, so only the union has them all.
-    assert (
-        report.findings["personnummer"].distinct == totals(disk.planted, "raw")["personnummer"] + 1
-    )
+    assert new.findings["personnummer"].distinct == totals(disk.planted, "raw")["personnummer"] + 1
 
 
 def test_report_holds_no_values(ext4_gpt: Disk, hasher) -> None:

@@ -27,6 +27,8 @@ def test_json_has_exactly_the_contract_keys() -> None:
         "passes",
         "findings",
         "locations",
+        "by_allocation",
+        "system_files",
         "not_scannable",
     ]
     assert doc["target"] == "/dev/x"
@@ -37,8 +39,8 @@ def test_json_has_exactly_the_contract_keys() -> None:
     assert list(doc["findings"]) == list(CATEGORIES)
     assert doc["findings"]["personnummer"] == {"count": 1, "distinct": 1}
     assert doc["locations"] == [
-        {"category": "personnummer", "offset": 0, "count": 1},
-        {"category": "email", "file": "/a.txt", "count": 1},
+        {"category": "personnummer", "offset": 0, "allocation": "unmapped", "count": 1},
+        {"category": "email", "file": "/a.txt", "allocation": "live file", "count": 1},
     ]
     assert doc["not_scannable"] == [{"region": "bytes 0-511", "reason": "read error (EIO)"}]
 
@@ -69,7 +71,7 @@ def test_offset_locations_coarsen_instead_of_growing_without_bound() -> None:
         tally.add(finding("email", i << 20, f"{i}"))
     assert len(tally.by_offset) <= MAX_OFFSET_LOCATIONS
     assert sum(tally.by_offset.values()) == MAX_OFFSET_LOCATIONS * 3
-    assert all(offset % tally.region_size == 0 for _, offset in tally.by_offset)
+    assert all(offset % tally.region_size == 0 for _, offset, _ in tally.by_offset)
 
 
 def test_clean_needs_no_findings_and_nothing_unread() -> None:

@@ -161,5 +161,7 @@ def test_raw_pass_does_not_glue_sqlite_fields_into_values(tmp_path: Path, hasher
     raw = scan(disk, hasher, ScanOptions(passes=("raw",))).pass_results[0]
     matcher = RawMatcher(hasher)
     want = {f.digest for e in emails for f in matcher.scan(f" {e} ".encode())}
-    assert raw.tally.digests.get("email") == want
+    got = raw.tally.digests["email"]
+    assert len(got) == len(want)
+    assert all(d in got for d in want)
     assert raw.tally.counts["email"] == 2 * N

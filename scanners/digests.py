@@ -1,0 +1,141 @@
+"""Distinct keyed digests in bounded memory: 16 bytes a value, not a Python string in a set.
+
+A drive of mail logs holds millions of distinct addresses; a `set` of 64-character hex strings
+costs about 150 bytes a value (1.5 GB for 10 million). `DigestSet` keeps the first 128 bits of
+each HMAC-SHA256 digest (two 64-bit words) in a numpy array sorted by the first word, and folds
+new digests in by batches, so memory is 16 bytes a value plus a batch buffer. Two different
+values share a 128-bit prefix with a probability of about n² / 2^129 (below 10^-24 for 10^7
+values): the distinct count is exact in practice, never an estimate as a HyperLogLog's is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+_WIDTH = 16  # bytes kept of each digest, as two unsigned 64-bit words
+_MIN_BATCH = 1 << 16
+
+
+def _empty() -> np.ndarray:
+    return np.empty((0, 2), dtype=np.uint64)
+
+
+def _distinct(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows of an (n, 2) array, sorted by their first word (then the second)."""
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    same_hi = rows[1:, 0] == rows[:-1, 0]
+    if np.any(same_hi & (rows[1:, 1] != rows[:-1, 1])):
+        # Two values share the first 64 bits (rare): order by both words so duplicates meet.
+        rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+        same_hi = rows[1:, 0] == rows[:-1, 0]
+    keep = np.ones(len(rows), dtype=bool)
+    keep[1:] = ~(same_hi & (rows[1:, 1] == rows[:-1, 1]))
+    return rows[keep]
+
+
+def _key(digest: str) -> bytes:
+    """The 16 bytes kept of a digest (any other string is hashed down to 16 bytes)."""
+    if len(digest) >= 2 * _WIDTH:
+        try:
+            return bytes.fromhex(digest[: 2 * _WIDTH])
+        except ValueError:
+            pass
+    return hashlib.blake2b(digest.encode("utf-8"), digest_size=_WIDTH).digest()
+
+
+class DigestSet:
+    """A set of hex digests (only their first 128 bits are kept); `len` is the distinct count."""
+
+    __slots__ = ("_limit", "_pending", "_sorted")
+
+    def __init__(self, digests: Iterable[str] = ()) -> None:
+        self._sorted = _empty()
+        self._pending = bytearray()
+        self._limit = _WIDTH * _MIN_BATCH
+        for digest in digests:
+            self.add(digest)
+
+    def add(self, digest: str) -> None:
+        """Add one hex digest."""
+        if len(digest) == 64:  # HMAC-SHA256 hex, the hot path
+            self._pending += bytes.fromhex(digest[:32])
+        else:
+            self._pending += _key(digest)
+        if len(self._pending) >= self._limit:
+            self._fold()
+
+    def update(self, other: DigestSet) -> None:
+        """Add every digest of `other`."""
+        other._fold()
+        self._fold()
+        if len(other._sorted):
+            self._sorted = _distinct(np.concatenate((self._sorted, other._sorted)))
+
+    def _fold(self) -> None:
+        if self._pending:
+            batch = np.frombuffer(bytes(self._pending), dtype=np.uint64).reshape(-1, 2)
+            self._pending = bytearray()
+            self._sorted = _distinct(np.concatenate((self._sorted, batch)))
+            # Batches grow with the set, so folding in costs O(n log n) over the whole scan.
+            self._limit = _WIDTH * max(_MIN_BATCH, len(self._sorted) // 4)
+
+    def __len__(self) -> int:
+        self._fold()
+        return len(self._sorted)
+
+    def __contains__(self, digest: object) -> bool:
+        if not isinstance(digest, str):
+            return False
+        self._fold()
+        hi, lo = np.frombuffer(_key(digest), dtype=np.uint64)
+        first = self._sorted[:, 0]
+        i, j = np.searchsorted(first, hi, "left"), np.searchsorted(first, hi, "right")
+        return bool(np.any(self._sorted[i:j, 1] == lo))
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The kept 128-bit prefixes (not the full digests)."""
+        self._fold()
+        return (row.tobytes() for row in self._sorted)
+
+    def __or__(self, other: DigestSet) -> DigestSet:
+        out = DigestSet()
+        out.update(self)
+        out.update(other)
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DigestSet):
+            return NotImplemented
+        self._fold()
+        other._fold()
+        return np.array_equal(self._sorted, other._sorted)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> tuple[bytes, bytes]:
+        self._fold()
+        return self._sorted.tobytes(), b""
+
+    def __setstate__(self, state: tuple[bytes, bytes]) -> None:
+        self._sorted = np.frombuffer(state[0], dtype=np.uint64).reshape(-1, 2).copy()
+        self._pending = bytearray(state[1])
+        self._limit = _WIDTH * max(_MIN_BATCH, len(self._sorted) // 4)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the digests."""
+        return self._sorted.nbytes + len(self._pending)
+
+    @staticmethod
+    def union(sets: Iterable[DigestSet]) -> int:
+        """Distinct digests over all `sets`."""
+        merged = DigestSet()
+        for s in sets:
+            merged.update(s)
+        return len(merged)
+
+    def __repr__(self) -> str:
+        return f"DigestSet({len(self)} digests)"

@@ -1,0 +1,172 @@
+"""Where each byte of a target belongs: a live file, its slack, file-system metadata, or neither.
+
+The raw pass reads every byte; the file pass reads files. `map_target` walks the file systems
+once (metadata only, plus the first bytes of each file) and records, for each device range, what
+it holds. The raw pass then attributes each finding to the live file whose bytes it lies in, so
+a plain file is matched once, by the raw pass, and keeps its path in the report. A file whose
+content the raw pass cannot read as it is (compressed, encoded, a document format) is marked
+`decoded`: raw findings inside it give way to the file pass's reading of it, and the raw pass
+leaves its compressed streams to the file pass.
+
+Resident NTFS data and inline ext4 data live inside metadata (MFT records, inode tables): raw
+findings there count as file-system metadata, and the file pass does not match such plain files
+again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scanners.errors import error_kind
+from scanners.filesystems import WALKABLE, FileRef, Metadata, walk
+from scanners.formats import sniff
+from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
+from scanners.volumes import TargetStream, find_volumes, open_volume
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO
+
+    from scanners.target import Target
+
+log = logging.getLogger(__name__)
+
+HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
+
+# Column names that make a CSV/TSV header context for a bare ten-digit personnummer: the file
+# pass reads such a file with its header, the raw pass cannot.
+_PNR_COLUMNS = frozenset(
+    (
+        "pnr", "personnr", "persnr", "personnummer", "födelsenummer", "fodelsenummer", "ssn",
+        "personal identity number", "samordningsnummer", "pers.nr", "pers nr",
+    )
+)  # fmt: skip
+
+
+def map_target(
+    target: Target,
+    *,
+    decoded_by_files: bool,
+    file_limit: int = 0,
+    redact: Callable[[str], str] | None = None,
+) -> ExtentMap:
+    """Walk every file system of `target` and map its ranges.
+
+    Args:
+        target: the opened target.
+        decoded_by_files: the file pass runs too; files it decodes are marked `decoded`.
+            Without it every live file's bytes are the raw pass's alone.
+        file_limit: the file pass's largest file (`FileOptions.max_file_bytes`); a larger file
+            is left to the raw pass, so it is never marked `decoded`.
+        redact: cuts values out of a path (`PathRedactor.redact_only`): the places the raw
+            pass reports show paths as the file pass does, never a value in a name.
+
+    A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
+    the file pass reports it as not scannable.
+    """
+    import io
+
+    extents = ExtentMap()
+    stream = TargetStream(target)
+    fh: BinaryIO = io.BufferedReader(stream, buffer_size=1 << 16)  # type: ignore[arg-type]
+    volumes, _ = find_volumes(fh, target.size)
+    single = len(volumes) == 1 and volumes[0].label == "whole disk"
+    for volume in volumes:
+        if volume.kind not in WALKABLE:
+            continue
+        prefix = "" if single else f"{volume.label}:"
+        try:
+            for entry in walk(volume.kind, open_volume(fh, volume)):
+                if isinstance(entry, Metadata):
+                    for start, length in entry.runs:
+                        _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
+                elif isinstance(entry, FileRef):
+                    decodes = decoded_by_files and entry.size <= file_limit
+                    _map_file(extents, volume.offset, volume.size, prefix, entry, decodes, redact)
+        except Exception as e:  # the file pass reports the file system as not scannable
+            log.debug("mapping %s failed: %s", volume.region, error_kind(e))
+    extents.freeze()
+    return extents
+
+
+def _add(extents: ExtentMap, base: int, limit: int, start: int, length: int, place: Place) -> None:
+    # Clip to the volume: a corrupt run must not claim bytes of another volume.
+    lo, hi = max(0, start), min(limit, start + length)
+    if hi > lo:
+        extents.add(base + lo, base + hi, place)
+
+
+def _map_file(
+    extents: ExtentMap,
+    base: int,
+    limit: int,
+    prefix: str,
+    ref: FileRef,
+    decoded_by_files: bool,
+    redact: Callable[[str], str] | None = None,
+) -> None:
+    path = prefix + ref.path
+    shown = redact(path) if redact is not None else path
+    extents.files += 1
+    try:
+        readable = raw_readable(ref)
+    except Exception as e:  # unreadable now: the file pass reports it
+        log.debug("file head unreadable: %s", error_kind(e))
+        return
+    if readable:
+        extents.raw_readable.add(path)  # as the file pass walks it, before redaction
+    if ref.embedded:
+        # Inside an MFT record or an inode: counted as metadata, under the file's path.
+        home = ref.home() if ref.home is not None else None
+        if home is not None:
+            place = Place(METADATA, shown, decoded=decoded_by_files and not readable)
+            _add(extents, base, limit, home[0], home[1], place)
+        return
+    if ref.runs is None:
+        return  # no runs known (APFS)
+    live = Place(LIVE, shown, decoded=decoded_by_files and not readable)
+    slack = Place(SLACK, shown)
+    left = ref.size
+    for start, length in ref.runs():
+        used = min(left, length)
+        left -= used
+        if start is None:
+            continue
+        _add(extents, base, limit, start, used, live)
+        _add(extents, base, limit, start + used, length - used, slack)
+
+
+def raw_readable(ref: FileRef) -> bool:
+    """True when the raw pass sees this file's content as the file pass would match it.
+
+    Plain text in 8-bit encodings or UTF-16LE, and bytes of unknown formats, both of which the
+    file pass only hands to the same fast path; not compressed, encoded or document formats,
+    NTFS-compressed or encrypted files, UTF-32 or UTF-16BE text, or a CSV whose header names a
+    personnummer column.
+    """
+    if ref.transformed or (ref.runs is None and not ref.embedded):
+        return False
+    if ref.embedded and ref.home is None:
+        return False  # the raw pass's finding could not be placed in it
+    with ref.open() as fh:
+        head = fh.read(min(ref.size, HEAD))
+    if sniff(ref.path, head) != "text":
+        return False
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xfe\xff")):
+        return False
+    from scanners.formats.plain import _utf16_le
+
+    if not head.startswith(b"\xff\xfe") and _utf16_le(head[1:]) and not _utf16_le(head):
+        return False  # UTF-16BE: the raw pass reads UTF-16LE only
+    return not _names_pnr_column(head)
+
+
+def _names_pnr_column(head: bytes) -> bool:
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().lower()
+    for sep in (";", ",", "\t", "|"):
+        if sep in line:
+            fields = {f.strip().strip('"').strip() for f in line.split(sep)}
+            if fields & _PNR_COLUMNS:
+                return True
+    return False

@@ -1,0 +1,64 @@
+"""What a byte of a target holds, for attributing raw findings (`scanners.extents` builds it).
+
+Kept apart from `scanners.extents` so that the raw pass's worker processes, which receive the
+map pickled, do not import the file-system and document parsers to read it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+LIVE = "live file"
+SLACK = "file slack"
+METADATA = "file-system metadata"
+UNALLOCATED = "deleted or unallocated"
+UNMAPPED = "unmapped"  # a raw pass run without a map (the library's `scan_raw` alone)
+ALLOCATIONS = (LIVE, UNALLOCATED, SLACK, METADATA)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What a device range holds; `path` names the file of a live-file or slack range."""
+
+    allocation: str
+    path: str | None = None
+    decoded: bool = False  # the file pass reads this file's content; raw findings give way
+
+
+_UNALLOCATED = Place(UNALLOCATED)
+
+
+class ExtentMap:
+    """Sorted device ranges and their `Place`; picklable, so worker processes get a copy."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._places: list[Place] = []
+        self.raw_readable: set[str] = set()  # paths of live files the raw pass reads as they are
+        self.files = 0
+
+    def add(self, start: int, end: int, place: Place) -> None:
+        """Record [start, end) as `place` (call `freeze` when done)."""
+        if end > start:
+            self._starts.append(start)
+            self._ends.append(end)
+            self._places.append(place)
+
+    def freeze(self) -> None:
+        """Sort the ranges for lookups."""
+        order = sorted(range(len(self._starts)), key=self._starts.__getitem__)
+        self._starts = [self._starts[i] for i in order]
+        self._ends = [self._ends[i] for i in order]
+        self._places = [self._places[i] for i in order]
+
+    def locate(self, offset: int) -> Place:
+        """The place holding the byte at `offset` of the target."""
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i >= 0 and offset < self._ends[i]:
+            return self._places[i]
+        return _UNALLOCATED
+
+    def __len__(self) -> int:
+        return len(self._starts)

@@ -1,0 +1,50 @@
+"""Distinct digests in bounded memory, with the count of a plain set (issue 18 part 1)."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+from scanners.digests import DigestSet
+from scanners.findings import ValueHasher
+from scanners.report import Tally
+
+
+def test_distinct_count_equals_a_set_of_the_full_digests_across_batches() -> None:
+    hasher = ValueHasher(bytes(32))
+    rng = random.Random(1)
+    values = [f"kund{rng.randrange(60_000)}@example.se" for _ in range(150_000)]
+    digests = [hasher.digest(v) for v in values]
+    compact = DigestSet()
+    for d in digests:
+        compact.add(d)
+    assert len(compact) == len(set(digests)) == len(set(values))
+    assert digests[7] in compact
+    assert hasher.digest("nobody@example.se") not in compact
+    # 16 bytes a value, where a set of hex strings costs over 100.
+    assert compact.nbytes <= 16 * len(set(values)) + 16 * (1 << 16)
+
+
+def test_union_merge_and_pickle_keep_the_count() -> None:
+    hasher = ValueHasher(bytes(32))
+    a = DigestSet(hasher.digest(str(i)) for i in range(0, 70_000))
+    b = DigestSet(hasher.digest(str(i)) for i in range(50_000, 120_000))
+    assert len(a | b) == 120_000
+    assert DigestSet.union([a, b]) == 120_000
+    a.update(pickle.loads(pickle.dumps(b)))
+    assert len(a) == 120_000
+
+
+def test_tallies_from_workers_merge_to_the_exact_distinct_count() -> None:
+    from scanners.findings import Finding
+
+    hasher = ValueHasher(bytes(32))
+    parts = [Tally() for _ in range(4)]
+    for i in range(100_000):
+        digest = hasher.digest(f"{i % 45_000}")
+        parts[i % 4].add(Finding("email", i, 10, 0.9, digest), offset=i)
+    total = Tally()
+    for part in parts:
+        total.merge(pickle.loads(pickle.dumps(part)))  # as worker processes send them
+    assert total.counts["email"] == 100_000
+    assert len(total.digests["email"]) == 45_000

@@ -1,0 +1,133 @@
+"""One value counted once: raw findings placed through the file systems' extents (issue 14.4)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+from email.message import EmailMessage
+from pathlib import Path
+
+from scanners.scan import ScanOptions, scan
+from tests.scanners.disks import needs_tools
+from tests.scanners.documents import email, personnummer
+from tests.scanners.images import MiB, delete_ext4, make_fs, run
+
+pytestmark = needs_tools
+
+
+def places(report, category: str) -> list[tuple[str, str, int]]:
+    """(file or offset, allocation, count) of every location of `category`."""
+    return sorted(
+        (str(loc.get("file", loc.get("offset"))), loc["allocation"], loc["count"])
+        for loc in report.locations
+        if loc["category"] == category
+    )
+
+
+def test_every_location_says_its_allocation_and_system_files_are_apart(
+    tmp_path: Path, hasher
+) -> None:
+    src = tmp_path / "src"
+    (src / "home" / "anna").mkdir(parents=True)
+    (src / "usr" / "share" / "doc" / "tool").mkdir(parents=True)
+    (src / "home" / "anna" / "brev.txt").write_text(f"Personnummer {personnummer(1)}\n")
+    (src / "usr" / "share" / "doc" / "tool" / "copyright").write_text(f"Author <{email(2)}>\n")
+    (src / "home" / "anna" / "borta.txt").write_text(f"Raderad {personnummer(3)}\n")
+    # A value in a file name lives in the directory's blocks: file-system metadata.
+    (src / "home" / "anna" / f"kund {personnummer(4)}.txt").write_text("tom\n")
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    delete_ext4(image, "/home/anna/borta.txt")
+
+    report = scan(image, hasher)
+    found = {(allocation, n) for _, allocation, n in places(report, "personnummer")}
+    assert found == {
+        ("live file", 1),
+        ("deleted or unallocated", 1),
+        ("file-system metadata", 1),
+    }
+    assert ("/home/anna/brev.txt", "live file", 1) in places(report, "personnummer")
+    assert places(report, "email") == [("/usr/share/doc/tool/copyright", "live file", 1)]
+    assert report.system_files == {"email": 1}
+    doc = report.to_dict()
+    assert doc["by_allocation"] == {
+        "deleted or unallocated": {"personnummer": 1},
+        "file-system metadata": {"personnummer": 1},
+        "live file": {"personnummer": 1, "email": 1},
+    }
+    [system] = [loc for loc in doc["locations"] if loc.get("system")]
+    assert system["file"] == "/usr/share/doc/tool/copyright"
+    # The file pass matched none of these plain files again.
+    files = report.pass_results[1]
+    assert files.tally.counts["personnummer"] == files.tally.counts["email"] == 0
+    assert files.stats["files_matched_by_raw"] == 3
+
+
+def test_a_value_seen_by_both_passes_in_different_files_is_counted_each_time(
+    tmp_path: Path, hasher
+) -> None:
+    # The same personnummer in a plain file, in a base64 mail attachment (only the file pass
+    # decodes it) and in a deleted file (only the raw pass sees it): three occurrences, one value.
+    value = personnummer(7)
+    msg = EmailMessage()
+    msg["From"] = "a@example.se"
+    msg["To"] = "b@example.se"
+    msg["Subject"] = "bilaga"
+    msg.set_content("Se bilaga.\n")
+    msg.add_attachment(
+        f"Personnummer {value}\n".encode(), maintype="text", subtype="plain", filename="b.txt"
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(f"Personnummer {value}\n")
+    (src / "mail.eml").write_bytes(bytes(msg))
+    (src / "c.txt").write_text(f"Personnummer {value}\n")
+    assert base64.b64encode(value.encode()) not in bytes(msg)
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    delete_ext4(image, "/c.txt")
+
+    new = scan(image, hasher).findings["personnummer"]
+    old = scan(image, hasher, ScanOptions(map_extents=False)).findings["personnummer"]
+    assert (new.count, new.distinct) == (3, 1)
+    # The overlapping passes saw two each (raw: a.txt and c.txt; files: a.txt and the
+    # attachment) and could only report the larger.
+    assert (old.count, old.distinct) == (2, 1)
+
+
+def _fat_entry(image: Path, short_name: bytes) -> int:
+    data = image.read_bytes()
+    at = data.find(short_name)
+    assert at > 0, short_name
+    return at
+
+
+def test_file_slack_and_a_value_cut_by_fragmentation(tmp_path: Path, hasher) -> None:
+    image = tmp_path / "fat.img"
+    with open(image, "wb") as f:
+        f.truncate(8 * MiB)
+    run("mkfs.vfat", "-F", "16", "-s", "1", image)  # 512-byte clusters
+    for name, body in (("X1.TXT", b"a" * 500), ("X2.TXT", b"b" * 500), ("X3.TXT", b"c" * 500)):
+        (tmp_path / name).write_bytes(body)
+        run("mcopy", "-i", image, tmp_path / name, "::/")
+    run("mdel", "-i", image, "::/X2.TXT")  # a one-cluster hole before X3
+    # BIG.TXT takes the hole and then clusters after X3: its value straddles the two runs.
+    value = f" Personnummer {personnummer(9)} ".encode()  # the number itself cut after 6 digits
+    body = (b"x" * (512 - 6 - 14) + value).ljust(1024, b"y")
+    (tmp_path / "BIG.TXT").write_bytes(body)
+    run("mcopy", "-i", image, tmp_path / "BIG.TXT", "::/")
+    # SLACK.TXT: 1000 bytes with a value at 600, then its size cut to 550 in the directory
+    # entry, so the value lies in the file's slack.
+    slack = b"s" * 600 + f" {email(9)} ".encode()
+    (tmp_path / "SLACK.TXT").write_bytes(slack.ljust(1000, b"s"))
+    run("mcopy", "-i", image, tmp_path / "SLACK.TXT", "::/")
+    entry = _fat_entry(image, b"SLACK   TXT")
+    with open(image, "r+b") as f:
+        f.seek(entry + 28)
+        f.write(struct.pack("<I", 550))
+
+    report = scan(image, hasher)
+    assert places(report, "personnummer") == [("/BIG.TXT", "live file", 1)]
+    raw, files = report.pass_results
+    assert raw.tally.counts["personnummer"] == 0  # the raw pass saw the two halves apart
+    assert files.tally.counts["personnummer"] == 1  # the file pass read across the seam
+    assert places(report, "email") == [("/SLACK.TXT", "file slack", 1)]
+    assert report.findings["personnummer"].count == 1
