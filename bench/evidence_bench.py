@@ -45,6 +45,9 @@ from asset_pipeline.storage import (
     utcnow,
 )
 
+# The checkout itself too: tests/wipe (no __init__) would otherwise shadow the wipe package
+# under an editable install, whose finder is asked only after sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from evidence_fixtures import PRE_FINDINGS, drive, scan_report, wipe_result  # noqa: E402
 

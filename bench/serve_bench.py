@@ -39,6 +39,9 @@ from asset_pipeline.station.config import new_config
 from asset_pipeline.station.context import Station
 from asset_pipeline.storage import batches, operators
 
+# The checkout itself too: tests/wipe (no __init__) would otherwise shadow the wipe package
+# under an editable install, whose finder is asked only after sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from evidence_fixtures import (  # noqa: E402
     PRE_FINDINGS,
