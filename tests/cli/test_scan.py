@@ -143,6 +143,9 @@ def test_hybrid_mbr_gpt_disk_scans_with_exit_0(run_cli, tmp_path) -> None:
     doc = json.loads(result.stdout)
     assert doc["findings"]["personnummer"] == {"count": 1, "distinct": 1}
     assert doc["not_scannable"] == []
-    assert {"category": "personnummer", "file": "partition 1:/a.txt", "count": 1} in doc[
-        "locations"
-    ]
+    assert {
+        "category": "personnummer",
+        "file": "partition 1:/a.txt",
+        "allocation": "live file",
+        "count": 1,
+    } in doc["locations"]
