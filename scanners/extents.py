@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Metadata, walk
 from scanners.formats import sniff
+from scanners.formats.tables import is_pnr_column
 from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
 from scanners.volumes import TargetStream, find_volumes, open_volume
 
@@ -33,15 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
-
-# Column names that make a CSV/TSV header context for a bare ten-digit personnummer: the file
-# pass reads such a file with its header, the raw pass cannot.
-_PNR_COLUMNS = frozenset(
-    (
-        "pnr", "personnr", "persnr", "personnummer", "födelsenummer", "fodelsenummer", "ssn",
-        "personal identity number", "samordningsnummer", "pers.nr", "pers nr",
-    )
-)  # fmt: skip
 
 
 def map_target(
@@ -163,10 +155,15 @@ def raw_readable(ref: FileRef) -> bool:
 
 
 def _names_pnr_column(head: bytes) -> bool:
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().lower()
-    for sep in (";", ",", "\t", "|"):
-        if sep in line:
-            fields = {f.strip().strip('"').strip() for f in line.split(sep)}
-            if fields & _PNR_COLUMNS:
-                return True
-    return False
+    """Whether the file's header names a personnummer column, by the file pass's own rule.
+
+    camelCase and `kund_pnr` count too: such a file is left to the file pass, or the column's
+    context is lost.
+    """
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return any(
+        is_pnr_column(field.strip().strip('"'))
+        for sep in (";", ",", "\t", "|")
+        if sep in line
+        for field in line.split(sep)
+    )

@@ -131,3 +131,15 @@ def test_file_slack_and_a_value_cut_by_fragmentation(tmp_path: Path, hasher) -> 
     assert files.tally.counts["personnummer"] == 1  # the file pass read across the seam
     assert places(report, "email") == [("/SLACK.TXT", "file slack", 1)]
     assert report.findings["personnummer"].count == 1
+
+
+def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Path, hasher) -> None:
+    # The extent map once had its own, exact list of column names: `KundPnr` was not in it, so
+    # the raw pass kept the CSV, the file pass skipped it, and the bare numbers were lost.
+    src = tmp_path / "src"
+    src.mkdir()
+    bare = [personnummer(i).replace("-", "")[-10:] for i in range(6)]
+    (src / "kunder.csv").write_text("KundPnr;belopp\n" + "".join(f"{v};100\n" for v in bare))
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    report = scan(image, hasher)
+    assert report.findings["personnummer"].count == 6
