@@ -123,21 +123,33 @@ def two_processes(url: str, n: int, work: Path) -> float:
     return 2 * n / (time.perf_counter() - start)
 
 
-def certificate_costs(work: Path, n: int) -> dict[str, float]:
-    station = Station(data_dir=work / "station")
+def _bench_station(data_dir: Path) -> Station:
+    """A station with a real organisation and its operator `bench` (issuing requires both)."""
+    station = Station(data_dir=data_dir)
     station.initialize(new_config("Bench AB", "bench", org_number="556677-8899", site="Umeå"))
     with station.session() as s:
         operators.add_operator(s, "bench", title="Technician", contact="bench@example.se")
-        customer = batches.add_customer(s, "Åre kommun", "212000-2411")
-        agreement = batches.add_agreement(
-            s,
-            customer=customer,
-            reference="PUB-1",
-            required_level="clear",
-            discovery_instructed=True,
-            retention_years=7,
-        )
-        batch = batches.open_batch(s, agreement)
+    return station
+
+
+def _open_bench_batch(s):  # noqa: ANN001, ANN202
+    """A customer, its agreement and an open batch."""
+    customer = batches.add_customer(s, "Åre kommun", "212000-2411")
+    agreement = batches.add_agreement(
+        s,
+        customer=customer,
+        reference="PUB-1",
+        required_level="clear",
+        discovery_instructed=True,
+        retention_years=7,
+    )
+    return batches.open_batch(s, agreement)
+
+
+def certificate_costs(work: Path, n: int) -> dict[str, float]:
+    station = _bench_station(work / "station")
+    with station.session() as s:
+        batch = _open_bench_batch(s)
         ids = [devices.new_device(s, batch, drive(f"S{i}")).id for i in range(n)]
     issued = []
     start = time.perf_counter()
@@ -189,21 +201,10 @@ def flips_accepted(pdf: bytes, attached: bytes, key, flips: int = 100, seed: int
 
 def _station_with_leaves(work: Path, leaves: int) -> tuple[Station, int]:
     """A station whose log already holds `leaves` events (bulk-built as appends would)."""
-    station = Station(data_dir=work / f"tree{leaves}")
-    station.initialize(new_config("Bench AB", "bench"))
+    station = _bench_station(work / f"tree{leaves}")
     sid = station.config.station_id
     with station.session() as s:
-        operators.add_operator(s, "bench", title="Tekniker", contact="bench@example.se")
-        customer = batches.add_customer(s, "Åre kommun", "212000-2411")
-        agreement = batches.add_agreement(
-            s,
-            customer=customer,
-            reference="PUB-1",
-            required_level="clear",
-            discovery_instructed=True,
-            retention_years=7,
-        )
-        batch_id = batches.open_batch(s, agreement).id
+        batch_id = _open_bench_batch(s).id
         start = s.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
         first = log_tree.tree_size(s, sid)
         prev = s.scalar(select(AuditEvent.hash).where(AuditEvent.seq == start)) or audit.GENESIS
