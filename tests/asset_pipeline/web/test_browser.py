@@ -49,16 +49,27 @@ def _by(kind: str):  # noqa: ANN202
 
 
 def _submit(browser, button_id: str) -> None:
-    """Click a form's button and wait for the answer page (the server may be slow under load)."""
-    from selenium.webdriver.support import expected_conditions
+    """Click a form's button and wait for the answer page (the server may be slow under load).
+
+    The old page is marked with a window property; the answer is the first complete document
+    without it. While Chromium swaps documents it can answer a query about the old page with
+    "Node ... does not belong to the document" (CI saw that from selenium's staleness_of), so any
+    driver error during the swap means "not yet".
+    """
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = browser.find_element(_by("TAG_NAME"), "html")
+    browser.execute_script("window.__awaiting_answer = true;")
     browser.find_element(_by("ID"), button_id).click()
-    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(page))
-    WebDriverWait(browser, 60).until(
-        lambda driver: driver.execute_script("return document.readyState") == "complete"
-    )
+
+    def answered(driver) -> bool:  # noqa: ANN001
+        return bool(
+            driver.execute_script(
+                "return window.__awaiting_answer !== true && document.readyState === 'complete';"
+            )
+        )
+
+    WebDriverWait(browser, 60, ignored_exceptions=(WebDriverException,)).until(answered)
 
 
 def _upload(browser, site: str, path: Path) -> None:
