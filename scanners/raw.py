@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -87,6 +88,8 @@ class RawScanner:
         )
         self._uniform: dict[int, bytes] = {}
         self._procs: Executor | None = None
+        self._start_procs: Callable[[], Executor] | None = None
+        self._procs_lock = threading.Lock()
         self._shm_names: dict[int, str] = {}
 
     @property
@@ -137,7 +140,7 @@ class RawScanner:
 
         for out in self._outcomes():
             collect(out)
-        stats["worker_processes"] = opts.workers if self.uses_processes else 0
+        stats["worker_processes"] = opts.workers if self._procs is not None else 0
         stats["findings_given_way"] = sum(result.tally.given_way.values())
 
         result.seconds = time.monotonic() - began
@@ -189,7 +192,7 @@ class RawScanner:
                     margin=opts.margin,
                     buffers=[shm.buf for shm in shms],
                 )
-                self._procs = stack.enter_context(
+                self._start_procs = lambda: stack.enter_context(
                     ProcessPoolExecutor(
                         opts.workers,
                         mp_context=multiprocessing.get_context("spawn"),
@@ -204,7 +207,6 @@ class RawScanner:
                         ),
                     )
                 )
-                _start_all(self._procs, opts.workers)
             else:
                 reader = PageReader(
                     self.target, page_size=opts.page_size, margin=opts.margin, buffers=buffers
@@ -231,11 +233,25 @@ class RawScanner:
 
     def _page(self, page: Page) -> PageOutcome:
         kind = self._classify(page)
-        if kind != "data" or self._procs is None:
+        if kind != "data" or self._start_procs is None:
             return self.pages.scan(page, kind)
         name = self._shm_names[id(page._buf)]
         args = (name, len(page.data), page.start, page.length, page.lead, page.bad)
-        return self._procs.submit(workers.scan_shared, *args).result()
+        return self._worker_pool().submit(workers.scan_shared, *args).result()
+
+    def _worker_pool(self) -> Executor:
+        """The worker processes, started with the first data page.
+
+        A wiped drive (zeros or the expected pattern throughout) never needs them, and starting
+        two interpreters cost more than the whole post-wipe scan of a 2 GiB drive (1.3 s to 3.8 s).
+        """
+        with self._procs_lock:
+            if self._procs is None:
+                assert self._start_procs is not None
+                pool = self._start_procs()
+                _start_all(pool, self.options.workers)
+                self._procs = pool
+            return self._procs
 
     def _classify(self, page: Page) -> str:
         core = page.core
