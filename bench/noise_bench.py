@@ -7,7 +7,8 @@ category and the raw matcher's MB/s on one core:
 
 - aes-ctr: AES-256-CTR keystream (the wipe pattern), fixed key,
 - urandom: /dev/urandom,
-- tar.xz: a tar of /usr/lib compressed by `xz -0` (built once in --workdir, cut to --size-mib),
+- tar.xz: a tar of /usr compressed by `xz -0` (built once in --workdir, cut to --size-mib;
+  /usr/lib alone gives less than 1 GiB of it),
 - usr-lib: executables and shared libraries under /usr/lib, concatenated (real strings: their
   findings are counted, not expected to be zero).
 
@@ -64,15 +65,17 @@ def _file(path: Path, size: int) -> Iterator[bytes]:
 
 
 def tar_xz(size: int, workdir: Path) -> Iterator[bytes]:
-    path = workdir / f"usr-lib-{size}.tar.xz"
+    path = workdir / f"usr-{size}.tar.xz"
     if not path.exists() or path.stat().st_size < size:
         tmp = path.with_suffix(".part")
         cmd = (
-            f"tar -cf - --ignore-failed-read /usr/lib 2>/dev/null | xz -0 -T2 | head -c {size} "
+            f"tar -cf - --ignore-failed-read /usr 2>/dev/null | xz -0 -T2 | head -c {size} "
             f"> {tmp}"
         )
         subprocess.run(["bash", "-o", "pipefail", "-c", cmd], check=False)
         tmp.rename(path)
+        if path.stat().st_size < size:
+            print(f"tar.xz: only {path.stat().st_size / MiB:.0f} MiB of it", file=sys.stderr)
     return _file(path, size)
 
 

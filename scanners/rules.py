@@ -224,7 +224,11 @@ def email_address(core: str, before: str, after: str) -> Decision | None:
     tld = value.rsplit(".", 1)[1]
     if not (tld.islower() or tld.isupper() or tld.istitle()):  # "Q@E.xR": random bytes
         return None
-    if not encoded and not all(map(_sparse_latin1, re.split(r"[@.]", value))):
+    if (
+        not encoded
+        and not value.isascii()
+        and not all(map(_sparse_latin1, re.split(r"[@.]", value)))
+    ):
         return None
     local_len = len(local.encode("utf-8")) if encoded else len(local)
     start = at - local_len - (len(seen) - len(core))
