@@ -69,8 +69,7 @@ def tar_xz(size: int, workdir: Path) -> Iterator[bytes]:
     if not path.exists() or path.stat().st_size < size:
         tmp = path.with_suffix(".part")
         cmd = (
-            f"tar -cf - --ignore-failed-read /usr 2>/dev/null | xz -0 -T2 | head -c {size} "
-            f"> {tmp}"
+            f"tar -cf - --ignore-failed-read /usr 2>/dev/null | xz -0 -T2 | head -c {size} > {tmp}"
         )
         subprocess.run(["bash", "-o", "pipefail", "-c", cmd], check=False)
         tmp.rename(path)

@@ -163,7 +163,7 @@ def vat_number(core: str, before: str, after: str) -> Decision | None:
 # class anchored at the end retries from every position, 6x slower). Characters 0x80 and up are
 # UTF-8 bytes seen through Latin-1 (raw path) or letters of another script (text path).
 _LOCAL_TAIL_REVERSED = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\x80-\U0010ffff-]{1,256}")
-_LOCAL_CHAR = re.compile(r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]|[^\W_])")
+_LOCAL_CHAR = re.compile(r"[\w!#$%&'*+/=?^`{|}~.-]")
 
 
 def _utf8(text: str) -> str | None:
