@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     from scanners.patterns import Compiled
 
 Hit = tuple[Decision, int, int]  # the decision, and the byte offsets of its value
+SECTOR = 512  # file data starts at a multiple of this on every file system (and partition)
+
+
+def _is_text(raw: bytes | memoryview) -> bool:
+    """Printable UTF-8 text (tabs and line ends included), or nothing."""
+    try:
+        text = str(raw, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return text.isprintable() or all(ch.isprintable() or ch in "\t\n\r" for ch in text)
 
 
 def _decode(raw: bytes, wide: bool) -> tuple[str, str]:
@@ -60,8 +70,14 @@ class Plan:
         # addresses need the real letters of the street and place names around them.
         self._latin1 = not c.wide and c.kind.name != "postal"
 
-    def confirm(self, buf: bytes | memoryview, start: int) -> Hit | None:
-        """The rule's decision on the candidate at `start`, or None."""
+    def confirm(self, buf: bytes | memoryview, start: int, origin: int | None = None) -> Hit | None:
+        """The rule's decision on the candidate at `start`, or None.
+
+        `origin` is the device offset of `buf[0]` (raw pass). A file's data begins at a sector
+        boundary, after whatever the sector before holds (another file's binary tail): a value
+        on the first line after a boundary (only text between) that its rule rejected is judged
+        again with its left context cut at the boundary, as the file pass sees a file's start.
+        """
         m = self._core(buf, start)
         if m is None:
             return None
@@ -70,19 +86,28 @@ class Plan:
         if start >= unit and buf[start - unit] in self._lead and (unit == 1 or not buf[start - 1]):
             return None
         end = m.end()
+        hit = self._judge(buf, start, end, 0)
+        if hit is None and origin is not None and unit == 1:
+            into = (origin + start) % SECTOR
+            if into <= start and into < RULE_BEFORE and _is_text(buf[start - into : start]):
+                hit = self._judge(buf, start, end, start - into)
+        return hit
+
+    def _judge(self, buf: bytes | memoryview, start: int, end: int, floor: int) -> Hit | None:
+        """The rule's decision with the left context starting no earlier than `floor`."""
         if self._latin1:
             d = self._rule(
                 str(buf[start:end], "latin-1"),
-                str(buf[max(0, start - RULE_BEFORE) : start], "latin-1"),
+                str(buf[max(floor, start - RULE_BEFORE) : start], "latin-1"),
                 str(buf[end : end + RULE_AFTER], "latin-1"),
             )
             return None if d is None else (d, start + d.start, start + d.stop)
-        return self._decoded(buf, start, end)
+        return self._decoded(buf, start, end, floor)
 
-    def _decoded(self, buf: bytes | memoryview, start: int, end: int) -> Hit | None:
+    def _decoded(self, buf: bytes | memoryview, start: int, end: int, floor: int = 0) -> Hit | None:
         """UTF-16LE, or 8-bit text read as UTF-8 where it is valid UTF-8."""
         wide, unit = self._wide, self._unit
-        lo = max(start - RULE_BEFORE * unit, start % unit if wide else 0)
+        lo = max(start - RULE_BEFORE * unit, start % unit if wide else 0, floor)
         before_raw = bytes(buf[lo:start])
         if not wide:  # do not start decoding inside a UTF-8 sequence
             skip = 0

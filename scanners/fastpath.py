@@ -117,7 +117,7 @@ class RawMatcher:
         for start, index in self._starts(buf):
             if start < covered:
                 continue
-            hit = plans[index].confirm(buf, start)
+            hit = plans[index].confirm(buf, start, base_offset)
             if hit is None:
                 continue
             decision, begin, covered = hit

@@ -143,3 +143,31 @@ def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Pat
     image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
     report = scan(image, hasher)
     assert report.findings["personnummer"].count == 6
+
+
+def test_a_value_on_a_files_first_line_after_another_files_binary_tail_is_found(
+    tmp_path: Path, hasher
+) -> None:
+    """A plain file is left to the raw pass, whose context window before a file's first byte
+    reaches into the block before it. With another file's random bytes there, the noise rule
+    took three e-mail addresses at the start of their files for chance (0 of 3 found; the file
+    pass no longer re-reads plain files, so this was a false clean)."""
+    import random
+
+    rng = random.Random(14)
+    src = tmp_path / "src"
+    src.mkdir()
+    firsts = ["anna.svensson@example.se\n", "<a.b@firma.se>", "x anna@example.se"]
+    for i, text in enumerate(firsts):
+        (src / f"{i}a.bin").write_bytes(rng.randbytes(8192))
+        (src / f"{i}b.txt").write_text(text)
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    data = image.read_bytes()
+    for text in firsts:  # each file starts a block right after a block of random bytes
+        at = data.find(text.encode())
+        assert at % 512 == 0
+        assert not data[at - 24 : at].isascii()
+
+    report = scan(str(image), hasher, ScanOptions())
+    assert report.findings["email"].count == 3
+    assert report.findings["email"].distinct == 3
