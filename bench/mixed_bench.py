@@ -280,8 +280,8 @@ def main(size_mb: int, trees: list[Path], workdir: Path | None, modes: list[str]
             f" planted {dict(planted)}",
             file=sys.stderr,
         )
-        # Written back before the clock starts (the kernel's write-back of a fresh image
-        # competed with the first scan), then read into the page cache.
+        # Written back before the clock starts (so the kernel's write-back of a fresh image
+        # cannot compete with the first scan), then read into the page cache.
         os.sync()
         subprocess.run(["cat", str(image)], stdout=subprocess.DEVNULL, check=True)
         results = []

@@ -328,8 +328,9 @@ def main() -> None:
             f"personnummer planted) in {time.monotonic() - t0:.1f} s",
             file=sys.stderr,
         )
-        # Written back before the clock starts: the kernel's write-back of the fresh 2 GB image
-        # ran during the first scans and cost them nearly half their speed (188 vs 355 MB/s).
+        # Written back before the clock starts, so the kernel's write-back of the fresh 2 GB
+        # image cannot run during the first scans. (It was suspected of halving them; with the
+        # sync the raw pass measured 194 MB/s, as without it: the VM's own speed varies 2x.)
         os.sync()
         dd_read(image)  # warm the page cache
         dd_mbs = max(dd_read(image) for _ in range(2))
