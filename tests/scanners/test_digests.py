@@ -48,3 +48,19 @@ def test_tallies_from_workers_merge_to_the_exact_distinct_count() -> None:
         total.merge(pickle.loads(pickle.dumps(part)))  # as worker processes send them
     assert total.counts["email"] == 100_000
     assert len(total.digests["email"]) == 45_000
+
+
+def test_merging_many_small_sets_keeps_the_count_and_folds_in_batches() -> None:
+    """A raw pass merges one small set per page: the merged set sorts in batches, not per merge."""
+    hasher = ValueHasher(bytes(32))
+    total = DigestSet()
+    folds = 0
+    for page in range(300):
+        part = DigestSet(hasher.digest(f"{(page * 500 + i) % 90_000}") for i in range(500))
+        before = len(total._sorted)
+        total.update(part)
+        folds += len(total._sorted) != before
+    assert len(total) == 90_000
+    assert folds < 20  # 300 merges, a handful of sorts
+    total.update(total)
+    assert len(total) == 90_000
