@@ -8,6 +8,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- Luhn ------------------------------------------------------------------------------- */
@@ -253,6 +254,214 @@ static PyObject *py_hmac_hex(PyObject *self, PyObject *args) {
     return PyUnicode_FromStringAndSize(hex, 64);
 }
 
+/* ---- where 8-bit values can be ----------------------------------------------------------
+ *
+ * candidate_windows(buffer) -> sorted, merged [(lo, hi), ...]: the stretches of the buffer
+ * outside which no 8-bit pattern of a kind that needs no keyword can match (see
+ * scanners/engines/hyperscan.py for the proof and scanners/patterns.py for the patterns):
+ * - every byte of a personnummer, card, phone, IBAN, VAT or IPv4 candidate is in class A
+ *   (digits, capitals, space and + ( ) . -) and there are at least 7 of them, so it lies in a
+ *   run of A of 7 or more bytes;
+ * - an e-mail candidate is one local-part byte, '@', and a domain run with a dot and two more
+ *   bytes after it;
+ * - an IPv6 candidate is hex digits and colons with "::" or seven colons.
+ * Each window is the whole run plus one byte on each side (the boundary the patterns check).
+ * In random bytes such runs are rare, so hyperscan matches a few per cent of a page of media
+ * instead of all of it. Class masks of 64 bytes at a time find the runs, by shifting and
+ * and-ing the masks; only the runs found are walked byte by byte. */
+
+enum { CLS_A = 1, CLS_DOMAIN = 2, CLS_HEX = 4, CLS_LOCAL = 8 };
+enum { MIN_A = 7 };
+static unsigned char cls[256];
+
+static void init_classes(void) {
+    for (int c = '0'; c <= '9'; c++) cls[c] |= CLS_A | CLS_DOMAIN | CLS_HEX | CLS_LOCAL;
+    for (int c = 'A'; c <= 'Z'; c++) cls[c] |= CLS_A | CLS_DOMAIN | CLS_LOCAL;
+    for (int c = 'a'; c <= 'z'; c++) cls[c] |= CLS_DOMAIN | CLS_LOCAL;
+    for (int c = 'A'; c <= 'F'; c++) cls[c] |= CLS_HEX;
+    for (int c = 'a'; c <= 'f'; c++) cls[c] |= CLS_HEX;
+    for (int c = 0x80; c <= 0xff; c++) cls[c] |= CLS_DOMAIN | CLS_LOCAL;
+    for (const char *q = " +().-"; *q; q++) cls[(unsigned char)*q] |= CLS_A;
+    cls['.'] |= CLS_DOMAIN;
+    cls['-'] |= CLS_DOMAIN | CLS_LOCAL;
+    cls[':'] |= CLS_HEX;
+    for (const char *q = "!#$%&'*+/=?^_`{|}~"; *q; q++) cls[(unsigned char)*q] |= CLS_LOCAL;
+}
+
+typedef struct { Py_ssize_t lo, hi; } span_t;
+typedef struct { span_t *v; Py_ssize_t n, cap; int failed; } spans_t;
+
+static void push(spans_t *s, Py_ssize_t lo, Py_ssize_t hi) {
+    if (s->failed) return;
+    if (s->n == s->cap) {
+        Py_ssize_t cap = s->cap ? s->cap * 2 : 256;
+        span_t *v = realloc(s->v, (size_t)cap * sizeof *v);
+        if (v == NULL) { s->failed = 1; return; }
+        s->v = v; s->cap = cap;
+    }
+    s->v[s->n].lo = lo; s->v[s->n].hi = hi; s->n++;
+}
+
+/* One 64-byte block's class masks: bit j stands for byte j. SSE2 (every x86-64) compares 16
+ * bytes at once; elsewhere the class table gives the same bits. */
+typedef struct { uint64_t a, at, colon; } masks_t;
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char hi) {
+    __m128i t = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8((char)(hi - lo))), t);
+}
+static inline __m128i is(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+
+static inline masks_t block_masks(const unsigned char *p) {
+    masks_t m = {0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+        __m128i digit = in_range(x, '0', '9');
+        __m128i upper = in_range(x, 'A', 'Z');
+        /* space + ( ) . - : 0x20 0x2b 0x28 0x29 0x2e 0x2d */
+        __m128i punct = _mm_or_si128(
+            _mm_or_si128(is(x, ' '), is(x, '+')),
+            _mm_or_si128(in_range(x, '(', ')'), in_range(x, '-', '.')));
+        __m128i a = _mm_or_si128(_mm_or_si128(digit, upper), punct);
+        int shift = 16 * k;
+        m.a |= (uint64_t)(uint16_t)_mm_movemask_epi8(a) << shift;
+        m.at |= (uint64_t)(uint16_t)_mm_movemask_epi8(is(x, '@')) << shift;
+        m.colon |= (uint64_t)(uint16_t)_mm_movemask_epi8(is(x, ':')) << shift;
+    }
+    return m;
+}
+#else
+static inline masks_t block_masks(const unsigned char *p) {
+    masks_t m = {0, 0, 0};
+    for (int j = 0; j < 64; j++) {
+        m.a |= (uint64_t)(cls[p[j]] & CLS_A ? 1 : 0) << j;
+        m.at |= (uint64_t)(p[j] == '@') << j;
+        m.colon |= (uint64_t)(p[j] == ':') << j;
+    }
+    return m;
+}
+#endif
+
+/* Bits j of the current block where a run of at least `len` (2..64) set bits ends, counting
+ * the previous block's bits (`prev`) before it. */
+static inline uint64_t run_ends(uint64_t prev, uint64_t cur, int len) {
+    unsigned __int128 w = ((unsigned __int128)cur << 64) | prev, r = w;
+    int have = 1;
+    while (have * 2 <= len) { r &= r << have; have *= 2; }
+    if (have < len) r &= r << (len - have);
+    return (uint64_t)(r >> 64);
+}
+
+/* The whole run of `bit` through byte `j`, with one byte either side. */
+static void push_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, unsigned char bit,
+                     spans_t *out, Py_ssize_t *covered) {
+    Py_ssize_t s = j, e = j + 1;
+    while (s > 0 && (cls[p[s - 1]] & bit)) s--;
+    while (e < n && (cls[p[e]] & bit)) e++;
+    push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
+    *covered = e;
+}
+
+/* The run of hex digits and colons through the colon at `j`, when it holds "::" or seven
+ * colons (the IPv6 trigger: a "::", or eight groups). */
+static void ipv6_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, spans_t *out,
+                    Py_ssize_t *covered) {
+    Py_ssize_t s = j, e = j + 1;
+    while (s > 0 && (cls[p[s - 1]] & CLS_HEX)) s--;
+    while (e < n && (cls[p[e]] & CLS_HEX)) e++;
+    int colons = 0, twice = 0;
+    for (Py_ssize_t i = s; i < e; i++) {
+        if (p[i] != ':') continue;
+        colons++;
+        twice |= i + 1 < e && p[i + 1] == ':';
+    }
+    if (twice || colons >= 7) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
+    *covered = e;
+}
+
+static void email_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, spans_t *out) {
+    if (at == 0 || !(cls[p[at - 1]] & CLS_LOCAL)) return;
+    Py_ssize_t e = at + 1, dot = -1;
+    while (e < n && (cls[p[e]] & CLS_DOMAIN)) {
+        if (p[e] == '.' && e >= at + 2 && dot < 0) dot = e;
+        e++;
+    }
+    /* a dot with two bytes of the run after it (the first dot has the most): else no
+     * top-level domain */
+    if (dot >= 0 && e - dot >= 3) push(out, at - 1, e < n ? e + 1 : n);
+}
+
+/* Bits of `ends` whose byte lies before `covered` (inside a run already taken) cleared. */
+static inline uint64_t after(uint64_t ends, Py_ssize_t base, Py_ssize_t covered) {
+    if (covered <= base) return ends;
+    if (covered - base >= 64) return 0;
+    return ends & ~((1ULL << (covered - base)) - 1);
+}
+
+static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out) {
+    masks_t prev = {0, 0, 0};
+    Py_ssize_t covered_a = 0, covered_hex = 0;
+    unsigned char tail[64];
+    for (Py_ssize_t base = 0; base < n; base += 64) {
+        const unsigned char *block = p + base;
+        if (n - base < 64) {  /* zero bytes are in no class: the runs end with the buffer */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, block, (size_t)(n - base));
+            block = tail;
+        }
+        masks_t m = block_masks(block);
+        for (uint64_t r = after(run_ends(prev.a, m.a, MIN_A), base, covered_a); r;
+             r = after(r, base, covered_a))
+            push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a);
+        for (uint64_t r = after(m.colon, base, covered_hex); r; r = after(r, base, covered_hex))
+            ipv6_at(p, n, base + __builtin_ctzll(r), out, &covered_hex);
+        for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), out);
+        prev = m;
+    }
+}
+
+static int by_lo(const void *a, const void *b) {
+    Py_ssize_t x = ((const span_t *)a)->lo, y = ((const span_t *)b)->lo;
+    return (x > y) - (x < y);
+}
+
+static PyObject *py_candidate_windows(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    spans_t found = {NULL, 0, 0, 0};
+    Py_ssize_t merged = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const unsigned char *p = view.buf;
+    find_windows(p, view.len, &found);
+    if (!found.failed && found.n) {
+        qsort(found.v, (size_t)found.n, sizeof *found.v, by_lo);
+        for (Py_ssize_t i = 1; i < found.n; i++) {
+            if (found.v[i].lo <= found.v[merged].hi) {  /* touching stretches are one */
+                if (found.v[i].hi > found.v[merged].hi) found.v[merged].hi = found.v[i].hi;
+            } else {
+                found.v[++merged] = found.v[i];
+            }
+        }
+        merged++;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (found.failed) {
+        free(found.v);
+        return PyErr_NoMemory();
+    }
+    PyObject *list = PyList_New(merged);
+    for (Py_ssize_t i = 0; list != NULL && i < merged; i++) {
+        PyObject *pair = Py_BuildValue("(nn)", found.v[i].lo, found.v[i].hi);
+        if (pair == NULL) { Py_CLEAR(list); break; }
+        PyList_SET_ITEM(list, i, pair);
+    }
+    free(found.v);
+    return list;
+}
+
 static PyMethodDef methods[] = {
     {"luhn_valid", py_luhn_valid, METH_O, "True when the last digit is the Luhn check digit."},
     {"pnr_fields", py_pnr_fields, METH_VARARGS,
@@ -260,9 +469,14 @@ static PyMethodDef methods[] = {
     {"iban_mod97", py_iban_mod97, METH_O, "ISO 7064 mod 97-10 remainder of an IBAN, or -1."},
     {"sha256_midstate", py_sha256_midstate, METH_O, "SHA-256 state after one 64-byte block."},
     {"hmac_hex", py_hmac_hex, METH_VARARGS, "Hex HMAC-SHA256 from the key's pad midstates."},
+    {"candidate_windows", py_candidate_windows, METH_O,
+     "Sorted, merged (lo, hi) stretches outside which no keyword-free 8-bit pattern matches."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "scanners._hot",
                                     "Compiled hot path of the raw detectors.", -1, methods};
 
-PyMODINIT_FUNC PyInit__hot(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__hot(void) {
+    init_classes();
+    return PyModule_Create(&module);
+}

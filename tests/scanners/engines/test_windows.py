@@ -1,0 +1,156 @@
+"""Keyword-free 8-bit patterns matched only in their stretches give the candidates of the whole
+buffer (scanners/engines/hyperscan.py, `candidate_windows` in scanners/_hot.c)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from scanners.engines.hyperscan import HyperscanEngine
+from scanners.hot import compiled as hot
+from scanners.patterns import compile_kinds
+
+pytestmark = pytest.mark.skipif(hot is None, reason="scanners._hot is not built")
+
+_A = re.compile(rb"[0-9A-Z +().-]{7,}")
+_HEX = re.compile(rb"[0-9A-Fa-f:]+")
+_LOCAL = frozenset(
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&'*+/=?^_`{|}~-"
+)
+_DOMAIN = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-")
+
+
+def _is_local(b: int) -> bool:
+    return b in _LOCAL or b >= 0x80
+
+
+def _is_domain(b: int) -> bool:
+    return b in _DOMAIN or b >= 0x80
+
+
+def reference_windows(data: bytes) -> list[tuple[int, int]]:
+    """The stretches as the C code's comment defines them, written the plain way."""
+    n = len(data)
+    spans = []
+
+    def around(s: int, e: int) -> tuple[int, int]:
+        return max(0, s - 1), min(n, e + 1)
+
+    spans += [around(*m.span()) for m in _A.finditer(data)]
+    spans += [
+        around(*m.span())
+        for m in _HEX.finditer(data)
+        if b"::" in m.group(0) or m.group(0).count(b":") >= 7
+    ]
+    for at in (i for i, b in enumerate(data) if b == 0x40):
+        if at == 0 or not _is_local(data[at - 1]):
+            continue
+        e = at + 1
+        while e < n and _is_domain(data[e]):
+            e += 1
+        dots = [d for d in range(at + 2, e) if data[d] == 0x2E]
+        if dots and e - dots[0] >= 3:
+            spans.append((at - 1, min(n, e + 1)))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+TOKENS = [
+    b"19800101-1234", b"800101-1234", b"198001011234", b"4111 1111 1111 1111",
+    b"4111111111111111", b"+46 70 123 45 67", b"+46 (8) 123 456 78", b"070-123 45 67",
+    b"(08) 123 45 67", b"SE45 5000 0000 0583 9825 7466", b"SE556677889901", b"a@b.se",
+    b"J\xc3\xb6rgen@r\xc3\xa4ksm\xc3\xb6rg\xc3\xa5s.se", b"x@xn--p1ai", b"192.168.1.10",
+    b"::ffff:192.0.2.1", b"fe80::1", b"2001:db8:0:0:0:0:0:1", b"00:00:00", b"@", b"::",
+    b".", b" ", b"-", b"0", b"12", b"Personnummer ", b"e-post ", b"\x00", b"\xff",
+]  # fmt: skip
+ALPHABET = b"0123456789 .-+()@:ABEFSXabcfz_!\x80\xc3\xa4\x00\x01\xff\n;"
+
+
+def fuzz_buffers(seed: int, count: int) -> list[bytes]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 60)):
+            r = rng.random()
+            if r < 0.4:
+                parts.append(rng.choice(TOKENS))
+            elif r < 0.8:
+                parts.append(bytes(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12))))
+            else:
+                parts.append(rng.randbytes(rng.randint(1, 64)))
+        out.append(b"".join(parts))
+    return out
+
+
+EDGES = [
+    b"", b"@", b"a@b.se", b"a@b.s", b"@b.se", b"a@.se", b"a@b.c.d", b"0701234567",
+    b"070123456", b"070123", b"::", b"a::", b"::1 ", b"1:2:3:4:5:6:7:8", b"1:2:3:4:5:6:7",
+    b"x" * 63 + b"1980010112345", b"x" * 58 + b"19800101-1234" + b"x" * 70,
+    b"1" * 200, b"A" * 64 + b"1" * 64, b"@" * 130, b":" * 130, b"a@b.cd" * 20,
+] + [b"x" * k + b"070-123 45 67" for k in range(60, 70)]  # fmt: skip
+
+
+@pytest.mark.parametrize("data", EDGES)
+def test_windows_are_the_defined_stretches_at_edges(data: bytes) -> None:
+    assert hot.candidate_windows(data) == reference_windows(data)
+
+
+def test_windows_are_the_defined_stretches_in_fuzzed_and_random_buffers() -> None:
+    rng = random.Random(7)
+    buffers = fuzz_buffers(1, 400) + [rng.randbytes(rng.randint(1, 70_000)) for _ in range(20)]
+    for data in buffers:
+        assert hot.candidate_windows(data) == reference_windows(data), data[:200]
+    assert hot.candidate_windows(memoryview(bytearray(b"xx a@b.se"))) == [(3, 9)]
+
+
+@pytest.fixture(scope="module")
+def engines() -> tuple[HyperscanEngine, HyperscanEngine]:
+    """The engine as built, and one built as without the C extension (whole buffers only)."""
+    pytest.importorskip("hyperscan")
+    from scanners.engines import hyperscan as module
+
+    windowed = HyperscanEngine(compile_kinds())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_hot", None)
+        whole = HyperscanEngine(compile_kinds())
+    assert windowed._windowed is not None
+    assert whole._windowed is None
+    return windowed, whole
+
+
+def _both_ways(engines: tuple[HyperscanEngine, HyperscanEngine], data: bytes) -> tuple[set, set]:
+    return set(engines[0].candidates(data)), set(engines[1].candidates(data))
+
+
+def test_windowed_candidates_equal_the_whole_buffers(
+    engines: tuple[HyperscanEngine, HyperscanEngine],
+) -> None:
+    """Tried: 1,300 buffers (fuzzed tokens and bytes, random, edges, text); any difference fails."""
+    rng = random.Random(11)
+    buffers = fuzz_buffers(2, 1200) + EDGES + [rng.randbytes(1 << 20) for _ in range(4)]
+    buffers.append(b" ".join(fuzz_buffers(3, 300)))  # a large one, mostly text: read whole
+    noisy = bytearray(rng.randbytes(1 << 20))
+    for token in TOKENS * 20:
+        at = rng.randrange(len(noisy) - 40)
+        noisy[at : at + len(token)] = token
+    buffers.append(bytes(noisy))
+    seen = 0
+    for data in buffers:
+        windowed, whole = _both_ways(engines, data)
+        assert windowed == whole, data[:200]
+        seen += len(whole)
+    assert seen > 5_000  # the buffers do hold candidates of every windowed kind
+
+
+def test_random_bytes_are_mostly_outside_the_windows() -> None:
+    data = random.Random(3).randbytes(8 << 20)
+    covered = sum(hi - lo for lo, hi in hot.candidate_windows(data))
+    assert covered < len(data) // 500
