@@ -82,8 +82,27 @@ def find_streams(
         elif sig == b"\x1f\x8b":
             if pos + 3 < len(data) and data[pos + 3] < 0x20:  # no reserved flag bits
                 yield Stream(pos, "gzip", pos, 31)
-        elif (data[pos] * 256 + data[pos + 1]) % 31 == 0:
+        elif (data[pos] * 256 + data[pos + 1]) % 31 == 0 and _deflate_may_start(data, pos + 2):
             yield Stream(pos, "zlib", pos, 15)
+
+
+def _deflate_may_start(data: bytes | memoryview, at: int) -> bool:
+    """False when the deflate data at `at` fails in its first block header (RFC 1951 3.2.3).
+
+    Random bytes (media files, encrypted or wiped space) hold a zlib header about 60 times a
+    MB; each costs an inflater to reject. A block type of 3 is invalid, and a stored block's
+    length must be the complement of the next two bytes: zlib stops at once on either with no
+    output, so these streams are not tried (half of the chance headers).
+    """
+    if at >= len(data):
+        return True
+    kind = (data[at] >> 1) & 3
+    if kind == 3:
+        return False
+    if kind == 0 and at + 4 < len(data):
+        length = data[at + 1] | data[at + 2] << 8
+        return length ^ (data[at + 3] | data[at + 4] << 8) == 0xFFFF
+    return True
 
 
 def _signature_hits(data: bytes | memoryview, start: int, end: int) -> list[int]:

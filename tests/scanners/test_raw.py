@@ -287,3 +287,27 @@ def test_block_device_pages_are_read_with_o_direct_and_count_like_the_image(
     assert on_device.tally.counts == raw(path, hasher).tally.counts
     assert on_device.tally.counts["personnummer"] == 2
     assert on_device.tally.counts["email"] == 1
+
+
+def test_chance_zlib_headers_that_fail_in_the_first_block_header_are_not_tried():
+    """Skipped headers are exactly ones zlib rejects with no output (tried on random bytes)."""
+    from scanners import inflate
+
+    rng = random.Random(5)
+    skipped = tried = 0
+    for _ in range(3000):
+        head = rng.choice([b"\x78\x9c", b"\x78\xda", b"\x78\x01", b"\x78\x5e"])
+        data = head + rng.randbytes(64)
+        if inflate._deflate_may_start(data, 2):
+            tried += 1
+            continue
+        skipped += 1
+        try:
+            out = zlib.decompressobj(15).decompress(data)
+        except zlib.error:
+            out = b""
+        assert out == b""
+    assert skipped > 1000  # about half
+    assert [s.kind for s in inflate.find_streams(b"x" + zlib.compress(b"a" * 100))] == ["zlib"]
+    stored = zlib.compress(b"stored" * 10, level=0)
+    assert [s.kind for s in inflate.find_streams(stored)] == ["zlib"]
