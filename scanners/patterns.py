@@ -99,7 +99,7 @@ def _gate_sources(kind: Kind, wide: bool) -> tuple[str, ...]:
     gate = kind.gate
     assert gate is not None
     unit = 2 if wide else 1
-    words = sorted(set(gate.words), key=len, reverse=True)
+    words = sorted(set(gate.words), key=lambda w: (-len(w), w))  # the same in every process
     alternation = "(?:" + "|".join(_keyword(w, wide) for w in words) + ")"
     core = utf16(kind.core) if wide else kind.core
     tail = utf16(kind.after_16 or kind.after) if wide else kind.after

@@ -32,7 +32,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import logging
+import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanners.engines import utf16
@@ -45,19 +47,62 @@ log = logging.getLogger(__name__)
 
 # Serialized databases of this process by pattern set.
 _DATABASES: dict[str, bytes] = {}
+# Compiled databases are also kept on disk, so a new process (a station scanning its next
+# drive, a `scan` command) loads in milliseconds what took 1.2 s to compile. The file is named
+# by the SHA-256 of hyperscan's version and the patterns and holds the database's SHA-256 first:
+# a stale, cut or foreign file is compiled afresh and replaced. Set to "" to keep none.
+CACHE_ENV = "ASSET_PIPELINE_CACHE"
+
+
+def _cache_dir() -> Path | None:
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None:
+        return Path(configured) / "hyperscan" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "asset-pipeline" / "hyperscan"
+
+
+def _read_cached(key: str) -> bytes | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    try:
+        stored = (folder / f"{key}.hsdb").read_bytes()
+    except OSError:
+        return None
+    digest, blob = stored[:32], stored[32:]
+    return blob if hashlib.sha256(blob).digest() == digest else None
+
+
+def _write_cached(key: str, blob: bytes) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f".{key}.{os.getpid()}.{threading.get_ident()}"
+        part.write_bytes(hashlib.sha256(blob).digest() + blob)
+        part.replace(folder / f"{key}.hsdb")
+    except OSError:  # a read-only home: compile in every process
+        log.debug("hyperscan database cache not writable", exc_info=True)
 
 
 def _database(patterns: list[tuple[str, int]], flags: list[int]) -> Any:
-    """A block-mode database of (pattern, id) pairs, from this process's cache when it has it."""
+    """A block-mode database of (pattern, id) pairs, from a cache when one has it."""
     import hyperscan
 
     key = hashlib.sha256(repr((hyperscan.__version__, patterns, flags)).encode()).hexdigest()
-    blob = _DATABASES.get(key)
-    if blob is not None:
+    for read in (_DATABASES.get, _read_cached):
+        blob = read(key)
+        if blob is None:
+            continue
         try:
-            return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+            db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
         except hyperscan.error:  # built for another platform: compile afresh
             log.debug("cached hyperscan database unusable", exc_info=True)
+            continue
+        _DATABASES[key] = blob
+        return db
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(
         expressions=[s.encode("latin-1") for s, _ in patterns],
@@ -66,6 +111,7 @@ def _database(patterns: list[tuple[str, int]], flags: list[int]) -> Any:
         flags=flags,
     )
     _DATABASES[key] = hyperscan.dumpb(db)
+    _write_cached(key, _DATABASES[key])
     return db
 
 

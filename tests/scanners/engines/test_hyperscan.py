@@ -39,3 +39,60 @@ def test_an_unusable_database_is_compiled_again(empty_cache) -> None:
     expected = RawMatcher(HASHER).scan(SAMPLE)
     preload({key: b"not a database" for key in export()})
     assert RawMatcher(HASHER).scan(SAMPLE) == expected
+
+
+def test_databases_have_the_same_key_in_every_process() -> None:
+    """Workers are spawned with their own string hash seed: a pattern set written in set order
+    got another key there, and each worker compiled the keyword database again (0.4 s each)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from scanners.engines import hyperscan\n"
+        "from scanners.fastpath import RawMatcher\n"
+        "from scanners.findings import ValueHasher\n"
+        "RawMatcher(ValueHasher(b'k' * 32))\n"
+        "print(json.dumps(sorted(hyperscan._DATABASES)))\n"
+    )
+    keys = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, hyperscan.CACHE_ENV: ""}
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        keys.append(json.loads(out.stdout))
+    assert keys[0] == keys[1] == keys[2]
+
+
+def test_compiled_databases_are_kept_on_disk_and_checked(
+    empty_cache, monkeypatch, tmp_path
+) -> None:
+    import hyperscan as library
+
+    monkeypatch.setenv(hyperscan.CACHE_ENV, str(tmp_path))
+    expected = RawMatcher(HASHER).scan(SAMPLE)
+    files = sorted((tmp_path / "hyperscan").glob("*.hsdb"))
+    assert len(files) == len(export())
+
+    hyperscan._DATABASES.clear()  # a new process: loads them, compiles nothing
+    compile_for_real = library.Database
+
+    def no_compiling(**kwargs: object) -> None:
+        raise AssertionError("compiled although the database was on disk")
+
+    monkeypatch.setattr(library, "Database", no_compiling)
+    assert RawMatcher(HASHER).scan(SAMPLE) == expected
+
+    # A cut or altered file is not loaded: compiled afresh and replaced.
+    damaged = files[0].read_bytes()
+    files[0].write_bytes(damaged[:-100])
+    hyperscan._DATABASES.clear()
+    monkeypatch.setattr(library, "Database", compile_for_real)
+    assert RawMatcher(HASHER).scan(SAMPLE) == expected
+    assert files[0].read_bytes() == damaged
+
+    monkeypatch.setenv(hyperscan.CACHE_ENV, "")  # no cache kept
+    assert hyperscan._cache_dir() is None
