@@ -311,3 +311,18 @@ def test_chance_zlib_headers_that_fail_in_the_first_block_header_are_not_tried()
     assert [s.kind for s in inflate.find_streams(b"x" + zlib.compress(b"a" * 100))] == ["zlib"]
     stored = zlib.compress(b"stored" * 10, level=0)
     assert [s.kind for s in inflate.find_streams(stored)] == ["zlib"]
+
+
+def test_a_raw_pass_worker_does_not_import_the_file_pass():
+    """A worker process starts before the first page is matched: it imports the fast path only
+    (importing `scanners` took 0.44 s, most of it the file pass and its file system libraries)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scanners.workers, scanners.pagescan, scanners.fastpath\n"
+        "print(sorted(m for m in ('scanners.files', 'scanners.scan', 'dissect.volume') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
