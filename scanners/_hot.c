@@ -332,6 +332,37 @@ static inline masks_t block_masks(const unsigned char *p) {
     }
     return m;
 }
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+/* The same masks with AVX2: class A by its two nibbles (one table lookup each), 32 bytes at
+ * a time. Bit k of a nibble table stands for high nibble 2 + k. */
+__attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned char *p) {
+    const __m256i lo_table = _mm256_setr_epi8(
+        0x0b, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0f, 0x0f, 0x0c, 0x05, 0x04, 0x05, 0x05, 0x04,
+        0x0b, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0f, 0x0f, 0x0c, 0x05, 0x04, 0x05, 0x05, 0x04);
+    const __m256i hi_table = _mm256_setr_epi8(
+        0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i low4 = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    masks_t m = {0, 0, 0};
+    for (int k = 0; k < 2; k++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(p + 32 * k));
+        __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, low4));
+        __m256i hi = _mm256_shuffle_epi8(
+            hi_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), low4));
+        __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), zero);
+        int shift = 32 * k;
+        m.a |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(none) << shift;
+        m.at |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                    _mm256_cmpeq_epi8(x, _mm256_set1_epi8('@'))) << shift;
+        m.colon |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                       _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) << shift;
+    }
+    return m;
+}
+#endif
 #else
 static inline masks_t block_masks(const unsigned char *p) {
     masks_t m = {0, 0, 0};
@@ -400,6 +431,8 @@ static inline uint64_t after(uint64_t ends, Py_ssize_t base, Py_ssize_t covered)
     return ends & ~((1ULL << (covered - base)) - 1);
 }
 
+static int use_avx2;
+
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out) {
     masks_t prev = {0, 0, 0};
     Py_ssize_t covered_a = 0, covered_hex = 0;
@@ -411,7 +444,11 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out) {
             memcpy(tail, block, (size_t)(n - base));
             block = tail;
         }
+#ifdef HAVE_AVX2_PATH
+        masks_t m = use_avx2 ? block_masks_avx2(block) : block_masks(block);
+#else
         masks_t m = block_masks(block);
+#endif
         for (uint64_t r = after(run_ends(prev.a, m.a, MIN_A), base, covered_a); r;
              r = after(r, base, covered_a))
             push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a);
@@ -478,5 +515,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "scanners._hot",
 
 PyMODINIT_FUNC PyInit__hot(void) {
     init_classes();
+#ifdef HAVE_AVX2_PATH
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") && getenv("ASSET_PIPELINE_NO_AVX2") == NULL;
+#endif
     return PyModule_Create(&module);
 }

@@ -154,3 +154,23 @@ def test_random_bytes_are_mostly_outside_the_windows() -> None:
     data = random.Random(3).randbytes(8 << 20)
     covered = sum(hi - lo for lo, hi in hot.candidate_windows(data))
     assert covered < len(data) // 500
+
+
+def test_the_sse2_path_gives_the_same_stretches() -> None:
+    """The class masks come from AVX2 where the CPU has it, else SSE2: both are checked."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import random\n"
+        "from scanners._hot import candidate_windows\n"
+        "from tests.scanners.engines.test_windows import fuzz_buffers, reference_windows\n"
+        "bad = [d for d in fuzz_buffers(9, 300) if candidate_windows(d) != reference_windows(d)]\n"
+        "print(len(bad))\n"
+    )
+    env = {**os.environ, "ASSET_PIPELINE_NO_AVX2": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "0"
