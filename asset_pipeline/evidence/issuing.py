@@ -34,7 +34,7 @@ from asset_pipeline.evidence.audit import iso_utc
 from asset_pipeline.evidence.heads import seal
 from asset_pipeline.evidence.pdf import render_pdf
 from asset_pipeline.evidence.pdf_signature import sign_pdf
-from asset_pipeline.evidence.privacy import check_payload
+from asset_pipeline.evidence.privacy import check_payload, screen
 from asset_pipeline.evidence.signing import (
     DESTRUCTION,
     SANITIZATION,
@@ -202,8 +202,17 @@ def latest_certificate(session: Session, device: Device, kind: str) -> Certifica
 
 
 def new_id(kind: str) -> str:
-    """A readable, unique-enough id: `SAN-20261127-3f9a1c2b7d` (the table enforces unique)."""
-    return f"{PREFIXES[kind]}-{utcnow():%Y%m%d}-{secrets.token_hex(5)}"
+    """A readable, unique-enough id: `SAN-20261127-3f9a1c2b7d` (the table enforces unique).
+
+    The random part is drawn again when the id would look like personal data to the evidence's
+    screen: ten random hex digits are all digits about once in a hundred, and a few of those
+    are a valid samordningsnummer (`SAN-20261203-7811650808`), which the processing log then
+    withheld, leaving the certificate without its issued event's id.
+    """
+    while True:
+        found = f"{PREFIXES[kind]}-{utcnow():%Y%m%d}-{secrets.token_hex(5)}"
+        if screen(found) is None:
+            return found
 
 
 def issuer(station: Station) -> dict[str, Any]:

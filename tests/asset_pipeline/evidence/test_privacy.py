@@ -47,3 +47,18 @@ def test_withhold_mode_keeps_the_record() -> None:
 def test_long_strings_are_refused_by_default() -> None:
     with pytest.raises(PersonalDataRefused, match="characters"):
         check_payload({"reason": "x" * (MAX_STRING + 1)}, where="t")
+
+
+def test_a_new_certificate_id_never_looks_like_personal_data(monkeypatch) -> None:
+    """The CI run of 2026-12-03 drew `SAN-20261203-7811650808`: its random part is a valid
+    samordningsnummer, so the processing log withheld the id of the certificate it issued."""
+    from asset_pipeline.evidence import issuing
+    from asset_pipeline.evidence.privacy import check_payload, screen
+
+    assert screen("SAN-20261203-7811650808") == "samordningsnummer"
+    drawn = iter(["7811650808", "3f9a1c2b7d"])
+    monkeypatch.setattr(issuing.secrets, "token_hex", lambda n: next(drawn))
+    cert_id = issuing.new_id("sanitization")
+    assert cert_id.endswith("-3f9a1c2b7d")
+    payload = check_payload({"certificate_id": cert_id}, where="audit", on_match="withhold")
+    assert payload == {"certificate_id": cert_id}
