@@ -127,7 +127,13 @@ def engines() -> tuple[HyperscanEngine, HyperscanEngine]:
 
 
 def _both_ways(engines: tuple[HyperscanEngine, HyperscanEngine], data: bytes) -> tuple[set, set]:
-    return set(engines[0].candidates(data)), set(engines[1].candidates(data))
+    """Candidates through stretches (joined whatever their number), and of the whole buffer."""
+    windowed, whole = engines
+    windowed.bytes_per_stretch = 0
+    try:
+        return set(windowed.candidates(data)), set(whole.candidates(data))
+    finally:
+        del windowed.bytes_per_stretch
 
 
 def test_windowed_candidates_equal_the_whole_buffers(
@@ -174,3 +180,11 @@ def test_the_sse2_path_gives_the_same_stretches() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "0"
+
+
+def test_text_dense_with_stretches_is_matched_whole(engines) -> None:
+    windowed, whole = engines
+    line = b"Mar  1 10:00:00 mx1 postfix: to=<anna@example.se>, relay=mx[192.0.2.10]:25\n"
+    data = line * 3000
+    assert len(hot.candidate_windows(data)) * windowed.bytes_per_stretch > len(data)
+    assert set(windowed.candidates(data)) == set(whole.candidates(data))
