@@ -304,7 +304,7 @@ static void push(spans_t *s, Py_ssize_t lo, Py_ssize_t hi) {
 
 /* One 64-byte block's class masks: bit j stands for byte j. SSE2 (every x86-64) compares 16
  * bytes at once; elsewhere the class table gives the same bits. */
-typedef struct { uint64_t a, at, colon; } masks_t;
+typedef struct { uint64_t a, at, colon, digit, sep; } masks_t;
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -315,7 +315,7 @@ static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char hi) {
 static inline __m128i is(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
 
 static inline masks_t block_masks(const unsigned char *p) {
-    masks_t m = {0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0};
     for (int k = 0; k < 4; k++) {
         __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
         __m128i digit = in_range(x, '0', '9');
@@ -329,6 +329,9 @@ static inline masks_t block_masks(const unsigned char *p) {
         m.a |= (uint64_t)(uint16_t)_mm_movemask_epi8(a) << shift;
         m.at |= (uint64_t)(uint16_t)_mm_movemask_epi8(is(x, '@')) << shift;
         m.colon |= (uint64_t)(uint16_t)_mm_movemask_epi8(is(x, ':')) << shift;
+        m.digit |= (uint64_t)(uint16_t)_mm_movemask_epi8(digit) << shift;
+        m.sep |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(is(x, '-'), is(x, ' ')))
+                 << shift;
     }
     return m;
 }
@@ -346,7 +349,7 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
         0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i low4 = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
-    masks_t m = {0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0};
     for (int k = 0; k < 2; k++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(p + 32 * k));
         __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, low4));
@@ -359,17 +362,25 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
                     _mm256_cmpeq_epi8(x, _mm256_set1_epi8('@'))) << shift;
         m.colon |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
                        _mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) << shift;
+        __m256i t = _mm256_sub_epi8(x, _mm256_set1_epi8('0'));
+        m.digit |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                       _mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(9)), t)) << shift;
+        m.sep |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+                     _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
+                                     _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')))) << shift;
     }
     return m;
 }
 #endif
 #else
 static inline masks_t block_masks(const unsigned char *p) {
-    masks_t m = {0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0};
     for (int j = 0; j < 64; j++) {
         m.a |= (uint64_t)(cls[p[j]] & CLS_A ? 1 : 0) << j;
         m.at |= (uint64_t)(p[j] == '@') << j;
         m.colon |= (uint64_t)(p[j] == ':') << j;
+        m.digit |= (uint64_t)(p[j] >= '0' && p[j] <= '9') << j;
+        m.sep |= (uint64_t)(p[j] == '-' || p[j] == ' ') << j;
     }
     return m;
 }
@@ -433,8 +444,19 @@ static inline uint64_t after(uint64_t ends, Py_ssize_t base, Py_ssize_t covered)
 
 static int use_avx2;
 
-static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out) {
-    masks_t prev = {0, 0, 0};
+/* Bits j of the current block where byte j is a digit after a separator after a digit. */
+static inline uint64_t digit_sep_digit(masks_t prev, masks_t m) {
+    unsigned __int128 d = ((unsigned __int128)m.digit << 64) | prev.digit;
+    unsigned __int128 s = ((unsigned __int128)m.sep << 64) | prev.sep;
+    return (uint64_t)((d & (s << 1) & (d << 2)) >> 64);
+}
+
+/* Stretches (see above) into `out`; with `gates`, also `margin` bytes either side of every
+ * place a keyword-gated value can be: each has a run of five digits (a ten-digit number, a
+ * postnummer), or a digit, '-' or ' ', and a digit (bankgiro, plusgiro, "123 45"). */
+static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
+                         Py_ssize_t margin) {
+    masks_t prev = {0, 0, 0, 0, 0};
     Py_ssize_t covered_a = 0, covered_hex = 0;
     unsigned char tail[64];
     for (Py_ssize_t base = 0; base < n; base += 64) {
@@ -455,6 +477,21 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out) {
         for (uint64_t r = after(m.colon, base, covered_hex); r; r = after(r, base, covered_hex))
             ipv6_at(p, n, base + __builtin_ctzll(r), out, &covered_hex);
         for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), out);
+        if (gates != NULL) {
+            uint64_t five = run_ends(prev.digit, m.digit, 5), three = digit_sep_digit(prev, m);
+            for (uint64_t r = five | three; r; r &= r - 1) {
+                Py_ssize_t j = base + __builtin_ctzll(r);
+                Py_ssize_t lo = j - ((five >> (j - base)) & 1 ? 4 : 2) - margin;
+                Py_ssize_t hi = j + 1 + margin < n ? j + 1 + margin : n;
+                if (lo < 0) lo = 0;
+                if (gates->n && lo <= gates->v[gates->n - 1].hi) {  /* positions only grow */
+                    if (hi > gates->v[gates->n - 1].hi) gates->v[gates->n - 1].hi = hi;
+                    if (lo < gates->v[gates->n - 1].lo) gates->v[gates->n - 1].lo = lo;
+                } else {
+                    push(gates, lo, hi);
+                }
+            }
+        }
         prev = m;
     }
 }
@@ -464,39 +501,64 @@ static int by_lo(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static PyObject *py_candidate_windows(PyObject *self, PyObject *arg) {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    spans_t found = {NULL, 0, 0, 0};
+/* Sorts and merges the stretches (touching ones are one) and returns them as a list. */
+static PyObject *merged_list(spans_t *found) {
     Py_ssize_t merged = 0;
-    Py_BEGIN_ALLOW_THREADS
-    const unsigned char *p = view.buf;
-    find_windows(p, view.len, &found);
-    if (!found.failed && found.n) {
-        qsort(found.v, (size_t)found.n, sizeof *found.v, by_lo);
-        for (Py_ssize_t i = 1; i < found.n; i++) {
-            if (found.v[i].lo <= found.v[merged].hi) {  /* touching stretches are one */
-                if (found.v[i].hi > found.v[merged].hi) found.v[merged].hi = found.v[i].hi;
+    if (!found->failed && found->n) {
+        qsort(found->v, (size_t)found->n, sizeof *found->v, by_lo);
+        for (Py_ssize_t i = 1; i < found->n; i++) {
+            if (found->v[i].lo <= found->v[merged].hi) {
+                if (found->v[i].hi > found->v[merged].hi) found->v[merged].hi = found->v[i].hi;
             } else {
-                found.v[++merged] = found.v[i];
+                found->v[++merged] = found->v[i];
             }
         }
         merged++;
     }
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
-    if (found.failed) {
-        free(found.v);
+    if (found->failed) {
+        free(found->v);
         return PyErr_NoMemory();
     }
     PyObject *list = PyList_New(merged);
     for (Py_ssize_t i = 0; list != NULL && i < merged; i++) {
-        PyObject *pair = Py_BuildValue("(nn)", found.v[i].lo, found.v[i].hi);
+        PyObject *pair = Py_BuildValue("(nn)", found->v[i].lo, found->v[i].hi);
         if (pair == NULL) { Py_CLEAR(list); break; }
         PyList_SET_ITEM(list, i, pair);
     }
-    free(found.v);
+    free(found->v);
     return list;
+}
+
+static PyObject *py_candidate_windows(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    spans_t found = {NULL, 0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    find_windows(view.buf, view.len, &found, NULL, 0);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return merged_list(&found);
+}
+
+/* windows(buffer, margin) -> (candidate_windows(buffer), stretches within `margin` bytes of
+ * every place a keyword-gated value's digits can be), from one reading of the buffer. */
+static PyObject *py_windows(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t margin;
+    if (!PyArg_ParseTuple(args, "y*n", &view, &margin)) return NULL;
+    spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    PyObject *stretches = merged_list(&found);
+    PyObject *near_gates = merged_list(&gates);
+    if (stretches == NULL || near_gates == NULL) {
+        Py_XDECREF(stretches);
+        Py_XDECREF(near_gates);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", stretches, near_gates);
 }
 
 static PyMethodDef methods[] = {
@@ -506,6 +568,8 @@ static PyMethodDef methods[] = {
     {"iban_mod97", py_iban_mod97, METH_O, "ISO 7064 mod 97-10 remainder of an IBAN, or -1."},
     {"sha256_midstate", py_sha256_midstate, METH_O, "SHA-256 state after one 64-byte block."},
     {"hmac_hex", py_hmac_hex, METH_VARARGS, "Hex HMAC-SHA256 from the key's pad midstates."},
+    {"windows", py_windows, METH_VARARGS,
+     "(candidate_windows, stretches within `margin` of a keyword-gated value's digits)."},
     {"candidate_windows", py_candidate_windows, METH_O,
      "Sorted, merged (lo, hi) stretches outside which no keyword-free 8-bit pattern matches."},
     {NULL, NULL, 0, NULL}};

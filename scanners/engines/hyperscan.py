@@ -24,7 +24,10 @@ Hyperscan reports every match with its leftmost start (SOM). Two things keep it 
   them, so every match lies in one stretch with the bytes around it that the pattern's
   boundaries check (`^` and `$` only where the buffer itself starts or ends), and reports the
   start it has in the whole buffer; tests compare both ways on random, textual and crafted
-  buffers. The keyword patterns and the UTF-16 patterns still read the whole buffer.
+  buffers. The keyword patterns (a word, a gap, a value, or the other way round) are matched
+  near the digits every gated value holds (five in a row, or digit, '-' or ' ', digit), with
+  room for the word and the gap either side and stretches joined by more 0x01 bytes than a gap
+  spans, so they report the same ends. The UTF-16 patterns still read the whole buffer.
 """
 
 from __future__ import annotations
@@ -160,6 +163,21 @@ class _Database:
         self.db.scan(data, match_event_handler=handler, scratch=self.scratch.clone())
 
 
+def _gate_margin(compiled: list[Compiled]) -> int:
+    """Bytes either side of a gated value's digits that hold every gate match through them.
+
+    A match is a keyword, a gap of up to twice the rule's window and the value with the byte
+    after it (or the value, the gap and the keyword); the digits lie inside the value, which
+    with what follows it is at most 32 bytes (a plusgiro `12 34 56-7`, a postnummer and the
+    place name's first letter).
+    """
+    if not compiled:
+        return 0
+    longest = max(len(w.encode("utf-8")) for c in compiled for w in c.kind.gate.words)  # type: ignore[union-attr]
+    gap = max(max(c.kind.gate.before, c.kind.gate.after) for c in compiled)  # type: ignore[union-attr]
+    return longest + 2 * gap + 32
+
+
 class HyperscanEngine:
     """Hyperscan block-mode databases; the scans run in C without the GIL."""
 
@@ -172,15 +190,23 @@ class HyperscanEngine:
         # end is enough, since RawMatcher looks for the value around it.
         gated = frozenset(i for i, c in enumerate(compiled) if c.kind.gate)
         self._all: _Database | None = None
-        # Stretches of 8-bit text where keyword-free kinds can match (module docstring).
+        # Stretches of 8-bit text where keyword-free kinds can match, and the surroundings of
+        # the digits every keyword-gated 8-bit value holds (module docstring).
         windowed = [i for i, c in enumerate(compiled) if not c.wide and not c.kind.gate]
+        near_gate = [i for i, c in enumerate(compiled) if not c.wide and c.kind.gate]
         self._windowed: _Database | None = None
+        self._near_gate: _Database | None = None
         self._whole: _Database | None = None
+        self._gate_margin = _gate_margin([compiled[i] for i in near_gate])
         if _hot is not None and windowed:
-            rest = [(s, i) for i, c in enumerate(compiled) if i not in windowed for s in c.sources]
+            rest = [(s, i) for i, c in enumerate(compiled) if c.wide for s in c.sources]
             self._windowed = _Database(
                 [(s, i) for i in windowed for s in compiled[i].sources], frozenset()
             )
+            if near_gate:
+                self._near_gate = _Database(
+                    [(s, i) for i in near_gate for s in compiled[i].sources], gated
+                )
             self._whole = _Database(rest, gated) if rest else None
         else:
             self._all = _Database(
@@ -220,12 +246,30 @@ class HyperscanEngine:
         return found
 
     def _scan_windowed(self, data: bytes | memoryview, add: Any) -> None:
-        """The keyword and UTF-16 patterns over `data`, the other 8-bit ones over its stretches."""
+        """The UTF-16 patterns over `data`, the 8-bit ones over the stretches where they match."""
         assert self._windowed is not None
         assert _hot is not None
         if self._whole is not None:
             self._whole.scan(data, add)
-        stretches = _hot.candidate_windows(data)
+        stretches, near_gates = _hot.windows(data, self._gate_margin)
+        self._scan_stretches(self._windowed, data, stretches, 1, add)
+        if self._near_gate is not None:
+            # A gate's gap matches any byte: the stretches are kept further apart than it.
+            self._scan_stretches(self._near_gate, data, near_gates, self._gate_margin, add)
+
+    def _scan_stretches(
+        self,
+        db: _Database,
+        data: bytes | memoryview,
+        stretches: list[tuple[int, int]],
+        gap: int,
+        add: Any,
+    ) -> None:
+        """`db` over the stretches of `data`, joined by `gap` bytes of 0x01, at their offsets.
+
+        Reports a match's start, or its end for `db.ends` (an end maps from the stretch its last
+        byte lies in).
+        """
         if not stretches:
             return
         # Text has stretches everywhere: joining them costs more in Python (about 2 us a
@@ -233,25 +277,28 @@ class HyperscanEngine:
         if len(stretches) * self.bytes_per_stretch > len(data) or (
             sum(hi - lo for lo, hi in stretches) * 2 > len(data)
         ):
-            self._windowed.scan(data, add)
+            db.scan(data, add)
             return
         parts: list[bytes | memoryview] = []
         origins: list[int] = []  # where each stretch starts in the joined buffer
         shifts: list[int] = []  # its offset in `data` minus that
         size = 0
         view = memoryview(data)
+        separator = b"\x01" * gap
         for lo, hi in stretches:
             if parts:
-                parts.append(b"\x01")
-                size += 1
+                parts.append(separator)
+                size += gap
             parts.append(view[lo:hi])
             origins.append(size)
             shifts.append(lo - size)
             size += hi - lo
         joined: list[tuple[int, int]] = []
-        self._windowed.scan(b"".join(parts), joined.append)
-        for start, ident in joined:
-            add((start + shifts[bisect.bisect_right(origins, start) - 1], ident))
+        db.scan(b"".join(parts), joined.append)
+        ends = db.ends
+        for pos, ident in joined:
+            at = pos - 1 if ident in ends else pos
+            add((pos + shifts[bisect.bisect_right(origins, at) - 1], ident))
 
     def values(
         self, data: bytes | memoryview, windows: list[tuple[int, int, int]]

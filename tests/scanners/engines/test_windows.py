@@ -62,6 +62,26 @@ def reference_windows(data: bytes) -> list[tuple[int, int]]:
     return merged
 
 
+def reference_gate_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
+    """`margin` bytes around five digits in a row, or a digit, '-' or ' ', and a digit."""
+    n, spans = len(data), []
+    digit = [48 <= b <= 57 for b in data]
+    for j in range(n):
+        if not digit[j]:
+            continue
+        if j >= 4 and all(digit[j - 4 : j + 1]):
+            spans.append((max(0, j - 4 - margin), min(n, j + 1 + margin)))
+        elif j >= 2 and data[j - 1] in b"- " and digit[j - 2]:
+            spans.append((max(0, j - 2 - margin), min(n, j + 1 + margin)))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 TOKENS = [
     b"19800101-1234", b"800101-1234", b"198001011234", b"4111 1111 1111 1111",
     b"4111111111111111", b"+46 70 123 45 67", b"+46 (8) 123 456 78", b"070-123 45 67",
@@ -69,6 +89,9 @@ TOKENS = [
     b"J\xc3\xb6rgen@r\xc3\xa4ksm\xc3\xb6rg\xc3\xa5s.se", b"x@xn--p1ai", b"192.168.1.10",
     b"::ffff:192.0.2.1", b"fe80::1", b"2001:db8:0:0:0:0:0:1", b"00:00:00", b"@", b"::",
     b".", b" ", b"-", b"0", b"12", b"Personnummer ", b"e-post ", b"\x00", b"\xff",
+    b"bankgiro ", b"Bankgiro 5050-1055", b"pg ", b"plusgiro 12 34 56-7", b"4711-3", b"orgnr ",
+    b"5566778899", b"Storgatan 1, ", b"123 45 Stad", b"12345", b"Box 123, 456 78 Kiruna",
+    b"f\xc3\xb6delsenummer ", b"1-2", b"12 34",
 ]  # fmt: skip
 ALPHABET = b"0123456789 .-+()@:ABEFSXabcfz_!\x80\xc3\xa4\x00\x01\xff\n;"
 
@@ -101,6 +124,16 @@ EDGES = [
 @pytest.mark.parametrize("data", EDGES)
 def test_windows_are_the_defined_stretches_at_edges(data: bytes) -> None:
     assert hot.candidate_windows(data) == reference_windows(data)
+
+
+def test_gate_windows_are_the_defined_surroundings() -> None:
+    rng = random.Random(8)
+    buffers = fuzz_buffers(4, 300) + EDGES + [rng.randbytes(70_000) for _ in range(5)]
+    for margin in (0, 3, 152):
+        for data in buffers:
+            stretches, near_gates = hot.windows(data, margin)
+            assert stretches == reference_windows(data)
+            assert near_gates == reference_gate_windows(data, margin), data[:200]
 
 
 def test_windows_are_the_defined_stretches_in_fuzzed_and_random_buffers() -> None:
@@ -148,12 +181,15 @@ def test_windowed_candidates_equal_the_whole_buffers(
         at = rng.randrange(len(noisy) - 40)
         noisy[at : at + len(token)] = token
     buffers.append(bytes(noisy))
-    seen = 0
+    seen = gate_ends = 0
+    gated = {i for i, c in enumerate(compile_kinds()) if c.kind.gate and not c.wide}
     for data in buffers:
         windowed, whole = _both_ways(engines, data)
         assert windowed == whole, data[:200]
         seen += len(whole)
+        gate_ends += sum(1 for _, i in whole if i in gated)
     assert seen > 5_000  # the buffers do hold candidates of every windowed kind
+    assert gate_ends > 1_000  # and keyword-gated values near their words
 
 
 def test_random_bytes_are_mostly_outside_the_windows() -> None:
@@ -171,8 +207,11 @@ def test_the_sse2_path_gives_the_same_stretches() -> None:
     code = (
         "import random\n"
         "from scanners._hot import candidate_windows\n"
-        "from tests.scanners.engines.test_windows import fuzz_buffers, reference_windows\n"
-        "bad = [d for d in fuzz_buffers(9, 300) if candidate_windows(d) != reference_windows(d)]\n"
+        "from scanners._hot import windows\n"
+        "from tests.scanners.engines.test_windows import (\n"
+        "    fuzz_buffers, reference_gate_windows, reference_windows)\n"
+        "bad = [d for d in fuzz_buffers(9, 300) if candidate_windows(d) != reference_windows(d)\n"
+        "       or windows(d, 152)[1] != reference_gate_windows(d, 152)]\n"
         "print(len(bad))\n"
     )
     env = {**os.environ, "ASSET_PIPELINE_NO_AVX2": "1"}
