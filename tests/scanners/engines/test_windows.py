@@ -30,6 +30,17 @@ def _is_domain(b: int) -> bool:
     return b in _DOMAIN or b >= 0x80
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans, overlapping or touching ones joined (as the C code returns them)."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def reference_windows(data: bytes) -> list[tuple[int, int]]:
     """The stretches as the C code's comment defines them, written the plain way."""
     n = len(data)
@@ -53,13 +64,7 @@ def reference_windows(data: bytes) -> list[tuple[int, int]]:
         dots = [d for d in range(at + 2, e) if data[d] == 0x2E]
         if dots and e - dots[0] >= 3:
             spans.append((at - 1, min(n, e + 1)))
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    return _merged(spans)
 
 
 def reference_gate_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
@@ -73,13 +78,7 @@ def reference_gate_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
             spans.append((max(0, j - 4 - margin), min(n, j + 1 + margin)))
         elif j >= 2 and data[j - 1] in b"- " and digit[j - 2]:
             spans.append((max(0, j - 2 - margin), min(n, j + 1 + margin)))
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    return _merged(spans)
 
 
 TOKENS = [
