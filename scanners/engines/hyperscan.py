@@ -16,7 +16,7 @@ Hyperscan reports every match with its leftmost start (SOM). Two things keep it 
 - The 8-bit patterns of kinds that need no keyword (personnummer forms, cards, phones, IBAN,
   VAT, e-mail, IPv4, IPv6) cost three quarters of a scan over random bytes or text (about 4 s
   per GB of a drive's media files on this machine) yet match almost nowhere. They are matched
-  only in the stretches where one can match (`scanners.hot.compiled.candidate_windows`, C): a
+  only in the stretches where one can match (`scanners.hot.compiled.windows`, C): a
   run of seven or more digits, capitals and ` +().-` (every byte of those values is one, and
   each has seven or more), an `@` with a local-part byte before it and a domain run with a dot
   after it, or a run of hex digits and colons holding `::` or seven colons. Each stretch is the
@@ -70,12 +70,27 @@ def _cache_dir() -> Path | None:
     return Path(base) / "asset-pipeline" / "hyperscan"
 
 
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else.
+
+    A database the scanner loads decides what it can find: one that matches nothing, put in
+    place of ours by another user, would make every scan report a clean drive. The SHA-256 in
+    the file only catches a cut or damaged file, not a planted one.
+    """
+    st = path.stat()
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
 def _read_cached(key: str) -> bytes | None:
     folder = _cache_dir()
     if folder is None:
         return None
+    path = folder / f"{key}.hsdb"
     try:
-        stored = (folder / f"{key}.hsdb").read_bytes()
+        if not (_private(folder) and _private(path)):
+            log.warning("hyperscan cache %s is writable by others: not used", folder)
+            return None
+        stored = path.read_bytes()
     except OSError:
         return None
     digest, blob = stored[:32], stored[32:]
@@ -87,7 +102,9 @@ def _write_cached(key: str, blob: bytes) -> None:
     if folder is None:
         return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(folder):
+            return
         part = folder / f".{key}.{os.getpid()}.{threading.get_ident()}"
         part.write_bytes(hashlib.sha256(blob).digest() + blob)
         part.replace(folder / f"{key}.hsdb")
@@ -161,6 +178,29 @@ class _Database:
         # A scratch space per scan: RawMatcher may be shared by threads.
         handler = on_match if ids is None else on_match_as
         self.db.scan(data, match_event_handler=handler, scratch=self.scratch.clone())
+
+
+def _join(
+    data: bytes | memoryview, spans: list[tuple[int, int]], gap: int, *, even: bool = False
+) -> tuple[bytes, list[int]]:
+    """The spans of `data` in one buffer, and where each span starts in it.
+
+    `gap` bytes of 0x01 stand between spans (and before the first where `even` keeps each
+    span's byte parity for UTF-16, adding a byte where needed).
+    """
+    parts: list[bytes | memoryview] = []
+    origins: list[int] = []
+    size = 0
+    view = memoryview(data)
+    for lo, hi in spans:
+        if parts or even:
+            pad = gap + (1 if even and (size + gap - lo) % 2 else 0)
+            parts.append(b"\x01" * pad)
+            size += pad
+        parts.append(view[lo:hi])
+        origins.append(size)
+        size += min(hi, len(data)) - lo
+    return b"".join(parts), origins
 
 
 def _gate_margin(compiled: list[Compiled]) -> int:
@@ -279,26 +319,13 @@ class HyperscanEngine:
         ):
             db.scan(data, add)
             return
-        parts: list[bytes | memoryview] = []
-        origins: list[int] = []  # where each stretch starts in the joined buffer
-        shifts: list[int] = []  # its offset in `data` minus that
-        size = 0
-        view = memoryview(data)
-        separator = b"\x01" * gap
-        for lo, hi in stretches:
-            if parts:
-                parts.append(separator)
-                size += gap
-            parts.append(view[lo:hi])
-            origins.append(size)
-            shifts.append(lo - size)
-            size += hi - lo
-        joined: list[tuple[int, int]] = []
-        db.scan(b"".join(parts), joined.append)
+        joined, origins = _join(data, stretches, gap)
+        found: list[tuple[int, int]] = []
+        db.scan(joined, found.append)
         ends = db.ends
-        for pos, ident in joined:
-            at = pos - 1 if ident in ends else pos
-            add((pos + shifts[bisect.bisect_right(origins, at) - 1], ident))
+        for pos, ident in found:
+            w = bisect.bisect_right(origins, pos - 1 if ident in ends else pos) - 1
+            add((pos + stretches[w][0] - origins[w], ident))
 
     def values(
         self, data: bytes | memoryview, windows: list[tuple[int, int, int]]
@@ -310,16 +337,9 @@ class HyperscanEngine:
         """
         if self._values is None or not windows:
             return []
-        parts: list[bytes | memoryview] = []
-        origins: list[int] = []  # offset in the joined buffer of each window's start
-        size = 0
-        for lo, hi, _ in windows:
-            gap = b"\x01\x01" if (size + 2 - lo) % 2 == 0 else b"\x01\x01\x01"
-            parts += (gap, data[lo:hi])
-            origins.append(size + len(gap))
-            size += len(gap) + min(hi, len(data)) - lo
+        buffer, origins = _join(data, [(lo, hi) for lo, hi, _ in windows], 2, even=True)
         joined: list[tuple[int, int]] = []
-        self._values.scan(b"".join(parts), joined.append)
+        self._values.scan(buffer, joined.append)
         found = []
         for start, ident in joined:
             w = bisect.bisect_right(origins, start) - 1

@@ -97,3 +97,33 @@ def test_compiled_databases_are_kept_on_disk_and_checked(
 
     monkeypatch.setenv(hyperscan.CACHE_ENV, "")  # no cache kept
     assert hyperscan._cache_dir() is None
+
+
+def test_a_database_planted_in_a_shared_cache_is_not_loaded(empty_cache, monkeypatch, tmp_path):
+    """Attack: another user replaces a cached database (hash header and all) with one that
+    matches nothing. Loading it made every scan report a clean drive."""
+    import hashlib
+    import os
+
+    import hyperscan as library
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv(hyperscan.CACHE_ENV, str(shared))
+    expected = RawMatcher(HASHER).scan(SAMPLE)
+    assert expected
+    nothing = library.Database(mode=library.HS_MODE_BLOCK)
+    nothing.compile(expressions=[b"\xfe\xfd never"], ids=[0], elements=1, flags=[0])
+    blob = library.dumpb(nothing)
+    folder = shared / "hyperscan"
+    for path in folder.glob("*.hsdb"):
+        path.write_bytes(hashlib.sha256(blob).digest() + blob)
+    # The folder open to everyone, or the file another user's: neither is loaded.
+    for make_unsafe in (
+        lambda: folder.chmod(0o777),
+        lambda: [os.chown(p, 65534, 65534) for p in folder.glob("*.hsdb")],
+    ):
+        folder.chmod(0o700)
+        make_unsafe()
+        hyperscan._DATABASES.clear()
+        assert RawMatcher(HASHER).scan(SAMPLE) == expected
