@@ -329,8 +329,7 @@ def main() -> None:
             file=sys.stderr,
         )
         # Written back before the clock starts, so the kernel's write-back of the fresh 2 GB
-        # image cannot run during the first scans. (It was suspected of halving them; with the
-        # sync the raw pass measured 194 MB/s, as without it: the VM's own speed varies 2x.)
+        # image cannot run during the first scans.
         os.sync()
         dd_read(image)  # warm the page cache
         dd_mbs = max(dd_read(image) for _ in range(2))

@@ -256,7 +256,7 @@ static PyObject *py_hmac_hex(PyObject *self, PyObject *args) {
 
 /* ---- where 8-bit values can be ----------------------------------------------------------
  *
- * candidate_windows(buffer) -> sorted, merged [(lo, hi), ...]: the stretches of the buffer
+ * windows(buffer, margin)[0] -> sorted, merged [(lo, hi), ...]: the stretches of the buffer
  * outside which no 8-bit pattern of a kind that needs no keyword can match (see
  * scanners/engines/hyperscan.py for the proof and scanners/patterns.py for the patterns):
  * - every byte of a personnummer, card, phone, IBAN, VAT or IPv4 candidate is in class A
@@ -529,19 +529,9 @@ static PyObject *merged_list(spans_t *found) {
     return list;
 }
 
-static PyObject *py_candidate_windows(PyObject *self, PyObject *arg) {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    spans_t found = {NULL, 0, 0, 0};
-    Py_BEGIN_ALLOW_THREADS
-    find_windows(view.buf, view.len, &found, NULL, 0);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
-    return merged_list(&found);
-}
-
-/* windows(buffer, margin) -> (candidate_windows(buffer), stretches within `margin` bytes of
- * every place a keyword-gated value's digits can be), from one reading of the buffer. */
+/* windows(buffer, margin) -> (stretches where a keyword-free 8-bit value can be, stretches
+ * within `margin` bytes of every place a keyword-gated value's digits can be), from one
+ * reading of the buffer. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t margin;
@@ -569,9 +559,8 @@ static PyMethodDef methods[] = {
     {"sha256_midstate", py_sha256_midstate, METH_O, "SHA-256 state after one 64-byte block."},
     {"hmac_hex", py_hmac_hex, METH_VARARGS, "Hex HMAC-SHA256 from the key's pad midstates."},
     {"windows", py_windows, METH_VARARGS,
-     "(candidate_windows, stretches within `margin` of a keyword-gated value's digits)."},
-    {"candidate_windows", py_candidate_windows, METH_O,
-     "Sorted, merged (lo, hi) stretches outside which no keyword-free 8-bit pattern matches."},
+     "(stretches of keyword-free 8-bit values, stretches within `margin` of gated values' "
+     "digits), each sorted and merged (lo, hi) pairs."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "scanners._hot",

@@ -1,5 +1,5 @@
 """Keyword-free 8-bit patterns matched only in their stretches give the candidates of the whole
-buffer (scanners/engines/hyperscan.py, `candidate_windows` in scanners/_hot.c)."""
+buffer (scanners/engines/hyperscan.py, `windows` in scanners/_hot.c)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((lo, hi))
     return merged
+
+
+def stretches(data: bytes | memoryview) -> list[tuple[int, int]]:
+    """The C stretches of keyword-free values."""
+    return hot.windows(data, 0)[0]
 
 
 def reference_windows(data: bytes) -> list[tuple[int, int]]:
@@ -122,7 +127,7 @@ EDGES = [
 
 @pytest.mark.parametrize("data", EDGES)
 def test_windows_are_the_defined_stretches_at_edges(data: bytes) -> None:
-    assert hot.candidate_windows(data) == reference_windows(data)
+    assert stretches(data) == reference_windows(data)
 
 
 def test_gate_windows_are_the_defined_surroundings() -> None:
@@ -130,8 +135,8 @@ def test_gate_windows_are_the_defined_surroundings() -> None:
     buffers = fuzz_buffers(4, 300) + EDGES + [rng.randbytes(70_000) for _ in range(5)]
     for margin in (0, 3, 152):
         for data in buffers:
-            stretches, near_gates = hot.windows(data, margin)
-            assert stretches == reference_windows(data)
+            found, near_gates = hot.windows(data, margin)
+            assert found == reference_windows(data)
             assert near_gates == reference_gate_windows(data, margin), data[:200]
 
 
@@ -139,8 +144,8 @@ def test_windows_are_the_defined_stretches_in_fuzzed_and_random_buffers() -> Non
     rng = random.Random(7)
     buffers = fuzz_buffers(1, 400) + [rng.randbytes(rng.randint(1, 70_000)) for _ in range(20)]
     for data in buffers:
-        assert hot.candidate_windows(data) == reference_windows(data), data[:200]
-    assert hot.candidate_windows(memoryview(bytearray(b"xx a@b.se"))) == [(3, 9)]
+        assert stretches(data) == reference_windows(data), data[:200]
+    assert stretches(memoryview(bytearray(b"xx a@b.se"))) == [(3, 9)]
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +198,7 @@ def test_windowed_candidates_equal_the_whole_buffers(
 
 def test_random_bytes_are_mostly_outside_the_windows() -> None:
     data = random.Random(3).randbytes(8 << 20)
-    covered = sum(hi - lo for lo, hi in hot.candidate_windows(data))
+    covered = sum(hi - lo for lo, hi in stretches(data))
     assert covered < len(data) // 500
 
 
@@ -204,12 +209,10 @@ def test_the_sse2_path_gives_the_same_stretches() -> None:
     import sys
 
     code = (
-        "import random\n"
-        "from scanners._hot import candidate_windows\n"
         "from scanners._hot import windows\n"
         "from tests.scanners.engines.test_windows import (\n"
         "    fuzz_buffers, reference_gate_windows, reference_windows)\n"
-        "bad = [d for d in fuzz_buffers(9, 300) if candidate_windows(d) != reference_windows(d)\n"
+        "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0)[0] != reference_windows(d)\n"
         "       or windows(d, 152)[1] != reference_gate_windows(d, 152)]\n"
         "print(len(bad))\n"
     )
@@ -224,5 +227,15 @@ def test_text_dense_with_stretches_is_matched_whole(engines) -> None:
     windowed, whole = engines
     line = b"Mar  1 10:00:00 mx1 postfix: to=<anna@example.se>, relay=mx[192.0.2.10]:25\n"
     data = line * 3000
-    assert len(hot.candidate_windows(data)) * windowed.bytes_per_stretch > len(data)
+    assert len(stretches(data)) * windowed.bytes_per_stretch > len(data)
     assert set(windowed.candidates(data)) == set(whole.candidates(data))
+
+
+def test_the_gate_margin_holds_every_gated_value() -> None:
+    """`_gate_margin` allows 32 bytes for a gated value and the bytes its pattern checks after
+    it; the patterns' own widths say whether that is enough."""
+    import re._parser as sre_parse
+
+    for c in compile_kinds():
+        if c.kind.gate is not None and not c.wide:
+            assert sre_parse.parse(c.value_source).getwidth()[1] <= 32, c.kind.name
