@@ -256,7 +256,7 @@ static PyObject *py_hmac_hex(PyObject *self, PyObject *args) {
 
 /* ---- where 8-bit values can be ----------------------------------------------------------
  *
- * windows(buffer, margin)[0] -> sorted, merged [(lo, hi), ...]: the stretches of the buffer
+ * windows(buffer, margin, wide_margin)[0] -> sorted, merged [(lo, hi), ...]: the stretches of the buffer
  * outside which no 8-bit pattern of a kind that needs no keyword can match (see
  * scanners/engines/hyperscan.py for the proof and scanners/patterns.py for the patterns):
  * - every byte of a personnummer, card, phone, IBAN, VAT or IPv4 candidate is in class A
@@ -304,7 +304,7 @@ static void push(spans_t *s, Py_ssize_t lo, Py_ssize_t hi) {
 
 /* One 64-byte block's class masks: bit j stands for byte j. SSE2 (every x86-64) compares 16
  * bytes at once; elsewhere the class table gives the same bits. */
-typedef struct { uint64_t a, at, colon, digit, sep; } masks_t;
+typedef struct { uint64_t a, at, colon, digit, sep, zero; } masks_t;
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -315,7 +315,7 @@ static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char hi) {
 static inline __m128i is(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
 
 static inline masks_t block_masks(const unsigned char *p) {
-    masks_t m = {0, 0, 0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0, 0};
     for (int k = 0; k < 4; k++) {
         __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
         __m128i digit = in_range(x, '0', '9');
@@ -332,6 +332,7 @@ static inline masks_t block_masks(const unsigned char *p) {
         m.digit |= (uint64_t)(uint16_t)_mm_movemask_epi8(digit) << shift;
         m.sep |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(is(x, '-'), is(x, ' ')))
                  << shift;
+        m.zero |= (uint64_t)(uint16_t)_mm_movemask_epi8(is(x, 0)) << shift;
     }
     return m;
 }
@@ -349,7 +350,7 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
         0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i low4 = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
-    masks_t m = {0, 0, 0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0, 0};
     for (int k = 0; k < 2; k++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(p + 32 * k));
         __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, low4));
@@ -368,19 +369,21 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
         m.sep |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
                      _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
                                      _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')))) << shift;
+        m.zero |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, zero)) << shift;
     }
     return m;
 }
 #endif
 #else
 static inline masks_t block_masks(const unsigned char *p) {
-    masks_t m = {0, 0, 0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0, 0};
     for (int j = 0; j < 64; j++) {
         m.a |= (uint64_t)(cls[p[j]] & CLS_A ? 1 : 0) << j;
         m.at |= (uint64_t)(p[j] == '@') << j;
         m.colon |= (uint64_t)(p[j] == ':') << j;
         m.digit |= (uint64_t)(p[j] >= '0' && p[j] <= '9') << j;
         m.sep |= (uint64_t)(p[j] == '-' || p[j] == ' ') << j;
+        m.zero |= (uint64_t)(p[j] == 0) << j;
     }
     return m;
 }
@@ -444,6 +447,41 @@ static inline uint64_t after(uint64_t ends, Py_ssize_t base, Py_ssize_t covered)
 
 static int use_avx2;
 
+/* ---- where UTF-16LE values can be --------------------------------------------------------
+ *
+ * windows(buffer, margin, wide_margin)[2]: every UTF-16 pattern's value is units of Latin-1
+ * text (a character of a positive class, then a zero byte), three or more of them (the
+ * shortest: a plusgiro "1-2", an IPv6 "a::"). So every UTF-16 match holds a run of three such
+ * units, and lies within `wide_margin` bytes of the whole run through them (the caller allows
+ * for a keyword, its gap and the value). Random and binary data hold such runs rarely; 8-bit
+ * text never. */
+enum { MIN_WIDE = 3 };
+
+/* Bits j of the current block where byte j is 0 and byte j - 1 is not: the end of a UTF-16LE
+ * unit of Latin-1 text. */
+static inline uint64_t unit_ends(uint64_t prev_zero, uint64_t zero) {
+    unsigned __int128 z = ((unsigned __int128)zero << 64) | prev_zero;
+    return (uint64_t)((z & ~(z << 1)) >> 64);
+}
+
+/* Bits j where `len` units end at j, j - 2, ... (counting the previous block's bits). */
+static inline uint64_t run_ends_by_two(uint64_t prev, uint64_t cur, int len) {
+    unsigned __int128 w = ((unsigned __int128)cur << 64) | prev, r = w;
+    for (int k = 1; k < len; k++) r &= w << (2 * k);
+    return (uint64_t)(r >> 64);
+}
+
+/* The whole run of Latin-1 UTF-16LE units through the unit ending at `j`, `margin` bytes
+ * either side. */
+static void wide_run_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, Py_ssize_t margin,
+                        spans_t *out, Py_ssize_t *covered) {
+    Py_ssize_t s = j - 1, e = j + 1;
+    while (s >= 2 && p[s - 1] == 0 && p[s - 2] != 0) s -= 2;
+    while (e + 1 < n && p[e] != 0 && p[e + 1] == 0) e += 2;
+    push(out, s > margin ? s - margin : 0, e + margin < n ? e + margin : n);
+    *covered = e;
+}
+
 /* Bits j of the current block where byte j is a digit after a separator after a digit. */
 static inline uint64_t digit_sep_digit(masks_t prev, masks_t m) {
     unsigned __int128 d = ((unsigned __int128)m.digit << 64) | prev.digit;
@@ -455,9 +493,11 @@ static inline uint64_t digit_sep_digit(masks_t prev, masks_t m) {
  * place a keyword-gated value can be: each has a run of five digits (a ten-digit number, a
  * postnummer), or a digit, '-' or ' ', and a digit (bankgiro, plusgiro, "123 45"). */
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
-                         Py_ssize_t margin) {
-    masks_t prev = {0, 0, 0, 0, 0};
-    Py_ssize_t covered_a = 0, covered_hex = 0;
+                         Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin) {
+    /* No byte before the buffer: its first byte ends no UTF-16 unit. */
+    masks_t prev = {0, 0, 0, 0, 0, ~0ULL};
+    uint64_t prev_units = 0;
+    Py_ssize_t covered_a = 0, covered_hex = 0, covered_wide = 0;
     unsigned char tail[64];
     for (Py_ssize_t base = 0; base < n; base += 64) {
         const unsigned char *block = p + base;
@@ -491,6 +531,14 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
                     push(gates, lo, hi);
                 }
             }
+        }
+        if (wide != NULL) {
+            uint64_t units = unit_ends(prev.zero, m.zero);
+            if (n - base < 64) units &= (1ULL << (n - base)) - 1;  /* not the padding */
+            for (uint64_t r = after(run_ends_by_two(prev_units, units, MIN_WIDE), base, covered_wide);
+                 r; r = after(r, base, covered_wide))
+                wide_run_at(p, n, base + __builtin_ctzll(r), wide_margin, wide, &covered_wide);
+            prev_units = units;
         }
         prev = m;
     }
@@ -529,26 +577,29 @@ static PyObject *merged_list(spans_t *found) {
     return list;
 }
 
-/* windows(buffer, margin) -> (stretches where a keyword-free 8-bit value can be, stretches
- * within `margin` bytes of every place a keyword-gated value's digits can be), from one
- * reading of the buffer. */
+/* windows(buffer, margin, wide_margin) -> (stretches where a keyword-free 8-bit value can be,
+ * stretches within `margin` bytes of every place a keyword-gated value's digits can be, runs
+ * of UTF-16LE text within `wide_margin` bytes), from one reading of the buffer. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
-    Py_ssize_t margin;
-    if (!PyArg_ParseTuple(args, "y*n", &view, &margin)) return NULL;
-    spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0};
+    Py_ssize_t margin, wide_margin;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &margin, &wide_margin)) return NULL;
+    spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0}, wide = {NULL, 0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
-    find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin);
+    find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin, &wide,
+                 wide_margin < 0 ? 0 : wide_margin);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyObject *stretches = merged_list(&found);
     PyObject *near_gates = merged_list(&gates);
-    if (stretches == NULL || near_gates == NULL) {
+    PyObject *wide_text = merged_list(&wide);
+    if (stretches == NULL || near_gates == NULL || wide_text == NULL) {
         Py_XDECREF(stretches);
         Py_XDECREF(near_gates);
+        Py_XDECREF(wide_text);
         return NULL;
     }
-    return Py_BuildValue("(NN)", stretches, near_gates);
+    return Py_BuildValue("(NNN)", stretches, near_gates, wide_text);
 }
 
 static PyMethodDef methods[] = {
@@ -560,7 +611,8 @@ static PyMethodDef methods[] = {
     {"hmac_hex", py_hmac_hex, METH_VARARGS, "Hex HMAC-SHA256 from the key's pad midstates."},
     {"windows", py_windows, METH_VARARGS,
      "(stretches of keyword-free 8-bit values, stretches within `margin` of gated values' "
-     "digits), each sorted and merged (lo, hi) pairs."},
+     "digits, runs of Latin-1 UTF-16LE text widened by `wide_margin`), each sorted and merged "
+     "(lo, hi) pairs."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "scanners._hot",

@@ -27,7 +27,10 @@ Hyperscan reports every match with its leftmost start (SOM). Two things keep it 
   buffers. The keyword patterns (a word, a gap, a value, or the other way round) are matched
   near the digits every gated value holds (five in a row, or digit, '-' or ' ', digit), with
   room for the word and the gap either side and stretches joined by more 0x01 bytes than a gap
-  spans, so they report the same ends. The UTF-16 patterns still read the whole buffer.
+  spans, so they report the same ends. The UTF-16 patterns run only around runs of three or
+  more UTF-16LE units of Latin-1 text (every UTF-16 value is one), with room for a keyword and
+  its gap (a UTF-16 pattern matches in either byte parity, so stretches need not keep theirs):
+  8-bit text and media hold none.
 """
 
 from __future__ import annotations
@@ -203,6 +206,21 @@ def _join(
     return b"".join(parts), origins
 
 
+def _wide_margin(compiled: list[Compiled]) -> int:
+    """Bytes either side of a run of UTF-16 text that hold every UTF-16 match through it.
+
+    A keyword-free match is its value (Latin-1 units, all in the run) with a unit before and
+    after it; a gated match adds a keyword and a gap, which may hold any unit and so lie
+    outside the run: the longest keyword, the widest gap and 64 bytes for a value's tail.
+    """
+    gated = [c for c in compiled if c.kind.gate]
+    if not gated:
+        return 8
+    longest = max(len(w.encode("utf-16-le")) for c in gated for w in c.kind.gate.words)  # type: ignore[union-attr]
+    gap = max(max(c.kind.gate.before, c.kind.gate.after) for c in gated)  # type: ignore[union-attr]
+    return longest + 2 * 2 * gap + 64
+
+
 def _gate_margin(compiled: list[Compiled]) -> int:
     """Bytes either side of a gated value's digits that hold every gate match through them.
 
@@ -236,8 +254,9 @@ class HyperscanEngine:
         near_gate = [i for i, c in enumerate(compiled) if not c.wide and c.kind.gate]
         self._windowed: _Database | None = None
         self._near_gate: _Database | None = None
-        self._whole: _Database | None = None
+        self._utf16: _Database | None = None
         self._gate_margin = _gate_margin([compiled[i] for i in near_gate])
+        self._wide_margin = _wide_margin([c for c in compiled if c.wide])
         if _hot is not None and windowed:
             rest = [(s, i) for i, c in enumerate(compiled) if c.wide for s in c.sources]
             self._windowed = _Database(
@@ -247,7 +266,7 @@ class HyperscanEngine:
                 self._near_gate = _Database(
                     [(s, i) for i in near_gate for s in compiled[i].sources], gated
                 )
-            self._whole = _Database(rest, gated) if rest else None
+            self._utf16 = _Database(rest, gated) if rest else None
         else:
             self._all = _Database(
                 [(s, i) for i, c in enumerate(compiled) for s in c.sources], gated
@@ -286,16 +305,16 @@ class HyperscanEngine:
         return found
 
     def _scan_windowed(self, data: bytes | memoryview, add: Any) -> None:
-        """The UTF-16 patterns over `data`, the 8-bit ones over the stretches where they match."""
+        """Each database over the stretches of `data` where its patterns can match."""
         assert self._windowed is not None
         assert _hot is not None
-        if self._whole is not None:
-            self._whole.scan(data, add)
-        stretches, near_gates = _hot.windows(data, self._gate_margin)
+        stretches, near_gates, wide = _hot.windows(data, self._gate_margin, self._wide_margin)
         self._scan_stretches(self._windowed, data, stretches, 1, add)
+        # A gate's gap matches any byte: the stretches are kept further apart than it.
         if self._near_gate is not None:
-            # A gate's gap matches any byte: the stretches are kept further apart than it.
             self._scan_stretches(self._near_gate, data, near_gates, self._gate_margin, add)
+        if self._utf16 is not None:
+            self._scan_stretches(self._utf16, data, wide, self._wide_margin, add)
 
     def _scan_stretches(
         self,

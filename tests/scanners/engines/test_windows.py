@@ -43,7 +43,7 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def stretches(data: bytes | memoryview) -> list[tuple[int, int]]:
     """The C stretches of keyword-free values."""
-    return hot.windows(data, 0)[0]
+    return hot.windows(data, 0, 0)[0]
 
 
 def reference_windows(data: bytes) -> list[tuple[int, int]]:
@@ -86,6 +86,22 @@ def reference_gate_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
     return _merged(spans)
 
 
+def reference_wide_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
+    """Runs of three or more UTF-16LE units of Latin-1 text (a byte other than 0, then 0), in
+    either byte parity, widened by `margin` bytes."""
+    n, spans = len(data), []
+    for parity in (0, 1):
+        i = parity
+        while i + 1 < n:
+            j = i
+            while j + 1 < n and data[j] and not data[j + 1]:
+                j += 2
+            if j - i >= 6:
+                spans.append((max(0, i - margin), min(n, j + margin)))
+            i = max(j, i + 2)
+    return _merged(spans)
+
+
 TOKENS = [
     b"19800101-1234", b"800101-1234", b"198001011234", b"4111 1111 1111 1111",
     b"4111111111111111", b"+46 70 123 45 67", b"+46 (8) 123 456 78", b"070-123 45 67",
@@ -98,6 +114,17 @@ TOKENS = [
     b"f\xc3\xb6delsenummer ", b"1-2", b"12 34",
 ]  # fmt: skip
 ALPHABET = b"0123456789 .-+()@:ABEFSXabcfz_!\x80\xc3\xa4\x00\x01\xff\n;"
+# UTF-16 text: the tokens, and gated values with their word at the far end of the gap, the gap
+# filled with units outside Latin-1 ("\u20ac") that break the run of text.
+WIDE_TOKENS = [t.decode("utf-8", "replace").encode("utf-16-le") for t in TOKENS] + [
+    f"{word}{chr(0x20AC) * gap}{value}".encode("utf-16-le")
+    for word, value in (("Personnummer ", "8112189876"), ("bankgiro ", "5050-1055"))
+    for gap in (0, 47, 95, 96, 97)
+] + [
+    f"{value}{chr(0x20AC) * gap}personnummer".encode("utf-16-le")
+    for value in ("8112189876", "123 45")
+    for gap in (0, 23, 47, 48, 49)
+]  # fmt: skip
 
 
 def fuzz_buffers(seed: int, count: int) -> list[bytes]:
@@ -109,6 +136,8 @@ def fuzz_buffers(seed: int, count: int) -> list[bytes]:
             r = rng.random()
             if r < 0.4:
                 parts.append(rng.choice(TOKENS))
+            elif r < 0.55:  # UTF-16 text in either byte parity
+                parts.append(b"\x00" * rng.randint(0, 1) + rng.choice(WIDE_TOKENS))
             elif r < 0.8:
                 parts.append(bytes(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12))))
             else:
@@ -135,9 +164,10 @@ def test_gate_windows_are_the_defined_surroundings() -> None:
     buffers = fuzz_buffers(4, 300) + EDGES + [rng.randbytes(70_000) for _ in range(5)]
     for margin in (0, 3, 152):
         for data in buffers:
-            found, near_gates = hot.windows(data, margin)
+            found, near_gates, wide = hot.windows(data, margin, margin)
             assert found == reference_windows(data)
             assert near_gates == reference_gate_windows(data, margin), data[:200]
+            assert wide == reference_wide_windows(data, margin), data[:200]
 
 
 def test_windows_are_the_defined_stretches_in_fuzzed_and_random_buffers() -> None:
@@ -185,15 +215,22 @@ def test_windowed_candidates_equal_the_whole_buffers(
         at = rng.randrange(len(noisy) - 40)
         noisy[at : at + len(token)] = token
     buffers.append(bytes(noisy))
-    seen = gate_ends = 0
-    gated = {i for i, c in enumerate(compile_kinds()) if c.kind.gate and not c.wide}
+    buffers += [b"\x00" * k + t for t in WIDE_TOKENS for k in (0, 1)]
+    seen = gate_ends = wide_seen = wide_gate_ends = 0
+    compiled = compile_kinds()
+    gated = {i for i, c in enumerate(compiled) if c.kind.gate}
+    wide = {i for i, c in enumerate(compiled) if c.wide}
     for data in buffers:
         windowed, whole = _both_ways(engines, data)
         assert windowed == whole, data[:200]
         seen += len(whole)
-        gate_ends += sum(1 for _, i in whole if i in gated)
+        gate_ends += sum(1 for _, i in whole if i in gated - wide)
+        wide_seen += sum(1 for _, i in whole if i in wide - gated)
+        wide_gate_ends += sum(1 for _, i in whole if i in gated & wide)
     assert seen > 5_000  # the buffers do hold candidates of every windowed kind
     assert gate_ends > 1_000  # and keyword-gated values near their words
+    assert wide_seen > 1_000  # in UTF-16 text too
+    assert wide_gate_ends > 300
 
 
 def test_random_bytes_are_mostly_outside_the_windows() -> None:
@@ -211,9 +248,10 @@ def test_the_sse2_path_gives_the_same_stretches() -> None:
     code = (
         "from scanners._hot import windows\n"
         "from tests.scanners.engines.test_windows import (\n"
-        "    fuzz_buffers, reference_gate_windows, reference_windows)\n"
-        "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0)[0] != reference_windows(d)\n"
-        "       or windows(d, 152)[1] != reference_gate_windows(d, 152)]\n"
+        "    fuzz_buffers, reference_gate_windows, reference_wide_windows, reference_windows)\n"
+        "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0, 0)[0] != reference_windows(d)\n"
+        "       or windows(d, 152, 0)[1] != reference_gate_windows(d, 152)\n"
+        "       or windows(d, 0, 304)[2] != reference_wide_windows(d, 304)]\n"
         "print(len(bad))\n"
     )
     env = {**os.environ, "ASSET_PIPELINE_NO_AVX2": "1"}
@@ -239,3 +277,20 @@ def test_the_gate_margin_holds_every_gated_value() -> None:
     for c in compile_kinds():
         if c.kind.gate is not None and not c.wide:
             assert sre_parse.parse(c.value_source).getwidth()[1] <= 32, c.kind.name
+
+
+def test_the_wide_margin_holds_every_utf16_gate_match() -> None:
+    """A UTF-16 gate match is a keyword, a gap of any units and a value whose units lie in one
+    run of text: all but the value must fit in the margin around that run."""
+    import re._parser as sre_parse
+
+    from scanners.engines.hyperscan import _wide_margin
+
+    compiled = [c for c in compile_kinds() if c.wide]
+    margin = _wide_margin(compiled)
+    for c in compiled:
+        if c.kind.gate is None:
+            continue
+        core = sre_parse.parse(c.core.pattern.decode("latin-1")).getwidth()[0]
+        for source in c.sources:
+            assert sre_parse.parse(source).getwidth()[1] - core <= margin, c.kind.name
