@@ -455,20 +455,17 @@ static int use_avx2;
  * units, and lies within `wide_margin` bytes of the whole run through them (the caller allows
  * for a keyword, its gap and the value). Random and binary data hold such runs rarely; 8-bit
  * text never. */
-enum { MIN_WIDE = 3 };
 
 /* Bits j of the current block where byte j is 0 and byte j - 1 is not: the end of a UTF-16LE
  * unit of Latin-1 text. */
 static inline uint64_t unit_ends(uint64_t prev_zero, uint64_t zero) {
-    unsigned __int128 z = ((unsigned __int128)zero << 64) | prev_zero;
-    return (uint64_t)((z & ~(z << 1)) >> 64);
+    return zero & ~((zero << 1) | (prev_zero >> 63));
 }
 
-/* Bits j where `len` units end at j, j - 2, ... (counting the previous block's bits). */
-static inline uint64_t run_ends_by_two(uint64_t prev, uint64_t cur, int len) {
-    unsigned __int128 w = ((unsigned __int128)cur << 64) | prev, r = w;
-    for (int k = 1; k < len; k++) r &= w << (2 * k);
-    return (uint64_t)(r >> 64);
+/* Bits j where three units end at j, j - 2 and j - 4, counting the previous block's
+ * bits: 64-bit shifts, as this runs for every block of every page. */
+static inline uint64_t three_units(uint64_t prev, uint64_t cur) {
+    return cur & ((cur << 2) | (prev >> 62)) & ((cur << 4) | (prev >> 60));
 }
 
 /* The whole run of Latin-1 UTF-16LE units through the unit ending at `j`, `margin` bytes
@@ -535,8 +532,8 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         if (wide != NULL) {
             uint64_t units = unit_ends(prev.zero, m.zero);
             if (n - base < 64) units &= (1ULL << (n - base)) - 1;  /* not the padding */
-            for (uint64_t r = after(run_ends_by_two(prev_units, units, MIN_WIDE), base, covered_wide);
-                 r; r = after(r, base, covered_wide))
+            for (uint64_t r = after(three_units(prev_units, units), base, covered_wide); r;
+                 r = after(r, base, covered_wide))
                 wide_run_at(p, n, base + __builtin_ctzll(r), wide_margin, wide, &covered_wide);
             prev_units = units;
         }
@@ -602,6 +599,152 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NNN)", stretches, near_gates, wide_text);
 }
 
+/* ---- where a compressed stream may start --------------------------------------------------
+ *
+ * starts(buffer, start, end, needles) -> sorted offsets in [start, end) where one of the
+ * needles (two bytes or more each) starts and ends by `end`. The raw pass looks for zip, gzip
+ * and zlib headers and PDF filter names in every page of a drive: each block of the buffer is
+ * compared with every needle's first two bytes at once (a chance pair in random bytes comes
+ * every few KB), and only those places are compared in full. */
+enum { MAX_NEEDLES = 32 };
+typedef struct {
+    const unsigned char *v[MAX_NEEDLES];
+    Py_ssize_t len[MAX_NEEDLES];
+    int n;
+    /* Nibble tables (low, high) of the first and second bytes: bit g stands for the g-th
+     * distinct first byte and, in the second-byte tables, for the second bytes of its needles
+     * (a superset: the nibbles of two of them combine). `groups` > 8: no tables. */
+    unsigned char first_lo[16], first_hi[16], second_lo[16], second_hi[16];
+    int groups;
+} needles_t;
+
+static void nibble_tables(needles_t *k) {
+    unsigned char firsts[MAX_NEEDLES];
+    k->groups = 0;
+    for (int i = 0; i < k->n; i++) {
+        int g = 0;
+        while (g < k->groups && firsts[g] != k->v[i][0]) g++;
+        if (g == k->groups) firsts[k->groups++] = k->v[i][0];
+        if (g >= 8) continue;
+        unsigned char bit = (unsigned char)(1u << g), a = k->v[i][0], b = k->v[i][1];
+        k->first_lo[a & 15] |= bit;
+        k->first_hi[a >> 4] |= bit;
+        k->second_lo[b & 15] |= bit;
+        k->second_hi[b >> 4] |= bit;
+    }
+}
+
+static int needle_at(const unsigned char *p, Py_ssize_t pos, Py_ssize_t end, const needles_t *k) {
+    for (int i = 0; i < k->n; i++)
+        if (pos + k->len[i] <= end && memcmp(p + pos, k->v[i], (size_t)k->len[i]) == 0) return 1;
+    return 0;
+}
+
+/* Bits j where bytes pos + j, pos + j + 1 are some needle's first two (16 places; SSE2). */
+#if defined(__SSE2__)
+static inline uint32_t pair_bits16(const unsigned char *p, const needles_t *k) {
+    __m128i x0 = _mm_loadu_si128((const __m128i *)p), x1 = _mm_loadu_si128((const __m128i *)(p + 1));
+    __m128i any = _mm_setzero_si128();
+    for (int i = 0; i < k->n; i++)
+        any = _mm_or_si128(any, _mm_and_si128(is(x0, (char)k->v[i][0]), is(x1, (char)k->v[i][1])));
+    return (uint32_t)_mm_movemask_epi8(any);
+}
+#endif
+
+#ifdef HAVE_AVX2_PATH
+/* 32 places at a time by the nibble tables: four table lookups whatever the needles. Returns
+ * where it stopped. */
+__attribute__((target("avx2"))) static Py_ssize_t starts_avx2(const unsigned char *p,
+                                                              Py_ssize_t pos, Py_ssize_t end,
+                                                              const needles_t *k, spans_t *out) {
+#define TABLE(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t)))
+    const __m256i first_lo = TABLE(k->first_lo), first_hi = TABLE(k->first_hi);
+    const __m256i second_lo = TABLE(k->second_lo), second_hi = TABLE(k->second_hi);
+#undef TABLE
+    const __m256i low4 = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    for (; pos + 33 <= end; pos += 32) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(p + pos));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + pos + 1));
+        __m256i a = _mm256_and_si256(
+            _mm256_shuffle_epi8(first_lo, _mm256_and_si256(x0, low4)),
+            _mm256_shuffle_epi8(first_hi, _mm256_and_si256(_mm256_srli_epi16(x0, 4), low4)));
+        __m256i b = _mm256_and_si256(
+            _mm256_shuffle_epi8(second_lo, _mm256_and_si256(x1, low4)),
+            _mm256_shuffle_epi8(second_hi, _mm256_and_si256(_mm256_srli_epi16(x1, 4), low4)));
+        uint32_t r = ~(uint32_t)_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_and_si256(a, b), zero));
+        for (; r; r &= r - 1) {
+            Py_ssize_t at = pos + __builtin_ctz(r);
+            if (needle_at(p, at, end, k)) push(out, at, at);
+        }
+    }
+    return pos;
+}
+#endif
+
+static void find_starts(const unsigned char *p, Py_ssize_t start, Py_ssize_t end,
+                        const needles_t *k, spans_t *out) {
+    Py_ssize_t pos = start;
+#ifdef HAVE_AVX2_PATH
+    if (use_avx2 && k->groups <= 8) pos = starts_avx2(p, pos, end, k, out);
+#endif
+#if defined(__SSE2__)
+    for (; pos + 17 <= end; pos += 16)
+        for (uint32_t r = pair_bits16(p + pos, k); r; r &= r - 1) {
+            Py_ssize_t at = pos + __builtin_ctz(r);
+            if (needle_at(p, at, end, k)) push(out, at, at);
+        }
+#endif
+    for (; pos + 1 < end; pos++)
+        if (needle_at(p, pos, end, k)) push(out, pos, pos);
+}
+
+static PyObject *py_starts(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t start, end;
+    PyObject *seq;
+    if (!PyArg_ParseTuple(args, "y*nnO", &view, &start, &end, &seq)) return NULL;
+    PyObject *items = PySequence_Fast(seq, "needles must be a sequence of bytes");
+    needles_t k;
+    memset(&k, 0, sizeof k);
+    PyObject *result = NULL;
+    if (items == NULL) goto done;
+    if (PySequence_Fast_GET_SIZE(items) > MAX_NEEDLES) {
+        PyErr_SetString(PyExc_ValueError, "at most 32 needles");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(items); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(items, i);
+        if (!PyBytes_Check(item) || PyBytes_GET_SIZE(item) < 2) {
+            PyErr_SetString(PyExc_ValueError, "each needle is bytes of length 2 or more");
+            goto done;
+        }
+        k.v[k.n] = (const unsigned char *)PyBytes_AS_STRING(item);
+        k.len[k.n++] = PyBytes_GET_SIZE(item);
+    }
+    nibble_tables(&k);
+    if (start < 0) start = 0;
+    if (end > view.len) end = view.len;
+    spans_t found = {NULL, 0, 0, 0};
+    Py_BEGIN_ALLOW_THREADS
+    if (start < end) find_starts(view.buf, start, end, &k, &found);
+    Py_END_ALLOW_THREADS
+    if (found.failed) {
+        PyErr_NoMemory();
+    } else if ((result = PyList_New(found.n)) != NULL) {
+        for (Py_ssize_t i = 0; i < found.n; i++) {
+            PyObject *at = PyLong_FromSsize_t(found.v[i].lo);
+            if (at == NULL) { Py_CLEAR(result); break; }
+            PyList_SET_ITEM(result, i, at);
+        }
+    }
+    free(found.v);
+done:
+    Py_XDECREF(items);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"luhn_valid", py_luhn_valid, METH_O, "True when the last digit is the Luhn check digit."},
     {"pnr_fields", py_pnr_fields, METH_VARARGS,
@@ -613,6 +756,9 @@ static PyMethodDef methods[] = {
      "(stretches of keyword-free 8-bit values, stretches within `margin` of gated values' "
      "digits, runs of Latin-1 UTF-16LE text widened by `wide_margin`), each sorted and merged "
      "(lo, hi) pairs."},
+    {"starts", py_starts, METH_VARARGS,
+     "Sorted offsets in [start, end) where one of the needles (bytes, two or more each) starts "
+     "and ends by `end`."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "scanners._hot",

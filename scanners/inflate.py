@@ -8,19 +8,18 @@ the output; nested streams are found the same way in that output, down to `max_d
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from scanners import pdffilters
+from scanners.hot import compiled as _hot
 from scanners.pdffilters import FILTER_NAMES
 
 # zip local file header, gzip member header (deflate), zlib header with a 32 KiB window and any
-# of the four compression levels (CMF 0x78; FLG makes CMF*256+FLG % 31 == 0). Each is searched
-# with bytes.find (memchr speed); one regex alternation of them runs at a tenth of that.
-# Then the PDF filter names that hide a zlib header (ASCII85, ASCIIHex) or replace deflate.
+# of the four compression levels (CMF 0x78; FLG makes CMF*256+FLG % 31 == 0). Then the PDF
+# filter names that hide a zlib header (ASCII85, ASCIIHex) or replace deflate.
 _SIGNATURES = (
     b"PK\x03\x04",
     b"\x1f\x8b\x08",
@@ -106,46 +105,21 @@ def _deflate_may_start(data: bytes | memoryview, at: int) -> bool:
 
 
 def _signature_hits(data: bytes | memoryview, start: int, end: int) -> list[int]:
-    """Sorted offsets in data[start:end] where a signature starts (hyperscan when installed)."""
-    db = _hyperscan_db()
-    if db is None:
-        raw = data if isinstance(data, bytes) else bytes(data)
-        hits = []
-        for signature in _SIGNATURES:
-            pos = raw.find(signature, start, end)
-            while pos != -1:
-                hits.append(pos)
-                pos = raw.find(signature, pos + 1, end)
-        return sorted(hits)
+    """Sorted offsets in data[start:end] where a signature starts and ends by `end`.
 
-    found: list[int] = []
-
-    def on_match(ident: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-        found.append(start + to - len(_SIGNATURES[ident]))
-
-    # A scratch per call (several raw-pass workers scan at once), and no copy of the page.
-    scratch = _HS[1].clone()  # type: ignore[attr-defined]
-    db.scan(memoryview(data)[start:end], match_event_handler=on_match, scratch=scratch)  # type: ignore[attr-defined]
-    return sorted(found)
-
-
-_HS: list[object] = []
-
-
-def _hyperscan_db() -> object | None:
-    # bytes.find per signature reads the page six times at about 1 GB/s; hyperscan reads it
-    # once at several GB/s. Compiled on first use and shared (a database is read-only).
-    if not _HS:
-        try:
-            import hyperscan
-        except ImportError:
-            _HS.append(None)
-        else:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            patterns = [re.escape(s) for s in _SIGNATURES]
-            db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns))
-            _HS.extend((db, hyperscan.Scratch(db)))
-    return _HS[0]
+    bytes.find per signature reads a page once for each of them; the compiled `starts` reads
+    it once, comparing every signature's first two bytes at a time.
+    """
+    if _hot is not None:
+        return _hot.starts(data, start, end, _SIGNATURES)
+    raw = data if isinstance(data, bytes) else bytes(data)
+    hits = []
+    for signature in _SIGNATURES:
+        pos = raw.find(signature, start, end)
+        while pos != -1:
+            hits.append(pos)
+            pos = raw.find(signature, pos + 1, end)
+    return sorted(hits)
 
 
 def _zip_entry(data: bytes | memoryview, pos: int) -> Stream | None:
