@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from scanners.hot import compiled as _hot
+
 BEFORE = 48
 AFTER = 24
 NEGATIVE_WINDOW = 24
@@ -144,6 +146,20 @@ def _letter_bytes(window: str) -> int:
     return count
 
 
+def high_letters_py(window: str) -> tuple[int, int]:
+    """(runs of one byte 0x7F-0xFF, `_letter_bytes`) of `window`."""
+    return sum(1 for _ in _HIGH.finditer(window)), _letter_bytes(window)
+
+
+def _high_letters(window: str) -> tuple[int, int]:
+    """`high_letters_py`, in C (`scanners._hot.high_letters`) for a str of Latin-1 characters."""
+    if _hot is not None:
+        counts = _hot.high_letters(window)
+        if counts is not None:
+            return counts
+    return high_letters_py(window)
+
+
 def _text_side(window: str, edge: str) -> bool:
     """Few bytes 0x7F-0xFF in `window`, and none at `edge` (the character next to the value).
 
@@ -152,10 +168,10 @@ def _text_side(window: str, edge: str) -> bool:
     """
     if window.isascii():
         return True
-    high = sum(1 for _ in _HIGH.finditer(window))
+    high, letters = _high_letters(window)
     if not high:
         return True  # characters beyond Latin-1: decoded text
-    high -= _letter_bytes(window)
+    high -= letters
     return high * 8 <= len(window) and not ("\x7f" <= edge <= "\xff" and high)
 
 
@@ -169,8 +185,8 @@ def textual(before: str, after: str) -> bool:
     on each side: with at most one in eight such bytes, random bytes pass about once in 10^5.
     """
     b, a = before[-TEXT_WINDOW:], after[:TEXT_WINDOW]
-    before_ok = _text_side(b, b[-1:]) or _ADJACENT_BEFORE.search(b) is not None
-    if before_ok and (_text_side(a, a[:1]) or _ADJACENT_AFTER.match(a) is not None):
+    before_ok = _text_side(b, b[-1:]) or _ADJACENT.fullmatch(b[-8:]) is not None
+    if before_ok and (_text_side(a, a[:1]) or _ADJACENT.match(a) is not None):
         return True
     # A file's last line is followed by its slack, which on FAT and NTFS keeps whatever the
     # sector held before (random bytes, for a drive once encrypted); its first line follows
@@ -182,8 +198,7 @@ def textual(before: str, after: str) -> bool:
 # after whatever the block before holds (an inode table, another file's binary tail): the
 # window reaches into those bytes, the words next to the value do not. Eight printable bytes
 # in a row occur by chance in random bytes about once in 2,200 (98 of 256 byte values).
-_ADJACENT_BEFORE = re.compile(r"[\t\n\r\x20-\x7e]{8}\Z")
-_ADJACENT_AFTER = re.compile(r"[\t\n\r\x20-\x7e]{8}")
+_ADJACENT = re.compile(r"[\t\n\r\x20-\x7e]{8}")
 
 # Characters of plain text next to a value that make it text whatever lies on its other side:
 # printable ASCII and UTF-8 letters, no control byte. Random bytes give such a run about once
@@ -199,4 +214,4 @@ def _plain_text(window: str) -> bool:
     if window.isascii():
         return True
     high = sum(1 for ch in window if ch >= "\x80")
-    return high == _letter_bytes(window)
+    return high == _high_letters(window)[1]
