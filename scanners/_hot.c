@@ -321,7 +321,6 @@ static PyObject *py_high_letters(PyObject *self, PyObject *arg) {
  * and-ing the masks; only the runs found are walked byte by byte. */
 
 enum { CLS_A = 1, CLS_DOMAIN = 2, CLS_HEX = 4, CLS_LOCAL = 8 };
-enum { MIN_A = 7 };
 static unsigned char cls[256];
 
 static void init_classes(void) {
@@ -439,13 +438,22 @@ static inline masks_t block_masks(const unsigned char *p) {
 }
 #endif
 
-/* Bits j of the current block where a run of at least `len` (2..64) set bits ends, counting
- * the previous block's bits (`prev`) before it. */
-static inline uint64_t run_ends(uint64_t prev, uint64_t cur, int len) {
-    unsigned __int128 w = ((unsigned __int128)cur << 64) | prev, r = w;
-    int have = 1;
-    while (have * 2 <= len) { r &= r << have; have *= 2; }
-    if (have < len) r &= r << (len - have);
+/* Bits j of the current block where a run of at least seven (five) set bits ends, counting
+ * the previous block's bits (`prev`) before it: runs of 2, then 4, then 7 (5) by shifts. The
+ * lengths are written out so the compiler keeps no loop (this runs for every 64 bytes). */
+static inline uint64_t runs_of_7(uint64_t prev, uint64_t cur) {
+    unsigned __int128 r = ((unsigned __int128)cur << 64) | prev;
+    r &= r << 1;
+    r &= r << 2;
+    r &= r << 3;
+    return (uint64_t)(r >> 64);
+}
+
+static inline uint64_t runs_of_5(uint64_t prev, uint64_t cur) {
+    unsigned __int128 r = ((unsigned __int128)cur << 64) | prev;
+    r &= r << 1;
+    r &= r << 2;
+    r &= r << 1;
     return (uint64_t)(r >> 64);
 }
 
@@ -558,14 +566,14 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
 #else
         masks_t m = block_masks(block);
 #endif
-        for (uint64_t r = after(run_ends(prev.a, m.a, MIN_A), base, covered_a); r;
+        for (uint64_t r = after(runs_of_7(prev.a, m.a), base, covered_a); r;
              r = after(r, base, covered_a))
             push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a);
         for (uint64_t r = after(m.colon, base, covered_hex); r; r = after(r, base, covered_hex))
             ipv6_at(p, n, base + __builtin_ctzll(r), out, &covered_hex);
         for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), out);
         if (gates != NULL) {
-            uint64_t five = run_ends(prev.digit, m.digit, 5), three = digit_sep_digit(prev, m);
+            uint64_t five = runs_of_5(prev.digit, m.digit), three = digit_sep_digit(prev, m);
             for (uint64_t r = five | three; r; r &= r - 1) {
                 Py_ssize_t j = base + __builtin_ctzll(r);
                 Py_ssize_t lo = j - ((five >> (j - base)) & 1 ? 4 : 2) - margin;
