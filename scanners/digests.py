@@ -11,9 +11,13 @@ values): the distinct count is exact in practice, never an estimate as a HyperLo
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 
-import numpy as np
+# numpy here sorts and searches, never multiplies matrices: OpenBLAS's thread pool would only
+# start (and spin) in every raw-pass worker process, which inherits this setting.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402 - after the setting above
 
 _WIDTH = 16  # bytes kept of each digest, as two unsigned 64-bit words
 _MIN_BATCH = 1 << 16

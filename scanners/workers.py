@@ -9,6 +9,7 @@ the tally (counts, keyed hashes, locations).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -48,6 +49,9 @@ def init(
     die_with_parent()
     engines.preload(databases or {})
     matcher = factory()
+    # Modules and compiled patterns live as long as the worker: the collector need not walk
+    # them again every time the findings of a page have made new objects.
+    gc.freeze()
     _STATE["open"] = lambda: PageMatcher(Target(path), matcher, margin, limits, locator)
     _STATE["matcher"] = None
     _STATE["shm"] = {}
