@@ -95,12 +95,11 @@ class Plan:
 
     def _judge(self, buf: bytes | memoryview, start: int, end: int, floor: int) -> Hit | None:
         """The rule's decision with the left context starting no earlier than `floor`."""
-        if self._latin1:
-            d = self._rule(
-                str(buf[start:end], "latin-1"),
-                str(buf[max(floor, start - RULE_BEFORE) : start], "latin-1"),
-                str(buf[end : end + RULE_AFTER], "latin-1"),
-            )
+        if self._latin1:  # one decoding of the value and both windows
+            lo = max(floor, start - RULE_BEFORE)
+            text = str(buf[lo : end + RULE_AFTER], "latin-1")
+            core_at, core_end = start - lo, end - lo
+            d = self._rule(text[core_at:core_end], text[:core_at], text[core_end:])
             return None if d is None else (d, start + d.start, start + d.stop)
         return self._decoded(buf, start, end, floor)
 

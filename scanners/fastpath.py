@@ -39,6 +39,9 @@ _GATE_SPAN = 320  # bytes around a gate match's position within which its value 
 # stream chunk must overlap.
 MAX_MATCH = 1024
 RAW_CATEGORIES = tuple(c for c in CATEGORIES if c != "person_name")
+# Confidences as reported, by the rules' value: the rules give a few dozen distinct ones, and
+# round() costs more than the rest of building a finding.
+_ROUNDED: dict[float, float] = {}
 
 
 def _offset(f: Finding) -> int:
@@ -113,7 +116,7 @@ class RawMatcher:
         found: list[Finding] = []
         covered = -1
         plans, wanted, floor = self._plans, self.categories, self.min_confidence
-        digest = self._hasher.digest
+        digest, rounded = self._hasher.digest, _ROUNDED
         for start, index in self._starts(buf):
             if start < covered:
                 continue
@@ -121,13 +124,17 @@ class RawMatcher:
             if hit is None:
                 continue
             decision, begin, covered = hit
-            if decision.confidence >= floor and decision.category in wanted:
+            confidence = decision.confidence
+            if confidence >= floor and decision.category in wanted:
+                shown = rounded.get(confidence)
+                if shown is None:
+                    shown = rounded[confidence] = round(confidence, 3)
                 found.append(
                     Finding(
                         decision.category,
                         base_offset + begin,
                         covered - begin,
-                        round(decision.confidence, 3),
+                        shown,
                         digest(decision.normalized),
                     )
                 )
