@@ -294,3 +294,25 @@ def test_the_wide_margin_holds_every_utf16_gate_match() -> None:
         core = sre_parse.parse(c.core.pattern.decode("latin-1")).getwidth()[0]
         for source in c.sources:
             assert sre_parse.parse(source).getwidth()[1] - core <= margin, c.kind.name
+
+
+def test_joined_stretches_are_the_same_in_c_and_python() -> None:
+    """Tried: stretches of 300 fuzzed buffers and random spans (past the end included), each
+    with four gaps, parity kept or not."""
+    from scanners.engines.hyperscan import _join_py
+
+    rng = random.Random(21)
+    tried = 0
+    for data in fuzz_buffers(5, 300):
+        n = len(data)
+        cuts = sorted(rng.randint(0, n + 40) for _ in range(2 * rng.randint(0, 8)))
+        for spans in (hot.windows(data, 0, 0)[0], list(zip(cuts[::2], cuts[1::2], strict=True))):
+            for gap in (0, 1, 2, 152):
+                for even in (False, True):
+                    assert hot.join(data, spans, gap, even) == _join_py(data, spans, gap, even=even)
+                    tried += 1
+    assert tried == 300 * 2 * 4 * 2
+    with pytest.raises(ValueError):
+        hot.join(b"abc", [(2, 1)], 1, False)
+    with pytest.raises(ValueError):
+        hot.join(b"abc", [(-1, 1)], 1, False)
