@@ -254,6 +254,65 @@ static PyObject *py_hmac_hex(PyObject *self, PyObject *args) {
     return PyUnicode_FromStringAndSize(hex, 64);
 }
 
+/* ---- context words ---------------------------------------------------------------------
+ *
+ * keywords_in(table, window) -> whether one of the table's words stands in `window` as
+ * scanners.context's patterns find them: the window lower-cased, the character before the word
+ * (a space before the window's start) not a-z, 0-9 or åäöéü, the one after it not a-z or
+ * åäöéü. The table (built by scanners.context._table) is 256 first-character slots of two
+ * uint16 (first entry, count), then 64-byte entries: length, then the word's Latin-1 bytes.
+ * None for a window beyond Latin-1 (the regular expressions take it). Every rule looks for
+ * its words near every candidate: about 2 us with the regular expression, 0.1 us here. */
+enum { TABLE_HEAD = 1024, TABLE_ENTRY = 64 };
+
+static inline Py_UCS1 lower1(Py_UCS1 c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ? c + 0x20 : c;
+}
+
+static inline int word_letter(Py_UCS1 c) {  /* c lower-cased: a-z or åäöéü */
+    return (c >= 'a' && c <= 'z') || c == 0xE5 || c == 0xE4 || c == 0xF6 || c == 0xE9 ||
+           c == 0xFC;
+}
+
+static PyObject *py_keywords_in(PyObject *self, PyObject *args) {
+    Py_buffer table;
+    PyObject *window;
+    if (!PyArg_ParseTuple(args, "y*U", &table, &window)) return NULL;
+    if (PyUnicode_READY(window) < 0 || PyUnicode_KIND(window) != PyUnicode_1BYTE_KIND) {
+        PyBuffer_Release(&table);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    const unsigned char *t = table.buf;
+    const Py_UCS1 *w = PyUnicode_1BYTE_DATA(window);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(window);
+    int found = 0;
+    if (table.len < TABLE_HEAD) {
+        PyBuffer_Release(&table);
+        PyErr_SetString(PyExc_ValueError, "not a keyword table");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n && !found; i++) {
+        Py_UCS1 before = i ? lower1(w[i - 1]) : ' ';
+        if (word_letter(before) || (before >= '0' && before <= '9')) continue;
+        Py_UCS1 first = lower1(w[i]);
+        unsigned start = t[4 * first] | t[4 * first + 1] << 8;
+        unsigned count = t[4 * first + 2] | t[4 * first + 3] << 8;
+        for (unsigned k = start; k < start + count && !found; k++) {
+            Py_ssize_t at = TABLE_HEAD + (Py_ssize_t)k * TABLE_ENTRY;
+            if (at + TABLE_ENTRY > table.len) break;
+            const unsigned char *word = t + at + 1;
+            Py_ssize_t len = t[at];
+            if (i + len > n) continue;
+            Py_ssize_t j = 1;
+            while (j < len && lower1(w[i + j]) == word[j]) j++;
+            found = j == len && (i + len == n || !word_letter(lower1(w[i + len])));
+        }
+    }
+    PyBuffer_Release(&table);
+    return PyBool_FromLong(found);
+}
+
 /* ---- bytes 0x7F-0xFF around a value --------------------------------------------------------
  *
  * high_letters(window) -> (runs, letters) for a str of Latin-1 characters (the raw path's view of
@@ -877,6 +936,8 @@ static PyMethodDef methods[] = {
     {"iban_mod97", py_iban_mod97, METH_O, "ISO 7064 mod 97-10 remainder of an IBAN, or -1."},
     {"sha256_midstate", py_sha256_midstate, METH_O, "SHA-256 state after one 64-byte block."},
     {"hmac_hex", py_hmac_hex, METH_VARARGS, "Hex HMAC-SHA256 from the key's pad midstates."},
+    {"keywords_in", py_keywords_in, METH_VARARGS,
+     "Whether a word of the keyword table stands in the window (None beyond Latin-1)."},
     {"high_letters", py_high_letters, METH_O,
      "(runs of one byte 0x7F-0xFF, characters in UTF-8 letters) of a Latin-1 str, else None."},
     {"windows", py_windows, METH_VARARGS,

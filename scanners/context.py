@@ -13,6 +13,7 @@ reference number, which vetoes the weak personnummer forms (see `vetoed` and `sc
 from __future__ import annotations
 
 import re
+import struct
 
 from scanners.hot import compiled as _hot
 
@@ -81,7 +82,7 @@ def _trie(words: list[str]) -> str:
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    forms = sorted({f.lower() for w in words for f in (w, _mojibake(w))})
+    forms = _forms(words)
     # Word edges that know Swedish letters, whatever the decoding. Windows are lower-cased
     # before the search: much faster than IGNORECASE over a long alternation. The edge before a
     # word is a character rather than a look-behind (which would be tried at every position):
@@ -89,7 +90,49 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"[^a-zåäöéü0-9](?:{_trie(forms)})(?![a-zåäöéü])")
 
 
+def _forms(words: tuple[str, ...]) -> list[str]:
+    return sorted({f.lower() for w in words for f in (w, _mojibake(w))})
+
+
+def _table(words: tuple[str, ...]) -> bytes:
+    """`words` as `scanners._hot.keywords_in` reads them.
+
+    256 slots, one per first character: the index of its first entry and the number of its
+    entries (two little-endian uint16); then one 64-byte entry per word form, grouped by first
+    character: its length, then its Latin-1 bytes.
+    """
+    slots = [[0, 0] for _ in range(256)]
+    entries = bytearray()
+    for k, form in enumerate(sorted(_forms(words))):  # by first character
+        raw = form.encode("latin-1")
+        if len(raw) >= 64:
+            raise ValueError(f"keyword too long for the table: {form!r}")
+        slot = slots[raw[0]]
+        if not slot[1]:
+            slot[0] = k
+        slot[1] += 1
+        entries += bytes((len(raw),)) + raw.ljust(63, b"\x00")
+    return b"".join(struct.pack("<HH", *slot) for slot in slots) + bytes(entries)
+
+
 _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
+_TABLES = {category: _table(words) for category, words in KEYWORDS.items()}
+
+
+def has_word(category: str, text: str) -> bool:
+    """Whether a keyword of `category` stands in `text` (`_PATTERNS`; in C where built)."""
+    if _hot is not None:
+        found = _hot.keywords_in(_TABLES[category], text)
+        if found is not None:
+            return found
+    return has_word_py(category, text)
+
+
+def has_word_py(category: str, text: str) -> bool:
+    """`has_word` by the regular expression."""
+    return _PATTERNS[category].search(" " + text.lower()) is not None
+
+
 _CLAUSE_END = re.compile(r"(?:[.;!?]\s|\n|\t)")
 _CLAUSE_END_REVERSED = re.compile(r"(?:\s[.;!?]|\n|\t)")
 
@@ -100,14 +143,13 @@ def near(category: str, before: str, after: str = "") -> bool:
     Before it: the last `BEFORE` characters, across lines ("Personnummer:\n..."). After it: up
     to `AFTER` characters of the same clause ("811218-9876 (personnummer)").
     """
-    pattern = _PATTERNS[category]
-    if pattern.search(" " + before[-BEFORE:].lower()) is not None:
+    if has_word(category, before[-BEFORE:]):
         return True
     if not after:
         return False
     window = after[:AFTER]
     end = _CLAUSE_END.search(window)
-    return pattern.search(" " + (window[: end.start()] if end else window).lower()) is not None
+    return has_word(category, window[: end.start()] if end else window)
 
 
 def vetoed(before: str) -> bool:
@@ -120,7 +162,7 @@ def vetoed(before: str) -> bool:
     last = _CLAUSE_END_REVERSED.search(window[::-1])  # the clause end nearest the candidate
     if last is not None:
         window = window[len(window) - last.start() :]
-    return _PATTERNS["negative"].search(" " + window.lower()) is not None
+    return has_word("negative", window)
 
 
 def boost(confidence: float, category: str, before: str, after: str = "") -> float:
