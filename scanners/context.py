@@ -119,17 +119,30 @@ _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
 _TABLES = {category: _table(words) for category, words in KEYWORDS.items()}
 
 
-def has_word(category: str, text: str) -> bool:
-    """Whether a keyword of `category` stands in `text` (`_PATTERNS`; in C where built)."""
+# Which part of a window counts (`has_word`): all of it, its first clause, or its last.
+WHOLE, FIRST_CLAUSE, LAST_CLAUSE = 0, 1, -1
+
+
+def has_word(category: str, text: str, clause: int = WHOLE) -> bool:
+    """Whether a keyword of `category` stands in `text`, or in its first or last clause.
+
+    `_PATTERNS` say what counts; `scanners._hot.keywords_in` answers in C where built.
+    """
     if _hot is not None:
-        found = _hot.keywords_in(_TABLES[category], text)
+        found = _hot.keywords_in(_TABLES[category], text, clause)
         if found is not None:
             return found
-    return has_word_py(category, text)
+    return has_word_py(category, text, clause)
 
 
-def has_word_py(category: str, text: str) -> bool:
-    """`has_word` by the regular expression."""
+def has_word_py(category: str, text: str, clause: int = WHOLE) -> bool:
+    """`has_word` by the regular expressions."""
+    if clause == FIRST_CLAUSE:
+        end = _CLAUSE_END.search(text)
+        text = text[: end.start()] if end else text
+    elif clause == LAST_CLAUSE:
+        last = _CLAUSE_END_REVERSED.search(text[::-1])  # the clause end nearest the candidate
+        text = text[len(text) - last.start() :] if last else text
     return _PATTERNS[category].search(" " + text.lower()) is not None
 
 
@@ -145,11 +158,7 @@ def near(category: str, before: str, after: str = "") -> bool:
     """
     if has_word(category, before[-BEFORE:]):
         return True
-    if not after:
-        return False
-    window = after[:AFTER]
-    end = _CLAUSE_END.search(window)
-    return has_word(category, window[: end.start()] if end else window)
+    return bool(after) and has_word(category, after[:AFTER], FIRST_CLAUSE)
 
 
 def vetoed(before: str) -> bool:
@@ -158,11 +167,7 @@ def vetoed(before: str) -> bool:
     Only the last `NEGATIVE_WINDOW` characters of the same clause count: "Fakturanummer 123."
     in the previous sentence says nothing about the number that follows it.
     """
-    window = before[-NEGATIVE_WINDOW:]
-    last = _CLAUSE_END_REVERSED.search(window[::-1])  # the clause end nearest the candidate
-    if last is not None:
-        window = window[len(window) - last.start() :]
-    return has_word("negative", window)
+    return has_word("negative", before[-NEGATIVE_WINDOW:], LAST_CLAUSE)
 
 
 def boost(confidence: float, category: str, before: str, after: str = "") -> float:

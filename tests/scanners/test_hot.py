@@ -197,12 +197,14 @@ def test_corpus_findings_identical_compiled_and_pure() -> None:
 @needs_c
 def test_keyword_search_same_answers() -> None:
     """Tried: 40,000 windows per category of words (any case, UTF-8 read as Latin-1, cut) with
-    letters, digits, Swedish letters and other bytes around them; C and the regex agree."""
+    letters, digits, Swedish letters, clause ends and other bytes around them, in the whole
+    window, its first or its last clause; C and the regular expressions agree."""
     from scanners import context
 
     rng = random.Random(14)
     around = ["", " ", "a", "Z", "1", "å", "Ö", "é", "Ü", "ß", "-", ".", ":", "\n", "\xc3", "\xa0",
-              "µ", "×", "÷", "Þ", "þ", "ÿ", "\x00", "_"]  # fmt: skip
+              "µ", "×", "÷", "Þ", "þ", "ÿ", "\x00", "_", ". ", "!\x0b", "?\x85", ";\xa0", "\t",
+              ".\x1c", "\r", "; ;"]  # fmt: skip
     for category, words in context.KEYWORDS.items():
         forms = [f for w in words for f in (w, context._mojibake(w))]
         hits = 0
@@ -213,9 +215,9 @@ def test_keyword_search_same_answers() -> None:
                 word = rng.choice([word, word.upper(), word.title(), word[:-1], word[1:]])
                 parts += [rng.choice(around), word, rng.choice(around)]
             window = "".join(parts)
-            want = context.has_word_py(category, window)
-            assert context.has_word(category, window) == want, (category, window)
-            assert hot.compiled.keywords_in(context._TABLES[category], window) == want
+            clause = rng.choice((context.WHOLE, context.FIRST_CLAUSE, context.LAST_CLAUSE))
+            want = context.has_word_py(category, window, clause)
+            assert context.has_word(category, window, clause) == want, (category, window, clause)
             hits += want
         assert 5_000 < hits < 35_000, category
     assert hot.compiled.keywords_in(context._TABLES["phone"], "tel \u20ac") is None
