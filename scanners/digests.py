@@ -27,6 +27,29 @@ def _empty() -> np.ndarray:
     return np.empty((0, 2), dtype=np.uint64)
 
 
+def _merged(rows: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """`_distinct` of both sets of distinct rows, by inserting the batch's new rows into `rows`.
+
+    Sorting the two together needed about 4.5 times the set's memory at its peak (a copy, the
+    sort's indexes, the sorted copy, the result): 470 MB more for a set of 126 MB. Inserting
+    needs the set and its successor. Where a first word of the batch is in the set with another
+    second word (about never), they are sorted together as before.
+    """
+    if not len(rows) or not len(batch):
+        return batch if len(batch) else rows
+    at = np.searchsorted(rows[:, 0], batch[:, 0])
+    inside = at < len(rows)
+    same_first = np.zeros(len(batch), dtype=bool)
+    same_first[inside] = rows[at[inside], 0] == batch[inside, 0]
+    if not np.any(same_first):
+        return np.insert(rows, at, batch, axis=0)
+    same = same_first.copy()
+    same[same_first] = rows[at[same_first], 1] == batch[same_first, 1]
+    if np.any(same_first & ~same):
+        return _distinct(np.concatenate((rows, batch)))
+    return np.insert(rows, at[~same], batch[~same], axis=0)
+
+
 def _distinct(rows: np.ndarray) -> np.ndarray:
     """The distinct rows of an (n, 2) array, sorted by their first word (then the second)."""
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
@@ -87,9 +110,10 @@ class DigestSet:
 
     def _fold(self) -> None:
         if self._pending:
-            batch = np.frombuffer(bytes(self._pending), dtype=np.uint64).reshape(-1, 2)
+            # A view of the pending bytes, not a copy; a fresh buffer takes new digests.
+            batch = np.frombuffer(self._pending, dtype=np.uint64).reshape(-1, 2)
             self._pending = bytearray()
-            self._sorted = _distinct(np.concatenate((self._sorted, batch)))
+            self._sorted = _merged(self._sorted, _distinct(batch))
             # Batches grow with the set, so folding in costs O(n log n) over the whole scan.
             self._limit = _WIDTH * max(_MIN_BATCH, len(self._sorted) // 4)
 
