@@ -8,6 +8,7 @@ import io
 import os
 import random
 import shutil
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -124,6 +125,7 @@ def test_expected_wipe_pattern_pages_are_skipped_and_residue_is_found(tmp_path, 
         expected=pattern,
         matcher_factory=partial(RawMatcher, hasher) if processes else None,
         processes_from=0,
+        match_while_starting=False,
     )
     result = raw(path, hasher, options)
     assert result.stats["worker_processes"] == (2 if processes else 0)
@@ -252,13 +254,65 @@ def test_worker_processes_count_exactly_like_threads(tmp_path, hasher):
     path = image(tmp_path, 6 * PAGE, plants)
     threads = raw(path, hasher)
     options = RawOptions(
-        page_size=PAGE, margin=4096, matcher_factory=partial(RawMatcher, hasher), processes_from=0
+        page_size=PAGE,
+        margin=4096,
+        matcher_factory=partial(RawMatcher, hasher),
+        processes_from=0,
+        match_while_starting=False,
     )
     processes = raw(path, hasher, options)
     assert processes.stats["worker_processes"] == 2
+    assert processes.stats["pages_matched_while_workers_started"] == 0
     assert processes.tally.counts == threads.tally.counts
     assert processes.tally.digests == threads.tally.digests
     assert processes.tally.by_offset == threads.tally.by_offset
+
+
+class _SlowMatcher(RawMatcher):
+    """Matches as RawMatcher does, a quarter second a page: the workers start meanwhile."""
+
+    def scan(self, data, base_offset=0):  # type: ignore[no-untyped-def]
+        time.sleep(0.25)
+        return super().scan(data, base_offset)
+
+
+def test_pages_matched_while_the_workers_start_count_exactly_like_threads(tmp_path, hasher):
+    """The scanning threads match the first pages, the workers the rest: the same tally."""
+    from functools import partial
+
+    rng = random.Random(6)
+    plants = {
+        rng.randrange(0, 16 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
+        for i in range(400)
+    }
+    path = image(tmp_path, 16 * PAGE, plants)
+    threads = raw(path, hasher)
+    options = RawOptions(
+        page_size=PAGE, margin=4096, matcher_factory=partial(RawMatcher, hasher), processes_from=0
+    )
+    with Target(path) as target:
+        mixed = scan_raw(target, _SlowMatcher(hasher), options)
+    early = mixed.stats["pages_matched_while_workers_started"]
+    assert mixed.stats["worker_processes"] == 2
+    assert 0 < early < mixed.stats["pages_data"] == 16  # both ways were used
+    assert mixed.tally.counts == threads.tally.counts
+    assert mixed.tally.digests == threads.tally.digests
+    assert mixed.tally.by_offset == threads.tally.by_offset
+
+
+def test_workers_that_cannot_start_leave_the_pages_to_threads(tmp_path, hasher, caplog):
+    path = image(tmp_path, 4 * PAGE, {100: f" {personnummer(1)} ".encode()})
+    options = RawOptions(
+        page_size=PAGE,
+        margin=4096,
+        matcher_factory=lambda: RawMatcher(hasher),  # cannot be sent to a process
+        processes_from=0,
+        match_while_starting=False,
+    )
+    result = raw(path, hasher, options)
+    assert result.stats["worker_processes"] == 0
+    assert result.tally.counts["personnummer"] == 1
+    assert "did not start" in caplog.text
 
 
 def test_block_device_pages_are_read_with_o_direct_and_count_like_the_image(
