@@ -112,6 +112,11 @@ def _signature_hits(data: bytes | memoryview, start: int, end: int) -> list[int]
     """
     if _hot is not None:
         return _hot.starts(data, start, end, _SIGNATURES)
+    return _signature_hits_py(data, start, end)
+
+
+def _signature_hits_py(data: bytes | memoryview, start: int, end: int) -> list[int]:
+    """`_signature_hits` by bytes.find."""
     raw = data if isinstance(data, bytes) else bytes(data)
     hits = []
     for signature in _SIGNATURES:

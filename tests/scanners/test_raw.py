@@ -39,6 +39,19 @@ def image(tmp_path: Path, size: int, plants: dict[int, bytes], *, fill: bytes = 
     return path
 
 
+def values_image(
+    tmp_path: Path, pages: int, count: int, seed: int, extra: dict[int, bytes] | None = None
+) -> Path:
+    """An image of `pages` pages with `count` personnummer and e-mail pairs at random places
+    (and the `extra` bytes)."""
+    rng = random.Random(seed)
+    plants = {
+        rng.randrange(0, pages * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
+        for i in range(count)
+    }
+    return image(tmp_path, pages * PAGE, {**plants, **(extra or {})})
+
+
 def raw(path: Path, hasher, options: RawOptions = SMALL):
     with Target(path) as target:
         return scan_raw(target, RawMatcher(hasher), options)
@@ -58,12 +71,7 @@ def test_a_match_across_a_page_edge_is_counted_once_where_it_starts(tmp_path, ha
 
 
 def test_every_page_size_gives_the_same_counts(tmp_path, hasher):
-    rng = random.Random(7)
-    plants = {
-        rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
-        for i in range(200)
-    }
-    path = image(tmp_path, 6 * PAGE, plants)
+    path = values_image(tmp_path, 6, 200, seed=7)
     counts = {
         size: raw(path, hasher, RawOptions(page_size=size, margin=4096)).tally.counts
         for size in (64 << 10, 1 << 20, 3 << 20, 8 << 20)
@@ -245,13 +253,8 @@ def test_signature_search_without_the_c_extension_finds_the_same_streams(monkeyp
 def test_worker_processes_count_exactly_like_threads(tmp_path, hasher):
     from functools import partial
 
-    rng = random.Random(5)
-    plants = {
-        rng.randrange(0, 6 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
-        for i in range(300)
-    }
-    plants[4 * PAGE + 7] = zlib.compress(f"zlib {personnummer(500)} ".encode())
-    path = image(tmp_path, 6 * PAGE, plants)
+    zipped = zlib.compress(f"zlib {personnummer(500)} ".encode())
+    path = values_image(tmp_path, 6, 300, seed=5, extra={4 * PAGE + 7: zipped})
     threads = raw(path, hasher)
     options = RawOptions(
         page_size=PAGE,
@@ -280,12 +283,7 @@ def test_pages_matched_while_the_workers_start_count_exactly_like_threads(tmp_pa
     """The scanning threads match the first pages, the workers the rest: the same tally."""
     from functools import partial
 
-    rng = random.Random(6)
-    plants = {
-        rng.randrange(0, 16 * PAGE - 64): f" {personnummer(i)} {email(i)} ".encode()
-        for i in range(400)
-    }
-    path = image(tmp_path, 16 * PAGE, plants)
+    path = values_image(tmp_path, 16, 400, seed=6)
     threads = raw(path, hasher)
     options = RawOptions(
         page_size=PAGE, margin=4096, matcher_factory=partial(RawMatcher, hasher), processes_from=0

@@ -241,9 +241,7 @@ def test_random_bytes_are_mostly_outside_the_windows() -> None:
 
 def test_the_sse2_path_gives_the_same_stretches() -> None:
     """The class masks come from AVX2 where the CPU has it, else SSE2: both are checked."""
-    import os
-    import subprocess
-    import sys
+    from tests.scanners.without_avx2 import run_without_avx2
 
     code = (
         "from scanners._hot import windows\n"
@@ -254,11 +252,7 @@ def test_the_sse2_path_gives_the_same_stretches() -> None:
         "       or windows(d, 0, 304)[2] != reference_wide_windows(d, 304)]\n"
         "print(len(bad))\n"
     )
-    env = {**os.environ, "ASSET_PIPELINE_NO_AVX2": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "0"
+    assert run_without_avx2(code) == "0"
 
 
 def test_text_dense_with_stretches_is_matched_whole(engines) -> None:
