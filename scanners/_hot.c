@@ -1,6 +1,9 @@
-/* The raw fast path's hottest checks in C: Luhn, the personnummer date and checksum, IBAN mod 97
- * and the keyed digest (HMAC-SHA256). Each one gives exactly what its pure-Python twin in
- * scanners/identifiers and scanners/findings gives (tests run both); `scanners.hot` picks one.
+/* The raw fast path's hottest work in C, in sections: Luhn, the personnummer date and checksum,
+ * IBAN mod 97 and the keyed digest (HMAC-SHA256); the context words and the text check around a
+ * candidate; the stretches of a page where values can stand, and their joining; where
+ * compressed streams may start. Each one gives exactly what its pure-Python twin (in
+ * scanners/identifiers, scanners/findings, scanners/context, scanners/engines/hyperscan and
+ * scanners/inflate) gives, and tests compare both; `scanners.hot` picks one.
  *
  * Built by setup.py as an optional extension: without a C compiler the package still installs
  * and runs the Python code.
