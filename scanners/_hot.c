@@ -505,6 +505,31 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
     }
     return m;
 }
+
+/* The same masks with AVX-512 (BW): all 64 bytes in one register, each mask straight from a
+ * compare. */
+static const unsigned char CLASS_A_LO[16] = {0x0b, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e, 0x0e,
+                                             0x0f, 0x0f, 0x0c, 0x05, 0x04, 0x05, 0x05, 0x04};
+static const unsigned char CLASS_A_HI[16] = {0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+__attribute__((target("avx512bw"))) static masks_t block_masks_avx512(const unsigned char *p) {
+    const __m512i lo_table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)CLASS_A_LO));
+    const __m512i hi_table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)CLASS_A_HI));
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    __m512i x = _mm512_loadu_si512((const void *)p);
+    __m512i lo = _mm512_shuffle_epi8(lo_table, _mm512_and_si512(x, low4));
+    __m512i hi = _mm512_shuffle_epi8(hi_table, _mm512_and_si512(_mm512_srli_epi16(x, 4), low4));
+    masks_t m;
+    m.a = _mm512_test_epi8_mask(lo, hi);
+    m.at = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
+    m.colon = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(':'));
+    m.digit = _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8('0')),
+                                     _mm512_set1_epi8(9));
+    m.sep = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')) |
+            _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
+    m.zero = _mm512_testn_epi8_mask(x, x);
+    return m;
+}
 #endif
 #else
 static inline masks_t block_masks(const unsigned char *p) {
@@ -586,7 +611,9 @@ static inline uint64_t after(uint64_t ends, Py_ssize_t base, Py_ssize_t covered)
     return ends & ~((1ULL << (covered - base)) - 1);
 }
 
-static int use_avx2;
+/* The widest SIMD the CPU (and OS) offers, chosen at import; ASSET_PIPELINE_NO_AVX512 and
+ * ASSET_PIPELINE_NO_AVX2 (which implies it) keep narrower paths, so tests compare them all. */
+static int use_avx2, use_avx512;
 
 /* ---- where UTF-16LE values can be --------------------------------------------------------
  *
@@ -645,7 +672,9 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
             block = tail;
         }
 #ifdef HAVE_AVX2_PATH
-        masks_t m = use_avx2 ? block_masks_avx2(block) : block_masks(block);
+        masks_t m = use_avx512 ? block_masks_avx512(block)
+                    : use_avx2 ? block_masks_avx2(block)
+                               : block_masks(block);
 #else
         masks_t m = block_masks(block);
 #endif
@@ -890,10 +919,41 @@ __attribute__((target("avx2"))) static Py_ssize_t starts_avx2(const unsigned cha
 }
 #endif
 
+#ifdef HAVE_AVX2_PATH
+/* 64 places at a time, the same way, with AVX-512 (BW). */
+__attribute__((target("avx512bw"))) static Py_ssize_t starts_avx512(const unsigned char *p,
+                                                                    Py_ssize_t pos,
+                                                                    Py_ssize_t end,
+                                                                    const needles_t *k,
+                                                                    spans_t *out) {
+#define TABLE(t) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(t)))
+    const __m512i first_lo = TABLE(k->first_lo), first_hi = TABLE(k->first_hi);
+    const __m512i second_lo = TABLE(k->second_lo), second_hi = TABLE(k->second_hi);
+#undef TABLE
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    for (; pos + 65 <= end; pos += 64) {
+        __m512i x0 = _mm512_loadu_si512((const void *)(p + pos));
+        __m512i x1 = _mm512_loadu_si512((const void *)(p + pos + 1));
+        __m512i a = _mm512_and_si512(
+            _mm512_shuffle_epi8(first_lo, _mm512_and_si512(x0, low4)),
+            _mm512_shuffle_epi8(first_hi, _mm512_and_si512(_mm512_srli_epi16(x0, 4), low4)));
+        __m512i b = _mm512_and_si512(
+            _mm512_shuffle_epi8(second_lo, _mm512_and_si512(x1, low4)),
+            _mm512_shuffle_epi8(second_hi, _mm512_and_si512(_mm512_srli_epi16(x1, 4), low4)));
+        for (uint64_t r = _mm512_test_epi8_mask(a, b); r; r &= r - 1) {
+            Py_ssize_t at = pos + __builtin_ctzll(r);
+            if (needle_at(p, at, end, k)) push(out, at, at);
+        }
+    }
+    return pos;
+}
+#endif
+
 static void find_starts(const unsigned char *p, Py_ssize_t start, Py_ssize_t end,
                         const needles_t *k, spans_t *out) {
     Py_ssize_t pos = start;
 #ifdef HAVE_AVX2_PATH
+    if (use_avx512 && k->groups <= 8) pos = starts_avx512(p, pos, end, k, out);
     if (use_avx2 && k->groups <= 8) pos = starts_avx2(p, pos, end, k, out);
 #endif
 #if defined(__SSE2__)
@@ -983,6 +1043,17 @@ PyMODINIT_FUNC PyInit__hot(void) {
 #ifdef HAVE_AVX2_PATH
     __builtin_cpu_init();
     use_avx2 = __builtin_cpu_supports("avx2") && getenv("ASSET_PIPELINE_NO_AVX2") == NULL;
+    use_avx512 = use_avx2 && __builtin_cpu_supports("avx512bw") &&
+                 getenv("ASSET_PIPELINE_NO_AVX512") == NULL;
 #endif
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* SIMD: the widest instruction set the page masks use here. */
+#if defined(__SSE2__)
+    const char *narrowest = "sse2";
+#else
+    const char *narrowest = "none";
+#endif
+    const char *simd = use_avx512 ? "avx512" : use_avx2 ? "avx2" : narrowest;
+    if (m != NULL && PyModule_AddStringConstant(m, "SIMD", simd) < 0) Py_CLEAR(m);
+    return m;
 }

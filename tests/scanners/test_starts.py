@@ -8,7 +8,7 @@ import pytest
 
 from scanners.hot import compiled as hot
 from scanners.inflate import _SIGNATURES, _signature_hits_py
-from tests.scanners.without_avx2 import run_without_avx2
+from tests.scanners.simd import run_on
 
 pytestmark = pytest.mark.skipif(hot is None, reason="scanners._hot is not built")
 
@@ -71,12 +71,13 @@ def test_bad_needles_are_refused() -> None:
     assert hot.starts(b"abc", -5, 99, (b"bc",)) == [1]
 
 
-def test_the_sse2_path_gives_the_same_starts() -> None:
+@pytest.mark.parametrize("path", ["avx2", "sse2"])
+def test_the_narrower_simd_paths_give_the_same_starts(path: str) -> None:
     code = (
-        "from scanners._hot import starts\n"
+        "from scanners._hot import SIMD, starts\n"
         "from scanners.inflate import _SIGNATURES\n"
         "from tests.scanners.test_starts import buffers, reference\n"
-        "print(sum(starts(d, 0, len(d), _SIGNATURES) != reference(d, 0, len(d))\n"
-        "          for d in buffers(3, 500)))\n"
+        "print(SIMD, sum(starts(d, 0, len(d), _SIGNATURES) != reference(d, 0, len(d))\n"
+        "                for d in buffers(3, 500)))\n"
     )
-    assert run_without_avx2(code) == "0"
+    assert run_on(path, code) == f"{path} 0"

@@ -239,20 +239,22 @@ def test_random_bytes_are_mostly_outside_the_windows() -> None:
     assert covered < len(data) // 500
 
 
-def test_the_sse2_path_gives_the_same_stretches() -> None:
-    """The class masks come from AVX2 where the CPU has it, else SSE2: both are checked."""
-    from tests.scanners.without_avx2 import run_without_avx2
+@pytest.mark.parametrize("path", ["avx2", "sse2"])
+def test_the_narrower_simd_paths_give_the_same_stretches(path: str) -> None:
+    """The class masks come from AVX-512 or AVX2 where the CPU has them, else SSE2: each path
+    is checked here as the default one is above."""
+    from tests.scanners.simd import run_on
 
     code = (
-        "from scanners._hot import windows\n"
+        "from scanners._hot import SIMD, windows\n"
         "from tests.scanners.engines.test_windows import (\n"
         "    fuzz_buffers, reference_gate_windows, reference_wide_windows, reference_windows)\n"
         "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0, 0)[0] != reference_windows(d)\n"
         "       or windows(d, 152, 0)[1] != reference_gate_windows(d, 152)\n"
         "       or windows(d, 0, 304)[2] != reference_wide_windows(d, 304)]\n"
-        "print(len(bad))\n"
+        "print(SIMD, len(bad))\n"
     )
-    assert run_without_avx2(code) == "0"
+    assert run_on(path, code) == f"{path} 0"
 
 
 def test_text_dense_with_stretches_is_matched_whole(engines) -> None:
