@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from scanners.hot import compiled
 
@@ -45,9 +46,6 @@ class Finding:
     digest: str
 
 
-_c_hmac = compiled.hmac_hex if compiled is not None else None
-
-
 class ValueHasher:
     """Keyed hash (HMAC-SHA256) of normalized values, with one key per batch.
 
@@ -75,10 +73,11 @@ class ValueHasher:
         self._c_inner = self._c_outer = b""
         self.digest = self._digest_py
         if compiled is not None:
-            # The same HMAC in C from the pads' SHA-256 midstates: one call, no hash objects.
+            # The same HMAC in C from the pads' SHA-256 midstates: one call, no hash objects,
+            # and no Python frame between (it runs once per value found).
             self._c_inner = compiled.sha256_midstate(inner_pad)
             self._c_outer = compiled.sha256_midstate(outer_pad)
-            self.digest = self._digest_c
+            self.digest = partial(compiled.hmac_hex, self._c_inner, self._c_outer)
 
     def __reduce__(self) -> tuple[type[ValueHasher], tuple[bytes]]:
         # Hash states do not pickle; worker processes rebuild them from the key.
@@ -88,10 +87,6 @@ class ValueHasher:
     def random(cls) -> ValueHasher:
         """A hasher with a fresh random key, for a batch or a one-off scan."""
         return cls(secrets.token_bytes(32))
-
-    def _digest_c(self, normalized: str) -> str:
-        """Hex HMAC-SHA256 of `normalized` (the category's canonical form of the value)."""
-        return _c_hmac(self._c_inner, self._c_outer, normalized)
 
     def _digest_py(self, normalized: str) -> str:
         """Hex HMAC-SHA256 of `normalized` (the category's canonical form of the value)."""
