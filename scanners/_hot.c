@@ -877,6 +877,15 @@ static int needle_at(const unsigned char *p, Py_ssize_t pos, Py_ssize_t end, con
     return 0;
 }
 
+/* Every place pos + j, for bit j of `hits`, where a needle stands in full. */
+static inline void keep_needles(const unsigned char *p, Py_ssize_t pos, uint64_t hits,
+                                Py_ssize_t end, const needles_t *k, spans_t *out) {
+    for (; hits; hits &= hits - 1) {
+        Py_ssize_t at = pos + __builtin_ctzll(hits);
+        if (needle_at(p, at, end, k)) push(out, at, at);
+    }
+}
+
 /* Bits j where bytes pos + j, pos + j + 1 are some needle's first two (16 places; SSE2). */
 #if defined(__SSE2__)
 static inline uint32_t pair_bits16(const unsigned char *p, const needles_t *k) {
@@ -910,10 +919,7 @@ __attribute__((target("avx2"))) static Py_ssize_t starts_avx2(const unsigned cha
             _mm256_shuffle_epi8(second_hi, _mm256_and_si256(_mm256_srli_epi16(x1, 4), low4)));
         uint32_t r = ~(uint32_t)_mm256_movemask_epi8(
             _mm256_cmpeq_epi8(_mm256_and_si256(a, b), zero));
-        for (; r; r &= r - 1) {
-            Py_ssize_t at = pos + __builtin_ctz(r);
-            if (needle_at(p, at, end, k)) push(out, at, at);
-        }
+        keep_needles(p, pos, r, end, k, out);
     }
     return pos;
 }
@@ -940,10 +946,7 @@ __attribute__((target("avx512bw"))) static Py_ssize_t starts_avx512(const unsign
         __m512i b = _mm512_and_si512(
             _mm512_shuffle_epi8(second_lo, _mm512_and_si512(x1, low4)),
             _mm512_shuffle_epi8(second_hi, _mm512_and_si512(_mm512_srli_epi16(x1, 4), low4)));
-        for (uint64_t r = _mm512_test_epi8_mask(a, b); r; r &= r - 1) {
-            Py_ssize_t at = pos + __builtin_ctzll(r);
-            if (needle_at(p, at, end, k)) push(out, at, at);
-        }
+        keep_needles(p, pos, _mm512_test_epi8_mask(a, b), end, k, out);
     }
     return pos;
 }
@@ -957,11 +960,7 @@ static void find_starts(const unsigned char *p, Py_ssize_t start, Py_ssize_t end
     if (use_avx2 && k->groups <= 8) pos = starts_avx2(p, pos, end, k, out);
 #endif
 #if defined(__SSE2__)
-    for (; pos + 17 <= end; pos += 16)
-        for (uint32_t r = pair_bits16(p + pos, k); r; r &= r - 1) {
-            Py_ssize_t at = pos + __builtin_ctz(r);
-            if (needle_at(p, at, end, k)) push(out, at, at);
-        }
+    for (; pos + 17 <= end; pos += 16) keep_needles(p, pos, pair_bits16(p + pos, k), end, k, out);
 #endif
     for (; pos + 1 < end; pos++)
         if (needle_at(p, pos, end, k)) push(out, pos, pos);

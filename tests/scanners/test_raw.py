@@ -283,7 +283,9 @@ def test_pages_matched_while_the_workers_start_count_exactly_like_threads(tmp_pa
     """The scanning threads match the first pages, the workers the rest: the same tally."""
     from functools import partial
 
-    path = values_image(tmp_path, 16, 400, seed=6)
+    # 64 pages at a quarter second each on two threads: the workers have 8 s to start, which
+    # a loaded machine needs; once they run, they take the rest in well under a second.
+    path = values_image(tmp_path, 64, 400, seed=6)
     threads = raw(path, hasher)
     options = RawOptions(
         page_size=PAGE, margin=4096, matcher_factory=partial(RawMatcher, hasher), processes_from=0
@@ -292,7 +294,7 @@ def test_pages_matched_while_the_workers_start_count_exactly_like_threads(tmp_pa
         mixed = scan_raw(target, _SlowMatcher(hasher), options)
     early = mixed.stats["pages_matched_while_workers_started"]
     assert mixed.stats["worker_processes"] == 2
-    assert 0 < early < mixed.stats["pages_data"] == 16  # both ways were used
+    assert 0 < early < mixed.stats["pages_data"] == 64  # both ways were used
     assert mixed.tally.counts == threads.tally.counts
     assert mixed.tally.digests == threads.tally.digests
     assert mixed.tally.by_offset == threads.tally.by_offset
