@@ -25,7 +25,8 @@ setup(
     ext_modules=[
         Extension(
             "scanners._hot",
-            ["scanners/_hot.c"],
+            ["scanners/_hot.c", "scanners/_confirm.c"],
+            depends=["scanners/_hot.h"],
             optional=True,
             define_macros=[("HAVE_OPENSSL", "1"), ("OPENSSL_SUPPRESS_DEPRECATED", "1")]
             if OPENSSL

@@ -3,7 +3,9 @@
  * candidate; the stretches of a page where values can stand, and their joining; where
  * compressed streams may start. Each one gives exactly what its pure-Python twin (in
  * scanners/identifiers, scanners/findings, scanners/context, scanners/engines/hyperscan and
- * scanners/inflate) gives, and tests compare both; `scanners.hot` picks one.
+ * scanners/inflate) gives, and tests compare both; `scanners.hot` picks one. Whole candidate
+ * confirmations (personnummer forms, e-mail addresses) are in _confirm.c, built into the same
+ * module; _hot.h names what the two files share.
  *
  * Built by setup.py as an optional extension: without a C compiler the package still installs
  * and runs the Python code.
@@ -13,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "_hot.h"
 
 /* ---- Luhn ------------------------------------------------------------------------------- */
 
@@ -56,14 +60,8 @@ static int is_leap(long y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
 /* pnr_fields(value, today) -> (year, month * 100 + day, body) | None; today is YYYYMMDD. The
  * rules of personnummer._fields: five written forms, a date that exists (day + 60 for a
  * samordningsnummer), serial not 000, Luhn over the ten digits, not born after today. */
-static PyObject *py_pnr_fields(PyObject *self, PyObject *args) {
-    PyObject *value;
-    long today;
-    if (!PyArg_ParseTuple(args, "Ul", &value, &today)) return NULL;
-    if (!PyUnicode_IS_ASCII(value)) Py_RETURN_NONE;
-    const char *v = (const char *)PyUnicode_DATA(value);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
-    char body[10];
+int hot_pnr_fields(const char *v, Py_ssize_t n, long today, long *year_out,
+                   int *month_day_out, char body[10]) {
     const char *cent = NULL;
     char sep = 0;
     int has_sep = 0;
@@ -75,23 +73,22 @@ static PyObject *py_pnr_fields(PyObject *self, PyObject *args) {
         cent = v; has_sep = 1; sep = v[8];
         memcpy(body, v + 2, 6); memcpy(body + 6, v + 9, 4);
         break;
-    default: Py_RETURN_NONE;
+    default: return 0;
     }
-    if (has_sep && sep != '-' && sep != '+') Py_RETURN_NONE;
+    if (has_sep && sep != '-' && sep != '+') return 0;
     for (int i = 0; i < 10; i++)
-        if (body[i] < '0' || body[i] > '9') Py_RETURN_NONE;
-    if (cent && (cent[0] < '0' || cent[0] > '9' || cent[1] < '0' || cent[1] > '9'))
-        Py_RETURN_NONE;
+        if (body[i] < '0' || body[i] > '9') return 0;
+    if (cent && (cent[0] < '0' || cent[0] > '9' || cent[1] < '0' || cent[1] > '9')) return 0;
     static const int days_in[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int month = two(body + 2), day = two(body + 4);
     if (day > 60) day -= 60;
-    if (month < 1 || month > 12 || day < 1 || day > days_in[month]) Py_RETURN_NONE;
-    if (body[6] == '0' && body[7] == '0' && body[8] == '0') Py_RETURN_NONE;
-    if (!luhn_ok(body, 10)) Py_RETURN_NONE;
+    if (month < 1 || month > 12 || day < 1 || day > days_in[month]) return 0;
+    if (body[6] == '0' && body[7] == '0' && body[8] == '0') return 0;
+    if (!luhn_ok(body, 10)) return 0;
     long yy = two(body), year;
     if (cent) {
         int c = two(cent);
-        if (c < 18 || c > 20) Py_RETURN_NONE;
+        if (c < 18 || c > 20) return 0;
         year = c * 100 + yy;
     } else {
         long base = today / 10000 - (sep == '+' ? 100 : 0);
@@ -100,8 +97,23 @@ static PyObject *py_pnr_fields(PyObject *self, PyObject *args) {
         year = base - back;
     }
     int month_day = month * 100 + day;
-    if (month_day == 229 && !is_leap(year)) Py_RETURN_NONE;
-    if (year * 10000 + month_day > today) Py_RETURN_NONE;
+    if (month_day == 229 && !is_leap(year)) return 0;
+    if (year * 10000 + month_day > today) return 0;
+    *year_out = year;
+    *month_day_out = month_day;
+    return 1;
+}
+
+static PyObject *py_pnr_fields(PyObject *self, PyObject *args) {
+    PyObject *value;
+    long today, year;
+    int month_day;
+    char body[10];
+    if (!PyArg_ParseTuple(args, "Ul", &value, &today)) return NULL;
+    if (!PyUnicode_IS_ASCII(value)) Py_RETURN_NONE;
+    if (!hot_pnr_fields((const char *)PyUnicode_DATA(value), PyUnicode_GET_LENGTH(value), today,
+                        &year, &month_day, body))
+        Py_RETURN_NONE;
     return Py_BuildValue("(lis#)", year, month_day, body, (Py_ssize_t)10);
 }
 
@@ -280,19 +292,9 @@ static inline int word_letter(Py_UCS1 c) {  /* c lower-cased: a-z or åäöéü 
 
 static inline int clause_mark(Py_UCS1 c) { return c == '.' || c == ';' || c == '!' || c == '?'; }
 
-static PyObject *py_keywords_in(PyObject *self, PyObject *args) {
-    Py_buffer table;
-    PyObject *window;
-    int clause = 0;
-    if (!PyArg_ParseTuple(args, "y*U|i", &table, &window, &clause)) return NULL;
-    if (PyUnicode_READY(window) < 0 || PyUnicode_KIND(window) != PyUnicode_1BYTE_KIND) {
-        PyBuffer_Release(&table);
-        if (PyErr_Occurred()) return NULL;
-        Py_RETURN_NONE;
-    }
-    const unsigned char *t = table.buf;
-    const Py_UCS1 *w = PyUnicode_1BYTE_DATA(window);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(window), from = 0;
+int hot_keywords(const unsigned char *t, Py_ssize_t table_len, const Py_UCS1 *w, Py_ssize_t n,
+                 int clause) {
+    Py_ssize_t from = 0;
     int found = 0;
     /* A clause ends at [.;!?] and a space, a line end or a tab (context._CLAUSE_END):
      * clause > 0 looks up to the first end, clause < 0 after the last. */
@@ -311,11 +313,7 @@ static PyObject *py_keywords_in(PyObject *self, PyObject *args) {
                 break;
             }
     }
-    if (table.len < TABLE_HEAD) {
-        PyBuffer_Release(&table);
-        PyErr_SetString(PyExc_ValueError, "not a keyword table");
-        return NULL;
-    }
+    if (table_len < TABLE_HEAD) return -1;
     for (Py_ssize_t i = from; i < n && !found; i++) {
         Py_UCS1 before = i > from ? lower1(w[i - 1]) : ' ';
         if (word_letter(before) || (before >= '0' && before <= '9')) continue;
@@ -324,7 +322,7 @@ static PyObject *py_keywords_in(PyObject *self, PyObject *args) {
         unsigned count = t[4 * first + 2] | t[4 * first + 3] << 8;
         for (unsigned k = start; k < start + count && !found; k++) {
             Py_ssize_t at = TABLE_HEAD + (Py_ssize_t)k * TABLE_ENTRY;
-            if (at + TABLE_ENTRY > table.len) break;
+            if (at + TABLE_ENTRY > table_len) break;
             const unsigned char *word = t + at + 1;
             Py_ssize_t len = t[at];
             if (i + len > n) continue;
@@ -333,7 +331,26 @@ static PyObject *py_keywords_in(PyObject *self, PyObject *args) {
             found = j == len && (i + len == n || !word_letter(lower1(w[i + len])));
         }
     }
+    return found;
+}
+
+static PyObject *py_keywords_in(PyObject *self, PyObject *args) {
+    Py_buffer table;
+    PyObject *window;
+    int clause = 0;
+    if (!PyArg_ParseTuple(args, "y*U|i", &table, &window, &clause)) return NULL;
+    if (PyUnicode_READY(window) < 0 || PyUnicode_KIND(window) != PyUnicode_1BYTE_KIND) {
+        PyBuffer_Release(&table);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    int found = hot_keywords(table.buf, table.len, PyUnicode_1BYTE_DATA(window),
+                             PyUnicode_GET_LENGTH(window), clause);
     PyBuffer_Release(&table);
+    if (found < 0) {
+        PyErr_SetString(PyExc_ValueError, "not a keyword table");
+        return NULL;
+    }
     return PyBool_FromLong(found);
 }
 
@@ -363,15 +380,9 @@ static int sequence_letter(const Py_UCS1 *p, Py_ssize_t n, Py_ssize_t i, Py_ssiz
     return Py_UNICODE_ISALPHA(ch);
 }
 
-static PyObject *py_high_letters(PyObject *self, PyObject *arg) {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "high_letters() takes a str");
-        return NULL;
-    }
-    if (PyUnicode_READY(arg) < 0) return NULL;
-    if (PyUnicode_KIND(arg) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
-    const Py_UCS1 *p = PyUnicode_1BYTE_DATA(arg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), runs = 0, letters = 0;
+void hot_high_letters(const Py_UCS1 *p, Py_ssize_t n, Py_ssize_t *runs_out,
+                      Py_ssize_t *letters_out) {
+    Py_ssize_t runs = 0, letters = 0;
     for (Py_ssize_t i = 0; i < n; i++)
         if (p[i] >= 0x7F && (i == 0 || p[i - 1] != p[i])) runs++;
     for (Py_ssize_t i = 0; i < n;) {
@@ -384,6 +395,19 @@ static PyObject *py_high_letters(PyObject *self, PyObject *arg) {
             i++;
         }
     }
+    *runs_out = runs;
+    *letters_out = letters;
+}
+
+static PyObject *py_high_letters(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "high_letters() takes a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(arg) < 0) return NULL;
+    if (PyUnicode_KIND(arg) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+    Py_ssize_t runs, letters;
+    hot_high_letters(PyUnicode_1BYTE_DATA(arg), PyUnicode_GET_LENGTH(arg), &runs, &letters);
     return Py_BuildValue("(nn)", runs, letters);
 }
 
@@ -1029,6 +1053,12 @@ static PyMethodDef methods[] = {
      "(lo, hi) pairs."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
+    {"confirm_pnr", (PyCFunction)(void (*)(void))hot_confirm_pnr, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for a personnummer form in 8-bit text (_confirm.c)."},
+    {"confirm_email", (PyCFunction)(void (*)(void))hot_confirm_email, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for an e-mail address in 8-bit text (_confirm.c)."},
+    {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
+     "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,
      "Sorted offsets in [start, end) where one of the needles (bytes, two or more each) starts "
      "and ends by `end`."},

@@ -119,6 +119,11 @@ _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}
 _TABLES = {category: _table(words) for category, words in KEYWORDS.items()}
 
 
+def keyword_table(category: str) -> bytes:
+    """The words of `category` as `scanners._hot` reads them (see `_table`)."""
+    return _TABLES[category]
+
+
 # Which part of a window counts (`has_word`): all of it, its first clause, or its last.
 WHOLE, FIRST_CLAUSE, LAST_CLAUSE = 0, 1, -1
 

@@ -123,19 +123,14 @@ class RawMatcher:
             hit = plans[index].confirm(buf, start, base_offset)
             if hit is None:
                 continue
-            decision, begin, covered = hit
-            confidence = decision.confidence
-            if confidence >= floor and decision.category in wanted:
+            category, confidence, normalized, begin, covered = hit
+            if confidence >= floor and category in wanted:
                 shown = rounded.get(confidence)
                 if shown is None:
                     shown = rounded[confidence] = round(confidence, 3)
                 found.append(
                     Finding(
-                        decision.category,
-                        base_offset + begin,
-                        covered - begin,
-                        shown,
-                        digest(decision.normalized),
+                        category, base_offset + begin, covered - begin, shown, digest(normalized)
                     )
                 )
         found.sort(key=_offset)

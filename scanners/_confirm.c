@@ -1,0 +1,411 @@
+/* Whole candidate confirmations of the raw fast path in C, for the two kinds that make most
+ * of a drive's values: structured personnummer forms and e-mail addresses in 8-bit text.
+ *
+ * confirm_pnr(setup, buffer, start, origin) and confirm_email(...) give what
+ * scanners.candidate.Plan.confirm gives for the same candidate: None, or (category,
+ * confidence, normalized value, begin, end) with byte offsets into the buffer. They re-match
+ * the kind's core at `start` (scanners.patterns), check the byte before it, and apply the
+ * kind's rule (scanners.rules: pnr_form, email_address) to the buffer read as Latin-1, with
+ * the same windows, context words (scanners.context) and text check. Where the rule would
+ * need more than that, they hand the candidate to `fallback` (the Python Plan.confirm) and
+ * return its answer:
+ * - an organisationsnummer reading (`16` + orgnr, a third digit of 2 or more);
+ * - an e-mail candidate with a byte 0x80-0xFF in its local part or domain, or `--` in its
+ *   domain (UTF-8 local parts, IDN and punycode domains);
+ * - a rejected candidate whose left window reaches back over a sector boundary (the rule
+ *   is then tried again on the file's side of it).
+ * `setup` is (lead, personnummer words, reference words, confidences, fallback): a 256-byte
+ * table of the bytes that may not stand before a value, two scanners.context keyword tables,
+ * the six personnummer confidences (base and boosted, for the 12-digit, 11- and 13-character
+ * forms), and the Python confirmation. tests/scanners/test_confirm.py compares both on fuzzed
+ * buffers. */
+#include "_hot.h"
+
+#include <time.h>
+
+enum { RULE_BEFORE = 96, RULE_AFTER = 64, BEFORE = 48, AFTER = 24, NEGATIVE = 24, SECTOR = 512 };
+enum { TEXT_WINDOW = 24, ADJACENT = 8, PLAIN_RUN = 16 };
+
+typedef struct {
+    const unsigned char *lead;
+    Py_buffer pnr_words, negative_words;
+    double conf[6];
+    PyObject *fallback;
+} setup_t;
+
+/* Today as YYYYMMDD in local time, read from the clock at most once a minute (as
+ * personnummer._today). */
+static long today_now(void) {
+    static time_t next;
+    static long today;
+    time_t now = time(NULL);
+    if (now >= next) {
+        struct tm tm;
+        localtime_r(&now, &tm);
+        today = (long)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        next = now + 60;
+    }
+    return today;
+}
+
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int is_letter(unsigned char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+static inline int is_alnum(unsigned char c) { return is_digit(c) || is_letter(c); }
+
+static int digits(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, int count) {
+    if (at + count > n) return 0;
+    for (int i = 0; i < count; i++)
+        if (!is_digit(p[at + i])) return 0;
+    return 1;
+}
+
+/* ---- the rule's answer ------------------------------------------------------------------- */
+
+static PyObject *category_name(const char *name) {
+    /* Interned once: every finding of a category shares one str. */
+    static PyObject *names[3];
+    static const char *known[3] = {"personnummer", "samordningsnummer", "email"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, known[i]) == 0) {
+            if (names[i] == NULL) names[i] = PyUnicode_InternFromString(known[i]);
+            Py_XINCREF(names[i]);
+            return names[i];
+        }
+    return NULL;
+}
+
+static PyObject *hit(const char *category, double confidence, const char *normalized,
+                     Py_ssize_t length, Py_ssize_t begin, Py_ssize_t end) {
+    PyObject *name = category_name(category);
+    if (name == NULL) return NULL;
+    return Py_BuildValue("(Nds#nn)", name, confidence, normalized, length, begin, end);
+}
+
+/* Results of a judgement before it becomes a Python object. */
+enum { REJECT = 0, ACCEPT = 1, UNDECIDED = 2 };
+
+/* ---- the text check (scanners.context.textual) ------------------------------------------ */
+
+static int all_ascii(const unsigned char *w, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (w[i] >= 0x80) return 0;
+    return 1;
+}
+
+static int text_side(const unsigned char *w, Py_ssize_t n, int edge) {
+    if (all_ascii(w, n)) return 1;
+    Py_ssize_t runs, letters;
+    hot_high_letters(w, n, &runs, &letters);
+    if (!runs) return 1;
+    Py_ssize_t high = runs - letters;
+    return high * 8 <= n && !(edge >= 0x7F && high != 0);
+}
+
+static int printable_run(const unsigned char *w, Py_ssize_t n) { /* _ADJACENT on n == 8 */
+    if (n < ADJACENT) return 0;
+    for (Py_ssize_t i = 0; i < ADJACENT; i++)
+        if (!(w[i] == '\t' || w[i] == '\n' || w[i] == '\r' || (w[i] >= 0x20 && w[i] <= 0x7E)))
+            return 0;
+    return 1;
+}
+
+static int plain_text(const unsigned char *w, Py_ssize_t n) {
+    if (n < PLAIN_RUN) return 0;
+    Py_ssize_t high = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = w[i];
+        if (c <= 0x08 || c == 0x0B || c == 0x0C || (c >= 0x0E && c <= 0x1F) || c == 0x7F) return 0;
+        high += c >= 0x80;
+    }
+    if (!high) return 1;
+    Py_ssize_t runs, letters;
+    hot_high_letters(w, n, &runs, &letters);
+    return high == letters;
+}
+
+static int textual(const unsigned char *before, Py_ssize_t bn, const unsigned char *after,
+                   Py_ssize_t an) {
+    const unsigned char *b = bn > TEXT_WINDOW ? before + bn - TEXT_WINDOW : before;
+    Py_ssize_t blen = bn > TEXT_WINDOW ? TEXT_WINDOW : bn;
+    Py_ssize_t alen = an > TEXT_WINDOW ? TEXT_WINDOW : an;
+    int before_ok = text_side(b, blen, blen ? b[blen - 1] : -1) ||
+                    (blen >= ADJACENT && printable_run(b + blen - ADJACENT, ADJACENT));
+    if (before_ok && (text_side(after, alen, alen ? after[0] : -1) || printable_run(after, alen)))
+        return 1;
+    Py_ssize_t plain_b = blen > PLAIN_RUN ? PLAIN_RUN : blen;
+    return plain_text(b + blen - plain_b, plain_b) ||
+           plain_text(after, alen > PLAIN_RUN ? PLAIN_RUN : alen);
+}
+
+/* textual(before, after) on two bytes-like windows: scanners.context.textual on their Latin-1
+ * reading (for the tests). */
+PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "textual(before, after)");
+        return NULL;
+    }
+    Py_buffer b, a;
+    if (PyObject_GetBuffer(args[0], &b, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[1], &a, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&b);
+        return NULL;
+    }
+    int ok = textual(b.buf, b.len, a.buf, a.len);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&a);
+    return PyBool_FromLong(ok);
+}
+
+/* ---- set-up and the common frame --------------------------------------------------------- */
+
+static int setup_from(PyObject *setup, setup_t *s) {
+    if (!PyTuple_Check(setup) || PyTuple_GET_SIZE(setup) != 5) {
+        PyErr_SetString(PyExc_TypeError, "setup is (lead, words, reference words, conf, fallback)");
+        return -1;
+    }
+    PyObject *lead = PyTuple_GET_ITEM(setup, 0), *conf = PyTuple_GET_ITEM(setup, 3);
+    if (!PyBytes_Check(lead) || PyBytes_GET_SIZE(lead) != 256 || !PyTuple_Check(conf) ||
+        PyTuple_GET_SIZE(conf) != 6) {
+        PyErr_SetString(PyExc_ValueError, "setup: a 256-byte lead table and six confidences");
+        return -1;
+    }
+    s->lead = (const unsigned char *)PyBytes_AS_STRING(lead);
+    for (int i = 0; i < 6; i++) {
+        s->conf[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(conf, i));
+        if (s->conf[i] == -1.0 && PyErr_Occurred()) return -1;
+    }
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 1), &s->pnr_words, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 2), &s->negative_words, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&s->pnr_words);
+        return -1;
+    }
+    s->fallback = PyTuple_GET_ITEM(setup, 4);
+    return 0;
+}
+
+static void setup_release(setup_t *s) {
+    PyBuffer_Release(&s->pnr_words);
+    PyBuffer_Release(&s->negative_words);
+}
+
+typedef struct {
+    const unsigned char *p;
+    Py_ssize_t n, start, end;
+} candidate_t;
+
+/* The candidate a judgement is about; `floor`: the left window starts no earlier. */
+typedef int (*judge_fn)(const setup_t *, const candidate_t *, Py_ssize_t floor, PyObject **);
+/* The end of the kind's core at `start`, -1 for no match, -2 for one the C rules do not read. */
+typedef Py_ssize_t (*core_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t);
+
+static PyObject *confirm(PyObject *const *args, Py_ssize_t nargs, core_fn core, judge_fn judge) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "confirm(setup, buffer, start, origin)");
+        return NULL;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]);
+    if (start == -1 && PyErr_Occurred()) return NULL;
+    setup_t s;
+    if (setup_from(args[0], &s) < 0) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0) {
+        setup_release(&s);
+        return NULL;
+    }
+    candidate_t c = {view.buf, view.len, start, -1};
+    PyObject *result = NULL;
+    int verdict = REJECT;
+    if (start < 0 || start >= c.n) {
+        verdict = REJECT;
+    } else if ((c.end = core(c.p, c.n, start)) == -2) {
+        verdict = UNDECIDED;
+    } else if (c.end < 0 || (start >= 1 && s.lead[c.p[start - 1]])) {
+        verdict = REJECT;
+    } else {
+        verdict = judge(&s, &c, 0, &result);
+        if (verdict == REJECT && args[3] != Py_None) {
+            /* The Python rule tries again from a sector boundary within the window. */
+            Py_ssize_t origin = PyLong_AsSsize_t(args[3]);
+            if (origin == -1 && PyErr_Occurred()) {
+                verdict = -1;
+            } else {
+                Py_ssize_t into = (Py_ssize_t)(((origin + start) % SECTOR + SECTOR) % SECTOR);
+                if (into <= start && into < RULE_BEFORE) verdict = UNDECIDED;
+            }
+        }
+    }
+    PyBuffer_Release(&view);
+    if (verdict == UNDECIDED) result = PyObject_Vectorcall(s.fallback, args + 1, 3, NULL);
+    else if (verdict == REJECT) result = Py_NewRef(Py_None);
+    setup_release(&s);
+    return result;
+}
+
+/* ---- personnummer forms (rules.pnr_form) ------------------------------------------------- */
+
+static Py_ssize_t pnr_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* (?:(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}|[0-9]{12}) and no letter or digit after */
+#define SEP(i) (s + (i) < n && (p[s + (i)] == '-' || p[s + (i)] == '+'))
+#define TAIL(i) (s + (i) == n || !is_alnum(p[s + (i)]))
+    if (digits(p, n, s, 8) && SEP(8) && digits(p, n, s + 9, 4) && TAIL(13)) return s + 13;
+    if (digits(p, n, s, 6) && SEP(6) && digits(p, n, s + 7, 4) && TAIL(11)) return s + 11;
+    if (digits(p, n, s, 12) && TAIL(12)) return s + 12;
+#undef SEP
+#undef TAIL
+    return -1;
+}
+
+/* rules._pnr: ACCEPT with *out set, or REJECT. */
+static int pnr_rule(const setup_t *s, const candidate_t *c, Py_ssize_t lo, int base, int weak,
+                    PyObject **out) {
+    const unsigned char *p = c->p;
+    Py_ssize_t len = c->end - c->start;
+    long year;
+    int month_day;
+    char body[10];
+    if (!hot_pnr_fields((const char *)p + c->start, len, today_now(), &year, &month_day, body))
+        return REJECT;
+    Py_ssize_t bn = c->start - lo, an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
+    Py_ssize_t near_b = bn < BEFORE ? bn : BEFORE, near_a = an < AFTER ? an : AFTER;
+    const unsigned char *words = s->pnr_words.buf;
+    int has_word =
+        hot_keywords(words, s->pnr_words.len, p + c->start - near_b, near_b, 0) == 1 ||
+        (an && hot_keywords(words, s->pnr_words.len, p + c->end, near_a, 1) == 1);
+    if (weak && !has_word) {
+        Py_ssize_t veto = bn < NEGATIVE ? bn : NEGATIVE;
+        if (hot_keywords(s->negative_words.buf, s->negative_words.len, p + c->start - veto, veto,
+                         -1) == 1)
+            return REJECT;
+    }
+    char normalized[13];
+    snprintf(normalized, sizeof normalized, "%04ld", year % 10000);
+    memcpy(normalized + 4, body + 2, 8);
+    int coordination = body[4] > '6' || (body[4] == '6' && body[5] > '0');
+    *out = hit(coordination ? "samordningsnummer" : "personnummer", s->conf[base + has_word],
+               normalized, 12, c->start, c->end);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+static int pnr_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+    const unsigned char *core = c->p + c->start;
+    Py_ssize_t len = c->end - c->start, lo = c->start - RULE_BEFORE;
+    if (lo < floor) lo = floor;
+    int org = core[0] == '1' && core[1] == '6';
+    int verdict;
+    switch (len) {
+    case 12: /* dig12, then `16` + an organisationsnummer */
+        verdict = pnr_rule(s, c, lo, 0, 1, out);
+        return verdict == REJECT && org ? UNDECIDED : verdict;
+    case 11: /* num_sep: a third digit of 2 or more is no month */
+        if (core[2] >= '2') return core[6] == '-' ? UNDECIDED : REJECT;
+        return pnr_rule(s, c, lo, 2, 1, out);
+    default: /* 13: a century and a separator */
+        verdict = pnr_rule(s, c, lo, 4, 0, out);
+        return verdict == REJECT && org ? UNDECIDED : verdict;
+    }
+}
+
+PyObject *hot_confirm_pnr(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, pnr_core, pnr_judge);
+}
+
+/* ---- e-mail addresses (rules.email_address, identifiers.email.parse) ---------------------- */
+
+static inline int atext(unsigned char c) { /* RFC 5322 atom characters */
+    return is_alnum(c) || (c && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+static Py_ssize_t email_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* One local-part byte, '@', labels of [A-Za-z0-9-] and the last label, counted from the
+     * right, that is a top-level domain: what the pattern's backtracking gives. */
+    if (s + 1 >= n || p[s + 1] != '@') return -1;
+    if (p[s] >= 0x80) return -2;
+    if (!atext(p[s])) return -1;
+    Py_ssize_t run = s + 2;
+    while (run < n && (is_alnum(p[run]) || p[run] == '-' || p[run] == '.' || p[run] >= 0x80)) {
+        if (p[run] >= 0x80) return -2;
+        run++;
+    }
+    Py_ssize_t pos = s + 2;
+    while (pos < run && p[pos] != '.') pos++;
+    if (pos == s + 2) return -1;
+    Py_ssize_t best = -1;
+    while (pos < run && p[pos] == '.') {
+        Py_ssize_t a = pos + 1, b = a;
+        while (b < run && p[b] != '.') b++;
+        if (b == a) break;
+        int letters = 1;
+        for (Py_ssize_t i = a; i < b; i++) letters = letters && is_letter(p[i]);
+        if ((letters && b - a >= 2 && b - a <= 24) ||
+            (b - a > 4 && memcmp(p + a, "xn--", 4) == 0))
+            best = b;
+        pos = b;
+    }
+    return best;
+}
+
+static int label_ok(const unsigned char *l, Py_ssize_t n) {
+    if (n < 1 || n > 63 || !is_alnum(l[0]) || !is_alnum(l[n - 1])) return 0;
+    for (Py_ssize_t i = 1; i < n - 1; i++)
+        if (!is_alnum(l[i]) && l[i] != '-') return 0;
+    return 1;
+}
+
+static int email_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+    const unsigned char *p = c->p;
+    Py_ssize_t lo = c->start - RULE_BEFORE;
+    if (lo < floor) lo = floor;
+    /* The local part before the candidate, as far as local-part characters go. */
+    Py_ssize_t head = c->start;
+    while (head > lo && (atext(p[head - 1]) || p[head - 1] == '.' || p[head - 1] >= 0x80)) {
+        if (p[head - 1] >= 0x80) return UNDECIDED;
+        head--;
+    }
+    Py_ssize_t at = c->start + 1, local = at - 64 > head ? at - 64 : head;
+    while (local < at && p[local] == '.') local++;
+    if (local == at || p[at - 1] == '.') return REJECT;
+    for (Py_ssize_t i = local + 1; i < at; i++)
+        if (p[i] == '.' && p[i - 1] == '.') return REJECT;
+    /* The domain: labels of a host name, a top-level domain of letters. */
+    const unsigned char *domain = p + at + 1;
+    Py_ssize_t dn = c->end - at - 1;
+    for (Py_ssize_t i = 1; i < dn; i++)
+        if (domain[i] == '-' && domain[i - 1] == '-') return UNDECIDED;
+    if (dn > 253) return REJECT;
+    Py_ssize_t label = 0, labels = 0, last_label = 0;
+    for (Py_ssize_t i = 0; i <= dn; i++)
+        if (i == dn || domain[i] == '.') {
+            if (!label_ok(domain + label, i - label)) return REJECT;
+            labels++;
+            last_label = label;
+            label = i + 1;
+        }
+    Py_ssize_t last = at + 1 + last_label, tld = c->end - last;
+    for (Py_ssize_t i = last; i < c->end; i++)
+        if (!is_letter(p[i])) return REJECT;
+    if (labels < 2 || tld < 2 || tld > 24) return REJECT;
+    /* A top-level domain in one case, or capitalised ("Q@E.xR" is random bytes). */
+    int upper = 0, lower = 0, rest_upper = 0;
+    for (Py_ssize_t i = last; i < c->end; i++) {
+        int up = p[i] <= 'Z';
+        upper += up;
+        lower += !up;
+        if (i > last) rest_upper += up;
+    }
+    if (upper && lower && !(p[last] <= 'Z' && !rest_upper)) return REJECT;
+    Py_ssize_t an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
+    if (!textual(p + lo, local - lo, p + c->end, an)) return REJECT;
+    char value[64 + 1 + 253];
+    Py_ssize_t vn = c->end - local;
+    for (Py_ssize_t i = 0; i < vn; i++) {
+        unsigned char ch = p[local + i];
+        value[i] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+    }
+    *out = hit("email", 0.95, value, vn, local, c->end);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, email_core, email_judge);
+}

@@ -1,0 +1,28 @@
+/* What the sections of scanners._hot share across its two source files: _hot.c (the
+ * validators, the keyed digest, the context words, the page masks) and _confirm.c (whole
+ * candidate confirmations, built on the former). */
+#ifndef SCANNERS_HOT_H
+#define SCANNERS_HOT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* The rules of personnummer._fields on `n` characters at `v`; today is YYYYMMDD. 1 with the
+ * year, month * 100 + real day and the ten digits YYMMDDNNNC in `body` when valid, else 0. */
+int hot_pnr_fields(const char *v, Py_ssize_t n, long today, long *year, int *month_day,
+                   char body[10]);
+
+/* Whether a word of a keyword table (scanners.context._table) stands in the Latin-1 window
+ * `w` of `n` characters, in all of it (clause 0), its first clause (1) or its last (-1);
+ * -1 for a table too short to be one. */
+int hot_keywords(const unsigned char *table, Py_ssize_t table_len, const Py_UCS1 *w,
+                 Py_ssize_t n, int clause);
+
+/* Runs of one byte 0x7F-0xFF, and characters in UTF-8 letters, of a Latin-1 window. */
+void hot_high_letters(const Py_UCS1 *p, Py_ssize_t n, Py_ssize_t *runs, Py_ssize_t *letters);
+
+PyObject *hot_confirm_pnr(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+#endif
