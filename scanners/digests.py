@@ -94,6 +94,16 @@ class DigestSet:
         if len(self._pending) >= self._limit:
             self._fold()
 
+    def add_all(self, digests: list[str]) -> None:
+        """`add` for each of many HMAC-SHA256 hex digests (64 characters), in one conversion."""
+        if any(len(d) != 64 for d in digests):
+            for digest in digests:
+                self.add(digest)
+            return
+        self._pending += bytes.fromhex("".join([d[:32] for d in digests]))
+        if len(self._pending) >= self._limit:
+            self._fold()
+
     def update(self, other: DigestSet) -> None:
         """Add every digest of `other`.
 

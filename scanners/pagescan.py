@@ -84,13 +84,16 @@ class PageMatcher:
             found = resplit(
                 found, page.data, page.window_start, 0, page.lead + page.length, self.matcher
             )
-        for f in found:
-            # In a skipped page only a match running on into the next page is real: one that
-            # lies wholly inside zeros or the wipe pattern is noise of the pattern itself.
-            if keep_from <= f.offset < core_end and (
-                kind == "data" or f.offset + f.length > core_end
-            ):
-                out.tally.add(f)
+        # In a skipped page only a match running on into the next page is real: one that lies
+        # wholly inside zeros or the wipe pattern is noise of the pattern itself.
+        data = kind == "data"
+        out.tally.add_all(
+            [
+                f
+                for f in found
+                if keep_from <= f.offset < core_end and (data or f.offset + f.length > core_end)
+            ]
+        )
         if kind == "data":
             self._inflate_streams(page, out)
         return out

@@ -122,6 +122,34 @@ class Tally:
         if len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 
+    def add_all(self, findings: list[Finding]) -> None:
+        """`add` for each finding at its own offset: the raw pass counts a page's values here.
+
+        Without a locator, one loop with the lookups hoisted and each category's digests added
+        in one conversion: a third of the cost of `add` per value.
+        """
+        if self.locator is not None:
+            for finding in findings:
+                self.add(finding)
+            return
+        counts, by_offset, size = self.counts, self.by_offset, self.region_size
+        digests: dict[str, list[str]] = {}
+        for f in findings:
+            category = f.category
+            counts[category] += 1
+            by_offset[(category, f.offset - f.offset % size, UNMAPPED)] += 1
+            batch = digests.get(category)
+            if batch is None:
+                batch = digests[category] = []
+            batch.append(f.digest)
+        for category, batch in digests.items():
+            kept = self.digests.get(category)
+            if kept is None:
+                kept = self.digests[category] = DigestSet()
+            kept.add_all(batch)
+        while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
+            self._coarsen()
+
     def _count(self, finding: Finding) -> None:
         self.counts[finding.category] += 1
         digests = self.digests.get(finding.category)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 from scanners.findings import CATEGORIES, Finding
 from scanners.report import MAX_OFFSET_LOCATIONS, PassResult, Tally, Unscannable, combine
@@ -79,3 +80,27 @@ def test_clean_needs_no_findings_and_nothing_unread() -> None:
     assert combine("t", 1, [raw]).clean
     raw.not_scannable.append(Unscannable("bytes 0-1", "read error (EIO)"))
     assert not combine("t", 1, [raw]).clean
+
+
+def test_adding_a_page_at_once_counts_as_one_by_one() -> None:
+    """`Tally.add_all` (the raw pass's pages) equals `add` per finding: counts, distinct
+    digests, locations, and the coarsening of regions past `MAX_OFFSET_LOCATIONS`."""
+    rng = random.Random(3)
+    for size in (0, 1, 50, MAX_OFFSET_LOCATIONS + 500):
+        found = [
+            finding(
+                rng.choice(["personnummer", "email", "phone"]),
+                rng.randrange(1 << 40),
+                rng.choice([f"{rng.randrange(1 << 256):064x}", "short", "ab" * 32]),
+            )
+            for _ in range(size)
+        ]
+        one, many = Tally(), Tally()
+        for f in found:
+            one.add(f)
+        many.add_all(found[: size // 2])
+        many.add_all(found[size // 2 :])
+        assert many.counts == one.counts
+        assert many.by_offset == one.by_offset
+        assert many.region_size == one.region_size
+        assert many.digests == one.digests
