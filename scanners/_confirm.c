@@ -28,7 +28,7 @@ enum { TEXT_WINDOW = 24, ADJACENT = 8, PLAIN_RUN = 16 };
 
 typedef struct {
     const unsigned char *lead;
-    Py_buffer pnr_words, negative_words;
+    Py_buffer words, negative_words; /* the kind's context words, reference words */
     double conf[6];
     PyObject *fallback;
 } setup_t;
@@ -63,9 +63,9 @@ static int digits(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, int count
 
 static PyObject *category_name(const char *name) {
     /* Interned once: every finding of a category shares one str. */
-    static PyObject *names[3];
-    static const char *known[3] = {"personnummer", "samordningsnummer", "email"};
-    for (int i = 0; i < 3; i++)
+    static PyObject *names[4];
+    static const char *known[4] = {"personnummer", "samordningsnummer", "email", "ip_address"};
+    for (int i = 0; i < 4; i++)
         if (strcmp(name, known[i]) == 0) {
             if (names[i] == NULL) names[i] = PyUnicode_InternFromString(known[i]);
             Py_XINCREF(names[i]);
@@ -165,19 +165,20 @@ static int setup_from(PyObject *setup, setup_t *s) {
     }
     PyObject *lead = PyTuple_GET_ITEM(setup, 0), *conf = PyTuple_GET_ITEM(setup, 3);
     if (!PyBytes_Check(lead) || PyBytes_GET_SIZE(lead) != 256 || !PyTuple_Check(conf) ||
-        PyTuple_GET_SIZE(conf) != 6) {
-        PyErr_SetString(PyExc_ValueError, "setup: a 256-byte lead table and six confidences");
+        PyTuple_GET_SIZE(conf) > 6) {
+        PyErr_SetString(PyExc_ValueError, "setup: a 256-byte lead table, up to six confidences");
         return -1;
     }
     s->lead = (const unsigned char *)PyBytes_AS_STRING(lead);
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 6; i++) s->conf[i] = 0.0;
+    for (int i = 0; i < PyTuple_GET_SIZE(conf); i++) {
         s->conf[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(conf, i));
         if (s->conf[i] == -1.0 && PyErr_Occurred()) return -1;
     }
-    if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 1), &s->pnr_words, PyBUF_SIMPLE) < 0)
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 1), &s->words, PyBUF_SIMPLE) < 0)
         return -1;
     if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 2), &s->negative_words, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&s->pnr_words);
+        PyBuffer_Release(&s->words);
         return -1;
     }
     s->fallback = PyTuple_GET_ITEM(setup, 4);
@@ -185,7 +186,7 @@ static int setup_from(PyObject *setup, setup_t *s) {
 }
 
 static void setup_release(setup_t *s) {
-    PyBuffer_Release(&s->pnr_words);
+    PyBuffer_Release(&s->words);
     PyBuffer_Release(&s->negative_words);
 }
 
@@ -256,6 +257,22 @@ static Py_ssize_t pnr_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
     return -1;
 }
 
+/* context.near(category, before, after) for the setup's words; `lo` is where `before` starts. */
+static int near(const setup_t *s, const candidate_t *c, Py_ssize_t lo) {
+    Py_ssize_t bn = c->start - lo, an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
+    Py_ssize_t near_b = bn < BEFORE ? bn : BEFORE, near_a = an < AFTER ? an : AFTER;
+    const unsigned char *words = s->words.buf;
+    return hot_keywords(words, s->words.len, c->p + c->start - near_b, near_b, 0) == 1 ||
+           (an && hot_keywords(words, s->words.len, c->p + c->end, near_a, 1) == 1);
+}
+
+/* context.vetoed(before): a reference word in the last clause right before the value. */
+static int vetoed(const setup_t *s, const candidate_t *c, Py_ssize_t lo) {
+    Py_ssize_t bn = c->start - lo, veto = bn < NEGATIVE ? bn : NEGATIVE;
+    return hot_keywords(s->negative_words.buf, s->negative_words.len, c->p + c->start - veto,
+                        veto, -1) == 1;
+}
+
 /* rules._pnr: ACCEPT with *out set, or REJECT. */
 static int pnr_rule(const setup_t *s, const candidate_t *c, Py_ssize_t lo, int base, int weak,
                     PyObject **out) {
@@ -266,18 +283,8 @@ static int pnr_rule(const setup_t *s, const candidate_t *c, Py_ssize_t lo, int b
     char body[10];
     if (!hot_pnr_fields((const char *)p + c->start, len, today_now(), &year, &month_day, body))
         return REJECT;
-    Py_ssize_t bn = c->start - lo, an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
-    Py_ssize_t near_b = bn < BEFORE ? bn : BEFORE, near_a = an < AFTER ? an : AFTER;
-    const unsigned char *words = s->pnr_words.buf;
-    int has_word =
-        hot_keywords(words, s->pnr_words.len, p + c->start - near_b, near_b, 0) == 1 ||
-        (an && hot_keywords(words, s->pnr_words.len, p + c->end, near_a, 1) == 1);
-    if (weak && !has_word) {
-        Py_ssize_t veto = bn < NEGATIVE ? bn : NEGATIVE;
-        if (hot_keywords(s->negative_words.buf, s->negative_words.len, p + c->start - veto, veto,
-                         -1) == 1)
-            return REJECT;
-    }
+    int has_word = near(s, c, lo);
+    if (weak && !has_word && vetoed(s, c, lo)) return REJECT;
     char normalized[13];
     snprintf(normalized, sizeof normalized, "%04ld", year % 10000);
     memcpy(normalized + 4, body + 2, 8);
@@ -408,4 +415,64 @@ static int email_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor,
 
 PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, email_core, email_judge);
+}
+
+/* ---- IPv4 addresses (rules.ipv4_address, identifiers.ip.parse) ---------------------------- */
+
+static Py_ssize_t ipv4_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* Four runs of one to three digits joined by dots, no digit after. */
+    Py_ssize_t i = s;
+    for (int group = 0; group < 4; group++) {
+        if (group && (i >= n || p[i++] != '.')) return -1;
+        Py_ssize_t from = i;
+        while (i < n && is_digit(p[i])) i++;
+        if (i == from || i - from > 3) return -1;
+    }
+    return i;
+}
+
+/* str.isdigit() of a Latin-1 character: the ASCII digits and the superscripts 1, 2, 3. */
+static inline int latin1_digit(unsigned char c) {
+    return is_digit(c) || c == 0xB2 || c == 0xB3 || c == 0xB9;
+}
+
+/* rules._printable on one Latin-1 character (-1: none). */
+static inline int printable(int c) {
+    return c < 0 || (c >= 0x20 && c <= 0x7E) || (c >= 0xA1 && c != 0xAD) || c == '\t' ||
+           c == '\r' || c == '\n';
+}
+
+static int ipv4_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+    const unsigned char *p = c->p;
+    Py_ssize_t lo = c->start - RULE_BEFORE;
+    if (lo < floor) lo = floor;
+    Py_ssize_t bn = c->start - lo, an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
+    const unsigned char *after = p + c->end;
+    if (an >= 2 && after[0] == '.' && latin1_digit(after[1])) return REJECT; /* 1.2.3.4.5 */
+    int text_edges = printable(bn ? p[c->start - 1] : -1) && printable(an ? after[0] : -1);
+    int has_word = -1; /* not looked for yet */
+    if (!textual(p + lo, bn, after, an)) {
+        if (!text_edges || !(has_word = near(s, c, lo))) return REJECT;
+    }
+    /* identifiers.ip.parse: no leading zero, octets up to 255, not 0.0.0.0 or broadcast */
+    int octets[4], k = 0;
+    for (Py_ssize_t i = c->start; i < c->end; i++) {
+        Py_ssize_t from = i;
+        int value = 0;
+        while (i < c->end && p[i] != '.') value = value * 10 + (p[i++] - '0');
+        if ((p[from] == '0' && i - from > 1) || value > 255) return REJECT;
+        octets[k++] = value;
+    }
+    int zero = !octets[0] && !octets[1] && !octets[2] && !octets[3];
+    int broadcast = octets[0] == 255 && octets[1] == 255 && octets[2] == 255 && octets[3] == 255;
+    if (zero || broadcast || octets[0] == 127) return REJECT;
+    if (has_word < 0) has_word = near(s, c, lo);
+    if (!has_word && vetoed(s, c, lo)) return REJECT;
+    *out = hit("ip_address", s->conf[has_word], (const char *)p + c->start, c->end - c->start,
+               c->start, c->end);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, ipv4_core, ipv4_judge);
 }

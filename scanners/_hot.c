@@ -1057,6 +1057,8 @@ static PyMethodDef methods[] = {
      "scanners.candidate.Plan.confirm for a personnummer form in 8-bit text (_confirm.c)."},
     {"confirm_email", (PyCFunction)(void (*)(void))hot_confirm_email, METH_FASTCALL,
      "scanners.candidate.Plan.confirm for an e-mail address in 8-bit text (_confirm.c)."},
+    {"confirm_ipv4", (PyCFunction)(void (*)(void))hot_confirm_ipv4, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for an IPv4 address in 8-bit text (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,

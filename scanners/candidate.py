@@ -5,10 +5,11 @@ there (for its end), checks the boundary before it, decodes the core and a conte
 side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
 back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
 
-Personnummer forms and e-mail addresses in 8-bit text, most of a drive's values, are confirmed
-in C (`scanners._hot.confirm_pnr`, `confirm_email`, in `_confirm.c`): the same decisions, about
-ten times faster; the C code hands the cases it does not read itself (organisationsnummer
-readings, UTF-8 and IDN addresses, sector boundaries) back to `Plan.confirm_py`.
+Personnummer forms, e-mail and IPv4 addresses in 8-bit text, most of a drive's values, are
+confirmed in C (`scanners._hot.confirm_pnr`, `confirm_email`, `confirm_ipv4`, in `_confirm.c`):
+the same decisions, about ten times faster; the C code hands the cases it does not read itself
+(organisationsnummer readings, UTF-8 and IDN addresses, sector boundaries) back to
+`Plan.confirm_py`.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ Hit = tuple[str, float, str, int, int]
 SECTOR = 512  # file data starts at a multiple of this on every file system (and partition)
 
 
-# Kinds confirmed in C (8-bit text), by the name of the C function.
-_IN_C = {"pnr_form": "confirm_pnr", "email": "confirm_email"}
-# The personnummer forms' confidences, base and boosted by a keyword: 12 digits (rules.dig12),
-# 11 characters (rules.num_sep, weak) and 13 (rules.num_sep, with century).
-_PNR_CONFIDENCES = tuple(c for base in (0.9, 0.85, 0.95) for c in (base, boosted(base)))
+# Kinds confirmed in C (8-bit text): the C function, the category of the context words it
+# looks for, and its rule's base confidences (each followed by its boosted value in the set-up).
+# Personnummer forms: 12 digits (rules.dig12), 11 characters (rules.num_sep, weak) and 13
+# (rules.num_sep, with century).
+_IN_C = {
+    "pnr_form": ("confirm_pnr", "personnummer", (0.9, 0.85, 0.95)),
+    "email": ("confirm_email", "personnummer", ()),
+    "ipv4": ("confirm_ipv4", "ip_address", (0.6,)),
+}
 
 
 def _is_text(raw: bytes | memoryview) -> bool:
@@ -89,11 +94,17 @@ class Plan:
         self.confirm = self.confirm_py
         in_c = _IN_C.get(c.kind.name)
         if in_c is not None and compiled is not None and not c.wide:
+            function, words, bases = in_c
             lead = bytes(b in self._lead for b in range(256))
-            words = context.keyword_table("personnummer")
-            negative = context.keyword_table("negative")
-            setup = (lead, words, negative, _PNR_CONFIDENCES, self.confirm_py)
-            self.confirm = partial(getattr(compiled, in_c), setup)
+            confidences = tuple(c for base in bases for c in (base, boosted(base)))
+            setup = (
+                lead,
+                context.keyword_table(words),
+                context.keyword_table("negative"),
+                confidences,
+                self.confirm_py,
+            )
+            self.confirm = partial(getattr(compiled, function), setup)
 
     def confirm_py(
         self, buf: bytes | memoryview, start: int, origin: int | None = None
