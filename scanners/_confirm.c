@@ -476,3 +476,158 @@ static int ipv4_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, 
 PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, ipv4_core, ipv4_judge);
 }
+
+/* ---- the order of candidates (scanners.fastpath.RawMatcher._starts) ----------------------
+ *
+ * order_starts(pairs, shift, gated) -> (starts, at_zero, gate_positions) for the engine's
+ * (position, kind) pairs of one page:
+ * - starts: the pairs of kinds that need no keyword, distinct and sorted, each moved on by
+ *   shift[kind] bytes (kinds whose engine pattern holds the byte before the value);
+ * - at_zero: such pairs at position 0 with a shift, left as they are (only the Python side
+ *   can tell whether the pattern's `^` alternative matched the value itself there);
+ * - gate_positions: {kind: sorted distinct positions} for the kinds with gated[kind] set.
+ * A page of text gives one pair every few dozen bytes: in Python, shifting, splitting, a set
+ * and a sort cost about 2 us a pair. The pairs' own tuples are kept where unchanged. */
+
+typedef struct {
+    uint64_t key; /* position << 8 | kind */
+    PyObject *pair;
+} keyed_t;
+
+static int by_key(const void *a, const void *b) {
+    uint64_t x = ((const keyed_t *)a)->key, y = ((const keyed_t *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+static PyObject *sorted_distinct(keyed_t *v, Py_ssize_t n) {
+    qsort(v, (size_t)n, sizeof *v, by_key);
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (kept == 0 || v[kept - 1].key != v[i].key) v[kept++] = v[i];
+    PyObject *out = PyList_New(kept);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < kept; i++) PyList_SET_ITEM(out, i, Py_NewRef(v[i].pair));
+    return out;
+}
+
+static int pair_of(PyObject *pair, Py_ssize_t *pos, Py_ssize_t *kind) {
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+        PyErr_SetString(PyExc_TypeError, "pairs are (position, kind) tuples");
+        return -1;
+    }
+    *pos = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
+    *kind = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
+    if ((*pos == -1 || *kind == -1) && PyErr_Occurred()) return -1;
+    if (*pos < 0 || *kind < 0 || *kind > 255 || *pos > (Py_ssize_t)(UINT64_MAX >> 9)) {
+        PyErr_SetString(PyExc_ValueError, "a position >= 0 and a kind 0-255");
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[0]) || !PyBytes_Check(args[1]) ||
+        !PyBytes_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "order_starts(pairs: list, shift: bytes, gated: bytes)");
+        return NULL;
+    }
+    PyObject *pairs = args[0];
+    const unsigned char *shift = (const unsigned char *)PyBytes_AS_STRING(args[1]);
+    const unsigned char *gated = (const unsigned char *)PyBytes_AS_STRING(args[2]);
+    Py_ssize_t kinds = PyBytes_GET_SIZE(args[1]), n = PyList_GET_SIZE(pairs);
+    if (PyBytes_GET_SIZE(args[2]) != kinds) {
+        PyErr_SetString(PyExc_ValueError, "shift and gated name the same kinds");
+        return NULL;
+    }
+    keyed_t *plain = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n ? n : 1));
+    keyed_t *gates = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n ? n : 1));
+    PyObject *made = PyList_New(0), *at_zero = PyList_New(0), *positions = PyDict_New();
+    PyObject *result = NULL;
+    Py_ssize_t np = 0, ng = 0;
+    if (plain == NULL || gates == NULL || made == NULL || at_zero == NULL || positions == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        Py_ssize_t pos, kind;
+        if (pair_of(pair, &pos, &kind) < 0) goto done;
+        if (kind >= kinds) {
+            PyErr_SetString(PyExc_ValueError, "a kind beyond the shift table");
+            goto done;
+        }
+        if (gated[kind]) {
+            gates[ng++] = (keyed_t){(uint64_t)kind << 56 | (uint64_t)pos, pair};
+        } else if (shift[kind] && pos == 0) {
+            if (PyList_Append(at_zero, pair) < 0) goto done;
+        } else {
+            if (shift[kind]) {
+                pos += shift[kind];
+                /* The moved pair is new; `made` keeps it alive until the result holds it. */
+                pair = Py_BuildValue("(nn)", pos, kind);
+                if (pair == NULL || PyList_Append(made, pair) < 0) {
+                    Py_XDECREF(pair);
+                    goto done;
+                }
+                Py_DECREF(pair);
+            }
+            plain[np++] = (keyed_t){(uint64_t)pos << 8 | (uint64_t)kind, pair};
+        }
+    }
+    PyObject *starts = sorted_distinct(plain, np);
+    if (starts == NULL) goto done;
+    /* Gate positions by kind (key: kind, then position), distinct. */
+    qsort(gates, (size_t)ng, sizeof *gates, by_key);
+    for (Py_ssize_t i = 0; i < ng;) {
+        uint64_t kind = gates[i].key >> 56;
+        PyObject *list = PyList_New(0);
+        PyObject *key = PyLong_FromUnsignedLongLong(kind);
+        int failed = list == NULL || key == NULL || PyDict_SetItem(positions, key, list) < 0;
+        Py_XDECREF(key);
+        for (Py_ssize_t j = i; !failed && j < ng && gates[j].key >> 56 == kind; j++) {
+            if (j > i && gates[j].key == gates[j - 1].key) continue;
+            PyObject *at = PyLong_FromUnsignedLongLong(gates[j].key & ((1ULL << 56) - 1));
+            failed = at == NULL || PyList_Append(list, at) < 0;
+            Py_XDECREF(at);
+        }
+        Py_XDECREF(list);
+        if (failed) {
+            Py_DECREF(starts);
+            goto done;
+        }
+        while (i < ng && gates[i].key >> 56 == kind) i++;
+    }
+    result = Py_BuildValue("(NOO)", starts, at_zero, positions);
+done:
+    PyMem_Free(plain);
+    PyMem_Free(gates);
+    Py_XDECREF(made);
+    Py_XDECREF(at_zero);
+    Py_XDECREF(positions);
+    return result;
+}
+
+/* merge_starts(starts, more) -> starts with the pairs of `more` (any order) merged in, sorted
+ * and distinct: the values found near gate words and the pairs at position 0 join a page's
+ * sorted starts without sorting them all again. */
+PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "merge_starts(starts: list, more: list)");
+        return NULL;
+    }
+    PyObject *starts = args[0], *more = args[1];
+    Py_ssize_t n = PyList_GET_SIZE(starts), m = PyList_GET_SIZE(more);
+    keyed_t *v = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n + m ? n + m : 1));
+    if (v == NULL) return PyErr_NoMemory();
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < n + m; i++) {
+        PyObject *pair = i < n ? PyList_GET_ITEM(starts, i) : PyList_GET_ITEM(more, i - n);
+        Py_ssize_t pos, kind;
+        if (pair_of(pair, &pos, &kind) < 0) goto done;
+        v[i] = (keyed_t){(uint64_t)pos << 8 | (uint64_t)kind, pair};
+    }
+    result = sorted_distinct(v, n + m);
+done:
+    PyMem_Free(v);
+    return result;
+}

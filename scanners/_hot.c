@@ -1059,6 +1059,11 @@ static PyMethodDef methods[] = {
      "scanners.candidate.Plan.confirm for an e-mail address in 8-bit text (_confirm.c)."},
     {"confirm_ipv4", (PyCFunction)(void (*)(void))hot_confirm_ipv4, METH_FASTCALL,
      "scanners.candidate.Plan.confirm for an IPv4 address in 8-bit text (_confirm.c)."},
+    {"order_starts", (PyCFunction)(void (*)(void))hot_order_starts, METH_FASTCALL,
+     "(sorted distinct starts of keyword-free kinds, shifted; shifted kinds' pairs at 0; "
+     "{gated kind: sorted positions}) of a page's engine pairs (_confirm.c)."},
+    {"merge_starts", (PyCFunction)(void (*)(void))hot_merge_starts, METH_FASTCALL,
+     "Sorted distinct starts with more (position, kind) pairs merged in (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,

@@ -24,6 +24,8 @@ void hot_high_letters(const Py_UCS1 *p, Py_ssize_t n, Py_ssize_t *runs, Py_ssize
 PyObject *hot_confirm_pnr(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

@@ -29,6 +29,7 @@ from typing import BinaryIO
 from scanners import engines
 from scanners.candidate import Plan
 from scanners.findings import CATEGORIES, Finding, ValueHasher
+from scanners.hot import compiled as _hot
 from scanners.patterns import KINDS, Compiled, compile_kinds
 from scanners.rules import PRODUCES, RULE_BEFORE
 
@@ -100,6 +101,9 @@ class RawMatcher:
             for c in self._compiled
         ]
         self._plans = [Plan(c) for c in self._compiled]
+        # The same as tables of bytes by compiled index, for `scanners._hot.order_starts`.
+        self._shift_table = bytes(self._shift)
+        self._gate_table = bytes(i in self._gated for i in range(len(self._compiled)))
 
     @property
     def engine(self) -> str:
@@ -137,7 +141,36 @@ class RawMatcher:
         return found
 
     def _starts(self, buf: bytes | memoryview) -> list[tuple[int, int]]:
-        """Sorted distinct (start, compiled index) pairs where a value may begin."""
+        """Sorted distinct (start, compiled index) pairs where a value may begin.
+
+        `_starts_py` in C (`scanners._hot.order_starts`) where built, for hyperscan.
+        """
+        if _hot is None or self._all_at_start:
+            return self._starts_py(buf)
+        pairs = self._engine.candidates(buf)  # type: ignore[union-attr]
+        starts, at_zero, positions = _hot.order_starts(pairs, self._shift_table, self._gate_table)
+        compiled, shift = self._compiled, self._shift
+        more = [
+            (s, i) if compiled[i].core.match(buf, 0) is not None else (s + shift[i], i)
+            for s, i in at_zero
+        ]
+        if positions:
+            more += self._gated_values(buf, positions)
+        return _hot.merge_starts(starts, more) if more else starts
+
+    def _gated_values(
+        self, buf: bytes | memoryview, positions: dict[int, list[int]]
+    ) -> list[tuple[int, int]]:
+        """Values of gated kinds around their gate matches' `positions`, per kind.
+
+        A gate match spans a keyword and a value: look for values around its position, once
+        per stretch where the windows of one kind's gate matches overlap.
+        """
+        windows = [(lo, hi, i) for i, p in positions.items() for lo, hi in _merged(p, _GATE_SPAN)]
+        return self._engine.values(buf, windows)  # type: ignore[union-attr]
+
+    def _starts_py(self, buf: bytes | memoryview) -> list[tuple[int, int]]:
+        """`_starts` in Python: every engine."""
         pairs = self._engine.candidates(buf)  # type: ignore[union-attr]
         if self._all_at_start:
             # re/re2 report only the first alternative that matches at a start: try every kind
@@ -156,16 +189,13 @@ class RawMatcher:
             ]
         if not self._gated:
             return sorted(set(pairs))
-        # A gate match spans a keyword and a value: look for values around its position, once
-        # per stretch where the windows of one kind's gate matches overlap.
         gated, positions, plain = self._gated, {}, []
         for s, i in set(pairs):
             if i in gated:
                 positions.setdefault(i, []).append(s)
             else:
                 plain.append((s, i))
-        windows = [(lo, hi, i) for i, p in positions.items() for lo, hi in _merged(p, _GATE_SPAN)]
-        plain.extend(self._engine.values(buf, windows))  # type: ignore[union-attr]
+        plain.extend(self._gated_values(buf, positions))
         return sorted(set(plain))
 
     def scan_stream(

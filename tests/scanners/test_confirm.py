@@ -20,6 +20,8 @@ import pytest
 
 from scanners import context, hot
 from scanners.candidate import Plan
+from scanners.fastpath import RawMatcher
+from scanners.findings import ValueHasher
 from scanners.identifiers.luhn import luhn_valid
 from scanners.patterns import compile_kinds
 
@@ -224,3 +226,24 @@ def test_c_text_check_equals_python() -> None:
         )
         seen.add(want)
     assert seen == {True, False}
+
+
+def test_c_order_of_starts_equals_python() -> None:
+    """`RawMatcher._starts` (C ordering) equals `_starts_py` on fuzzed pages: shifted phone
+    patterns (one at offset 0), gate words with bare ten-digit numbers, repeats."""
+    matcher = RawMatcher(ValueHasher(b"k" * 32))
+    rng = random.Random(11)
+    at_zero = gated = 0
+    for n in range(400):
+        buf = _buffer(rng)
+        if n % 4 == 0:
+            buf = b"070-123 45 67 ring" + buf
+        if n % 3 == 0:
+            buf += b" personnummer " + str(rng.randrange(10**10)).zfill(10).encode() + b" pnr"
+        buf = buf * rng.choice([1, 1, 3])
+        got, want = matcher._starts(buf), matcher._starts_py(buf)
+        assert got == want, buf
+        at_zero += any(s == 0 and matcher._shift[i] for s, i in got)
+        gated += any(matcher._compiled[i].kind.gate for _, i in got)
+    assert at_zero > 50
+    assert gated > 50
