@@ -138,8 +138,7 @@ class PageMatcher:
             return 0
         out.streams += 1
         out.inflated += len(data)
-        for f in self.matcher.scan(data, 0):
-            out.tally.add(f, offset=where)
+        out.tally.add_all(self.matcher.scan(data, 0), offset=where)
         spent = len(data)
         inner = buffer_reader(data)
         if depth >= self.limits.max_depth:

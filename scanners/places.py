@@ -60,5 +60,17 @@ class ExtentMap:
             return self._places[i]
         return _UNALLOCATED
 
+    def locate_span(self, offset: int) -> tuple[Place, int, int]:
+        """The place holding the byte at `offset`, and the range [lo, hi) it holds throughout.
+
+        Sorted findings mostly fall in the range of the one before: one lookup serves many.
+        """
+        i = bisect.bisect_right(self._starts, offset) - 1
+        if i >= 0 and offset < self._ends[i]:
+            return self._places[i], self._starts[i], self._ends[i]
+        lo = self._ends[i] if i >= 0 else 0
+        hi = self._starts[i + 1] if i + 1 < len(self._starts) else 1 << 62
+        return _UNALLOCATED, max(lo, 0), hi
+
     def __len__(self) -> int:
         return len(self._starts)

@@ -6,6 +6,7 @@ import json
 import random
 
 from scanners.findings import CATEGORIES, Finding
+from scanners.places import LIVE, SLACK, ExtentMap, Place
 from scanners.report import MAX_OFFSET_LOCATIONS, PassResult, Tally, Unscannable, combine
 
 
@@ -82,25 +83,63 @@ def test_clean_needs_no_findings_and_nothing_unread() -> None:
     assert not combine("t", 1, [raw]).clean
 
 
+def _extent_map(rng: random.Random) -> ExtentMap:
+    """Ranges of live files, decoded files and slack with gaps between them."""
+    places = [Place(LIVE, "/a.txt"), Place(LIVE, "/b.gz", decoded=True), Place(SLACK, "/a.txt")]
+    extents, at = ExtentMap(), 0
+    for _ in range(200):
+        at += rng.choice([0, 1, 4096, 1 << 20])
+        length = rng.choice([1, 512, 4096, 1 << 22])
+        extents.add(at, at + length, rng.choice(places))
+        at += length
+    extents.freeze()
+    return extents
+
+
 def test_adding_a_page_at_once_counts_as_one_by_one() -> None:
-    """`Tally.add_all` (the raw pass's pages) equals `add` per finding: counts, distinct
-    digests, locations, and the coarsening of regions past `MAX_OFFSET_LOCATIONS`."""
+    """`Tally.add_all` (the raw pass's pages and streams) equals `add` per finding: counts,
+    distinct digests, locations, findings given way, and the coarsening of regions past
+    `MAX_OFFSET_LOCATIONS`; with and without an extent map, at own offsets or one offset."""
     rng = random.Random(3)
-    for size in (0, 1, 50, MAX_OFFSET_LOCATIONS + 500):
-        found = [
-            finding(
-                rng.choice(["personnummer", "email", "phone"]),
-                rng.randrange(1 << 40),
-                rng.choice([f"{rng.randrange(1 << 256):064x}", "short", "ab" * 32]),
-            )
-            for _ in range(size)
-        ]
-        one, many = Tally(), Tally()
+    for size in (0, 1, 50, 3000, MAX_OFFSET_LOCATIONS + 500):
+        extents = _extent_map(rng) if size % 2 == 0 else None
+        top = 1 << 40 if extents is None else 200 << 22
+        found = sorted(
+            (
+                finding(
+                    rng.choice(["personnummer", "email", "phone"]),
+                    rng.randrange(top),
+                    rng.choice([f"{rng.randrange(1 << 256):064x}", "short", "ab" * 32]),
+                )
+                for _ in range(size)
+            ),
+            key=lambda f: f.offset,
+        )
+        stream_at = rng.randrange(top)
+        one, many = Tally(locator=extents), Tally(locator=extents)
         for f in found:
             one.add(f)
+            one.add(f, offset=stream_at)
         many.add_all(found[: size // 2])
         many.add_all(found[size // 2 :])
+        many.add_all(found, offset=stream_at)
         assert many.counts == one.counts
         assert many.by_offset == one.by_offset
+        assert many.by_file == one.by_file
+        assert many.given_way == one.given_way
         assert many.region_size == one.region_size
         assert many.digests == one.digests
+    assert one.given_way
+    assert one.by_file
+
+
+def test_a_span_of_the_map_holds_one_place() -> None:
+    rng = random.Random(4)
+    extents = _extent_map(rng)
+    for _ in range(3000):
+        where = rng.randrange(210 << 22)
+        place, lo, hi = extents.locate_span(where)
+        assert lo <= where < hi
+        assert place == extents.locate(where)
+        for inside in (lo, hi - 1, rng.randrange(lo, hi)):
+            assert extents.locate(inside) == place
