@@ -31,6 +31,7 @@ typedef struct {
     Py_buffer words, negative_words; /* the kind's context words, reference words */
     double conf[6];
     PyObject *fallback;
+    PyObject *check; /* phone: fullmatch of the Swedish national number patterns, else None */
 } setup_t;
 
 /* Today as YYYYMMDD in local time, read from the clock at most once a minute (as
@@ -63,9 +64,10 @@ static int digits(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, int count
 
 static PyObject *category_name(const char *name) {
     /* Interned once: every finding of a category shares one str. */
-    static PyObject *names[4];
-    static const char *known[4] = {"personnummer", "samordningsnummer", "email", "ip_address"};
-    for (int i = 0; i < 4; i++)
+    static PyObject *names[5];
+    static const char *known[5] = {"personnummer", "samordningsnummer", "email", "ip_address",
+                                   "phone"};
+    for (int i = 0; i < 5; i++)
         if (strcmp(name, known[i]) == 0) {
             if (names[i] == NULL) names[i] = PyUnicode_InternFromString(known[i]);
             Py_XINCREF(names[i]);
@@ -159,10 +161,12 @@ PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 /* ---- set-up and the common frame --------------------------------------------------------- */
 
 static int setup_from(PyObject *setup, setup_t *s) {
-    if (!PyTuple_Check(setup) || PyTuple_GET_SIZE(setup) != 5) {
-        PyErr_SetString(PyExc_TypeError, "setup is (lead, words, reference words, conf, fallback)");
+    if (!PyTuple_Check(setup) || PyTuple_GET_SIZE(setup) < 5 || PyTuple_GET_SIZE(setup) > 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "setup is (lead, words, reference words, conf, fallback[, check])");
         return -1;
     }
+    s->check = PyTuple_GET_SIZE(setup) == 6 ? PyTuple_GET_ITEM(setup, 5) : Py_None;
     PyObject *lead = PyTuple_GET_ITEM(setup, 0), *conf = PyTuple_GET_ITEM(setup, 3);
     if (!PyBytes_Check(lead) || PyBytes_GET_SIZE(lead) != 256 || !PyTuple_Check(conf) ||
         PyTuple_GET_SIZE(conf) > 6) {
@@ -630,4 +634,105 @@ PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nar
 done:
     PyMem_Free(v);
     return result;
+}
+
+/* ---- Swedish phone numbers without country code (rules.phone_number, identifiers.phone) ---- */
+
+/* After a first part that ends at `q`: `count` repeats of an optional space or hyphen and a
+ * digit, as many as the pattern's greedy repeat takes and then gives back, until the byte after
+ * them is no letter or digit; -1 for none of min..max repeats. */
+static Py_ssize_t digit_repeats(const unsigned char *p, Py_ssize_t n, Py_ssize_t q, int min,
+                                int max) {
+    Py_ssize_t ends[16];
+    int count = 0;
+    while (count < max) {
+        if (q + 1 < n && (p[q] == ' ' || p[q] == '-') && is_digit(p[q + 1])) q += 2;
+        else if (q < n && is_digit(p[q])) q += 1;
+        else break;
+        ends[count++] = q;
+    }
+    for (int k = count; k >= min && k > 0; k--)
+        if (ends[k - 1] == n || !is_alnum(p[ends[k - 1]])) return ends[k - 1];
+    return -1;
+}
+
+static Py_ssize_t phone_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* 0[1-9](?:[ -]?[0-9]){6,9} | \(0[1-9][0-9]{0,2}\) ?[0-9](?:[ -]?[0-9]){4,7} */
+    if (s + 1 < n && p[s] == '0' && p[s + 1] >= '1' && p[s + 1] <= '9')
+        return digit_repeats(p, n, s + 2, 6, 9);
+    if (!(s + 2 < n && p[s] == '(' && p[s + 1] == '0' && p[s + 2] >= '1' && p[s + 2] <= '9'))
+        return -1;
+    Py_ssize_t q = s + 3;
+    while (q < n && q < s + 5 && is_digit(p[q])) q++;
+    if (q >= n || p[q] != ')') return -1;
+    q++;
+    if (q < n && p[q] == ' ' && q + 1 < n && is_digit(p[q + 1])) q++;
+    if (q >= n || !is_digit(p[q])) return -1;
+    return digit_repeats(p, n, q + 1, 4, 7);
+}
+
+/* identifiers.phone.parse on p[from:to] (a Swedish number with a trunk 0): the national digits
+ * in `national` (without the 0), or 0 when it is no valid number; -1 on error. */
+static int phone_national(const setup_t *s, const unsigned char *p, Py_ssize_t from,
+                          Py_ssize_t to, char national[32], Py_ssize_t *len) {
+    char compact[64];
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = from; i < to && k < 63; i++)
+        if (is_digit(p[i])) compact[k++] = (char)p[i];
+    if (k < 7 || k > 15) return 0;
+    for (int trunk = 1; trunk <= 2; trunk++) { /* 0 + national; then 0 + 0 + national */
+        if (trunk == 2 && compact[1] != '0') break;
+        PyObject *digits = PyUnicode_FromStringAndSize(compact + trunk, k - trunk);
+        if (digits == NULL) return -1;
+        PyObject *match = PyObject_CallOneArg(s->check, digits);
+        Py_DECREF(digits);
+        if (match == NULL) return -1;
+        int valid = match != Py_None;
+        Py_DECREF(match);
+        if (valid) {
+            *len = k - trunk;
+            memcpy(national, compact + trunk, (size_t)*len);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int phone_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+    const unsigned char *p = c->p;
+    if (s->check == Py_None) return UNDECIDED;
+    Py_ssize_t lo = c->start - RULE_BEFORE;
+    if (lo < floor) lo = floor;
+    Py_ssize_t bn = c->start - lo;
+    /* the tail of a longer chain of digit groups (a card, an account) */
+    if (bn >= 2 && (p[c->start - 1] == ' ' || p[c->start - 1] == '-') && is_digit(p[c->start - 2]))
+        return REJECT;
+    char national[32];
+    Py_ssize_t len = 0, stop = c->end;
+    int valid = phone_national(s, p, c->start, stop, national, &len);
+    while (valid == 0) { /* the longest prefix that is a number and ends before a space */
+        Py_ssize_t space = stop - 1;
+        while (space >= c->start && p[space] != ' ') space--;
+        if (space < c->start || space - c->start < 8) return REJECT;
+        stop = space;
+        valid = phone_national(s, p, c->start, stop, national, &len);
+    }
+    if (valid < 0) return -1;
+    int has_word = near(s, c, lo); /* the words after the whole candidate, as the rule has them */
+    int bare = 1, pnr_shape = stop - c->start == 11;
+    for (Py_ssize_t i = c->start; i < stop; i++) {
+        bare = bare && is_digit(p[i]);
+        Py_ssize_t at = i - c->start;
+        if (pnr_shape && !(at == 6 ? p[i] == '-' || p[i] == '+' : is_digit(p[i]))) pnr_shape = 0;
+    }
+    int mobile = len >= 2 && national[0] == '7' && strchr("02369", national[1]) != NULL;
+    if (!has_word && (pnr_shape || (bare && !mobile))) return REJECT;
+    char e164[40] = "+46";
+    memcpy(e164 + 3, national, (size_t)len);
+    *out = hit("phone", s->conf[(bare ? 0 : 2) + has_word], e164, 3 + len, c->start, stop);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+PyObject *hot_confirm_phone(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, phone_core, phone_judge);
 }

@@ -1064,6 +1064,8 @@ static PyMethodDef methods[] = {
      "{gated kind: sorted positions}) of a page's engine pairs (_confirm.c)."},
     {"merge_starts", (PyCFunction)(void (*)(void))hot_merge_starts, METH_FASTCALL,
      "Sorted distinct starts with more (position, kind) pairs merged in (_confirm.c)."},
+    {"confirm_phone", (PyCFunction)(void (*)(void))hot_confirm_phone, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for a Swedish phone number in 8-bit text (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,

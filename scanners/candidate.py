@@ -5,11 +5,11 @@ there (for its end), checks the boundary before it, decodes the core and a conte
 side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
 back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
 
-Personnummer forms, e-mail and IPv4 addresses in 8-bit text, most of a drive's values, are
-confirmed in C (`scanners._hot.confirm_pnr`, `confirm_email`, `confirm_ipv4`, in `_confirm.c`):
-the same decisions, about ten times faster; the C code hands the cases it does not read itself
-(organisationsnummer readings, UTF-8 and IDN addresses, sector boundaries) back to
-`Plan.confirm_py`.
+Personnummer forms, e-mail and IPv4 addresses and Swedish phone numbers in 8-bit text, most of
+a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`, `confirm_email`,
+`confirm_ipv4`, `confirm_phone`, in `_confirm.c`): the same decisions, several times faster;
+the C code hands the cases it does not read itself (organisationsnummer readings, UTF-8 and IDN
+addresses, sector boundaries) back to `Plan.confirm_py`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from scanners import context
 from scanners.hot import compiled
+from scanners.identifiers import phone
 from scanners.rules import RULE_AFTER, RULE_BEFORE, RULES, boosted
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ _IN_C = {
     "pnr_form": ("confirm_pnr", "personnummer", (0.9, 0.85, 0.95)),
     "email": ("confirm_email", "personnummer", ()),
     "ipv4": ("confirm_ipv4", "ip_address", (0.6,)),
+    "phone_nat": ("confirm_phone", "phone", (0.5, 0.65)),
 }
 
 
@@ -103,6 +105,7 @@ class Plan:
                 context.keyword_table("negative"),
                 confidences,
                 self.confirm_py,
+                phone.national_number_match,  # read by confirm_phone only
             )
             self.confirm = partial(getattr(compiled, function), setup)
 

@@ -29,6 +29,9 @@ def _se_pattern() -> re.Pattern[str]:
 
 
 _SE_NUMBER = _se_pattern()
+# Whether national digits (no trunk 0) are a valid Swedish number: the raw path's C rule
+# (`scanners._hot.confirm_phone`) asks this one question of the metadata.
+national_number_match = _SE_NUMBER.fullmatch
 _NOT_DIGIT = re.compile(r"[^0-9+]")
 
 

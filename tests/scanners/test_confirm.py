@@ -1,13 +1,14 @@
 """Candidates confirmed in C (`scanners/_confirm.c`) against the Python confirmation.
 
-For personnummer forms, e-mail and IPv4 addresses in 8-bit text, `Plan.confirm` is the C
-function and `Plan.confirm_py` the Python rule it stands for. Both are asked about every
-position of fuzzed buffers built from the pieces that decide: valid and broken numbers in the
-five forms, organisationsnummer, context and reference words across clause ends, local parts
-and domains at the edges of the address rules, dotted quads with bad octets and version-number
-tails, UTF-8 letters, random high bytes, control bytes, and sector boundaries near the
-candidate. The answers must be equal, and both the C decisions and the hand-backs to Python
-must occur, so the comparison cannot pass on one side alone.
+For personnummer forms, e-mail and IPv4 addresses and Swedish phone numbers in 8-bit text,
+`Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it stands for. Both are
+asked about every position of fuzzed buffers built from the pieces that decide: valid and
+broken numbers in the five forms, organisationsnummer, context and reference words across
+clause ends, local parts and domains at the edges of the address rules, dotted quads with bad
+octets and version-number tails, phone numbers in every written form with trailing counts and
+leading digit groups, UTF-8 letters, random high bytes, control bytes, and sector boundaries
+near the candidate. The answers must be equal, and both the C decisions and the hand-backs to
+Python must occur, so the comparison cannot pass on one side alone.
 """
 
 from __future__ import annotations
@@ -90,10 +91,31 @@ def _ipv4(rng: random.Random) -> str:
     return quad + rng.choice(["", "", ".", ".5", ".\xb2", "\xb3", ":25", "/24"])
 
 
+def _phone(rng: random.Random) -> str:
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 11)))
+    area = rng.choice(
+        ["8", "31", "40", "70", "72", "73", "76", "79", "90", "1", "20", "99", "74", "75", "77"]
+        + ["123", "8123"]
+    )
+    forms = [
+        f"0{area}{digits}",
+        f"0{area}-{digits[:3]} {digits[3:5]} {digits[5:]}",
+        f"0{area} {digits[:2]}-{digits[2:]}",
+        f"(0{area}) {digits[:3]} {digits[3:]}",
+        f"(0{area}){digits}",
+        f"(0{area}) {digits[:2]} {digits[2:4]} {digits[4:]}",
+        f"0{area}-{digits[:3]} {digits[3:5]} {digits[5:7]} {rng.randint(1, 9)} st",
+        f"0{digits[:5]}-{digits[5:9]}",
+        f"12 34 0{area}-{digits}",
+    ]
+    return rng.choice(forms)
+
+
 _WORDS = [
     "personnummer", "Pnr", "PERSONNR:", "pers.nr", "födelsenummer", "f\xc3\xb6delsenummer",
     "ssn", "order", "Faktura", "ref.", "invoice no", "org.nr", "e-post", "mail", "kund",
-    "IP", "host", "Server:", "from", "version", "dns", "\xa0", "\xad",
+    "IP", "host", "Server:", "from", "version", "dns", "\xa0", "\xad", "Tel:", "mobil",
+    "telefonnummer", "v\xc3\xa4xel", "fax",
 ]  # fmt: skip
 _GLUE = [" ", ": ", "\n", "\t", ". ", "; ", "? ", ",", "", "(", ")", "<", ">", "'", '"', "=", "/"]
 _NOISE = ["\x00", "\x01\x02", "\x7f", "\xff\xfe", "\xc3\xa5", "\xe2\x82\xac", "\x80\x81\x82"]
@@ -107,9 +129,11 @@ def _buffer(rng: random.Random) -> bytes:
             parts.append(_pnr(rng))
         elif r < 0.36:
             parts.append(_email(rng))
-        elif r < 0.5:
+        elif r < 0.45:
             parts.append(_ipv4(rng))
-        elif r < 0.7:
+        elif r < 0.55:
+            parts.append(_phone(rng))
+        elif r < 0.72:
             parts.append(rng.choice(_WORDS))
         elif r < 0.8:
             parts.append("".join(rng.choice(_NOISE) for _ in range(rng.randint(1, 12))))
@@ -130,11 +154,11 @@ def _counting(plan: Plan) -> list[int]:
         return plan.confirm_py(*args)  # type: ignore[arg-type]
 
     setup = plan.confirm.args[0]  # type: ignore[attr-defined]
-    plan.confirm = partial(plan.confirm.func, (*setup[:4], fallback))  # type: ignore[attr-defined]
+    plan.confirm = partial(plan.confirm.func, (*setup[:4], fallback, *setup[5:]))  # type: ignore[attr-defined]
     return calls
 
 
-@pytest.mark.parametrize("kind", ["pnr_form", "email", "ipv4"])
+@pytest.mark.parametrize("kind", ["pnr_form", "email", "ipv4", "phone_nat"])
 def test_c_confirmation_equals_python(kind: str) -> None:
     plan = _plans()[kind]
     assert isinstance(plan.confirm, partial), "the C confirmation is in use"
@@ -183,6 +207,14 @@ def test_c_confirmation_categories_and_forms() -> None:
     at = buf.index(b"@") - 1
     assert email(buf, at, None) == plans["email"].confirm_py(buf, at, None)
     assert email(buf, at, None)[2] == "jörgen@räksmörgås.se"
+
+
+def test_c_confirmation_phone_prefix() -> None:
+    """A number that is valid only up to a space 7 characters in is too short to count."""
+    plan = _plans()["phone_nat"]
+    for buf, kept in ((b"Tel 0201234 5678 .", False), (b"Tel 02012345 678 .", True)):
+        assert (plan.confirm(buf, 4, None) is not None) == kept
+        assert plan.confirm(buf, 4, None) == plan.confirm_py(buf, 4, None)
 
 
 def test_c_confirmation_ipv4_edges() -> None:
