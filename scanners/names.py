@@ -98,6 +98,20 @@ class NameMatch:
     normalized: str
 
 
+# Every cue holds a colon or one of these (lower case); in text of Latin-1 letters nothing else
+# matches them case-insensitively, so a window without any cannot end in a cue.
+_CUE_MARKS = ("mvh", "hälsning", "regards", "sincerely")
+
+
+def _cue_before(window: str) -> bool:
+    """Whether `window` ends in a cue (`_CUE`); most windows are ruled out without the regex."""
+    if ":" not in window and (not window or max(window) <= "\xff"):
+        low = window.lower()
+        if not any(mark in low for mark in _CUE_MARKS):
+            return False
+    return _CUE.search(window) is not None
+
+
 def _surname_like(word: str) -> bool:
     if word in _NOT_SURNAME:
         return False
@@ -111,7 +125,7 @@ def _match(text: str, m: re.Match[str]) -> NameMatch | None:
     words = [w for w in m.groups() if w]
     if len(words) < 2:  # a lone capitalised word (most sentence starts) is never a name
         return None
-    if _CUE.search(text[max(0, m.start() - 40) : m.start()]) is not None:
+    if _cue_before(text[max(0, m.start() - 40) : m.start()]):
         return _span(m, len(words), 0.85)
     if words[0] not in _FIRST:
         return None

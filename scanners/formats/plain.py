@@ -24,6 +24,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _TEXT_CONTROLS = frozenset(b"\t\n\r\f\x1a")
+_NOT_CONTROLS = bytes(b for b in range(256) if b >= 0x20 or b in _TEXT_CONTROLS)
 
 
 def decode(data: bytes) -> str | None:
@@ -75,7 +76,8 @@ def _utf16_le(sample: bytes) -> bool:
 def _binary(sample: bytes) -> bool:
     if not sample:
         return False
-    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
+    # The control bytes are what deleting every other byte leaves (in C, not a loop per byte).
+    controls = len(sample.translate(None, _NOT_CONTROLS))
     return b"\x00" in sample or controls > len(sample) // 100
 
 

@@ -1,0 +1,39 @@
+"""The person-name rules' cheap checks give the answers of the regular expressions they skip."""
+
+from __future__ import annotations
+
+import random
+
+from scanners import names
+from scanners.formats import plain
+
+
+def test_cue_check_equals_the_cue_pattern() -> None:
+    """`_cue_before` skips `_CUE` only where it cannot match: no colon and no greeting word,
+    in windows of Latin-1 letters (others, with letters such as 'ſ' that match ASCII ones
+    case-insensitively, always go to the pattern)."""
+    rng = random.Random(5)
+    pieces = [
+        "Namn:", "kund :", "Med vänliga hälsningar,", "MVH\n", "Best Regards!", "sincerely",
+        "HÄLSNINGAR", "ſincerely", "Kind regarDs.", "att:", "text ", "\n", "\t", "x", "ö",
+        "Anna", " ", ":", "regards", "İ", "Kontakt", "till", "Från:",
+    ]  # fmt: skip
+    seen = set()
+    for _ in range(50_000):
+        window = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))[-40:]
+        want = names._CUE.search(window) is not None
+        assert names._cue_before(window) == want, window
+        seen.add(want)
+    assert seen == {True, False}
+
+
+def test_binary_check_counts_control_bytes_as_before() -> None:
+    rng = random.Random(6)
+    for _ in range(3000):
+        sample = bytes(
+            rng.choice([rng.randrange(256), 9, 10, 32, 65, 1, 0x1A])
+            for _ in range(rng.randint(0, 300))
+        )
+        controls = sum(1 for b in sample if b < 0x20 and b not in plain._TEXT_CONTROLS)
+        want = bool(sample) and (b"\x00" in sample or controls > len(sample) // 100)
+        assert plain._binary(sample) == want
