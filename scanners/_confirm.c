@@ -1,24 +1,27 @@
-/* Whole candidate confirmations of the raw fast path in C, for the two kinds that make most
- * of a drive's values: structured personnummer forms and e-mail addresses in 8-bit text.
+/* Whole candidate confirmations of the raw fast path in C, for the kinds that make nearly all
+ * of a drive's values: structured personnummer forms, e-mail and IPv4 addresses, and Swedish
+ * phone numbers without country code, in 8-bit text; and the order of a page's candidates.
  *
- * confirm_pnr(setup, buffer, start, origin) and confirm_email(...) give what
- * scanners.candidate.Plan.confirm gives for the same candidate: None, or (category,
+ * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4 and confirm_phone give
+ * what scanners.candidate.Plan.confirm gives for the same candidate: None, or (category,
  * confidence, normalized value, begin, end) with byte offsets into the buffer. They re-match
- * the kind's core at `start` (scanners.patterns), check the byte before it, and apply the
- * kind's rule (scanners.rules: pnr_form, email_address) to the buffer read as Latin-1, with
- * the same windows, context words (scanners.context) and text check. Where the rule would
- * need more than that, they hand the candidate to `fallback` (the Python Plan.confirm) and
- * return its answer:
+ * the kind's core at `start` (scanners.patterns; the regular expression's backtracking is
+ * reproduced), check the byte before it, and apply the kind's rule (scanners.rules: pnr_form,
+ * email_address, ipv4_address, phone_number) to the buffer read as Latin-1, with the same
+ * windows, context words (scanners.context) and text check. Where the rule would need more
+ * than that, they hand the candidate to `fallback` (the Python Plan.confirm_py) and return its
+ * answer:
  * - an organisationsnummer reading (`16` + orgnr, a third digit of 2 or more);
  * - an e-mail candidate with a byte 0x80-0xFF in its local part or domain, or `--` in its
  *   domain (UTF-8 local parts, IDN and punycode domains);
  * - a rejected candidate whose left window reaches back over a sector boundary (the rule
  *   is then tried again on the file's side of it).
- * `setup` is (lead, personnummer words, reference words, confidences, fallback): a 256-byte
- * table of the bytes that may not stand before a value, two scanners.context keyword tables,
- * the six personnummer confidences (base and boosted, for the 12-digit, 11- and 13-character
- * forms), and the Python confirmation. tests/scanners/test_confirm.py compares both on fuzzed
- * buffers. */
+ * `setup` is (lead, words, reference words, confidences, fallback[, check]): a 256-byte table
+ * of the bytes that may not stand before a value, the kind's and the reference words as
+ * scanners.context keyword tables, the rule's confidences (each base followed by its boosted
+ * value), the Python confirmation, and for phone numbers the libphonenumber patterns' match of
+ * national digits (identifiers.phone.national_number_match). tests/scanners/test_confirm.py
+ * compares both sides on fuzzed buffers. */
 #include "_hot.h"
 
 #include <time.h>

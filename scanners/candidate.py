@@ -97,10 +97,10 @@ class Plan:
         in_c = _IN_C.get(c.kind.name)
         if in_c is not None and compiled is not None and not c.wide:
             function, words, bases = in_c
-            lead = bytes(b in self._lead for b in range(256))
-            confidences = tuple(c for base in bases for c in (base, boosted(base)))
+            lead_table = bytes(b in self._lead for b in range(256))
+            confidences = tuple(conf for base in bases for conf in (base, boosted(base)))
             setup = (
-                lead,
+                lead_table,
                 context.keyword_table(words),
                 context.keyword_table("negative"),
                 confidences,
