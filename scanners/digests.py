@@ -6,13 +6,22 @@ each HMAC-SHA256 digest (two 64-bit words) in a numpy array sorted by the first 
 new digests in by batches, so memory is 16 bytes a value plus a batch buffer. Two different
 values share a 128-bit prefix with a probability of about n² / 2^129 (below 10^-24 for 10^7
 values): the distinct count is exact in practice, never an estimate as a HyperLogLog's is.
+
+Memory is bounded whatever the drive holds: when a set's sorted rows pass `SPILL_ROWS` (16 MB),
+they are written to an unnamed temporary file (in `TMPDIR`, else /var/tmp: on disk where /tmp is
+a tmpfs; unlinked at once, so nothing is left after a crash; it holds only keyed digest prefixes)
+and memory starts over. Each such run keeps the row
+index where each of 256 buckets (the first byte of the first word) begins, so the distinct count,
+a membership test or a union reads one bucket of every run at a time: about 1/256 of the rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 # numpy here sorts and searches, never multiplies matrices: OpenBLAS's thread pool would only
 # start (and spin) in every raw-pass worker process, which inherits this setting.
@@ -21,6 +30,8 @@ import numpy as np  # noqa: E402 - after the setting above
 
 _WIDTH = 16  # bytes kept of each digest, as two unsigned 64-bit words
 _MIN_BATCH = 1 << 16
+SPILL_ROWS = 1 << 20  # sorted rows a set keeps in memory (16 MB) before writing them to a run
+_BUCKETS = 256  # runs are read a bucket at a time: by the first byte of the first word
 
 
 def _empty() -> np.ndarray:
@@ -73,15 +84,74 @@ def _key(digest: str) -> bytes:
     return hashlib.blake2b(digest.encode("utf-8"), digest_size=_WIDTH).digest()
 
 
+def spill_dir() -> str | None:
+    """Where runs go: `TMPDIR` when set, else /var/tmp (on disk; /tmp may be a tmpfs in RAM)."""
+    if os.environ.get("TMPDIR"):
+        return None  # tempfile's own choice, which reads TMPDIR
+    return "/var/tmp" if os.access("/var/tmp", os.W_OK | os.X_OK) else None
+
+
+def _bucket_starts(rows: np.ndarray) -> np.ndarray:
+    """Where each bucket (first byte of the first word) begins in sorted rows, and the end."""
+    bounds = np.arange(_BUCKETS + 1, dtype=np.uint64) << np.uint64(56)
+    starts = np.searchsorted(rows[:, 0], bounds[:-1], "left")
+    return np.append(starts, len(rows)).astype(np.int64)
+
+
+class _Run:
+    """Sorted distinct rows written to an unnamed temporary file, read a bucket at a time."""
+
+    __slots__ = ("_file", "starts")
+
+    def __init__(self, rows: np.ndarray) -> None:
+        # Open for the run's life (it is the only name of the data), closed with it.
+        self._file: BinaryIO = tempfile.TemporaryFile(prefix="digests-", dir=spill_dir())  # noqa: SIM115
+        self._file.write(np.ascontiguousarray(rows).tobytes())
+        self._file.flush()
+        self.starts = _bucket_starts(rows)
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def bucket(self, b: int) -> np.ndarray:
+        lo, hi = int(self.starts[b]), int(self.starts[b + 1])
+        if hi == lo:
+            return _empty()
+        raw = os.pread(self._file.fileno(), (hi - lo) * _WIDTH, lo * _WIDTH)
+        return np.frombuffer(raw, dtype=np.uint64).reshape(-1, 2)
+
+
+def _buckets(parts: list[np.ndarray], runs: list[_Run]) -> Iterator[np.ndarray]:
+    """The distinct sorted rows of all `parts` (sorted in memory) and `runs`, in 256 buckets."""
+    starts = [_bucket_starts(p) for p in parts]
+    for b in range(_BUCKETS):
+        pieces = [p[int(s[b]) : int(s[b + 1])] for p, s in zip(parts, starts, strict=True)]
+        pieces += [run.bucket(b) for run in runs]
+        pieces = [x for x in pieces if len(x)]
+        if not pieces:
+            yield _empty()
+        elif len(pieces) == 1:
+            yield pieces[0]
+        else:
+            yield _distinct(np.concatenate(pieces))
+
+
 class DigestSet:
-    """A set of hex digests (only their first 128 bits are kept); `len` is the distinct count."""
+    """A set of hex digests (only their first 128 bits are kept); `len` is the distinct count.
 
-    __slots__ = ("_limit", "_pending", "_sorted")
+    Args:
+        digests: digests to start with.
+        spill_rows: sorted rows kept in memory before they are written to a run on disk.
+    """
 
-    def __init__(self, digests: Iterable[str] = ()) -> None:
+    __slots__ = ("_limit", "_pending", "_runs", "_sorted", "_spill_rows")
+
+    def __init__(self, digests: Iterable[str] = (), *, spill_rows: int = SPILL_ROWS) -> None:
         self._sorted = _empty()
         self._pending = bytearray()
-        self._limit = _WIDTH * _MIN_BATCH
+        self._runs: list[_Run] = []
+        self._spill_rows = spill_rows
+        self._limit = _WIDTH * min(_MIN_BATCH, max(1, spill_rows // 4))
         for digest in digests:
             self.add(digest)
 
@@ -115,6 +185,7 @@ class DigestSet:
             return
         self._pending += other._pending
         self._pending += other._sorted.tobytes()
+        self._runs += other._runs  # runs are never written again: both sets can read them
         if len(self._pending) >= self._limit:
             self._fold()
 
@@ -124,26 +195,43 @@ class DigestSet:
             batch = np.frombuffer(self._pending, dtype=np.uint64).reshape(-1, 2)
             self._pending = bytearray()
             self._sorted = _merged(self._sorted, _distinct(batch))
-            # Batches grow with the set, so folding in costs O(n log n) over the whole scan.
-            self._limit = _WIDTH * max(_MIN_BATCH, len(self._sorted) // 4)
+            if len(self._sorted) >= self._spill_rows:
+                self._runs.append(_Run(self._sorted))
+                self._sorted = _empty()
+            # Batches grow with the set (up to a quarter of what memory keeps), so folding in
+            # costs O(n log n) over the whole scan.
+            rows = max(_MIN_BATCH, len(self._sorted) // 4)
+            self._limit = _WIDTH * max(1, min(rows, self._spill_rows // 4))
 
     def __len__(self) -> int:
         self._fold()
-        return len(self._sorted)
+        if not self._runs:
+            return len(self._sorted)
+        return sum(len(rows) for rows in _buckets([self._sorted], self._runs))
 
     def __contains__(self, digest: object) -> bool:
         if not isinstance(digest, str):
             return False
         self._fold()
         hi, lo = np.frombuffer(_key(digest), dtype=np.uint64)
-        first = self._sorted[:, 0]
-        i, j = np.searchsorted(first, hi, "left"), np.searchsorted(first, hi, "right")
-        return bool(np.any(self._sorted[i:j, 1] == lo))
+        for rows in (self._sorted, *(run.bucket(int(hi >> np.uint64(56))) for run in self._runs)):
+            first = rows[:, 0]
+            i, j = np.searchsorted(first, hi, "left"), np.searchsorted(first, hi, "right")
+            if np.any(rows[i:j, 1] == lo):
+                return True
+        return False
+
+    def _rows(self) -> Iterator[np.ndarray]:
+        """The distinct rows in order, a bucket at a time when some are on disk."""
+        self._fold()
+        if not self._runs:
+            yield self._sorted
+        else:
+            yield from _buckets([self._sorted], self._runs)
 
     def __iter__(self) -> Iterator[bytes]:
         """The kept 128-bit prefixes (not the full digests)."""
-        self._fold()
-        return (row.tobytes() for row in self._sorted)
+        return (row.tobytes() for rows in self._rows() for row in rows)
 
     def __or__(self, other: DigestSet) -> DigestSet:
         out = DigestSet()
@@ -156,23 +244,36 @@ class DigestSet:
             return NotImplemented
         self._fold()
         other._fold()
-        return np.array_equal(self._sorted, other._sorted)
+        if not self._runs and not other._runs:
+            return np.array_equal(self._sorted, other._sorted)
+        mine = _buckets([self._sorted], self._runs)
+        theirs = _buckets([other._sorted], other._runs)
+        return all(np.array_equal(a, b) for a, b in zip(mine, theirs, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __getstate__(self) -> tuple[bytes, bytes]:
-        self._fold()
-        return self._sorted.tobytes(), b""
+    def __getstate__(self) -> tuple[bytes, bytes, int]:
+        """Every row goes along (a set sent between processes is a page's, never spilled)."""
+        rows = b"".join(rows.tobytes() for rows in self._rows())
+        return rows, b"", self._spill_rows
 
-    def __setstate__(self, state: tuple[bytes, bytes]) -> None:
+    def __setstate__(self, state: tuple[bytes, ...]) -> None:
         self._sorted = np.frombuffer(state[0], dtype=np.uint64).reshape(-1, 2).copy()
         self._pending = bytearray(state[1])
-        self._limit = _WIDTH * max(_MIN_BATCH, len(self._sorted) // 4)
+        self._runs = []
+        self._spill_rows = int(state[2]) if len(state) > 2 else SPILL_ROWS  # type: ignore[arg-type]
+        rows = max(_MIN_BATCH, len(self._sorted) // 4)
+        self._limit = _WIDTH * max(1, min(rows, self._spill_rows // 4))
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the digests."""
+        """Memory held by the digests (the runs on disk not counted)."""
         return self._sorted.nbytes + len(self._pending)
+
+    @property
+    def spilled_rows(self) -> int:
+        """Rows written to runs on disk (repeats across runs included)."""
+        return sum(len(run) for run in self._runs)
 
     @staticmethod
     def union(sets: Iterable[DigestSet]) -> int:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pickle
 import random
+import tempfile
+from pathlib import Path
 
-from scanners.digests import DigestSet
+from scanners.digests import DigestSet, spill_dir
 from scanners.findings import ValueHasher
 from scanners.report import Tally
 
@@ -86,3 +88,40 @@ def test_folding_by_insertion_equals_sorting_both_together() -> None:
         assert np.array_equal(got, want), trial
         collisions += len(np.unique(want[:, 0])) < len(want)
     assert collisions > 100
+
+
+def test_sets_past_their_memory_spill_to_disk_with_the_same_answers() -> None:
+    """With a small `spill_rows`, sorted rows go to runs on disk: the distinct count,
+    membership, iteration, equality, union, merge and pickling give what an all-in-memory set
+    gives, memory stays within the bound, and the runs have no name in the file system."""
+    hasher = ValueHasher(bytes(32))
+    rng = random.Random(9)
+    values = [f"kund{rng.randrange(40_000)}@example.se" for _ in range(100_000)]
+    digests = [hasher.digest(v) for v in values] + ["short", "x" * 70]  # other strings too
+    small, whole = DigestSet(spill_rows=2000), DigestSet(spill_rows=1 << 30)
+    for start in range(0, len(digests), 777):
+        batch = digests[start : start + 777]
+        if start % 2:
+            small.add_all(batch)
+        else:
+            for d in batch:
+                small.add(d)
+        whole.add_all(batch)
+    assert small.spilled_rows > 20_000  # repeats across runs included
+    assert len(small) == len(whole) == len(set(digests))
+    assert small.nbytes <= 16 * 2000 + 16 * 500  # the sorted rows and one pending batch
+    assert small == whole
+    assert whole == small
+    assert list(small) == list(whole)
+    assert all(d in small for d in digests[::97])
+    assert hasher.digest("nobody@example.se") not in small
+    assert not list(Path(spill_dir() or tempfile.gettempdir()).glob("digests-*"))
+    other = DigestSet((hasher.digest(f"ny{i}") for i in range(5000)), spill_rows=1000)
+    assert DigestSet.union([small, other]) == len(set(digests)) + 5000
+    assert len(small | other) == len(set(digests)) + 5000
+    merged = DigestSet(spill_rows=3000)
+    merged.update(other)
+    merged.update(small)
+    assert len(merged) == len(set(digests)) + 5000
+    assert pickle.loads(pickle.dumps(small)) == whole
+    assert small != other
