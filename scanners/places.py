@@ -55,22 +55,19 @@ class ExtentMap:
 
     def locate(self, offset: int) -> Place:
         """The place holding the byte at `offset` of the target."""
-        i = bisect.bisect_right(self._starts, offset) - 1
-        if i >= 0 and offset < self._ends[i]:
-            return self._places[i]
-        return _UNALLOCATED
+        return self.locate_span(offset)[0]
 
     def locate_span(self, offset: int) -> tuple[Place, int, int]:
         """The place holding the byte at `offset`, and the range [lo, hi) it holds throughout.
 
-        Sorted findings mostly fall in the range of the one before: one lookup serves many.
+        Sorted findings mostly fall in the range of the one before: one lookup serves many. A
+        range that another one starts inside (overlapping extents) holds only up to there.
         """
         i = bisect.bisect_right(self._starts, offset) - 1
+        following = self._starts[i + 1] if i + 1 < len(self._starts) else 1 << 62
         if i >= 0 and offset < self._ends[i]:
-            return self._places[i], self._starts[i], self._ends[i]
-        lo = self._ends[i] if i >= 0 else 0
-        hi = self._starts[i + 1] if i + 1 < len(self._starts) else 1 << 62
-        return _UNALLOCATED, max(lo, 0), hi
+            return self._places[i], self._starts[i], min(self._ends[i], following)
+        return _UNALLOCATED, self._ends[i] if i >= 0 else 0, following
 
     def __len__(self) -> int:
         return len(self._starts)
