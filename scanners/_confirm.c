@@ -16,26 +16,27 @@
  *   domain (UTF-8 local parts, IDN and punycode domains);
  * - a rejected candidate whose left window reaches back over a sector boundary (the rule
  *   is then tried again on the file's side of it).
- * `setup` is (lead, words, reference words, confidences, fallback[, check]): a 256-byte table
- * of the bytes that may not stand before a value, the kind's and the reference words as
- * scanners.context keyword tables, the rule's confidences (each base followed by its boosted
- * value), the Python confirmation, and for phone numbers the libphonenumber patterns' match of
- * national digits (identifiers.phone.national_number_match). tests/scanners/test_confirm.py
+ * `setup` is made once per kind by confirm_setup(lead, words, reference words, confidences,
+ * fallback, check): a 256-byte table of the bytes that may not stand before a value, the kind's
+ * and the reference words as scanners.context keyword tables, the rule's confidences (each base
+ * followed by its boosted value), the Python confirmation, and the libphonenumber patterns'
+ * match of national digits (identifiers.phone.national_number_match; read for phone numbers).
+ * The windows below are scanners.rules' and scanners.context's; CONFIRM_WINDOWS names them so
+ * that scanners.candidate uses this code only while both agree. tests/scanners/test_confirm.py
  * compares both sides on fuzzed buffers. */
 #include "_hot.h"
 
 #include <time.h>
 
-enum { RULE_BEFORE = 96, RULE_AFTER = 64, BEFORE = 48, AFTER = 24, NEGATIVE = 24, SECTOR = 512 };
-enum { TEXT_WINDOW = 24, ADJACENT = 8, PLAIN_RUN = 16 };
 
 typedef struct {
-    const unsigned char *lead;
-    Py_buffer words, negative_words; /* the kind's context words, reference words */
+    PyObject *lead, *words, *negative_words; /* bytes: the tables */
     double conf[6];
     PyObject *fallback;
-    PyObject *check; /* phone: fullmatch of the Swedish national number patterns, else None */
+    PyObject *check; /* fullmatch of the Swedish national number patterns */
 } setup_t;
+
+enum { PERSONNUMMER, SAMORDNINGSNUMMER, EMAIL, IP_ADDRESS, PHONE, CATEGORIES };
 
 /* Today as YYYYMMDD in local time, read from the clock at most once a minute (as
  * personnummer._today). */
@@ -65,25 +66,15 @@ static int digits(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, int count
 
 /* ---- the rule's answer ------------------------------------------------------------------- */
 
-static PyObject *category_name(const char *name) {
-    /* Interned once: every finding of a category shares one str. */
-    static PyObject *names[5];
-    static const char *known[5] = {"personnummer", "samordningsnummer", "email", "ip_address",
-                                   "phone"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(name, known[i]) == 0) {
-            if (names[i] == NULL) names[i] = PyUnicode_InternFromString(known[i]);
-            Py_XINCREF(names[i]);
-            return names[i];
-        }
-    return NULL;
-}
-
-static PyObject *hit(const char *category, double confidence, const char *normalized,
+static PyObject *hit(int category, double confidence, const char *normalized,
                      Py_ssize_t length, Py_ssize_t begin, Py_ssize_t end) {
-    PyObject *name = category_name(category);
-    if (name == NULL) return NULL;
-    return Py_BuildValue("(Nds#nn)", name, confidence, normalized, length, begin, end);
+    /* Interned once: every finding of a category shares one str. */
+    static PyObject *names[CATEGORIES];
+    static const char *known[CATEGORIES] = {"personnummer", "samordningsnummer", "email",
+                                            "ip_address", "phone"};
+    if (names[category] == NULL && (names[category] = PyUnicode_InternFromString(known[category])) == NULL)
+        return NULL;
+    return Py_BuildValue("(Ods#nn)", names[category], confidence, normalized, length, begin, end);
 }
 
 /* Results of a judgement before it becomes a Python object. */
@@ -163,47 +154,60 @@ PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 
 /* ---- set-up and the common frame --------------------------------------------------------- */
 
-static int setup_from(PyObject *setup, setup_t *s) {
-    if (!PyTuple_Check(setup) || PyTuple_GET_SIZE(setup) < 5 || PyTuple_GET_SIZE(setup) > 6) {
+static const char SETUP[] = "scanners._hot.confirm_setup";
+
+static void setup_clear(setup_t *s) {
+    Py_XDECREF(s->lead);
+    Py_XDECREF(s->words);
+    Py_XDECREF(s->negative_words);
+    Py_XDECREF(s->fallback);
+    Py_XDECREF(s->check);
+    PyMem_Free(s);
+}
+
+static void setup_free(PyObject *capsule) {
+    setup_t *s = PyCapsule_GetPointer(capsule, SETUP);
+    if (s != NULL) setup_clear(s);
+}
+
+/* confirm_setup(lead, words, reference words, confidences, fallback, check) -> the set-up the
+ * confirm functions take: checked and unpacked once, not per candidate. */
+PyObject *hot_confirm_setup(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != 256 ||
+        !PyBytes_Check(args[1]) || !PyBytes_Check(args[2]) || !PyTuple_Check(args[3]) ||
+        PyTuple_GET_SIZE(args[3]) > 6 || !PyCallable_Check(args[4]) || !PyCallable_Check(args[5])) {
         PyErr_SetString(PyExc_TypeError,
-                        "setup is (lead, words, reference words, conf, fallback[, check])");
-        return -1;
+                        "confirm_setup(lead: 256 bytes, words: bytes, reference words: bytes, "
+                        "confidences: up to six floats, fallback, check)");
+        return NULL;
     }
-    s->check = PyTuple_GET_SIZE(setup) == 6 ? PyTuple_GET_ITEM(setup, 5) : Py_None;
-    PyObject *lead = PyTuple_GET_ITEM(setup, 0), *conf = PyTuple_GET_ITEM(setup, 3);
-    if (!PyBytes_Check(lead) || PyBytes_GET_SIZE(lead) != 256 || !PyTuple_Check(conf) ||
-        PyTuple_GET_SIZE(conf) > 6) {
-        PyErr_SetString(PyExc_ValueError, "setup: a 256-byte lead table, up to six confidences");
-        return -1;
+    setup_t *s = PyMem_Calloc(1, sizeof *s);
+    if (s == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args[3]); i++) {
+        s->conf[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(args[3], i));
+        if (s->conf[i] == -1.0 && PyErr_Occurred()) {
+            PyMem_Free(s);
+            return NULL;
+        }
     }
-    s->lead = (const unsigned char *)PyBytes_AS_STRING(lead);
-    for (int i = 0; i < 6; i++) s->conf[i] = 0.0;
-    for (int i = 0; i < PyTuple_GET_SIZE(conf); i++) {
-        s->conf[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(conf, i));
-        if (s->conf[i] == -1.0 && PyErr_Occurred()) return -1;
-    }
-    if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 1), &s->words, PyBUF_SIMPLE) < 0)
-        return -1;
-    if (PyObject_GetBuffer(PyTuple_GET_ITEM(setup, 2), &s->negative_words, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&s->words);
-        return -1;
-    }
-    s->fallback = PyTuple_GET_ITEM(setup, 4);
-    return 0;
+    s->lead = Py_NewRef(args[0]);
+    s->words = Py_NewRef(args[1]);
+    s->negative_words = Py_NewRef(args[2]);
+    s->fallback = Py_NewRef(args[4]);
+    s->check = Py_NewRef(args[5]);
+    PyObject *capsule = PyCapsule_New(s, SETUP, setup_free);
+    if (capsule == NULL) setup_clear(s);
+    return capsule;
 }
 
-static void setup_release(setup_t *s) {
-    PyBuffer_Release(&s->words);
-    PyBuffer_Release(&s->negative_words);
-}
-
+/* The candidate a judgement is about, and its rule windows: p[lo:start] before it (RULE_BEFORE
+ * bytes, fewer at the buffer's start), `an` bytes after its core (RULE_AFTER, fewer at the end). */
 typedef struct {
     const unsigned char *p;
-    Py_ssize_t n, start, end;
+    Py_ssize_t n, start, end, lo, an;
 } candidate_t;
 
-/* The candidate a judgement is about; `floor`: the left window starts no earlier. */
-typedef int (*judge_fn)(const setup_t *, const candidate_t *, Py_ssize_t floor, PyObject **);
+typedef int (*judge_fn)(const setup_t *, const candidate_t *, PyObject **);
 /* The end of the kind's core at `start`, -1 for no match, -2 for one the C rules do not read. */
 typedef Py_ssize_t (*core_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t);
 
@@ -212,26 +216,25 @@ static PyObject *confirm(PyObject *const *args, Py_ssize_t nargs, core_fn core, 
         PyErr_SetString(PyExc_TypeError, "confirm(setup, buffer, start, origin)");
         return NULL;
     }
+    const setup_t *s = PyCapsule_GetPointer(args[0], SETUP);
+    if (s == NULL) return NULL;
     Py_ssize_t start = PyLong_AsSsize_t(args[2]);
     if (start == -1 && PyErr_Occurred()) return NULL;
-    setup_t s;
-    if (setup_from(args[0], &s) < 0) return NULL;
     Py_buffer view;
-    if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0) {
-        setup_release(&s);
-        return NULL;
-    }
-    candidate_t c = {view.buf, view.len, start, -1};
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0) return NULL;
+    candidate_t c = {view.buf, view.len, start, -1, 0, 0};
     PyObject *result = NULL;
     int verdict = REJECT;
     if (start < 0 || start >= c.n) {
         verdict = REJECT;
     } else if ((c.end = core(c.p, c.n, start)) == -2) {
         verdict = UNDECIDED;
-    } else if (c.end < 0 || (start >= 1 && s.lead[c.p[start - 1]])) {
+    } else if (c.end < 0 || (start >= 1 && PyBytes_AS_STRING(s->lead)[c.p[start - 1]])) {
         verdict = REJECT;
     } else {
-        verdict = judge(&s, &c, 0, &result);
+        c.lo = start > RULE_BEFORE ? start - RULE_BEFORE : 0;
+        c.an = c.n - c.end < RULE_AFTER ? c.n - c.end : RULE_AFTER;
+        verdict = judge(s, &c, &result);
         if (verdict == REJECT && args[3] != Py_None) {
             /* The Python rule tries again from a sector boundary within the window. */
             Py_ssize_t origin = PyLong_AsSsize_t(args[3]);
@@ -244,9 +247,8 @@ static PyObject *confirm(PyObject *const *args, Py_ssize_t nargs, core_fn core, 
         }
     }
     PyBuffer_Release(&view);
-    if (verdict == UNDECIDED) result = PyObject_Vectorcall(s.fallback, args + 1, 3, NULL);
+    if (verdict == UNDECIDED) result = PyObject_Vectorcall(s->fallback, args + 1, 3, NULL);
     else if (verdict == REJECT) result = Py_NewRef(Py_None);
-    setup_release(&s);
     return result;
 }
 
@@ -264,25 +266,26 @@ static Py_ssize_t pnr_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
     return -1;
 }
 
-/* context.near(category, before, after) for the setup's words; `lo` is where `before` starts. */
-static int near(const setup_t *s, const candidate_t *c, Py_ssize_t lo) {
-    Py_ssize_t bn = c->start - lo, an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
-    Py_ssize_t near_b = bn < BEFORE ? bn : BEFORE, near_a = an < AFTER ? an : AFTER;
-    const unsigned char *words = s->words.buf;
-    return hot_keywords(words, s->words.len, c->p + c->start - near_b, near_b, 0) == 1 ||
-           (an && hot_keywords(words, s->words.len, c->p + c->end, near_a, 1) == 1);
+/* context.near(category, before, after) for the setup's words. */
+static int near(const setup_t *s, const candidate_t *c) {
+    Py_ssize_t bn = c->start - c->lo;
+    Py_ssize_t near_b = bn < BEFORE ? bn : BEFORE, near_a = c->an < AFTER ? c->an : AFTER;
+    const unsigned char *words = (const unsigned char *)PyBytes_AS_STRING(s->words);
+    Py_ssize_t len = PyBytes_GET_SIZE(s->words);
+    return hot_keywords(words, len, c->p + c->start - near_b, near_b, 0) == 1 ||
+           (c->an && hot_keywords(words, len, c->p + c->end, near_a, 1) == 1);
 }
 
 /* context.vetoed(before): a reference word in the last clause right before the value. */
-static int vetoed(const setup_t *s, const candidate_t *c, Py_ssize_t lo) {
-    Py_ssize_t bn = c->start - lo, veto = bn < NEGATIVE ? bn : NEGATIVE;
-    return hot_keywords(s->negative_words.buf, s->negative_words.len, c->p + c->start - veto,
-                        veto, -1) == 1;
+static int vetoed(const setup_t *s, const candidate_t *c) {
+    Py_ssize_t bn = c->start - c->lo, veto = bn < NEGATIVE ? bn : NEGATIVE;
+    return hot_keywords((const unsigned char *)PyBytes_AS_STRING(s->negative_words),
+                        PyBytes_GET_SIZE(s->negative_words), c->p + c->start - veto, veto,
+                        -1) == 1;
 }
 
 /* rules._pnr: ACCEPT with *out set, or REJECT. */
-static int pnr_rule(const setup_t *s, const candidate_t *c, Py_ssize_t lo, int base, int weak,
-                    PyObject **out) {
+static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, PyObject **out) {
     const unsigned char *p = c->p;
     Py_ssize_t len = c->end - c->start;
     long year;
@@ -290,32 +293,31 @@ static int pnr_rule(const setup_t *s, const candidate_t *c, Py_ssize_t lo, int b
     char body[10];
     if (!hot_pnr_fields((const char *)p + c->start, len, today_now(), &year, &month_day, body))
         return REJECT;
-    int has_word = near(s, c, lo);
-    if (weak && !has_word && vetoed(s, c, lo)) return REJECT;
+    int has_word = near(s, c);
+    if (weak && !has_word && vetoed(s, c)) return REJECT;
     char normalized[13];
     snprintf(normalized, sizeof normalized, "%04ld", year % 10000);
     memcpy(normalized + 4, body + 2, 8);
     int coordination = body[4] > '6' || (body[4] == '6' && body[5] > '0');
-    *out = hit(coordination ? "samordningsnummer" : "personnummer", s->conf[base + has_word],
+    *out = hit(coordination ? SAMORDNINGSNUMMER : PERSONNUMMER, s->conf[base + has_word],
                normalized, 12, c->start, c->end);
     return *out == NULL ? -1 : ACCEPT;
 }
 
-static int pnr_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+static int pnr_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     const unsigned char *core = c->p + c->start;
-    Py_ssize_t len = c->end - c->start, lo = c->start - RULE_BEFORE;
-    if (lo < floor) lo = floor;
+    Py_ssize_t len = c->end - c->start;
     int org = core[0] == '1' && core[1] == '6';
     int verdict;
     switch (len) {
     case 12: /* dig12, then `16` + an organisationsnummer */
-        verdict = pnr_rule(s, c, lo, 0, 1, out);
+        verdict = pnr_rule(s, c, 0, 1, out);
         return verdict == REJECT && org ? UNDECIDED : verdict;
     case 11: /* num_sep: a third digit of 2 or more is no month */
         if (core[2] >= '2') return core[6] == '-' ? UNDECIDED : REJECT;
-        return pnr_rule(s, c, lo, 2, 1, out);
+        return pnr_rule(s, c, 2, 1, out);
     default: /* 13: a century and a separator */
-        verdict = pnr_rule(s, c, lo, 4, 0, out);
+        verdict = pnr_rule(s, c, 4, 0, out);
         return verdict == REJECT && org ? UNDECIDED : verdict;
     }
 }
@@ -366,13 +368,11 @@ static int label_ok(const unsigned char *l, Py_ssize_t n) {
     return 1;
 }
 
-static int email_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+static int email_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     const unsigned char *p = c->p;
-    Py_ssize_t lo = c->start - RULE_BEFORE;
-    if (lo < floor) lo = floor;
     /* The local part before the candidate, as far as local-part characters go. */
     Py_ssize_t head = c->start;
-    while (head > lo && (atext(p[head - 1]) || p[head - 1] == '.' || p[head - 1] >= 0x80)) {
+    while (head > c->lo && (atext(p[head - 1]) || p[head - 1] == '.' || p[head - 1] >= 0x80)) {
         if (p[head - 1] >= 0x80) return UNDECIDED;
         head--;
     }
@@ -408,15 +408,14 @@ static int email_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor,
         if (i > last) rest_upper += up;
     }
     if (upper && lower && !(p[last] <= 'Z' && !rest_upper)) return REJECT;
-    Py_ssize_t an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
-    if (!textual(p + lo, local - lo, p + c->end, an)) return REJECT;
+    if (!textual(p + c->lo, local - c->lo, p + c->end, c->an)) return REJECT;
     char value[64 + 1 + 253];
     Py_ssize_t vn = c->end - local;
     for (Py_ssize_t i = 0; i < vn; i++) {
         unsigned char ch = p[local + i];
         value[i] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
     }
-    *out = hit("email", 0.95, value, vn, local, c->end);
+    *out = hit(EMAIL, 0.95, value, vn, local, c->end);
     return *out == NULL ? -1 : ACCEPT;
 }
 
@@ -449,17 +448,15 @@ static inline int printable(int c) {
            c == '\r' || c == '\n';
 }
 
-static int ipv4_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+static int ipv4_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     const unsigned char *p = c->p;
-    Py_ssize_t lo = c->start - RULE_BEFORE;
-    if (lo < floor) lo = floor;
-    Py_ssize_t bn = c->start - lo, an = c->n - c->end < RULE_AFTER ? c->n - c->end : RULE_AFTER;
+    Py_ssize_t bn = c->start - c->lo, an = c->an;
     const unsigned char *after = p + c->end;
     if (an >= 2 && after[0] == '.' && latin1_digit(after[1])) return REJECT; /* 1.2.3.4.5 */
     int text_edges = printable(bn ? p[c->start - 1] : -1) && printable(an ? after[0] : -1);
     int has_word = -1; /* not looked for yet */
-    if (!textual(p + lo, bn, after, an)) {
-        if (!text_edges || !(has_word = near(s, c, lo))) return REJECT;
+    if (!textual(p + c->lo, bn, after, an)) {
+        if (!text_edges || !(has_word = near(s, c))) return REJECT;
     }
     /* identifiers.ip.parse: no leading zero, octets up to 255, not 0.0.0.0 or broadcast */
     int octets[4], k = 0;
@@ -473,9 +470,9 @@ static int ipv4_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, 
     int zero = !octets[0] && !octets[1] && !octets[2] && !octets[3];
     int broadcast = octets[0] == 255 && octets[1] == 255 && octets[2] == 255 && octets[3] == 255;
     if (zero || broadcast || octets[0] == 127) return REJECT;
-    if (has_word < 0) has_word = near(s, c, lo);
-    if (!has_word && vetoed(s, c, lo)) return REJECT;
-    *out = hit("ip_address", s->conf[has_word], (const char *)p + c->start, c->end - c->start,
+    if (has_word < 0) has_word = near(s, c);
+    if (!has_word && vetoed(s, c)) return REJECT;
+    *out = hit(IP_ADDRESS, s->conf[has_word], (const char *)p + c->start, c->end - c->start,
                c->start, c->end);
     return *out == NULL ? -1 : ACCEPT;
 }
@@ -674,8 +671,10 @@ static Py_ssize_t phone_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s)
     return digit_repeats(p, n, q + 1, 4, 7);
 }
 
-/* identifiers.phone.parse on p[from:to] (a Swedish number with a trunk 0): the national digits
- * in `national` (without the 0), or 0 when it is no valid number; -1 on error. */
+/* identifiers.phone.parse on p[from:to], a Swedish number written with its trunk 0: the
+ * national digits in `national` (without the 0), or 0 when it is no valid number; -1 on error.
+ * (parse also tries a second 0 after the country code, which the pattern's `0[1-9]` rules out
+ * here.) */
 static int phone_national(const setup_t *s, const unsigned char *p, Py_ssize_t from,
                           Py_ssize_t to, char national[32], Py_ssize_t *len) {
     char compact[64];
@@ -683,30 +682,23 @@ static int phone_national(const setup_t *s, const unsigned char *p, Py_ssize_t f
     for (Py_ssize_t i = from; i < to && k < 63; i++)
         if (is_digit(p[i])) compact[k++] = (char)p[i];
     if (k < 7 || k > 15) return 0;
-    for (int trunk = 1; trunk <= 2; trunk++) { /* 0 + national; then 0 + 0 + national */
-        if (trunk == 2 && compact[1] != '0') break;
-        PyObject *digits = PyUnicode_FromStringAndSize(compact + trunk, k - trunk);
-        if (digits == NULL) return -1;
-        PyObject *match = PyObject_CallOneArg(s->check, digits);
-        Py_DECREF(digits);
-        if (match == NULL) return -1;
-        int valid = match != Py_None;
-        Py_DECREF(match);
-        if (valid) {
-            *len = k - trunk;
-            memcpy(national, compact + trunk, (size_t)*len);
-            return 1;
-        }
+    PyObject *digits = PyUnicode_FromStringAndSize(compact + 1, k - 1);
+    if (digits == NULL) return -1;
+    PyObject *match = PyObject_CallOneArg(s->check, digits);
+    Py_DECREF(digits);
+    if (match == NULL) return -1;
+    int valid = match != Py_None;
+    Py_DECREF(match);
+    if (valid) {
+        *len = k - 1;
+        memcpy(national, compact + 1, (size_t)*len);
     }
-    return 0;
+    return valid;
 }
 
-static int phone_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor, PyObject **out) {
+static int phone_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     const unsigned char *p = c->p;
-    if (s->check == Py_None) return UNDECIDED;
-    Py_ssize_t lo = c->start - RULE_BEFORE;
-    if (lo < floor) lo = floor;
-    Py_ssize_t bn = c->start - lo;
+    Py_ssize_t bn = c->start - c->lo;
     /* the tail of a longer chain of digit groups (a card, an account) */
     if (bn >= 2 && (p[c->start - 1] == ' ' || p[c->start - 1] == '-') && is_digit(p[c->start - 2]))
         return REJECT;
@@ -721,7 +713,7 @@ static int phone_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor,
         valid = phone_national(s, p, c->start, stop, national, &len);
     }
     if (valid < 0) return -1;
-    int has_word = near(s, c, lo); /* the words after the whole candidate, as the rule has them */
+    int has_word = near(s, c); /* the words after the whole candidate, as the rule has them */
     int bare = 1, pnr_shape = stop - c->start == 11;
     for (Py_ssize_t i = c->start; i < stop; i++) {
         bare = bare && is_digit(p[i]);
@@ -732,7 +724,7 @@ static int phone_judge(const setup_t *s, const candidate_t *c, Py_ssize_t floor,
     if (!has_word && (pnr_shape || (bare && !mobile))) return REJECT;
     char e164[40] = "+46";
     memcpy(e164 + 3, national, (size_t)len);
-    *out = hit("phone", s->conf[(bare ? 0 : 2) + has_word], e164, 3 + len, c->start, stop);
+    *out = hit(PHONE, s->conf[(bare ? 0 : 2) + has_word], e164, 3 + len, c->start, stop);
     return *out == NULL ? -1 : ACCEPT;
 }
 

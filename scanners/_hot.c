@@ -4,8 +4,9 @@
  * compressed streams may start. Each one gives exactly what its pure-Python twin (in
  * scanners/identifiers, scanners/findings, scanners/context, scanners/engines/hyperscan and
  * scanners/inflate) gives, and tests compare both; `scanners.hot` picks one. Whole candidate
- * confirmations (personnummer forms, e-mail addresses) are in _confirm.c, built into the same
- * module; _hot.h names what the two files share.
+ * confirmations (personnummer forms, e-mail and IPv4 addresses, phone numbers) and the order of
+ * a page's candidates are in _confirm.c, built into the same module; _hot.h names what the two
+ * files share.
  *
  * Built by setup.py as an optional extension: without a C compiler the package still installs
  * and runs the Python code.
@@ -1053,6 +1054,8 @@ static PyMethodDef methods[] = {
      "(lo, hi) pairs."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
+    {"confirm_setup", (PyCFunction)(void (*)(void))hot_confirm_setup, METH_FASTCALL,
+     "The set-up of a kind's confirm function (_confirm.c), checked once."},
     {"confirm_pnr", (PyCFunction)(void (*)(void))hot_confirm_pnr, METH_FASTCALL,
      "scanners.candidate.Plan.confirm for a personnummer form in 8-bit text (_confirm.c)."},
     {"confirm_email", (PyCFunction)(void (*)(void))hot_confirm_email, METH_FASTCALL,
@@ -1093,5 +1096,15 @@ PyMODINIT_FUNC PyInit__hot(void) {
 #endif
     const char *simd = use_avx512 ? "avx512" : use_avx2 ? "avx2" : narrowest;
     if (m != NULL && PyModule_AddStringConstant(m, "SIMD", simd) < 0) Py_CLEAR(m);
+    if (m != NULL) {
+        PyObject *windows = Py_BuildValue(
+            "{sisisisisisisisisi}", "RULE_BEFORE", RULE_BEFORE, "RULE_AFTER", RULE_AFTER,
+            "BEFORE", BEFORE, "AFTER", AFTER, "NEGATIVE_WINDOW", NEGATIVE, "TEXT_WINDOW",
+            TEXT_WINDOW, "PLAIN_RUN", PLAIN_RUN, "SECTOR", SECTOR, "ADJACENT", ADJACENT);
+        if (windows == NULL || PyModule_AddObject(m, "CONFIRM_WINDOWS", windows) < 0) {
+            Py_XDECREF(windows);
+            Py_CLEAR(m);
+        }
+    }
     return m;
 }

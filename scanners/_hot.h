@@ -21,6 +21,7 @@ int hot_keywords(const unsigned char *table, Py_ssize_t table_len, const Py_UCS1
 /* Runs of one byte 0x7F-0xFF, and characters in UTF-8 letters, of a Latin-1 window. */
 void hot_high_letters(const Py_UCS1 *p, Py_ssize_t n, Py_ssize_t *runs, Py_ssize_t *letters);
 
+PyObject *hot_confirm_setup(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_pnr(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
@@ -28,5 +29,14 @@ PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nar
 PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_phone(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+/* The windows of the confirmations in _confirm.c: scanners.rules' RULE_BEFORE and RULE_AFTER,
+ * scanners.context's BEFORE, AFTER, NEGATIVE_WINDOW, TEXT_WINDOW and PLAIN_RUN, candidate's
+ * SECTOR, and the 8 of context._ADJACENT. The module lists them as CONFIRM_WINDOWS, and
+ * scanners.candidate confirms in C only while they equal Python's. */
+enum {
+    RULE_BEFORE = 96, RULE_AFTER = 64, BEFORE = 48, AFTER = 24, NEGATIVE = 24, TEXT_WINDOW = 24,
+    PLAIN_RUN = 16, SECTOR = 512, ADJACENT = 8
+};
 
 #endif

@@ -14,6 +14,7 @@ addresses, sector boundaries) back to `Plan.confirm_py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 # category, confidence, normalized value, and the byte offsets of the value
 Hit = tuple[str, float, str, int, int]
+Confirm = Callable[..., "Hit | None"]  # (buffer, start, origin) -> Hit | None
 SECTOR = 512  # file data starts at a multiple of this on every file system (and partition)
 
 
@@ -39,6 +41,20 @@ _IN_C = {
     "email": ("confirm_email", "personnummer", ()),
     "ipv4": ("confirm_ipv4", "ip_address", (0.6,)),
     "phone_nat": ("confirm_phone", "phone", (0.5, 0.65)),
+}
+
+
+# The windows the C confirmations are written for (`scanners/_hot.h`), from their Python owners.
+C_WINDOWS = {
+    "RULE_BEFORE": RULE_BEFORE,
+    "RULE_AFTER": RULE_AFTER,
+    "BEFORE": context.BEFORE,
+    "AFTER": context.AFTER,
+    "NEGATIVE_WINDOW": context.NEGATIVE_WINDOW,
+    "TEXT_WINDOW": context.TEXT_WINDOW,
+    "PLAIN_RUN": context.PLAIN_RUN,
+    "SECTOR": SECTOR,
+    "ADJACENT": context.ADJACENT_RUN,
 }
 
 
@@ -93,21 +109,29 @@ class Plan:
         # addresses need the real letters of the street and place names around them.
         self._latin1 = not c.wide and c.kind.name != "postal"
         # confirm(buf, start, origin) -> Hit | None: in C for the kinds it has, else Python.
-        self.confirm = self.confirm_py
-        in_c = _IN_C.get(c.kind.name)
-        if in_c is not None and compiled is not None and not c.wide:
-            function, words, bases = in_c
-            lead_table = bytes(b in self._lead for b in range(256))
-            confidences = tuple(conf for base in bases for conf in (base, boosted(base)))
-            setup = (
-                lead_table,
-                context.keyword_table(words),
-                context.keyword_table("negative"),
-                confidences,
-                self.confirm_py,
-                phone.national_number_match,  # read by confirm_phone only
-            )
-            self.confirm = partial(getattr(compiled, function), setup)
+        self.confirm = self.in_c(c.kind.name, self.confirm_py) if not c.wide else None
+        if self.confirm is None:
+            self.confirm = self.confirm_py
+
+    def in_c(self, kind: str, fallback: Confirm) -> Confirm | None:
+        """The C confirmation of `kind` (8-bit text), which hands what it does not read on.
+
+        `fallback` gets those candidates. None where there is no C confirmation, or where its
+        windows are not the Python rules' own.
+        """
+        in_c = _IN_C.get(kind)
+        if in_c is None or compiled is None or compiled.CONFIRM_WINDOWS != C_WINDOWS:
+            return None
+        function, words, bases = in_c
+        setup = compiled.confirm_setup(
+            bytes(b in self._lead for b in range(256)),
+            context.keyword_table(words),
+            context.keyword_table("negative"),
+            tuple(conf for base in bases for conf in (base, boosted(base))),
+            fallback,
+            phone.national_number_match,  # read by confirm_phone only
+        )
+        return partial(getattr(compiled, function), setup)
 
     def confirm_py(
         self, buf: bytes | memoryview, start: int, origin: int | None = None

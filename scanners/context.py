@@ -237,7 +237,7 @@ def textual(before: str, after: str) -> bool:
     on each side: with at most one in eight such bytes, random bytes pass about once in 10^5.
     """
     b, a = before[-TEXT_WINDOW:], after[:TEXT_WINDOW]
-    before_ok = _text_side(b, b[-1:]) or _ADJACENT.fullmatch(b[-8:]) is not None
+    before_ok = _text_side(b, b[-1:]) or _ADJACENT.fullmatch(b[-ADJACENT_RUN:]) is not None
     if before_ok and (_text_side(a, a[:1]) or _ADJACENT.match(a) is not None):
         return True
     # A file's last line is followed by its slack, which on FAT and NTFS keeps whatever the
@@ -250,7 +250,8 @@ def textual(before: str, after: str) -> bool:
 # after whatever the block before holds (an inode table, another file's binary tail): the
 # window reaches into those bytes, the words next to the value do not. Eight printable bytes
 # in a row occur by chance in random bytes about once in 2,200 (98 of 256 byte values).
-_ADJACENT = re.compile(r"[\t\n\r\x20-\x7e]{8}")
+ADJACENT_RUN = 8
+_ADJACENT = re.compile(rf"[\t\n\r\x20-\x7e]{{{ADJACENT_RUN}}}")
 
 # Characters of plain text next to a value that make it text whatever lies on its other side:
 # printable ASCII and UTF-8 letters, no control byte. Random bytes give such a run about once

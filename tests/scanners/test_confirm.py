@@ -20,7 +20,7 @@ from functools import partial
 import pytest
 
 from scanners import context, hot
-from scanners.candidate import Plan
+from scanners.candidate import C_WINDOWS, Plan
 from scanners.fastpath import RawMatcher
 from scanners.findings import ValueHasher
 from scanners.identifiers.luhn import luhn_valid
@@ -145,7 +145,7 @@ def _buffer(rng: random.Random) -> bytes:
     return "".join(parts).encode("latin-1")
 
 
-def _counting(plan: Plan) -> list[int]:
+def _counting(plan: Plan, kind: str) -> list[int]:
     """Make `plan.confirm` count its hand-backs to Python in the returned list."""
     calls = [0]
 
@@ -153,16 +153,20 @@ def _counting(plan: Plan) -> list[int]:
         calls[0] += 1
         return plan.confirm_py(*args)  # type: ignore[arg-type]
 
-    setup = plan.confirm.args[0]  # type: ignore[attr-defined]
-    plan.confirm = partial(plan.confirm.func, (*setup[:4], fallback, *setup[5:]))  # type: ignore[attr-defined]
+    plan.confirm = plan.in_c(kind, fallback)  # type: ignore[assignment]
     return calls
+
+
+def test_the_c_windows_are_the_python_rules() -> None:
+    """The C confirmations run only while their windows are the Python rules' own."""
+    assert hot.compiled.CONFIRM_WINDOWS == C_WINDOWS
 
 
 @pytest.mark.parametrize("kind", ["pnr_form", "email", "ipv4", "phone_nat"])
 def test_c_confirmation_equals_python(kind: str) -> None:
     plan = _plans()[kind]
     assert isinstance(plan.confirm, partial), "the C confirmation is in use"
-    handed_back = _counting(plan)
+    handed_back = _counting(plan, kind)
     rng = random.Random(kind)
     accepted = rejected = 0
     for _ in range(3000):
