@@ -104,36 +104,20 @@ class Tally:
 
     def add(self, finding: Finding, *, file: str | None = None, offset: int | None = None) -> None:
         """Count one finding, located in `file` or at the target `offset` (default: its own)."""
-        category = finding.category
-        if file is not None:
-            self._count(finding)
-            self.by_file[(category, file, LIVE)] += 1
+        if file is None:
+            self.add_all([finding], offset=offset)
             return
-        where = finding.offset if offset is None else offset
-        if self.locator is None:
-            allocation = UNMAPPED
-        else:
-            place = self.locator.locate(where)
-            if place.decoded:
-                self.given_way[category] += 1
-                return
-            allocation = place.allocation
-            if place.path is not None:
-                self._count(finding)
-                self.by_file[(category, place.path, allocation)] += 1
-                return
-        self._count(finding)
-        self.by_offset[(category, where - where % self.region_size, allocation)] += 1
-        if len(self.by_offset) > MAX_OFFSET_LOCATIONS:
-            self._coarsen()
+        self.counts[finding.category] += 1
+        self._digest_set(finding.category).add(finding.digest)
+        self.by_file[(finding.category, file, LIVE)] += 1
 
     def add_all(self, findings: list[Finding], *, offset: int | None = None) -> None:
-        """`add` for each finding, at `offset` or (default) its own offset.
+        """Count findings located at `offset` or (default) each at its own offset.
 
-        The raw pass counts a page's values, or a compressed stream's, here. One loop with the
-        lookups hoisted, one locator lookup per range of the map rather than per finding
-        (findings come sorted), and each category's digests added in one conversion: a third
-        of the cost of `add` per value.
+        The raw pass counts a page's values, or a compressed stream's, here; `add` of a finding
+        not in a file comes here too. One loop with the lookups hoisted, one locator lookup per
+        range of the map rather than per finding (findings come sorted), and each category's
+        digests added in one conversion.
         """
         counts, by_offset, by_file = self.counts, self.by_offset, self.by_file
         size = self.region_size
@@ -159,29 +143,22 @@ class Tally:
                 batch = digests[category] = []
             batch.append(f.digest)
         for category, batch in digests.items():
-            kept = self.digests.get(category)
-            if kept is None:
-                kept = self.digests[category] = DigestSet()
-            kept.add_all(batch)
+            self._digest_set(category).add_all(batch)
         while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 
-    def _count(self, finding: Finding) -> None:
-        self.counts[finding.category] += 1
-        digests = self.digests.get(finding.category)
-        if digests is None:
-            digests = self.digests[finding.category] = DigestSet()
-        digests.add(finding.digest)
+    def _digest_set(self, category: str) -> DigestSet:
+        kept = self.digests.get(category)
+        if kept is None:
+            kept = self.digests[category] = DigestSet()
+        return kept
 
     def merge(self, other: Tally) -> None:
         """Add another tally of the same pass (e.g. from a worker thread)."""
         self.counts.update(other.counts)
         self.given_way.update(other.given_way)
         for category, digests in other.digests.items():
-            mine = self.digests.get(category)
-            if mine is None:
-                mine = self.digests[category] = DigestSet()
-            mine.update(digests)
+            self._digest_set(category).update(digests)
         self.by_file.update(other.by_file)
         while other.region_size > self.region_size:
             self._coarsen()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import random
 
+from scanners.digests import DigestSet
 from scanners.findings import CATEGORIES, Finding
-from scanners.places import LIVE, SLACK, ExtentMap, Place
+from scanners.places import LIVE, SLACK, UNMAPPED, ExtentMap, Place
 from scanners.report import MAX_OFFSET_LOCATIONS, PassResult, Tally, Unscannable, combine
 
 
@@ -96,8 +97,25 @@ def _extent_map(rng: random.Random) -> ExtentMap:
     return extents
 
 
+def _add_one_by_one(tally: Tally, f: Finding, where: int) -> None:
+    """The counting rule written out for one finding, as `Tally.add` once did it: the map's
+    place by `locate`, given way in decoded files, a file's path, or the region at `where`."""
+    place = tally.locator.locate(where) if tally.locator else Place(UNMAPPED)
+    if place.decoded:
+        tally.given_way[f.category] += 1
+        return
+    tally.counts[f.category] += 1
+    tally.digests.setdefault(f.category, DigestSet()).add(f.digest)
+    if place.path is not None:
+        tally.by_file[(f.category, place.path, place.allocation)] += 1
+        return
+    tally.by_offset[(f.category, where - where % tally.region_size, place.allocation)] += 1
+    if len(tally.by_offset) > MAX_OFFSET_LOCATIONS:
+        tally._coarsen()
+
+
 def test_adding_a_page_at_once_counts_as_one_by_one() -> None:
-    """`Tally.add_all` (the raw pass's pages and streams) equals `add` per finding: counts,
+    """`Tally.add_all` (the raw pass's pages and streams) equals the rule per finding: counts,
     distinct digests, locations, findings given way, and the coarsening of regions past
     `MAX_OFFSET_LOCATIONS`; with and without an extent map, at own offsets or one offset."""
     rng = random.Random(3)
@@ -118,8 +136,8 @@ def test_adding_a_page_at_once_counts_as_one_by_one() -> None:
         stream_at = rng.randrange(top)
         one, many = Tally(locator=extents), Tally(locator=extents)
         for f in found:
-            one.add(f)
-            one.add(f, offset=stream_at)
+            _add_one_by_one(one, f, f.offset)
+            _add_one_by_one(one, f, stream_at)
         many.add_all(found[: size // 2])
         many.add_all(found[size // 2 :])
         many.add_all(found, offset=stream_at)
