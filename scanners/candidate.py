@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from scanners import context
 from scanners.hot import compiled
 from scanners.identifiers import phone
-from scanners.rules import RULE_AFTER, RULE_BEFORE, RULES, boosted
+from scanners.rules import RULE_AFTER, RULE_BEFORE, RULES
 
 if TYPE_CHECKING:
     from scanners.patterns import Compiled
@@ -127,7 +127,7 @@ class Plan:
             bytes(b in self._lead for b in range(256)),
             context.keyword_table(words),
             context.keyword_table("negative"),
-            tuple(conf for base in bases for conf in (base, boosted(base))),
+            tuple(conf for base in bases for conf in (base, context.boosted(base))),
             fallback,
             phone.national_number_match,  # read by confirm_phone only
         )

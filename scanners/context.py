@@ -175,11 +175,14 @@ def vetoed(before: str) -> bool:
     return has_word("negative", before[-NEGATIVE_WINDOW:], LAST_CLAUSE)
 
 
+def boosted(confidence: float) -> float:
+    """A confidence raised towards 1 by a context word near the value; at most 0.99."""
+    return min(0.99, confidence + (1 - confidence) * 0.75)
+
+
 def boost(confidence: float, category: str, before: str, after: str = "") -> float:
-    """`confidence` raised towards 1 when a keyword of `category` is near; at most 0.99."""
-    if near(category, before, after):
-        return min(0.99, confidence + (1 - confidence) * 0.75)
-    return confidence
+    """`confidence` raised (`boosted`) when a keyword of `category` is near."""
+    return boosted(confidence) if near(category, before, after) else confidence
 
 
 # A UTF-8 sequence of two or three bytes as the raw path sees it (decoded as Latin-1).

@@ -149,14 +149,21 @@ class RawMatcher:
             return self._starts_py(buf)
         pairs = self._engine.candidates(buf)  # type: ignore[union-attr]
         starts, at_zero, positions = _hot.order_starts(pairs, self._shift_table, self._gate_table)
-        compiled, shift = self._compiled, self._shift
-        more = [
-            (s, i) if compiled[i].core.match(buf, 0) is not None else (s + shift[i], i)
-            for s, i in at_zero
-        ]
+        more = [self._moved(buf, s, i) for s, i in at_zero]
         if positions:
             more += self._gated_values(buf, positions)
         return _hot.merge_starts(starts, more) if more else starts
+
+    def _moved(self, buf: bytes | memoryview, s: int, i: int) -> tuple[int, int]:
+        """Where the value of an engine match at `s` of kind `i` starts.
+
+        `shift[i]` bytes on (the pattern holds the byte before the value), except at offset 0,
+        where the pattern's `^` alternative matched the value itself.
+        """
+        shift = self._shift[i]
+        if shift and (s or self._compiled[i].core.match(buf, 0) is None):
+            return s + shift, i
+        return s, i
 
     def _gated_values(
         self, buf: bytes | memoryview, positions: dict[int, list[int]]
@@ -177,16 +184,8 @@ class RawMatcher:
             # there, so the three engines find the same candidates.
             n = len(self._compiled)
             pairs = [(s, i) for s in {s for s, _ in pairs} for i in range(n)]
-        shift = self._shift
-        if any(shift):
-            # At offset 0 the engine's `^` alternative matched the value itself.
-            compiled = self._compiled
-            pairs = [
-                (s + shift[i], i)
-                if shift[i] and (s or compiled[i].core.match(buf, 0) is None)
-                else (s, i)
-                for s, i in pairs
-            ]
+        if any(self._shift):
+            pairs = [self._moved(buf, s, i) for s, i in pairs]
         if not self._gated:
             return sorted(set(pairs))
         gated, positions, plain = self._gated, {}, []

@@ -48,11 +48,6 @@ class Decision(NamedTuple):
 Rule = Callable[[str, str, str], "Decision | None"]
 
 
-def boosted(base: float) -> float:
-    """A confidence raised towards 1 by a context word near the value; at most 0.99."""
-    return min(0.99, base + (1 - base) * 0.75)
-
-
 def _pnr(core: str, before: str, after: str, base: float, weak: bool) -> Decision | None:
     found = personnummer.classify(core)
     if found is None:
@@ -60,7 +55,7 @@ def _pnr(core: str, before: str, after: str, base: float, weak: bool) -> Decisio
     has_word = context.near("personnummer", before, after)
     if weak and not has_word and context.vetoed(before):
         return None
-    conf = boosted(base) if has_word else base
+    conf = context.boosted(base) if has_word else base
     return Decision(found[0], conf, found[1], 0, len(core))
 
 
@@ -142,7 +137,7 @@ def phone_number(core: str, before: str, after: str) -> Decision | None:
     if not has_word and (_PNR_SHAPE.fullmatch(value) or (bare and not phone.is_mobile_se(e164))):
         return None
     base = 0.5 if bare else 0.65
-    conf = boosted(base) if has_word else base
+    conf = context.boosted(base) if has_word else base
     return Decision("phone", conf, e164, 0, stop)
 
 
