@@ -106,7 +106,7 @@ class _Run:
     def __init__(self, rows: np.ndarray) -> None:
         # Open for the run's life (it is the only name of the data), closed with it.
         self._file: BinaryIO = tempfile.TemporaryFile(prefix="digests-", dir=spill_dir())  # noqa: SIM115
-        self._file.write(np.ascontiguousarray(rows).tobytes())
+        self._file.write(memoryview(np.ascontiguousarray(rows)))  # no copy of the rows
         self._file.flush()
         self.starts = _bucket_starts(rows)
 
