@@ -222,17 +222,15 @@ class FileScanner:
                     self.result.bytes_scanned += len(head)
                     text = plain.decode(head)
                     if text:
-                        for f in self.names(text):  # type: ignore[misc]
-                            tally.add(f, file=path)
+                        tally.add_file(self.names(text), path)  # type: ignore[misc]
                 for seam in seams:
                     fh.seek(max(0, seam - SEAM))
                     window = fh.read(seam - max(0, seam - SEAM) + SEAM)
                     self.result.bytes_scanned += len(window)
                     cut = seam - max(0, seam - SEAM)
-                    for f in self.matcher.scan(window, 0):
-                        # Only a value cut by the seam: the raw pass read each run whole.
-                        if f.offset < cut < f.offset + f.length:
-                            tally.add(f, file=path)
+                    # Only a value cut by the seam: the raw pass read each run whole.
+                    found = self.matcher.scan(window, 0)
+                    tally.add_file((f for f in found if f.offset < cut < f.offset + f.length), path)
         except Exception as e:
             self._unscannable(path, f"file could not be read: {error_kind(e)}")
 
@@ -261,25 +259,21 @@ class FileScanner:
         if item.problem is not None:
             self._unscannable(item.path, item.problem)
         if item.raw is not None:
-            for f in self.matcher.scan(item.raw, 0):
-                tally.add(f, file=item.path)
+            tally.add_file(self.matcher.scan(item.raw, 0), item.path)
         if not item.text:
             return
         if self.options.presidio and len(item.text) <= self._nlp_left:
             self._nlp_left -= len(item.text)
             for chunk in _chunks(item.text, TEXT_CHUNK):
-                for f in self.text.scan(chunk):
-                    tally.add(f, file=item.path)
+                tally.add_file(self.text.scan(chunk), item.path)
             return
         self.result.stats["texts_fast_path"] = self.result.stats.get("texts_fast_path", 0) + 1
         for chunk in _chunks(item.text, TEXT_CHUNK):
-            for f in self.matcher.scan(chunk.encode("utf-8"), 0):
-                tally.add(f, file=item.path)
+            tally.add_file(self.matcher.scan(chunk.encode("utf-8"), 0), item.path)
         if self.names is not None and self._nlp_left > 0:
             head = item.text[: self._nlp_left]
             self._nlp_left -= len(head)
-            for f in self.names(head):
-                tally.add(f, file=item.path)
+            tally.add_file(self.names(head), item.path)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

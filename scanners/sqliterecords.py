@@ -9,7 +9,6 @@ fields each on their own; findings of the plain matching that touch a record are
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -139,7 +138,7 @@ def resplit(
     kept = [f for f in findings if not _touches(f, fields, base, span_lo, span_hi)]
     for f in matcher.scan(bytes(joined), 0):
         i = _field_of(where, f.offset)
-        kept.append(replace(f, offset=where[i][1] + f.offset - where[i][0]))
+        kept.append(f._replace(offset=where[i][1] + f.offset - where[i][0]))
     return kept
 
 

@@ -151,6 +151,35 @@ def test_adding_a_page_at_once_counts_as_one_by_one() -> None:
     assert one.by_file
 
 
+def test_adding_a_file_s_findings_at_once_counts_as_one_by_one() -> None:
+    """`Tally.add_file` (the file pass's chunks) equals the rule per finding written out: each
+    counted under the file as a live file, its digest among the category's distinct ones; a
+    generator is read once, and nothing is counted twice or under another file."""
+    rng = random.Random(5)
+    one, many = Tally(), Tally()
+    for size in (0, 1, 7, 2000):
+        path = f"partition 1:/docs/{size}.txt"
+        found = [
+            finding(
+                rng.choice(["personnummer", "email", "phone", "person_name"]),
+                rng.randrange(1 << 20),
+                rng.choice([f"{rng.randrange(1 << 256):064x}", "short", "cd" * 32]),
+            )
+            for _ in range(size)
+        ]
+        for f in found:
+            one.counts[f.category] += 1
+            one.by_file[(f.category, path, LIVE)] += 1
+            one.digests.setdefault(f.category, DigestSet()).add(f.digest)
+        many.add_file(iter(found), path)
+    assert many.counts == one.counts
+    assert many.total == 2008
+    assert many.by_file == one.by_file
+    assert many.digests == one.digests
+    assert not many.by_offset
+    assert not many.given_way
+
+
 def test_a_span_of_the_map_holds_one_place() -> None:
     rng = random.Random(4)
     extents = _extent_map(rng)
