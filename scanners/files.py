@@ -37,12 +37,13 @@ from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.formats import plain
 from scanners.pathnames import PathRedactor
-from scanners.report import PassResult, Unscannable
+from scanners.report import PassResult, Tally, Unscannable
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, find_volumes, open_volume
 
 if TYPE_CHECKING:
     from scanners.extents import ExtentMap
+    from scanners.filework import Offload
     from scanners.findings import Finding
     from scanners.raw import Matcher
     from scanners.target import Target
@@ -76,6 +77,11 @@ class FileOptions:
     limits: formats.Limits = field(default_factory=formats.Limits)
     raw_covers: bool = False  # the raw pass reads every byte of this target too
     pattern_ranges: tuple[Span, ...] = ()  # ranges the raw pass found to be the wipe pattern
+    # Targets of at least `processes_from` bytes (None: never) have their decoded text matched
+    # in `workers` processes (`scanners.filework`); below it the second start costs more (about
+    # 0.8 s and 100 MB a worker) than it gives.
+    workers: int = 2
+    processes_from: int | None = 1 << 30
 
 
 class FileScanner:
@@ -90,6 +96,7 @@ class FileScanner:
         *,
         extents: ExtentMap | None = None,
         names: NameFinder | None = None,
+        offload: Callable[[Callable[[str, Tally | BaseException], None]], Offload] | None = None,
     ) -> None:
         self.target = target
         self.text = text
@@ -104,6 +111,9 @@ class FileScanner:
         self._nlp_left = 0
         self.redactor = PathRedactor(matcher)
         self._members: dict[str, str] = {}  # member paths of the current file, redacted
+        # Matching in worker processes (`scanners.filework`), started by `run`.
+        self._start_offload = offload
+        self._offload: Offload | None = None
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
@@ -112,14 +122,43 @@ class FileScanner:
         volumes, scheme = find_volumes(self.fh, self.target.size, self.target.sector_size)
         self.result.stats["volumes"] = len(volumes)
         log.debug("partition table: %s, volumes: %s", scheme, volumes)
-        for volume in volumes:
-            self._volume(volume, single=len(volumes) == 1 and volume.label == "whole disk")
+        if self._start_offload is not None:
+            self._offload = self._start_offload(self._matched)
+        try:
+            for volume in volumes:
+                self._volume(volume, single=len(volumes) == 1 and volume.label == "whole disk")
+            if self._offload is not None:
+                self._offload.finish()
+                self.result.stats["offloaded_jobs"] = self._offload.jobs
+        finally:
+            if self._offload is not None:
+                self._offload.close()
         self.result.bytes_scanned = self.stream.bytes_read
         self.result.seconds = time.monotonic() - began
         return self.result
 
     def _unscannable(self, region: str, reason: str) -> None:
         self.result.not_scannable.append(Unscannable(region, reason))
+
+    def _match(self, path: str, data: bytes = b"", names: str = "") -> None:
+        """Count the fast path's findings in `data` and the names in `names`, for `path`.
+
+        In a worker process when the pass has them, else here.
+        """
+        if self._offload is not None:
+            self._offload.submit(path, data, names)
+            return
+        if data:
+            self.result.tally.add_file(self.matcher.scan(data, 0), path)
+        if names and self.names is not None:
+            self.result.tally.add_file(self.names(names), path)
+
+    def _matched(self, path: str, outcome: Tally | BaseException) -> None:
+        """A worker's tally for `path`, or why its matching failed."""
+        if isinstance(outcome, BaseException):
+            self._unscannable(path, f"file could not be matched: {error_kind(outcome)}")
+        else:
+            self.result.tally.merge(outcome)
 
     def _path(self, path: str, *, member: bool = False) -> str:
         """`path` with values in its names cut out; the values count as findings.
@@ -220,9 +259,7 @@ class FileScanner:
                 if want:
                     head = fh.read(want)
                     self.result.bytes_scanned += len(head)
-                    text = plain.decode(head)
-                    if text:
-                        tally.add_file(self.names(text), path)  # type: ignore[misc]
+                    self._match(path, names=plain.decode(head))
                 for seam in seams:
                     fh.seek(max(0, seam - SEAM))
                     window = fh.read(seam - max(0, seam - SEAM) + SEAM)
@@ -259,7 +296,7 @@ class FileScanner:
         if item.problem is not None:
             self._unscannable(item.path, item.problem)
         if item.raw is not None:
-            tally.add_file(self.matcher.scan(item.raw, 0), item.path)
+            self._match(item.path, item.raw)
         if not item.text:
             return
         if self.options.presidio and len(item.text) <= self._nlp_left:
@@ -269,11 +306,11 @@ class FileScanner:
             return
         self.result.stats["texts_fast_path"] = self.result.stats.get("texts_fast_path", 0) + 1
         for chunk in _chunks(item.text, TEXT_CHUNK):
-            tally.add_file(self.matcher.scan(chunk.encode("utf-8"), 0), item.path)
+            self._match(item.path, chunk.encode("utf-8"))
         if self.names is not None and self._nlp_left > 0:
             head = item.text[: self._nlp_left]
             self._nlp_left -= len(head)
-            tally.add_file(self.names(head), item.path)
+            self._match(item.path, names=head)
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

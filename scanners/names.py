@@ -19,6 +19,14 @@ import bisect
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
+
+from scanners.findings import Finding
+
+if TYPE_CHECKING:
+    from scanners.findings import ValueHasher
+
+MIN_CONFIDENCE = 0.5  # as `TextDetector.min_confidence`
 
 
 def _lexicon(filename: str) -> tuple[str, ...]:
@@ -170,3 +178,13 @@ def find_names(text: str) -> list[NameMatch]:
             found.append(NameMatch(m.start(), m.end(), 0.8, f"{m.group(2)} {m.group(1)}".lower()))
     found.sort(key=lambda f: f.start)
     return found
+
+
+def name_findings(text: str, hasher: ValueHasher) -> list[Finding]:
+    """`find_names` as findings: keyed digests, names of at least `MIN_CONFIDENCE` only."""
+    return [
+        Finding("person_name", n.start, n.end - n.start, round(n.confidence, 3), digest)
+        for n in find_names(text)
+        if n.confidence >= MIN_CONFIDENCE
+        for digest in (hasher.digest(n.normalized),)
+    ]

@@ -19,12 +19,13 @@ from scanners.target import Span, Target
 
 if TYPE_CHECKING:
     from scanners.files import TextScanner
+    from scanners.filework import Offload
     from scanners.findings import Finding, ValueHasher
+    from scanners.report import Tally
 
 log = logging.getLogger(__name__)
 
 PASSES = ("raw", "files")
-NAME_MIN_CONFIDENCE = 0.5  # as `TextDetector.min_confidence`
 # (pass name, bytes done, bytes total or 0 when unknown)
 ScanProgress = Callable[[str, int, int], None]
 
@@ -113,11 +114,25 @@ def scan(
                 file_options,
                 extents=extents if both else None,
                 names=text.names,
+                offload=_offload(target, file_options, options.raw, hasher),
             )
             results.append(
                 _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))
             )
         return combine(str(path), target.size, results)
+
+
+def _offload(
+    target: Target, files: FileOptions, raw: RawOptions, hasher: ValueHasher
+) -> Callable[[Callable[[str, Tally | BaseException], None]], Offload] | None:
+    """How the file pass starts its worker processes, on targets of `processes_from` bytes."""
+    if files.processes_from is None or files.workers < 2 or target.size < files.processes_from:
+        return None
+    from scanners.fastpath import RawMatcher
+    from scanners.filework import Offload
+
+    factory = raw.matcher_factory or partial(RawMatcher, hasher)
+    return partial(Offload, factory, hasher, workers=files.workers)
 
 
 def _guarded(name: str, target: Target, run: Callable[[], PassResult]) -> PassResult:
@@ -160,15 +175,9 @@ class _LazyTextDetector:
 
     def names(self, text: str) -> list[Finding]:
         """Person names in `text` by the lexicon rules alone (no Presidio to build)."""
-        from scanners.findings import Finding
-        from scanners.names import find_names
+        from scanners.names import name_findings
 
-        return [
-            Finding("person_name", n.start, n.end - n.start, round(n.confidence, 3), digest)
-            for n in find_names(text)
-            if n.confidence >= NAME_MIN_CONFIDENCE
-            for digest in (self._hasher.digest(n.normalized),)
-        ]
+        return name_findings(text, self._hasher)
 
 
 def _pass_progress(

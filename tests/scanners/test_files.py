@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import Counter
+from functools import partial
 
 import pytest
 
+from scanners.fastpath import RawMatcher
+from scanners.files import FileOptions
+from scanners.raw import RawOptions
 from scanners.scan import ScanOptions, scan
 from tests.scanners.disks import Disk
 from tests.scanners.documents import email, personnummer, totals
@@ -107,3 +113,80 @@ def test_text_over_the_nlp_budget_goes_through_the_fast_path_with_the_same_count
     }
     assert per_file(report) == expected
     assert report.pass_results[0].stats["texts_fast_path"] > 0
+
+
+class _NoAtSign(RawMatcher):
+    """A matcher that fails on bytes holding an '@' (a parser bug, as far as the pass knows)."""
+
+    def scan(self, data, base_offset=0):
+        if b"@" in bytes(data):
+            raise ValueError("made to fail")
+        return super().scan(data, base_offset)
+
+
+class _DiesInAWorker(RawMatcher):
+    """A matcher whose worker process dies at its first job; in the scanning process it works."""
+
+    def scan(self, data, base_offset=0):
+        if multiprocessing.parent_process() is not None:
+            os._exit(3)
+        return super().scan(data, base_offset)
+
+
+def _both(hasher, factory=None, **files) -> ScanOptions:
+    return ScanOptions(
+        raw=RawOptions(matcher_factory=factory and partial(factory, hasher)),
+        files=FileOptions(**files),
+    )
+
+
+def _same(a, b) -> None:
+    assert a.findings == b.findings
+    assert sorted(a.locations, key=repr) == sorted(b.locations, key=repr)
+    assert a.not_scannable == b.not_scannable
+    assert a.by_allocation == b.by_allocation
+
+
+def test_file_pass_in_worker_processes_counts_exactly_as_in_its_thread(
+    ext4_gpt: Disk, hasher
+) -> None:
+    """Both passes, the file pass's matching in two processes or in its own thread: the same
+    counts, distinct values, locations and unread regions; the jobs really went out."""
+    here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
+    there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
+    assert there.pass_results[1].stats["offloaded_jobs"] > 20
+    assert "offloaded_jobs" not in here.pass_results[1].stats
+    assert here.findings["person_name"].count > 0
+    assert here.findings["email"].count > 0
+    _same(here, there)
+    alone = scan(
+        ext4_gpt.path,
+        hasher,
+        ScanOptions(passes=("files",), files=FileOptions(processes_from=None)),
+    )
+    alone_there = scan(
+        ext4_gpt.path, hasher, ScanOptions(passes=("files",), files=FileOptions(processes_from=0))
+    )
+    _same(alone, alone_there)
+
+
+def test_a_worker_that_dies_leaves_its_jobs_to_the_scanning_thread(ext4_gpt: Disk, hasher) -> None:
+    here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
+    there = scan(ext4_gpt.path, hasher, _both(hasher, _DiesInAWorker, processes_from=0))
+    _same(here, there)
+
+
+def test_a_job_that_fails_reports_its_file_and_the_pass_goes_on(ext4_gpt: Disk, hasher) -> None:
+    report = scan(
+        ext4_gpt.path,
+        hasher,
+        ScanOptions(
+            passes=("files",),
+            raw=RawOptions(matcher_factory=partial(_NoAtSign, hasher)),
+            files=FileOptions(processes_from=0),
+        ),
+    )
+    failed = [u for u in report.not_scannable if "could not be matched: " in u.reason]
+    assert failed
+    assert all(u.region.startswith("partition 1:/") for u in failed)
+    assert report.findings["personnummer"].count > 0  # files without an '@' were matched

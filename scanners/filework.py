@@ -1,0 +1,164 @@
+"""File-pass matching in worker processes, so decoded text is matched on every core.
+
+The file pass's own thread walks the file systems, reads files and decodes them (inflates
+archives, extracts text); matching what comes out (the fast path's rules, the name lexicon) is
+most of its time and is Python, which threads cannot share. Here it goes to `workers` spawned
+processes, each with its own matcher, in jobs of at most one text piece (`files.TEXT_CHUNK`
+characters) or one file's undecoded bytes. At most `in_flight` jobs wait, so memory stays
+bounded, and each comes back as a small `Tally` (counts, keyed digests, per-file counts) that
+merges in any order: the pass counts exactly as when it matches in its own thread.
+
+A job whose matching fails reports its file as not scannable. If a worker dies (the pool
+breaks), its jobs and every later one are matched in the calling thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from scanners import engines, workers
+from scanners.errors import error_kind
+from scanners.names import name_findings
+from scanners.report import Tally
+
+if TYPE_CHECKING:
+    from scanners.findings import ValueHasher
+    from scanners.pagescan import Matcher
+
+log = logging.getLogger(__name__)
+
+_STATE: dict[str, Any] = {}
+
+
+def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[str, bytes]) -> None:
+    """Process initializer: this worker's matcher, from the parent's compiled patterns."""
+    workers.die_with_parent()
+    engines.preload(databases)
+    _STATE["matcher"] = factory()
+    _STATE["hasher"] = hasher
+    gc.freeze()  # modules and patterns live as long as the worker
+
+
+def match(path: str, data: bytes, text: str) -> Tally:
+    """The findings of `data` (fast path) and of `text` (names) in `path`, counted."""
+    return match_with(_STATE["matcher"], _STATE["hasher"], path, data, text)
+
+
+def match_with(matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, text: str) -> Tally:
+    """`match` with the given matcher: in a worker, or in the calling thread."""
+    tally = Tally()
+    if data:
+        tally.add_file(matcher.scan(data, 0), path)
+    if text:
+        tally.add_file(name_findings(text, hasher), path)
+    return tally
+
+
+Job = tuple[str, bytes, str]  # (path, bytes for the fast path, text for the name lexicon)
+
+
+class Offload:
+    """Jobs of the file pass in worker processes; `on_done` gets each job's tally or error.
+
+    Args:
+        factory: builds a worker's matcher (picklable, e.g. `partial(RawMatcher, hasher)`).
+        hasher: keys the names' digests (the batch key).
+        on_done: called in the submitting thread with (path, tally) or (path, exception).
+        workers: worker processes.
+        in_flight: jobs submitted and not yet done, at most.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Matcher],
+        hasher: ValueHasher,
+        on_done: Callable[[str, Tally | BaseException], None],
+        *,
+        workers: int = 2,
+        in_flight: int = 6,
+    ) -> None:
+        self._factory = factory
+        self._hasher = hasher
+        self._on_done = on_done
+        self._in_flight = max(1, in_flight)
+        self._pending: deque[tuple[Future[Tally], Job]] = deque()
+        self._local: Matcher | None = None  # set once the pool broke
+        self.jobs = 0
+        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init,
+            initargs=(factory, hasher, engines.export()),
+        )
+
+    def submit(self, path: str, data: bytes = b"", text: str = "") -> None:
+        """Match `data` and `text` of `path` in a worker (or here, once the pool broke)."""
+        if not data and not text:
+            return
+        self.jobs += 1
+        while len(self._pending) >= self._in_flight:
+            self._collect()
+        job = (path, data, text)
+        future = None
+        if self._pool is not None:
+            try:
+                future = self._pool.submit(match, *job)
+            except BrokenProcessPool:
+                self._broken()
+        if future is None:
+            self._run_here(job)
+        else:
+            self._pending.append((future, job))
+
+    def finish(self) -> None:
+        """Wait for every job, report them, and stop the workers."""
+        while self._pending:
+            self._collect()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def close(self) -> None:
+        """Stop the workers without waiting for the jobs (the pass failed)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+
+    def _collect(self) -> None:
+        future, job = self._pending.popleft()
+        try:
+            tally = future.result()
+        except BrokenProcessPool:
+            self._broken()
+            self._run_here(job)
+            return
+        except Exception as e:  # the job's own failure: its file is reported, the pass goes on
+            self._on_done(job[0], e)
+            return
+        self._on_done(job[0], tally)
+
+    def _broken(self) -> None:
+        """A worker died: match here from now on."""
+        if self._pool is not None:
+            log.warning("file-pass worker processes stopped; matching in this thread")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _run_here(self, job: Job) -> None:
+        if self._local is None:
+            self._local = self._factory()
+        try:
+            tally = match_with(self._local, self._hasher, *job)
+        except Exception as e:
+            log.debug("matching %s failed: %s", job[0], error_kind(e))
+            self._on_done(job[0], e)
+            return
+        self._on_done(job[0], tally)
