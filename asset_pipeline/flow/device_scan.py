@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.storage import Batch, Device, ScanSummary, scans
 from scanners import RawOptions, ScanOptions, ValueHasher, scan
+from scanners.files import FileOptions
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,11 +43,12 @@ def scan_target(
         passes: "raw" and/or "files".
         expected: the bytes a completed wipe left at (offset, length), skipped cheaply.
         on_progress: (pass, bytes done, bytes total) callback.
-        processes: let the raw pass match pages in worker processes on large targets; a
-            station already running one process per drive passes False.
+        processes: let both passes match in worker processes on large targets; a station
+            already running one process per drive passes False.
     """
     raw = RawOptions() if processes else RawOptions(processes_from=None)
-    options = ScanOptions(passes=passes, raw=raw, expected=expected)
+    files = FileOptions() if processes else FileOptions(processes_from=None)
+    options = ScanOptions(passes=passes, raw=raw, files=files, expected=expected)
     return scan(path, ValueHasher(key), options, on_progress=on_progress)
 
 
