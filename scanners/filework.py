@@ -73,6 +73,8 @@ class Offload:
         on_done: called in the submitting thread with (path, tally) or (path, exception).
         workers: worker processes.
         in_flight: jobs submitted and not yet done, at most.
+        in_flight_bytes: their bytes and characters, at most (a single larger job still goes:
+            an archive member's undecoded bytes can be up to the file-pass limit).
     """
 
     def __init__(
@@ -83,11 +85,14 @@ class Offload:
         *,
         workers: int = 2,
         in_flight: int = 6,
+        in_flight_bytes: int = 16 << 20,
     ) -> None:
         self._factory = factory
         self._hasher = hasher
         self._on_done = on_done
         self._in_flight = max(1, in_flight)
+        self._in_flight_bytes = in_flight_bytes
+        self._waiting_bytes = 0
         self._pending: deque[tuple[Future[Tally], Job]] = deque()
         self._local: Matcher | None = None  # set once the pool broke
         self.jobs = 0
@@ -103,7 +108,11 @@ class Offload:
         if not data and not text:
             return
         self.jobs += 1
-        while len(self._pending) >= self._in_flight:
+        size = len(data) + len(text)
+        while self._pending and (
+            len(self._pending) >= self._in_flight
+            or self._waiting_bytes + size > self._in_flight_bytes
+        ):
             self._collect()
         job = (path, data, text)
         future = None
@@ -116,6 +125,7 @@ class Offload:
             self._run_here(job)
         else:
             self._pending.append((future, job))
+            self._waiting_bytes += size
 
     def finish(self) -> None:
         """Wait for every job, report them, and stop the workers."""
@@ -131,9 +141,11 @@ class Offload:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._pending.clear()
+        self._waiting_bytes = 0
 
     def _collect(self) -> None:
         future, job = self._pending.popleft()
+        self._waiting_bytes -= len(job[1]) + len(job[2])
         try:
             tally = future.result()
         except BrokenProcessPool:

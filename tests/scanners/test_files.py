@@ -190,3 +190,38 @@ def test_a_job_that_fails_reports_its_file_and_the_pass_goes_on(ext4_gpt: Disk, 
     assert failed
     assert all(u.region.startswith("partition 1:/") for u in failed)
     assert report.findings["personnummer"].count > 0  # files without an '@' were matched
+
+
+def test_offloaded_jobs_wait_within_their_byte_bound(hasher) -> None:
+    """At most `in_flight_bytes` of jobs wait (one larger job alone may), and every job's
+    tally comes back: the same counts as matching here."""
+    from scanners.filework import Offload, match_with
+    from scanners.report import Tally
+    from tests.scanners.documents import email
+
+    got, here = Tally(), Tally()
+    jobs = [
+        (f"/f{i}", ("".join(f" {email(i * 1000 + j)} " for j in range(n))).encode(), "")
+        for i, n in enumerate([9000, 100, 40000, 20, 9000, 9000, 3])
+    ]
+    off = Offload(
+        partial(RawMatcher, hasher),
+        hasher,
+        lambda path, t: got.merge(t),
+        in_flight=100,
+        in_flight_bytes=400_000,
+    )
+    waited = []
+    try:
+        for path, data, text in jobs:
+            off.submit(path, data, text)
+            waited.append((off._waiting_bytes, len(off._pending)))
+            here.merge(match_with(RawMatcher(hasher), hasher, path, data, text))
+        off.finish()
+    finally:
+        off.close()
+    assert all(b <= 400_000 or n == 1 for b, n in waited), waited
+    assert any(n > 1 for _, n in waited)
+    assert got.counts == here.counts
+    assert got.counts["email"] == 9000 * 3 + 100 + 40000 + 20 + 3
+    assert got.by_file == here.by_file
