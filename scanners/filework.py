@@ -9,7 +9,8 @@ bounded, and each comes back as a small `Tally` (counts, keyed digests, per-file
 merges in any order: the pass counts exactly as when it matches in its own thread.
 
 A job whose matching fails reports its file as not scannable. If a worker dies (the pool
-breaks), its jobs and every later one are matched in the calling thread.
+breaks) or the workers cannot start, its jobs and every later one are matched in the calling
+thread.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ class Offload:
         if self._pool is not None:
             try:
                 future = self._pool.submit(match, *job)
-            except BrokenProcessPool:
-                self._broken()
+            except Exception as e:  # broken, or could not start (e.g. in a daemonic process)
+                self._broken(e)
         if future is None:
             self._run_here(job)
         else:
@@ -148,8 +149,8 @@ class Offload:
         self._waiting_bytes -= len(job[1]) + len(job[2])
         try:
             tally = future.result()
-        except BrokenProcessPool:
-            self._broken()
+        except BrokenProcessPool as e:
+            self._broken(e)
             self._run_here(job)
             return
         except Exception as e:  # the job's own failure: its file is reported, the pass goes on
@@ -157,10 +158,10 @@ class Offload:
             return
         self._on_done(job[0], tally)
 
-    def _broken(self) -> None:
-        """A worker died: match here from now on."""
+    def _broken(self, why: Exception) -> None:
+        """The workers died or could not start: match here from now on."""
         if self._pool is not None:
-            log.warning("file-pass worker processes stopped; matching in this thread")
+            log.warning("file-pass worker processes stopped (%s); matching in this thread", why)
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 

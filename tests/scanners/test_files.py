@@ -225,3 +225,20 @@ def test_offloaded_jobs_wait_within_their_byte_bound(hasher) -> None:
     assert got.counts == here.counts
     assert got.counts["email"] == 9000 * 3 + 100 + 40000 + 20 + 3
     assert got.by_file == here.by_file
+
+
+def test_workers_that_cannot_start_leave_the_jobs_to_the_scanning_thread(
+    ext4_gpt: Disk, hasher, monkeypatch
+) -> None:
+    """A scan inside a daemonic process cannot start worker processes: the file pass matches
+    in its own thread instead of reporting the file system unreadable."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("daemonic processes are not allowed to have children")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
+    _same(here, there)
