@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from asset_pipeline.errors import PipelineError
 from asset_pipeline.storage import Batch, Device, ScanSummary, scans
-from scanners import RawOptions, ScanOptions, ValueHasher, scan
-from scanners.files import FileOptions
+from scanners import FileOptions, RawOptions, ScanOptions, ValueHasher, scan
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
