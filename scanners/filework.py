@@ -15,19 +15,18 @@ thread.
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from scanners import engines, workers
+from scanners import engines
 from scanners.errors import error_kind
 from scanners.names import name_findings
 from scanners.report import Tally
+from scanners.workers import prepare, spawn_pool
 
 if TYPE_CHECKING:
     from scanners.findings import ValueHasher
@@ -40,11 +39,8 @@ _STATE: dict[str, Any] = {}
 
 def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[str, bytes]) -> None:
     """Process initializer: this worker's matcher, from the parent's compiled patterns."""
-    workers.die_with_parent()
-    engines.preload(databases)
-    _STATE["matcher"] = factory()
     _STATE["hasher"] = hasher
-    gc.freeze()  # modules and patterns live as long as the worker
+    _STATE["matcher"] = prepare(factory, databases)
 
 
 def match(path: str, data: bytes, text: str) -> Tally:
@@ -97,11 +93,8 @@ class Offload:
         self._pending: deque[tuple[Future[Tally], Job]] = deque()
         self._local: Matcher | None = None  # set once the pool broke
         self.jobs = 0
-        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init,
-            initargs=(factory, hasher, engines.export()),
+        self._pool: ProcessPoolExecutor | None = spawn_pool(
+            workers, init, (factory, hasher, engines.export())
         )
 
     def submit(self, path: str, data: bytes = b"", text: str = "") -> None:

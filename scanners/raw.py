@@ -12,7 +12,6 @@ Unreadable sectors become "not scannable" ranges and the scan goes on.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 import time
 from collections import Counter
@@ -21,7 +20,6 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
@@ -201,11 +199,10 @@ class RawScanner:
                     buffers=[shm.buf for shm in shms],
                 )
                 self._start_procs = lambda: stack.enter_context(
-                    ProcessPoolExecutor(
+                    workers.spawn_pool(
                         opts.workers,
-                        mp_context=multiprocessing.get_context("spawn"),
-                        initializer=workers.init,
-                        initargs=(
+                        workers.init,
+                        (
                             self.target.path,
                             opts.matcher_factory,
                             opts.margin,

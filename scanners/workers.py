@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import connection, shared_memory
 from typing import TYPE_CHECKING, Any
 
@@ -46,15 +47,36 @@ def init(
     raw pass hands out once every worker has started (`raw._start_all`), so no worker holds
     the drive while another is still starting without its parent watch.
     """
+    matcher = prepare(factory, databases or {})
+    _STATE["open"] = lambda: PageMatcher(Target(path), matcher, margin, limits, locator)
+    _STATE["matcher"] = None
+    _STATE["shm"] = {}
+
+
+def spawn_pool(
+    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+) -> ProcessPoolExecutor:
+    """A pool of `workers` spawned processes (forking a process with threads is unsafe)."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def prepare(factory: Callable[[], Matcher], databases: dict[str, bytes]) -> Matcher:
+    """What every worker's initializer does first: its parent watch, then its matcher.
+
+    The matcher loads the parent's compiled patterns (`engines.export`) instead of compiling.
+    """
     die_with_parent()
-    engines.preload(databases or {})
+    engines.preload(databases)
     matcher = factory()
     # Modules and compiled patterns live as long as the worker: the collector need not walk
     # them again every time the findings of a page have made new objects.
     gc.freeze()
-    _STATE["open"] = lambda: PageMatcher(Target(path), matcher, margin, limits, locator)
-    _STATE["matcher"] = None
-    _STATE["shm"] = {}
+    return matcher
 
 
 def started() -> int:
