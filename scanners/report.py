@@ -164,6 +164,13 @@ class Tally:
         while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without its locator: a worker's page tally goes back to a parent that has
+        the map, and pickling the map with every page cost more than matching the page."""
+        state = self.__dict__.copy()
+        state["locator"] = None
+        return state
+
     def _digest_set(self, category: str) -> DigestSet:
         kept = self.digests.get(category)
         if kept is None:
