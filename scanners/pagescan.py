@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from scanners.fixups import apply_ntfs_fixups
 from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
 from scanners.report import Tally
-from scanners.sqliterecords import resplit
+from scanners.sqliterecords import Records
 
 if TYPE_CHECKING:
     from scanners.findings import Finding
@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from scanners.report import Locator
     from scanners.target import Span, Target
 
+# A data page is matched a piece at a time (with its context on either side), so that one
+# piece's candidates and findings are alive at once: a page of dense documents held 120 MB.
+PIECE = 512 << 10
+# Context read on either side of a piece: more than a match with the bytes its rules look at
+# (`fastpath.MAX_MATCH` + 2 x `rules.RULE_BEFORE`, the hyperscan gate margins: ~1.3 KiB).
+PIECE_CONTEXT = 4 << 10
 # Inflated output is matched a piece at a time, its findings counted in batches.
 INFLATED_PIECE = 1 << 20
 INFLATED_BATCH = 1 << 14
@@ -55,6 +61,7 @@ class PageOutcome:
     cut: bool = False  # a stream was longer than the per-stream output or input limit
     too_deep: bool = False  # a stream held streams deeper than the depth limit
     deferred: int = 0  # streams left to the file pass (inside a file it decodes)
+    left_to_files: int = 0  # core bytes not matched: inside files the file pass decodes
 
 
 class PageMatcher:
@@ -78,34 +85,72 @@ class PageMatcher:
         """Findings that start in the page's core (all of it, or the tail of a skipped page)."""
         tally = Tally(locator=self.locator)
         out = PageOutcome(tally, page.bad, kind, page.length, page.start, page.length)
-        core_end = page.start + page.length
         if kind == "data":
-            lo, keep_from = 0, page.start
             # The page's buffer is ours: restoring NTFS records in place costs no copy.
             apply_ntfs_fixups(page.data, page.lead - page.start % 512)
-        else:
-            # Only a match starting in the last `margin` bytes can run into the next page.
-            keep_from = max(page.start, core_end - self.margin)
-            lo = max(0, keep_from - self.margin - page.window_start)
+            self._scan_data(page, out)
+            self._inflate_streams(page, out)
+            return out
+        # Only a match starting in the last `margin` bytes can run into the next page. One
+        # lying wholly inside zeros or the wipe pattern is noise of the pattern itself.
+        core_end = page.start + page.length
+        keep_from = max(page.start, core_end - self.margin)
+        lo = max(0, keep_from - self.margin - page.window_start)
         found = self.matcher.scan(page.data[lo:], page.window_start + lo)
-        if kind == "data":
-            # Fields of SQLite records lie back to back: match them one by one, not glued.
-            found = resplit(
-                found, page.data, page.window_start, 0, page.lead + page.length, self.matcher
-            )
-        # In a skipped page only a match running on into the next page is real: one that lies
-        # wholly inside zeros or the wipe pattern is noise of the pattern itself.
-        data = kind == "data"
-        out.tally.add_all(
+        tally.add_all(
             [
                 f
                 for f in found
-                if keep_from <= f.offset < core_end and (data or f.offset + f.length > core_end)
+                if keep_from <= f.offset < core_end and f.offset + f.length > core_end
             ]
         )
-        if kind == "data":
-            self._inflate_streams(page, out)
         return out
+
+    def _scan_data(self, page: Page, out: PageOutcome) -> None:
+        """Match the core a piece at a time, skipping the files the file pass decodes.
+
+        Each piece is matched with `PIECE_CONTEXT` bytes on either side and keeps the findings
+        that start in it: the same findings as the whole page at once, but only one piece's
+        findings (and candidates) are alive at a time.
+        """
+        base, data = page.window_start, page.data
+        window_end = base + len(data)
+        core_end = page.start + page.length
+        pieces = self._pieces(page.start, core_end)
+        out.left_to_files = page.length - sum(hi - lo for lo, hi in pieces)
+        if not pieces:
+            return
+        # Fields of SQLite records lie back to back: match them one by one, not glued.
+        records = Records(data, base, 0, page.lead + page.length, self.matcher)
+        context = min(self.margin, PIECE_CONTEXT)
+        for lo, hi in pieces:
+            a, b = max(base, lo - context), min(window_end, hi + context)
+            found = self.matcher.scan(data[a - base : b - base], a)
+            out.tally.add_all(records.apply(found, lo, hi))
+
+    def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The ranges of [start, end) to match, each at most `PIECE` long.
+
+        All but the files the file pass decodes; ranges closer than the context two pieces
+        would read around them are matched as one.
+        """
+        spans: list[tuple[int, int]] = []
+        at = start
+        while at < end:
+            if self.locator is None:
+                place_decoded, hi = False, end
+            else:
+                place, _, hi = self.locator.locate_span(at)
+                place_decoded, hi = place.decoded, min(max(hi, at + 1), end)
+            if not place_decoded:
+                if spans and at - spans[-1][1] < 2 * PIECE_CONTEXT:
+                    spans[-1] = (spans[-1][0], hi)
+                else:
+                    spans.append((at, hi))
+            at = hi
+        return [
+            (lo, min(lo + PIECE, hi)) for span_lo, hi in spans for lo in range(span_lo, hi, PIECE)
+        ]
 
     def _inflate_streams(self, page: Page, out: PageOutcome) -> None:
         budget = self.limits.budget

@@ -127,6 +127,7 @@ class RawScanner:
             stats["streams_inflated"] += out.streams
             stats["bytes_inflated"] += out.inflated
             stats["streams_left_to_file_pass"] += out.deferred
+            stats["bytes_left_to_file_pass"] += out.left_to_files
             bad.extend(out.bad)
             if out.kind == "pattern":
                 pattern.append(Span(out.start, out.start + out.length))

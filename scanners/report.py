@@ -165,8 +165,11 @@ class Tally:
             self._coarsen()
 
     def __getstate__(self) -> dict[str, object]:
-        """Pickled without its locator: a worker's page tally goes back to a parent that has
-        the map, and pickling the map with every page cost more than matching the page."""
+        """Pickled without its locator: the map stays with the raw pass.
+
+        A worker's page tally goes back to a parent that has the map, and pickling the map
+        with every page cost more than matching the page.
+        """
         state = self.__dict__.copy()
         state["locator"] = None
         return state

@@ -9,6 +9,7 @@ fields each on their own; findings of the plain matching that touch a record are
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -115,37 +116,49 @@ def text_fields(data: bytes | memoryview, base: int, start: int, end: int) -> li
     return fields
 
 
-def resplit(
-    findings: list[Finding],
-    data: bytes | memoryview,
-    base: int,
-    start: int,
-    end: int,
-    matcher: Matcher,
-) -> list[Finding]:
-    """`findings` of data (offsets from `base`), with SQLite records matched field by field."""
-    fields = text_fields(data, base, start, end)
-    if not fields:
-        return findings
-    fields.sort()
-    joined = bytearray()
-    where: list[tuple[int, int]] = []  # (position in `joined`, offset on the target)
-    for lo, hi in fields:
-        where.append((len(joined), base + lo))
-        joined += data[lo:hi]
-        joined += _SEPARATOR
-    span_lo, span_hi = base + fields[0][0], base + fields[-1][1]
-    kept = [f for f in findings if not _touches(f, fields, base, span_lo, span_hi)]
-    for f in matcher.scan(bytes(joined), 0):
-        i = _field_of(where, f.offset)
-        kept.append(f._replace(offset=where[i][1] + f.offset - where[i][0]))
-    return kept
+class Records:
+    """The SQLite record fields of one raw-pass page, matched each alone.
+
+    Found once per page, and applied to each piece of the page as it is matched: a table page
+    can start up to 64 KiB before a piece's context does.
+    """
+
+    def __init__(
+        self, data: bytes | memoryview, base: int, start: int, end: int, matcher: Matcher
+    ) -> None:
+        fields = text_fields(data, base, start, end)
+        fields.sort()
+        self._fields = [(base + lo, base + hi) for lo, hi in fields]
+        self._span = (self._fields[0][0], self._fields[-1][1]) if fields else (0, 0)
+        self.findings: list[Finding] = []
+        if not fields:
+            return
+        joined = bytearray()
+        where: list[tuple[int, int]] = []  # (position in `joined`, offset on the target)
+        for lo, hi in fields:
+            where.append((len(joined), base + lo))
+            joined += data[lo:hi]
+            joined += _SEPARATOR
+        for f in matcher.scan(bytes(joined), 0):
+            i = _field_of(where, f.offset)
+            self.findings.append(f._replace(offset=where[i][1] + f.offset - where[i][0]))
+        self.findings.sort(key=lambda f: f.offset)
+
+    def apply(self, findings: list[Finding], lo: int, hi: int) -> list[Finding]:
+        """Findings starting in [lo, hi): the plain ones that touch no field, and the fields'."""
+        kept = [f for f in findings if lo <= f.offset < hi]
+        if not self._fields:
+            return kept
+        kept = [f for f in kept if not _touches(f, self._fields, *self._span)]
+        offsets = [f.offset for f in self.findings]
+        a, b = bisect.bisect_left(offsets, lo), bisect.bisect_left(offsets, hi)
+        return kept + self.findings[a:b]
 
 
-def _touches(f: Finding, fields: list[tuple[int, int]], base: int, lo: int, hi: int) -> bool:
+def _touches(f: Finding, fields: list[tuple[int, int]], lo: int, hi: int) -> bool:
     if f.offset + f.length <= lo or f.offset >= hi:
         return False
-    return any(base + a < f.offset + f.length and f.offset < base + b for a, b in fields)
+    return any(a < f.offset + f.length and f.offset < b for a, b in fields)
 
 
 def _field_of(where: list[tuple[int, int]], pos: int) -> int:

@@ -95,6 +95,7 @@ def test_zeroed_image_has_no_findings_and_skips_every_page(tmp_path, hasher):
         "streams_inflated": 0,
         "bytes_inflated": 0,
         "streams_left_to_file_pass": 0,
+        "bytes_left_to_file_pass": 0,
         "worker_processes": 0,
         "findings_given_way": 0,
     }
