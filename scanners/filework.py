@@ -93,9 +93,11 @@ class Offload:
         self._pending: deque[tuple[Future[Tally], Job]] = deque()
         self._local: Matcher | None = None  # set once the pool broke
         self.jobs = 0
-        self._pool: ProcessPoolExecutor | None = spawn_pool(
-            workers, init, (factory, hasher, engines.export())
-        )
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            self._pool = spawn_pool(workers, init, (factory, hasher, engines.export()))
+        except Exception as e:  # cannot start here (e.g. in a daemonic process)
+            log.warning("file-pass worker processes did not start (%s); matching here", e)
 
     def submit(self, path: str, data: bytes = b"", text: str = "") -> None:
         """Match `data` and `text` of `path` in a worker (or here, once the pool broke)."""

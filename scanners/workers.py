@@ -9,6 +9,7 @@ the tally (counts, keyed hashes, locations).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -56,13 +57,38 @@ def init(
 def spawn_pool(
     workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
 ) -> ProcessPoolExecutor:
-    """A pool of `workers` spawned processes (forking a process with threads is unsafe)."""
-    return ProcessPoolExecutor(
+    """A pool of `workers` spawned processes (forking a process with threads is unsafe).
+
+    Every process is spawned here, at once. A pool spawns on demand, at a submit that finds no
+    idle worker: it could spawn one while a worker that died was breaking the pool, and CPython
+    3.11 then terminates the workers it knew of and waits for the new one forever; the scan (or
+    the test run) never exits. Here each worker's first call waits at a barrier until all have
+    started, so none is idle before the last is spawned, and no later submit spawns.
+    """
+    context = multiprocessing.get_context("spawn")
+    everyone = context.Barrier(workers)
+    pool = ProcessPoolExecutor(
         workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=initializer,
-        initargs=initargs,
+        mp_context=context,
+        initializer=_start,
+        initargs=(everyone, initializer, initargs),
     )
+    for _ in range(workers):
+        pool.submit(_gather)
+    return pool
+
+
+def _start(everyone: Any, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    _STATE["everyone"] = everyone
+    initializer(*initargs)
+
+
+def _gather() -> None:
+    """A worker's first call: returns once every worker of the pool has started."""
+    everyone = _STATE.pop("everyone", None)
+    if everyone is not None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            everyone.wait(timeout=120)  # a worker that cannot start breaks the pool anyway
 
 
 def prepare(factory: Callable[[], Matcher], databases: dict[str, bytes]) -> Matcher:

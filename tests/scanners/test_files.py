@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import Counter
 from functools import partial
 
@@ -242,3 +243,24 @@ def test_workers_that_cannot_start_leave_the_jobs_to_the_scanning_thread(
     monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
     there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
     _same(here, there)
+
+
+def test_the_workers_are_all_spawned_before_the_first_job(hasher) -> None:
+    """A pool that spawned a worker on demand, while a worker that had died broke it, waited
+    for the new worker forever at exit (CPython 3.11): the test run hung after its last test."""
+    import psutil
+
+    from scanners.filework import Offload
+
+    before = {p.pid for p in psutil.Process().children()}
+    off = Offload(partial(RawMatcher, hasher), hasher, lambda path, t: None, workers=3)
+    try:
+        workers: list[psutil.Process] = []
+        deadline = time.monotonic() + 10  # a child shows the worker's command line once exec'd
+        while len(workers) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            new = [p for p in psutil.Process().children() if p.pid not in before]
+            workers = [p for p in new if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 3
+    finally:
+        off.close()
