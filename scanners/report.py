@@ -309,15 +309,16 @@ def combine(target: str, size_bytes: int, results: list[PassResult]) -> ScanRepo
     allocations: dict[str, Counter[str]] = {}
     system: Counter[str] = Counter()
     for r in results:
+        # Sorted on the whole key: the same scan gives the same report, byte for byte.
         for (category, path, allocation), n in sorted(
-            r.tally.by_file.items(), key=lambda kv: kv[0][1]
+            r.tally.by_file.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])
         ):
             loc = {"category": category, "file": path, "allocation": allocation, "count": n}
             if is_system_path(path):
                 loc["system"] = True
             locations.append(loc)
         for (category, where, allocation), n in sorted(
-            r.tally.by_offset.items(), key=lambda kv: kv[0][1]
+            r.tally.by_offset.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])
         ):
             locations.append(
                 {"category": category, "offset": where, "allocation": allocation, "count": n}
