@@ -211,8 +211,15 @@ def dd_read(path: Path) -> float:
 
 # ----------------------------------------------------------------------------- child scans
 class _NoMatch:
+    """Reads and pages without matching: the raw pass's floor (the `Matcher` protocol)."""
+
     def scan(self, data, base_offset=0):  # noqa: ANN001, ANN201
         return []
+
+    def scan_stream(self, stream, *, chunk_size=1 << 20):  # noqa: ANN001, ANN201
+        while stream.read(chunk_size):
+            pass
+        return iter(())
 
 
 def child(mode: str, image: str) -> None:

@@ -29,20 +29,19 @@ def mostly_utf16(data: bytes | memoryview) -> bool:
     if n < MIN_SIZE:
         return False
     step = max(2, (n // _SAMPLES) & ~1)  # even, so each sample keeps one alignment
-    # Most buffers fail on counts of zero bytes alone: 8-bit text and binary data have too few
-    # zero high bytes, zero-filled space has zero low bytes too.
-    for parity in (0, 1):
-        low, high = bytes(data[parity::step]), bytes(data[parity + 1 :: step])
-        if high.count(0) >= _SHARE * len(high) and len(low) - low.count(0) >= _SHARE * len(low):
-            break
-    else:
-        return False
     import numpy as np
 
+    # Strided views of the buffer, not copies: slicing a memoryview (a piece of a page) with a
+    # step cost 50 us a call, as much as matching 100 KB of text.
     raw = np.frombuffer(data, dtype=np.uint8)
     for parity in (0, 1):
         low = raw[parity : n - 1 : step]
         high = raw[parity + 1 :: step][: len(low)]
+        # Most buffers fail on counts of zero bytes alone: 8-bit text and binary data have too
+        # few zero high bytes, zero-filled space has zero low bytes too.
+        zero_high = len(high) - np.count_nonzero(high)
+        if zero_high < _SHARE * len(high) or np.count_nonzero(low) < _SHARE * len(low):
+            continue
         text = np.count_nonzero((high == 0) & (low >= 0x20) & (low < 0x7F))
         if text >= _SHARE * len(low):
             return True
