@@ -217,8 +217,6 @@ class _NoMatch:
         return []
 
     def scan_stream(self, stream, *, chunk_size=1 << 20):  # noqa: ANN001, ANN201
-        while stream.read(chunk_size):
-            pass
         return iter(())
 
 

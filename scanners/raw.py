@@ -211,6 +211,11 @@ class RawScanner:
                             engines.export(),
                             opts.locator,
                         ),
+                        # Every worker runs before any page is handed out: one still starting
+                        # up (importing, seconds on a loaded machine) when the parent is killed
+                        # would outlive it by that long. Workers open the drive with their
+                        # first page, so none holds it before all run.
+                        wait=True,
                     )
                 )
             else:
@@ -283,7 +288,6 @@ class RawScanner:
         assert self._start_procs is not None
         try:
             pool = self._start_procs()
-            _start_all(pool, self.options.workers)
         except Exception as e:
             log.warning("raw-pass worker processes did not start (%s); matching in threads", e)
             with self._procs_lock:
@@ -313,19 +317,6 @@ class RawScanner:
             if len(want) == page.length and want.startswith(core):
                 return "pattern"
         return "data"
-
-
-def _start_all(pool: Executor, n: int) -> None:
-    """Start every worker process before any page is handed out.
-
-    A worker watches for its parent's death from its initializer on; one still starting up
-    (importing, seconds on a loaded machine) when the parent is killed would outlive it by that
-    long. Workers open the drive only with their first page, so none holds it before all run.
-    """
-    seen: set[int] = set()
-    deadline = time.monotonic() + 120  # a worker that cannot start fails the pool anyway
-    while len(seen) < n and time.monotonic() < deadline:
-        seen.update(f.result() for f in [pool.submit(workers.started) for _ in range(n)])
 
 
 def _free_shared(shms: list[shared_memory.SharedMemory]) -> None:

@@ -131,6 +131,7 @@ class Records:
         self._fields = [(base + lo, base + hi) for lo, hi in fields]
         self._span = (self._fields[0][0], self._fields[-1][1]) if fields else (0, 0)
         self.findings: list[Finding] = []
+        self._offsets: list[int] = []
         if not fields:
             return
         joined = bytearray()
@@ -143,6 +144,7 @@ class Records:
             i = _field_of(where, f.offset)
             self.findings.append(f._replace(offset=where[i][1] + f.offset - where[i][0]))
         self.findings.sort(key=lambda f: f.offset)
+        self._offsets = [f.offset for f in self.findings]
 
     def apply(self, findings: list[Finding], lo: int, hi: int) -> list[Finding]:
         """Findings starting in [lo, hi): the plain ones that touch no field, and the fields'."""
@@ -150,8 +152,7 @@ class Records:
         if not self._fields:
             return kept
         kept = [f for f in kept if not _touches(f, self._fields, *self._span)]
-        offsets = [f.offset for f in self.findings]
-        a, b = bisect.bisect_left(offsets, lo), bisect.bisect_left(offsets, hi)
+        a, b = bisect.bisect_left(self._offsets, lo), bisect.bisect_left(self._offsets, hi)
         return kept + self.findings[a:b]
 
 

@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import connection, shared_memory
@@ -45,8 +44,8 @@ def init(
 
     `databases` are the parent's compiled pattern databases (`engines.export`): loading them
     spares each worker the compile. The drive is opened only when a page arrives, which the
-    raw pass hands out once every worker has started (`raw._start_all`), so no worker holds
-    the drive while another is still starting without its parent watch.
+    raw pass hands out once every worker has started (`spawn_pool(wait=True)`), so no worker
+    holds the drive while another is still starting without its parent watch.
     """
     matcher = prepare(factory, databases or {})
     _STATE["open"] = lambda: PageMatcher(Target(path), matcher, margin, limits, locator)
@@ -55,7 +54,11 @@ def init(
 
 
 def spawn_pool(
-    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+    workers: int,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+    *,
+    wait: bool = False,
 ) -> ProcessPoolExecutor:
     """A pool of `workers` spawned processes (forking a process with threads is unsafe).
 
@@ -63,7 +66,8 @@ def spawn_pool(
     idle worker: it could spawn one while a worker that died was breaking the pool, and CPython
     3.11 then terminates the workers it knew of and waits for the new one forever; the scan (or
     the test run) never exits. Here each worker's first call waits at a barrier until all have
-    started, so none is idle before the last is spawned, and no later submit spawns.
+    started, so none is idle before the last is spawned, and no later submit spawns. With
+    `wait`, returns once every worker's initializer has run (or raises, the pool shut down).
     """
     context = multiprocessing.get_context("spawn")
     everyone = context.Barrier(workers)
@@ -73,8 +77,14 @@ def spawn_pool(
         initializer=_start,
         initargs=(everyone, initializer, initargs),
     )
-    for _ in range(workers):
-        pool.submit(_gather)
+    gathered = [pool.submit(_gather) for _ in range(workers)]
+    if wait:
+        try:
+            for future in gathered:
+                future.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return pool
 
 
@@ -103,15 +113,6 @@ def prepare(factory: Callable[[], Matcher], databases: dict[str, bytes]) -> Matc
     # them again every time the findings of a page have made new objects.
     gc.freeze()
     return matcher
-
-
-def started() -> int:
-    """This worker's pid, answered only after its initializer (and parent watch) has run.
-
-    The short sleep keeps one worker from answering every call, so the pool starts them all.
-    """
-    time.sleep(0.05)
-    return os.getpid()
 
 
 def scan_shared(

@@ -1,9 +1,8 @@
 """UTF-16LE text as 8-bit text: the narrow view hyperscan matches in place of the UTF-16 patterns.
 
 See `scanners.engines.hyperscan` for why. numpy does the byte work, a few passes in C per
-buffer (Python's strided byte slicing is 4-20 times slower). It is imported when the first
-UTF-16 buffer comes (about 0.15 s of CPU once per process, with OpenBLAS starting its threads),
-so scans that meet none never pay for it.
+buffer (Python's strided byte slicing is 4-20 times slower), from the first buffer judged on
+(the scan imports it anyway, for `scanners.digests`).
 """
 
 from __future__ import annotations

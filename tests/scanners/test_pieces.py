@@ -13,6 +13,7 @@ from scanners import pagescan
 from scanners.fastpath import RawMatcher
 from scanners.places import LIVE, ExtentMap, Place
 from scanners.raw import RawOptions, scan_raw
+from scanners.sqliterecords import text_fields
 from scanners.target import Target
 from tests.scanners.documents import email, personnummer
 from tests.scanners.images import MiB
@@ -62,6 +63,9 @@ def test_pieces_count_exactly_as_whole_pages(tmp_path, hasher, monkeypatch, piec
     monkeypatch.setattr(pagescan, "PIECE", piece)
     pieces = tally_of(path, hasher).tally
     assert whole.counts["personnummer"] > 2900  # some planted values overwrite others
+    # The glued table is read as SQLite records (so the pieces meet `Records` across edges).
+    data = path.read_bytes()
+    assert len(text_fields(data, 0, PAGE - 69632, PAGE + 65536)) >= 400
     assert pieces.counts == whole.counts
     assert pieces.by_offset == whole.by_offset
     for category, digests in whole.digests.items():
@@ -129,3 +133,45 @@ def test_files_the_file_pass_decodes_are_not_matched(tmp_path, hasher) -> None:
         k: n for k, n in plain.tally.by_file.items() if k[1] != "/kunder.csv"
     }
     assert not left.tally.given_way
+
+
+def test_pieces_count_exactly_as_whole_pages_in_mixed_encodings_and_random_bytes(
+    tmp_path, hasher, monkeypatch
+) -> None:
+    """Stretches of UTF-16LE text, 8-bit text and random bytes, of 1 to 300 KB, with keyword-gated
+    values: a piece can be judged UTF-16 where its page is not, and the other way round."""
+    rng = random.Random(3)
+    data = bytearray(rng.randbytes(2 * PAGE + 777))
+    at = i = 0
+    while at < len(data) - 200:
+        kind, n, chunk = (
+            rng.choice(["utf-16-le", "latin-1", "random"]),
+            rng.randrange(1000, 300_000),
+            bytearray(),
+        )
+        while len(chunk) < n:
+            i += 1
+            line = rng.choice(
+                [
+                    f"Kund {personnummer(i % 5000)} mejl {email(i)} tel 070-{i % 1000:03d} 17 17. ",
+                    f"personnummer: {personnummer(i % 5000).replace('-', '')} kontonr {i} ",
+                    f"Bankgiro {1000 + i % 9000}-{1000 + i % 9000} org.nr 556{i % 1000:03d}-1234 ",
+                ]
+            )
+            chunk += rng.randbytes(len(line)) if kind == "random" else line.encode(kind)
+        chunk = chunk[: len(data) - at]
+        data[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    path = tmp_path / "encodings.img"
+    path.write_bytes(data)
+    options = RawOptions(page_size=PAGE, workers=1)
+    monkeypatch.setattr(pagescan, "PIECE", 1 << 40)
+    whole = tally_of(path, hasher, options).tally
+    monkeypatch.setattr(pagescan, "PIECE", 12289)
+    pieces = tally_of(path, hasher, options).tally
+    assert whole.counts["personnummer"] > 10_000
+    assert whole.counts["bankgiro"] > 0
+    assert pieces.counts == whole.counts
+    assert pieces.by_offset == whole.by_offset
+    for category, digests in whole.digests.items():
+        assert pieces.digests[category] == digests, category
