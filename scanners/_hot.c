@@ -448,8 +448,11 @@ static void init_classes(void) {
 typedef struct { Py_ssize_t lo, hi; } span_t;
 typedef struct { span_t *v; Py_ssize_t n, cap; int failed; } spans_t;
 
+/* `cap` of a list that is given up (`limit` below): pushes are dropped. */
+#define GIVEN_UP (-1)
+
 static void push(spans_t *s, Py_ssize_t lo, Py_ssize_t hi) {
-    if (s->failed) return;
+    if (s->failed || s->cap == GIVEN_UP) return;
     if (s->n == s->cap) {
         Py_ssize_t cap = s->cap ? s->cap * 2 : 256;
         span_t *v = realloc(s->v, (size_t)cap * sizeof *v);
@@ -683,7 +686,8 @@ static inline uint64_t digit_sep_digit(masks_t prev, masks_t m) {
  * place a keyword-gated value can be: each has a run of five digits (a ten-digit number, a
  * postnummer), or a digit, '-' or ' ', and a digit (bankgiro, plusgiro, "123 45"). */
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
-                         Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin) {
+                         Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin,
+                         Py_ssize_t limit) {
     /* No byte before the buffer: its first byte ends no UTF-16 unit. */
     masks_t prev = {0, 0, 0, 0, 0, ~0ULL};
     uint64_t prev_units = 0;
@@ -703,12 +707,22 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
 #else
         masks_t m = block_masks(block);
 #endif
-        for (uint64_t r = after(runs_of_7(prev.a, m.a), base, covered_a); r;
-             r = after(r, base, covered_a))
-            push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a);
-        for (uint64_t r = after(m.colon, base, covered_hex); r; r = after(r, base, covered_hex))
-            ipv6_at(p, n, base + __builtin_ctzll(r), out, &covered_hex);
-        for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), out);
+        if (limit >= 0 && out->n > limit && out->cap != GIVEN_UP) {
+            /* Text: stretches everywhere, matched whole by the caller. */
+            free(out->v);
+            out->v = NULL;
+            out->n = 0;
+            out->cap = GIVEN_UP;
+        }
+        if (out->cap != GIVEN_UP) {
+            for (uint64_t r = after(runs_of_7(prev.a, m.a), base, covered_a); r;
+                 r = after(r, base, covered_a))
+                push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a);
+            for (uint64_t r = after(m.colon, base, covered_hex); r;
+                 r = after(r, base, covered_hex))
+                ipv6_at(p, n, base + __builtin_ctzll(r), out, &covered_hex);
+            for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), out);
+        }
         if (gates != NULL) {
             uint64_t five = runs_of_5(prev.digit, m.digit), three = digit_sep_digit(prev, m);
             for (uint64_t r = five | three; r; r &= r - 1) {
@@ -741,8 +755,10 @@ static int by_lo(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Sorts and merges the stretches (touching ones are one) and returns them as a list. */
+/* Sorts and merges the stretches (touching ones are one) and returns them as a list; None
+ * for a list given up. */
 static PyObject *merged_list(spans_t *found) {
+    if (found->cap == GIVEN_UP) Py_RETURN_NONE;
     Py_ssize_t merged = 0;
     if (!found->failed && found->n) {
         qsort(found->v, (size_t)found->n, sizeof *found->v, by_lo);
@@ -769,17 +785,19 @@ static PyObject *merged_list(spans_t *found) {
     return list;
 }
 
-/* windows(buffer, margin, wide_margin) -> (stretches where a keyword-free 8-bit value can be,
- * stretches within `margin` bytes of every place a keyword-gated value's digits can be, runs
- * of UTF-16LE text within `wide_margin` bytes), from one reading of the buffer. */
+/* windows(buffer, margin, wide_margin[, limit]) -> (stretches where a keyword-free 8-bit value
+ * can be, stretches within `margin` bytes of every place a keyword-gated value's digits can be,
+ * runs of UTF-16LE text within `wide_margin` bytes), from one reading of the buffer. With
+ * `limit`, the first is None once more than `limit` stretches are found: text has one every
+ * few dozen bytes, and sorting, merging and returning them cost more than they save. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
-    Py_ssize_t margin, wide_margin;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &margin, &wide_margin)) return NULL;
+    Py_ssize_t margin, wide_margin, limit = -1;
+    if (!PyArg_ParseTuple(args, "y*nn|n", &view, &margin, &wide_margin, &limit)) return NULL;
     spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0}, wide = {NULL, 0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
     find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin, &wide,
-                 wide_margin < 0 ? 0 : wide_margin);
+                 wide_margin < 0 ? 0 : wide_margin, limit);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyObject *stretches = merged_list(&found);
@@ -1049,9 +1067,10 @@ static PyMethodDef methods[] = {
     {"high_letters", py_high_letters, METH_O,
      "(runs of one byte 0x7F-0xFF, characters in UTF-8 letters) of a Latin-1 str, else None."},
     {"windows", py_windows, METH_VARARGS,
-     "(stretches of keyword-free 8-bit values, stretches within `margin` of gated values' "
-     "digits, runs of Latin-1 UTF-16LE text widened by `wide_margin`), each sorted and merged "
-     "(lo, hi) pairs."},
+     "windows(buffer, margin, wide_margin[, limit]) -> (stretches of keyword-free 8-bit values, "
+     "stretches within `margin` of gated values' digits, runs of Latin-1 UTF-16LE text widened "
+     "by `wide_margin`), each sorted and merged (lo, hi) pairs; the first is None past `limit` "
+     "stretches."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
     {"confirm_setup", (PyCFunction)(void (*)(void))hot_confirm_setup, METH_FASTCALL,

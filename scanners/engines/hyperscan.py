@@ -319,7 +319,11 @@ class HyperscanEngine:
         """Each database over the stretches of `data` where its patterns can match."""
         assert self._windowed is not None
         assert _hot is not None
-        stretches, near_gates, wide = _hot.windows(data, self._gate_margin, self._wide_margin)
+        # Past one stretch per `bytes_per_stretch` bytes the whole buffer is matched anyway.
+        limit = len(data) // self.bytes_per_stretch if self.bytes_per_stretch else -1
+        stretches, near_gates, wide = _hot.windows(
+            data, self._gate_margin, self._wide_margin, limit
+        )
         self._scan_stretches(self._windowed, data, stretches, 1, add)
         # A gate's gap matches any byte: the stretches are kept further apart than it.
         if self._near_gate is not None:
@@ -331,15 +335,18 @@ class HyperscanEngine:
         self,
         db: _Database,
         data: bytes | memoryview,
-        stretches: list[tuple[int, int]],
+        stretches: list[tuple[int, int]] | None,
         gap: int,
         add: Any,
     ) -> None:
         """`db` over the stretches of `data`, joined by `gap` bytes of 0x01, at their offsets.
 
         Reports a match's start, or its end for `db.ends` (an end maps from the stretch its last
-        byte lies in).
+        byte lies in). None for `stretches` means too many to count: all of `data`.
         """
+        if stretches is None:
+            db.scan(data, add)
+            return
         if not stretches:
             return
         # Text has stretches everywhere: joining them costs more in Python (about 2 us a

@@ -170,6 +170,32 @@ def test_gate_windows_are_the_defined_surroundings() -> None:
             assert wide == reference_wide_windows(data, margin), data[:200]
 
 
+def test_a_limit_gives_up_only_the_first_list() -> None:
+    """Past `limit` stretches the first list is None (the caller matches the whole buffer); the
+    gate and UTF-16 lists are the same as without a limit. Tried: 300 fuzzed and 5 random
+    buffers, one of text dense with stretches, each at four limits."""
+    rng = random.Random(9)
+    line = b"Mar  1 10:00:00 mx1 postfix: to=<anna@example.se>, relay=mx[192.0.2.10]:25\n"
+    wide = "Personnummer 19800101-1234, tel 070-123 45 67 ".encode("utf-16-le")
+    buffers = fuzz_buffers(5, 300) + [rng.randbytes(70_000) for _ in range(5)]
+    buffers.append(line * 2000 + wide * 50)
+    given_up = 0
+    for data in buffers:
+        found, near_gates, wide_runs = hot.windows(data, 152, 152)
+        for limit in (0, 1, len(found), len(data) // 1024):
+            first, gates, runs = hot.windows(data, 152, 152, limit)
+            assert (gates, runs) == (near_gates, wide_runs), data[:200]
+            if first is None:  # counted before merging, so the merged list may be shorter
+                given_up += 1
+                assert found, data[:200]
+            else:
+                assert first == found, data[:200]
+    assert given_up > 300
+    text = hot.windows(line * 2000, 0, 0, (len(line) * 2000) // 1024)
+    assert text[0] is None
+    assert text[1]
+
+
 def test_windows_are_the_defined_stretches_in_fuzzed_and_random_buffers() -> None:
     rng = random.Random(7)
     buffers = fuzz_buffers(1, 400) + [rng.randbytes(rng.randint(1, 70_000)) for _ in range(20)]
