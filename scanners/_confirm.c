@@ -1,13 +1,15 @@
 /* Whole candidate confirmations of the raw fast path in C, for the kinds that make nearly all
- * of a drive's values: structured personnummer forms, e-mail and IPv4 addresses, and Swedish
- * phone numbers without country code, in 8-bit text; and the order of a page's candidates.
+ * of a drive's values: structured personnummer forms, e-mail and IPv4 addresses, Swedish
+ * phone numbers without country code and payment cards, in 8-bit text; and the order of a
+ * page's candidates.
  *
- * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4 and confirm_phone give
+ * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4, confirm_phone and
+ * confirm_card give
  * what scanners.candidate.Plan.confirm gives for the same candidate: None, or (category,
  * confidence, normalized value, begin, end) with byte offsets into the buffer. They re-match
  * the kind's core at `start` (scanners.patterns; the regular expression's backtracking is
  * reproduced), check the byte before it, and apply the kind's rule (scanners.rules: pnr_form,
- * email_address, ipv4_address, phone_number) to the buffer read as Latin-1, with the same
+ * email_address, ipv4_address, phone_number, card_number) to the buffer read as Latin-1, with the same
  * windows, context words (scanners.context) and text check. Where the rule would need more
  * than that, they hand the candidate to `fallback` (the Python Plan.confirm_py) and return its
  * answer:
@@ -15,12 +17,15 @@
  * - an e-mail candidate with a byte 0x80-0xFF in its local part or domain, or `--` in its
  *   domain (UTF-8 local parts, IDN and punycode domains);
  * - a rejected candidate whose left window reaches back over a sector boundary (the rule
- *   is then tried again on the file's side of it).
+ *   is then tried again on the file's side of it), unless the rule rejects on the core alone
+ *   (REJECT_FINAL: a card's digits).
  * `setup` is made once per kind by confirm_setup(lead, words, reference words, confidences,
- * fallback, check): a 256-byte table of the bytes that may not stand before a value, the kind's
- * and the reference words as scanners.context keyword tables, the rule's confidences (each base
- * followed by its boosted value), the Python confirmation, and the libphonenumber patterns'
- * match of national digits (identifiers.phone.national_number_match; read for phone numbers).
+ * fallback, check[, more words[, table]]): a 256-byte table of the bytes that may not stand
+ * before a value, the kind's and the reference words as scanners.context keyword tables, the
+ * rule's confidences (each base followed by its boosted value), the Python confirmation, the
+ * kind's Python check (phone numbers: the libphonenumber patterns' match of national digits,
+ * identifiers.phone.national_number_match), a second category of words, and the kind's table
+ * (cards: the lengths each issuer prefix allows, identifiers.card.length_masks).
  * The windows below are scanners.rules' and scanners.context's; CONFIRM_WINDOWS names them so
  * that scanners.candidate uses this code only while both agree. tests/scanners/test_confirm.py
  * compares both sides on fuzzed buffers. */
@@ -30,13 +35,17 @@
 
 
 typedef struct {
-    PyObject *lead, *words, *negative_words; /* bytes: the tables */
-    double conf[6];
+    PyObject *lead, *words, *negative_words, *more_words; /* bytes: the tables */
+    double conf[12];
     PyObject *fallback;
-    PyObject *check; /* fullmatch of the Swedish national number patterns */
+    PyObject *check; /* the kind's Python check (phone: the national number patterns) */
+    PyObject *table; /* bytes: the kind's data (card: IIN lengths; IBAN: BBAN structures) */
 } setup_t;
 
-enum { PERSONNUMMER, SAMORDNINGSNUMMER, EMAIL, IP_ADDRESS, PHONE, CATEGORIES };
+enum {
+    PERSONNUMMER, SAMORDNINGSNUMMER, EMAIL, IP_ADDRESS, PHONE, PAYMENT_CARD, IBAN,
+    ORGANISATIONSNUMMER, BANKGIRO, CATEGORIES
+};
 
 /* Today as YYYYMMDD in local time, read from the clock at most once a minute (as
  * personnummer._today). */
@@ -71,14 +80,17 @@ static PyObject *hit(int category, double confidence, const char *normalized,
     /* Interned once: every finding of a category shares one str. */
     static PyObject *names[CATEGORIES];
     static const char *known[CATEGORIES] = {"personnummer", "samordningsnummer", "email",
-                                            "ip_address", "phone"};
+                                            "ip_address", "phone", "payment_card", "iban",
+                                            "organisationsnummer", "bankgiro"};
     if (names[category] == NULL && (names[category] = PyUnicode_InternFromString(known[category])) == NULL)
         return NULL;
     return Py_BuildValue("(Ods#nn)", names[category], confidence, normalized, length, begin, end);
 }
 
-/* Results of a judgement before it becomes a Python object. */
-enum { REJECT = 0, ACCEPT = 1, UNDECIDED = 2 };
+/* Results of a judgement before it becomes a Python object. REJECT_FINAL: a rejection that
+ * the core alone decides, so that the Python rule's second try from a sector boundary (which
+ * only cuts the left window) would reject too. */
+enum { REJECT = 0, ACCEPT = 1, UNDECIDED = 2, REJECT_FINAL = 3 };
 
 /* ---- the text check (scanners.context.textual) ------------------------------------------ */
 
@@ -160,8 +172,10 @@ static void setup_clear(setup_t *s) {
     Py_XDECREF(s->lead);
     Py_XDECREF(s->words);
     Py_XDECREF(s->negative_words);
+    Py_XDECREF(s->more_words);
     Py_XDECREF(s->fallback);
     Py_XDECREF(s->check);
+    Py_XDECREF(s->table);
     PyMem_Free(s);
 }
 
@@ -170,15 +184,19 @@ static void setup_free(PyObject *capsule) {
     if (s != NULL) setup_clear(s);
 }
 
-/* confirm_setup(lead, words, reference words, confidences, fallback, check) -> the set-up the
- * confirm functions take: checked and unpacked once, not per candidate. */
+/* confirm_setup(lead, words, reference words, confidences, fallback, check[, more words[,
+ * table]]) -> the set-up the confirm functions take: checked and unpacked once, not per
+ * candidate. */
 PyObject *hot_confirm_setup(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 6 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != 256 ||
+    if (nargs < 6 || nargs > 8 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != 256 ||
         !PyBytes_Check(args[1]) || !PyBytes_Check(args[2]) || !PyTuple_Check(args[3]) ||
-        PyTuple_GET_SIZE(args[3]) > 6 || !PyCallable_Check(args[4]) || !PyCallable_Check(args[5])) {
+        PyTuple_GET_SIZE(args[3]) > 12 || !PyCallable_Check(args[4]) ||
+        !PyCallable_Check(args[5]) || (nargs > 6 && !PyBytes_Check(args[6])) ||
+        (nargs > 7 && !PyBytes_Check(args[7]))) {
         PyErr_SetString(PyExc_TypeError,
                         "confirm_setup(lead: 256 bytes, words: bytes, reference words: bytes, "
-                        "confidences: up to six floats, fallback, check)");
+                        "confidences: up to twelve floats, fallback, check[, more words: bytes[, "
+                        "table: bytes]])");
         return NULL;
     }
     setup_t *s = PyMem_Calloc(1, sizeof *s);
@@ -195,6 +213,12 @@ PyObject *hot_confirm_setup(PyObject *self, PyObject *const *args, Py_ssize_t na
     s->negative_words = Py_NewRef(args[2]);
     s->fallback = Py_NewRef(args[4]);
     s->check = Py_NewRef(args[5]);
+    s->more_words = nargs > 6 ? Py_NewRef(args[6]) : PyBytes_FromStringAndSize(NULL, 0);
+    s->table = nargs > 7 ? Py_NewRef(args[7]) : PyBytes_FromStringAndSize(NULL, 0);
+    if (s->more_words == NULL || s->table == NULL) {
+        setup_clear(s);
+        return NULL;
+    }
     PyObject *capsule = PyCapsule_New(s, SETUP, setup_free);
     if (capsule == NULL) setup_clear(s);
     return capsule;
@@ -235,7 +259,9 @@ static PyObject *confirm(PyObject *const *args, Py_ssize_t nargs, core_fn core, 
         c.lo = start > RULE_BEFORE ? start - RULE_BEFORE : 0;
         c.an = c.n - c.end < RULE_AFTER ? c.n - c.end : RULE_AFTER;
         verdict = judge(s, &c, &result);
-        if (verdict == REJECT && args[3] != Py_None) {
+        if (verdict == REJECT_FINAL) {
+            verdict = REJECT;
+        } else if (verdict == REJECT && args[3] != Py_None) {
             /* The Python rule tries again from a sector boundary within the window. */
             Py_ssize_t origin = PyLong_AsSsize_t(args[3]);
             if (origin == -1 && PyErr_Occurred()) {
@@ -266,15 +292,18 @@ static Py_ssize_t pnr_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
     return -1;
 }
 
-/* context.near(category, before, after) for the setup's words. */
-static int near(const setup_t *s, const candidate_t *c) {
+/* context.near(category, before, after) for a keyword table of the set-up. */
+static int near_words(PyObject *table, const candidate_t *c) {
     Py_ssize_t bn = c->start - c->lo;
     Py_ssize_t near_b = bn < BEFORE ? bn : BEFORE, near_a = c->an < AFTER ? c->an : AFTER;
-    const unsigned char *words = (const unsigned char *)PyBytes_AS_STRING(s->words);
-    Py_ssize_t len = PyBytes_GET_SIZE(s->words);
+    const unsigned char *words = (const unsigned char *)PyBytes_AS_STRING(table);
+    Py_ssize_t len = PyBytes_GET_SIZE(table);
     return hot_keywords(words, len, c->p + c->start - near_b, near_b, 0) == 1 ||
            (c->an && hot_keywords(words, len, c->p + c->end, near_a, 1) == 1);
 }
+
+/* ... for the kind's own words. */
+static int near(const setup_t *s, const candidate_t *c) { return near_words(s->words, c); }
 
 /* context.vetoed(before): a reference word in the last clause right before the value. */
 static int vetoed(const setup_t *s, const candidate_t *c) {
@@ -730,4 +759,65 @@ static int phone_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
 
 PyObject *hot_confirm_phone(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, phone_core, phone_judge);
+}
+
+/* ---- payment cards (rules.card_number, identifiers.card.parse) ---------------------------- */
+
+static Py_ssize_t digit_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t at) {
+    Py_ssize_t i = at;
+    while (i < n && is_digit(p[i])) i++;
+    return i - at;
+}
+
+static Py_ssize_t card_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* [0-9]{13,19} | [0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7} | [0-9]{4}[ -][0-9]{6}[ -]
+     * [0-9]{4,5} | [0-9]{4}[ -][0-9]{5}[ -][0-9]{6}, and no letter or digit after. Each group
+     * but the first ends at a separator, so each must be a whole digit run: the first run's
+     * length picks the first alternative or the others, the second run's one of those. */
+#define SEP(i) ((i) < n && (p[i] == ' ' || p[i] == '-'))
+#define TAIL(i) ((i) == n || !is_alnum(p[i]))
+    Py_ssize_t run = digit_run(p, n, s);
+    if (run >= 13) return run <= 19 && TAIL(s + run) ? s + run : -1;
+    if (run != 4 || !SEP(s + 4)) return -1;
+    Py_ssize_t q = s + 5, second = digit_run(p, n, q);
+    if (second < 4 || second > 6 || !SEP(q + second)) return -1;
+    q += second + 1;
+    Py_ssize_t third = digit_run(p, n, q);
+    if (second == 4) { /* a third group of four, a fourth of one to seven */
+        if (third != 4 || !SEP(q + 4)) return -1;
+        q += 5;
+        Py_ssize_t fourth = digit_run(p, n, q);
+        return fourth >= 1 && fourth <= 7 && TAIL(q + fourth) ? q + fourth : -1;
+    }
+    int fits = second == 6 ? third == 4 || third == 5 : third == 6;
+    return fits && TAIL(q + third) ? q + third : -1;
+#undef SEP
+#undef TAIL
+}
+
+/* The set-up's table: for each first four digits (10,000 bytes), the card lengths 12-19 that
+ * their issuer prefixes allow, as bits 0-7 (identifiers.card.length_masks). */
+static int card_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+    const unsigned char *p = c->p;
+    char digits[20];
+    int k = 0, same = 1;
+    for (Py_ssize_t i = c->start; i < c->end; i++)
+        if (is_digit(p[i])) {
+            if (k == 19) return REJECT_FINAL;
+            digits[k++] = (char)p[i];
+            same = same && p[i] == digits[0];
+        }
+    if (PyBytes_GET_SIZE(s->table) != 10000) return UNDECIDED; /* no table: Python decides */
+    if (k < 13 || same) return REJECT_FINAL;
+    int first4 = (digits[0] - '0') * 1000 + (digits[1] - '0') * 100 + (digits[2] - '0') * 10 +
+                 (digits[3] - '0');
+    if (!((unsigned char)PyBytes_AS_STRING(s->table)[first4] >> (k - 12) & 1)) return REJECT_FINAL;
+    if (!hot_luhn(digits, k)) return REJECT_FINAL;
+    int grouped = k != c->end - c->start;
+    *out = hit(PAYMENT_CARD, s->conf[(grouped ? 2 : 0) + near(s, c)], digits, k, c->start, c->end);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, card_core, card_judge);
 }

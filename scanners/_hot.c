@@ -31,6 +31,8 @@ static int luhn_ok(const char *s, Py_ssize_t n) {
     return total % 10 == 0;
 }
 
+int hot_luhn(const char *s, Py_ssize_t n) { return luhn_ok(s, n); }
+
 /* Only ASCII digits reach these functions: anything else returns the "not valid" answer. */
 static const char *ascii_digits(PyObject *s, Py_ssize_t *n) {
     if (!PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s)) return NULL;
@@ -1088,6 +1090,8 @@ static PyMethodDef methods[] = {
      "Sorted distinct starts with more (position, kind) pairs merged in (_confirm.c)."},
     {"confirm_phone", (PyCFunction)(void (*)(void))hot_confirm_phone, METH_FASTCALL,
      "scanners.candidate.Plan.confirm for a Swedish phone number in 8-bit text (_confirm.c)."},
+    {"confirm_card", (PyCFunction)(void (*)(void))hot_confirm_card, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for a payment card number in 8-bit text (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,

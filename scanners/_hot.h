@@ -12,6 +12,9 @@
 int hot_pnr_fields(const char *v, Py_ssize_t n, long today, long *year, int *month_day,
                    char body[10]);
 
+/* Whether the last of `n` ASCII digits at `s` is their Luhn check digit. */
+int hot_luhn(const char *s, Py_ssize_t n);
+
 /* Whether a word of a keyword table (scanners.context._table) stands in the Latin-1 window
  * `w` of `n` characters, in all of it (clause 0), its first clause (1) or its last (-1);
  * -1 for a table too short to be one. */
@@ -28,6 +31,7 @@ PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nar
 PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_phone(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* The windows of the confirmations in _confirm.c: scanners.rules' RULE_BEFORE and RULE_AFTER,

@@ -5,22 +5,23 @@ there (for its end), checks the boundary before it, decodes the core and a conte
 side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
 back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
 
-Personnummer forms, e-mail and IPv4 addresses and Swedish phone numbers in 8-bit text, most of
-a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`, `confirm_email`,
-`confirm_ipv4`, `confirm_phone`, in `_confirm.c`): the same decisions, several times faster;
-the C code hands the cases it does not read itself (organisationsnummer readings, UTF-8 and IDN
-addresses, sector boundaries) back to `Plan.confirm_py`.
+Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers and payment cards in 8-bit
+text, most of a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`,
+`confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`, in `_confirm.c`): the same
+decisions, several times faster; the C code hands the cases it does not read itself
+(organisationsnummer readings, UTF-8 and IDN addresses, sector boundaries) back to
+`Plan.confirm_py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from scanners import context
 from scanners.hot import compiled
-from scanners.identifiers import phone
+from scanners.identifiers import card, phone
 from scanners.rules import RULE_AFTER, RULE_BEFORE, RULES
 
 if TYPE_CHECKING:
@@ -32,16 +33,42 @@ Confirm = Callable[..., "Hit | None"]  # (buffer, start, origin) -> Hit | None
 SECTOR = 512  # file data starts at a multiple of this on every file system (and partition)
 
 
-# Kinds confirmed in C (8-bit text): the C function, the category of the context words it
-# looks for, and its rule's base confidences (each followed by its boosted value in the set-up).
+class _InC(NamedTuple):
+    """How a kind is confirmed in C (8-bit text).
+
+    The C function, the category of the context words it looks for, and its rule's base
+    confidences (each followed by its boosted value in the set-up); a second category of words
+    and its confidences, which follow the first ones; the kind's Python check and its table
+    (made once, when the first plan is).
+    """
+
+    function: str
+    words: str
+    bases: tuple[float, ...]
+    more_words: str | None = None
+    more_bases: tuple[float, ...] = ()
+    check: Callable[[str], object] | None = None
+    table: Callable[[], bytes] | None = None
+
+
 # Personnummer forms: 12 digits (rules.dig12), 11 characters (rules.num_sep, weak) and 13
-# (rules.num_sep, with century).
+# (rules.num_sep, with century). Cards: bare digits, then grouped.
 _IN_C = {
-    "pnr_form": ("confirm_pnr", "personnummer", (0.9, 0.85, 0.95)),
-    "email": ("confirm_email", "personnummer", ()),
-    "ipv4": ("confirm_ipv4", "ip_address", (0.6,)),
-    "phone_nat": ("confirm_phone", "phone", (0.5, 0.65)),
+    "pnr_form": _InC("confirm_pnr", "personnummer", (0.9, 0.85, 0.95)),
+    "email": _InC("confirm_email", "personnummer", ()),
+    "ipv4": _InC("confirm_ipv4", "ip_address", (0.6,)),
+    "phone_nat": _InC("confirm_phone", "phone", (0.5, 0.65), check=phone.national_number_match),
+    "card": _InC("confirm_card", "payment_card", (0.7, 0.85), table=card.length_masks),
 }
+_TABLES: dict[str, bytes] = {}
+
+
+def _no_check(value: str) -> None:
+    raise AssertionError("this kind's C confirmation has no Python check")
+
+
+def _pack(bases: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(conf for base in bases for conf in (base, context.boosted(base)))
 
 
 # The windows the C confirmations are written for (`scanners/_hot.h`), from their Python owners.
@@ -122,16 +149,20 @@ class Plan:
         in_c = _IN_C.get(kind)
         if in_c is None or compiled is None or compiled.CONFIRM_WINDOWS != C_WINDOWS:
             return None
-        function, words, bases = in_c
+        table = b""
+        if in_c.table is not None:
+            table = _TABLES.get(kind) or _TABLES.setdefault(kind, in_c.table())
         setup = compiled.confirm_setup(
             bytes(b in self._lead for b in range(256)),
-            context.keyword_table(words),
+            context.keyword_table(in_c.words),
             context.keyword_table("negative"),
-            tuple(conf for base in bases for conf in (base, context.boosted(base))),
+            _pack(in_c.bases) + _pack(in_c.more_bases),
             fallback,
-            phone.national_number_match,  # read by confirm_phone only
+            in_c.check or _no_check,
+            context.keyword_table(in_c.more_words) if in_c.more_words else b"",
+            table,
         )
-        return partial(getattr(compiled, function), setup)
+        return partial(getattr(compiled, in_c.function), setup)
 
     def confirm_py(
         self, buf: bytes | memoryview, start: int, origin: int | None = None

@@ -64,3 +64,18 @@ def parse(value: str) -> str | None:
 def is_valid(value: str) -> bool:
     """True for a valid payment card number."""
     return parse(value) is not None
+
+
+def length_masks() -> bytes:
+    """For each first four digits `0000`-`9999`, the lengths 12-19 that `_iin_ok` allows them.
+
+    One byte each, length L as bit L - 12: the table of the C confirmation (`scanners/_confirm.c`),
+    made from `_IIN` so that both read the same schemes.
+    """
+    out = bytearray(10_000)
+    for first in range(10_000):
+        four = f"{first:04d}"
+        for width in (1, 2, 3, 4):
+            for length in _IIN.get(four[:width], ()):
+                out[first] |= 1 << (length - 12)
+    return bytes(out)

@@ -1,20 +1,23 @@
 """Candidates confirmed in C (`scanners/_confirm.c`) against the Python confirmation.
 
-For personnummer forms, e-mail and IPv4 addresses and Swedish phone numbers in 8-bit text,
-`Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it stands for. Both are
-asked about every position of fuzzed buffers built from the pieces that decide: valid and
-broken numbers in the five forms, organisationsnummer, context and reference words across
-clause ends, local parts and domains at the edges of the address rules, dotted quads with bad
-octets and version-number tails, phone numbers in every written form with trailing counts and
-leading digit groups, UTF-8 letters, random high bytes, control bytes, and sector boundaries
-near the candidate. The answers must be equal, and both the C decisions and the hand-backs to
-Python must occur, so the comparison cannot pass on one side alone.
+For personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers and payment cards in
+8-bit text, `Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it stands
+for. Both are asked about every position of fuzzed buffers built from the pieces that decide:
+valid and broken numbers in the five forms, organisationsnummer, context and reference words
+across clause ends, local parts and domains at the edges of the address rules, dotted quads
+with bad octets and version-number tails, phone numbers in every written form with trailing
+counts and leading digit groups, card numbers of every issuer prefix and length (bare,
+grouped, glued to digits or letters, one digit repeated, long digit runs), UTF-8 letters,
+random high bytes, control bytes, and sector boundaries near the candidate. The answers must
+be equal, and both the C decisions and the hand-backs to Python must occur (for the kinds that
+hand any back), so the comparison cannot pass on one side alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -23,7 +26,8 @@ from scanners import context, hot
 from scanners.candidate import C_WINDOWS, Plan
 from scanners.fastpath import RawMatcher
 from scanners.findings import ValueHasher
-from scanners.identifiers.luhn import luhn_valid
+from scanners.identifiers import card
+from scanners.identifiers.luhn import luhn_check_digit, luhn_valid
 from scanners.patterns import compile_kinds
 
 pytestmark = pytest.mark.skipif(not hot.COMPILED, reason="scanners._hot is not built")
@@ -111,6 +115,51 @@ def _phone(rng: random.Random) -> str:
     return rng.choice(forms)
 
 
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+def _luhn(rng: random.Random, head: str) -> str:
+    """`head` and its Luhn check digit, or now and then a random last digit."""
+    return head + (luhn_check_digit(head) if rng.random() < 0.8 else rng.choice("0123456789"))
+
+
+def _grouped(rng: random.Random, digits: str, sizes: list[int]) -> str:
+    """`digits` cut into groups of `sizes` (the rest last) with spaces or hyphens between."""
+    groups, at = [], 0
+    for size in sizes:
+        groups.append(digits[at : at + size])
+        at += size
+    groups.append(digits[at:])
+    out = groups[0]
+    sep = rng.choice(" -")
+    for g in groups[1:]:
+        if g:
+            out += (sep if rng.random() < 0.9 else rng.choice(" -")) + g
+    return out
+
+
+def _card(rng: random.Random) -> str:
+    """A card number of any scheme and length, bare or in groups, with its neighbours."""
+    prefixes, width, lengths = rng.choice(card._SCHEMES)
+    if rng.random() < 0.15:  # no scheme, or a length the scheme does not have
+        head, length = rng.choice(["0", "7", "9", "35", "2", "4", "5"]), rng.randint(12, 20)
+    else:
+        head, length = str(rng.choice(prefixes)), rng.choice(sorted(lengths))
+    digits = _luhn(rng, head + _digits(rng, max(0, length - len(head) - 1)))
+    r = rng.random()
+    if r < 0.05:  # one digit repeated: Luhn-valid for some lengths, never a card
+        digits = rng.choice("0123456789") * rng.randint(12, 20)
+    elif r < 0.1:  # a long run of digits
+        digits = _digits(rng, rng.randint(20, 40))
+    shapes = [[], [4, 4, 4], [4, 6], [4, 5], [4, 4, 4, 4], [4, 4], [3, 4, 4, 4], [4, 6, 4]]
+    value = _grouped(rng, digits, rng.choice(shapes))
+    tail = rng.choice(["", "", "", "a", "X", "5", " 12", "-1234", " 1234", "\xe9", ".", "/"])
+    words = ["kort", "Visa:", "CVC", "Kortnummer", "credit card", "k\xc3\xb6p"]
+    head = rng.choice(["", "", "", "1", "-", f"{rng.choice(words)}{rng.choice(_GLUE)}"])
+    return head + value + tail
+
+
 _WORDS = [
     "personnummer", "Pnr", "PERSONNR:", "pers.nr", "födelsenummer", "f\xc3\xb6delsenummer",
     "ssn", "order", "Faktura", "ref.", "invoice no", "org.nr", "e-post", "mail", "kund",
@@ -121,9 +170,14 @@ _GLUE = [" ", ": ", "\n", "\t", ". ", "; ", "? ", ",", "", "(", ")", "<", ">", "
 _NOISE = ["\x00", "\x01\x02", "\x7f", "\xff\xfe", "\xc3\xa5", "\xe2\x82\xac", "\x80\x81\x82"]
 
 
-def _buffer(rng: random.Random) -> bytes:
+def _buffer(rng: random.Random, own: Callable[[random.Random], str] | None = None) -> bytes:
+    """Pieces of every kind, glued; a third of them by `own` (a kind's generator) when given."""
     parts: list[str] = []
     for _ in range(rng.randint(3, 14)):
+        if own is not None and rng.random() < 0.35:
+            parts.append(own(rng))
+            parts.append(rng.choice(_GLUE))
+            continue
         r = rng.random()
         if r < 0.18:
             parts.append(_pnr(rng))
@@ -162,15 +216,29 @@ def test_the_c_windows_are_the_python_rules() -> None:
     assert hot.compiled.CONFIRM_WINDOWS == C_WINDOWS
 
 
-@pytest.mark.parametrize("kind", ["pnr_form", "email", "ipv4", "phone_nat"])
+# The kinds' own generators (none: the common pieces hold enough of the kind), and what the
+# fuzzing must give: at least so many accepted values; hand-backs to Python between the bounds,
+# as a share of all candidates (0: the C code decides every candidate of the kind).
+_OWN: dict[str, tuple[Callable[[random.Random], str] | None, int, float, float]] = {
+    "pnr_form": (None, 500, 100, 0.01),
+    "email": (None, 500, 100, 0.01),
+    "ipv4": (None, 500, 100, 0.01),
+    "phone_nat": (None, 500, 100, 0.01),
+    # A card's rule reads only the core: rejections need no second try, nothing goes back.
+    "card": (_card, 1200, 0, 0),
+}
+
+
+@pytest.mark.parametrize("kind", list(_OWN))
 def test_c_confirmation_equals_python(kind: str) -> None:
+    own, min_accepted, min_handed, max_handed = _OWN[kind]
     plan = _plans()[kind]
     assert isinstance(plan.confirm, partial), "the C confirmation is in use"
     handed_back = _counting(plan, kind)
     rng = random.Random(kind)
     accepted = rejected = 0
     for _ in range(3000):
-        buf = _buffer(rng)
+        buf = _buffer(rng, own)
         origin = rng.choice([None, 0, rng.randrange(1 << 20)])
         view = memoryview(bytearray(buf)) if rng.random() < 0.3 else buf
         for start in range(len(buf)):
@@ -179,10 +247,13 @@ def test_c_confirmation_equals_python(kind: str) -> None:
             assert got == want, (kind, buf, start, origin)
             accepted += got is not None
             rejected += got is None
-    assert accepted > 500
+    assert accepted > min_accepted
     assert rejected > 100_000
-    # Both sides decide: C most candidates, Python some.
-    assert 100 < handed_back[0] < (accepted + rejected) / 100
+    # Both sides decide: C most candidates, Python some (or none, for kinds C reads whole).
+    if max_handed:
+        assert min_handed < handed_back[0] < (accepted + rejected) * max_handed
+    else:
+        assert handed_back[0] == 0
 
 
 def test_c_confirmation_categories_and_forms() -> None:
@@ -283,3 +354,20 @@ def test_c_order_of_starts_equals_python() -> None:
         gated += any(matcher._compiled[i].kind.gate for _, i in got)
     assert at_zero > 50
     assert gated > 50
+
+
+def test_c_confirmation_cards() -> None:
+    """A card's confidence: bare or grouped, a card word near; the IIN table and the veto."""
+    confirm = _plans()["card"].confirm
+    assert confirm(b"x 4111111111111111 y", 2, None) == (
+        "payment_card", 0.7, "4111111111111111", 2, 18,
+    )  # fmt: skip
+    buf = b"Kort: 4111 1111-1111 1111."
+    assert confirm(buf, 6, None) == ("payment_card", 0.9625, "4111111111111111", 6, 25)
+    assert confirm(b"4111111111111111a", 0, None) is None  # glued to a word
+    assert confirm(b"1" + b"4111111111111111", 1, None) is None  # inside a longer number
+    assert confirm(b"0000000000000 ", 0, None) is None  # Luhn-valid, no scheme
+    assert confirm(b"6666666666666 ", 0, None) is None  # one digit repeated (Luhn-valid)
+    # Amex is 15 digits only
+    assert confirm(b"378282246310005 ", 0, None) is not None
+    assert confirm(b"3782822463100003 ", 0, None) is None
