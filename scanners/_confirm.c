@@ -1,15 +1,16 @@
 /* Whole candidate confirmations of the raw fast path in C, for the kinds that make nearly all
  * of a drive's values: structured personnummer forms, e-mail and IPv4 addresses, Swedish
- * phone numbers without country code and payment cards, in 8-bit text; and the order of a
- * page's candidates.
+ * phone numbers without country code, payment cards and IBANs, in 8-bit text; and the order
+ * of a page's candidates.
  *
- * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4, confirm_phone and
- * confirm_card give
+ * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4, confirm_phone,
+ * confirm_card and confirm_iban give
  * what scanners.candidate.Plan.confirm gives for the same candidate: None, or (category,
  * confidence, normalized value, begin, end) with byte offsets into the buffer. They re-match
  * the kind's core at `start` (scanners.patterns; the regular expression's backtracking is
  * reproduced), check the byte before it, and apply the kind's rule (scanners.rules: pnr_form,
- * email_address, ipv4_address, phone_number, card_number) to the buffer read as Latin-1, with the same
+ * email_address, ipv4_address, phone_number, card_number, iban_number) to the buffer read
+ * as Latin-1, with the same
  * windows, context words (scanners.context) and text check. Where the rule would need more
  * than that, they hand the candidate to `fallback` (the Python Plan.confirm_py) and return its
  * answer:
@@ -18,14 +19,16 @@
  *   domain (UTF-8 local parts, IDN and punycode domains);
  * - a rejected candidate whose left window reaches back over a sector boundary (the rule
  *   is then tried again on the file's side of it), unless the rule rejects on the core alone
- *   (REJECT_FINAL: a card's digits).
+ *   (REJECT_FINAL: a card's digits, an IBAN's characters).
  * `setup` is made once per kind by confirm_setup(lead, words, reference words, confidences,
  * fallback, check[, more words[, table]]): a 256-byte table of the bytes that may not stand
  * before a value, the kind's and the reference words as scanners.context keyword tables, the
  * rule's confidences (each base followed by its boosted value), the Python confirmation, the
  * kind's Python check (phone numbers: the libphonenumber patterns' match of national digits,
- * identifiers.phone.national_number_match), a second category of words, and the kind's table
- * (cards: the lengths each issuer prefix allows, identifiers.card.length_masks).
+ * identifiers.phone.national_number_match; IBANs: the national checks of the four countries
+ * that have one, identifiers.iban.national_ok), a second category of words, and the kind's
+ * table (cards: the lengths each issuer prefix allows, identifiers.card.length_masks; IBANs:
+ * each country's BBAN structure, identifiers.iban.structure_table).
  * The windows below are scanners.rules' and scanners.context's; CONFIRM_WINDOWS names them so
  * that scanners.candidate uses this code only while both agree. tests/scanners/test_confirm.py
  * compares both sides on fuzzed buffers. */
@@ -820,4 +823,100 @@ static int card_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
 
 PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, card_core, card_judge);
+}
+
+/* ---- IBAN (rules.iban_number, identifiers.iban.parse) ------------------------------------- */
+
+static inline int iban_char(unsigned char c) { return is_digit(c) || (c >= 'A' && c <= 'Z'); }
+
+static Py_ssize_t iban_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* [A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})? and no letter or digit
+     * after. A group takes its separator exactly when one is there (four characters cannot
+     * start on it), so the greedy repeat has one way to run: it is given back group by group,
+     * and at each group's end the optional last group is tried before the end itself. */
+#define SEP(i) ((i) < n && (p[i] == ' ' || p[i] == '-'))
+#define TAIL(i) ((i) == n || !is_alnum(p[i]))
+    if (!(s + 4 <= n && p[s] >= 'A' && p[s] <= 'Z' && p[s + 1] >= 'A' && p[s + 1] <= 'Z' &&
+          is_digit(p[s + 2]) && is_digit(p[s + 3])))
+        return -1;
+    Py_ssize_t ends[8] = {s + 4};
+    int groups = 0;
+    while (groups < 7) {
+        Py_ssize_t q = ends[groups] + SEP(ends[groups]);
+        if (!(q + 4 <= n && iban_char(p[q]) && iban_char(p[q + 1]) && iban_char(p[q + 2]) &&
+              iban_char(p[q + 3])))
+            break;
+        ends[++groups] = q + 4;
+    }
+    for (int k = groups; k >= 2; k--) {
+        Py_ssize_t q = ends[k] + SEP(ends[k]), run = 0;
+        while (run < 5 && q + run < n && iban_char(p[q + run])) run++;
+        if (run >= 1 && run <= 4 && TAIL(q + run)) return q + run;
+        if (TAIL(ends[k])) return ends[k];
+    }
+    return -1;
+#undef SEP
+#undef TAIL
+}
+
+/* The set-up's table: identifiers.iban.structure_table, one record per country code. */
+enum { IBAN_RECORD = 32 };
+
+/* identifiers.iban.parse on `k` compact characters (letters and digits): 1, 0, or -1 on error. */
+static int iban_valid(const setup_t *s, const char *v, int k) {
+    if (k < 15 || k > 34) return 0;
+    int check = (v[2] - '0') * 10 + (v[3] - '0');
+    if (check < 2 || check > 98) return 0; /* stdnum lets 00, 01 and 99 pass as 97, 98, 02 */
+    int r = 0;
+    for (int i = 0; i < k; i++) {
+        char ch = v[(i + 4) % k];
+        r = ch <= '9' ? (r * 10 + (ch - '0')) % 97 : (r * 100 + (ch - 'A' + 10)) % 97;
+    }
+    if (r != 1 || v[0] < 'A' || v[1] < 'A') return 0;
+    const unsigned char *record = (const unsigned char *)PyBytes_AS_STRING(s->table) +
+                                  ((v[0] - 'A') * 26 + (v[1] - 'A')) * IBAN_RECORD;
+    if (record[0] != k - 4) return 0;
+    for (int i = 4; i < k; i++) {
+        unsigned char cls = record[2 + i - 4], ch = (unsigned char)v[i];
+        if ((cls == 'n' && !is_digit(ch)) || (cls == 'a' && is_digit(ch))) return 0;
+    }
+    if (!record[1]) return 1;
+    /* The country's national check (Norway's mod 11, ...): in Python. */
+    PyObject *number = PyUnicode_FromStringAndSize(v, k);
+    if (number == NULL) return -1;
+    PyObject *ok = PyObject_CallOneArg(s->check, number);
+    Py_DECREF(number);
+    if (ok == NULL) return -1;
+    int valid = PyObject_IsTrue(ok);
+    Py_DECREF(ok);
+    return valid;
+}
+
+static int iban_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+    const unsigned char *p = c->p;
+    if (PyBytes_GET_SIZE(s->table) != 26 * 26 * IBAN_RECORD) return UNDECIDED;
+    /* The compact characters and where each ends in the buffer; the core holds at most
+     * 4 + 7 * 4 + 4 of them. */
+    char v[40];
+    Py_ssize_t ends[40];
+    int k = 0;
+    for (Py_ssize_t i = c->start; i < c->end; i++)
+        if (iban_char(p[i])) {
+            v[k] = (char)p[i];
+            ends[k++] = i + 1;
+        }
+    /* The longest prefix of at least 15 characters that is a valid IBAN. */
+    for (; k >= 15; k--) {
+        int valid = iban_valid(s, v, k);
+        if (valid < 0) return -1;
+        if (valid) {
+            *out = hit(IBAN, 0.95, v, k, c->start, ends[k - 1]);
+            return *out == NULL ? -1 : ACCEPT;
+        }
+    }
+    return REJECT_FINAL; /* the rule reads the core alone */
+}
+
+PyObject *hot_confirm_iban(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, iban_core, iban_judge);
 }

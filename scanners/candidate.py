@@ -5,10 +5,10 @@ there (for its end), checks the boundary before it, decodes the core and a conte
 side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
 back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
 
-Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers and payment cards in 8-bit
-text, most of a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`,
-`confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`, in `_confirm.c`): the same
-decisions, several times faster; the C code hands the cases it does not read itself
+Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards and IBANs in
+8-bit text, most of a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`,
+`confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`, `confirm_iban`, in `_confirm.c`):
+the same decisions, several times faster; the C code hands the cases it does not read itself
 (organisationsnummer readings, UTF-8 and IDN addresses, sector boundaries) back to
 `Plan.confirm_py`.
 """
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from scanners import context
 from scanners.hot import compiled
-from scanners.identifiers import card, phone
+from scanners.identifiers import card, iban, phone
 from scanners.rules import RULE_AFTER, RULE_BEFORE, RULES
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class _InC(NamedTuple):
     """
 
     function: str
-    words: str
+    words: str | None  # None: the rule reads no words
     bases: tuple[float, ...]
     more_words: str | None = None
     more_bases: tuple[float, ...] = ()
@@ -59,6 +59,7 @@ _IN_C = {
     "ipv4": _InC("confirm_ipv4", "ip_address", (0.6,)),
     "phone_nat": _InC("confirm_phone", "phone", (0.5, 0.65), check=phone.national_number_match),
     "card": _InC("confirm_card", "payment_card", (0.7, 0.85), table=card.length_masks),
+    "iban": _InC("confirm_iban", None, (), check=iban.national_ok, table=iban.structure_table),
 }
 _TABLES: dict[str, bytes] = {}
 
@@ -154,7 +155,7 @@ class Plan:
             table = _TABLES.get(kind) or _TABLES.setdefault(kind, in_c.table())
         setup = compiled.confirm_setup(
             bytes(b in self._lead for b in range(256)),
-            context.keyword_table(in_c.words),
+            context.keyword_table(in_c.words) if in_c.words else b"",
             context.keyword_table("negative"),
             _pack(in_c.bases) + _pack(in_c.more_bases),
             fallback,

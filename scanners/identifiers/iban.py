@@ -50,15 +50,56 @@ def parse(value: str) -> str | None:
         return None
     if _mod97(number) != 1:
         return None
-    structure, module = _country(number[:2])
+    structure, _ = _country(number[:2])
     if structure is None or not structure.match(number[4:]):
         return None
-    if module is not None:
-        try:
-            module.validate(number)
-        except ValidationError:
-            return None
-    return number
+    return number if national_ok(number) else None
+
+
+def national_ok(number: str) -> bool:
+    """The national check of a compact IBAN's country (Norway's mod 11, ...), where it has one."""
+    module = _country(number[:2])[1]
+    if module is None:
+        return True
+    try:
+        module.validate(number)
+    except ValidationError:
+        return False
+    return True
+
+
+# The character classes of stdnum's BBAN structures (`_struct_to_re`): one letter each.
+_CLASSES = {"[0-9]": "n", "[A-Z]": "a", "[A-Za-z0-9]": "c"}
+_PIECE = re.compile(r"(\[[^\]]+\])\{([0-9]+)\}")
+RECORD = 32  # bytes per country in `structure_table`
+
+
+def structure_table() -> bytes:
+    """Every country's BBAN structure for the C confirmation (`scanners/_confirm.c`).
+
+    A record of `RECORD` bytes per country code `AA`-`ZZ` (index (first - A) * 26 + second
+    - A): the BBAN's length (0: no such IBAN country), 1 when the country has a national check
+    (`national_ok`), then one class letter per BBAN character, n (digit), a (upper-case letter)
+    or c (letter or digit). Read from the cached regexes `parse` matches, whole or not at all.
+    """
+    out = bytearray()
+    for first in range(26):
+        for second in range(26):
+            code = chr(65 + first) + chr(65 + second)
+            structure, module = _country(code)
+            record = bytearray(RECORD)
+            if structure is not None:
+                body = structure.pattern.removeprefix("^").removesuffix("$")
+                pieces = _PIECE.findall(body)
+                if "".join(f"{c}{{{n}}}" for c, n in pieces) != body:
+                    raise ValueError(f"BBAN structure not read: {code} {structure.pattern}")
+                classes = "".join(_CLASSES[c] * int(n) for c, n in pieces)
+                if not 0 < len(classes) <= RECORD - 2:
+                    raise ValueError(f"BBAN structure too long: {code}")
+                record[0], record[1] = len(classes), module is not None
+                record[2 : 2 + len(classes)] = classes.encode()
+            out += record
+    return bytes(out)
 
 
 def is_valid(value: str) -> bool:

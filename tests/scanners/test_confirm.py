@@ -1,16 +1,18 @@
 """Candidates confirmed in C (`scanners/_confirm.c`) against the Python confirmation.
 
-For personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers and payment cards in
-8-bit text, `Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it stands
-for. Both are asked about every position of fuzzed buffers built from the pieces that decide:
-valid and broken numbers in the five forms, organisationsnummer, context and reference words
-across clause ends, local parts and domains at the edges of the address rules, dotted quads
-with bad octets and version-number tails, phone numbers in every written form with trailing
-counts and leading digit groups, card numbers of every issuer prefix and length (bare,
-grouped, glued to digits or letters, one digit repeated, long digit runs), UTF-8 letters,
-random high bytes, control bytes, and sector boundaries near the candidate. The answers must
-be equal, and both the C decisions and the hand-backs to Python must occur (for the kinds that
-hand any back), so the comparison cannot pass on one side alone.
+For personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards and
+IBANs in 8-bit text, `Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it
+stands for. Both are asked about every position of fuzzed buffers built from the pieces that
+decide: valid and broken numbers in the five forms, organisationsnummer, context and reference
+words across clause ends, local parts and domains at the edges of the address rules, dotted
+quads with bad octets and version-number tails, phone numbers in every written form with
+trailing counts and leading digit groups, card numbers of every issuer prefix and length (bare,
+grouped, glued to digits or letters, one digit repeated, long digit runs), IBANs of every
+country (valid, broken check digits, a changed character, cut short or made long, in groups,
+lower case, a word glued on), UTF-8 letters, random high bytes, control bytes, and sector
+boundaries near the candidate. The answers must be equal, and both the C decisions and the hand-
+backs to Python must occur (for the kinds that hand any back), so the comparison cannot pass on
+one side alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from scanners import context, hot
 from scanners.candidate import C_WINDOWS, Plan
 from scanners.fastpath import RawMatcher
 from scanners.findings import ValueHasher
-from scanners.identifiers import card
+from scanners.identifiers import card, iban
 from scanners.identifiers.luhn import luhn_check_digit, luhn_valid
 from scanners.patterns import compile_kinds
 
@@ -160,6 +162,55 @@ def _card(rng: random.Random) -> str:
     return head + value + tail
 
 
+# IBANs, among them of the countries with a national check (NO, BE, ES, ME).
+_IBANS = [
+    "SE4550000000058398257466", "SE3550000000054910000003", "GB29NWBK60161331926819",
+    "DE89370400440532013000", "NO9386011117947", "BE71096123456769", "ES9121000418450200051332",
+    "FR1420041010050500013M02606", "ME25505000012345678951", "MT84MALT011000012345MTLCAST001S",
+    "NL91ABNA0417164300", "FI2112345600000785", "DK5000400440116243",
+    "BE68539007547034",  # mod 97 passes, the Belgian check does not
+]  # fmt: skip
+_STRUCTURES = iban.structure_table()
+
+
+def _iban_number(rng: random.Random) -> str:
+    """A compact IBAN: a valid one, or a country's BBAN shape filled at random with the check
+    digits that make mod 97 pass (random BBANs mostly fail a national check)."""
+    if rng.random() < 0.5:
+        return rng.choice(_IBANS)
+    while True:
+        code = rng.randrange(26 * 26)
+        record = _STRUCTURES[code * iban.RECORD : (code + 1) * iban.RECORD]
+        if record[0]:
+            break
+    country = chr(65 + code // 26) + chr(65 + code % 26)
+    pick = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "c": "0123456789ABCXYZ"}
+    bban = "".join(rng.choice(pick[chr(c)]) for c in record[2 : 2 + record[0]])
+    check = 98 - iban._mod97_py(country + "00" + bban)
+    return f"{country}{check:02d}{bban}"
+
+
+def _iban(rng: random.Random) -> str:
+    """An IBAN written compact or in groups, broken or not, with what may follow it."""
+    number = _iban_number(rng)
+    r = rng.random()
+    if r < 0.1:  # broken check digits
+        check = rng.choice(["00", "01", "99", f"{rng.randint(2, 98):02d}"])
+        number = number[:2] + check + number[4:]
+    elif r < 0.2:  # one character changed
+        at = rng.randrange(4, len(number))
+        number = number[:at] + rng.choice("0123456789AZ") + number[at + 1 :]
+    elif r < 0.25:  # cut short or made long
+        number = number[: rng.randint(12, len(number))] + _digits(rng, rng.choice([0, 0, 8, 14]))
+    if rng.random() < 0.6:
+        number = _grouped(rng, number, [4] * 8)
+    if rng.random() < 0.1:
+        number = number.lower() if rng.random() < 0.5 else number[:6] + number[6:].lower()
+    tail = rng.choice(["", "", "", " SEK", "SEK", " EUR.", "x", "1", " 12", "-AB", "\n", ", "])
+    head = rng.choice(["", "", "IBAN ", "IBAN:", "A", "1", "konto "])
+    return head + number + tail
+
+
 _WORDS = [
     "personnummer", "Pnr", "PERSONNR:", "pers.nr", "födelsenummer", "f\xc3\xb6delsenummer",
     "ssn", "order", "Faktura", "ref.", "invoice no", "org.nr", "e-post", "mail", "kund",
@@ -226,6 +277,8 @@ _OWN: dict[str, tuple[Callable[[random.Random], str] | None, int, float, float]]
     "phone_nat": (None, 500, 100, 0.01),
     # A card's rule reads only the core: rejections need no second try, nothing goes back.
     "card": (_card, 1200, 0, 0),
+    # Nor an IBAN's.
+    "iban": (_iban, 1500, 0, 0),
 }
 
 
@@ -371,3 +424,21 @@ def test_c_confirmation_cards() -> None:
     # Amex is 15 digits only
     assert confirm(b"378282246310005 ", 0, None) is not None
     assert confirm(b"3782822463100003 ", 0, None) is None
+
+
+def test_c_confirmation_ibans() -> None:
+    """The longest valid prefix of an IBAN candidate; the country's structure and check."""
+    plan = _plans()["iban"]
+    buf = b"IBAN SE45 5000 0000 0583 9825 7466 SEK 12"
+    assert plan.confirm(buf, 5, None) == ("iban", 0.95, "SE4550000000058398257466", 5, 34)
+    buf = b"IBAN SE45 5000 0000 0583 9825 7466SEK."  # a word glued on: the prefix before it
+    assert plan.confirm(buf, 5, None) == ("iban", 0.95, "SE4550000000058398257466", 5, 34)
+    # A lower-case word glued on: the core is given back to `SE45 5000 0000 0583`
+    buf = b"SE45 5000 0000 0583 9825 7466sek"
+    assert plan.confirm(buf, 0, None) is None is plan.confirm_py(buf, 0, None)
+    # Mod 97 passes in each; the Belgian check, a BBAN too long for Sweden, a letter where
+    # Sweden has digits do not.
+    for value in (b"BE68539007547034", b"SE35500000000549100000031", b"SE4550000000058398257A66"):
+        assert plan.confirm(value + b" ", 0, None) == plan.confirm_py(value + b" ", 0, None)
+    assert plan.confirm(b"BE71096123456769 ", 0, None) is not None
+    assert plan.confirm(b"BE68539007547034 ", 0, None) is None
