@@ -1,34 +1,34 @@
 /* Whole candidate confirmations of the raw fast path in C, for the kinds that make nearly all
- * of a drive's values: structured personnummer forms, e-mail and IPv4 addresses, Swedish
- * phone numbers without country code, payment cards and IBANs, in 8-bit text; and the order
- * of a page's candidates.
+ * of a drive's values: structured personnummer and organisationsnummer forms, e-mail and IPv4
+ * addresses, Swedish phone numbers without country code, payment cards and IBANs, in 8-bit
+ * text; and the order of a page's candidates.
  *
  * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4, confirm_phone,
- * confirm_card and confirm_iban give
- * what scanners.candidate.Plan.confirm gives for the same candidate: None, or (category,
- * confidence, normalized value, begin, end) with byte offsets into the buffer. They re-match
- * the kind's core at `start` (scanners.patterns; the regular expression's backtracking is
- * reproduced), check the byte before it, and apply the kind's rule (scanners.rules: pnr_form,
- * email_address, ipv4_address, phone_number, card_number, iban_number) to the buffer read
- * as Latin-1, with the same
- * windows, context words (scanners.context) and text check. Where the rule would need more
- * than that, they hand the candidate to `fallback` (the Python Plan.confirm_py) and return its
- * answer:
- * - an organisationsnummer reading (`16` + orgnr, a third digit of 2 or more);
+ * confirm_card and confirm_iban give what scanners.candidate.Plan.confirm gives for the same
+ * candidate: None, or (category, confidence, normalized value, begin, end) with byte offsets
+ * into the buffer. They re-match the kind's core at `start` (scanners.patterns; the regular
+ * expression's backtracking is reproduced), check the byte before it, and apply the kind's rule
+ * (scanners.rules: pnr_form with its organisationsnummer readings, email_address,
+ * ipv4_address, phone_number, card_number, iban_number) to the buffer read as Latin-1, with
+ * the same windows, context words (scanners.context) and text check. Where the rule would need
+ * more than that, they hand the candidate to `fallback` (the Python Plan.confirm_py) and return
+ * its answer:
  * - an e-mail candidate with a byte 0x80-0xFF in its local part or domain, or `--` in its
  *   domain (UTF-8 local parts, IDN and punycode domains);
  * - a rejected candidate whose left window reaches back over a sector boundary (the rule
- *   is then tried again on the file's side of it), unless the rule rejects on the core alone
- *   (REJECT_FINAL: a card's digits, an IBAN's characters).
+ *   is then tried again on the file's side of it), unless the rule rejected on the core alone
+ *   (REJECT_FINAL: a card's digits, an IBAN's characters, the digits of a personnummer or
+ *   organisationsnummer form where no reference word vetoed it).
  * `setup` is made once per kind by confirm_setup(lead, words, reference words, confidences,
  * fallback, check[, more words[, table]]): a 256-byte table of the bytes that may not stand
  * before a value, the kind's and the reference words as scanners.context keyword tables, the
  * rule's confidences (each base followed by its boosted value), the Python confirmation, the
  * kind's Python check (phone numbers: the libphonenumber patterns' match of national digits,
- * identifiers.phone.national_number_match; IBANs: the national checks of the four countries
- * that have one, identifiers.iban.national_ok), a second category of words, and the kind's
- * table (cards: the lengths each issuer prefix allows, identifiers.card.length_masks; IBANs:
- * each country's BBAN structure, identifiers.iban.structure_table).
+ * identifiers.phone.national_number_match; IBANs: the national check of the four countries
+ * that have one, identifiers.iban.national_ok), a second category of words (the
+ * organisationsnummer words of personnummer forms), and the kind's table (cards: the lengths
+ * each issuer prefix allows, identifiers.card.length_masks; IBANs: each country's BBAN
+ * structure, identifiers.iban.structure_table).
  * The windows below are scanners.rules' and scanners.context's; CONFIRM_WINDOWS names them so
  * that scanners.candidate uses this code only while both agree. tests/scanners/test_confirm.py
  * compares both sides on fuzzed buffers. */
@@ -316,7 +316,8 @@ static int vetoed(const setup_t *s, const candidate_t *c) {
                         -1) == 1;
 }
 
-/* rules._pnr: ACCEPT with *out set, or REJECT. */
+/* rules._pnr: ACCEPT with *out set, or REJECT (REJECT_FINAL when the digits decide, not a
+ * reference word). */
 static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, PyObject **out) {
     const unsigned char *p = c->p;
     Py_ssize_t len = c->end - c->start;
@@ -324,7 +325,7 @@ static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, 
     int month_day;
     char body[10];
     if (!hot_pnr_fields((const char *)p + c->start, len, today_now(), &year, &month_day, body))
-        return REJECT;
+        return REJECT_FINAL;
     int has_word = near(s, c);
     if (weak && !has_word && vetoed(s, c)) return REJECT;
     char normalized[13];
@@ -336,21 +337,50 @@ static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, 
     return *out == NULL ? -1 : ACCEPT;
 }
 
+/* rules._org on the ten digits of an organisationsnummer (identifiers.orgnr.parse: a legal
+ * form 1-3 or 5-9, a third digit of 2 or more, Luhn) and the organisationsnummer words (the
+ * set-up's second table): ACCEPT with *out set, or REJECT_FINAL. */
+static int org_rule(const setup_t *s, const candidate_t *c, const char ten[10], int base,
+                    PyObject **out) {
+    if (ten[0] == '0' || ten[0] == '4' || ten[2] < '2' || !hot_luhn(ten, 10)) return REJECT_FINAL;
+    *out = hit(ORGANISATIONSNUMMER, s->conf[base + near_words(s->more_words, c)], ten, 10,
+               c->start, c->end);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+/* `person`, or else `org` (computed only when needed), as rules' `_pnr(...) or _org(...)`: a
+ * rejection is final when both are. */
+static int either(int person, int org) {
+    if (person != REJECT && person != REJECT_FINAL) return person;
+    if (org != REJECT && org != REJECT_FINAL) return org;
+    return person == REJECT_FINAL && org == REJECT_FINAL ? REJECT_FINAL : REJECT;
+}
+
+/* Confidences: personnummer 0-5 (12 digits, 11 characters, 13), organisationsnummer 6-11. */
 static int pnr_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
-    const unsigned char *core = c->p + c->start;
+    const char *core = (const char *)c->p + c->start;
     Py_ssize_t len = c->end - c->start;
     int org = core[0] == '1' && core[1] == '6';
+    char ten[10];
     int verdict;
     switch (len) {
     case 12: /* dig12, then `16` + an organisationsnummer */
         verdict = pnr_rule(s, c, 0, 1, out);
-        return verdict == REJECT && org ? UNDECIDED : verdict;
-    case 11: /* num_sep: a third digit of 2 or more is no month */
-        if (core[2] >= '2') return core[6] == '-' ? UNDECIDED : REJECT;
-        return pnr_rule(s, c, 2, 1, out);
-    default: /* 13: a century and a separator */
+        if (!org || (verdict != REJECT && verdict != REJECT_FINAL)) return verdict;
+        return either(verdict, org_rule(s, c, core + 2, 6, out));
+    case 11: /* num_sep: a third digit of 2 or more is no month, but an organisationsnummer */
+        if (core[2] < '2') return pnr_rule(s, c, 2, 1, out);
+        if (core[6] != '-') return REJECT_FINAL;
+        memcpy(ten, core, 6);
+        memcpy(ten + 6, core + 7, 4);
+        return org_rule(s, c, ten, 8, out);
+    default: /* 13: a century and a separator; `16` + an organisationsnummer with a hyphen */
         verdict = pnr_rule(s, c, 4, 0, out);
-        return verdict == REJECT && org ? UNDECIDED : verdict;
+        if (!org || (verdict != REJECT && verdict != REJECT_FINAL)) return verdict;
+        if (core[8] != '-') return either(verdict, REJECT_FINAL);
+        memcpy(ten, core + 2, 6);
+        memcpy(ten + 6, core + 9, 4);
+        return either(verdict, org_rule(s, c, ten, 10, out));
     }
 }
 

@@ -9,7 +9,7 @@ Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment ca
 8-bit text, most of a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`,
 `confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`, `confirm_iban`, in `_confirm.c`):
 the same decisions, several times faster; the C code hands the cases it does not read itself
-(organisationsnummer readings, UTF-8 and IDN addresses, sector boundaries) back to
+(UTF-8 and IDN addresses, sector boundaries) back to
 `Plan.confirm_py`.
 """
 
@@ -52,9 +52,12 @@ class _InC(NamedTuple):
 
 
 # Personnummer forms: 12 digits (rules.dig12), 11 characters (rules.num_sep, weak) and 13
-# (rules.num_sep, with century). Cards: bare digits, then grouped.
+# (rules.num_sep, with century), then the organisationsnummer readings of the three. Cards:
+# bare digits, then grouped.
 _IN_C = {
-    "pnr_form": _InC("confirm_pnr", "personnummer", (0.9, 0.85, 0.95)),
+    "pnr_form": _InC(
+        "confirm_pnr", "personnummer", (0.9, 0.85, 0.95), "organisationsnummer", (0.75, 0.7, 0.8)
+    ),
     "email": _InC("confirm_email", "personnummer", ()),
     "ipv4": _InC("confirm_ipv4", "ip_address", (0.6,)),
     "phone_nat": _InC("confirm_phone", "phone", (0.5, 0.65), check=phone.national_number_match),
