@@ -1,24 +1,25 @@
 /* Whole candidate confirmations of the raw fast path in C, for the kinds that make nearly all
  * of a drive's values: structured personnummer and organisationsnummer forms, e-mail and IPv4
- * addresses, Swedish phone numbers without country code, payment cards and IBANs, in 8-bit
- * text; and the order of a page's candidates.
+ * addresses, Swedish phone numbers without country code, payment cards, IBANs and bankgiro
+ * numbers, in 8-bit text; and the order of a page's candidates.
  *
  * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4, confirm_phone,
- * confirm_card and confirm_iban give what scanners.candidate.Plan.confirm gives for the same
- * candidate: None, or (category, confidence, normalized value, begin, end) with byte offsets
- * into the buffer. They re-match the kind's core at `start` (scanners.patterns; the regular
- * expression's backtracking is reproduced), check the byte before it, and apply the kind's rule
- * (scanners.rules: pnr_form with its organisationsnummer readings, email_address,
- * ipv4_address, phone_number, card_number, iban_number) to the buffer read as Latin-1, with
- * the same windows, context words (scanners.context) and text check. Where the rule would need
- * more than that, they hand the candidate to `fallback` (the Python Plan.confirm_py) and return
- * its answer:
+ * confirm_card, confirm_iban and confirm_bankgiro give what scanners.candidate.Plan.confirm
+ * gives for the same candidate: None, or (category, confidence, normalized value, begin, end)
+ * with byte offsets into the buffer. They re-match the kind's core at `start`
+ * (scanners.patterns; the regular expression's backtracking is reproduced), check the byte
+ * before it, and apply the kind's rule (scanners.rules: pnr_form with its organisationsnummer
+ * readings, email_address, ipv4_address, phone_number, card_number, iban_number,
+ * bankgiro_number) to the buffer read as Latin-1, with the same windows, context words
+ * (scanners.context) and text check. Where the rule would need more than that, they hand the
+ * candidate to `fallback` (the Python Plan.confirm_py) and return its answer:
  * - an e-mail candidate with a byte 0x80-0xFF in its local part or domain, or `--` in its
  *   domain (UTF-8 local parts, IDN and punycode domains);
  * - a rejected candidate whose left window reaches back over a sector boundary (the rule
  *   is then tried again on the file's side of it), unless the rule rejected on the core alone
  *   (REJECT_FINAL: a card's digits, an IBAN's characters, the digits of a personnummer or
- *   organisationsnummer form where no reference word vetoed it).
+ *   organisationsnummer form where no reference word vetoed it, a bankgiro number's Luhn
+ *   digit).
  * `setup` is made once per kind by confirm_setup(lead, words, reference words, confidences,
  * fallback, check[, more words[, table]]): a 256-byte table of the bytes that may not stand
  * before a value, the kind's and the reference words as scanners.context keyword tables, the
@@ -949,4 +950,31 @@ static int iban_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
 
 PyObject *hot_confirm_iban(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, iban_core, iban_judge);
+}
+
+/* ---- bankgiro numbers (rules.bankgiro_number, identifiers.giro.parse_bankgiro) ------------ */
+
+static Py_ssize_t bankgiro_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* [0-9]{3,4}-[0-9]{4} and no digit after: both runs whole (a longer first run cannot give
+     * back a digit to reach the hyphen). */
+    Py_ssize_t run = digit_run(p, n, s);
+    if (run < 3 || run > 4 || s + run >= n || p[s + run] != '-') return -1;
+    return digit_run(p, n, s + run + 1) == 4 ? s + run + 5 : -1;
+}
+
+static int bankgiro_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+    const unsigned char *p = c->p;
+    char digits[8];
+    int k = 0;
+    for (Py_ssize_t i = c->start; i < c->end; i++)
+        if (p[i] != '-') digits[k++] = (char)p[i];
+    /* The rule needs all three; the Luhn digit alone does not depend on the left window. */
+    if (!hot_luhn(digits, k)) return REJECT_FINAL;
+    if (!near(s, c) || !textual(p + c->lo, c->start - c->lo, p + c->end, c->an)) return REJECT;
+    *out = hit(BANKGIRO, s->conf[0], digits, k, c->start, c->end);
+    return *out == NULL ? -1 : ACCEPT;
+}
+
+PyObject *hot_confirm_bankgiro(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, bankgiro_core, bankgiro_judge);
 }

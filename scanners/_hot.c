@@ -1094,6 +1094,8 @@ static PyMethodDef methods[] = {
      "scanners.candidate.Plan.confirm for a payment card number in 8-bit text (_confirm.c)."},
     {"confirm_iban", (PyCFunction)(void (*)(void))hot_confirm_iban, METH_FASTCALL,
      "scanners.candidate.Plan.confirm for an IBAN in 8-bit text (_confirm.c)."},
+    {"confirm_bankgiro", (PyCFunction)(void (*)(void))hot_confirm_bankgiro, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for a bankgiro number in 8-bit text (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,

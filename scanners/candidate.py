@@ -5,11 +5,11 @@ there (for its end), checks the boundary before it, decodes the core and a conte
 side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
 back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
 
-Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards and IBANs in
-8-bit text, most of a drive's values, are confirmed in C (`scanners._hot.confirm_pnr`,
-`confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`, `confirm_iban`, in `_confirm.c`):
-the same decisions, several times faster; the C code hands the cases it does not read itself
-(UTF-8 and IDN addresses, sector boundaries) back to
+Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards, IBANs and
+bankgiro numbers in 8-bit text, most of a drive's values, are confirmed in C
+(`scanners._hot.confirm_pnr`, `confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`,
+`confirm_iban`, `confirm_bankgiro`, in `_confirm.c`): the same decisions, several times faster; the
+C code hands the cases it does not read itself (UTF-8 and IDN addresses, sector boundaries) back to
 `Plan.confirm_py`.
 """
 
@@ -63,6 +63,7 @@ _IN_C = {
     "phone_nat": _InC("confirm_phone", "phone", (0.5, 0.65), check=phone.national_number_match),
     "card": _InC("confirm_card", "payment_card", (0.7, 0.85), table=card.length_masks),
     "iban": _InC("confirm_iban", None, (), check=iban.national_ok, table=iban.structure_table),
+    "bankgiro": _InC("confirm_bankgiro", "bankgiro", (0.9,)),
 }
 _TABLES: dict[str, bytes] = {}
 

@@ -1,18 +1,18 @@
 """Candidates confirmed in C (`scanners/_confirm.c`) against the Python confirmation.
 
-For personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards and
-IBANs in 8-bit text, `Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it
-stands for. Both are asked about every position of fuzzed buffers built from the pieces that
-decide: valid and broken numbers in the five forms, organisationsnummer, context and reference
-words across clause ends, local parts and domains at the edges of the address rules, dotted
-quads with bad octets and version-number tails, phone numbers in every written form with
+For personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards, IBANs
+and bankgiro numbers in 8-bit text, `Plan.confirm` is the C function and `Plan.confirm_py` the
+Python rule it stands for. Both are asked about every position of fuzzed buffers built from the
+pieces that decide: valid and broken numbers in the five forms, organisationsnummer, context and
+reference words across clause ends, local parts and domains at the edges of the address rules,
+dotted quads with bad octets and version-number tails, phone numbers in every written form with
 trailing counts and leading digit groups, card numbers of every issuer prefix and length (bare,
 grouped, glued to digits or letters, one digit repeated, long digit runs), IBANs of every
 country (valid, broken check digits, a changed character, cut short or made long, in groups,
-lower case, a word glued on), UTF-8 letters, random high bytes, control bytes, and sector
-boundaries near the candidate. The answers must be equal, and both the C decisions and the hand-
-backs to Python must occur (for the kinds that hand any back), so the comparison cannot pass on
-one side alone.
+lower case, a word glued on), bankgiro numbers with and without their words, UTF-8 letters,
+random high bytes, control bytes, and sector boundaries near the candidate. The answers must be
+equal, and both the C decisions and the hand-backs to Python must occur (for the kinds that hand
+any back), so the comparison cannot pass on one side alone.
 """
 
 from __future__ import annotations
@@ -81,6 +81,19 @@ def _orgnr(rng: random.Random) -> str:
         value = rng.choice(forms)
     before = rng.choice(["", "", f"{rng.choice(_ORG_WORDS)}{rng.choice(_GLUE)}"])
     after = rng.choice(["", "", "", f" ({rng.choice(_ORG_WORDS)})", ". Org.nr", "; pnr"])
+    return before + value + after
+
+
+_GIRO_WORDS = ["Bankgiro:", "BG", "bg-nr", "bankgironummer", "Bankgiro nr", "plusgiro", "bgc"]
+
+
+def _bankgiro(rng: random.Random) -> str:
+    """A bankgiro number (Luhn or not, first part of 2-5 digits), with or without its words."""
+    digits = _luhn(rng, _digits(rng, rng.choice([6, 7, 7, 6, 5, 8])))
+    cut = len(digits) - 4
+    value = digits[:cut] + rng.choice("---- ") + digits[cut:] + rng.choice(["", "", "0", "-1"])
+    before = rng.choice(["", f"{rng.choice(_GIRO_WORDS)}{rng.choice(_GLUE)}"])
+    after = rng.choice(["", "", f" ({rng.choice(_GIRO_WORDS)})", " bg", ". BG"])
     return before + value + after
 
 
@@ -301,6 +314,8 @@ _OWN: dict[str, tuple[Callable[[random.Random], str] | None, int, float, float]]
     "card": (_card, 1200, 0, 0),
     # Nor an IBAN's.
     "iban": (_iban, 1500, 0, 0),
+    # Bankgiro numbers: vetoed by their words or the text check, near a sector boundary.
+    "bankgiro": (_bankgiro, 1000, 20, 0.01),
 }
 
 
@@ -480,4 +495,20 @@ def test_c_confirmation_organisationsnummer() -> None:
     }
     for buf, want in cases.items():
         at = 2 if buf.startswith(b"x") else 7
+        assert plan.confirm(buf, at, None) == want == plan.confirm_py(buf, at, None), buf
+
+
+def test_c_confirmation_bankgiro() -> None:
+    """A bankgiro number counts beside its word, in text, with its Luhn digit."""
+    plan = _plans()["bankgiro"]
+    cases = {
+        b"Bankgiro: 5050-1055.": ("bankgiro", 0.9, "50501055", 10, 19),
+        b"Betala till 5050-1055 (bg)": ("bankgiro", 0.9, "50501055", 12, 21),
+        b"Betala till 5050-1055 idag": None,  # no word
+        b"Bankgiro: 5050-1056.": None,  # Luhn
+        b"Bankgiro: 5050-10555": None,  # no core
+        b"\x80\x91\xfe\xc7\x99BG 5050-1055\x8a\xff\xee\x81\x90\xa0": None,  # among random bytes
+    }
+    for buf, want in cases.items():
+        at = buf.index(b"5050")
         assert plan.confirm(buf, at, None) == want == plan.confirm_py(buf, at, None), buf
