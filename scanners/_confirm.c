@@ -1,33 +1,33 @@
 /* Whole candidate confirmations of the raw fast path in C, for the kinds that make nearly all
- * of a drive's values: structured personnummer and organisationsnummer forms, e-mail and IPv4
- * addresses, Swedish phone numbers without country code, payment cards, IBANs and bankgiro
- * numbers, in 8-bit text; and the order of a page's candidates.
+ * of a drive's values: personnummer and organisationsnummer forms, e-mail and IPv4 addresses,
+ * Swedish phone numbers without country code, payment cards, IBANs, bankgiro numbers and bare
+ * ten-digit numbers, in 8-bit text; and the order of a page's candidates.
  *
  * confirm_pnr(setup, buffer, start, origin), confirm_email, confirm_ipv4, confirm_phone,
- * confirm_card, confirm_iban and confirm_bankgiro give what scanners.candidate.Plan.confirm
- * gives for the same candidate: None, or (category, confidence, normalized value, begin, end)
- * with byte offsets into the buffer. They re-match the kind's core at `start`
- * (scanners.patterns; the regular expression's backtracking is reproduced), check the byte
- * before it, and apply the kind's rule (scanners.rules: pnr_form with its organisationsnummer
- * readings, email_address, ipv4_address, phone_number, card_number, iban_number,
- * bankgiro_number) to the buffer read as Latin-1, with the same windows, context words
- * (scanners.context) and text check. Where the rule would need more than that, they hand the
- * candidate to `fallback` (the Python Plan.confirm_py) and return its answer:
+ * confirm_card, confirm_iban, confirm_bankgiro and confirm_dig10 give what
+ * scanners.candidate.Plan.confirm gives for the same candidate: None, or (category, confidence,
+ * normalized value, begin, end) with byte offsets into the buffer. They re-match the kind's
+ * core at `start` (scanners.patterns; the regular expression's backtracking is reproduced),
+ * check the byte before it, and apply the kind's rule (scanners.rules: pnr_form with its
+ * organisationsnummer readings, email_address, ipv4_address, phone_number, card_number,
+ * iban_number, bankgiro_number, dig10) to the buffer read as Latin-1, with the same windows,
+ * context words (scanners.context) and text check. Where the rule would need more than that,
+ * they hand the candidate to `fallback` (the Python Plan.confirm_py) and return its answer:
  * - an e-mail candidate with a byte 0x80-0xFF in its local part or domain, or `--` in its
  *   domain (UTF-8 local parts, IDN and punycode domains);
- * - a rejected candidate whose left window reaches back over a sector boundary (the rule
- *   is then tried again on the file's side of it), unless the rule rejected on the core alone
+ * - a rejected candidate whose left window reaches back over a sector boundary (the rule is
+ *   then tried again on the file's side of it), unless the rule rejected on the core alone
  *   (REJECT_FINAL: a card's digits, an IBAN's characters, the digits of a personnummer or
- *   organisationsnummer form where no reference word vetoed it, a bankgiro number's Luhn
- *   digit).
+ *   organisationsnummer form where no reference word vetoed it, a bankgiro number's Luhn digit,
+ *   ten digits that are neither a personnummer nor an organisationsnummer).
  * `setup` is made once per kind by confirm_setup(lead, words, reference words, confidences,
  * fallback, check[, more words[, table]]): a 256-byte table of the bytes that may not stand
  * before a value, the kind's and the reference words as scanners.context keyword tables, the
  * rule's confidences (each base followed by its boosted value), the Python confirmation, the
  * kind's Python check (phone numbers: the libphonenumber patterns' match of national digits,
- * identifiers.phone.national_number_match; IBANs: the national check of the four countries
- * that have one, identifiers.iban.national_ok), a second category of words (the
- * organisationsnummer words of personnummer forms), and the kind's table (cards: the lengths
+ * identifiers.phone.national_number_match; IBANs: the national check of the four countries that
+ * have one, identifiers.iban.national_ok), a second category of words (the organisationsnummer
+ * words of personnummer forms and bare ten digits), and the kind's table (cards: the lengths
  * each issuer prefix allows, identifiers.card.length_masks; IBANs: each country's BBAN
  * structure, identifiers.iban.structure_table).
  * The windows below are scanners.rules' and scanners.context's; CONFIRM_WINDOWS names them so
@@ -977,4 +977,32 @@ static int bankgiro_judge(const setup_t *s, const candidate_t *c, PyObject **out
 
 PyObject *hot_confirm_bankgiro(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, bankgiro_core, bankgiro_judge);
+}
+
+/* ---- bare ten-digit runs (rules.dig10) ---------------------------------------------------- */
+
+static Py_ssize_t dig10_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) {
+    /* [0-9]{10} and no letter or digit after */
+    Py_ssize_t end = s + 10;
+    return digit_run(p, n, s) == 10 && (end == n || !is_alnum(p[end])) ? end : -1;
+}
+
+/* The ambiguous rule: a personnummer beside a personnummer word, else an organisationsnummer
+ * beside an organisationsnummer word. Confidences: personnummer 0-1, organisationsnummer 2-3.
+ * When the digits are neither, no word can change that: the rejection is final. */
+static int dig10_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+    const char *core = (const char *)c->p + c->start;
+    long year;
+    int month_day;
+    char body[10];
+    int person = hot_pnr_fields(core, 10, today_now(), &year, &month_day, body);
+    int org = core[0] != '0' && core[0] != '4' && core[2] >= '2' && hot_luhn(core, 10);
+    if (!person && !org) return REJECT_FINAL;
+    if (person && near(s, c)) return pnr_rule(s, c, 0, 0, out);
+    if (org && near_words(s->more_words, c)) return org_rule(s, c, core, 2, out);
+    return REJECT;
+}
+
+PyObject *hot_confirm_dig10(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return confirm(args, nargs, dig10_core, dig10_judge);
 }

@@ -1096,6 +1096,8 @@ static PyMethodDef methods[] = {
      "scanners.candidate.Plan.confirm for an IBAN in 8-bit text (_confirm.c)."},
     {"confirm_bankgiro", (PyCFunction)(void (*)(void))hot_confirm_bankgiro, METH_FASTCALL,
      "scanners.candidate.Plan.confirm for a bankgiro number in 8-bit text (_confirm.c)."},
+    {"confirm_dig10", (PyCFunction)(void (*)(void))hot_confirm_dig10, METH_FASTCALL,
+     "scanners.candidate.Plan.confirm for a bare ten-digit number in 8-bit text (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"starts", py_starts, METH_VARARGS,

@@ -33,6 +33,7 @@ PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nar
 PyObject *hot_confirm_phone(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_iban(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_bankgiro(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_confirm_dig10(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 

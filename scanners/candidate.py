@@ -5,12 +5,12 @@ there (for its end), checks the boundary before it, decodes the core and a conte
 side, and lets the kind's rule in `scanners.rules` decide. The decision's character span is mapped
 back to byte offsets. This runs once per candidate, so each kind's plan is prepared once.
 
-Personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards, IBANs and
-bankgiro numbers in 8-bit text, most of a drive's values, are confirmed in C
-(`scanners._hot.confirm_pnr`, `confirm_email`, `confirm_ipv4`, `confirm_phone`, `confirm_card`,
-`confirm_iban`, `confirm_bankgiro`, in `_confirm.c`): the same decisions, several times faster; the
-C code hands the cases it does not read itself (UTF-8 and IDN addresses, sector boundaries) back to
-`Plan.confirm_py`.
+Personnummer and organisationsnummer forms, e-mail and IPv4 addresses, Swedish phone numbers,
+payment cards, IBANs, bankgiro numbers and bare ten-digit numbers in 8-bit text, most of a drive's
+values, are confirmed in C (`scanners._hot.confirm_pnr`, `confirm_email`, `confirm_ipv4`,
+`confirm_phone`, `confirm_card`, `confirm_iban`, `confirm_bankgiro`, `confirm_dig10`, in
+`_confirm.c`): the same decisions, several times faster; the C code hands the cases it does not
+read itself (UTF-8 and IDN addresses, sector boundaries) back to `Plan.confirm_py`.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ _IN_C = {
     "card": _InC("confirm_card", "payment_card", (0.7, 0.85), table=card.length_masks),
     "iban": _InC("confirm_iban", None, (), check=iban.national_ok, table=iban.structure_table),
     "bankgiro": _InC("confirm_bankgiro", "bankgiro", (0.9,)),
+    "dig10": _InC("confirm_dig10", "personnummer", (0.8,), "organisationsnummer", (0.8,)),
 }
 _TABLES: dict[str, bytes] = {}
 

@@ -1,18 +1,19 @@
 """Candidates confirmed in C (`scanners/_confirm.c`) against the Python confirmation.
 
-For personnummer forms, e-mail and IPv4 addresses, Swedish phone numbers, payment cards, IBANs
-and bankgiro numbers in 8-bit text, `Plan.confirm` is the C function and `Plan.confirm_py` the
-Python rule it stands for. Both are asked about every position of fuzzed buffers built from the
-pieces that decide: valid and broken numbers in the five forms, organisationsnummer, context and
-reference words across clause ends, local parts and domains at the edges of the address rules,
-dotted quads with bad octets and version-number tails, phone numbers in every written form with
-trailing counts and leading digit groups, card numbers of every issuer prefix and length (bare,
-grouped, glued to digits or letters, one digit repeated, long digit runs), IBANs of every
-country (valid, broken check digits, a changed character, cut short or made long, in groups,
-lower case, a word glued on), bankgiro numbers with and without their words, UTF-8 letters,
-random high bytes, control bytes, and sector boundaries near the candidate. The answers must be
-equal, and both the C decisions and the hand-backs to Python must occur (for the kinds that hand
-any back), so the comparison cannot pass on one side alone.
+For personnummer and organisationsnummer forms, e-mail and IPv4 addresses, Swedish phone
+numbers, payment cards, IBANs, bankgiro numbers and bare ten-digit numbers in 8-bit text,
+`Plan.confirm` is the C function and `Plan.confirm_py` the Python rule it stands for. Both are
+asked about every position of fuzzed buffers built from the pieces that decide: valid and broken
+numbers in the five forms, organisationsnummer forms, context and reference words across clause
+ends, local parts and domains at the edges of the address rules, dotted quads with bad octets
+and version-number tails, phone numbers in every written form with trailing counts and leading
+digit groups, card numbers of every issuer prefix and length (bare, grouped, glued to digits or
+letters, one digit repeated, long digit runs), IBANs of every country (valid, broken check
+digits, a changed character, cut short or made long, in groups, lower case, a word glued on),
+bankgiro and ten-digit numbers with and without their words, UTF-8 letters, random high bytes,
+control bytes, and sector boundaries near the candidate. The answers must be equal, and both the
+C decisions and the hand-backs to Python must occur (for the kinds that hand any back), so the
+comparison cannot pass on one side alone.
 """
 
 from __future__ import annotations
@@ -81,6 +82,21 @@ def _orgnr(rng: random.Random) -> str:
         value = rng.choice(forms)
     before = rng.choice(["", "", f"{rng.choice(_ORG_WORDS)}{rng.choice(_GLUE)}"])
     after = rng.choice(["", "", "", f" ({rng.choice(_ORG_WORDS)})", ". Org.nr", "; pnr"])
+    return before + value + after
+
+
+def _dig10(rng: random.Random) -> str:
+    """Ten bare digits (a personnummer, an organisationsnummer, neither; a run of 9 or 11), with
+    personnummer, organisationsnummer or reference words around them or none."""
+    r = rng.random()
+    if r < 0.4:
+        value = "".join(ch for ch in _pnr(rng) if ch.isdigit())[-10:]
+    elif r < 0.8:
+        value = "".join(ch for ch in _orgnr(rng) if ch.isdigit())[-10:]
+    else:
+        value = _digits(rng, rng.choice([9, 10, 10, 11]))
+    before = rng.choice(["", f"{rng.choice(_ORG_WORDS)}{rng.choice(_GLUE)}"])
+    after = rng.choice(["", "", f" ({rng.choice(_ORG_WORDS)})", "x", "\n"])
     return before + value + after
 
 
@@ -316,6 +332,8 @@ _OWN: dict[str, tuple[Callable[[random.Random], str] | None, int, float, float]]
     "iban": (_iban, 1500, 0, 0),
     # Bankgiro numbers: vetoed by their words or the text check, near a sector boundary.
     "bankgiro": (_bankgiro, 1000, 20, 0.01),
+    # Bare ten digits: rejected for want of a word near a sector boundary.
+    "dig10": (_dig10, 1000, 20, 0.01),
 }
 
 
@@ -511,4 +529,19 @@ def test_c_confirmation_bankgiro() -> None:
     }
     for buf, want in cases.items():
         at = buf.index(b"5050")
+        assert plan.confirm(buf, at, None) == want == plan.confirm_py(buf, at, None), buf
+
+
+def test_c_confirmation_dig10() -> None:
+    """Bare ten digits: a personnummer or an organisationsnummer only beside its own words."""
+    plan = _plans()["dig10"]
+    cases = {
+        b"Personnummer 8112189876.": ("personnummer", 0.95, "198112189876", 13, 23),
+        b"org.nr 5560360793 ": ("organisationsnummer", 0.95, "5560360793", 7, 17),
+        b"pnr    5560360793 ": None,  # an organisationsnummer beside a personnummer word
+        b"Ring   8112189876 ": None,  # no word
+        b"pnr    81121898765": None,  # eleven digits
+    }
+    for buf, want in cases.items():
+        at = 13 if buf.startswith(b"P") else 7
         assert plan.confirm(buf, at, None) == want == plan.confirm_py(buf, at, None), buf
