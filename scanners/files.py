@@ -78,10 +78,14 @@ class FileOptions:
     raw_covers: bool = False  # the raw pass reads every byte of this target too
     pattern_ranges: tuple[Span, ...] = ()  # ranges the raw pass found to be the wipe pattern
     # Targets of at least `processes_from` bytes (None: never) have their decoded text matched
-    # in `workers` processes (`scanners.filework`); below it the second start costs more (about
-    # 0.8 s and 100 MB a worker) than it gives.
+    # in `workers` processes (`scanners.filework`) from the start. On smaller targets they start
+    # once this thread has matched `offload_after` bytes and characters itself: a start costs
+    # about 0.8 s and 60 MB a worker, more than a small drive's text takes, but a drive of
+    # compressed logs decodes to gigabytes of text (on the 1 GB mixed image the file pass
+    # matched 850 MB of mail log text in this one thread, while a core stood idle).
     workers: int = 2
     processes_from: int | None = 1 << 30
+    offload_after: int = 64 << 20
 
 
 class FileScanner:
@@ -111,9 +115,11 @@ class FileScanner:
         self._nlp_left = 0
         self.redactor = PathRedactor(matcher)
         self._members: dict[str, str] = {}  # member paths of the current file, redacted
-        # Matching in worker processes (`scanners.filework`), started by `run`.
+        # Matching in worker processes (`scanners.filework`), started by `run` on targets of
+        # `processes_from` bytes, else by `_match` after `offload_after` bytes matched here.
         self._start_offload = offload
         self._offload: Offload | None = None
+        self._matched_here = 0
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
@@ -122,8 +128,9 @@ class FileScanner:
         volumes, scheme = find_volumes(self.fh, self.target.size, self.target.sector_size)
         self.result.stats["volumes"] = len(volumes)
         log.debug("partition table: %s, volumes: %s", scheme, volumes)
-        if self._start_offload is not None:
-            self._offload = self._start_offload(self._matched)
+        from_start = self.options.processes_from
+        if from_start is not None and self.target.size >= from_start:
+            self._start_workers()
         try:
             for volume in volumes:
                 self._volume(volume, single=len(volumes) == 1 and volume.label == "whole disk")
@@ -145,13 +152,23 @@ class FileScanner:
 
         In a worker process when the pass has them, else here.
         """
+        if self._offload is None and self._matched_here >= self.options.offload_after:
+            self._start_workers()
         if self._offload is not None:
             self._offload.submit(path, data, names)
             return
+        self._matched_here += len(data) + len(names)
         if data:
             self.result.tally.add_file(self.matcher.scan(data, 0), path)
         if names and self.names is not None:
             self.result.tally.add_file(self.names(names), path)
+
+    def _start_workers(self) -> None:
+        """Start the worker processes, once; without a way to start them, match here."""
+        start, self._start_offload = self._start_offload, None
+        if start is not None:
+            self._offload = start(self._matched)
+            self.result.stats["offloaded_after_bytes"] = self._matched_here
 
     def _matched(self, path: str, outcome: Tally | BaseException) -> None:
         """A worker's tally for `path`, or why its matching failed."""

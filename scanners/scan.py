@@ -114,7 +114,7 @@ def scan(
                 file_options,
                 extents=extents if both else None,
                 names=text.names,
-                offload=_offload(target, file_options, options.raw, hasher),
+                offload=_offload(file_options, options.raw, hasher),
             )
             results.append(
                 _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))
@@ -123,10 +123,10 @@ def scan(
 
 
 def _offload(
-    target: Target, files: FileOptions, raw: RawOptions, hasher: ValueHasher
+    files: FileOptions, raw: RawOptions, hasher: ValueHasher
 ) -> Callable[[Callable[[str, Tally | BaseException], None]], Offload] | None:
-    """How the file pass starts its worker processes, on targets of `processes_from` bytes."""
-    if files.processes_from is None or files.workers < 2 or target.size < files.processes_from:
+    """How the file pass starts its worker processes (`FileOptions.processes_from`)."""
+    if files.processes_from is None or files.workers < 2:
         return None
     from scanners.fastpath import RawMatcher
     from scanners.filework import Offload
