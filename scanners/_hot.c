@@ -595,13 +595,14 @@ static inline uint64_t runs_of_5(uint64_t prev, uint64_t cur) {
     return (uint64_t)(r >> 64);
 }
 
-/* The whole run of `bit` through byte `j`, with one byte either side. */
+/* The whole run of `bit` through byte `j`, with one byte either side, if it is `shortest`
+ * bytes or longer. */
 static void push_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, unsigned char bit,
-                     spans_t *out, Py_ssize_t *covered) {
+                     spans_t *out, Py_ssize_t *covered, Py_ssize_t shortest) {
     Py_ssize_t s = j, e = j + 1;
     while (s > 0 && (cls[p[s - 1]] & bit)) s--;
     while (e < n && (cls[p[e]] & bit)) e++;
-    push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
+    if (e - s >= shortest) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
     *covered = e;
 }
 
@@ -687,13 +688,35 @@ static inline uint64_t digit_sep_digit(masks_t prev, masks_t m) {
 /* Stretches (see above) into `out`; with `gates`, also `margin` bytes either side of every
  * place a keyword-gated value can be: each has a run of five digits (a ten-digit number, a
  * postnummer), or a digit, '-' or ' ', and a digit (bankgiro, plusgiro, "123 45"). */
+/* Bits j of the current block where byte j is a digit after a digit after two bytes that may
+ * be capitals (class A, neither digit nor space nor '-': the capitals and + ( ) .), counting
+ * the previous block's bits: every IBAN begins with two capitals and two digits, and its
+ * pattern (scanners.patterns, the trigger) spans twelve bytes or more of class A. */
+static inline uint64_t quad_ends(masks_t prev, masks_t m) {
+    unsigned __int128 x = ((unsigned __int128)(m.a & ~m.digit & ~m.sep) << 64) |
+                          (prev.a & ~prev.digit & ~prev.sep);
+    unsigned __int128 d = ((unsigned __int128)m.digit << 64) | prev.digit;
+    return (uint64_t)((d & (d << 1) & (x << 2) & (x << 3)) >> 64);
+}
+
+/* Past `limit` stretches (limit >= 0) a list is given up: see py_windows. */
+static int given_up(spans_t *s, Py_ssize_t limit) {
+    if (s->cap == GIVEN_UP) return 1;
+    if (limit < 0 || s->n <= limit) return 0;
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+    s->cap = GIVEN_UP;
+    return 1;
+}
+
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
                          Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin,
-                         Py_ssize_t limit) {
+                         spans_t *colons, spans_t *ibans, Py_ssize_t limit) {
     /* No byte before the buffer: its first byte ends no UTF-16 unit. */
     masks_t prev = {0, 0, 0, 0, 0, ~0ULL};
     uint64_t prev_units = 0;
-    Py_ssize_t covered_a = 0, covered_hex = 0, covered_wide = 0;
+    Py_ssize_t covered_a = 0, covered_hex = 0, covered_wide = 0, covered_iban = 0;
     unsigned char tail[64];
     for (Py_ssize_t base = 0; base < n; base += 64) {
         const unsigned char *block = p + base;
@@ -709,22 +732,23 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
 #else
         masks_t m = block_masks(block);
 #endif
-        if (limit >= 0 && out->n > limit && out->cap != GIVEN_UP) {
-            /* Text: stretches everywhere, matched whole by the caller. */
-            free(out->v);
-            out->v = NULL;
-            out->n = 0;
-            out->cap = GIVEN_UP;
-        }
-        if (out->cap != GIVEN_UP) {
+        if (!given_up(out, limit)) {
             for (uint64_t r = after(runs_of_7(prev.a, m.a), base, covered_a); r;
                  r = after(r, base, covered_a))
-                push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a);
-            for (uint64_t r = after(m.colon, base, covered_hex); r;
-                 r = after(r, base, covered_hex))
-                ipv6_at(p, n, base + __builtin_ctzll(r), out, &covered_hex);
+                push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a, 7);
             for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), out);
         }
+        /* Hex runs and IBAN runs apart: in text they are rare where the runs above are not. */
+        spans_t *hex = colons != NULL ? colons : out;
+        if (!given_up(hex, limit))
+            for (uint64_t r = after(m.colon, base, covered_hex); r;
+                 r = after(r, base, covered_hex))
+                ipv6_at(p, n, base + __builtin_ctzll(r), hex, &covered_hex);
+        spans_t *iban = ibans != NULL ? ibans : out;
+        if (ibans != NULL && !given_up(iban, limit))
+            for (uint64_t r = after(quad_ends(prev, m), base, covered_iban); r;
+                 r = after(r, base, covered_iban))
+                push_run(p, n, base + __builtin_ctzll(r), CLS_A, iban, &covered_iban, 12);
         if (gates != NULL) {
             uint64_t five = runs_of_5(prev.digit, m.digit), three = digit_sep_digit(prev, m);
             for (uint64_t r = five | three; r; r &= r - 1) {
@@ -787,31 +811,47 @@ static PyObject *merged_list(spans_t *found) {
     return list;
 }
 
-/* windows(buffer, margin, wide_margin[, limit]) -> (stretches where a keyword-free 8-bit value
- * can be, stretches within `margin` bytes of every place a keyword-gated value's digits can be,
- * runs of UTF-16LE text within `wide_margin` bytes), from one reading of the buffer. With
- * `limit`, the first is None once more than `limit` stretches are found: text has one every
- * few dozen bytes, and sorting, merging and returning them cost more than they save. */
+/* windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches where a keyword-free
+ * 8-bit value can be, stretches within `margin` bytes of every place a keyword-gated value's
+ * digits can be, runs of UTF-16LE text within `wide_margin` bytes), from one reading of the
+ * buffer. With `limit`, a list of stretches is None once more than `limit` are found: text has
+ * one every few dozen bytes, and sorting, merging and returning them cost more than they save.
+ * With `split`, two more lists: the IPv6 runs (hex digits and colons) apart from the first,
+ * and the runs of class A that hold two capitals and two digits (IBANs), so that their
+ * patterns, which cost a quarter of a scan of text, run only there when text fills the first
+ * list. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t margin, wide_margin, limit = -1;
-    if (!PyArg_ParseTuple(args, "y*nn|n", &view, &margin, &wide_margin, &limit)) return NULL;
+    int split = 0;
+    if (!PyArg_ParseTuple(args, "y*nn|np", &view, &margin, &wide_margin, &limit, &split))
+        return NULL;
     spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0}, wide = {NULL, 0, 0, 0};
+    spans_t colons = {NULL, 0, 0, 0}, ibans = {NULL, 0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
     find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin, &wide,
-                 wide_margin < 0 ? 0 : wide_margin, limit);
+                 wide_margin < 0 ? 0 : wide_margin, split ? &colons : NULL,
+                 split ? &ibans : NULL, limit);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
-    PyObject *stretches = merged_list(&found);
-    PyObject *near_gates = merged_list(&gates);
-    PyObject *wide_text = merged_list(&wide);
-    if (stretches == NULL || near_gates == NULL || wide_text == NULL) {
-        Py_XDECREF(stretches);
-        Py_XDECREF(near_gates);
-        Py_XDECREF(wide_text);
+    PyObject *lists[5] = {merged_list(&found), merged_list(&gates), merged_list(&wide), NULL,
+                          NULL};
+    int count = 3, failed = lists[0] == NULL || lists[1] == NULL || lists[2] == NULL;
+    if (split) {
+        count = 5;
+        lists[3] = merged_list(&colons);
+        lists[4] = merged_list(&ibans);
+        failed = failed || lists[3] == NULL || lists[4] == NULL;
+    }
+    if (failed) {
+        for (int i = 0; i < 5; i++) Py_XDECREF(lists[i]);
         return NULL;
     }
-    return Py_BuildValue("(NNN)", stretches, near_gates, wide_text);
+    PyObject *result = PyTuple_New(count);
+    for (int i = 0; result != NULL && i < count; i++) PyTuple_SET_ITEM(result, i, lists[i]);
+    if (result == NULL)
+        for (int i = 0; i < count; i++) Py_DECREF(lists[i]);
+    return result;
 }
 
 /* ---- stretches joined ---------------------------------------------------------------------
@@ -1069,10 +1109,10 @@ static PyMethodDef methods[] = {
     {"high_letters", py_high_letters, METH_O,
      "(runs of one byte 0x7F-0xFF, characters in UTF-8 letters) of a Latin-1 str, else None."},
     {"windows", py_windows, METH_VARARGS,
-     "windows(buffer, margin, wide_margin[, limit]) -> (stretches of keyword-free 8-bit values, "
-     "stretches within `margin` of gated values' digits, runs of Latin-1 UTF-16LE text widened "
-     "by `wide_margin`), each sorted and merged (lo, hi) pairs; the first is None past `limit` "
-     "stretches."},
+     "windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches of keyword-free "
+     "8-bit values, stretches within `margin` of gated values' digits, runs of Latin-1 UTF-16LE "
+     "text widened by `wide_margin`[, IPv6 runs, IBAN runs with `split`]), each sorted and "
+     "merged (lo, hi) pairs; a list of stretches is None past `limit` of them."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
     {"confirm_setup", (PyCFunction)(void (*)(void))hot_confirm_setup, METH_FASTCALL,

@@ -46,20 +46,37 @@ def stretches(data: bytes | memoryview) -> list[tuple[int, int]]:
     return hot.windows(data, 0, 0)[0]
 
 
-def reference_windows(data: bytes) -> list[tuple[int, int]]:
+def _around(data: bytes, m: re.Match[bytes]) -> tuple[int, int]:
+    """A run with one byte either side."""
+    return max(0, m.start() - 1), min(len(data), m.end() + 1)
+
+
+def reference_hex_windows(data: bytes) -> list[tuple[int, int]]:
+    """Runs of hex digits and colons that hold "::" or seven colons."""
+    return _merged(
+        [
+            _around(data, m)
+            for m in _HEX.finditer(data)
+            if b"::" in m.group(0) or m.group(0).count(b":") >= 7
+        ]
+    )
+
+
+_QUAD = re.compile(rb"[A-Z+().]{2}[0-9]{2}")
+
+
+def reference_iban_windows(data: bytes) -> list[tuple[int, int]]:
+    """Runs of class A of 12 bytes or more that hold two capitals (or + ( ) .) and two digits."""
+    runs = re.finditer(rb"[0-9A-Z +().-]{12,}", data)
+    return _merged([_around(data, m) for m in runs if _QUAD.search(m.group(0))])
+
+
+def reference_windows(data: bytes, *, hex_runs: bool = True) -> list[tuple[int, int]]:
     """The stretches as the C code's comment defines them, written the plain way."""
     n = len(data)
-    spans = []
-
-    def around(s: int, e: int) -> tuple[int, int]:
-        return max(0, s - 1), min(n, e + 1)
-
-    spans += [around(*m.span()) for m in _A.finditer(data)]
-    spans += [
-        around(*m.span())
-        for m in _HEX.finditer(data)
-        if b"::" in m.group(0) or m.group(0).count(b":") >= 7
-    ]
+    spans = [_around(data, m) for m in _A.finditer(data)]
+    if hex_runs:
+        spans += reference_hex_windows(data)
     for at in (i for i, b in enumerate(data) if b == 0x40):
         if at == 0 or not _is_local(data[at - 1]):
             continue
@@ -168,6 +185,39 @@ def test_gate_windows_are_the_defined_surroundings() -> None:
             assert found == reference_windows(data)
             assert near_gates == reference_gate_windows(data, margin), data[:200]
             assert wide == reference_wide_windows(data, margin), data[:200]
+
+
+def test_split_lists_are_the_defined_stretches() -> None:
+    """With `split`, the IPv6 runs leave the first list for their own, and the IBAN runs have
+    theirs; without, the first list holds the IPv6 runs. Tried: 400 fuzzed and 5 random
+    buffers, and the edges."""
+    rng = random.Random(12)
+    buffers = fuzz_buffers(6, 400) + EDGES + [rng.randbytes(70_000) for _ in range(5)]
+    ibans = hexes = 0
+    for data in buffers:
+        first, gates, wide, hex_runs, iban_runs = hot.windows(data, 152, 152, -1, True)
+        assert first == reference_windows(data, hex_runs=False), data[:200]
+        assert hex_runs == reference_hex_windows(data), data[:200]
+        assert iban_runs == reference_iban_windows(data), data[:200]
+        assert hot.windows(data, 152, 152)[0] == _merged(first + hex_runs)
+        ibans += len(iban_runs)
+        hexes += len(hex_runs)
+    assert ibans > 200
+    assert hexes > 300
+
+
+def test_dense_text_keeps_the_ipv6_and_iban_stretches(engines) -> None:
+    """Text with stretches everywhere is matched whole, except by the IPv6 and IBAN patterns,
+    which run only in their own stretches: the same candidates as the whole buffer's."""
+    windowed, whole = engines
+    line = b"Mar  1 10:00:00 mx1 postfix: to=<anna@example.se>, relay=mx[192.0.2.10]:25\n"
+    rare = [b"IBAN SE45 5000 0000 0583 9825 7466.\n", b"from fe80::1 and 2001:db8::7\n"]
+    data = b"".join(line * 40 + rare[k % 2] for k in range(200))
+    lists = hot.windows(data, 0, 0, len(data) // windowed.bytes_per_stretch, True)
+    assert lists[0] is None
+    assert len(lists[3]) == 200  # two addresses a line, one run each
+    assert len(lists[4]) == 100
+    assert set(windowed.candidates(data)) == set(whole.candidates(data))
 
 
 def test_a_limit_gives_up_only_the_first_list() -> None:
