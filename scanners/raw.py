@@ -66,10 +66,13 @@ class RawOptions:
     # machine since workers match pages in place (no copies) and load the parent's compiled
     # patterns: processes and threads cost the same CPU (3.6-3.9 against 3.3-3.6 s per GB);
     # at load 1.9 processes ran 476-520 MB/s against 421-444 for threads, at load 2.7 281
-    # against 382. A station scanning several drives at once should pass None (threads) and let
-    # drives share the cores.
+    # against 382. On text the threads hold the GIL most of the time (each value is confirmed
+    # through Python): a raw-only scan of the 1.02 GB mixed image (850 MB of mail log text
+    # inflated) took 36.6 s in threads and 17.7 s in two processes (peak RSS of the process
+    # tree 342 -> 563 MB), hence 256 MiB rather than 1 GiB. A station scanning several drives
+    # at once should pass None (threads) and let drives share the cores.
     matcher_factory: Callable[[], Matcher] | None = None
-    processes_from: int | None = 1 << 30
+    processes_from: int | None = 1 << 28
     # While the worker processes start (about 0.8 s, importing, with the cores half idle), the
     # scanning threads match data pages themselves; False hands every data page to a worker.
     match_while_starting: bool = True
