@@ -7,7 +7,7 @@ new digests in by batches, so memory is 16 bytes a value plus a batch buffer. Tw
 values share a 128-bit prefix with a probability of about n² / 2^129 (below 10^-24 for 10^7
 values): the distinct count is exact in practice, never an estimate as a HyperLogLog's is.
 
-Memory is bounded whatever the drive holds: when a set's sorted rows pass `SPILL_ROWS` (16 MB),
+Memory is bounded whatever the drive holds: when a set's sorted rows pass `SPILL_ROWS` (8 MB),
 they are written to an unnamed temporary file (in `TMPDIR`, else /var/tmp: on disk where /tmp is
 a tmpfs; unlinked at once, so nothing is left after a crash; it holds only keyed digest prefixes)
 and memory starts over. Each such run keeps the row
@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402 - after the setting above
 
 _WIDTH = 16  # bytes kept of each digest, as two unsigned 64-bit words
 _MIN_BATCH = 1 << 16
-SPILL_ROWS = 1 << 20  # sorted rows a set keeps in memory (16 MB) before writing them to a run
+SPILL_ROWS = 1 << 19  # sorted rows a set keeps in memory (8 MB) before writing them to a run
 _BUCKETS = 256  # runs are read a bucket at a time: by the first byte of the first word
 
 
