@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from scanners.findings import Finding
 
@@ -85,7 +84,10 @@ _NOT_SURNAME = frozenset(
 )
 _WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéüß]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüß]+)?"
 # Both patterns hold only where no word character or hyphen stands before them (`_search`).
-_NAME_RUN = re.compile(rf"({_WORD})(?:[ \t]+({_WORD}))?(?:[ \t]+({_WORD}))?(?![\w-])")
+# Two or three capitalised words: a lone one (most sentence starts) is never a name, and `re`
+# skips it faster than a Python loop that looks at it (`find_names` would move on past its
+# word, where no run can start).
+_NAME_RUN = re.compile(rf"({_WORD})[ \t]+({_WORD})(?:[ \t]+({_WORD}))?(?![\w-])")
 _INVERTED = re.compile(rf"({_WORD}),[ \t]+({_WORD})(?![\w-])")
 _GLUED = re.compile(r"[\w-]")
 _CUE = re.compile(
@@ -98,9 +100,11 @@ _CUE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NameMatch:
-    """A person name found in text: character span, confidence, normalized form."""
+class NameMatch(NamedTuple):
+    """A person name found in text: character span, confidence, normalized form.
+
+    A named tuple, not a frozen dataclass (1.5 us to build against 0.5): one per name found.
+    """
 
     start: int
     end: int
@@ -149,7 +153,7 @@ def _surname_like(word: str) -> bool:
 
 def _match(text: str, m: re.Match[str]) -> NameMatch | None:
     words = [w for w in m.groups() if w]
-    if len(words) < 2:  # a lone capitalised word (most sentence starts) is never a name
+    if len(words) < 2:  # a lone capitalised word is never a name (`_NAME_RUN` has none)
         return None
     if _cue_before(text[max(0, m.start() - 40) : m.start()]):
         return _span(m, len(words), 0.85)
@@ -202,9 +206,9 @@ def find_names(text: str) -> list[NameMatch]:
 
 def name_findings(text: str, hasher: ValueHasher) -> list[Finding]:
     """`find_names` as findings: keyed digests, names of at least `MIN_CONFIDENCE` only."""
+    digest = hasher.digest
     return [
-        Finding("person_name", n.start, n.end - n.start, round(n.confidence, 3), digest)
+        Finding("person_name", n.start, n.end - n.start, n.confidence, digest(n.normalized))
         for n in find_names(text)
         if n.confidence >= MIN_CONFIDENCE
-        for digest in (hasher.digest(n.normalized),)
     ]
