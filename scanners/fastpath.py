@@ -101,6 +101,14 @@ class RawMatcher:
             for c in self._compiled
         ]
         self._plans = [Plan(c) for c in self._compiled]
+        self._confirms = tuple(p.confirm for p in self._plans)
+        # The loop over a page's candidates in C (`scanners._hot.confirm_all`), with the digest
+        # from the hasher's HMAC midstates, where both are built.
+        self._in_c = (
+            (hasher._c_inner, hasher._c_outer)
+            if _hot is not None and isinstance(hasher, ValueHasher) and hasher._c_inner
+            else None
+        )
         # The same as tables of bytes by compiled index, for `scanners._hot.order_starts`.
         self._shift_table = bytes(self._shift)
         self._gate_table = bytes(i in self._gated for i in range(len(self._compiled)))
@@ -117,14 +125,29 @@ class RawMatcher:
         # No copy of a page: hyperscan and `re` read any buffer, and only candidates' windows
         # are sliced out of it.
         buf = data if isinstance(data, bytes) else memoryview(data).cast("B")
+        starts = self._starts(buf)
+        if self._in_c is not None:
+            found = _hot.confirm_all(  # type: ignore[union-attr]
+                buf, base_offset, starts, self._confirms, self.categories,
+                self.min_confidence, *self._in_c, Finding, _ROUNDED,
+            )  # fmt: skip
+        else:
+            found = self._confirm_all_py(buf, base_offset, starts)
+        found.sort(key=_offset)
+        return found
+
+    def _confirm_all_py(
+        self, buf: bytes | memoryview, base_offset: int, starts: list[tuple[int, int]]
+    ) -> list[Finding]:
+        """`scanners._hot.confirm_all` in Python: each candidate not inside the value before."""
         found: list[Finding] = []
         covered = -1
-        plans, wanted, floor = self._plans, self.categories, self.min_confidence
+        confirms, wanted, floor = self._confirms, self.categories, self.min_confidence
         digest, rounded = self._hasher.digest, _ROUNDED
-        for start, index in self._starts(buf):
+        for start, index in starts:
             if start < covered:
                 continue
-            hit = plans[index].confirm(buf, start, base_offset)
+            hit = confirms[index](buf, start, base_offset)
             if hit is None:
                 continue
             category, confidence, normalized, begin, covered = hit
@@ -137,7 +160,6 @@ class RawMatcher:
                         category, base_offset + begin, covered - begin, shown, digest(normalized)
                     )
                 )
-        found.sort(key=_offset)
         return found
 
     def _starts(self, buf: bytes | memoryview) -> list[tuple[int, int]]:

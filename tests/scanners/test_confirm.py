@@ -545,3 +545,34 @@ def test_c_confirmation_dig10() -> None:
     for buf, want in cases.items():
         at = 13 if buf.startswith(b"P") else 7
         assert plan.confirm(buf, at, None) == want == plan.confirm_py(buf, at, None), buf
+
+
+def test_the_candidate_loop_in_c_equals_python() -> None:
+    """`scanners._hot.confirm_all` against `RawMatcher._confirm_all_py`: fuzzed buffers of every
+    kind (C and Python confirmations), bytes and memoryviews, base offsets near sector
+    boundaries, all categories or some, confidence floors that drop some values."""
+    rng = random.Random(31)
+    hasher = ValueHasher(b"k" * 32)
+    matchers = [
+        RawMatcher(hasher),
+        RawMatcher(hasher, ["email", "phone", "iban"]),
+        RawMatcher(hasher, min_confidence=0.9),
+    ]
+    assert all(m._in_c is not None for m in matchers)
+    compared = dropped = 0
+    for _ in range(1500):
+        data = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 6)))
+        view = memoryview(bytearray(data)) if rng.random() < 0.3 else data
+        base = rng.choice([0, 1 << 20, rng.randrange(1 << 30)])
+        for m in matchers:
+            in_c = m.scan(view, base)
+            saved, m._in_c = m._in_c, None
+            try:
+                in_python = m.scan(view, base)
+            finally:
+                m._in_c = saved
+            assert in_c == in_python, data
+            compared += len(in_python)
+        dropped += len(matchers[0].scan(data)) - len(matchers[2].scan(data))
+    assert compared > 10_000
+    assert dropped > 1_000  # the floor really drops values
