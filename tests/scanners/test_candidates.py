@@ -52,3 +52,39 @@ def test_real_ipv6_addresses_are_still_candidates(engine: str) -> None:
         "2001:db8:0:0:1:0:0:1",
         "::ffff:192.0.2.1",
     ]
+
+
+def test_postal_addresses_in_ascii_windows_read_as_in_utf8() -> None:
+    """A postal candidate whose window is ASCII is judged from one Latin-1 reading; it must give
+    what the UTF-8 reading (`Plan._decoded`) gives. Tried: 4,000 buffers of streets, boxes, c/o
+    lines, postnummer and places in ASCII, with UTF-8 letters in some (those take `_decoded`
+    itself), at every start."""
+    import random
+
+    from scanners.candidate import Plan
+    from scanners.patterns import compile_kinds
+
+    plan = next(Plan(c) for c in compile_kinds() if c.kind.name == "postal" and not c.wide)
+    rng = random.Random(4)
+    streets = ["Storgatan 12", "Kungsgatan 3B", "Box 123", "c/o Berg", "Main Street 7", "Torget"]
+    glue = [", ", " ", "\n", ",  ", " \t", ";", "  x "]
+    codes = ["123 45", "12345", "SE-123 45", "023 45", "99999", "123 456"]
+    places = ["Stad", "Kiruna", "Stora Mellby", "Ystad-Nord", "stad", "Göteborg", "Umeå"]
+    accepted = ascii_windows = 0
+    for _ in range(4000):
+        text = "".join(
+            rng.choice(streets) + rng.choice(glue) + rng.choice(codes) + rng.choice(glue)
+            + rng.choice(places) + rng.choice([" ", "\n", ". "])
+            for _ in range(rng.randint(1, 4))
+        )  # fmt: skip
+        data = text.encode()
+        for start in range(len(data)):
+            m = plan._core(data, start)
+            if m is None:
+                continue
+            got = plan._judge(data, start, m.end(), 0)
+            assert got == plan._decoded(data, start, m.end(), 0), (text, start)
+            accepted += got is not None
+            ascii_windows += data[max(0, start - 96) : m.end() + 64].isascii()
+    assert accepted > 3000
+    assert ascii_windows > 2000
