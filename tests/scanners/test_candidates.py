@@ -86,5 +86,5 @@ def test_postal_addresses_in_ascii_windows_read_as_in_utf8() -> None:
             assert got == plan._decoded(data, start, m.end(), 0), (text, start)
             accepted += got is not None
             ascii_windows += data[max(0, start - 96) : m.end() + 64].isascii()
-    assert accepted > 3000
-    assert ascii_windows > 2000
+    assert accepted > 2000
+    assert ascii_windows > 1500
