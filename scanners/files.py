@@ -28,12 +28,13 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from scanners import formats
 from scanners.errors import error_kind
+from scanners.fileitems import TEXT_CHUNK, FileItems, chunks
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.formats import plain
 from scanners.pathnames import PathRedactor
@@ -55,7 +56,6 @@ NameFinder = Callable[[str], list["Finding"]]
 # Bytes read on each side of a seam between two runs of a fragmented file: more than the longest
 # value (`fastpath.MAX_MATCH`) plus its keyword context.
 SEAM = 2048
-TEXT_CHUNK = 1 << 20  # characters handed to the text detector at once (split at line ends)
 
 
 class TextScanner(Protocol):
@@ -112,9 +112,8 @@ class FileScanner:
         self.fh: BinaryIO = io.BufferedReader(self.stream, buffer_size=1 << 20)  # type: ignore[arg-type]
         self.result = PassResult("files", complements=extents is not None)
         self._progress: Progress | None = None
-        self._nlp_left = 0
         self.redactor = PathRedactor(matcher)
-        self._members: dict[str, str] = {}  # member paths of the current file, redacted
+        self._items: FileItems | None = None  # the current file's
         # Matching in worker processes (`scanners.filework`), started by `run` on targets of
         # `processes_from` bytes, else by `_match` after `offload_after` bytes matched here.
         self._start_offload = offload
@@ -240,14 +239,12 @@ class FileScanner:
     def _file(self, prefix: str, ref: FileRef) -> None:
         # Every path below is the redacted one: formats, logs and the report never see a value.
         path = self._path(prefix + ref.path)
-        self._members = {path: path}
         stats = self.result.stats
         if ref.size > self.options.max_file_bytes:
             stats["files_too_large"] = stats.get("files_too_large", 0) + 1
             if not self.options.raw_covers:
                 self._unscannable(path, f"file of {ref.size} bytes is over the file-pass limit")
             return
-        self._nlp_left = self.options.nlp_max_chars
         bad_before = len(self.stream.bad)
         try:
             with ref.open() as fh:
@@ -259,8 +256,20 @@ class FileScanner:
             self._unscannable(path, "unreadable sectors (EIO) in the file's data")
         stats["files"] = stats.get("files", 0) + 1
         self.result.bytes_scanned = self.stream.bytes_read
+        items = self._items = FileItems(
+            path,
+            redact=self.redactor.redact,
+            count=self._count_in_name,
+            match=self._match,
+            report=self._unscannable,
+            nlp_max_chars=self.options.nlp_max_chars,
+            names=self.names is not None,
+            on_text=self._presidio if self.options.presidio else None,
+        )
         for item in formats.extract(path, data, budget=formats.Budget(self.options.limits)):
-            self._item(item)
+            items.item(item)
+        if items.texts:
+            stats["texts_fast_path"] = stats.get("texts_fast_path", 0) + items.texts
         if self._progress is not None:
             self._progress(self.result.bytes_scanned, 0)
 
@@ -303,40 +312,18 @@ class FileScanner:
             pos += length
         return seams
 
-    def _item(self, item: formats.Extracted) -> None:
-        tally = self.result.tally
-        redacted = self._members.get(item.path)
-        if redacted is None:  # an archive member's own name, counted once
-            redacted = self._members[item.path] = self._path(item.path, member=True)
-        if redacted != item.path:
-            item = replace(item, path=redacted)
-        if item.problem is not None:
-            self._unscannable(item.path, item.problem)
-        if item.raw is not None:
-            self._match(item.path, item.raw)
-        if not item.text:
-            return
-        if self.options.presidio and len(item.text) <= self._nlp_left:
-            self._nlp_left -= len(item.text)
-            for chunk in _chunks(item.text, TEXT_CHUNK):
-                tally.add_file(self.text.scan(chunk), item.path)
-            return
-        self.result.stats["texts_fast_path"] = self.result.stats.get("texts_fast_path", 0) + 1
-        for chunk in _chunks(item.text, TEXT_CHUNK):
-            self._match(item.path, chunk.encode("utf-8"))
-        if self.names is not None and self._nlp_left > 0:
-            head = item.text[: self._nlp_left]
-            self._nlp_left -= len(head)
-            self._match(item.path, names=head)
+    def _count_in_name(self, finding: Finding, where: str) -> None:
+        """A value in an archive member's name (`FileItems.member`)."""
+        self.result.tally.add(finding, file=where)
 
-
-def _chunks(text: str, size: int) -> Iterator[str]:
-    """Split long text at line ends, so no chunk cuts an identifier in two (one at a time)."""
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = text.rfind("\n", start, end)
-            end = cut + 1 if cut > start else end
-        yield text[start:end]
-        start = end
+    def _presidio(self, item: formats.Extracted) -> bool:
+        """Presidio on a text item while the file's budget lasts (`FileOptions.presidio`)."""
+        items = self._items
+        assert items is not None
+        assert item.text is not None
+        if len(item.text) > items.names_left:
+            return False
+        items.names_left -= len(item.text)
+        for chunk in chunks(item.text, TEXT_CHUNK):
+            self.result.tally.add_file(self.text.scan(chunk), item.path)
+        return True
