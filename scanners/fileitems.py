@@ -66,7 +66,7 @@ class FileItems:
         on_text: Callable[[Extracted], bool] | None = None,
     ) -> None:
         self._members = {path: path}
-        self._redact, self._count, self._match, self._report = redact, count, match, report
+        self._redact, self._count, self.match, self._report = redact, count, match, report
         self._names, self._on_text = names, on_text
         self.names_left = nlp_max_chars
         self.texts = 0  # text items that went to the fast path
@@ -89,12 +89,12 @@ class FileItems:
         if item.problem is not None:
             self._report(item.path, item.problem)
         if item.raw is not None:
-            self._match(item.path, item.raw)
+            self.match(item.path, item.raw)
         if not item.text or (self._on_text is not None and self._on_text(item)):
             return
         self.texts += 1
         for chunk in chunks(item.text):
-            self._match(item.path, chunk.encode("utf-8"))
+            self.match(item.path, chunk.encode("utf-8"))
         self.text_names(item.path, item.text)
 
     def text_names(self, path: str, text: str) -> None:
@@ -102,4 +102,4 @@ class FileItems:
         if self._names and self.names_left > 0 and text:
             head = text[: self.names_left]
             self.names_left -= len(head)
-            self._match(path, names=head)
+            self.match(path, names=head)

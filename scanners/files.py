@@ -35,16 +35,17 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 from scanners import formats
 from scanners.errors import error_kind
 from scanners.fileitems import TEXT_CHUNK, FileItems, chunks
+from scanners.filejob import FileJob, FileOutcome
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.formats import plain
 from scanners.pathnames import PathRedactor
-from scanners.report import PassResult, Tally, Unscannable
+from scanners.report import PassResult, Unscannable
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, find_volumes, open_volume
 
 if TYPE_CHECKING:
     from scanners.extents import ExtentMap
-    from scanners.filework import Offload
+    from scanners.filework import Done, Offload
     from scanners.findings import Finding
     from scanners.raw import Matcher
     from scanners.target import Target
@@ -100,7 +101,7 @@ class FileScanner:
         *,
         extents: ExtentMap | None = None,
         names: NameFinder | None = None,
-        offload: Callable[[Callable[[str, Tally | BaseException], None]], Offload] | None = None,
+        offload: Callable[[Callable[[str, Done], None]], Offload] | None = None,
     ) -> None:
         self.target = target
         self.text = text
@@ -169,10 +170,19 @@ class FileScanner:
             self._offload = start(self._matched)
             self.result.stats["offloaded_after_bytes"] = self._matched_here
 
-    def _matched(self, path: str, outcome: Tally | BaseException) -> None:
-        """A worker's tally for `path`, or why its matching failed."""
+    def _matched(self, path: str, outcome: Done) -> None:
+        """A worker's tally for `path`, a whole file's outcome, or why its matching failed."""
         if isinstance(outcome, BaseException):
             self._unscannable(path, f"file could not be matched: {error_kind(outcome)}")
+        elif isinstance(outcome, FileOutcome):
+            self.result.tally.merge(outcome.tally)
+            for region, reason in outcome.problems:
+                self._unscannable(region, reason)
+            stats = self.result.stats
+            if outcome.texts:
+                stats["texts_fast_path"] = stats.get("texts_fast_path", 0) + outcome.texts
+            if outcome.streamed:
+                stats["files_streamed"] = stats.get("files_streamed", 0) + 1
         else:
             self.result.tally.merge(outcome)
 
@@ -256,6 +266,11 @@ class FileScanner:
             self._unscannable(path, "unreadable sectors (EIO) in the file's data")
         stats["files"] = stats.get("files", 0) + 1
         self.result.bytes_scanned = self.stream.bytes_read
+        if self._offload is not None and not self.options.presidio and data[:2] == b"\x1f\x8b":
+            # A compressed log: inflated, decoded and matched in a worker (scanners.filejob).
+            job = FileJob(self.options.limits, self.options.nlp_max_chars, self.names is not None)
+            self._offload.submit_file(path, data, job)
+            return
         items = self._items = FileItems(
             path,
             redact=self.redactor.redact,

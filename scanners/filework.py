@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanners import engines
 from scanners.errors import error_kind
+from scanners.filejob import FileJob, FileOutcome, count_file
 from scanners.names import name_findings
 from scanners.report import Tally
 from scanners.workers import prepare, spawn_pool
@@ -58,7 +59,16 @@ def match_with(matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, te
     return tally
 
 
-Job = tuple[str, bytes, str]  # (path, bytes for the fast path, text for the name lexicon)
+def count(path: str, data: bytes, job: FileJob) -> FileOutcome:
+    """A whole file counted here (`scanners.filejob`): a gzip'd log, streamed."""
+    return count_file(_STATE["matcher"], _STATE["hasher"], path, data, job)
+
+
+Done = Tally | FileOutcome | BaseException  # what a job gives `Offload`'s on_done
+
+# (path, bytes for the fast path, text for the name lexicon), or (path, a file's bytes, how to
+# count it) for `count`.
+Job = tuple[str, bytes, "str | FileJob"]
 
 
 class Offload:
@@ -67,7 +77,8 @@ class Offload:
     Args:
         factory: builds a worker's matcher (picklable, e.g. `partial(RawMatcher, hasher)`).
         hasher: keys the names' digests (the batch key).
-        on_done: called in the submitting thread with (path, tally) or (path, exception).
+        on_done: called in the submitting thread with (path, tally), (path, a whole file's
+            outcome) or (path, exception).
         workers: worker processes.
         in_flight: jobs submitted and not yet done, at most.
         in_flight_bytes: their bytes and characters, at most (a single larger job still goes:
@@ -78,7 +89,7 @@ class Offload:
         self,
         factory: Callable[[], Matcher],
         hasher: ValueHasher,
-        on_done: Callable[[str, Tally | BaseException], None],
+        on_done: Callable[[str, Done], None],
         *,
         workers: int = 2,
         in_flight: int = 6,
@@ -101,20 +112,24 @@ class Offload:
 
     def submit(self, path: str, data: bytes = b"", text: str = "") -> None:
         """Match `data` and `text` of `path` in a worker (or here, once the pool broke)."""
-        if not data and not text:
-            return
+        if data or text:
+            self._submit((path, data, text), len(data) + len(text))
+
+    def submit_file(self, path: str, data: bytes, job: FileJob) -> None:
+        """Count the whole file `path` with bytes `data` in a worker (`scanners.filejob`)."""
+        self._submit((path, data, job), len(data))
+
+    def _submit(self, job: Job, size: int) -> None:
         self.jobs += 1
-        size = len(data) + len(text)
         while self._pending and (
             len(self._pending) >= self._in_flight
             or self._waiting_bytes + size > self._in_flight_bytes
         ):
             self._collect()
-        job = (path, data, text)
         future = None
         if self._pool is not None:
             try:
-                future = self._pool.submit(match, *job)
+                future = self._pool.submit(count if isinstance(job[2], FileJob) else match, *job)
             except Exception as e:  # broken, or could not start (e.g. in a daemonic process)
                 self._broken(e)
         if future is None:
@@ -141,7 +156,7 @@ class Offload:
 
     def _collect(self) -> None:
         future, job = self._pending.popleft()
-        self._waiting_bytes -= len(job[1]) + len(job[2])
+        self._waiting_bytes -= len(job[1]) + (0 if isinstance(job[2], FileJob) else len(job[2]))
         try:
             tally = future.result()
         except BrokenProcessPool as e:
@@ -163,8 +178,12 @@ class Offload:
     def _run_here(self, job: Job) -> None:
         if self._local is None:
             self._local = self._factory()
+        path, data, what = job
         try:
-            tally = match_with(self._local, self._hasher, *job)
+            if isinstance(what, FileJob):
+                tally: Tally | FileOutcome = count_file(self._local, self._hasher, path, data, what)
+            else:
+                tally = match_with(self._local, self._hasher, path, data, what)
         except Exception as e:
             log.debug("matching %s failed: %s", job[0], error_kind(e))
             self._on_done(job[0], e)

@@ -19,9 +19,8 @@ from scanners.target import Span, Target
 
 if TYPE_CHECKING:
     from scanners.files import TextScanner
-    from scanners.filework import Offload
+    from scanners.filework import Done, Offload
     from scanners.findings import Finding, ValueHasher
-    from scanners.report import Tally
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +123,7 @@ def scan(
 
 def _offload(
     files: FileOptions, raw: RawOptions, hasher: ValueHasher
-) -> Callable[[Callable[[str, Tally | BaseException], None]], Offload] | None:
+) -> Callable[[Callable[[str, Done], None]], Offload] | None:
     """How the file pass starts its worker processes (`FileOptions.processes_from`)."""
     if files.processes_from is None or files.workers < 2:
         return None

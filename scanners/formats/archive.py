@@ -112,10 +112,18 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) -> by
     return body
 
 
+GZIP_OVER_LIMIT = "over the unpack limit (gzip bomb?)"
+
+
+def gzip_member(path: str) -> str:
+    """The path of a gzip file's content: the file's name without `.gz`, after a `!`."""
+    name = path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+    return f"{path}!{name[:-3] if name.lower().endswith('.gz') else 'content'}"
+
+
 def extract_gzip(path: str, data: bytes, depth: int, budget: Budget) -> Iterator[Extracted]:
     """A gzip file: its content, named after the file without `.gz`."""
-    name = path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
-    member = f"{path}!{name[:-3] if name.lower().endswith('.gz') else 'content'}"
+    member = gzip_member(path)
     if depth + 1 > budget.limits.max_depth:
         yield Extracted(member, problem="archive nested too deep")
         return
@@ -123,6 +131,6 @@ def extract_gzip(path: str, data: bytes, depth: int, budget: Budget) -> Iterator
     inflater = zlib.decompressobj(31)
     body = inflater.decompress(data, limit + 1)
     if len(body) > limit or not budget.take(len(body)):
-        yield Extracted(member, problem="over the unpack limit (gzip bomb?)")
+        yield Extracted(member, problem=GZIP_OVER_LIMIT)
         return
     yield from formats.extract(member, body, depth + 1, budget)

@@ -27,24 +27,44 @@ _TEXT_CONTROLS = frozenset(b"\t\n\r\f\x1a")
 _NOT_CONTROLS = bytes(b for b in range(256) if b >= 0x20 or b in _TEXT_CONTROLS)
 
 
+UTF8_FIRST = "utf-8 first"  # `text_form`: UTF-8 where valid, else cp1252 or Latin-1
+
+
+def text_form(data: bytes) -> str:
+    """How `decode` reads `data`, judged from its first 64 KB.
+
+    "bom", an encoding ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be"), "binary", or
+    `UTF8_FIRST`.
+    """
+    if any(data.startswith(bom) for bom, _ in _BOMS):
+        return "bom"
+    sample = data[:65536]
+    for encoding, unit in (("utf-32-le", 0), ("utf-32-be", 3)):
+        if _utf32(sample, unit):
+            return encoding
+    if _utf16_le(sample):
+        return "utf-16-le"
+    if _utf16_le(sample[1:]):
+        return "utf-16-be"
+    return "binary" if _binary(sample) else UTF8_FIRST
+
+
 def decode(data: bytes) -> str | None:
     """Text of `data` if it is text: BOM, UTF-32 or UTF-16 without one, UTF-8, cp1252/Latin-1.
 
     Returns None for binary data.
     """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding.replace("-sig", ""), errors="replace")
-    sample = data[:65536]
-    for encoding, unit in (("utf-32-le", 0), ("utf-32-be", 3)):
-        if _utf32(sample, unit):
-            return data[: len(data) - len(data) % 4].decode(encoding, errors="replace")
-    if _utf16_le(sample):
-        return data.decode("utf-16-le", errors="replace")
-    if _utf16_le(sample[1:]):
-        return data.decode("utf-16-be", errors="replace")
-    if _binary(sample):
+    form = text_form(data)
+    if form == "bom":
+        bom, encoding = next((b, e) for b, e in _BOMS if data.startswith(b))
+        return data[len(bom) :].decode(encoding.replace("-sig", ""), errors="replace")
+    if form.startswith("utf-32"):
+        return data[: len(data) - len(data) % 4].decode(form, errors="replace")
+    if form.startswith("utf-16"):
+        return data.decode(form, errors="replace")
+    if form == "binary":
         return None
+    sample = data[:65536]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -1,0 +1,165 @@
+"""A whole file counted in a worker process: a gzip'd text file streamed, anything else extracted.
+
+The file pass's own thread walks the file systems and reads files. Compressed logs make most of
+a server's text: inflating, decoding, cutting and sending a 30 MB log to the workers a piece at
+a time kept that thread busy for most of a full scan while the workers waited (the 1 GB mixed
+image: 850 MB of mail log text). So the thread hands a gzip file's bytes to a worker whole,
+and the worker counts it as the thread would (`scanners.fileitems`).
+
+A gzip file whose content is text read as UTF-8 (what `formats.plain.decode` makes of it: no
+BOM, no UTF-16 or UTF-32, not binary, valid UTF-8) and is no CSV with a personnummer column is
+streamed: inflated, decoded and matched a megabyte at a time, in the same chunks as the whole
+text would be cut (`fileitems.chunks`), with the same head for the names, so the worker holds
+a few megabytes instead of the content and its text. Its findings are kept apart until the
+content ends within the unpack limit: past it, only the problem counts, as for the whole file.
+Anything else (another format inside, another encoding, a CSV table, a damaged stream) is
+extracted whole (`formats.extract`), as in the pass's thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scanners import formats
+from scanners.fileitems import TEXT_CHUNK, FileItems
+from scanners.formats import archive, plain
+from scanners.formats.tables import csv_header
+from scanners.names import name_findings
+from scanners.pathnames import PathRedactor
+from scanners.report import Tally
+
+if TYPE_CHECKING:
+    from scanners.findings import ValueHasher
+    from scanners.pagescan import Matcher
+
+PIECE = 1 << 20  # bytes inflated at a time (the first piece decides format and encoding)
+
+
+@dataclass
+class FileOutcome:
+    """What a worker found in one file: its tally, unread regions, text items matched."""
+
+    tally: Tally = field(default_factory=Tally)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    texts: int = 0
+    streamed: bool = False
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """How to count a file: the pass's limits and name budget (`files.FileOptions`)."""
+
+    limits: formats.Limits
+    nlp_max_chars: int
+    names: bool
+
+
+def count_file(
+    matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, job: FileJob
+) -> FileOutcome:
+    """The findings of the file `path` (redacted) whose bytes are `data`."""
+    outcome = _streamed(matcher, hasher, path, data, job)
+    if outcome is not None:
+        return outcome
+    outcome = FileOutcome()
+    items = _items(outcome, outcome.tally, matcher, hasher, path, job)
+    for item in formats.extract(path, data, budget=formats.Budget(job.limits)):
+        items.item(item)
+    outcome.texts = items.texts
+    return outcome
+
+
+def _items(
+    outcome: FileOutcome, found: Tally, matcher: Matcher, hasher: ValueHasher, path: str,
+    job: FileJob,
+) -> FileItems:  # fmt: skip
+    """Items counted into `found`; names in member paths and problems into `outcome`."""
+
+    def match(where: str, data: bytes = b"", names: str = "") -> None:
+        if data:
+            found.add_file(matcher.scan(data, 0), where)
+        if names:
+            found.add_file(name_findings(names, hasher), where)
+
+    return FileItems(
+        path,
+        redact=PathRedactor(matcher).redact,
+        count=lambda finding, where: outcome.tally.add(finding, file=where),
+        match=match,
+        report=lambda region, why: outcome.problems.append((region, why)),
+        nlp_max_chars=job.nlp_max_chars,
+        names=job.names,
+    )
+
+
+def _streamed(
+    matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, job: FileJob
+) -> FileOutcome | None:
+    """The outcome of a gzip'd text file read a piece at a time; None where it is not one."""
+    limits = job.limits
+    if formats.sniff(path, data) != "gzip" or limits.max_depth < 1:
+        return None
+    limit = min(limits.max_member, limits.max_total)
+    inflater = zlib.decompressobj(31)
+    try:
+        piece = inflater.decompress(data, PIECE)
+    except zlib.error:
+        return None
+    member = archive.gzip_member(path)
+    if formats.sniff(member, piece) != "text" or plain.text_form(piece) != plain.UTF8_FIRST:
+        return None
+    outcome, text_found = FileOutcome(streamed=True), Tally()
+    items = _items(outcome, text_found, matcher, hasher, path, job)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending = head = ""
+    redacted, inflated, chars = None, 0, 0
+    while True:
+        inflated += len(piece)
+        ended = inflater.eof or not (inflater.unconsumed_tail or len(piece) == PIECE)
+        if inflated > limit:
+            items.item(formats.Extracted(member, problem=archive.GZIP_OVER_LIMIT))
+            return outcome
+        try:
+            text = decoder.decode(piece, final=ended)
+        except UnicodeDecodeError:  # cp1252 or Latin-1 for the whole text: read it whole
+            return None
+        chars += len(text)
+        if len(head) < items.names_left:
+            head += text[: items.names_left - len(head)]
+        pending += text
+        if redacted is None:  # a CSV table's header or not: its first line and text after it
+            line_end = pending.find("\n")
+            if ended or (line_end >= 0 and pending[line_end + 1 :].strip()):
+                if csv_header(pending) is not None:
+                    return None
+                redacted = items.member(member)
+        if redacted is not None:
+            pending = _matched_chunks(items, redacted, pending, ended)
+        if ended:
+            break
+        try:
+            piece = inflater.decompress(inflater.unconsumed_tail, PIECE)
+        except zlib.error:
+            return None
+    if chars:
+        assert redacted is not None  # decided when the text ended at the latest
+        items.texts = 1
+        items.text_names(redacted, head)
+    outcome.texts = items.texts
+    outcome.tally.merge(text_found)
+    return outcome
+
+
+def _matched_chunks(items: FileItems, path: str, pending: str, ended: bool) -> str:
+    """Match the chunks of `pending` the whole text would have (`fileitems.chunks`); the rest."""
+    while len(pending) > TEXT_CHUNK or (ended and pending):
+        end = min(len(pending), TEXT_CHUNK)
+        if end < len(pending):
+            cut = pending.rfind("\n", 0, end)
+            end = cut + 1 if cut > 0 else end
+        items.match(path, pending[:end].encode("utf-8"))
+        pending = pending[end:]
+    return pending
