@@ -57,6 +57,11 @@ NameFinder = Callable[[str], list["Finding"]]
 # Bytes read on each side of a seam between two runs of a fragmented file: more than the longest
 # value (`fastpath.MAX_MATCH`) plus its keyword context.
 SEAM = 2048
+# Files of at most this many bytes (and gzip files of any size the pass reads) are counted whole
+# in a worker process once the workers run (`scanners.filejob`): extracting them (decoding text,
+# reading CSV tables) was most of the pass's own thread. Larger files are extracted here and
+# only their text goes out, so a worker never holds more than a few such files at once.
+WHOLE_FILE_JOB = 4 << 20
 
 
 class TextScanner(Protocol):
@@ -120,6 +125,10 @@ class FileScanner:
         self._start_offload = offload
         self._offload: Offload | None = None
         self._matched_here = 0
+        # Problems with the number of the file they came from, so that those a worker reports
+        # later take the place they have when the pass matches everything itself.
+        self._file_number = 0
+        self._problems: list[tuple[int, Unscannable]] = []
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
@@ -137,6 +146,8 @@ class FileScanner:
             if self._offload is not None:
                 self._offload.finish()
                 self.result.stats["offloaded_jobs"] = self._offload.jobs
+            self._problems.sort(key=_first)  # stable: in order within one file
+            self.result.not_scannable.extend(problem for _, problem in self._problems)
         finally:
             if self._offload is not None:
                 self._offload.close()
@@ -144,8 +155,16 @@ class FileScanner:
         self.result.seconds = time.monotonic() - began
         return self.result
 
-    def _unscannable(self, region: str, reason: str) -> None:
-        self.result.not_scannable.append(Unscannable(region, reason))
+    def _unscannable(self, region: str, reason: str, file_number: int | None = None) -> None:
+        """A region the pass could not read; from a worker with the number of its file.
+
+        A problem found here takes a number of its own: after every job submitted before it,
+        before every job submitted after it, as it is when the pass matches everything here.
+        """
+        if file_number is None:
+            self._file_number += 1
+            file_number = self._file_number
+        self._problems.append((file_number, Unscannable(region, reason)))
 
     def _match(self, path: str, data: bytes = b"", names: str = "") -> None:
         """Count the fast path's findings in `data` and the names in `names`, for `path`.
@@ -155,7 +174,7 @@ class FileScanner:
         if self._offload is None and self._matched_here >= self.options.offload_after:
             self._start_workers()
         if self._offload is not None:
-            self._offload.submit(path, data, names)
+            self._offload.submit(path, data, names, tag=self._file_number)
             return
         self._matched_here += len(data) + len(names)
         if data:
@@ -170,14 +189,16 @@ class FileScanner:
             self._offload = start(self._matched)
             self.result.stats["offloaded_after_bytes"] = self._matched_here
 
-    def _matched(self, path: str, outcome: Done) -> None:
+    def _matched(self, path: str, outcome: Done, file_number: object) -> None:
         """A worker's tally for `path`, a whole file's outcome, or why its matching failed."""
+        assert isinstance(file_number, int)
         if isinstance(outcome, BaseException):
-            self._unscannable(path, f"file could not be matched: {error_kind(outcome)}")
+            why = f"file could not be matched: {error_kind(outcome)}"
+            self._unscannable(path, why, file_number)
         elif isinstance(outcome, FileOutcome):
             self.result.tally.merge(outcome.tally)
             for region, reason in outcome.problems:
-                self._unscannable(region, reason)
+                self._unscannable(region, reason, file_number)
             stats = self.result.stats
             if outcome.texts:
                 stats["texts_fast_path"] = stats.get("texts_fast_path", 0) + outcome.texts
@@ -248,6 +269,7 @@ class FileScanner:
 
     def _file(self, prefix: str, ref: FileRef) -> None:
         # Every path below is the redacted one: formats, logs and the report never see a value.
+        self._file_number += 1
         path = self._path(prefix + ref.path)
         stats = self.result.stats
         if ref.size > self.options.max_file_bytes:
@@ -266,10 +288,10 @@ class FileScanner:
             self._unscannable(path, "unreadable sectors (EIO) in the file's data")
         stats["files"] = stats.get("files", 0) + 1
         self.result.bytes_scanned = self.stream.bytes_read
-        if self._offload is not None and not self.options.presidio and data[:2] == b"\x1f\x8b":
-            # A compressed log: inflated, decoded and matched in a worker (scanners.filejob).
+        whole = len(data) <= WHOLE_FILE_JOB or data[:2] == b"\x1f\x8b"
+        if self._offload is not None and not self.options.presidio and whole:
             job = FileJob(self.options.limits, self.options.nlp_max_chars, self.names is not None)
-            self._offload.submit_file(path, data, job)
+            self._offload.submit_file(path, data, job, tag=self._file_number)
             return
         items = self._items = FileItems(
             path,
@@ -290,6 +312,7 @@ class FileScanner:
 
     def _raw_read_file(self, path: str, ref: FileRef) -> None:
         """A file the raw pass matched byte for byte: names and fragment seams only."""
+        self._file_number += 1
         stats = self.result.stats
         stats["files_matched_by_raw"] = stats.get("files_matched_by_raw", 0) + 1
         tally = self.result.tally
@@ -342,3 +365,7 @@ class FileScanner:
         for chunk in chunks(item.text, TEXT_CHUNK):
             self.result.tally.add_file(self.text.scan(chunk), item.path)
         return True
+
+
+def _first(numbered: tuple[int, Unscannable]) -> int:
+    return numbered[0]

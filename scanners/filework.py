@@ -67,8 +67,8 @@ def count(path: str, data: bytes, job: FileJob) -> FileOutcome:
 Done = Tally | FileOutcome | BaseException  # what a job gives `Offload`'s on_done
 
 # (path, bytes for the fast path, text for the name lexicon), or (path, a file's bytes, how to
-# count it) for `count`.
-Job = tuple[str, bytes, "str | FileJob"]
+# count it) for `count`; then the submitter's tag, handed back to `on_done`.
+Job = tuple[str, bytes, "str | FileJob", object]
 
 
 class Offload:
@@ -77,8 +77,8 @@ class Offload:
     Args:
         factory: builds a worker's matcher (picklable, e.g. `partial(RawMatcher, hasher)`).
         hasher: keys the names' digests (the batch key).
-        on_done: called in the submitting thread with (path, tally), (path, a whole file's
-            outcome) or (path, exception).
+        on_done: called in the submitting thread with (path, tally, tag), (path, a whole
+            file's outcome, tag) or (path, exception, tag); `tag` as given to `submit`.
         workers: worker processes.
         in_flight: jobs submitted and not yet done, at most.
         in_flight_bytes: their bytes and characters, at most (a single larger job still goes:
@@ -89,7 +89,7 @@ class Offload:
         self,
         factory: Callable[[], Matcher],
         hasher: ValueHasher,
-        on_done: Callable[[str, Done], None],
+        on_done: Callable[[str, Done, object], None],
         *,
         workers: int = 2,
         in_flight: int = 6,
@@ -110,14 +110,14 @@ class Offload:
         except Exception as e:  # cannot start here (e.g. in a daemonic process)
             log.warning("file-pass worker processes did not start (%s); matching here", e)
 
-    def submit(self, path: str, data: bytes = b"", text: str = "") -> None:
+    def submit(self, path: str, data: bytes = b"", text: str = "", tag: object = None) -> None:
         """Match `data` and `text` of `path` in a worker (or here, once the pool broke)."""
         if data or text:
-            self._submit((path, data, text), len(data) + len(text))
+            self._submit((path, data, text, tag), len(data) + len(text))
 
-    def submit_file(self, path: str, data: bytes, job: FileJob) -> None:
+    def submit_file(self, path: str, data: bytes, job: FileJob, tag: object = None) -> None:
         """Count the whole file `path` with bytes `data` in a worker (`scanners.filejob`)."""
-        self._submit((path, data, job), len(data))
+        self._submit((path, data, job, tag), len(data))
 
     def _submit(self, job: Job, size: int) -> None:
         self.jobs += 1
@@ -129,7 +129,8 @@ class Offload:
         future = None
         if self._pool is not None:
             try:
-                future = self._pool.submit(count if isinstance(job[2], FileJob) else match, *job)
+                work = count if isinstance(job[2], FileJob) else match
+                future = self._pool.submit(work, *job[:3])
             except Exception as e:  # broken, or could not start (e.g. in a daemonic process)
                 self._broken(e)
         if future is None:
@@ -164,9 +165,9 @@ class Offload:
             self._run_here(job)
             return
         except Exception as e:  # the job's own failure: its file is reported, the pass goes on
-            self._on_done(job[0], e)
+            self._on_done(job[0], e, job[3])
             return
-        self._on_done(job[0], tally)
+        self._on_done(job[0], tally, job[3])
 
     def _broken(self, why: Exception) -> None:
         """The workers died or could not start: match here from now on."""
@@ -178,14 +179,14 @@ class Offload:
     def _run_here(self, job: Job) -> None:
         if self._local is None:
             self._local = self._factory()
-        path, data, what = job
+        path, data, what, tag = job
         try:
             if isinstance(what, FileJob):
                 tally: Tally | FileOutcome = count_file(self._local, self._hasher, path, data, what)
             else:
                 tally = match_with(self._local, self._hasher, path, data, what)
         except Exception as e:
-            log.debug("matching %s failed: %s", job[0], error_kind(e))
-            self._on_done(job[0], e)
+            log.debug("matching %s failed: %s", path, error_kind(e))
+            self._on_done(path, e, tag)
             return
-        self._on_done(job[0], tally)
+        self._on_done(path, tally, tag)

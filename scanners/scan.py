@@ -123,7 +123,7 @@ def scan(
 
 def _offload(
     files: FileOptions, raw: RawOptions, hasher: ValueHasher
-) -> Callable[[Callable[[str, Done], None]], Offload] | None:
+) -> Callable[[Callable[[str, Done, object], None]], Offload] | None:
     """How the file pass starts its worker processes (`FileOptions.processes_from`)."""
     if files.processes_from is None or files.workers < 2:
         return None
