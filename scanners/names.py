@@ -115,14 +115,21 @@ class NameMatch(NamedTuple):
 # Every cue holds a colon or one of these (lower case); in text of Latin-1 letters nothing else
 # matches them case-insensitively, so a window without any cannot end in a cue.
 _CUE_MARKS = ("mvh", "hälsning", "regards", "sincerely")
+_ASCII_MARKS = ("mvh", "regards", "sincerely")  # 'ä' is in no ASCII window
 
 
-def _cue_before(window: str) -> bool:
-    """Whether `window` ends in a cue (`_CUE`); most windows are ruled out without the regex."""
-    if ":" not in window and (not window or max(window) <= "\xff"):
-        low = window.lower()
-        if not any(mark in low for mark in _CUE_MARKS):
-            return False
+def _cue_before(text: str, lo: int, hi: int) -> bool:
+    """Whether `text[lo:hi]` ends in a cue (`_CUE`); most windows are ruled out without it."""
+    window = text[lo:hi]
+    if ":" not in window:
+        if window.isascii():  # a flag of the string: no scan
+            low = window.lower()
+            if not any(mark in low for mark in _ASCII_MARKS):
+                return False
+        elif max(window) <= "\xff":
+            low = window.lower()
+            if not any(mark in low for mark in _CUE_MARKS):
+                return False
     return _CUE.search(window) is not None
 
 
@@ -155,7 +162,8 @@ def _match(text: str, m: re.Match[str]) -> NameMatch | None:
     words = [w for w in m.groups() if w]
     if len(words) < 2:  # a lone capitalised word is never a name (`_NAME_RUN` has none)
         return None
-    if _cue_before(text[max(0, m.start() - 40) : m.start()]):
+    start = m.start()
+    if _cue_before(text, start - 40 if start > 40 else 0, start):
         return _span(m, len(words), 0.85)
     if words[0] not in _FIRST:
         return None

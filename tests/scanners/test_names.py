@@ -23,7 +23,11 @@ def test_cue_check_equals_the_cue_pattern() -> None:
     for _ in range(50_000):
         window = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))[-40:]
         want = names._CUE.search(window) is not None
-        assert names._cue_before(window) == want, window
+        assert names._cue_before(window, 0, len(window)) == want, window
+        # Within a longer text: only the window counts.
+        before, after = rng.choice(pieces), rng.choice(pieces)
+        text = before + window + after
+        assert names._cue_before(text, len(before), len(before) + len(window)) == want, text
         seen.add(want)
     assert seen == {True, False}
 
