@@ -128,6 +128,9 @@ def child_raw(path: str, limit: int, chunk: int) -> dict:
     from scanners.findings import ValueHasher
 
     matcher = RawMatcher(ValueHasher(KEY))
+    # Once per process, not per megabyte: numpy's import (for the UTF-16 sampling) and the
+    # engine's first scratch space.
+    matcher.scan(b"warm-up " * 20_000)
     rss_before = _rss_mib()
     wall, cpu = time.perf_counter(), time.process_time()
     counts: dict[str, int] = {}

@@ -23,10 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-# numpy here sorts and searches, never multiplies matrices: OpenBLAS's thread pool would only
-# start (and spin) in every raw-pass worker process, which inherits this setting.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-import numpy as np  # noqa: E402 - after the setting above
+from scanners.arrays import np
 
 _WIDTH = 16  # bytes kept of each digest, as two unsigned 64-bit words
 _MIN_BATCH = 1 << 16

@@ -28,7 +28,7 @@ def mostly_utf16(data: bytes | memoryview) -> bool:
     if n < MIN_SIZE:
         return False
     step = max(2, (n // _SAMPLES) & ~1)  # even, so each sample keeps one alignment
-    import numpy as np
+    from scanners.arrays import np
 
     # Strided views of the buffer, not copies: slicing a memoryview (a piece of a page) with a
     # step cost 50 us a call, as much as matching 100 KB of text.
@@ -52,7 +52,7 @@ def narrow(data: bytes | memoryview, parity: int) -> NDArray[np.uint8]:
 
     Offset i of the view is byte 2 * i + parity of `data`.
     """
-    import numpy as np
+    from scanners.arrays import np
 
     units = np.frombuffer(data, dtype="<u2", offset=parity, count=(len(data) - parity) // 2)
     view = units.astype(np.uint8)

@@ -60,3 +60,20 @@ def test_findings_are_the_same_through_the_view_or_the_utf16_patterns(monkeypatc
     through_patterns = matcher.scan(data)
     assert len(through_view) > 1000
     assert through_view == through_patterns
+
+
+def test_numpy_starts_no_blas_threads() -> None:
+    """numpy taken for the UTF-16 views first (before `scanners.digests`) starts no OpenBLAS
+    thread pool: a raw-pass worker is one thread, and its CPU time is its own matching."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os\n"
+        "from scanners.engines import utf16\n"
+        "utf16.mostly_utf16(bytes(1 << 17))\n"
+        "print(len(os.listdir('/proc/self/task')))\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "1", out.stderr
