@@ -39,7 +39,7 @@ class _InC(NamedTuple):
     The C function, the category of the context words it looks for, and its rule's base
     confidences (each followed by its boosted value in the set-up); a second category of words
     and its confidences, which follow the first ones; the kind's Python check and its table
-    (made once, when the first plan is).
+    (cached by its maker).
     """
 
     function: str
@@ -66,7 +66,6 @@ _IN_C = {
     "bankgiro": _InC("confirm_bankgiro", "bankgiro", (0.9,)),
     "dig10": _InC("confirm_dig10", "personnummer", (0.8,), "organisationsnummer", (0.8,)),
 }
-_TABLES: dict[str, bytes] = {}
 
 
 def _no_check(value: str) -> None:
@@ -155,9 +154,7 @@ class Plan:
         in_c = _IN_C.get(kind)
         if in_c is None or compiled is None or compiled.CONFIRM_WINDOWS != C_WINDOWS:
             return None
-        table = b""
-        if in_c.table is not None:
-            table = _TABLES.get(kind) or _TABLES.setdefault(kind, in_c.table())
+        table = in_c.table() if in_c.table is not None else b""
         setup = compiled.confirm_setup(
             bytes(b in self._lead for b in range(256)),
             context.keyword_table(in_c.words) if in_c.words else b"",

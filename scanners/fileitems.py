@@ -27,14 +27,24 @@ Report = Callable[[str, str], None]  # (region, reason)
 Count = Callable[["Finding", str], None]  # a finding in a redacted member name, its path
 
 
+def chunk_end(text: str, start: int = 0, size: int = TEXT_CHUNK) -> int:
+    """Where the chunk of `text` from `start` ends.
+
+    After the last line end within `size` characters, else after `size` characters, or at the
+    end of the text.
+    """
+    end = min(len(text), start + size)
+    if end < len(text):
+        cut = text.rfind("\n", start, end)
+        end = cut + 1 if cut > start else end
+    return end
+
+
 def chunks(text: str, size: int = TEXT_CHUNK) -> Iterator[str]:
     """Split long text at line ends, so no chunk cuts an identifier in two (one at a time)."""
     start = 0
     while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = text.rfind("\n", start, end)
-            end = cut + 1 if cut > start else end
+        end = chunk_end(text, start, size)
         yield text[start:end]
         start = end
 

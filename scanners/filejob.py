@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scanners import formats
-from scanners.fileitems import TEXT_CHUNK, FileItems
+from scanners.fileitems import TEXT_CHUNK, FileItems, chunk_end
 from scanners.formats import archive, plain
 from scanners.formats.tables import csv_header
 from scanners.names import name_findings
@@ -72,6 +72,16 @@ def count_file(
     return outcome
 
 
+def match_into(
+    found: Tally, matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, text: str
+) -> None:
+    """Count the fast path's findings in `data` and the names in `text` for `path`."""
+    if data:
+        found.add_file(matcher.scan(data, 0), path)
+    if text:
+        found.add_file(name_findings(text, hasher), path)
+
+
 def _items(
     outcome: FileOutcome, found: Tally, matcher: Matcher, hasher: ValueHasher, path: str,
     job: FileJob,
@@ -79,10 +89,7 @@ def _items(
     """Items counted into `found`; names in member paths and problems into `outcome`."""
 
     def match(where: str, data: bytes = b"", names: str = "") -> None:
-        if data:
-            found.add_file(matcher.scan(data, 0), where)
-        if names:
-            found.add_file(name_findings(names, hasher), where)
+        match_into(found, matcher, hasher, where, data, names)
 
     return FileItems(
         path,
@@ -100,7 +107,8 @@ def _streamed(
 ) -> FileOutcome | None:
     """The outcome of a gzip'd text file read a piece at a time; None where it is not one."""
     limits = job.limits
-    if formats.sniff(path, data) != "gzip" or limits.max_depth < 1:
+    # The whole file's budget takes one member of its content: none allowed, read it whole.
+    if formats.sniff(path, data) != "gzip" or limits.max_depth < 1 or limits.max_members < 1:
         return None
     limit = min(limits.max_member, limits.max_total)
     inflater = zlib.decompressobj(31)
@@ -127,7 +135,7 @@ def _streamed(
         except UnicodeDecodeError:  # cp1252 or Latin-1 for the whole text: read it whole
             return None
         chars += len(text)
-        if len(head) < items.names_left:
+        if job.names and len(head) < items.names_left:
             head += text[: items.names_left - len(head)]
         pending += text
         if redacted is None:  # a CSV table's header or not: its first line and text after it
@@ -144,22 +152,22 @@ def _streamed(
             piece = inflater.decompress(inflater.unconsumed_tail, PIECE)
         except zlib.error:
             return None
-    if chars:
+    if chars:  # an empty text is no text item (`FileItems.item`)
         assert redacted is not None  # decided when the text ended at the latest
-        items.texts = 1
+        outcome.texts = 1
         items.text_names(redacted, head)
-    outcome.texts = items.texts
     outcome.tally.merge(text_found)
     return outcome
 
 
 def _matched_chunks(items: FileItems, path: str, pending: str, ended: bool) -> str:
-    """Match the chunks of `pending` the whole text would have (`fileitems.chunks`); the rest."""
+    """Match the chunks of `pending` the whole text would have (`fileitems.chunks`); the rest.
+
+    A chunk is cut only where the whole text would cut it: with more than a chunk's worth of
+    text after its start, or at the text's end.
+    """
     while len(pending) > TEXT_CHUNK or (ended and pending):
-        end = min(len(pending), TEXT_CHUNK)
-        if end < len(pending):
-            cut = pending.rfind("\n", 0, end)
-            end = cut + 1 if cut > 0 else end
+        end = chunk_end(pending)
         items.match(path, pending[:end].encode("utf-8"))
         pending = pending[end:]
     return pending

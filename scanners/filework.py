@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanners import engines
 from scanners.errors import error_kind
-from scanners.filejob import FileJob, FileOutcome, count_file
-from scanners.names import name_findings
+from scanners.filejob import FileJob, FileOutcome, count_file, match_into
 from scanners.report import Tally
 from scanners.workers import prepare, spawn_pool
 
@@ -52,15 +51,12 @@ def match(path: str, data: bytes, text: str) -> Tally:
 def match_with(matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, text: str) -> Tally:
     """`match` with the given matcher: in a worker, or in the calling thread."""
     tally = Tally()
-    if data:
-        tally.add_file(matcher.scan(data, 0), path)
-    if text:
-        tally.add_file(name_findings(text, hasher), path)
+    match_into(tally, matcher, hasher, path, data, text)
     return tally
 
 
 def count(path: str, data: bytes, job: FileJob) -> FileOutcome:
-    """A whole file counted here (`scanners.filejob`): a gzip'd log, streamed."""
+    """A whole file counted here (`scanners.filejob`): a gzip'd text streamed, others whole."""
     return count_file(_STATE["matcher"], _STATE["hasher"], path, data, job)
 
 
@@ -101,7 +97,7 @@ class Offload:
         self._in_flight = max(1, in_flight)
         self._in_flight_bytes = in_flight_bytes
         self._waiting_bytes = 0
-        self._pending: deque[tuple[Future[Tally], Job]] = deque()
+        self._pending: deque[tuple[Future[Done], Job, int]] = deque()  # with its size
         self._local: Matcher | None = None  # set once the pool broke
         self.jobs = 0
         self._pool: ProcessPoolExecutor | None = None
@@ -136,7 +132,7 @@ class Offload:
         if future is None:
             self._run_here(job)
         else:
-            self._pending.append((future, job))
+            self._pending.append((future, job, size))
             self._waiting_bytes += size
 
     def finish(self) -> None:
@@ -156,8 +152,8 @@ class Offload:
         self._waiting_bytes = 0
 
     def _collect(self) -> None:
-        future, job = self._pending.popleft()
-        self._waiting_bytes -= len(job[1]) + (0 if isinstance(job[2], FileJob) else len(job[2]))
+        future, job, size = self._pending.popleft()
+        self._waiting_bytes -= size
         try:
             tally = future.result()
         except BrokenProcessPool as e:

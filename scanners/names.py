@@ -122,13 +122,11 @@ def _cue_before(text: str, lo: int, hi: int) -> bool:
     """Whether `text[lo:hi]` ends in a cue (`_CUE`); most windows are ruled out without it."""
     window = text[lo:hi]
     if ":" not in window:
-        if window.isascii():  # a flag of the string: no scan
+        # str.isascii reads a flag of the string; max() scans it.
+        marks = _ASCII_MARKS if window.isascii() else _CUE_MARKS if max(window) <= "\xff" else ()
+        if marks:
             low = window.lower()
-            if not any(mark in low for mark in _ASCII_MARKS):
-                return False
-        elif max(window) <= "\xff":
-            low = window.lower()
-            if not any(mark in low for mark in _CUE_MARKS):
+            if not any(mark in low for mark in marks):
                 return False
     return _CUE.search(window) is not None
 

@@ -27,7 +27,8 @@ Hyperscan reports every match with its leftmost start (SOM). Two things keep it 
   buffers. The IPv6 and IBAN patterns have stretches of their own (the hex runs; the runs of
   the first class that hold two capitals and two digits): in text, where the other stretches
   are everywhere and the buffer is matched whole (past one stretch per `bytes_per_stretch`
-  bytes), theirs stay rare, and these two patterns cost a quarter of a whole scan of text.
+  bytes), theirs stay rare, and these two patterns cost about 20 ms each of a 93 ms whole
+  scan of 32 MB of dense text (measured by leaving each out of the database).
   The keyword patterns (a word, a gap, a value, or the other way round) are matched
   near the digits every gated value holds (five in a row, or digit, '-' or ' ', digit), with
   room for the word and the gap either side and stretches joined by more 0x01 bytes than a gap
@@ -254,7 +255,7 @@ def _gate_margin(compiled: list[Compiled]) -> int:
 # Kinds whose stretches `windows` lists apart (by index in its result): IPv6 addresses in the
 # runs of hex digits and colons, IBANs in the runs that hold two capitals and two digits. In
 # text the other kinds' stretches are everywhere and the buffer is matched whole, but these two
-# kinds cost a quarter of that (text is full of clock times and capitalised words) and their
+# kinds cost a good share of that (text is full of clock times and capitalised words) and their
 # stretches stay rare.
 _OWN_STRETCHES = {"ipv6": 3, "iban": 4}
 

@@ -7,6 +7,8 @@ UnionPay, RuPay, Mir, UATP and Troy.
 
 from __future__ import annotations
 
+import functools
+
 from scanners.identifiers.luhn import luhn_valid
 
 # (first digits, their width, allowed lengths); expanded into `_IIN`.
@@ -66,6 +68,7 @@ def is_valid(value: str) -> bool:
     return parse(value) is not None
 
 
+@functools.cache
 def length_masks() -> bytes:
     """For each first four digits `0000`-`9999`, the lengths 12-19 that `_iin_ok` allows them.
 

@@ -74,6 +74,7 @@ _PIECE = re.compile(r"(\[[^\]]+\])\{([0-9]+)\}")
 RECORD = 32  # bytes per country in `structure_table`
 
 
+@functools.cache
 def structure_table() -> bytes:
     """Every country's BBAN structure for the C confirmation (`scanners/_confirm.c`).
 
