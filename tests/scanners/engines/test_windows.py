@@ -388,3 +388,26 @@ def test_joined_stretches_are_the_same_in_c_and_python() -> None:
         hot.join(b"abc", [(2, 1)], 1, False)
     with pytest.raises(ValueError):
         hot.join(b"abc", [(-1, 1)], 1, False)
+
+
+def test_buffers_with_every_list_given_up_give_the_whole_buffers_candidates(engines) -> None:
+    """Text dense with IPv6 addresses and IBANs as well fills all three lists of stretches past
+    their limit (one per 1024 bytes): fuzzed buffers mixed with it, cut at five lengths, give the
+    same candidates as the whole buffer. Tried: 200 buffers."""
+    windowed, whole = engines
+    line = b"Mar  1 10:00:00 mx1 from fe80::1 to 2001:db8::7 IBAN SE45 5000 0000 0583 9825 7466\n"
+    rng = random.Random(13)
+    tried = all_given_up = 0
+    for seed in range(40):
+        parts = fuzz_buffers(seed, 30) + [(line * 300)[: rng.randrange(len(line) * 300)]] * 3
+        rng.shuffle(parts)
+        data = b"".join(parts)
+        for cut in (len(data), len(data) // 2, 70_000, 5000, 800):
+            part = data[:cut]
+            limit = len(part) // windowed.bytes_per_stretch
+            lists = hot.windows(part, windowed._gate_margin, windowed._wide_margin, limit, True)
+            all_given_up += lists[0] is None and lists[3] is None and lists[4] is None
+            assert set(windowed.candidates(part)) == set(whole.candidates(part)), part[:200]
+            tried += 1
+    assert tried == 200
+    assert all_given_up > 100
