@@ -25,16 +25,18 @@
  * before a value, the kind's and the reference words as scanners.context keyword tables, the
  * rule's confidences (each base followed by its boosted value), the Python confirmation, the
  * kind's Python check (phone numbers: the libphonenumber patterns' match of national digits,
- * identifiers.phone.national_number_match; IBANs: the national check of the four countries that
- * have one, identifiers.iban.national_ok), a second category of words (the organisationsnummer
+ * identifiers.phone.national_number_match, asked only where there is no table; IBANs: the
+ * national check of the four countries that have one, identifiers.iban.national_ok), a second category of words (the organisationsnummer
  * words of personnummer forms and bare ten digits), and the kind's table (cards: the lengths
- * each issuer prefix allows, identifiers.card.length_masks; IBANs: each country's BBAN
+ * each issuer prefix allows, identifiers.card.length_masks; phone numbers: the automaton of
+ * the national number patterns, identifiers.phone.national_table; IBANs: each country's BBAN
  * structure, identifiers.iban.structure_table).
  * The windows below are scanners.rules' and scanners.context's; CONFIRM_WINDOWS names them so
  * that scanners.candidate uses this code only while both agree. tests/scanners/test_confirm.py
  * compares both sides on fuzzed buffers. */
 #include "_hot.h"
 
+#include <stdint.h>
 #include <time.h>
 
 
@@ -43,7 +45,8 @@ typedef struct {
     double conf[12];
     PyObject *fallback;
     PyObject *check; /* the kind's Python check (phone: the national number patterns) */
-    PyObject *table; /* bytes: the kind's data (card: IIN lengths; IBAN: BBAN structures) */
+    PyObject *table; /* bytes: the kind's data (card: IIN lengths; phone: an automaton; IBAN:
+                      * BBAN structures) */
 } setup_t;
 
 enum {
@@ -734,6 +737,10 @@ static Py_ssize_t phone_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s)
     return digit_repeats(p, n, q + 1, 4, 7);
 }
 
+/* identifiers.digitdfa: per state, the next state for digits 0-9 (0: none), then 1 where a
+ * number may end; state 1 is the start. */
+#define DFA_STATE_WORDS 11
+
 /* identifiers.phone.parse on p[from:to], a Swedish number written with its trunk 0: the
  * national digits in `national` (without the 0), or 0 when it is no valid number; -1 on error.
  * (parse also tries a second 0 after the country code, which the pattern's `0[1-9]` rules out
@@ -745,6 +752,19 @@ static int phone_national(const setup_t *s, const unsigned char *p, Py_ssize_t f
     for (Py_ssize_t i = from; i < to && k < 63; i++)
         if (is_digit(p[i])) compact[k++] = (char)p[i];
     if (k < 7 || k > 15) return 0;
+    Py_ssize_t words = PyBytes_GET_SIZE(s->table) / (Py_ssize_t)sizeof(uint16_t);
+    if (words >= 2 * DFA_STATE_WORDS && words % DFA_STATE_WORDS == 0) { /* the patterns' automaton: a lookup a digit */
+        const uint16_t *dfa = (const uint16_t *)PyBytes_AS_STRING(s->table);
+        Py_ssize_t state = 1;
+        for (Py_ssize_t i = 1; i < k && state; i++) {
+            state = dfa[state * DFA_STATE_WORDS + (compact[i] - '0')];
+            if (state * DFA_STATE_WORDS >= words) return 0; /* not our table */
+        }
+        if (!state || !dfa[state * DFA_STATE_WORDS + 10]) return 0;
+        *len = k - 1;
+        memcpy(national, compact + 1, (size_t)*len);
+        return 1;
+    }
     PyObject *digits = PyUnicode_FromStringAndSize(compact + 1, k - 1);
     if (digits == NULL) return -1;
     PyObject *match = PyObject_CallOneArg(s->check, digits);

@@ -9,10 +9,13 @@ that both give the same verdicts.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
+
+from scanners.identifiers import digitdfa
 
 _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number",
           "voip", "pager", "uan", "voicemail")  # fmt: skip
@@ -32,6 +35,21 @@ _SE_NUMBER = _se_pattern()
 # Whether national digits (no trunk 0) are a valid Swedish number: the raw path's C rule
 # (`scanners._hot.confirm_phone`) asks this one question of the metadata.
 national_number_match = _SE_NUMBER.fullmatch
+
+
+@functools.cache
+def national_table() -> bytes:
+    """`national_number_match` as an automaton for the C rule (`identifiers.digitdfa`).
+
+    Empty where the metadata's patterns hold more than digits, classes, groups and repeats:
+    the C rule then calls `national_number_match`.
+    """
+    try:
+        return digitdfa.compile_digits(_SE_NUMBER.pattern)
+    except ValueError:
+        return b""
+
+
 _NOT_DIGIT = re.compile(r"[^0-9+]")
 
 

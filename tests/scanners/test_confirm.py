@@ -19,17 +19,18 @@ comparison cannot pass on one side alone.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 from collections.abc import Callable
 from functools import partial
 
 import pytest
 
-from scanners import context, hot
+from scanners import candidate, context, hot
 from scanners.candidate import C_WINDOWS, Plan
 from scanners.fastpath import RawMatcher
 from scanners.findings import ValueHasher
-from scanners.identifiers import card, iban
+from scanners.identifiers import card, iban, phone
 from scanners.identifiers.luhn import luhn_check_digit, luhn_valid
 from scanners.patterns import compile_kinds
 
@@ -400,6 +401,34 @@ def test_c_confirmation_phone_prefix() -> None:
         assert plan.confirm(buf, 4, None) == plan.confirm_py(buf, 4, None)
 
 
+def test_phone_automaton_equals_the_python_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C phone rule walks the metadata's automaton (`phone.national_table`) and calls no
+    Python; without the table it asks `phone.national_number_match`. Both decide alike."""
+    asked = [0]
+
+    def check(digits: str) -> object:
+        asked[0] += 1
+        return phone.national_number_match(digits)
+
+    kind = candidate._IN_C["phone_nat"]
+    monkeypatch.setitem(candidate._IN_C, "phone_nat", kind._replace(check=check))
+    with_table = _plans()["phone_nat"]
+    monkeypatch.setitem(candidate._IN_C, "phone_nat", kind._replace(check=check, table=None))
+    without = _plans()["phone_nat"]
+    rng = random.Random(46)
+    accepted = 0
+    for _ in range(1500):
+        buf = _buffer(rng, _phone)
+        for start in range(len(buf)):
+            before = asked[0]
+            got = with_table.confirm(buf, start, None)
+            assert asked[0] == before, "the automaton asked Python"
+            assert got == without.confirm(buf, start, None), (buf, start)
+            accepted += got is not None
+    assert accepted > 1000
+    assert asked[0] > 1000  # the path without the table was taken
+
+
 def test_c_confirmation_ipv4_edges() -> None:
     """Among binary bytes only an IP word and printable edges keep an address; a soft hyphen
     (0xAD) is not printable."""
@@ -576,3 +605,16 @@ def test_the_candidate_loop_in_c_equals_python() -> None:
         dropped += len(matchers[0].scan(data)) - len(matchers[2].scan(data))
     assert compared > 10_000
     assert dropped > 1_000  # the floor really drops values
+
+
+def test_the_c_loops_findings_are_not_tracked_by_the_collector() -> None:
+    """Findings made in C hold strings and numbers only, so the cyclic collector need not
+    follow them; tracked, a dense page's tens of thousands made its passes a fifth of a scan."""
+    m = RawMatcher(ValueHasher(b"k" * 32))
+    text = b"Personnummer 19811218-9876, mail anna.berg@example.se, tel 070-123 45 67. "
+    found = m.scan(text)
+    assert [f.category for f in found] == ["personnummer", "email", "phone"]
+    assert not any(gc.is_tracked(f) for f in found)
+    assert all(isinstance(f.digest, str) and len(f.digest) == 64 for f in found)
+    gc.collect()  # and the collector copes with them
+    assert found == m.scan(text)
