@@ -81,6 +81,20 @@ def _key(digest: str) -> bytes:
     return hashlib.blake2b(digest.encode("utf-8"), digest_size=_WIDTH).digest()
 
 
+def _hex_heads(digests: list[str]) -> bytes | None:
+    """The 16 bytes kept of each of many 64-character hex digests, or None if one is not.
+
+    All 32 bytes at once, then the 16 kept of each: C loops, not a slice and a join a digest.
+    """
+    if set(map(len, digests)) != {64}:
+        return None
+    try:
+        whole = np.frombuffer(bytes.fromhex("".join(digests)), dtype=np.uint8)
+    except ValueError:
+        return None
+    return whole.reshape(-1, 32)[:, :_WIDTH].tobytes()
+
+
 def spill_dir() -> str | None:
     """Where runs go: `TMPDIR` when set, else /var/tmp (on disk; /tmp may be a tmpfs in RAM)."""
     if os.environ.get("TMPDIR"):
@@ -163,11 +177,12 @@ class DigestSet:
 
     def add_all(self, digests: list[str]) -> None:
         """`add` for each of many HMAC-SHA256 hex digests (64 characters), in one conversion."""
-        if any(len(d) != 64 for d in digests):
+        whole = _hex_heads(digests)
+        if whole is None:
             for digest in digests:
                 self.add(digest)
             return
-        self._pending += bytes.fromhex("".join([d[:32] for d in digests]))
+        self._pending += whole
         if len(self._pending) >= self._limit:
             self._fold()
 
