@@ -85,13 +85,15 @@ class FileOptions:
     pattern_ranges: tuple[Span, ...] = ()  # ranges the raw pass found to be the wipe pattern
     # Targets of at least `processes_from` bytes (None: never) have their decoded text matched
     # in `workers` processes (`scanners.filework`) from the start. On smaller targets they start
-    # once this thread has matched `offload_after` bytes and characters itself: a start costs
-    # about 0.8 s and 60 MB a worker, more than a small drive's text takes, but a drive of
-    # compressed logs decodes to gigabytes of text (on the 1 GB mixed image the file pass
-    # matched 850 MB of mail log text in this one thread, while a core stood idle).
+    # once this thread has spent `offload_after` seconds matching: a start costs about 0.8 s
+    # and 60 MB a worker, more than a small drive's text takes, but a drive of compressed logs
+    # decodes to gigabytes of text (on the 1 GB mixed image the file pass matched 850 MB of
+    # mail log text in this one thread, while a core stood idle). Time, not bytes: sparse text
+    # matches at 260 MB/s, a register of customers (names and numbers) at 12 MB/s, and a
+    # threshold of 64 MB had the other core idle for the first 5 s of that image's scan.
     workers: int = 2
     processes_from: int | None = 1 << 30
-    offload_after: int = 64 << 20
+    offload_after: float = 1.0
 
 
 class FileScanner:
@@ -121,10 +123,11 @@ class FileScanner:
         self.redactor = PathRedactor(matcher)
         self._items: FileItems | None = None  # the current file's
         # Matching in worker processes (`scanners.filework`), started by `run` on targets of
-        # `processes_from` bytes, else by `_match` after `offload_after` bytes matched here.
+        # `processes_from` bytes, else by `_match` after `offload_after` seconds matching here.
         self._start_offload = offload
         self._offload: Offload | None = None
-        self._matched_here = 0
+        self._matched_here = 0  # bytes and characters, and the seconds it took
+        self._matching_here = 0.0
         # Problems with the number of the file they came from, so that those a worker reports
         # later take the place they have when the pass matches everything itself.
         self._file_number = 0
@@ -171,16 +174,18 @@ class FileScanner:
 
         In a worker process when the pass has them, else here.
         """
-        if self._offload is None and self._matched_here >= self.options.offload_after:
+        if self._offload is None and self._matching_here >= self.options.offload_after:
             self._start_workers()
         if self._offload is not None:
             self._offload.submit(path, data, names, tag=self._file_number)
             return
+        began = time.perf_counter()
         self._matched_here += len(data) + len(names)
         if data:
             self.result.tally.add_file(self.matcher.scan(data, 0), path)
         if names and self.names is not None:
             self.result.tally.add_file(self.names(names), path)
+        self._matching_here += time.perf_counter() - began
 
     def _start_workers(self) -> None:
         """Start the worker processes, once; without a way to start them, match here."""
