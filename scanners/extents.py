@@ -161,6 +161,11 @@ def _names_pnr_column(head: bytes) -> bool:
     context is lost.
     """
     line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    # A field that names such a column names it in the whole line too (the separators and
+    # quotes are no word characters), so one test of the line rules out nearly every file:
+    # per field, the test took 40 % of mapping a 1 GB drive of documents.
+    if not is_pnr_column(line):
+        return False
     return any(
         is_pnr_column(field.strip().strip('"'))
         for sep in (";", ",", "\t", "|")
