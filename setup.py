@@ -20,9 +20,31 @@ def _openssl() -> bool:
     return headers and ctypes.util.find_library("crypto") is not None
 
 
+def _libhs() -> bool:
+    include = Path(sysconfig.get_config_var("INCLUDEDIR") or "/usr/include")
+    headers = any((d / "hs" / "hs.h").exists() for d in (include, Path("/usr/include")))
+    return headers and ctypes.util.find_library("hs") is not None
+
+
 OPENSSL = _openssl()
+# `scanners._hs`: hyperscan through the system's libhs (Debian: libhyperscan-dev), matches
+# collected in C; without it the `hyperscan` binding scans, with a Python call a match.
+HS = (
+    [
+        Extension(
+            "scanners._hs",
+            ["scanners/_hs.c"],
+            optional=True,
+            libraries=["hs"],
+            extra_compile_args=["-O2"],
+        )
+    ]
+    if _libhs()
+    else []
+)
 setup(
     ext_modules=[
+        *HS,
         Extension(
             "scanners._hot",
             ["scanners/_hot.c", "scanners/_confirm.c"],
@@ -33,6 +55,6 @@ setup(
             else [],
             libraries=["crypto"] if OPENSSL else [],
             extra_compile_args=["-O2"],
-        )
+        ),
     ]
 )

@@ -1,6 +1,10 @@
 """The hyperscan engine: every pattern in one block-mode database, scanned in C.
 
-Hyperscan reports every match with its leftmost start (SOM). Two things keep it fast:
+Hyperscan reports every match with its leftmost start (SOM). Where setup.py built
+`scanners._hs` (the system's libhs, Debian's libhyperscan-dev), matches are collected in C and
+handed back as one list; else the `hyperscan` binding calls Python for each (about 0.3 us a
+match; a page of dense text has a million). Both compile the same patterns with the same flags;
+tests/scanners/engines/test_libhs.py compares them. Two more things keep it fast:
 
 - Compiled databases are cached per process by pattern set (compiling the full set takes about
   0.3 s, loading it 3 ms) and handed to raw-pass worker processes (`export`, `preload`).
@@ -45,16 +49,36 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanners.engines import utf16
+from scanners.hot import PURE_ENV
 from scanners.hot import compiled as _hot
 
 if TYPE_CHECKING:
     from scanners.patterns import Compiled
 
 log = logging.getLogger(__name__)
+
+
+def _load_libhs() -> Any:
+    """`scanners._hs` (libhs, matches collected in C) where setup.py built it, else None.
+
+    None too with `ASSET_PIPELINE_PURE_PYTHON=1`: the `hyperscan` binding then scans.
+    """
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return None
+    try:
+        from scanners import _hs as module
+    except ImportError:
+        log.debug("scanners._hs is not built; the hyperscan binding scans")
+        return None
+    return module
+
+
+_hs = _load_libhs()
 
 # Serialized databases of this process by pattern set.
 _DATABASES: dict[str, bytes] = {}
@@ -120,32 +144,64 @@ def _write_cached(key: str, blob: bytes) -> None:
         log.debug("hyperscan database cache not writable", exc_info=True)
 
 
-def _database(patterns: list[tuple[str, int]], flags: list[int]) -> Any:
-    """A block-mode database of (pattern, id) pairs, from a cache when one has it."""
-    import hyperscan
+def _cached(key: str, load: Callable[[bytes], Any], build: Callable[[], bytes]) -> Any:
+    """`load` of the serialized database under `key`.
 
-    key = hashlib.sha256(repr((hyperscan.__version__, patterns, flags)).encode()).hexdigest()
+    From this process's databases, the disk cache, or `build` (then kept in both); a blob that
+    `load` refuses (ValueError) is built afresh.
+    """
     for read in (_DATABASES.get, _read_cached):
         blob = read(key)
         if blob is None:
             continue
         try:
-            db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
-        except hyperscan.error:  # built for another platform: compile afresh
+            db = load(blob)
+        except ValueError:  # built for another platform or version: compile afresh
             log.debug("cached hyperscan database unusable", exc_info=True)
             continue
         _DATABASES[key] = blob
         return db
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(
-        expressions=[s.encode("latin-1") for s, _ in patterns],
-        ids=[i for _, i in patterns],
-        elements=len(patterns),
-        flags=flags,
-    )
-    _DATABASES[key] = hyperscan.dumpb(db)
-    _write_cached(key, _DATABASES[key])
-    return db
+    blob = build()
+    _DATABASES[key] = blob
+    _write_cached(key, blob)
+    return load(blob)
+
+
+def _database(patterns: list[tuple[str, int]], flags: list[int]) -> Any:
+    """A block-mode database of (pattern, id) pairs for the `hyperscan` binding."""
+    import hyperscan
+
+    def load(blob: bytes) -> Any:
+        try:
+            return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+        except hyperscan.error as e:
+            raise ValueError(str(e)) from e
+
+    def build() -> bytes:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[s.encode("latin-1") for s, _ in patterns],
+            ids=[i for _, i in patterns],
+            elements=len(patterns),
+            flags=flags,
+        )
+        return hyperscan.dumpb(db)
+
+    key = hashlib.sha256(repr((hyperscan.__version__, patterns, flags)).encode()).hexdigest()
+    return _cached(key, load, build)
+
+
+def _libhs_database(patterns: list[tuple[str, int]], flags: list[int], ends: bytes) -> Any:
+    """The same database through the system's libhs (`scanners._hs`), matches kept in C."""
+    assert _hs is not None
+
+    def build() -> bytes:
+        return _hs.compile(
+            [s.encode("latin-1") for s, _ in patterns], flags, [i for _, i in patterns]
+        )
+
+    key = hashlib.sha256(repr(("libhs", _hs.version(), patterns, flags)).encode()).hexdigest()
+    return _cached(key, lambda blob: _hs.Database(blob, ends), build)
 
 
 def export() -> dict[str, bytes]:
@@ -159,41 +215,57 @@ def preload(databases: dict[str, bytes]) -> None:
 
 
 class _Database:
-    """A compiled database, its scratch prototype, and which of its ids report match ends."""
+    """A compiled database and which of its ids report match ends.
 
-    def __init__(self, patterns: list[tuple[str, int]], ends: frozenset[int]) -> None:
+    Scanned through `scanners._hs` (libhs, matches collected in C) where it is built, else
+    through the `hyperscan` binding (`binding=True` asks for it), which calls Python for each
+    match: about 0.3 us a match, as much as confirming a value on dense text.
+    """
+
+    def __init__(
+        self, patterns: list[tuple[str, int]], ends: frozenset[int], *, binding: bool = False
+    ) -> None:
         import hyperscan
 
         som = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_DOTALL
         flags = [hyperscan.HS_FLAG_DOTALL if i in ends else som for _, i in patterns]
+        self.ends = ends
+        self._libhs = None
+        if _hs is not None and not binding:
+            top = max(i for _, i in patterns)
+            mask = bytes(i in ends for i in range(top + 1))
+            self._libhs = _libhs_database(patterns, flags, mask)
+            return
         self.db = _database(patterns, flags)
         self.scratch = hyperscan.Scratch(self.db)
-        self.ends = ends
 
-    def scan(self, data: Any, add: Any, scale: int = 1, shift: int = 0, ids: Any = None) -> None:
-        """add((position * scale + shift, id)) for every match: its start, or its end for `ends`.
+    def pairs(
+        self, data: Any, scale: int = 1, shift: int = 0, ids: tuple[int, ...] | None = None
+    ) -> list[tuple[int, int]]:
+        """(position * scale + shift, id) for every match: its start, or its end for `ends`.
 
         `ids` maps the database's ids to the ones reported (default: as compiled).
         """
-        ends = self.ends
+        if self._libhs is not None:
+            return self._libhs.scan(data, scale, shift, ids)  # type: ignore[no-any-return]
+        found: list[tuple[int, int]] = []
+        add, ends = found.append, self.ends
         if not ends and scale == 1 and not shift and ids is None:
-            # The common case (8-bit text, starts only), kept to a tuple and a call: hyperscan
-            # calls this once a candidate, over a million times on 32 MB of dense text.
+            # The common case (8-bit text, starts only), kept to a tuple and a call.
             def on_start(ident: int, start: int, end: int, flags: int, context: object) -> None:
                 add((start, ident))
 
-            self.db.scan(data, match_event_handler=on_start, scratch=self.scratch.clone())
-            return
+            handler = on_start
+        else:
 
-        def on_match(ident: int, start: int, end: int, flags: int, context: object) -> None:
-            add(((end if ident in ends else start) * scale + shift, ident))
+            def on_match(ident: int, start: int, end: int, flags: int, context: object) -> None:
+                at = (end if ident in ends else start) * scale + shift
+                add((at, ident if ids is None else ids[ident]))
 
-        def on_match_as(ident: int, start: int, end: int, flags: int, context: object) -> None:
-            add(((end if ident in ends else start) * scale + shift, ids[ident]))
-
+            handler = on_match
         # A scratch space per scan: RawMatcher may be shared by threads.
-        handler = on_match if ids is None else on_match_as
         self.db.scan(data, match_event_handler=handler, scratch=self.scratch.clone())
+        return found
 
 
 def _join(
@@ -275,7 +347,13 @@ class HyperscanEngine:
     # Fewer bytes than this per stretch: match the whole buffer (see `_scan_windowed`).
     bytes_per_stretch = 1024
 
-    def __init__(self, compiled: list[Compiled]) -> None:
+    def __init__(self, compiled: list[Compiled], *, binding: bool = False) -> None:
+        """The databases of `compiled`'s patterns.
+
+        `binding`: scan through the `hyperscan` binding even where `scanners._hs` is built (the
+        tests compare the two).
+        """
+        self._binding = binding
         # Gate patterns (keyword ... value) are too large with start-of-match tracking; their
         # end is enough, since RawMatcher looks for the value around it.
         gated = frozenset(i for i, c in enumerate(compiled) if c.kind.gate)
@@ -297,23 +375,23 @@ class HyperscanEngine:
         if _hot is not None and windowed:
             rest = [(s, i) for i, c in enumerate(compiled) if c.wide for s in c.sources]
             self._by_list = [
-                (at, _Database([(s, i) for i in kinds for s in compiled[i].sources], frozenset()))
+                (at, self._database([(s, i) for i in kinds for s in compiled[i].sources]))
                 for at, kinds in sorted(by_list.items())
             ]
             self._windowed = self._by_list[0][1]
             if near_gate:
-                self._near_gate = _Database(
+                self._near_gate = self._database(
                     [(s, i) for i in near_gate for s in compiled[i].sources], gated
                 )
-            self._utf16 = _Database(rest, gated) if rest else None
+            self._utf16 = self._database(rest, gated) if rest else None
         else:
-            self._all = _Database(
+            self._all = self._database(
                 [(s, i) for i, c in enumerate(compiled) for s in c.sources], gated
             )
         # For UTF-16 text: the 8-bit patterns over the text itself, and over its narrow views
         # reporting the kind's UTF-16 index. Compiled when the first such buffer comes.
         wide_of = {c.kind.name: i for i, c in enumerate(compiled) if c.wide}
-        self._as_wide = {i: wide_of[c.kind.name] for i, c in enumerate(compiled) if not c.wide}
+        self._as_wide = tuple(-1 if c.wide else wide_of[c.kind.name] for c in compiled)
         self._eight_patterns = [
             (s, i) for i, c in enumerate(compiled) if not c.wide for s in c.sources
         ]
@@ -323,27 +401,29 @@ class HyperscanEngine:
         # The values of gated kinds alone, with their starts, for the windows around gate
         # matches: much faster than Python `re` over the same windows.
         values = [(c.value_source, i) for i, c in enumerate(compiled) if i in gated]
-        self._values = _Database(values, frozenset()) if values else None
+        self._values = self._database(values) if values else None
+
+    def _database(
+        self, patterns: list[tuple[str, int]], ends: frozenset[int] = frozenset()
+    ) -> _Database:
+        return _Database(patterns, ends, binding=self._binding)
 
     def candidates(self, data: bytes | memoryview) -> list[tuple[int, int]]:
         """Every (start, pattern) hyperscan reports; for gate patterns (end, pattern)."""
-        found: list[tuple[int, int]] = []
         if not utf16.mostly_utf16(data):
             if self._all is not None:
-                self._all.scan(data, found.append)
-            else:
-                self._scan_windowed(data, found.append)
-            return found
+                return self._all.pairs(data)
+            return self._scan_windowed(data)
         with self._lock:  # matchers are shared by threads: compile once
             if self._eight is None:
-                self._eight = _Database(self._eight_patterns, self._gated)
-        self._eight.scan(data, found.append)
+                self._eight = self._database(self._eight_patterns, self._gated)
+        found = self._eight.pairs(data)
         for parity in (0, 1):
             view = utf16.narrow(data, parity)
-            self._eight.scan(view, found.append, 2, parity, self._as_wide)
+            found += self._eight.pairs(view, 2, parity, self._as_wide)
         return found
 
-    def _scan_windowed(self, data: bytes | memoryview, add: Any) -> None:
+    def _scan_windowed(self, data: bytes | memoryview) -> list[tuple[int, int]]:
         """Each database over the stretches of `data` where its patterns can match."""
         assert self._windowed is not None
         assert _hot is not None
@@ -351,13 +431,15 @@ class HyperscanEngine:
         limit = len(data) // self.bytes_per_stretch if self.bytes_per_stretch else -1
         lists = _hot.windows(data, self._gate_margin, self._wide_margin, limit, True)
         near_gates, wide = lists[1], lists[2]
+        found: list[tuple[int, int]] = []
         for at, db in self._by_list:
-            self._scan_stretches(db, data, lists[at], 1, add)
+            found += self._scan_stretches(db, data, lists[at], 1)
         # A gate's gap matches any byte: the stretches are kept further apart than it.
         if self._near_gate is not None:
-            self._scan_stretches(self._near_gate, data, near_gates, self._gate_margin, add)
+            found += self._scan_stretches(self._near_gate, data, near_gates, self._gate_margin)
         if self._utf16 is not None:
-            self._scan_stretches(self._utf16, data, wide, self._wide_margin, add)
+            found += self._scan_stretches(self._utf16, data, wide, self._wide_margin)
+        return found
 
     def _scan_stretches(
         self,
@@ -365,32 +447,29 @@ class HyperscanEngine:
         data: bytes | memoryview,
         stretches: list[tuple[int, int]] | None,
         gap: int,
-        add: Any,
-    ) -> None:
+    ) -> list[tuple[int, int]]:
         """`db` over the stretches of `data`, joined by `gap` bytes of 0x01, at their offsets.
 
         Reports a match's start, or its end for `db.ends` (an end maps from the stretch its last
         byte lies in). None for `stretches` means too many to count: all of `data`.
         """
         if stretches is None:
-            db.scan(data, add)
-            return
+            return db.pairs(data)
         if not stretches:
-            return
+            return []
         # Text has stretches everywhere: joining them costs more in Python (about 2 us a
         # stretch; a mail log has one every 50 bytes) than hyperscan over all of it (4 ns a byte).
         if len(stretches) * self.bytes_per_stretch > len(data) or (
             sum(hi - lo for lo, hi in stretches) * 2 > len(data)
         ):
-            db.scan(data, add)
-            return
+            return db.pairs(data)
         joined, origins = _join(data, stretches, gap)
-        found: list[tuple[int, int]] = []
-        db.scan(joined, found.append)
         ends = db.ends
-        for pos, ident in found:
+        found = []
+        for pos, ident in db.pairs(joined):
             w = bisect.bisect_right(origins, pos - 1 if ident in ends else pos) - 1
-            add((pos + stretches[w][0] - origins[w], ident))
+            found.append((pos + stretches[w][0] - origins[w], ident))
+        return found
 
     def values(
         self, data: bytes | memoryview, windows: list[tuple[int, int, int]]
@@ -403,10 +482,8 @@ class HyperscanEngine:
         if self._values is None or not windows:
             return []
         buffer, origins = _join(data, [(lo, hi) for lo, hi, _ in windows], 2, even=True)
-        joined: list[tuple[int, int]] = []
-        self._values.scan(buffer, joined.append)
         found = []
-        for start, ident in joined:
+        for start, ident in self._values.pairs(buffer):
             w = bisect.bisect_right(origins, start) - 1
             if w >= 0 and windows[w][2] == ident:
                 found.append((windows[w][0] + start - origins[w], ident))

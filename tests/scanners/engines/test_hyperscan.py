@@ -17,8 +17,16 @@ def empty_cache(monkeypatch) -> None:
     monkeypatch.setattr(hyperscan, "_DATABASES", {})
 
 
-def test_a_worker_loads_the_parents_databases(empty_cache, monkeypatch) -> None:
+def _forbid_compiling(monkeypatch, no_compiling) -> None:
+    """Compiling through the binding, or through libhs where `scanners._hs` is built, fails."""
     import hyperscan as library
+
+    monkeypatch.setattr(library, "Database", no_compiling)
+    if hyperscan._hs is not None:
+        monkeypatch.setattr(hyperscan._hs, "compile", no_compiling)
+
+
+def test_a_worker_loads_the_parents_databases(empty_cache, monkeypatch) -> None:
 
     expected = RawMatcher(HASHER).scan(SAMPLE)
     databases = export()
@@ -29,10 +37,10 @@ def test_a_worker_loads_the_parents_databases(empty_cache, monkeypatch) -> None:
     hyperscan._DATABASES.clear()  # a fresh worker process
     preload(databases)
 
-    def no_compiling(**kwargs: object) -> None:
+    def no_compiling(*args: object, **kwargs: object) -> None:
         raise AssertionError("compiled although the database was preloaded")
 
-    monkeypatch.setattr(library, "Database", no_compiling)
+    _forbid_compiling(monkeypatch, no_compiling)
     assert RawMatcher(HASHER).scan(SAMPLE) == expected
 
 
@@ -81,10 +89,11 @@ def test_compiled_databases_are_kept_on_disk_and_checked(
     hyperscan._DATABASES.clear()  # a new process: loads them, compiles nothing
     compile_for_real = library.Database
 
-    def no_compiling(**kwargs: object) -> None:
+    def no_compiling(*args: object, **kwargs: object) -> None:
         raise AssertionError("compiled although the database was on disk")
 
-    monkeypatch.setattr(library, "Database", no_compiling)
+    compile_in_c = hyperscan._hs.compile if hyperscan._hs is not None else None
+    _forbid_compiling(monkeypatch, no_compiling)
     assert RawMatcher(HASHER).scan(SAMPLE) == expected
 
     # A cut or altered file is not loaded: compiled afresh and replaced.
@@ -92,6 +101,8 @@ def test_compiled_databases_are_kept_on_disk_and_checked(
     files[0].write_bytes(damaged[:-100])
     hyperscan._DATABASES.clear()
     monkeypatch.setattr(library, "Database", compile_for_real)
+    if compile_in_c is not None:
+        monkeypatch.setattr(hyperscan._hs, "compile", compile_in_c)
     assert RawMatcher(HASHER).scan(SAMPLE) == expected
     assert files[0].read_bytes() == damaged
 

@@ -1,0 +1,133 @@
+"""`scanners._hs` (hyperscan through the system's libhs, matches kept in C) against the
+`hyperscan` binding, which calls Python for every match.
+
+Two builds of the library and two bindings: the same patterns must give the same candidates,
+values and findings on fuzzed text of every kind, UTF-16 text (narrow views: scaled, shifted
+and renumbered matches), random bytes and media-like buffers (stretches joined), and gate
+patterns (match ends).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scanners.engines import export, hyperscan, preload
+from scanners.engines.hyperscan import HyperscanEngine
+from scanners.fastpath import RawMatcher
+from scanners.findings import ValueHasher
+from tests.scanners.test_confirm import _buffer
+
+_hs = hyperscan._hs
+pytestmark = pytest.mark.skipif(_hs is None, reason="scanners._hs is not built (no libhs)")
+HASHER = ValueHasher(b"k" * 32)
+
+
+def _buffers(rng: random.Random) -> list[bytes]:
+    text = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 8)))
+    media = bytes(rng.randrange(256) for _ in range(rng.randint(0, 5000)))
+    return [
+        text,
+        text.decode("latin-1").encode("utf-16-le"),
+        media,
+        media[: len(media) // 2] + text + media[len(media) // 2 :],  # stretches in media
+        text * 30,  # dense: matched whole
+    ]
+
+
+def test_libhs_gives_the_bindings_candidates_and_findings() -> None:
+    rng = random.Random(2883)
+    in_c, binding = RawMatcher(HASHER), RawMatcher(HASHER)
+    binding._engine = HyperscanEngine(binding._compiled, binding=True)
+    assert in_c._engine._windowed._libhs is not None  # type: ignore[union-attr]
+    assert binding._engine._windowed._libhs is None  # type: ignore[union-attr]
+    candidates = findings = wide = 0
+    for _ in range(300):
+        for buf in _buffers(rng):
+            for data in (buf, memoryview(bytearray(buf))):
+                got = in_c._engine.candidates(data)  # type: ignore[union-attr]
+                want = binding._engine.candidates(data)
+                assert sorted(got) == sorted(want), buf[:200]
+                candidates += len(want)
+            found = in_c.scan(buf, 4096)
+            assert found == binding.scan(buf, 4096)
+            findings += len(found)
+            wide += buf[1:2] == b"\x00"
+    assert candidates > 100_000
+    assert findings > 20_000
+    assert wide > 100
+
+
+def test_values_near_gate_words() -> None:
+    """The gated kinds' values in windows (joined with UTF-16 parity kept): the same starts."""
+    rng = random.Random(5)
+    ours = HyperscanEngine(RawMatcher(HASHER)._compiled)
+    theirs = HyperscanEngine(RawMatcher(HASHER)._compiled, binding=True)
+    gated = sorted(ours._gated)
+    compared = 0
+    for _ in range(300):
+        data = b"\n".join(_buffer(rng) for _ in range(4))
+        step = rng.randint(50, 300)
+        windows = [
+            (lo, min(len(data), lo + step + rng.randint(0, 40)), kind)
+            for kind in gated
+            for lo in range(rng.randrange(step), len(data), step)
+        ]
+        got = ours.values(data, windows)
+        assert got == theirs.values(data, windows)
+        compared += len(got)
+    assert compared > 1_000
+
+
+def test_match_ends_ids_and_scaling() -> None:
+    """A database whose id 1 reports ends: positions scaled and shifted, ids renumbered."""
+    import hyperscan as library
+
+    som = library.HS_FLAG_SOM_LEFTMOST
+    blob = _hs.compile([b"ab+", b"cd+"], [som, 0], [0, 1])
+    db = _hs.Database(blob, b"\x00\x01")
+    data = b"xxabbb cddd ab"
+    # every end of a match is reported: ab, abb, abbb with their start; cd, cdd, cddd by end
+    assert sorted(db.scan(data)) == [(2, 0)] * 3 + [(9, 1), (10, 1), (11, 1), (12, 0)]
+    assert sorted(db.scan(data, 2, 1, (7, 9))) == [(5, 7)] * 3 + [
+        (19, 9),
+        (21, 9),
+        (23, 9),
+        (25, 7),
+    ]
+    assert db.scan(b"") == []
+    with pytest.raises(KeyError):
+        db.scan(data, 1, 0, (7,))  # id 1 has no entry
+    with pytest.raises(TypeError):
+        db.scan(data, 1, 0, [7, 9])
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: _hs.compile([b"(unclosed"], [0], [0]), ValueError),
+        (lambda: _hs.compile([], [], []), ValueError),
+        (lambda: _hs.compile([b"a"], [0, 0], [0]), ValueError),
+        (lambda: _hs.compile(["a"], [0], [0]), TypeError),
+        (lambda: _hs.Database(b"not a database", b""), ValueError),
+    ],
+)
+def test_bad_input_is_one_clear_error(call, error) -> None:
+    with pytest.raises(error):
+        call()
+
+
+def test_a_worker_loads_libhs_databases_without_compiling(monkeypatch) -> None:
+    monkeypatch.setattr(hyperscan, "_DATABASES", {})
+    expected = RawMatcher(HASHER).scan(b"Personnummer 811218-9876, mejl anna@example.se.")
+    databases = export()
+    assert len(databases) == 6
+    hyperscan._DATABASES.clear()
+    preload(databases)
+
+    def no_compiling(*args: object) -> bytes:
+        raise AssertionError("compiled although the database was preloaded")
+
+    monkeypatch.setattr(_hs, "compile", no_compiling)
+    assert RawMatcher(HASHER).scan(b"Personnummer 811218-9876, mejl anna@example.se.") == expected
