@@ -1250,6 +1250,8 @@ static PyMethodDef methods[] = {
      "merged (lo, hi) pairs; a list of stretches is None past `limit` of them."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
+    {"find_names", (PyCFunction)(void (*)(void))hot_find_names, METH_FASTCALL,
+     "Person names by scanners.names' rules (find_names), in text order."},
     {"confirm_setup", (PyCFunction)(void (*)(void))hot_confirm_setup, METH_FASTCALL,
      "The set-up of a kind's confirm function (_confirm.c), checked once."},
     {"confirm_pnr", (PyCFunction)(void (*)(void))hot_confirm_pnr, METH_FASTCALL,

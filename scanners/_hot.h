@@ -1,6 +1,6 @@
-/* What the sections of scanners._hot share across its two source files: _hot.c (the
- * validators, the keyed digest, the context words, the page masks) and _confirm.c (whole
- * candidate confirmations, built on the former). */
+/* What the sections of scanners._hot share across its source files: _hot.c (the validators,
+ * the keyed digest, the context words, the page masks), _confirm.c (whole candidate
+ * confirmations, built on the former) and _names.c (person names). */
 #ifndef SCANNERS_HOT_H
 #define SCANNERS_HOT_H
 
@@ -36,6 +36,7 @@ PyObject *hot_confirm_bankgiro(PyObject *self, PyObject *const *args, Py_ssize_t
 PyObject *hot_confirm_dig10(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* The windows of the confirmations in _confirm.c: scanners.rules' RULE_BEFORE and RULE_AFTER,
  * scanners.context's BEFORE, AFTER, NEGATIVE_WINDOW, TEXT_WINDOW and PLAIN_RUN, candidate's

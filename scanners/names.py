@@ -21,6 +21,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, NamedTuple
 
 from scanners.findings import Finding
+from scanners.hot import compiled as _hot
 
 if TYPE_CHECKING:
     from scanners.findings import ValueHasher
@@ -181,7 +182,20 @@ def _span(m: re.Match[str], n: int, confidence: float) -> NameMatch:
 
 
 def find_names(text: str) -> list[NameMatch]:
-    """Person names in `text` by the rules in the module docstring, in text order."""
+    """Person names in `text` by the rules in the module docstring, in text order.
+
+    In C (`scanners._hot.find_names`) where built: `find_names_py` cost 4.7 us a name, and a
+    register of customers holds one every 150 characters.
+    """
+    if _hot is None:
+        return find_names_py(text)
+    return _hot.find_names(  # type: ignore[no-any-return]
+        text, _FIRST, _SURNAME, _NOT_SURNAME, _SURNAME_ENDINGS, _cue_before, NameMatch
+    )
+
+
+def find_names_py(text: str) -> list[NameMatch]:
+    """`find_names` in Python: the patterns, the look-behind by hand, the lexicons."""
     found: list[NameMatch] = []
     pos = 0
     while True:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
+
 from scanners import names
 from scanners.formats import plain
 
@@ -58,7 +60,7 @@ def _names_with_look_behind(text: str, behind: str = r"(?<![\w-])") -> list[name
     original = names._search
     names._search = lambda pattern, text, pos: patterns[pattern].search(text, pos)
     try:
-        return names.find_names(text)
+        return names.find_names_py(text)
     finally:
         names._search = original
 
@@ -80,3 +82,38 @@ def test_the_look_behind_checked_by_hand_finds_the_same_names() -> None:
         glued += _names_with_look_behind(text, behind="") != want
     assert found > 1000
     assert glued > 300  # texts where the look-behind decides
+
+
+@pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
+def test_names_in_c_equal_the_python_rules() -> None:
+    """`scanners._hot.find_names` against `find_names_py` on 12,000 texts: lexicon names,
+    surname-like and hyphenated words, words the rules refuse, `Surname, Firstname`, cues with
+    colons and greetings (some of them beyond Latin-1, where Python decides), glued to letters,
+    digits and signs of every width (Latin-1, the BMP and beyond: the three kinds of str)."""
+    rng = random.Random(88)
+    first, last = names.FIRST_NAMES[:80], names.SURNAMES[:80]
+    words = [*first, *last, "Berg-Holm", "Anna-Lena", "Xyzberg", "Abcson", "Son", "Lindén",
+             "Mars", "Och", "Stockholm", "AB", "Ab", "X", "Ärlig", "Öberg", "Émile", "Ülla",
+             "Strauß", "Karl-", "Anna-lena", "Ångström", "kalle", "ANNA", "Xson", "Bell",
+             "Olin", "Össon", "Øberg", "Ørjan", "Þór", "Ðan"]  # fmt: skip
+    glue = [" ", "  ", "\t", ", ", ",\t", ",", "-", "_", "1", "x", "é", "\n", ": ", "Namn: ",
+            "Mvh\n", "Med vänliga hälsningar,\n", "KONTAKT:", "Kund : ", "regards ", "ſincerely ",
+            "İ", "\u0663", "ñ", "ø", "µ", "×", "\u00a0", "\u2003", "中", "\U0001f600",
+            ". "]  # fmt: skip
+    found = cued = inverted = 0
+    kinds = set()
+    for _ in range(12_000):
+        text = "".join(
+            rng.choice(words) + (" " if rng.random() < 0.5 else rng.choice(glue))
+            for _ in range(rng.randint(1, 30))
+        )
+        want = names.find_names_py(text)
+        assert names.find_names(text) == want, text
+        found += len(want)
+        cued += sum(1 for n in want if n.confidence == 0.85 and ":" in text[: n.start])
+        inverted += sum(1 for n in want if n.confidence == 0.8)
+        kinds.add(max(map(ord, text)) > 0xFFFF or max(map(ord, text)) > 0xFF)
+    assert found > 12_000
+    assert cued > 3_000
+    assert inverted > 400
+    assert kinds == {True, False}

@@ -1,0 +1,311 @@
+/* Person names in C: scanners.names.find_names, with the same rules and the same answers.
+ *
+ * find_names(text, first, surnames, not_surnames, endings, cue, row) -> [row(start, end,
+ * confidence, normalized)] in text order. `first`, `surnames` and `not_surnames` are the
+ * lexicons (frozensets of str), `endings` the surname endings (a tuple of Latin-1 str), `cue`
+ * names._cue_before (asked only where a window may hold a cue: a colon, a greeting word or a
+ * character beyond Latin-1 in it), `row` names.NameMatch (a tuple type of four fields).
+ *
+ * The patterns (names._NAME_RUN, names._INVERTED) are matched by hand. A word is a capital of
+ * [A-ZÅÄÖÉÜ], then lower-case letters [a-zåäöéüß]+, then optionally '-' and such a word again.
+ * Its end is unique: a shorter run of letters leaves a letter next, which neither the gap
+ * ([ \t]+), the comma, the hyphen part nor the look-ahead (?![\w-]) accepts, and without a
+ * hyphen part that could follow, the '-' left next fails all of them as well. So the regular
+ * expressions' backtracking leaves two choices only: a run's third word (taken when the
+ * look-ahead holds after it, else the run is two words if it holds after the second), and
+ * the start, tried from the left at every capital that no word character or '-' precedes
+ * (names._search). \w is Python's: Py_UNICODE_ISALNUM or '_'. Words are at most Latin-1, so
+ * their lower case is a table. tests/scanners/test_names.py compares both on fuzzed text. */
+#include "_hot.h"
+
+#include <string.h>
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+} text_t;
+
+static inline Py_UCS4 at(const text_t *t, Py_ssize_t i) {
+    return PyUnicode_READ(t->kind, t->data, i);
+}
+
+static inline int is_upper(Py_UCS4 c) {
+    return (c >= 'A' && c <= 'Z') || c == 0xC5 || c == 0xC4 || c == 0xD6 || c == 0xC9 ||
+           c == 0xDC;
+}
+
+static inline int is_lower(Py_UCS4 c) {
+    return (c >= 'a' && c <= 'z') || c == 0xE5 || c == 0xE4 || c == 0xF6 || c == 0xE9 ||
+           c == 0xFC || c == 0xDF;
+}
+
+static inline int glued(const text_t *t, Py_ssize_t i) { /* [\w-] at i; none past the end */
+    if (i < 0 || i >= t->n) return 0;
+    Py_UCS4 c = at(t, i);
+    return c == '-' || c == '_' || Py_UNICODE_ISALNUM(c);
+}
+
+static inline int gap(Py_UCS4 c) { return c == ' ' || c == '\t'; }
+
+/* The end of a word starting at i, or -1. */
+static Py_ssize_t word_end(const text_t *t, Py_ssize_t i) {
+    if (i >= t->n || !is_upper(at(t, i))) return -1;
+    Py_ssize_t j = i + 1;
+    while (j < t->n && is_lower(at(t, j))) j++;
+    if (j == i + 1) return -1;
+    if (j + 2 < t->n && at(t, j) == '-' && is_upper(at(t, j + 1)) && is_lower(at(t, j + 2))) {
+        j += 3;
+        while (j < t->n && is_lower(at(t, j))) j++;
+    }
+    return j;
+}
+
+static Py_ssize_t after_gap(const text_t *t, Py_ssize_t i) { /* [ \t]+ from i, or -1 */
+    Py_ssize_t j = i;
+    while (j < t->n && gap(at(t, j))) j++;
+    return j > i ? j : -1;
+}
+
+/* A run of two or three words at s: the starts and ends of its words; the count, or 0. */
+static int name_run(const text_t *t, Py_ssize_t s, Py_ssize_t lo[3], Py_ssize_t hi[3]) {
+    lo[0] = s;
+    if ((hi[0] = word_end(t, s)) < 0) return 0;
+    if ((lo[1] = after_gap(t, hi[0])) < 0 || (hi[1] = word_end(t, lo[1])) < 0) return 0;
+    lo[2] = after_gap(t, hi[1]);
+    if (lo[2] >= 0 && (hi[2] = word_end(t, lo[2])) >= 0 && !glued(t, hi[2])) return 3;
+    return glued(t, hi[1]) ? 0 : 2;
+}
+
+/* `Surname, Firstname` at s: the two words' spans, or 0. */
+static int inverted(const text_t *t, Py_ssize_t s, Py_ssize_t lo[2], Py_ssize_t hi[2]) {
+    lo[0] = s;
+    if ((hi[0] = word_end(t, s)) < 0 || hi[0] >= t->n || at(t, hi[0]) != ',') return 0;
+    if ((lo[1] = after_gap(t, hi[0] + 1)) < 0 || (hi[1] = word_end(t, lo[1])) < 0) return 0;
+    return !glued(t, hi[1]);
+}
+
+static inline Py_UCS1 lower1(Py_UCS4 c) { /* a word's characters: A-Z and ÅÄÖÉÜ go down */
+    return (Py_UCS1)((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ? c + 0x20
+                                                                                       : c);
+}
+
+typedef struct {
+    text_t t;
+    PyObject *text, *first, *surnames, *not_surnames, *cue, *row;
+    char endings[64][16];
+    Py_ssize_t ending_len[64];
+    int nendings;
+} names_t;
+
+/* 1 if the set holds text[lo:hi], 0 if not, -1 on error. */
+static int holds(const names_t *x, PyObject *set, Py_ssize_t lo, Py_ssize_t hi) {
+    PyObject *word = PyUnicode_Substring(x->text, lo, hi);
+    if (word == NULL) return -1;
+    int found = PySet_Contains(set, word);
+    Py_DECREF(word);
+    return found;
+}
+
+/* names._surname_like on text[lo:hi]: 1, 0, or -1 on error. */
+static int surname_like(const names_t *x, Py_ssize_t lo, Py_ssize_t hi) {
+    int no = holds(x, x->not_surnames, lo, hi);
+    if (no != 0) return no < 0 ? -1 : 0;
+    int yes = holds(x, x->surnames, lo, hi);
+    if (yes != 0) return yes;
+    if (hi - lo <= 4) return 0;
+    for (int e = 0; e < x->nendings; e++) {
+        Py_ssize_t m = x->ending_len[e];
+        if (m > hi - lo) continue;
+        Py_ssize_t k = 0;
+        while (k < m && lower1(at(&x->t, hi - m + k)) == (Py_UCS1)x->endings[e][k]) k++;
+        if (k == m) return 1;
+    }
+    return 0;
+}
+
+static const char *const MARKS[] = {"mvh", "h\xe4lsning", "regards", "sincerely"};
+
+/* names._cue_before(text, lo, hi), asking Python only where the window may hold a cue. */
+static int cue_before(const names_t *x, Py_ssize_t lo, Py_ssize_t hi) {
+    Py_UCS1 low[64];
+    int ask = hi - lo > (Py_ssize_t)sizeof low;
+    for (Py_ssize_t i = lo; i < hi && !ask; i++) {
+        Py_UCS4 c = at(&x->t, i);
+        if (c == ':' || c > 0xFF) ask = 1;
+        else low[i - lo] = lower1(c);
+    }
+    for (int m = 0; m < 4 && !ask; m++) {
+        Py_ssize_t k = (Py_ssize_t)strlen(MARKS[m]);
+        for (Py_ssize_t i = 0; i + k <= hi - lo && !ask; i++)
+            ask = memcmp(low + i, MARKS[m], (size_t)k) == 0;
+    }
+    if (!ask) return 0;
+    PyObject *r = PyObject_CallFunction(x->cue, "Onn", x->text, lo, hi);
+    if (r == NULL) return -1;
+    int yes = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return yes;
+}
+
+/* row(start, end, confidence, the words' lower case joined by spaces); `order` lists the
+ * words to join (inverted names put the first name first). */
+static PyObject *name_row(const names_t *x, Py_ssize_t start, Py_ssize_t end, double conf,
+                          const Py_ssize_t *lo, const Py_ssize_t *hi, const int *order, int n) {
+    Py_ssize_t size = n - 1;
+    for (int w = 0; w < n; w++) size += hi[order[w]] - lo[order[w]];
+    PyObject *norm = PyUnicode_New(size, 255);
+    if (norm == NULL) return NULL;
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(norm);
+    for (int w = 0; w < n; w++) {
+        if (w) *out++ = ' ';
+        for (Py_ssize_t i = lo[order[w]]; i < hi[order[w]]; i++) *out++ = lower1(at(&x->t, i));
+    }
+    PyTypeObject *type = (PyTypeObject *)x->row;
+    PyObject *row = type->tp_alloc(type, 4);
+    PyObject *a = row == NULL ? NULL : PyLong_FromSsize_t(start);
+    PyObject *b = a == NULL ? NULL : PyLong_FromSsize_t(end);
+    PyObject *c = b == NULL ? NULL : PyFloat_FromDouble(conf);
+    if (c == NULL) {
+        Py_XDECREF(row);
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_DECREF(norm);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(row, 0, a);
+    PyTuple_SET_ITEM(row, 1, b);
+    PyTuple_SET_ITEM(row, 2, c);
+    PyTuple_SET_ITEM(row, 3, norm);
+    PyObject_GC_UnTrack(row); /* numbers and a string: in no cycle (as confirm_all's rows) */
+    return row;
+}
+
+/* names._match: the name a run of `count` words makes, or Py_None; NULL on error. */
+static PyObject *decide(const names_t *x, const Py_ssize_t lo[3], const Py_ssize_t hi[3],
+                        int count) {
+    static const int in_order[3] = {0, 1, 2};
+    Py_ssize_t s = lo[0];
+    int cue = cue_before(x, s > 40 ? s - 40 : 0, s);
+    if (cue < 0) return NULL;
+    if (cue) return name_row(x, s, hi[count - 1], 0.85, lo, hi, in_order, count);
+    int first = holds(x, x->first, lo[0], hi[0]);
+    if (first <= 0) return first < 0 ? NULL : Py_NewRef(Py_None);
+    if (count == 3) {
+        int second_first = holds(x, x->first, lo[1], hi[1]);
+        if (second_first < 0) return NULL;
+        if (second_first) {
+            int third = surname_like(x, lo[2], hi[2]);
+            if (third < 0) return NULL;
+            if (third) return name_row(x, s, hi[2], 0.9, lo, hi, in_order, 3);
+        }
+    }
+    int second = surname_like(x, lo[1], hi[1]);
+    if (second <= 0) return second < 0 ? NULL : Py_NewRef(Py_None);
+    int n = 2;
+    if (count == 3) {
+        int third = surname_like(x, lo[2], hi[2]);
+        if (third < 0) return NULL;
+        n = third ? 3 : 2;
+    }
+    int known = holds(x, x->surnames, lo[1], hi[1]);
+    if (known < 0) return NULL;
+    return name_row(x, s, hi[n - 1], known ? 0.85 : 0.7, lo, hi, in_order, n);
+}
+
+static int start_here(const text_t *t, Py_ssize_t s) { /* a capital nothing glued precedes */
+    return is_upper(at(t, s)) && !glued(t, s - 1);
+}
+
+PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7 || !PyUnicode_Check(args[0]) || !PyAnySet_Check(args[1]) ||
+        !PyAnySet_Check(args[2]) || !PyAnySet_Check(args[3]) || !PyTuple_Check(args[4]) ||
+        !PyType_Check(args[6]) || !PyType_IsSubtype((PyTypeObject *)args[6], &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "find_names(text, first, surnames, not_surnames, endings, cue, row)");
+        return NULL;
+    }
+    names_t x = {{PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), PyUnicode_GET_LENGTH(args[0])},
+                 args[0], args[1], args[2], args[3], args[5], args[6]};
+    Py_ssize_t count = PyTuple_GET_SIZE(args[4]);
+    if (count > 64) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 endings");
+        return NULL;
+    }
+    for (Py_ssize_t e = 0; e < count; e++) {
+        PyObject *ending = PyTuple_GET_ITEM(args[4], e);
+        Py_ssize_t len;
+        const char *latin = NULL;
+        PyObject *bytes = PyUnicode_Check(ending) ? PyUnicode_AsLatin1String(ending) : NULL;
+        if (bytes != NULL) {
+            latin = PyBytes_AS_STRING(bytes);
+            len = PyBytes_GET_SIZE(bytes);
+        }
+        if (bytes == NULL || len == 0 || len > 15) {
+            Py_XDECREF(bytes);
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "endings are Latin-1 str of 1-15 characters");
+            return NULL;
+        }
+        memcpy(x.endings[e], latin, (size_t)len);
+        x.ending_len[e] = len;
+        Py_DECREF(bytes);
+    }
+    x.nendings = (int)count;
+    const text_t *t = &x.t;
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    Py_ssize_t lo[3], hi[3];
+    for (Py_ssize_t s = 0; s < t->n; s++) { /* find_names's first loop */
+        if (!start_here(t, s)) continue;
+        int words = name_run(t, s, lo, hi);
+        if (!words) continue;
+        PyObject *name = decide(&x, lo, hi, words);
+        if (name == NULL) goto fail;
+        if (name == Py_None) {
+            Py_DECREF(name);
+            s = hi[0] - 1; /* on from the first word's end */
+            continue;
+        }
+        int failed = PyList_Append(found, name) < 0;
+        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(name, 1));
+        Py_DECREF(name);
+        if (failed || (end == -1 && PyErr_Occurred())) goto fail;
+        s = end - 1;
+    }
+    Py_ssize_t named = PyList_GET_SIZE(found), last = -1; /* the last name at or before s */
+    static const int surname_first[2] = {1, 0};
+    for (Py_ssize_t s = 0; s < t->n; s++) { /* `Surname, Firstname`, not inside a name */
+        if (!start_here(t, s) || !inverted(t, s, lo, hi)) continue;
+        while (last + 1 < named) {
+            PyObject *next = PyList_GET_ITEM(found, last + 1);
+            Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(next, 0));
+            if (start > s) break;
+            last++;
+        }
+        int inside = 0;
+        if (last >= 0) {
+            Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(found, last), 1));
+            inside = s < end;
+        }
+        int surname = holds(&x, x.surnames, lo[0], hi[0]);
+        int first = surname > 0 ? holds(&x, x.first, lo[1], hi[1]) : 0;
+        if (surname < 0 || first < 0 || PyErr_Occurred()) goto fail;
+        if (surname && first && !inside) {
+            PyObject *name = name_row(&x, s, hi[1], 0.8, lo, hi, surname_first, 2);
+            if (name == NULL || PyList_Append(found, name) < 0) {
+                Py_XDECREF(name);
+                goto fail;
+            }
+            Py_DECREF(name);
+        }
+        s = hi[1] - 1; /* finditer: on from the match's end */
+    }
+    /* Starts are distinct (an inverted name never starts where a name does), so sorting the
+     * rows sorts them by start, as find_names's sort by start. */
+    if (PyList_Sort(found) < 0) goto fail;
+    return found;
+fail:
+    Py_DECREF(found);
+    return NULL;
+}
