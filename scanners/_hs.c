@@ -223,6 +223,10 @@ static PyObject *py_compile(PyObject *self, PyObject *args) {
             goto done;
         }
         exprs[i] = PyBytes_AS_STRING(e);
+        if ((Py_ssize_t)strlen(exprs[i]) != PyBytes_GET_SIZE(e)) { /* libhs reads C strings */
+            PyErr_Format(PyExc_ValueError, "pattern %zd holds a NUL byte", i);
+            goto done;
+        }
         fl[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(flags, i));
         id[i] = (unsigned int)PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, i));
         if (PyErr_Occurred()) goto done;

@@ -111,6 +111,7 @@ def test_match_ends_ids_and_scaling() -> None:
         (lambda: _hs.compile([b"a"], [0, 0], [0]), ValueError),
         (lambda: _hs.compile(["a"], [0], [0]), TypeError),
         (lambda: _hs.Database(b"not a database", b""), ValueError),
+        (lambda: _hs.compile([b"a\x00b"], [0], [0]), ValueError),
     ],
 )
 def test_bad_input_is_one_clear_error(call, error) -> None:
@@ -131,3 +132,27 @@ def test_a_worker_loads_libhs_databases_without_compiling(monkeypatch) -> None:
 
     monkeypatch.setattr(_hs, "compile", no_compiling)
     assert RawMatcher(HASHER).scan(b"Personnummer 811218-9876, mejl anna@example.se.") == expected
+
+
+def test_threads_share_a_database() -> None:
+    """Scans run with the GIL released, each on its own clone of the database's scratch: four
+    threads scanning at once get what one thread gets, buffer by buffer."""
+    import threading
+
+    engine = HyperscanEngine(RawMatcher(HASHER)._compiled)
+    rng = random.Random(17)
+    buffers = [b for _ in range(40) for b in _buffers(rng)]
+    want = [sorted(engine.candidates(b)) for b in buffers]
+    got: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def work(thread: int) -> None:
+        for i, b in enumerate(buffers):
+            got[(thread, i)] = sorted(engine.candidates(b))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(got[(t, i)] == want[i] for t in range(4) for i in range(len(buffers)))
+    assert sum(map(len, want)) > 10_000
