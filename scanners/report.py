@@ -123,20 +123,18 @@ class Tally:
             self.add_file([finding], file)
 
     def add_file(self, findings: Iterable[Finding], file: str) -> None:
-        """Count findings of the file pass in `file`: each category's at once.
+        """Count findings of the file pass in `file`, a live file: as `add_all` counts a run.
 
         A decoded mail log gives thousands of values a chunk; counting them one by one cost
         more than finding them.
         """
-        batches: dict[str, list[str]] = {}
-        for f in findings:
-            batch = batches.get(f.category)
-            if batch is None:
-                batch = batches[f.category] = []
-            batch.append(f.digest)
-        for category, batch in batches.items():
-            self.counts[category] += len(batch)
-            self.by_file[(category, file, LIVE)] += len(batch)
+        found = findings if isinstance(findings, list) else list(findings)
+        if not found:
+            return
+        kept: dict[str, list[str]] = {}
+        categories, digests = list(map(_CATEGORY, found)), list(map(_DIGEST, found))
+        self._count_run(Place(LIVE, file), categories, [], digests, kept)
+        for category, batch in kept.items():
             self._digest_set(category).add_all(batch)
 
     def add_all(self, findings: list[Finding], *, offset: int | None = None) -> None:
