@@ -20,6 +20,7 @@ DIGITS = frozenset(range(10))
 STATE_WORDS = 11
 START = 1
 MAX_STATES = 65_535
+MAX_NFA_STATES = 200_000
 
 
 class _Nfa:
@@ -30,6 +31,8 @@ class _Nfa:
         self.moves: list[list[tuple[frozenset[int], int]]] = []
 
     def state(self) -> int:
+        if len(self.empty) >= MAX_NFA_STATES:  # nested bounded repeats multiply the copies
+            raise ValueError("the expression is too large")
         self.empty.append([])
         self.moves.append([])
         return len(self.empty) - 1

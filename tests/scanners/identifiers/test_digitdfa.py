@@ -83,7 +83,20 @@ def test_every_regions_number_patterns() -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"(?=1)\d", r"^1", r"1$", r".", r"\w", r"(1)\1", r"\b1", r"[^\W]"]
+    "pattern",
+    [
+        r"(?=1)\d",
+        r"^1",
+        r"1$",
+        r".",
+        r"\w",
+        r"(1)\1",
+        r"\b1",
+        r"[^\W]",
+        r"(?>1)",
+        r"1*+",
+        r"(?:(?:(?:\d{0,99}){0,99}){0,99})",
+    ],  # the last: a million states; refused at once
 )
 def test_what_is_not_a_digit_expression_is_refused(pattern: str) -> None:
     with pytest.raises(ValueError):
