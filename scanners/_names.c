@@ -153,8 +153,13 @@ static int cue_before(const names_t *x, Py_ssize_t lo, Py_ssize_t hi) {
 static PyObject *name_row(const names_t *x, Py_ssize_t start, Py_ssize_t end, double conf,
                           const Py_ssize_t *lo, const Py_ssize_t *hi, const int *order, int n) {
     Py_ssize_t size = n - 1;
-    for (int w = 0; w < n; w++) size += hi[order[w]] - lo[order[w]];
-    PyObject *norm = PyUnicode_New(size, 255);
+    Py_UCS4 widest = ' '; /* a str's kind must be its widest character's (ASCII or Latin-1) */
+    for (int w = 0; w < n; w++) {
+        size += hi[order[w]] - lo[order[w]];
+        for (Py_ssize_t i = lo[order[w]]; i < hi[order[w]]; i++)
+            if (at(&x->t, i) > widest) widest = at(&x->t, i);
+    }
+    PyObject *norm = PyUnicode_New(size, widest > 0x7F ? 0xFF : 0x7F);
     if (norm == NULL) return NULL;
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(norm);
     for (int w = 0; w < n; w++) {
@@ -225,6 +230,7 @@ PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs
                         "find_names(text, first, surnames, not_surnames, endings, cue, row)");
         return NULL;
     }
+    if (PyUnicode_READY(args[0]) < 0) return NULL; /* a legacy string, made canonical */
     names_t x = {{PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), PyUnicode_GET_LENGTH(args[0])},
                  args[0], args[1], args[2], args[3], args[5], args[6]};
     Py_ssize_t count = PyTuple_GET_SIZE(args[4]);

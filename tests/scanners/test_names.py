@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 
 import pytest
 
@@ -108,7 +109,13 @@ def test_names_in_c_equal_the_python_rules() -> None:
             for _ in range(rng.randint(1, 30))
         )
         want = names.find_names_py(text)
-        assert names.find_names(text) == want, text
+        got = names.find_names(text)
+        assert got == want, text
+        # the same strings, down to their kind: ASCII names are ASCII strings
+        assert [n.normalized.isascii() for n in got] == [n.normalized.isascii() for n in want]
+        assert [sys.getsizeof(n.normalized) for n in got] == [
+            sys.getsizeof(n.normalized) for n in want
+        ]
         found += len(want)
         cued += sum(1 for n in want if n.confidence == 0.85 and ":" in text[: n.start])
         inverted += sum(1 for n in want if n.confidence == 0.8)
