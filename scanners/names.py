@@ -18,13 +18,10 @@ from __future__ import annotations
 import bisect
 import re
 from importlib import resources
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-from scanners.findings import Finding
+from scanners.findings import Finding, ValueHasher
 from scanners.hot import compiled as _hot
-
-if TYPE_CHECKING:
-    from scanners.findings import ValueHasher
 
 MIN_CONFIDENCE = 0.5  # as `TextDetector.min_confidence`
 
@@ -225,10 +222,23 @@ def find_names_py(text: str) -> list[NameMatch]:
 
 
 def name_findings(text: str, hasher: ValueHasher) -> list[Finding]:
-    """`find_names` as findings: keyed digests, names of at least `MIN_CONFIDENCE` only."""
+    """`find_names` as findings: keyed digests, names of at least `MIN_CONFIDENCE` only.
+
+    In C (`scanners._hot.findings_of_names`) where built, with the key's HMAC midstates.
+    """
+    found = find_names(text)
+    if _hot is not None and isinstance(hasher, ValueHasher) and hasher._c_inner:
+        return _hot.findings_of_names(  # type: ignore[no-any-return]
+            found, "person_name", MIN_CONFIDENCE, hasher._c_inner, hasher._c_outer, Finding
+        )
+    return _name_findings_py(found, hasher)
+
+
+def _name_findings_py(found: list[NameMatch], hasher: ValueHasher) -> list[Finding]:
+    """`name_findings`'s loop in Python."""
     digest = hasher.digest
     return [
         Finding("person_name", n.start, n.end - n.start, n.confidence, digest(n.normalized))
-        for n in find_names(text)
+        for n in found
         if n.confidence >= MIN_CONFIDENCE
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import re
 import sys
@@ -9,6 +10,7 @@ import sys
 import pytest
 
 from scanners import names
+from scanners.findings import Finding
 from scanners.formats import plain
 
 
@@ -124,3 +126,31 @@ def test_names_in_c_equal_the_python_rules() -> None:
     assert cued > 3_000
     assert inverted > 400
     assert kinds == {True, False}
+
+
+@pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
+def test_name_findings_in_c_equal_the_python_loop() -> None:
+    """`_hot.findings_of_names` (digest from the key's midstates, the Finding built in C)
+    against the Python loop, with the module's floor and with floors that drop names."""
+    from scanners.findings import ValueHasher
+
+    hasher = ValueHasher(b"n" * 32)
+    rng = random.Random(12)
+    words = [*names.FIRST_NAMES[:40], *names.SURNAMES[:40], "Ölund", "Namn:", "Mvh\n"]
+    compared = dropped = 0
+    for _ in range(1500):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(2, 40)))
+        found = names.find_names_py(text)
+        want = names._name_findings_py(found, hasher)
+        got = names.name_findings(text, hasher)
+        assert got == want, text
+        assert not any(gc.is_tracked(f) for f in got)
+        for floor in (0.8, 0.86):
+            higher = names._hot.findings_of_names(
+                found, "person_name", floor, hasher._c_inner, hasher._c_outer, Finding
+            )
+            assert higher == [f for f in want if f.confidence >= floor]
+            dropped += len(want) - len(higher)
+        compared += len(want)
+    assert compared > 5_000
+    assert dropped > 1_000
