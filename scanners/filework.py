@@ -4,9 +4,10 @@ The file pass's own thread walks the file systems, reads files and decodes them 
 archives, extracts text); matching what comes out (the fast path's rules, the name lexicon) is
 most of its time and is Python, which threads cannot share. Here it goes to `workers` spawned
 processes, each with its own matcher, in jobs of at most one text piece (`files.TEXT_CHUNK`
-characters) or one file's undecoded bytes. At most `in_flight` jobs wait, so memory stays
-bounded, and each comes back as a small `Tally` (counts, keyed digests, per-file counts) that
-merges in any order: the pass counts exactly as when it matches in its own thread.
+characters), one file's undecoded bytes, or a whole file to count there (`scanners.filejob`).
+At most `in_flight` jobs wait, so memory stays bounded, and each comes back as a small `Tally`
+(counts, keyed digests, per-file counts; a whole file's with its problems) that merges in any
+order: the pass counts exactly as when it matches in its own thread.
 
 A job whose matching fails reports its file as not scannable. If a worker dies (the pool
 breaks) or the workers cannot start, its jobs and every later one are matched in the calling
@@ -43,27 +44,30 @@ def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[st
     _STATE["matcher"] = prepare(factory, databases)
 
 
-def match(path: str, data: bytes, text: str) -> Tally:
-    """The findings of `data` (fast path) and of `text` (names) in `path`, counted."""
-    return match_with(_STATE["matcher"], _STATE["hasher"], path, data, text)
+def run(path: str, data: bytes, what: str | FileJob) -> Tally | FileOutcome:
+    """A job in this worker process (`run_with` with its matcher)."""
+    return run_with(_STATE["matcher"], _STATE["hasher"], path, data, what)
 
 
-def match_with(matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, text: str) -> Tally:
-    """`match` with the given matcher: in a worker, or in the calling thread."""
+def run_with(
+    matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, what: str | FileJob
+) -> Tally | FileOutcome:
+    """A job with the given matcher: in a worker, or in the calling thread.
+
+    `what` is the text of `path` for the name lexicon (its `data` go to the fast path), or a
+    `FileJob`: `data` are a whole file's bytes, counted as the pass would (`scanners.filejob`).
+    """
+    if isinstance(what, FileJob):
+        return count_file(matcher, hasher, path, data, what)
     tally = Tally()
-    match_into(tally, matcher, hasher, path, data, text)
+    match_into(tally, matcher, hasher, path, data, what)
     return tally
-
-
-def count(path: str, data: bytes, job: FileJob) -> FileOutcome:
-    """A whole file counted here (`scanners.filejob`): a gzip'd text streamed, others whole."""
-    return count_file(_STATE["matcher"], _STATE["hasher"], path, data, job)
 
 
 Done = Tally | FileOutcome | BaseException  # what a job gives `Offload`'s on_done
 
 # (path, bytes for the fast path, text for the name lexicon), or (path, a file's bytes, how to
-# count it) for `count`; then the submitter's tag, handed back to `on_done`.
+# count it) for `count_file`; then the submitter's tag, handed back to `on_done`.
 Job = tuple[str, bytes, "str | FileJob", object]
 
 
@@ -125,8 +129,7 @@ class Offload:
         future = None
         if self._pool is not None:
             try:
-                work = count if isinstance(job[2], FileJob) else match
-                future = self._pool.submit(work, *job[:3])
+                future = self._pool.submit(run, *job[:3])
             except Exception as e:  # broken, or could not start (e.g. in a daemonic process)
                 self._broken(e)
         if future is None:
@@ -177,10 +180,7 @@ class Offload:
             self._local = self._factory()
         path, data, what, tag = job
         try:
-            if isinstance(what, FileJob):
-                tally: Tally | FileOutcome = count_file(self._local, self._hasher, path, data, what)
-            else:
-                tally = match_with(self._local, self._hasher, path, data, what)
+            tally = run_with(self._local, self._hasher, path, data, what)
         except Exception as e:
             log.debug("matching %s failed: %s", path, error_kind(e))
             self._on_done(path, e, tag)

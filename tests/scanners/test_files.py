@@ -202,7 +202,7 @@ def test_a_job_that_fails_reports_its_file_and_the_pass_goes_on(ext4_gpt: Disk, 
 def test_offloaded_jobs_wait_within_their_byte_bound(hasher) -> None:
     """At most `in_flight_bytes` of jobs wait (one larger job alone may), and every job's
     tally comes back: the same counts as matching here."""
-    from scanners.filework import Offload, match_with
+    from scanners.filework import Offload, run_with
     from scanners.report import Tally
     from tests.scanners.documents import email
 
@@ -223,7 +223,7 @@ def test_offloaded_jobs_wait_within_their_byte_bound(hasher) -> None:
         for path, data, text in jobs:
             off.submit(path, data, text)
             waited.append((off._waiting_bytes, len(off._pending)))
-            here.merge(match_with(RawMatcher(hasher), hasher, path, data, text))
+            here.merge(run_with(RawMatcher(hasher), hasher, path, data, text))
         off.finish()
     finally:
         off.close()
