@@ -1198,36 +1198,38 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
             Py_DECREF(hit);
             goto fail;
         }
-        PyObject *row = finding->tp_alloc(finding, 5);
-        PyObject *digest = row == NULL ? NULL : hmac_hex_of(hi, ho, PyTuple_GET_ITEM(hit, 2));
-        PyObject *offset = digest == NULL ? NULL : PyLong_FromSsize_t(origin + begin);
-        PyObject *length = offset == NULL ? NULL : PyLong_FromSsize_t(end - begin);
-        if (length == NULL) {
-            Py_XDECREF(row);
-            Py_XDECREF(digest);
-            Py_XDECREF(offset);
-            Py_DECREF(hit);
-            goto fail;
-        }
-        PyTuple_SET_ITEM(row, 0, Py_NewRef(category));
-        PyTuple_SET_ITEM(row, 1, offset);
-        PyTuple_SET_ITEM(row, 2, length);
-        PyTuple_SET_ITEM(row, 3, Py_NewRef(shown));
-        PyTuple_SET_ITEM(row, 4, digest);
-        /* Strings and numbers only: the row can be in no reference cycle, so the collector
-         * need not follow it. A dense page makes tens of thousands of rows that live on into
-         * the report; tracked, they made the collector's full passes a fifth of a scan. (An
-         * exact tuple is untracked by the collector itself, a subclass such as Finding not.) */
-        PyObject_GC_UnTrack(row);
+        PyObject *fields[5] = {Py_NewRef(category), NULL, NULL, Py_NewRef(shown), NULL};
+        fields[4] = hmac_hex_of(hi, ho, PyTuple_GET_ITEM(hit, 2));
+        fields[1] = fields[4] == NULL ? NULL : PyLong_FromSsize_t(origin + begin);
+        fields[2] = fields[1] == NULL ? NULL : PyLong_FromSsize_t(end - begin);
         Py_DECREF(hit);
-        int failed = PyList_Append(found, row) < 0;
-        Py_DECREF(row);
-        if (failed) goto fail;
+        if (hot_append(found, hot_row(finding, fields, 5)) < 0) goto fail;
     }
     return found;
 fail:
     Py_DECREF(found);
     return NULL;
+}
+
+PyObject *hot_row(PyTypeObject *type, PyObject **fields, Py_ssize_t n) {
+    PyObject *row = NULL;
+    int complete = 1;
+    for (Py_ssize_t i = 0; i < n; i++) complete = complete && fields[i] != NULL;
+    if (complete) row = type->tp_alloc(type, n);
+    if (row == NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) Py_XDECREF(fields[i]);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(row, i, fields[i]);
+    PyObject_GC_UnTrack(row);
+    return row;
+}
+
+int hot_append(PyObject *list, PyObject *item) {
+    if (item == NULL) return -1;
+    int failed = PyList_Append(list, item) < 0;
+    Py_DECREF(item);
+    return failed ? -1 : 0;
 }
 
 /* findings_of_names(names, category, floor, inner, outer, finding) -> the names of at least
@@ -1264,23 +1266,11 @@ static PyObject *py_findings_of_names(PyObject *self, PyObject *const *args, Py_
         Py_ssize_t to = PyLong_AsSsize_t(PyTuple_GET_ITEM(name, 1));
         if ((conf == -1.0 || from == -1 || to == -1) && PyErr_Occurred()) goto fail;
         if (conf < floor) continue;
-        PyObject *row = finding->tp_alloc(finding, 5);
-        PyObject *length = row == NULL ? NULL : PyLong_FromSsize_t(to - from);
-        PyObject *digest = length == NULL ? NULL : hmac_hex_of(hi, ho, PyTuple_GET_ITEM(name, 3));
-        if (digest == NULL) {
-            Py_XDECREF(row);
-            Py_XDECREF(length);
-            goto fail;
-        }
-        PyTuple_SET_ITEM(row, 0, Py_NewRef(category));
-        PyTuple_SET_ITEM(row, 1, Py_NewRef(start));
-        PyTuple_SET_ITEM(row, 2, length);
-        PyTuple_SET_ITEM(row, 3, Py_NewRef(confidence));
-        PyTuple_SET_ITEM(row, 4, digest);
-        PyObject_GC_UnTrack(row); /* strings and numbers only, as confirm_all's rows */
-        int failed = PyList_Append(found, row) < 0;
-        Py_DECREF(row);
-        if (failed) goto fail;
+        PyObject *fields[5] = {Py_NewRef(category), Py_NewRef(start), NULL, Py_NewRef(confidence),
+                               NULL};
+        fields[2] = PyLong_FromSsize_t(to - from);
+        fields[4] = fields[2] == NULL ? NULL : hmac_hex_of(hi, ho, PyTuple_GET_ITEM(name, 3));
+        if (hot_append(found, hot_row(finding, fields, 5)) < 0) goto fail;
     }
     return found;
 fail:

@@ -24,6 +24,18 @@ int hot_keywords(const unsigned char *table, Py_ssize_t table_len, const Py_UCS1
 /* Runs of one byte 0x7F-0xFF, and characters in UTF-8 letters, of a Latin-1 window. */
 void hot_high_letters(const Py_UCS1 *p, Py_ssize_t n, Py_ssize_t *runs, Py_ssize_t *letters);
 
+/* A row of the tuple type `type` (Finding, NameMatch) holding the `n` new references in
+ * `fields`, which it takes; NULL, with every field released, where a field is NULL (its error
+ * set) or the row cannot be made. The row is untracked by the cyclic collector: the callers'
+ * fields are strings and numbers, which make no reference cycle, and a dense page makes tens of
+ * thousands of rows that live on into the report (tracked, the collector's full passes over them
+ * were a fifth of a scan; CPython untracks an exact tuple of such fields itself, a subclass
+ * not). */
+PyObject *hot_row(PyTypeObject *type, PyObject **fields, Py_ssize_t n);
+
+/* Append `item` to `list`, taking its reference; -1 where it is NULL or cannot be appended. */
+int hot_append(PyObject *list, PyObject *item);
+
 PyObject *hot_confirm_setup(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_pnr(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs);

@@ -166,24 +166,10 @@ static PyObject *name_row(const names_t *x, Py_ssize_t start, Py_ssize_t end, do
         if (w) *out++ = ' ';
         for (Py_ssize_t i = lo[order[w]]; i < hi[order[w]]; i++) *out++ = lower1(at(&x->t, i));
     }
-    PyTypeObject *type = (PyTypeObject *)x->row;
-    PyObject *row = type->tp_alloc(type, 4);
-    PyObject *a = row == NULL ? NULL : PyLong_FromSsize_t(start);
-    PyObject *b = a == NULL ? NULL : PyLong_FromSsize_t(end);
-    PyObject *c = b == NULL ? NULL : PyFloat_FromDouble(conf);
-    if (c == NULL) {
-        Py_XDECREF(row);
-        Py_XDECREF(a);
-        Py_XDECREF(b);
-        Py_DECREF(norm);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(row, 0, a);
-    PyTuple_SET_ITEM(row, 1, b);
-    PyTuple_SET_ITEM(row, 2, c);
-    PyTuple_SET_ITEM(row, 3, norm);
-    PyObject_GC_UnTrack(row); /* numbers and a string: in no cycle (as confirm_all's rows) */
-    return row;
+    PyObject *fields[4] = {PyLong_FromSsize_t(start), NULL, NULL, norm};
+    fields[1] = fields[0] == NULL ? NULL : PyLong_FromSsize_t(end);
+    fields[2] = fields[1] == NULL ? NULL : PyFloat_FromDouble(conf);
+    return hot_row((PyTypeObject *)x->row, fields, 4);
 }
 
 /* names._match: the name a run of `count` words makes, or Py_None; NULL on error. */
@@ -298,12 +284,8 @@ PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         int first = surname > 0 ? holds(&x, x.first, lo[1], hi[1]) : 0;
         if (surname < 0 || first < 0 || PyErr_Occurred()) goto fail;
         if (surname && first && !inside) {
-            PyObject *name = name_row(&x, s, hi[1], 0.8, lo, hi, surname_first, 2);
-            if (name == NULL || PyList_Append(found, name) < 0) {
-                Py_XDECREF(name);
+            if (hot_append(found, name_row(&x, s, hi[1], 0.8, lo, hi, surname_first, 2)) < 0)
                 goto fail;
-            }
-            Py_DECREF(name);
         }
         s = hi[1] - 1; /* finditer: on from the match's end */
     }
