@@ -2,9 +2,11 @@
  * every match collected in C.
  *
  * The `hyperscan` Python binding calls a Python function for each match, taking the GIL back
- * for it: on dense text (a value every 45 bytes, 1.3 candidates a value) that cost about
- * 0.3 us a match, as much as confirming the value. Here the matches go into a C array while
- * the GIL is released, and the list of (position, id) pairs is built once at the end.
+ * for it. On 32 MB of dense documents (a value every 45 bytes, a million matches) the engine took
+ * 0.39 us a match through the binding and 0.24 us through this module, everything included.
+ * Here the matches go into a C array while the GIL is released, and the list of (position, id)
+ * pairs is built once at the end. FLAG_DOTALL and FLAG_SOM_LEFTMOST are libhs's flags, so
+ * that a caller need not load the binding for them.
  *
  * compile(expressions, flags, ids) -> bytes: a serialized block-mode database (hs_compile_multi
  *     with the same expressions, flags and ids as the binding gets); ValueError on a pattern
@@ -287,7 +289,9 @@ PyMODINIT_FUNC PyInit__hs(void) {
     if (PyType_Ready(&DatabaseType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if (PyModule_AddObjectRef(m, "Database", (PyObject *)&DatabaseType) < 0) {
+    if (PyModule_AddIntConstant(m, "FLAG_DOTALL", HS_FLAG_DOTALL) < 0 ||
+        PyModule_AddIntConstant(m, "FLAG_SOM_LEFTMOST", HS_FLAG_SOM_LEFTMOST) < 0 ||
+        PyModule_AddObjectRef(m, "Database", (PyObject *)&DatabaseType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

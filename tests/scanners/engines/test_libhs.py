@@ -156,3 +156,24 @@ def test_threads_share_a_database() -> None:
         t.join()
     assert all(got[(t, i)] == want[i] for t in range(4) for i in range(len(buffers)))
     assert sum(map(len, want)) > 10_000
+
+
+def test_libhs_needs_not_the_binding() -> None:
+    """A matcher on libhs never loads the binding (a second copy of the library in every
+    process); the flags it compiles with are the binding's own."""
+    import subprocess
+    import sys
+
+    import hyperscan as library
+
+    assert _hs.FLAG_DOTALL == library.HS_FLAG_DOTALL
+    assert _hs.FLAG_SOM_LEFTMOST == library.HS_FLAG_SOM_LEFTMOST
+    script = (
+        "import sys\n"
+        "from scanners.fastpath import RawMatcher\n"
+        "from scanners.findings import ValueHasher\n"
+        "found = RawMatcher(ValueHasher(b'k' * 32)).scan(b'pnr 811218-9876, anna@example.se')\n"
+        "print(len(found), 'hyperscan' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "False"]
