@@ -15,6 +15,7 @@ read itself (UTF-8 and IDN addresses, sector boundaries) back to `Plan.confirm_p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # category, confidence, normalized value, and the byte offsets of the value
 Hit = tuple[str, float, str, int, int]
 Confirm = Callable[..., "Hit | None"]  # (buffer, start, origin) -> Hit | None
+log = logging.getLogger(__name__)
 SECTOR = 512  # file data starts at a multiple of this on every file system (and partition)
 
 
@@ -39,7 +41,8 @@ class _InC(NamedTuple):
     The C function, the category of the context words it looks for, and its rule's base
     confidences (each followed by its boosted value in the set-up); a second category of words
     and its confidences, which follow the first ones; the kind's Python check and its table
-    (cached by its maker).
+    (cached by its maker; ValueError where the library's data cannot be read into one, and the
+    C code then asks the Python check or rule).
     """
 
     function: str
@@ -160,7 +163,11 @@ class Plan:
         in_c = _IN_C.get(kind)
         if in_c is None or compiled is None or compiled.CONFIRM_WINDOWS != C_WINDOWS:
             return None
-        table = in_c.table() if in_c.table is not None else b""
+        try:
+            table = in_c.table() if in_c.table is not None else b""
+        except ValueError as e:  # the library's data changed shape: C hands the rule to Python
+            log.warning("no C table for %s (%s); its rule asks Python", kind, e)
+            table = b""
         setup = compiled.confirm_setup(
             bytes(b in self._lead for b in range(256)),
             context.keyword_table(in_c.words) if in_c.words else b"",

@@ -41,13 +41,10 @@ national_number_match = _SE_NUMBER.fullmatch
 def national_table() -> bytes:
     """`national_number_match` as an automaton for the C rule (`identifiers.digitdfa`).
 
-    Empty where the metadata's patterns hold more than digits, classes, groups and repeats:
-    the C rule then calls `national_number_match`.
+    ValueError where the metadata's patterns hold more than digits, classes, groups and
+    repeats: the C rule then calls `national_number_match`.
     """
-    try:
-        return digitdfa.compile_digits(_SE_NUMBER.pattern)
-    except ValueError:
-        return b""
+    return digitdfa.compile_digits(_SE_NUMBER.pattern)
 
 
 _NOT_DIGIT = re.compile(r"[^0-9+]")

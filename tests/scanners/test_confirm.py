@@ -429,6 +429,31 @@ def test_phone_automaton_equals_the_python_check(monkeypatch: pytest.MonkeyPatch
     assert asked[0] > 1000  # the path without the table was taken
 
 
+@pytest.mark.parametrize(("kind", "own"), [("card", _card), ("iban", _iban), ("phone_nat", _phone)])
+def test_a_table_the_library_cannot_give_leaves_the_rule_to_python(
+    kind: str, own: Callable[[random.Random], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer stdnum or libphonenumber whose data no longer reads into the kind's C table (the
+    table maker raises ValueError): the kind is still confirmed, through C asking Python, with
+    the same decisions. It used to stop every matcher from being built."""
+
+    def unreadable() -> bytes:
+        raise ValueError("a structure not read")
+
+    monkeypatch.setitem(candidate._IN_C, kind, candidate._IN_C[kind]._replace(table=unreadable))
+    plan = _plans()[kind]
+    assert isinstance(plan.confirm, partial)
+    rng = random.Random(kind)
+    accepted = 0
+    for _ in range(300):
+        buf = _buffer(rng, own)
+        for start in range(len(buf)):
+            got = plan.confirm(buf, start, None)
+            assert got == plan.confirm_py(buf, start, None), (buf, start)
+            accepted += got is not None
+    assert accepted > 50
+
+
 def test_c_confirmation_ipv4_edges() -> None:
     """Among binary bytes only an IP word and printable edges keep an address; a soft hyphen
     (0xAD) is not printable."""
