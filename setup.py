@@ -14,19 +14,14 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 
-def _openssl() -> bool:
+def _installed(header: str, library: str) -> bool:
+    """Whether the system has `header` (under an include directory) and the shared `library`."""
     include = Path(sysconfig.get_config_var("INCLUDEDIR") or "/usr/include")
-    headers = any((d / "openssl" / "sha.h").exists() for d in (include, Path("/usr/include")))
-    return headers and ctypes.util.find_library("crypto") is not None
+    headers = any((d / header).exists() for d in (include, Path("/usr/include")))
+    return headers and ctypes.util.find_library(library) is not None
 
 
-def _libhs() -> bool:
-    include = Path(sysconfig.get_config_var("INCLUDEDIR") or "/usr/include")
-    headers = any((d / "hs" / "hs.h").exists() for d in (include, Path("/usr/include")))
-    return headers and ctypes.util.find_library("hs") is not None
-
-
-OPENSSL = _openssl()
+OPENSSL = _installed("openssl/sha.h", "crypto")
 # `scanners._hs`: hyperscan through the system's libhs (Debian: libhyperscan-dev), matches
 # collected in C; without it the `hyperscan` binding scans, with a Python call a match.
 HS = (
@@ -39,7 +34,7 @@ HS = (
             extra_compile_args=["-O2"],
         )
     ]
-    if _libhs()
+    if _installed("hs/hs.h", "hs")
     else []
 )
 setup(
