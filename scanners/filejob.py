@@ -111,9 +111,9 @@ def _streamed(
     if formats.sniff(path, data) != "gzip" or limits.max_depth < 1 or limits.max_members < 1:
         return None
     limit = min(limits.max_member, limits.max_total)
-    inflater = zlib.decompressobj(31)
+    reader = archive.GzipReader(data)
     try:
-        piece = inflater.decompress(data, PIECE)
+        piece = reader.read(PIECE)
     except zlib.error:
         return None
     member = archive.gzip_member(path)
@@ -125,8 +125,12 @@ def _streamed(
     pending = head = ""
     redacted, inflated, chars = None, 0, 0
     while True:
+        try:  # a piece ahead: the content has ended when none follows
+            following = reader.read(PIECE)
+        except zlib.error:
+            return None
         inflated += len(piece)
-        ended = inflater.eof or not (inflater.unconsumed_tail or len(piece) == PIECE)
+        ended = not following
         if inflated > limit:
             items.item(formats.Extracted(member, problem=archive.GZIP_OVER_LIMIT))
             return outcome
@@ -148,14 +152,13 @@ def _streamed(
             pending = _matched_chunks(items, redacted, pending, ended)
         if ended:
             break
-        try:
-            piece = inflater.decompress(inflater.unconsumed_tail, PIECE)
-        except zlib.error:
-            return None
+        piece = following
     if chars:  # an empty text is no text item (`FileItems.item`)
         assert redacted is not None  # decided when the text ended at the latest
         outcome.texts = 1
         items.text_names(redacted, head)
+    if reader.tail:  # bytes after the last member, as `archive.extract_gzip` gives them
+        items.item(formats.Extracted(path, raw=reader.tail))
     outcome.tally.merge(text_found)
     return outcome
 

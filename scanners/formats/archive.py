@@ -7,7 +7,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scanners import formats
 from scanners.formats import Extracted, tables
@@ -121,16 +121,62 @@ def gzip_member(path: str) -> str:
     return f"{path}!{name[:-3] if name.lower().endswith('.gz') else 'content'}"
 
 
+class GzipReader:
+    """A gzip file's content a piece at a time, member after member, as gzip(1) reads it.
+
+    A gzip file may be several members one after the other (`cat a.gz b.gz`, pigz, appended
+    logs): reading only the first left the rest unread and, since the raw pass leaves the
+    files the file pass decodes to it, unread everywhere. Bytes after the last member that
+    start no other member are kept in `tail` (read once `read` gives b""): they are matched as
+    they are. A damaged member raises zlib.error; a cut one ends the content.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._inflater: Any = zlib.decompressobj(31)
+        self._input = data
+        self.tail = b""
+
+    def read(self, size: int) -> bytes:
+        """Up to `size` bytes of content (at most one member's); b"" at the end."""
+        while self._inflater is not None:
+            piece = self._inflater.decompress(self._input, size)
+            self._input = self._inflater.unconsumed_tail
+            if piece:
+                return piece
+            if not self._inflater.eof:  # the input ended inside a member: cut short
+                self._inflater = None
+            elif self._inflater.unused_data[:2] == b"\x1f\x8b":
+                self._input = self._inflater.unused_data
+                self._inflater = zlib.decompressobj(31)
+            else:
+                self.tail = self._inflater.unused_data
+                self._inflater = None
+        return b""
+
+    def read_up_to(self, size: int) -> bytes:
+        """Content until `size` bytes or the end, whichever comes first."""
+        parts, got = [], 0
+        while got < size and (piece := self.read(size - got)):
+            parts.append(piece)
+            got += len(piece)
+        return b"".join(parts)
+
+
 def extract_gzip(path: str, data: bytes, depth: int, budget: Budget) -> Iterator[Extracted]:
-    """A gzip file: its content, named after the file without `.gz`."""
+    """A gzip file: its content (every member), named after the file without `.gz`.
+
+    Bytes after the last member go to the fast path as the file's own.
+    """
     member = gzip_member(path)
     if depth + 1 > budget.limits.max_depth:
         yield Extracted(member, problem="archive nested too deep")
         return
     limit = min(budget.limits.max_member, max(0, budget.bytes))
-    inflater = zlib.decompressobj(31)
-    body = inflater.decompress(data, limit + 1)
+    reader = GzipReader(data)
+    body = reader.read_up_to(limit + 1)
     if len(body) > limit or not budget.take(len(body)):
         yield Extracted(member, problem=GZIP_OVER_LIMIT)
         return
     yield from formats.extract(member, body, depth + 1, budget)
+    if reader.tail:
+        yield Extracted(path, raw=reader.tail)

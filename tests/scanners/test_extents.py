@@ -7,6 +7,7 @@ import struct
 from email.message import EmailMessage
 from pathlib import Path
 
+from scanners.files import FileOptions
 from scanners.scan import ScanOptions, scan
 from tests.scanners.disks import needs_tools
 from tests.scanners.documents import email, personnummer
@@ -195,3 +196,28 @@ def test_a_value_on_a_files_last_line_before_random_slack_is_found(tmp_path: Pat
 
     report = scan(str(image), hasher, ScanOptions())
     assert report.findings["email"].count == 2
+
+
+def test_a_second_gzip_member_and_bytes_after_it_are_found_by_the_full_scan(
+    tmp_path: Path, hasher
+) -> None:
+    """Attack: the raw pass leaves a gzip file to the file pass, which read only its first
+    member, so values in a second member or appended after the last were counted nowhere (a
+    raw-only scan found them). Both passes, with the file pass in its thread and in workers."""
+    import gzip
+
+    src = tmp_path / "src"
+    src.mkdir()
+    first = "".join(f"to=<{email(i)}>\n" for i in range(300)).encode()
+    second = "".join(f"Kund personnummer {personnummer(i)}\n" for i in range(20)).encode()
+    appended = "".join(f"pnr {personnummer(i + 50)}\n" for i in range(5)).encode()
+    (src / "mail.log.1.gz").write_bytes(gzip.compress(first) + gzip.compress(second) + appended)
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    raw_only = scan(image, hasher, ScanOptions(passes=("raw",)))
+    for processes_from in (None, 0):
+        files = FileOptions(processes_from=processes_from)
+        report = scan(image, hasher, ScanOptions(files=files))
+        assert report.findings["personnummer"].count == 25, processes_from
+        assert report.findings["email"].count == 300
+        assert not report.not_scannable
+    assert raw_only.findings["personnummer"].count == 25

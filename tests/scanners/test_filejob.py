@@ -137,3 +137,31 @@ def test_multibyte_characters_across_pieces(monkeypatch: pytest.MonkeyPatch, pie
     got = _same("/x/y.log.gz", gzip.compress(text.encode()))
     assert got.streamed
     assert got.tally.counts["personnummer"] == 40_000
+
+
+def test_every_member_of_a_gzip_file_and_bytes_after_them_count() -> None:
+    """Attack: a gzip file of several members (`cat a.gz b.gz`, pigz, appended logs), and
+    bytes after the last member. Only the first member was read, streamed or whole, and the raw
+    pass leaves a file the file pass decodes to it: a personnummer in a second member, or in
+    plain text appended, was found nowhere in a full scan. Now every member counts, and bytes
+    after them as the file's own; streamed and whole alike."""
+    rng = random.Random(9)
+    first = _log(rng, 3000).encode()
+    second = "".join(f"Kund personnummer {personnummer(i)}\n" for i in range(40)).encode()
+    tail = b"".join(f"mejl {email(i)} pnr {personnummer(i + 100)}\n".encode() for i in range(7))
+    one = _same("/l.gz", gzip.compress(first))
+    for data, more in (
+        (gzip.compress(first) + gzip.compress(second), {"personnummer": 40}),
+        (gzip.compress(first) + gzip.compress(b"") + gzip.compress(second), {"personnummer": 40}),
+        (gzip.compress(first) + tail, {"personnummer": 7, "email": 7}),
+        (gzip.compress(first) + b"\x00" * 512, {}),  # padding: nothing more
+    ):
+        got = _same("/l.gz", data)
+        assert got.streamed
+        for category in ("personnummer", "email"):
+            want = one.tally.counts[category] + more.get(category, 0)
+            assert got.tally.counts[category] == want, (category, data[-60:])
+    # A damaged second member: the file is damaged, as whole.
+    damaged = gzip.compress(first) + gzip.compress(second)[:20] + b"\xff" * 40
+    assert not count_file(MATCHER, HASHER, "/l.gz", damaged, JOB).streamed
+    _same("/l.gz", damaged)
