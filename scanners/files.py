@@ -328,7 +328,9 @@ class FileScanner:
                 if want:
                     head = fh.read(want)
                     self.result.bytes_scanned += len(head)
-                    self._match(path, names=plain.decode(head))
+                    # A head that decodes as binary (a NUL past what the map sniffed) has
+                    # no names: no text, not None.
+                    self._match(path, names=plain.decode(head) or "")
                 for seam in seams:
                     fh.seek(max(0, seam - SEAM))
                     window = fh.read(seam - max(0, seam - SEAM) + SEAM)

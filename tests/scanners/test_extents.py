@@ -221,3 +221,26 @@ def test_a_second_gzip_member_and_bytes_after_it_are_found_by_the_full_scan(
         assert report.findings["email"].count == 300
         assert not report.not_scannable
     assert raw_only.findings["personnummer"].count == 25
+
+
+def test_a_file_that_turns_binary_past_its_head_is_read_not_reported(
+    tmp_path: Path, hasher
+) -> None:
+    """Attack: text that turns binary after the bytes the map sniffs (a self-extracting
+    archive: a script, then a zip). The raw pass reads it byte for byte; the file pass's names
+    read got no text for it and failed on it (TypeError), so the file was listed as not
+    scannable although it had been read."""
+    import io
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("a.txt", "hej\n" * 100)
+    script = "".join(f"# pnr {personnummer(i)}\n" for i in range(5)).encode()
+    (src / "installer.sh").write_bytes(script + packed.getvalue())
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    report = scan(image, hasher)
+    assert report.findings["personnummer"].count == 5
+    assert not report.not_scannable
