@@ -82,16 +82,44 @@ static int digits(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, int count
 
 /* ---- the rule's answer ------------------------------------------------------------------- */
 
-static PyObject *hit(int category, double confidence, const char *normalized,
-                     Py_ssize_t length, Py_ssize_t begin, Py_ssize_t end) {
-    /* Interned once: every finding of a category shares one str. */
-    static PyObject *names[CATEGORIES];
+static PyObject *category_names[CATEGORIES];
+
+/* The interned name of a category (borrowed): every finding of a category shares one str. */
+PyObject *hot_category_name(int category) {
     static const char *known[CATEGORIES] = {"personnummer", "samordningsnummer", "email",
                                             "ip_address", "phone", "payment_card", "iban",
                                             "organisationsnummer", "bankgiro"};
-    if (names[category] == NULL && (names[category] = PyUnicode_InternFromString(known[category])) == NULL)
+    if (category < 0 || category >= CATEGORIES) {
+        PyErr_SetString(PyExc_ValueError, "no such category");
         return NULL;
-    return Py_BuildValue("(Ods#nn)", names[category], confidence, normalized, length, begin, end);
+    }
+    if (category_names[category] == NULL)
+        category_names[category] = PyUnicode_InternFromString(known[category]);
+    return category_names[category];
+}
+
+/* The judgement's value, copied into `out`: ACCEPT, or -1 where it does not fit. */
+static int hit(hit_t *out, int category, double confidence, const char *normalized,
+               Py_ssize_t length, Py_ssize_t begin, Py_ssize_t end) {
+    if (length < 0 || length > (Py_ssize_t)sizeof out->normalized) {
+        PyErr_SetString(PyExc_ValueError, "a normalized value longer than the C rules make");
+        return -1;
+    }
+    out->category = category;
+    out->confidence = confidence;
+    memcpy(out->normalized, normalized, (size_t)length);
+    out->length = length;
+    out->begin = begin;
+    out->end = end;
+    return 1; /* ACCEPT */
+}
+
+/* The Python rules' answer for a hit: (category, confidence, normalized, begin, end). */
+static PyObject *hit_tuple(const hit_t *h) {
+    PyObject *name = hot_category_name(h->category);
+    if (name == NULL) return NULL;
+    return Py_BuildValue("(Ods#nn)", name, h->confidence, h->normalized, h->length, h->begin,
+                         h->end);
 }
 
 /* Results of a judgement before it becomes a Python object. REJECT_FINAL: a rejection that
@@ -238,9 +266,31 @@ typedef struct {
     Py_ssize_t n, start, end, lo, an;
 } candidate_t;
 
-typedef int (*judge_fn)(const setup_t *, const candidate_t *, PyObject **);
+typedef int (*judge_fn)(const setup_t *, const candidate_t *, hit_t *);
 /* The end of the kind's core at `start`, -1 for no match, -2 for one the C rules do not read. */
 typedef Py_ssize_t (*core_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t);
+
+/* The verdict on the candidate at `start` of p[0:n]: ACCEPT with `out` set, REJECT, UNDECIDED
+ * (the set-up's fallback decides), or -1 with an error set. With an `origin` (the device offset
+ * of p[0]), a rejection near a sector boundary is UNDECIDED: the Python rule tries again from
+ * the boundary. */
+static int judged(const setup_t *s, core_fn core, judge_fn judge, const unsigned char *p,
+                  Py_ssize_t n, Py_ssize_t start, int has_origin, Py_ssize_t origin,
+                  hit_t *out) {
+    candidate_t c = {p, n, start, -1, 0, 0};
+    if (start < 0 || start >= n) return REJECT;
+    if ((c.end = core(p, n, start)) == -2) return UNDECIDED;
+    if (c.end < 0 || (start >= 1 && PyBytes_AS_STRING(s->lead)[p[start - 1]])) return REJECT;
+    c.lo = start > RULE_BEFORE ? start - RULE_BEFORE : 0;
+    c.an = n - c.end < RULE_AFTER ? n - c.end : RULE_AFTER;
+    int verdict = judge(s, &c, out);
+    if (verdict == REJECT_FINAL) return REJECT;
+    if (verdict == REJECT && has_origin) {
+        Py_ssize_t into = (Py_ssize_t)(((origin + start) % SECTOR + SECTOR) % SECTOR);
+        if (into <= start && into < RULE_BEFORE) return UNDECIDED;
+    }
+    return verdict;
+}
 
 static PyObject *confirm(PyObject *const *args, Py_ssize_t nargs, core_fn core, judge_fn judge) {
     if (nargs != 4) {
@@ -251,38 +301,19 @@ static PyObject *confirm(PyObject *const *args, Py_ssize_t nargs, core_fn core, 
     if (s == NULL) return NULL;
     Py_ssize_t start = PyLong_AsSsize_t(args[2]);
     if (start == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t origin = 0;
+    if (args[3] != Py_None && (origin = PyLong_AsSsize_t(args[3])) == -1 && PyErr_Occurred())
+        return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0) return NULL;
-    candidate_t c = {view.buf, view.len, start, -1, 0, 0};
-    PyObject *result = NULL;
-    int verdict = REJECT;
-    if (start < 0 || start >= c.n) {
-        verdict = REJECT;
-    } else if ((c.end = core(c.p, c.n, start)) == -2) {
-        verdict = UNDECIDED;
-    } else if (c.end < 0 || (start >= 1 && PyBytes_AS_STRING(s->lead)[c.p[start - 1]])) {
-        verdict = REJECT;
-    } else {
-        c.lo = start > RULE_BEFORE ? start - RULE_BEFORE : 0;
-        c.an = c.n - c.end < RULE_AFTER ? c.n - c.end : RULE_AFTER;
-        verdict = judge(s, &c, &result);
-        if (verdict == REJECT_FINAL) {
-            verdict = REJECT;
-        } else if (verdict == REJECT && args[3] != Py_None) {
-            /* The Python rule tries again from a sector boundary within the window. */
-            Py_ssize_t origin = PyLong_AsSsize_t(args[3]);
-            if (origin == -1 && PyErr_Occurred()) {
-                verdict = -1;
-            } else {
-                Py_ssize_t into = (Py_ssize_t)(((origin + start) % SECTOR + SECTOR) % SECTOR);
-                if (into <= start && into < RULE_BEFORE) verdict = UNDECIDED;
-            }
-        }
-    }
+    hit_t found;
+    int verdict = judged(s, core, judge, view.buf, view.len, start, args[3] != Py_None, origin,
+                         &found);
     PyBuffer_Release(&view);
-    if (verdict == UNDECIDED) result = PyObject_Vectorcall(s->fallback, args + 1, 3, NULL);
-    else if (verdict == REJECT) result = Py_NewRef(Py_None);
-    return result;
+    if (verdict == ACCEPT) return hit_tuple(&found);
+    if (verdict == UNDECIDED) return PyObject_Vectorcall(s->fallback, args + 1, 3, NULL);
+    if (verdict == REJECT) return Py_NewRef(Py_None);
+    return NULL;
 }
 
 /* ---- personnummer forms (rules.pnr_form) ------------------------------------------------- */
@@ -322,7 +353,7 @@ static int vetoed(const setup_t *s, const candidate_t *c) {
 
 /* rules._pnr: ACCEPT with *out set, or REJECT (REJECT_FINAL when the digits decide, not a
  * reference word). */
-static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, PyObject **out) {
+static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, hit_t *out) {
     const unsigned char *p = c->p;
     Py_ssize_t len = c->end - c->start;
     long year;
@@ -336,20 +367,18 @@ static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, 
     snprintf(normalized, sizeof normalized, "%04ld", year % 10000);
     memcpy(normalized + 4, body + 2, 8);
     int coordination = body[4] > '6' || (body[4] == '6' && body[5] > '0');
-    *out = hit(coordination ? SAMORDNINGSNUMMER : PERSONNUMMER, s->conf[base + has_word],
+    return hit(out, coordination ? SAMORDNINGSNUMMER : PERSONNUMMER, s->conf[base + has_word],
                normalized, 12, c->start, c->end);
-    return *out == NULL ? -1 : ACCEPT;
 }
 
 /* rules._org on the ten digits of an organisationsnummer (identifiers.orgnr.parse: a legal
  * form 1-3 or 5-9, a third digit of 2 or more, Luhn) and the organisationsnummer words (the
  * set-up's second table): ACCEPT with *out set, or REJECT_FINAL. */
 static int org_rule(const setup_t *s, const candidate_t *c, const char ten[10], int base,
-                    PyObject **out) {
+                    hit_t *out) {
     if (ten[0] == '0' || ten[0] == '4' || ten[2] < '2' || !hot_luhn(ten, 10)) return REJECT_FINAL;
-    *out = hit(ORGANISATIONSNUMMER, s->conf[base + near_words(s->more_words, c)], ten, 10,
+    return hit(out, ORGANISATIONSNUMMER, s->conf[base + near_words(s->more_words, c)], ten, 10,
                c->start, c->end);
-    return *out == NULL ? -1 : ACCEPT;
 }
 
 /* `person`, or else `org` (computed only when needed), as rules' `_pnr(...) or _org(...)`: a
@@ -361,7 +390,7 @@ static int either(int person, int org) {
 }
 
 /* Confidences: personnummer 0-5 (12 digits, 11 characters, 13), organisationsnummer 6-11. */
-static int pnr_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int pnr_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const char *core = (const char *)c->p + c->start;
     Py_ssize_t len = c->end - c->start;
     int org = core[0] == '1' && core[1] == '6';
@@ -434,7 +463,7 @@ static int label_ok(const unsigned char *l, Py_ssize_t n) {
     return 1;
 }
 
-static int email_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int email_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const unsigned char *p = c->p;
     /* The local part before the candidate, as far as local-part characters go. */
     Py_ssize_t head = c->start;
@@ -481,8 +510,7 @@ static int email_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
         unsigned char ch = p[local + i];
         value[i] = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
     }
-    *out = hit(EMAIL, 0.95, value, vn, local, c->end);
-    return *out == NULL ? -1 : ACCEPT;
+    return hit(out, EMAIL, 0.95, value, vn, local, c->end);
 }
 
 PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -514,7 +542,7 @@ static inline int printable(int c) {
            c == '\r' || c == '\n';
 }
 
-static int ipv4_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int ipv4_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const unsigned char *p = c->p;
     Py_ssize_t bn = c->start - c->lo, an = c->an;
     const unsigned char *after = p + c->end;
@@ -538,9 +566,8 @@ static int ipv4_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     if (zero || broadcast || octets[0] == 127) return REJECT;
     if (has_word < 0) has_word = near(s, c);
     if (!has_word && vetoed(s, c)) return REJECT;
-    *out = hit(IP_ADDRESS, s->conf[has_word], (const char *)p + c->start, c->end - c->start,
+    return hit(out, IP_ADDRESS, s->conf[has_word], (const char *)p + c->start, c->end - c->start,
                c->start, c->end);
-    return *out == NULL ? -1 : ACCEPT;
 }
 
 PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -779,7 +806,7 @@ static int phone_national(const setup_t *s, const unsigned char *p, Py_ssize_t f
     return valid;
 }
 
-static int phone_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int phone_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const unsigned char *p = c->p;
     Py_ssize_t bn = c->start - c->lo;
     /* the tail of a longer chain of digit groups (a card, an account) */
@@ -807,8 +834,7 @@ static int phone_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     if (!has_word && (pnr_shape || (bare && !mobile))) return REJECT;
     char e164[40] = "+46";
     memcpy(e164 + 3, national, (size_t)len);
-    *out = hit(PHONE, s->conf[(bare ? 0 : 2) + has_word], e164, 3 + len, c->start, stop);
-    return *out == NULL ? -1 : ACCEPT;
+    return hit(out, PHONE, s->conf[(bare ? 0 : 2) + has_word], e164, 3 + len, c->start, stop);
 }
 
 PyObject *hot_confirm_phone(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -851,7 +877,7 @@ static Py_ssize_t card_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s) 
 
 /* The set-up's table: for each first four digits (10,000 bytes), the card lengths 12-19 that
  * their issuer prefixes allow, as bits 0-7 (identifiers.card.length_masks). */
-static int card_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int card_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const unsigned char *p = c->p;
     char digits[20];
     int k = 0, same = 1;
@@ -868,8 +894,7 @@ static int card_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
     if (!((unsigned char)PyBytes_AS_STRING(s->table)[first4] >> (k - 12) & 1)) return REJECT_FINAL;
     if (!hot_luhn(digits, k)) return REJECT_FINAL;
     int grouped = k != c->end - c->start;
-    *out = hit(PAYMENT_CARD, s->conf[(grouped ? 2 : 0) + near(s, c)], digits, k, c->start, c->end);
-    return *out == NULL ? -1 : ACCEPT;
+    return hit(out, PAYMENT_CARD, s->conf[(grouped ? 2 : 0) + near(s, c)], digits, k, c->start, c->end);
 }
 
 PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -943,7 +968,7 @@ static int iban_valid(const setup_t *s, const char *v, int k) {
     return valid;
 }
 
-static int iban_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int iban_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const unsigned char *p = c->p;
     if (PyBytes_GET_SIZE(s->table) != 26 * 26 * IBAN_RECORD) return UNDECIDED;
     /* The compact characters and where each ends in the buffer; the core holds at most
@@ -961,8 +986,7 @@ static int iban_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
         int valid = iban_valid(s, v, k);
         if (valid < 0) return -1;
         if (valid) {
-            *out = hit(IBAN, 0.95, v, k, c->start, ends[k - 1]);
-            return *out == NULL ? -1 : ACCEPT;
+            return hit(out, IBAN, 0.95, v, k, c->start, ends[k - 1]);
         }
     }
     return REJECT_FINAL; /* the rule reads the core alone */
@@ -982,7 +1006,7 @@ static Py_ssize_t bankgiro_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t
     return digit_run(p, n, s + run + 1) == 4 ? s + run + 5 : -1;
 }
 
-static int bankgiro_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int bankgiro_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const unsigned char *p = c->p;
     char digits[8];
     int k = 0;
@@ -991,8 +1015,7 @@ static int bankgiro_judge(const setup_t *s, const candidate_t *c, PyObject **out
     /* The rule needs all three; the Luhn digit alone does not depend on the left window. */
     if (!hot_luhn(digits, k)) return REJECT_FINAL;
     if (!near(s, c) || !textual(p + c->lo, c->start - c->lo, p + c->end, c->an)) return REJECT;
-    *out = hit(BANKGIRO, s->conf[0], digits, k, c->start, c->end);
-    return *out == NULL ? -1 : ACCEPT;
+    return hit(out, BANKGIRO, s->conf[0], digits, k, c->start, c->end);
 }
 
 PyObject *hot_confirm_bankgiro(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -1010,7 +1033,7 @@ static Py_ssize_t dig10_core(const unsigned char *p, Py_ssize_t n, Py_ssize_t s)
 /* The ambiguous rule: a personnummer beside a personnummer word, else an organisationsnummer
  * beside an organisationsnummer word. Confidences: personnummer 0-1, organisationsnummer 2-3.
  * When the digits are neither, no word can change that: the rejection is final. */
-static int dig10_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
+static int dig10_judge(const setup_t *s, const candidate_t *c, hit_t *out) {
     const char *core = (const char *)c->p + c->start;
     long year;
     int month_day;
@@ -1025,4 +1048,46 @@ static int dig10_judge(const setup_t *s, const candidate_t *c, PyObject **out) {
 
 PyObject *hot_confirm_dig10(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return confirm(args, nargs, dig10_core, dig10_judge);
+}
+
+/* ---- the rules by number, for confirm_all ------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    core_fn core;
+    judge_fn judge;
+} RULES[] = {
+    {"confirm_pnr", pnr_core, pnr_judge},
+    {"confirm_email", email_core, email_judge},
+    {"confirm_ipv4", ipv4_core, ipv4_judge},
+    {"confirm_phone", phone_core, phone_judge},
+    {"confirm_card", card_core, card_judge},
+    {"confirm_iban", iban_core, iban_judge},
+    {"confirm_bankgiro", bankgiro_core, bankgiro_judge},
+    {"confirm_dig10", dig10_core, dig10_judge},
+};
+enum { RULE_COUNT = sizeof RULES / sizeof RULES[0] };
+
+PyObject *hot_rule_names(void) {
+    PyObject *names = PyTuple_New(RULE_COUNT);
+    for (int i = 0; names != NULL && i < RULE_COUNT; i++) {
+        PyObject *name = PyUnicode_FromString(RULES[i].name);
+        if (name == NULL) Py_CLEAR(names);
+        else PyTuple_SET_ITEM(names, i, name);
+    }
+    return names;
+}
+
+const void *hot_setup_of(PyObject *capsule) { return PyCapsule_GetPointer(capsule, SETUP); }
+
+int hot_confirm_direct(const void *setup, int rule, const unsigned char *p, Py_ssize_t n,
+                       Py_ssize_t start, Py_ssize_t origin, hit_t *out, PyObject **fallback) {
+    if (rule < 0 || rule >= RULE_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "no such C rule");
+        return -1;
+    }
+    const setup_t *s = setup;
+    int verdict = judged(s, RULES[rule].core, RULES[rule].judge, p, n, start, 1, origin, out);
+    *fallback = s->fallback;
+    return verdict;
 }

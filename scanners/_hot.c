@@ -19,6 +19,8 @@
 
 #include "_hot.h"
 
+enum { CATEGORIES_MAX = 16 }; /* confirm_all's table of wanted categories */
+
 /* ---- Luhn ------------------------------------------------------------------------------- */
 
 static int luhn_ok(const char *s, Py_ssize_t n) {
@@ -262,13 +264,22 @@ static PyObject *py_hmac_hex(PyObject *self, PyObject *args) {
     return hmac_hex_of(hi, ho, text);
 }
 
+static PyObject *hmac_hex_of_bytes(const uint32_t inner[8], const uint32_t outer[8],
+                                   const char *msg, Py_ssize_t n);
+
 static PyObject *hmac_hex_of(const uint32_t inner[8], const uint32_t outer[8], PyObject *text) {
-    uint32_t hi[8], ho[8]; /* finish() works on the states: copies, the key's stay as they are */
-    memcpy(hi, inner, sizeof hi);
-    memcpy(ho, outer, sizeof ho);
     Py_ssize_t n;
     const char *msg = PyUnicode_AsUTF8AndSize(text, &n);
     if (msg == NULL) return NULL;
+    return hmac_hex_of_bytes(inner, outer, msg, n);
+}
+
+/* The same of a text's UTF-8 bytes. */
+static PyObject *hmac_hex_of_bytes(const uint32_t inner[8], const uint32_t outer[8],
+                                   const char *msg, Py_ssize_t n) {
+    uint32_t hi[8], ho[8]; /* finish() works on the states: copies, the key's stay as they are */
+    memcpy(hi, inner, sizeof hi);
+    memcpy(ho, outer, sizeof ho);
     unsigned char mid[32], out[32];
     finish(hi, 64, (const unsigned char *)msg, (size_t)n, mid);
     finish(ho, 64, mid, 32, out);
@@ -1109,28 +1120,107 @@ done:
     return result;
 }
 
+/* round(confidence, 3) through `rounded`, which learns the ones it lacks (Python's round,
+ * called here); borrowed from the dict. */
+static PyObject *shown_of(PyObject *rounded, PyObject *confidence) {
+    PyObject *shown = PyDict_GetItemWithError(rounded, confidence);
+    if (shown == NULL && !PyErr_Occurred()) {
+        PyObject *round = PyDict_GetItemString(PyEval_GetBuiltins(), "round");
+        PyObject *made = round == NULL ? NULL : PyObject_CallFunction(round, "Oi", confidence, 3);
+        if (made != NULL && PyDict_SetItem(rounded, confidence, made) == 0)
+            shown = made; /* the dict holds it */
+        Py_XDECREF(made);
+        if (shown == NULL && !PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "no builtin round");
+    }
+    return shown;
+}
+
+/* What one confirm_all call keeps about its kinds and confidences. `setups` and `rules`: each
+ * kind's C rule (hot_confirm_direct), NULL for a kind confirmed through its callable. */
+typedef struct {
+    const void **setups;
+    int *rules;
+    int wanted[CATEGORIES_MAX]; /* -1: not asked yet */
+    double conf[16];
+    PyObject *shown[16]; /* borrowed from `rounded` */
+    int nshown;
+} confirm_state_t;
+
+/* A finding of a value a C rule confirmed, or Py_None where it is below the floor or not of a
+ * wanted category; NULL with an error. */
+static PyObject *finding_of_hit(const hit_t *h, Py_ssize_t origin, double floor, PyObject *wanted,
+                                PyObject *rounded, const uint32_t hi[8], const uint32_t ho[8],
+                                PyTypeObject *finding, confirm_state_t *st) {
+    if (!(h->confidence >= floor)) return Py_None;
+    PyObject *category = hot_category_name(h->category);
+    if (category == NULL) return NULL;
+    if (h->category >= CATEGORIES_MAX) {
+        PyErr_SetString(PyExc_ValueError, "more categories than confirm_all keeps");
+        return NULL;
+    }
+    int *keep = &st->wanted[h->category];
+    if (*keep < 0 && (*keep = PySet_Contains(wanted, category)) < 0) return NULL;
+    if (!*keep) return Py_None;
+    PyObject *shown = NULL;
+    for (int i = 0; i < st->nshown && shown == NULL; i++)
+        if (st->conf[i] == h->confidence) shown = st->shown[i];
+    if (shown == NULL) {
+        PyObject *confidence = PyFloat_FromDouble(h->confidence);
+        if (confidence == NULL) return NULL;
+        shown = shown_of(rounded, confidence);
+        Py_DECREF(confidence);
+        if (shown == NULL) return NULL;
+        if (st->nshown < 16) {
+            st->conf[st->nshown] = h->confidence;
+            st->shown[st->nshown++] = shown;
+        }
+    }
+    int ascii = 1;
+    for (Py_ssize_t i = 0; i < h->length; i++) ascii = ascii && (unsigned char)h->normalized[i] < 0x80;
+    PyObject *digest;
+    if (ascii) {
+        digest = hmac_hex_of_bytes(hi, ho, h->normalized, h->length);
+    } else { /* as the rule's str would be: its UTF-8 */
+        PyObject *text = PyUnicode_DecodeUTF8(h->normalized, h->length, NULL);
+        digest = text == NULL ? NULL : hmac_hex_of(hi, ho, text);
+        Py_XDECREF(text);
+    }
+    PyObject *fields[5] = {Py_NewRef(category), NULL, NULL, Py_NewRef(shown), digest};
+    fields[1] = digest == NULL ? NULL : PyLong_FromSsize_t(origin + h->begin);
+    fields[2] = fields[1] == NULL ? NULL : PyLong_FromSsize_t(h->end - h->begin);
+    return hot_row(finding, fields, 5);
+}
+
 /* ---- a page's candidates confirmed (scanners.fastpath.RawMatcher.scan) -------------------
  *
- * confirm_all(buffer, base, starts, confirms, wanted, floor, inner, outer, finding, rounded)
- * -> [finding, ...]: for each (start, kind) of `starts` (sorted) not inside the value found
- * before it, confirms[kind](buffer, start, base) gives None or (category, confidence,
+ * confirm_all(buffer, base, starts, confirms, wanted, floor, inner, outer, finding, rounded[,
+ * direct]) -> [finding, ...]: for each (start, kind) of `starts` (sorted) not inside the value
+ * found before it, confirms[kind](buffer, start, base) gives None or (category, confidence,
  * normalized, begin, end); a value of a `wanted` category at `floor` or more becomes
  * finding(category, base + begin, end - begin, rounded confidence, hex HMAC-SHA256 of the
  * normalized value from the `inner` and `outer` midstates). `rounded` maps a confidence to its
- * shown value, round(confidence, 3), and learns the ones it lacks (Python's round, called
- * here). The list is in the order found: the caller sorts it.
+ * shown value, round(confidence, 3), and learns the ones it lacks. `direct`, one entry a kind:
+ * None, or the (set-up, rule number) of the kind's C confirmation (confirm_setup's capsule and
+ * the index of its function in RULES), which is then judged here, with no call and no tuple a
+ * candidate; only what it leaves undecided goes to the set-up's fallback, as the function
+ * hands it. The list is in the order found: the caller sorts it.
  * The loop in Python cost about 1 us a value: the call, the tuple unpacking, the finding (a
  * named tuple built through its Python __new__), the digest's argument parsing. */
 static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 10 || !PyList_Check(args[2]) || !PyTuple_Check(args[3]) ||
-        !PyAnySet_Check(args[4]) || !PyType_Check(args[8]) || !PyDict_Check(args[9])) {
+    if (nargs < 10 || nargs > 11 || !PyList_Check(args[2]) || !PyTuple_Check(args[3]) ||
+        !PyAnySet_Check(args[4]) || !PyType_Check(args[8]) || !PyDict_Check(args[9]) ||
+        (nargs == 11 && args[10] != Py_None &&
+         (!PyTuple_Check(args[10]) || PyTuple_GET_SIZE(args[10]) != PyTuple_GET_SIZE(args[3])))) {
         PyErr_SetString(PyExc_TypeError,
                         "confirm_all(buffer, base, starts: list, confirms: tuple, wanted: set, "
-                        "floor, inner, outer, finding: type, rounded: dict)");
+                        "floor, inner, outer, finding: type, rounded: dict[, direct: tuple as "
+                        "long as confirms])");
         return NULL;
     }
     PyObject *buffer = args[0], *base = args[1], *starts = args[2], *confirms = args[3];
     PyObject *wanted = args[4], *rounded = args[9];
+    PyObject *direct = nargs == 11 && args[10] != Py_None ? args[10] : NULL;
     PyTypeObject *finding = (PyTypeObject *)args[8];
     if (!PyType_IsSubtype(finding, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "finding is a tuple type of five fields");
@@ -1141,9 +1231,34 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
     if ((floor == -1.0 || origin == -1) && PyErr_Occurred()) return NULL;
     uint32_t hi[8], ho[8];
     if (state_from(args[6], hi) < 0 || state_from(args[7], ho) < 0) return NULL;
-    PyObject *found = PyList_New(0);
-    if (found == NULL) return NULL;
     Py_ssize_t covered = -1, kinds = PyTuple_GET_SIZE(confirms);
+    confirm_state_t st = {NULL, NULL, {0}, {0}, {NULL}, 0};
+    for (int i = 0; i < CATEGORIES_MAX; i++) st.wanted[i] = -1;
+    Py_buffer view = {NULL};
+    PyObject *found = NULL;
+    if (direct != NULL) {
+        st.setups = PyMem_Calloc((size_t)kinds + 1, sizeof *st.setups);
+        st.rules = PyMem_Calloc((size_t)kinds + 1, sizeof *st.rules);
+        if (st.setups == NULL || st.rules == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < kinds; k++) {
+            PyObject *entry = PyTuple_GET_ITEM(direct, k);
+            if (entry == Py_None) continue;
+            if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) {
+                PyErr_SetString(PyExc_TypeError, "direct entries are None or (set-up, rule)");
+                goto done;
+            }
+            st.setups[k] = hot_setup_of(PyTuple_GET_ITEM(entry, 0));
+            long rule = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+            if (st.setups[k] == NULL || (rule == -1 && PyErr_Occurred())) goto done;
+            st.rules[k] = (int)rule;
+        }
+        if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) goto done;
+    }
+    found = PyList_New(0);
+    if (found == NULL) goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(starts); i++) {
         PyObject *pair = PyList_GET_ITEM(starts, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
@@ -1159,7 +1274,26 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
             goto fail;
         }
         PyObject *call[3] = {buffer, start, base};
-        PyObject *hit = PyObject_Vectorcall(PyTuple_GET_ITEM(confirms, kind), call, 3, NULL);
+        PyObject *hit;
+        if (st.setups != NULL && st.setups[kind] != NULL) {
+            hit_t h;
+            PyObject *fallback;
+            int verdict = hot_confirm_direct(st.setups[kind], st.rules[kind], view.buf, view.len,
+                                             at, origin, &h, &fallback);
+            if (verdict < 0) goto fail;
+            if (verdict == 0) continue;
+            if (verdict == 1) {
+                covered = h.end;
+                PyObject *row = finding_of_hit(&h, origin, floor, wanted, rounded, hi, ho,
+                                               finding, &st);
+                if (row == Py_None) continue;
+                if (hot_append(found, row) < 0) goto fail;
+                continue;
+            }
+            hit = PyObject_Vectorcall(fallback, call, 3, NULL); /* undecided: Python decides */
+        } else {
+            hit = PyObject_Vectorcall(PyTuple_GET_ITEM(confirms, kind), call, 3, NULL);
+        }
         if (hit == NULL) goto fail;
         if (hit == Py_None) {
             Py_DECREF(hit);
@@ -1185,16 +1319,8 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
             if (keep < 0) goto fail;
             continue;
         }
-        PyObject *shown = PyDict_GetItemWithError(rounded, confidence); /* borrowed */
-        if (shown == NULL && !PyErr_Occurred()) {
-            PyObject *round = PyDict_GetItemString(PyEval_GetBuiltins(), "round");
-            PyObject *made = round == NULL ? NULL : PyObject_CallFunction(round, "Oi", confidence, 3);
-            if (made != NULL && PyDict_SetItem(rounded, confidence, made) == 0)
-                shown = made; /* the dict holds it */
-            Py_XDECREF(made);
-        }
+        PyObject *shown = shown_of(rounded, confidence);
         if (shown == NULL) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "no builtin round");
             Py_DECREF(hit);
             goto fail;
         }
@@ -1205,10 +1331,14 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
         Py_DECREF(hit);
         if (hot_append(found, hot_row(finding, fields, 5)) < 0) goto fail;
     }
-    return found;
+    goto done;
 fail:
-    Py_DECREF(found);
-    return NULL;
+    Py_CLEAR(found);
+done:
+    if (view.obj != NULL) PyBuffer_Release(&view);
+    PyMem_Free(st.setups);
+    PyMem_Free(st.rules);
+    return found;
 }
 
 PyObject *hot_row(PyTypeObject *type, PyObject **fields, Py_ssize_t n) {
@@ -1359,6 +1489,13 @@ PyMODINIT_FUNC PyInit__hot(void) {
             TEXT_WINDOW, "PLAIN_RUN", PLAIN_RUN, "SECTOR", SECTOR, "ADJACENT", ADJACENT);
         if (windows == NULL || PyModule_AddObject(m, "CONFIRM_WINDOWS", windows) < 0) {
             Py_XDECREF(windows);
+            Py_CLEAR(m);
+        }
+    }
+    if (m != NULL) { /* confirm_all's rule numbers: the index of a confirm function's name */
+        PyObject *rules = hot_rule_names();
+        if (rules == NULL || PyModule_AddObject(m, "RULES", rules) < 0) {
+            Py_XDECREF(rules);
             Py_CLEAR(m);
         }
     }

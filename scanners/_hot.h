@@ -36,6 +36,32 @@ PyObject *hot_row(PyTypeObject *type, PyObject **fields, Py_ssize_t n);
 /* Append `item` to `list`, taking its reference; -1 where it is NULL or cannot be appended. */
 int hot_append(PyObject *list, PyObject *item);
 
+/* A value a C rule confirmed: what the Python rules give as (category, confidence, normalized,
+ * begin, end), with the category as its index in hot_category_name's list. The longest
+ * normalized value is an e-mail address: 64 + 1 + 253 characters. */
+typedef struct {
+    int category;
+    double confidence;
+    Py_ssize_t length, begin, end;
+    char normalized[320];
+} hit_t;
+
+/* The interned name of a category index (borrowed), NULL with an error beyond the list. */
+PyObject *hot_category_name(int category);
+
+/* A C confirmation by its index in hot_rule_names(): the candidate at `start` of p[0:n], with
+ * the set-up of hot_setup_of() (confirm_setup's capsule) and the device offset `origin` of
+ * p[0]. 1 with `out` set; 0 for no value; 2 where the set-up's Python fallback decides (it is
+ * set in *fallback, borrowed); -1 with an error set. */
+int hot_confirm_direct(const void *setup, int rule, const unsigned char *p, Py_ssize_t n,
+                       Py_ssize_t start, Py_ssize_t origin, hit_t *out, PyObject **fallback);
+
+/* The set-up inside a confirm_setup capsule; NULL with an error for anything else. */
+const void *hot_setup_of(PyObject *capsule);
+
+/* The names of the confirm_* functions in the order hot_confirm_direct numbers them. */
+PyObject *hot_rule_names(void);
+
 PyObject *hot_confirm_setup(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_pnr(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_confirm_email(PyObject *self, PyObject *const *args, Py_ssize_t nargs);

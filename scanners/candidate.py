@@ -134,7 +134,7 @@ def _size(text: str, enc: str) -> int:
 class Plan:
     """How to confirm candidates of one compiled kind (one kind in one encoding)."""
 
-    __slots__ = ("_core", "_lead", "_rule", "_unit", "_wide", "_latin1", "confirm")
+    __slots__ = ("_core", "_lead", "_rule", "_unit", "_wide", "_latin1", "confirm", "direct")
 
     def __init__(self, c: Compiled) -> None:
         self._core = c.core.match
@@ -150,6 +150,9 @@ class Plan:
         # addresses need the real letters of the street and place names around them.
         self._latin1 = not c.wide and c.kind.name != "postal"
         # confirm(buf, start, origin) -> Hit | None: in C for the kinds it has, else Python.
+        # `direct`: the C rule's (set-up, number in `RULES`), which `_hot.confirm_all` judges
+        # without a call and a tuple a candidate.
+        self.direct: tuple[object, int] | None = None
         self.confirm = self.in_c(c.kind.name, self.confirm_py) if not c.wide else None
         if self.confirm is None:
             self.confirm = self.confirm_py
@@ -178,6 +181,7 @@ class Plan:
             context.keyword_table(in_c.more_words) if in_c.more_words else b"",
             table,
         )
+        self.direct = (setup, compiled.RULES.index(in_c.function))
         return partial(getattr(compiled, in_c.function), setup)
 
     def confirm_py(

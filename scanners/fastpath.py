@@ -102,6 +102,7 @@ class RawMatcher:
         ]
         self._plans = [Plan(c) for c in self._compiled]
         self._confirms = tuple(p.confirm for p in self._plans)
+        self._direct = tuple(p.direct for p in self._plans)
         # The loop over a page's candidates in C (`scanners._hot.confirm_all`), with the digest
         # from the hasher's HMAC midstates, where both are built.
         self._in_c = (
@@ -129,7 +130,7 @@ class RawMatcher:
         if self._in_c is not None:
             found = _hot.confirm_all(  # type: ignore[union-attr]
                 buf, base_offset, starts, self._confirms, self.categories,
-                self.min_confidence, *self._in_c, Finding, _ROUNDED,
+                self.min_confidence, *self._in_c, Finding, _ROUNDED, self._direct,
             )  # fmt: skip
         else:
             found = self._confirm_all_py(buf, base_offset, starts)

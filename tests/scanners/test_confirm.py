@@ -29,7 +29,7 @@ import pytest
 from scanners import candidate, context, hot
 from scanners.candidate import C_WINDOWS, Plan
 from scanners.fastpath import RawMatcher
-from scanners.findings import ValueHasher
+from scanners.findings import Finding, ValueHasher
 from scanners.identifiers import card, iban, phone
 from scanners.identifiers.luhn import luhn_check_digit, luhn_valid
 from scanners.patterns import compile_kinds
@@ -630,6 +630,57 @@ def test_the_candidate_loop_in_c_equals_python() -> None:
         dropped += len(matchers[0].scan(data)) - len(matchers[2].scan(data))
     assert compared > 10_000
     assert dropped > 1_000  # the floor really drops values
+
+
+def test_c_rules_judged_inside_the_loop_equal_their_calls() -> None:
+    """`confirm_all` judges a kind with a C rule itself (`direct`), with no call and no tuple a
+    candidate. Tried: 1,500 fuzzed buffers (every kind, bytes and memoryviews, bases near
+    sector boundaries, a floor and a subset of categories); the findings equal those through
+    each kind's confirm function, which hands undecided candidates to Python the same way."""
+    rng = random.Random(47)
+    hasher = ValueHasher(b"d" * 32)
+    matchers = [
+        RawMatcher(hasher),
+        RawMatcher(hasher, ["email", "phone", "personnummer"]),
+        RawMatcher(hasher, min_confidence=0.9),
+    ]
+    rules = hot.compiled.RULES
+    judged_here = {rules[d[1]] for d in matchers[0]._direct if d}
+    assert judged_here == set(rules)  # every C rule is judged in the loop
+    compared = 0
+    for _ in range(1500):
+        data = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 6)))
+        view = memoryview(bytearray(data)) if rng.random() < 0.3 else data
+        base = rng.choice([0, 1 << 20, rng.randrange(1 << 30), 512 * rng.randrange(1 << 20) - 3])
+        for matcher in matchers:
+            direct = matcher.scan(view, base)
+            saved, matcher._direct = matcher._direct, None
+            try:
+                called = matcher.scan(view, base)
+            finally:
+                matcher._direct = saved
+            assert direct == called, data
+            compared += len(called)
+    assert compared > 10_000
+
+
+def test_the_loops_direct_rules_refuse_bad_entries() -> None:
+    matcher = RawMatcher(ValueHasher(b"d" * 32))
+    buf = b"mail anna.berg@example.se "
+    starts = matcher._starts(buf)
+    args = [buf, 0, starts, matcher._confirms, matcher.categories, 0.0, *matcher._in_c]
+    args += [Finding, {}]  # noqa: RUF005
+    kinds = len(matcher._confirms)
+    assert len(hot.compiled.confirm_all(*args, (None,) * kinds)) == 1  # through the calls
+    with pytest.raises(TypeError):
+        hot.compiled.confirm_all(*args, (None,) * (kinds + 1))  # not one entry a kind
+    with pytest.raises(ValueError, match="PyCapsule"):
+        hot.compiled.confirm_all(*args, ((b"not a set-up", 0),) * kinds)
+    setup = next(d for d in matcher._direct if d)[0]
+    with pytest.raises(ValueError, match="no such C rule"):
+        hot.compiled.confirm_all(*args, ((setup, len(hot.compiled.RULES)),) * kinds)
+    with pytest.raises(TypeError):
+        hot.compiled.confirm_all(*args, ((setup,),) * kinds)
 
 
 def test_the_c_loops_findings_are_not_tracked_by_the_collector() -> None:
