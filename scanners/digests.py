@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from scanners import hot
 from scanners.arrays import np
 
 _WIDTH = 16  # bytes kept of each digest, as two unsigned 64-bit words
@@ -89,13 +90,25 @@ def _key(digest: str) -> bytes:
 def _hex_heads(digests: list[str]) -> bytes | None:
     """The 16 bytes kept of each of many 64-character hex digests, or None if one is not.
 
-    All 32 bytes at once, then the 16 kept of each: C loops, not a slice and a join a digest.
+    In C where built (`scanners._hot.hex_heads`, 15 ns a digest); else all 32 bytes at once,
+    then the 16 kept of each: C loops, not a slice and a join a digest (66 ns).
     """
+    if hot.compiled is not None:
+        return hot.compiled.hex_heads(digests)  # type: ignore[no-any-return]
+    return _hex_heads_py(digests)
+
+
+def _hex_heads_py(digests: list[str]) -> bytes | None:
+    """`_hex_heads` in Python."""
+    if not digests:
+        return b""
     if set(map(len, digests)) != {64}:
         return None
     try:
         whole = np.frombuffer(bytes.fromhex("".join(digests)), dtype=np.uint8)
     except ValueError:
+        return None
+    if len(whole) != 32 * len(digests):  # fromhex skips spaces: not all were hex
         return None
     return whole.reshape(-1, 32)[:, :_WIDTH].tobytes()
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from scanners import hot
 from scanners.digests import DigestSet
 from scanners.findings import CATEGORIES
 from scanners.places import LIVE, UNMAPPED, Place
@@ -78,11 +79,18 @@ class Locator(Protocol):
         ...
 
 
-def _of(category: str, categories: list[str], values: list[_T], alone: bool) -> list[_T]:
-    """The values whose findings are of `category`; all of them where it is `alone`."""
-    if alone:
-        return values
-    return [v for c, v in zip(categories, values, strict=True) if c == category]
+def _by_category(categories: list[str], values: list[_T]) -> dict[str, list[_T]]:
+    """The values of each category's findings, in their order: one pass over a run.
+
+    In C where built (`scanners._hot.group`); a list comprehension a category read the whole
+    run once for each.
+    """
+    if hot.compiled is not None:
+        return hot.compiled.group(categories, values)  # type: ignore[no-any-return]
+    grouped: dict[str, list[_T]] = {}
+    for category, value in zip(categories, values, strict=True):
+        grouped.setdefault(category, []).append(value)
+    return grouped
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,11 +206,13 @@ class Tally:
             # Counted by region alone per category: a (category, region) key a finding would
             # keep tens of thousands of new tuples alive, and the cyclic collector's full
             # passes over the whole heap would follow.
-            for category in per_category:
-                for region, n in Counter(_of(category, categories, regions, alone)).items():
+            by_region = {categories[0]: regions} if alone else _by_category(categories, regions)
+            for category, of_category in by_region.items():
+                for region, n in Counter(of_category).items():
                     self.by_offset[(category, region, place.allocation)] += n
-        for category in per_category:
-            kept.setdefault(category, []).extend(_of(category, categories, digests, alone))
+        by_digest = {categories[0]: digests} if alone else _by_category(categories, digests)
+        for category, of_category in by_digest.items():
+            kept.setdefault(category, []).extend(of_category)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without its locator: the map stays with the raw pass.

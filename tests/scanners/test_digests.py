@@ -143,3 +143,37 @@ def test_sets_past_their_memory_spill_to_disk_with_the_same_answers() -> None:
     assert len(merged) == len(set(digests)) + 5000
     assert pickle.loads(pickle.dumps(small)) == whole
     assert small != other
+
+
+def test_hex_heads_in_c_equal_python_and_refuse_what_is_not_hex() -> None:
+    """`scanners._hot.hex_heads` against `_hex_heads_py` (bytes.fromhex). Tried: 2,000 lists of
+    digests, some with one bad entry: upper-case hex, a space, a non-hex letter, a Latin-1 or
+    astral character, 63 or 65 characters, bytes; None for each list with a bad entry."""
+    import pytest
+
+    from scanners import hot
+    from scanners.digests import _hex_heads_py
+
+    if hot.compiled is None:
+        pytest.skip("scanners._hot is not built")
+    rng = random.Random(5)
+    bad = [
+        lambda d: d.upper(),  # still hex: both read it
+        lambda d: d[:10] + " " + d[11:],
+        lambda d: d[:40] + "g" + d[41:],
+        lambda d: d[:63] + "\u00e9",
+        lambda d: d[:5] + "\U0001f600" + d[6:],
+        lambda d: d[:63],
+        lambda d: d + "0",
+        lambda d: d.encode(),
+    ]
+    refused = 0
+    for trial in range(2000):
+        digests = [f"{rng.randrange(1 << 256):064x}" for _ in range(rng.randrange(0, 40))]
+        if digests and trial % 2:
+            at = rng.randrange(len(digests))
+            digests[at] = rng.choice(bad)(digests[at])
+        want = _hex_heads_py(digests) if all(isinstance(d, str) for d in digests) else None
+        assert hot.compiled.hex_heads(digests) == want, digests
+        refused += want is None
+    assert refused > 500

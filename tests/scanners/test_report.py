@@ -273,3 +273,29 @@ def test_locations_are_listed_in_the_same_order_whatever_order_the_pages_came_ba
             result.tally.by_offset[key] += 1
         reports.append(combine("/dev/x", 1 << 30, [result]).to_dict()["locations"])
     assert reports[0] == reports[1]
+
+
+def test_grouping_by_category_in_c_equals_python() -> None:
+    """`scanners._hot.group`, which splits a run's values by category, against the Python
+    loop: 1,000 runs of mixed categories (equal strings that are not the same object too)."""
+    import pytest
+
+    from scanners import hot, report
+
+    if hot.compiled is None:
+        pytest.skip("scanners._hot is not built")
+    rng = random.Random(9)
+    for _ in range(1000):
+        n = rng.randrange(0, 300)
+        keys = [rng.choice(["email", "phone", "".join(["pho", "ne"]), "iban"]) for _ in range(n)]
+        values = [rng.randrange(1 << 40) for _ in range(n)]
+        saved, hot.compiled = hot.compiled, None
+        try:
+            want = report._by_category(keys, values)
+        finally:
+            hot.compiled = saved
+        got = report._by_category(keys, values)
+        assert got == want
+        assert list(got) == list(want)
+    with pytest.raises(TypeError):
+        hot.compiled.group(["a"], [])
