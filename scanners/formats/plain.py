@@ -27,6 +27,7 @@ _TEXT_CONTROLS = frozenset(b"\t\n\r\f\x1a")
 _NOT_CONTROLS = bytes(b for b in range(256) if b >= 0x20 or b in _TEXT_CONTROLS)
 
 
+SNIFF = 65536  # bytes `text_form` reads to judge a file
 UTF8_FIRST = "utf-8 first"  # `text_form`: UTF-8 where valid, else cp1252 or Latin-1
 
 
@@ -38,14 +39,19 @@ def text_form(data: bytes) -> str:
     """
     if any(data.startswith(bom) for bom, _ in _BOMS):
         return "bom"
-    sample = data[:65536]
-    for encoding, unit in (("utf-32-le", 0), ("utf-32-be", 3)):
-        if _utf32(sample, unit):
-            return encoding
-    if _utf16_le(sample):
-        return "utf-16-le"
-    if _utf16_le(sample[1:]):
-        return "utf-16-be"
+    sample = data[:SNIFF]
+    # UTF-16 and UTF-32 both need zeros in more than 9 of 10 units of one byte position: more
+    # zeros in all than 0.9 x (len - 1) // 2 (`_utf16_le` of the sample or of sample[1:]; the
+    # UTF-32 rule asks more). One count rules all four out for most files: the strided
+    # slices cost 0.2 ms a file, a pass over a system disk's few thousand text files.
+    if sample.count(0) > 0.9 * ((len(sample) - 1) // 2):
+        for encoding, unit in (("utf-32-le", 0), ("utf-32-be", 3)):
+            if _utf32(sample, unit):
+                return encoding
+        if _utf16_le(sample):
+            return "utf-16-le"
+        if _utf16_le(sample[1:]):
+            return "utf-16-be"
     return "binary" if _binary(sample) else UTF8_FIRST
 
 
@@ -64,7 +70,7 @@ def decode(data: bytes) -> str | None:
         return data.decode(form, errors="replace")
     if form == "binary":
         return None
-    sample = data[:65536]
+    sample = data[:SNIFF]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
