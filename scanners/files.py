@@ -150,6 +150,8 @@ class FileScanner:
             if self._offload is not None:
                 self._offload.finish()
                 self.result.stats["offloaded_jobs"] = self._offload.jobs
+                here = self._offload.jobs_here_while_starting
+                self.result.stats["jobs_matched_here_while_workers_started"] = here
             self._problems.sort(key=_first)  # stable: in order within one file
             self.result.not_scannable.extend(problem for _, problem in self._problems)
         finally:
@@ -327,7 +329,12 @@ class FileScanner:
             seams = self._seams(ref)
             with ref.open() as fh:
                 if want:
-                    head = fh.read(want)
+                    # `plain.decode` judges text by the first 64 KB: a binary file (most of a
+                    # system disk's raw-read files) has no names, and the rest of its head
+                    # is not read (reading it was a third of this loop).
+                    head = fh.read(min(want, plain.SNIFF))
+                    if len(head) < want and plain.text_form(head) != "binary":
+                        head += fh.read(want - len(head))
                     self.result.bytes_scanned += len(head)
                     # A head that decodes as binary (a NUL past what the map sniffed) has
                     # no names: no text, not None.
