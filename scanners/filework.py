@@ -17,9 +17,10 @@ thread.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
@@ -105,10 +106,32 @@ class Offload:
         self._local: Matcher | None = None  # set once the pool broke
         self.jobs = 0
         self._pool: ProcessPoolExecutor | None = None
+        self.jobs_here_while_starting = 0
+        # The workers start in a thread of their own, and until every one runs, jobs are
+        # matched here. Spawning blocks the caller while each child imports the package and
+        # reads its arguments (the compiled databases): in this thread that cost the pass
+        # about 1 s of both cores at each start.
+        self._starting: threading.Thread | None = threading.Thread(
+            target=self._start, args=(workers,), name="file-workers-start", daemon=True
+        )
+        self._starting.start()
+
+    def _start(self, workers: int) -> None:
         try:
-            self._pool = spawn_pool(workers, init, (factory, hasher, engines.export()))
+            pool = spawn_pool(
+                workers, init, (self._factory, self._hasher, engines.export()), wait=True
+            )
         except Exception as e:  # cannot start here (e.g. in a daemonic process)
             log.warning("file-pass worker processes did not start (%s); matching here", e)
+            return
+        self._pool = pool
+
+    def _ready(self, *, wait: bool = False) -> bool:
+        """Whether the workers' start is over (started or failed); with `wait`, wait for it."""
+        if self._starting is not None and (wait or not self._starting.is_alive()):
+            self._starting.join()
+            self._starting = None
+        return self._starting is None
 
     def submit(self, path: str, data: bytes = b"", text: str = "", tag: object = None) -> None:
         """Match `data` and `text` of `path` in a worker (or here, once the pool broke)."""
@@ -121,6 +144,10 @@ class Offload:
 
     def _submit(self, job: Job, size: int) -> None:
         self.jobs += 1
+        if not self._ready():
+            self.jobs_here_while_starting += 1
+            self._run_here(job)
+            return
         while self._pending and (
             len(self._pending) >= self._in_flight
             or self._waiting_bytes + size > self._in_flight_bytes
@@ -140,6 +167,7 @@ class Offload:
 
     def finish(self) -> None:
         """Wait for every job, report them, and stop the workers."""
+        self._ready(wait=True)
         while self._pending:
             self._collect()
         if self._pool is not None:
@@ -148,6 +176,7 @@ class Offload:
 
     def close(self) -> None:
         """Stop the workers without waiting for the jobs (the pass failed)."""
+        self._ready(wait=True)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -155,7 +184,16 @@ class Offload:
         self._waiting_bytes = 0
 
     def _collect(self) -> None:
-        future, job, size = self._pending.popleft()
+        """Report the first job to finish.
+
+        Not the oldest: waiting on a long job (a whole mail log) left the other worker idle
+        once it had done the rest. Tallies merge in any order; problems keep their file's
+        number.
+        """
+        done, _ = wait([f for f, _, _ in self._pending], return_when=FIRST_COMPLETED)
+        at = next(i for i, (f, _, _) in enumerate(self._pending) if f in done)
+        future, job, size = self._pending[at]
+        del self._pending[at]
         self._waiting_bytes -= size
         try:
             tally = future.result()

@@ -220,6 +220,7 @@ def test_offloaded_jobs_wait_within_their_byte_bound(hasher) -> None:
     )
     waited = []
     try:
+        assert off._ready(wait=True)  # jobs go to the workers once they run
         for path, data, text in jobs:
             off.submit(path, data, text)
             waited.append((off._waiting_bytes, len(off._pending)))
@@ -232,6 +233,38 @@ def test_offloaded_jobs_wait_within_their_byte_bound(hasher) -> None:
     assert got.counts == here.counts
     assert got.counts["email"] == 9000 * 3 + 100 + 40000 + 20 + 3
     assert got.by_file == here.by_file
+
+
+def test_jobs_submitted_while_the_workers_start_are_matched_here_and_counted(hasher) -> None:
+    """The workers start in a thread of their own; jobs that come before they run are matched
+    in the submitting thread, later ones in the workers, and nothing is lost or counted twice.
+    Failed on the old code, whose submit waited for the spawn (no job matched here)."""
+    from scanners.filework import Offload, run_with
+    from scanners.report import Tally
+    from tests.scanners.documents import email
+
+    got, here = Tally(), Tally()
+    jobs = [
+        (f"/f{i}", ("".join(f" {email(i * 1000 + j)} " for j in range(300))).encode(), "")
+        for i in range(400)
+    ]
+    off = Offload(partial(RawMatcher, hasher), hasher, lambda path, t, tag: got.merge(t))
+    try:
+        for i, (path, data, text) in enumerate(jobs):
+            if i == len(jobs) // 2:
+                early = off.jobs_here_while_starting
+                assert off._ready(wait=True)
+            off.submit(path, data, text)
+            here.merge(run_with(RawMatcher(hasher), hasher, path, data, text))
+        off.finish()
+    finally:
+        off.close()
+    assert early > 0  # the first came before an interpreter could start
+    assert off.jobs_here_while_starting == early  # and all after the start went to the workers
+    assert got.counts == here.counts
+    assert got.counts["email"] == 400 * 300
+    assert got.by_file == here.by_file
+    assert got.digests == here.digests
 
 
 def test_workers_that_cannot_start_leave_the_jobs_to_the_scanning_thread(
