@@ -583,6 +583,9 @@ PyObject *hot_confirm_ipv4(PyObject *self, PyObject *const *args, Py_ssize_t nar
  * - at_zero: such pairs at position 0 with a shift, left as they are (only the Python side
  *   can tell whether the pattern's `^` alternative matched the value itself there);
  * - gate_positions: {kind: sorted distinct positions} for the kinds with gated[kind] set.
+ * `pairs` may also be packed keys (bytes of native uint64, position << 8 | kind, as
+ * scanners._hs gives them); the starts are then packed keys too, and merge_starts and
+ * confirm_all take them so: a page's candidates become no tuples at all.
  * A page of text gives one pair every few dozen bytes: in Python, shifting, splitting, a set
  * and a sort cost about 2 us a pair. The pairs' own tuples are kept where unchanged. */
 
@@ -622,20 +625,118 @@ static int pair_of(PyObject *pair, Py_ssize_t *pos, Py_ssize_t *kind) {
     return 0;
 }
 
+/* positions[kind] = the sorted distinct positions of the `ng` gate keys (kind << 56 | position). */
+static int gate_positions(keyed_t *gates, Py_ssize_t ng, PyObject *positions) {
+    qsort(gates, (size_t)ng, sizeof *gates, by_key);
+    for (Py_ssize_t i = 0; i < ng;) {
+        uint64_t kind = gates[i].key >> 56;
+        PyObject *list = PyList_New(0);
+        PyObject *key = PyLong_FromUnsignedLongLong(kind);
+        int failed = list == NULL || key == NULL || PyDict_SetItem(positions, key, list) < 0;
+        Py_XDECREF(key);
+        for (Py_ssize_t j = i; !failed && j < ng && gates[j].key >> 56 == kind; j++) {
+            if (j > i && gates[j].key == gates[j - 1].key) continue;
+            PyObject *at = PyLong_FromUnsignedLongLong(gates[j].key & ((1ULL << 56) - 1));
+            failed = at == NULL || PyList_Append(list, at) < 0;
+            Py_XDECREF(at);
+        }
+        Py_XDECREF(list);
+        if (failed) return -1;
+        while (i < ng && gates[i].key >> 56 == kind) i++;
+    }
+    return 0;
+}
+
+static int by_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sort `n` keys and drop repeats: bytes of the distinct keys in order. */
+static PyObject *sorted_distinct_keys(uint64_t *v, Py_ssize_t n) {
+    int sorted = 1;
+    for (Py_ssize_t i = 1; i < n && sorted; i++) sorted = v[i - 1] <= v[i];
+    if (!sorted) qsort(v, (size_t)n, sizeof *v, by_u64);
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (kept == 0 || v[kept - 1] != v[i]) v[kept++] = v[i];
+    return PyBytes_FromStringAndSize((const char *)v, kept * (Py_ssize_t)sizeof *v);
+}
+
+/* order_starts on packed keys (position << 8 | kind, native uint64): the same three results,
+ * with the starts as packed keys too. */
+static PyObject *order_keys(const Py_buffer *view, const unsigned char *shift,
+                            const unsigned char *gated, Py_ssize_t kinds) {
+    Py_ssize_t n = view->len / (Py_ssize_t)sizeof(uint64_t);
+    if (view->len % (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_ValueError, "packed keys are 8 bytes each");
+        return NULL;
+    }
+    uint64_t *plain = PyMem_Malloc(sizeof(uint64_t) * (size_t)(n ? n : 1));
+    keyed_t *gates = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n ? n : 1));
+    PyObject *at_zero = PyList_New(0), *positions = PyDict_New(), *result = NULL;
+    Py_ssize_t np = 0, ng = 0;
+    if (plain == NULL || gates == NULL || at_zero == NULL || positions == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key;
+        memcpy(&key, (const char *)view->buf + i * (Py_ssize_t)sizeof key, sizeof key);
+        uint64_t pos = key >> 8, kind = key & 255;
+        if ((Py_ssize_t)kind >= kinds) {
+            PyErr_SetString(PyExc_ValueError, "a kind beyond the shift table");
+            goto done;
+        }
+        if (gated[kind]) {
+            gates[ng++] = (keyed_t){kind << 56 | pos, NULL};
+        } else if (shift[kind] && pos == 0) {
+            PyObject *pair = Py_BuildValue("(nn)", (Py_ssize_t)0, (Py_ssize_t)kind);
+            int failed = pair == NULL || PyList_Append(at_zero, pair) < 0;
+            Py_XDECREF(pair);
+            if (failed) goto done;
+        } else {
+            plain[np++] = (pos + shift[kind]) << 8 | kind;
+        }
+    }
+    PyObject *starts = sorted_distinct_keys(plain, np);
+    if (starts == NULL) goto done;
+    if (gate_positions(gates, ng, positions) < 0) {
+        Py_DECREF(starts);
+        goto done;
+    }
+    result = Py_BuildValue("(NOO)", starts, at_zero, positions);
+done:
+    PyMem_Free(plain);
+    PyMem_Free(gates);
+    Py_XDECREF(at_zero);
+    Py_XDECREF(positions);
+    return result;
+}
+
 PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyList_Check(args[0]) || !PyBytes_Check(args[1]) ||
-        !PyBytes_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "order_starts(pairs: list, shift: bytes, gated: bytes)");
+    if (nargs != 3 || !(PyList_Check(args[0]) || PyObject_CheckBuffer(args[0])) ||
+        !PyBytes_Check(args[1]) || !PyBytes_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "order_starts(pairs: list or packed keys, shift: bytes, gated: bytes)");
         return NULL;
     }
     PyObject *pairs = args[0];
     const unsigned char *shift = (const unsigned char *)PyBytes_AS_STRING(args[1]);
     const unsigned char *gated = (const unsigned char *)PyBytes_AS_STRING(args[2]);
-    Py_ssize_t kinds = PyBytes_GET_SIZE(args[1]), n = PyList_GET_SIZE(pairs);
+    Py_ssize_t kinds = PyBytes_GET_SIZE(args[1]);
     if (PyBytes_GET_SIZE(args[2]) != kinds) {
         PyErr_SetString(PyExc_ValueError, "shift and gated name the same kinds");
         return NULL;
     }
+    if (!PyList_Check(pairs)) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(pairs, &view, PyBUF_SIMPLE) < 0) return NULL;
+        PyObject *ordered = order_keys(&view, shift, gated, kinds);
+        PyBuffer_Release(&view);
+        return ordered;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(pairs);
     keyed_t *plain = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n ? n : 1));
     keyed_t *gates = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n ? n : 1));
     PyObject *made = PyList_New(0), *at_zero = PyList_New(0), *positions = PyDict_New();
@@ -673,26 +774,9 @@ PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     PyObject *starts = sorted_distinct(plain, np);
     if (starts == NULL) goto done;
-    /* Gate positions by kind (key: kind, then position), distinct. */
-    qsort(gates, (size_t)ng, sizeof *gates, by_key);
-    for (Py_ssize_t i = 0; i < ng;) {
-        uint64_t kind = gates[i].key >> 56;
-        PyObject *list = PyList_New(0);
-        PyObject *key = PyLong_FromUnsignedLongLong(kind);
-        int failed = list == NULL || key == NULL || PyDict_SetItem(positions, key, list) < 0;
-        Py_XDECREF(key);
-        for (Py_ssize_t j = i; !failed && j < ng && gates[j].key >> 56 == kind; j++) {
-            if (j > i && gates[j].key == gates[j - 1].key) continue;
-            PyObject *at = PyLong_FromUnsignedLongLong(gates[j].key & ((1ULL << 56) - 1));
-            failed = at == NULL || PyList_Append(list, at) < 0;
-            Py_XDECREF(at);
-        }
-        Py_XDECREF(list);
-        if (failed) {
-            Py_DECREF(starts);
-            goto done;
-        }
-        while (i < ng && gates[i].key >> 56 == kind) i++;
+    if (gate_positions(gates, ng, positions) < 0) {
+        Py_DECREF(starts);
+        goto done;
     }
     result = Py_BuildValue("(NOO)", starts, at_zero, positions);
 done:
@@ -707,11 +791,41 @@ done:
 /* merge_starts(starts, more) -> starts with the pairs of `more` (any order) merged in, sorted
  * and distinct: the values found near gate words and the pairs at position 0 join a page's
  * sorted starts without sorting them all again. */
+/* merge_starts on packed starts: packed keys back. */
+static PyObject *merge_keys(PyObject *starts, PyObject *more) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(starts, &view, PyBUF_SIMPLE) < 0) return NULL;
+    Py_ssize_t n = view.len / (Py_ssize_t)sizeof(uint64_t), m = PyList_GET_SIZE(more);
+    PyObject *result = NULL;
+    uint64_t *v = NULL;
+    if (view.len % (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_ValueError, "packed keys are 8 bytes each");
+        goto done;
+    }
+    if ((v = PyMem_Malloc(sizeof(uint64_t) * (size_t)(n + m ? n + m : 1))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(v, view.buf, (size_t)n * sizeof *v);
+    for (Py_ssize_t i = 0; i < m; i++) {
+        Py_ssize_t pos, kind;
+        if (pair_of(PyList_GET_ITEM(more, i), &pos, &kind) < 0) goto done;
+        v[n + i] = (uint64_t)pos << 8 | (uint64_t)kind;
+    }
+    result = sorted_distinct_keys(v, n + m);
+done:
+    PyMem_Free(v);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 PyObject *hot_merge_starts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "merge_starts(starts: list, more: list)");
+    if (nargs != 2 || !(PyList_Check(args[0]) || PyObject_CheckBuffer(args[0])) ||
+        !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "merge_starts(starts: list or packed keys, more: list)");
         return NULL;
     }
+    if (!PyList_Check(args[0])) return merge_keys(args[0], args[1]);
     PyObject *starts = args[0], *more = args[1];
     Py_ssize_t n = PyList_GET_SIZE(starts), m = PyList_GET_SIZE(more);
     keyed_t *v = PyMem_Malloc(sizeof(keyed_t) * (size_t)(n + m ? n + m : 1));

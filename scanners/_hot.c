@@ -1208,12 +1208,14 @@ static PyObject *finding_of_hit(const hit_t *h, Py_ssize_t origin, double floor,
  * The loop in Python cost about 1 us a value: the call, the tuple unpacking, the finding (a
  * named tuple built through its Python __new__), the digest's argument parsing. */
 static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 10 || nargs > 11 || !PyList_Check(args[2]) || !PyTuple_Check(args[3]) ||
+    if (nargs < 10 || nargs > 11 || !(PyList_Check(args[2]) || PyBytes_Check(args[2])) ||
+        !PyTuple_Check(args[3]) ||
         !PyAnySet_Check(args[4]) || !PyType_Check(args[8]) || !PyDict_Check(args[9]) ||
         (nargs == 11 && args[10] != Py_None &&
          (!PyTuple_Check(args[10]) || PyTuple_GET_SIZE(args[10]) != PyTuple_GET_SIZE(args[3])))) {
         PyErr_SetString(PyExc_TypeError,
-                        "confirm_all(buffer, base, starts: list, confirms: tuple, wanted: set, "
+                        "confirm_all(buffer, base, starts: list or packed keys, confirms: "
+                        "tuple, wanted: set, "
                         "floor, inner, outer, finding: type, rounded: dict[, direct: tuple as "
                         "long as confirms])");
         return NULL;
@@ -1236,6 +1238,7 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
     for (int i = 0; i < CATEGORIES_MAX; i++) st.wanted[i] = -1;
     Py_buffer view = {NULL};
     PyObject *found = NULL;
+    PyObject *made_start = NULL; /* the int of a packed start, while a call needs it */
     if (direct != NULL) {
         st.setups = PyMem_Calloc((size_t)kinds + 1, sizeof *st.setups);
         st.rules = PyMem_Calloc((size_t)kinds + 1, sizeof *st.rules);
@@ -1259,21 +1262,39 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
     }
     found = PyList_New(0);
     if (found == NULL) goto done;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(starts); i++) {
-        PyObject *pair = PyList_GET_ITEM(starts, i);
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-            PyErr_SetString(PyExc_TypeError, "starts are (start, kind) tuples");
-            goto fail;
+    /* Packed starts (position << 8 | kind): a position becomes an int only for a Python call. */
+    int packed = PyBytes_Check(starts);
+    if (packed && PyBytes_GET_SIZE(starts) % (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_ValueError, "packed keys are 8 bytes each");
+        goto fail;
+    }
+    Py_ssize_t count = packed ? PyBytes_GET_SIZE(starts) / (Py_ssize_t)sizeof(uint64_t)
+                              : PyList_GET_SIZE(starts);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_CLEAR(made_start);
+        PyObject *start = NULL;
+        Py_ssize_t at, kind;
+        if (packed) {
+            uint64_t key;
+            memcpy(&key, PyBytes_AS_STRING(starts) + i * (Py_ssize_t)sizeof key, sizeof key);
+            at = (Py_ssize_t)(key >> 8);
+            kind = (Py_ssize_t)(key & 255);
+        } else {
+            PyObject *pair = PyList_GET_ITEM(starts, i);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "starts are (start, kind) tuples");
+                goto fail;
+            }
+            start = PyTuple_GET_ITEM(pair, 0);
+            at = PyLong_AsSsize_t(start);
+            kind = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
+            if ((at == -1 || kind == -1) && PyErr_Occurred()) goto fail;
         }
-        PyObject *start = PyTuple_GET_ITEM(pair, 0);
-        Py_ssize_t at = PyLong_AsSsize_t(start), kind = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
-        if ((at == -1 || kind == -1) && PyErr_Occurred()) goto fail;
         if (at < covered) continue;
         if (kind < 0 || kind >= kinds) {
             PyErr_SetString(PyExc_ValueError, "a kind beyond the confirmations");
             goto fail;
         }
-        PyObject *call[3] = {buffer, start, base};
         PyObject *hit;
         if (st.setups != NULL && st.setups[kind] != NULL) {
             hit_t h;
@@ -1290,8 +1311,12 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
                 if (hot_append(found, row) < 0) goto fail;
                 continue;
             }
+            if (start == NULL && (start = made_start = PyLong_FromSsize_t(at)) == NULL) goto fail;
+            PyObject *call[3] = {buffer, start, base};
             hit = PyObject_Vectorcall(fallback, call, 3, NULL); /* undecided: Python decides */
         } else {
+            if (start == NULL && (start = made_start = PyLong_FromSsize_t(at)) == NULL) goto fail;
+            PyObject *call[3] = {buffer, start, base};
             hit = PyObject_Vectorcall(PyTuple_GET_ITEM(confirms, kind), call, 3, NULL);
         }
         if (hit == NULL) goto fail;
@@ -1331,8 +1356,10 @@ static PyObject *py_confirm_all(PyObject *self, PyObject *const *args, Py_ssize_
         Py_DECREF(hit);
         if (hot_append(found, hot_row(finding, fields, 5)) < 0) goto fail;
     }
+    Py_CLEAR(made_start);
     goto done;
 fail:
+    Py_CLEAR(made_start);
     Py_CLEAR(found);
 done:
     if (view.obj != NULL) PyBuffer_Release(&view);

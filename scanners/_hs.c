@@ -13,8 +13,9 @@
  *     libhs refuses.
  * Database(serialized, ends): a loaded database. `ends` is a bytes mask by id: 1 where a
  *     match reports its end (patterns without start-of-match tracking), else its start.
- * Database.scan(data, scale=1, shift=0, ids=None) -> [(position * scale + shift, id)], in the
- *     order libhs reports them; `ids` (a tuple) maps the database's ids to the ones reported.
+ * Database.scan(data, scale=1, shift=0, ids=None, packed=False) -> [(position * scale + shift,
+ *     id)], in the order libhs reports them; `ids` (a tuple) maps the database's ids to the
+ *     ones reported. `packed`: the same as bytes of native uint64 keys, position << 8 | id.
  * version() -> libhs's version string.
  *
  * scanners.engines.hyperscan uses this where it is built, else the binding; tests compare the
@@ -116,12 +117,46 @@ static void Database_dealloc(Database *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* The matches as bytes of native uint64 keys, (position * scale + shift) << 8 | id, with `ids`
+ * mapping the ids: a page's candidates without a tuple and two ints each. */
+static PyObject *packed_keys(const matches_t *m, Py_ssize_t scale, Py_ssize_t shift,
+                             PyObject *ids) {
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(m->count * sizeof(uint64_t)));
+    if (out == NULL) return NULL;
+    uint64_t *keys = (uint64_t *)PyBytes_AS_STRING(out);
+    for (size_t i = 0; i < m->count; i++) {
+        long long id = m->items[i].id;
+        if (ids != Py_None) {
+            if ((Py_ssize_t)id >= PyTuple_GET_SIZE(ids)) {
+                PyErr_SetString(PyExc_KeyError, "a match id beyond `ids`");
+                Py_DECREF(out);
+                return NULL;
+            }
+            id = PyLong_AsLongLong(PyTuple_GET_ITEM(ids, id));
+            if (id == -1 && PyErr_Occurred()) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        long long position = (long long)m->items[i].position * scale + shift;
+        if (id < 0 || id > 255 || position < 0 || position >= (1LL << 55)) {
+            PyErr_SetString(PyExc_ValueError, "packed keys take ids 0-255 and positions >= 0");
+            Py_DECREF(out);
+            return NULL;
+        }
+        keys[i] = (uint64_t)position << 8 | (uint64_t)id;
+    }
+    return out;
+}
+
 static PyObject *Database_scan(Database *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"data", "scale", "shift", "ids", NULL};
+    static char *kwlist[] = {"data", "scale", "shift", "ids", "packed", NULL};
     Py_buffer data;
     Py_ssize_t scale = 1, shift = 0;
     PyObject *ids = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*|nnO", kwlist, &data, &scale, &shift, &ids))
+    int packed = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*|nnOp", kwlist, &data, &scale, &shift, &ids,
+                                     &packed))
         return NULL;
     if (self->db == NULL) {
         PyBuffer_Release(&data);
@@ -155,6 +190,11 @@ static PyObject *Database_scan(Database *self, PyObject *args, PyObject *kwds) {
     if (err != HS_SUCCESS) {
         free(m.items);
         return hs_error("hs_scan", err);
+    }
+    if (packed) {
+        PyObject *keys = packed_keys(&m, scale, shift, ids);
+        free(m.items);
+        return keys;
     }
     PyObject *out = PyList_New((Py_ssize_t)m.count);
     for (size_t i = 0; out != NULL && i < m.count; i++) {

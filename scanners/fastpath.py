@@ -126,14 +126,14 @@ class RawMatcher:
         # No copy of a page: hyperscan and `re` read any buffer, and only candidates' windows
         # are sliced out of it.
         buf = data if isinstance(data, bytes) else memoryview(data).cast("B")
-        starts = self._starts(buf)
         if self._in_c is not None:
+            starts: list[tuple[int, int]] | bytes = self._start_keys(buf)
             found = _hot.confirm_all(  # type: ignore[union-attr]
                 buf, base_offset, starts, self._confirms, self.categories,
                 self.min_confidence, *self._in_c, Finding, _ROUNDED, self._direct,
             )  # fmt: skip
         else:
-            found = self._confirm_all_py(buf, base_offset, starts)
+            found = self._confirm_all_py(buf, base_offset, self._starts(buf))
         found.sort(key=_offset)
         return found
 
@@ -176,6 +176,23 @@ class RawMatcher:
         if positions:
             more += self._gated_values(buf, positions)
         return _hot.merge_starts(starts, more) if more else starts
+
+    def _start_keys(self, buf: bytes | memoryview) -> list[tuple[int, int]] | bytes:
+        """`_starts` as packed keys (start << 8 | compiled index) where the engine gives them.
+
+        A page's candidates then never become tuples (a million on 32 MB of documents);
+        `scanners._hot.confirm_all` reads the keys.
+        """
+        keys = getattr(self._engine, "candidate_keys", None)
+        if _hot is None or self._all_at_start or keys is None:
+            return self._starts(buf)
+        starts, at_zero, positions = _hot.order_starts(
+            keys(buf), self._shift_table, self._gate_table
+        )
+        more = [self._moved(buf, s, i) for s, i in at_zero]
+        if positions:
+            more += self._gated_values(buf, positions)
+        return _hot.merge_starts(starts, more) if more else starts  # type: ignore[no-any-return]
 
     def _moved(self, buf: bytes | memoryview, s: int, i: int) -> tuple[int, int]:
         """Where the value of an engine match at `s` of kind `i` starts.

@@ -50,6 +50,7 @@ import hashlib
 import logging
 import os
 import threading
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,6 +206,14 @@ def _libhs_database(patterns: list[tuple[str, int]], flags: list[int], ends: byt
     return _cached(key, lambda blob: _hs.Database(blob, ends), build)
 
 
+def packed(pairs: list[tuple[int, int]]) -> bytes:
+    """(position, id) pairs as packed keys: native uint64, position << 8 | id.
+
+    `scanners._hs` makes them so in C; `scanners._hot` orders and confirms them.
+    """
+    return array("Q", [position << 8 | ident for position, ident in pairs]).tobytes()
+
+
 def export() -> dict[str, bytes]:
     """This process's compiled databases, for `preload` in a worker process."""
     return dict(_DATABASES)
@@ -256,6 +265,17 @@ class _Database:
         """
         if self._libhs is not None:
             return self._libhs.scan(data, scale, shift, ids)  # type: ignore[no-any-return]
+        return self._binding_pairs(data, scale, shift, ids)
+
+    def keys(self, data: Any) -> bytes:
+        """`pairs(data)` as packed keys (`packed`): made in C by `scanners._hs`."""
+        if self._libhs is not None:
+            return self._libhs.scan(data, packed=True)  # type: ignore[no-any-return]
+        return packed(self._binding_pairs(data))
+
+    def _binding_pairs(
+        self, data: Any, scale: int = 1, shift: int = 0, ids: tuple[int, ...] | None = None
+    ) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         add, ends = found.append, self.ends
         if not ends and scale == 1 and not shift and ids is None:
@@ -431,22 +451,38 @@ class HyperscanEngine:
             found += self._eight.pairs(view, 2, parity, self._as_wide)
         return found
 
-    def _scan_windowed(self, data: bytes | memoryview) -> list[tuple[int, int]]:
-        """Each database over the stretches of `data` where its patterns can match."""
+    def candidate_keys(self, data: bytes | memoryview) -> bytes:
+        """`candidates` as packed keys (`packed`, in any order).
+
+        With `scanners._hs`, a page of 8-bit text's matches never become tuples: a page of
+        dense documents made a million of them, and the collector's passes over them.
+        """
+        if self._all is not None or utf16.mostly_utf16(data):
+            return packed(self.candidates(data))
+        return b"".join(self._scan_windowed(data, keys=True))
+
+    def _scan_windowed(self, data: bytes | memoryview, *, keys: bool = False) -> list[Any]:
+        """Each database over the stretches of `data` where its patterns can match.
+
+        The pairs, or with `keys` a list of their packed keys' parts (`packed`).
+        """
         assert self._windowed is not None
         assert _hot is not None
         # Past one stretch per `bytes_per_stretch` bytes the whole buffer is matched anyway.
         limit = len(data) // self.bytes_per_stretch if self.bytes_per_stretch else -1
         lists = _hot.windows(data, self._gate_margin, self._wide_margin, limit, True)
         near_gates, wide = lists[1], lists[2]
-        found: list[tuple[int, int]] = []
-        for at, db in self._by_list:
-            found += self._scan_stretches(db, data, lists[at], 1)
+        scans = [(db, lists[at], 1) for at, db in self._by_list]
         # A gate's gap matches any byte: the stretches are kept further apart than it.
         if self._near_gate is not None:
-            found += self._scan_stretches(self._near_gate, data, near_gates, self._gate_margin)
+            scans.append((self._near_gate, near_gates, self._gate_margin))
         if self._utf16 is not None:
-            found += self._scan_stretches(self._utf16, data, wide, self._wide_margin)
+            scans.append((self._utf16, wide, self._wide_margin))
+        if keys:
+            return [self._scan_stretches(db, data, at, gap, keys=True) for db, at, gap in scans]
+        found: list[tuple[int, int]] = []
+        for db, at, gap in scans:
+            found += self._scan_stretches(db, data, at, gap)
         return found
 
     def _scan_stretches(
@@ -455,29 +491,32 @@ class HyperscanEngine:
         data: bytes | memoryview,
         stretches: list[tuple[int, int]] | None,
         gap: int,
-    ) -> list[tuple[int, int]]:
+        *,
+        keys: bool = False,
+    ) -> Any:
         """`db` over the stretches of `data`, joined by `gap` bytes of 0x01, at their offsets.
 
         Reports a match's start, or its end for `db.ends` (an end maps from the stretch its last
-        byte lies in). None for `stretches` means too many to count: all of `data`.
+        byte lies in). None for `stretches` means too many to count: all of `data`. The pairs,
+        or with `keys` their packed keys.
         """
         if stretches is None:
-            return db.pairs(data)
+            return db.keys(data) if keys else db.pairs(data)
         if not stretches:
-            return []
+            return b"" if keys else []
         # Text has stretches everywhere: joining them costs more in Python (about 2 us a
         # stretch; a mail log has one every 50 bytes) than hyperscan over all of it (4 ns a byte).
         if len(stretches) * self.bytes_per_stretch > len(data) or (
             sum(hi - lo for lo, hi in stretches) * 2 > len(data)
         ):
-            return db.pairs(data)
+            return db.keys(data) if keys else db.pairs(data)
         joined, origins = _join(data, stretches, gap)
         ends = db.ends
         found = []
         for pos, ident in db.pairs(joined):
             w = bisect.bisect_right(origins, pos - 1 if ident in ends else pos) - 1
             found.append((pos + stretches[w][0] - origins[w], ident))
-        return found
+        return packed(found) if keys else found
 
     def values(
         self, data: bytes | memoryview, windows: list[tuple[int, int, int]]

@@ -177,3 +177,34 @@ def test_libhs_needs_not_the_binding() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "False"]
+
+
+def test_packed_keys_are_the_pairs() -> None:
+    """`Database.scan(packed=True)` and `candidate_keys`: the same matches as the pairs, as
+    native uint64 keys (position << 8 | id), for 8-bit text, UTF-16 text (scaled, shifted,
+    renumbered) and stretches joined in media; through libhs and through the binding."""
+    from array import array
+
+    rng = random.Random(8)
+    in_c, binding = RawMatcher(HASHER), RawMatcher(HASHER)
+    binding._engine = HyperscanEngine(binding._compiled, binding=True)
+    db = in_c._engine._windowed  # type: ignore[union-attr]
+
+    def unpacked(keys: bytes) -> list[tuple[int, int]]:
+        return sorted((k >> 8, k & 255) for k in array("Q", keys))
+
+    compared = 0
+    for _ in range(200):
+        for buf in _buffers(rng):
+            for matcher in (in_c, binding):
+                engine = matcher._engine
+                want = sorted(engine.candidates(buf))  # type: ignore[union-attr]
+                assert unpacked(engine.candidate_keys(buf)) == want  # type: ignore[union-attr]
+                compared += len(want)
+            assert unpacked(db._libhs.scan(buf, packed=True)) == sorted(db.pairs(buf))
+            assert unpacked(db._libhs.scan(buf, 2, 1, packed=True)) == sorted(db.pairs(buf, 2, 1))
+    assert compared > 50_000
+    ids = tuple(range(300))
+    with pytest.raises(ValueError, match="ids 0-255"):
+        db._libhs.scan(b"anna@example.se 19811218-9876 ", ids=(299,) * 300, packed=True)
+    assert db._libhs.scan(b"", ids=ids, packed=True) == b""
