@@ -46,17 +46,45 @@ def _merged(rows: np.ndarray, batch: np.ndarray) -> np.ndarray:
     """
     if not len(rows) or not len(batch):
         return batch if len(batch) else rows
-    at = np.searchsorted(rows[:, 0], batch[:, 0])
+    first = rows[:, 0]
+    at = np.searchsorted(first, batch[:, 0])
     inside = at < len(rows)
     same_first = np.zeros(len(batch), dtype=bool)
-    same_first[inside] = rows[at[inside], 0] == batch[inside, 0]
+    same_first[inside] = np.take(first, at[inside]) == batch[inside, 0]
     if not np.any(same_first):
-        return np.insert(rows, at, batch, axis=0)
+        return _inserted(rows, at, batch)
     same = same_first.copy()
-    same[same_first] = rows[at[same_first], 1] == batch[same_first, 1]
+    same[same_first] = np.take(rows[:, 1], at[same_first]) == batch[same_first, 1]
     if np.any(same_first & ~same):
         return _distinct(np.concatenate((rows, batch)))
-    return np.insert(rows, at[~same], batch[~same], axis=0)
+    new = ~same
+    return _inserted(rows, np.compress(new, at), np.compress(new, batch, axis=0))
+
+
+# A row as one 16-byte item: numpy moves whole rows of a 1-D view at about 1 ns each, where
+# indexing the rows of the (n, 2) array took 45 ns a row (and np.insert 3 to 5 times as long).
+_ROW = np.dtype((np.void, _WIDTH))
+
+
+def _as_items(rows: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rows).view(_ROW).ravel()
+
+
+def _inserted(rows: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """np.insert(rows, at, new, axis=0): each new row before rows[at[i]].
+
+    Positions out of order (searchsorted gives them in order for sorted `new`) go to np.insert.
+    """
+    if len(at) > 1 and np.any(at[1:] < at[:-1]):
+        return np.insert(rows, at, new, axis=0)
+    out = np.empty((len(rows) + len(new), 2), dtype=np.uint64)
+    where = at + np.arange(len(new))
+    rest = np.ones(len(out), dtype=bool)
+    rest[where] = False
+    items = out.view(_ROW).ravel()
+    items[where] = _as_items(new)
+    items[rest] = _as_items(rows)
+    return out
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:
@@ -64,17 +92,19 @@ def _distinct(rows: np.ndarray) -> np.ndarray:
 
     numpy's default sort, not a stable one: equal rows meet either way, and rows that share
     only their first word are sorted by both below. On 64-bit keys the stable sort took 68 ns
-    a row, the default (vectorized where the CPU has AVX-512) 14 ns.
+    a row, the default (vectorized where the CPU has AVX-512) 14 ns. Rows are moved as 16-byte
+    items (`_ROW`): 78 -> 24 ns a row in all.
     """
-    rows = rows[np.argsort(rows[:, 0])]
+    rows = np.take(_as_items(rows), np.argsort(rows[:, 0])).view(np.uint64).reshape(-1, 2)
     same_hi = rows[1:, 0] == rows[:-1, 0]
     if np.any(same_hi & (rows[1:, 1] != rows[:-1, 1])):
         # Two values share the first 64 bits (rare): order by both words so duplicates meet.
-        rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+        order = np.lexsort((rows[:, 1], rows[:, 0]))
+        rows = np.take(_as_items(rows), order).view(np.uint64).reshape(-1, 2)
         same_hi = rows[1:, 0] == rows[:-1, 0]
     keep = np.ones(len(rows), dtype=bool)
     keep[1:] = ~(same_hi & (rows[1:, 1] == rows[:-1, 1]))
-    return rows[keep]
+    return np.compress(keep, _as_items(rows)).view(np.uint64).reshape(-1, 2)
 
 
 def _key(digest: str) -> bytes:

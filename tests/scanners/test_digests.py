@@ -177,3 +177,21 @@ def test_hex_heads_in_c_equal_python_and_refuse_what_is_not_hex() -> None:
         assert hot.compiled.hex_heads(digests) == want, digests
         refused += want is None
     assert refused > 500
+
+
+def test_rows_inserted_as_items_equal_numpy_insert() -> None:
+    """`_inserted` moves rows as 16-byte items; np.insert is the oracle. Tried: 500 cases of
+    0 to 3,000 rows, positions from searchsorted (in order, repeated, at both ends) and, for
+    a fifth of them, shuffled (np.insert itself then)."""
+    import numpy as np
+
+    from scanners.digests import _inserted
+
+    rng = np.random.default_rng(17)
+    for trial in range(500):
+        rows = rng.integers(0, 2**64 - 1, size=(int(rng.integers(0, 3000)), 2), dtype=np.uint64)
+        new = rng.integers(0, 2**64 - 1, size=(int(rng.integers(0, 800)), 2), dtype=np.uint64)
+        at = np.sort(rng.integers(0, len(rows) + 1, size=len(new)))
+        if trial % 5 == 0:
+            rng.shuffle(at)
+        assert np.array_equal(_inserted(rows, at, new), np.insert(rows, at, new, axis=0)), trial
