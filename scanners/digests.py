@@ -123,9 +123,9 @@ def _hex_heads(digests: list[str]) -> bytes | None:
     In C where built (`scanners._hot.hex_heads`, 15 ns a digest); else all 32 bytes at once,
     then the 16 kept of each: C loops, not a slice and a join a digest (66 ns).
     """
-    if hot.compiled is not None:
+    if hot.compiled is not None and isinstance(digests, list):
         return hot.compiled.hex_heads(digests)  # type: ignore[no-any-return]
-    return _hex_heads_py(digests)
+    return _hex_heads_py(list(digests))
 
 
 def _hex_heads_py(digests: list[str]) -> bytes | None:

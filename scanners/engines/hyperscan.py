@@ -211,6 +211,8 @@ def packed(pairs: list[tuple[int, int]]) -> bytes:
 
     `scanners._hs` makes them so in C; `scanners._hot` orders and confirms them.
     """
+    if any(ident > 255 or ident < 0 for _, ident in pairs):  # a key holds 8 bits of id
+        raise ValueError("packed keys take ids 0-255")
     return array("Q", [position << 8 | ident for position, ident in pairs]).tobytes()
 
 

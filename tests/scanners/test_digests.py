@@ -176,6 +176,10 @@ def test_hex_heads_in_c_equal_python_and_refuse_what_is_not_hex() -> None:
         want = _hex_heads_py(digests) if all(isinstance(d, str) for d in digests) else None
         assert hot.compiled.hex_heads(digests) == want, digests
         refused += want is None
+        if want is not None:  # any sequence of digests: a tuple goes to the Python twin
+            from scanners.digests import _hex_heads
+
+            assert _hex_heads(tuple(digests)) == want
     assert refused > 500
 
 

@@ -208,3 +208,5 @@ def test_packed_keys_are_the_pairs() -> None:
     with pytest.raises(ValueError, match="ids 0-255"):
         db._libhs.scan(b"anna@example.se 19811218-9876 ", ids=(299,) * 300, packed=True)
     assert db._libhs.scan(b"", ids=ids, packed=True) == b""
+    with pytest.raises(ValueError, match="ids 0-255"):
+        hyperscan.packed([(5, 256)])
