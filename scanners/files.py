@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -62,6 +63,8 @@ SEAM = 2048
 # reading CSV tables) was most of the pass's own thread. Larger files are extracted here and
 # only their text goes out, so a worker never holds more than a few such files at once.
 WHOLE_FILE_JOB = 4 << 20
+# Raw-read files kept for when the workers are busy, at most (a FileRef each).
+MAX_DEFERRED = 4096
 
 
 class TextScanner(Protocol):
@@ -133,6 +136,10 @@ class FileScanner:
         # later take the place they have when the pass matches everything itself.
         self._file_number = 0
         self._problems: list[tuple[int, Unscannable]] = []
+        # Files the raw pass read, left for when the workers are all busy (`_while_busy`):
+        # their names and seams take this thread's time alone (a system disk's thousands of
+        # small files), while the workers waited for it. Each keeps the numbers it was given.
+        self._deferred: deque[tuple[int, str, FileRef]] = deque()
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
@@ -172,15 +179,19 @@ class FileScanner:
             file_number = self._file_number
         self._problems.append((file_number, Unscannable(region, reason)))
 
-    def _match(self, path: str, data: bytes = b"", names: str = "") -> None:
+    def _match(
+        self, path: str, data: bytes = b"", names: str = "", number: int | None = None
+    ) -> None:
         """Count the fast path's findings in `data` and the names in `names`, for `path`.
 
-        In a worker process when the pass has them, else here.
+        In a worker process when the pass has them, else here. `number`: the file's number for
+        its problems (default: the file being read).
         """
         if self._offload is None and self._matching_here >= self.options.offload_after:
             self._start_workers()
         if self._offload is not None:
-            self._offload.submit(path, data, names, tag=self._file_number)
+            tag = self._file_number if number is None else number
+            self._offload.submit(path, data, names, tag=tag)
             return
         began = time.perf_counter()
         self._matched_here += len(data) + len(names)
@@ -258,8 +269,9 @@ class FileScanner:
                         self.extents is not None
                         and prefix + entry.path in self.extents.raw_readable
                     ):
-                        self._raw_read_file(self._path(prefix + entry.path), entry)
+                        self._raw_read_or_defer(self._path(prefix + entry.path), entry)
                     else:
+                        self._while_busy()
                         self._file(prefix, entry)
         except Exception as e:  # a corrupt file system must not stop the scan
             # The error's kind only: parser messages can quote bytes of the drive.
@@ -267,6 +279,8 @@ class FileScanner:
             self._unscannable(
                 volume.region, f"{volume.kind} file system could not be read: {error_kind(e)}"
             )
+        while self._deferred:  # the files the walk gave before it ended, or failed
+            self._raw_read_file(*self._deferred.popleft())
         self.result.stats[f"volumes_{volume.kind}"] = (
             self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
         )
@@ -318,9 +332,27 @@ class FileScanner:
         if self._progress is not None:
             self._progress(self.result.bytes_scanned, 0)
 
-    def _raw_read_file(self, path: str, ref: FileRef) -> None:
-        """A file the raw pass matched byte for byte: names and fragment seams only."""
-        self._file_number += 1
+    def _raw_read_or_defer(self, path: str, ref: FileRef) -> None:
+        """`_raw_read_file` now, or once the workers are busy (with the numbers it has now)."""
+        self._file_number += 2  # the file's, and one for a problem reading it
+        number = self._file_number - 1
+        if self._offload is not None and len(self._deferred) < MAX_DEFERRED:
+            self._deferred.append((number, path, ref))
+            stats = self.result.stats
+            stats["raw_read_files_deferred"] = stats.get("raw_read_files_deferred", 0) + 1
+        else:
+            self._raw_read_file(number, path, ref)
+
+    def _while_busy(self) -> None:
+        """Deferred raw-read files while every worker has work queued and none is done."""
+        while self._deferred and self._offload is not None and self._offload.saturated():
+            self._raw_read_file(*self._deferred.popleft())
+
+    def _raw_read_file(self, number: int, path: str, ref: FileRef) -> None:
+        """A file the raw pass matched byte for byte: names and fragment seams only.
+
+        `number` orders its names' problems, `number + 1` a problem reading it.
+        """
         stats = self.result.stats
         stats["files_matched_by_raw"] = stats.get("files_matched_by_raw", 0) + 1
         tally = self.result.tally
@@ -338,7 +370,7 @@ class FileScanner:
                     self.result.bytes_scanned += len(head)
                     # A head that decodes as binary (a NUL past what the map sniffed) has
                     # no names: no text, not None.
-                    self._match(path, names=plain.decode(head) or "")
+                    self._match(path, names=plain.decode(head) or "", number=number)
                 for seam in seams:
                     fh.seek(max(0, seam - SEAM))
                     window = fh.read(seam - max(0, seam - SEAM) + SEAM)
@@ -348,7 +380,7 @@ class FileScanner:
                     found = self.matcher.scan(window, 0)
                     tally.add_file((f for f in found if f.offset < cut < f.offset + f.length), path)
         except Exception as e:
-            self._unscannable(path, f"file could not be read: {error_kind(e)}")
+            self._unscannable(path, f"file could not be read: {error_kind(e)}", number + 1)
 
     @staticmethod
     def _seams(ref: FileRef) -> list[int]:

@@ -165,6 +165,18 @@ class Offload:
             self._pending.append((future, job, size))
             self._waiting_bytes += size
 
+    def saturated(self) -> bool:
+        """Whether the submitting thread would now wait for the workers.
+
+        True when they have all the work they may have queued and none of it is done.
+        """
+        if not self._ready() or self._pool is None:
+            return False
+        full = len(self._pending) >= self._in_flight or (
+            self._waiting_bytes >= self._in_flight_bytes // 2
+        )
+        return full and not any(f.done() for f, _, _ in self._pending)
+
     def finish(self) -> None:
         """Wait for every job, report them, and stop the workers."""
         self._ready(wait=True)

@@ -7,6 +7,7 @@ import os
 import time
 from collections import Counter
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -175,6 +176,72 @@ def test_file_pass_in_worker_processes_counts_exactly_as_in_its_thread(
         ext4_gpt.path, hasher, ScanOptions(passes=("files",), files=FileOptions(processes_from=0))
     )
     _same(alone, alone_there)
+
+
+def test_raw_read_files_left_for_busy_workers_count_as_in_order(
+    ext4_gpt: Disk, hasher, monkeypatch
+) -> None:
+    """Files the raw pass read are kept for when the workers are all busy (or the volume's
+    end) and keep their numbers: the same counts, locations and unread regions, in the same
+    order, as the pass's own thread reading each in turn. Tried: deferred every time, never,
+    and at random (four seeds)."""
+    import random
+
+    from scanners.filework import Offload
+
+    here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
+    for busy in [True, False, *(random.Random(seed) for seed in range(4))]:
+        monkeypatch.setattr(
+            Offload,
+            "saturated",
+            lambda self, busy=busy: busy if isinstance(busy, bool) else busy.random() < 0.5,
+        )
+        there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
+        if busy is True:  # every file the raw pass read, read at the volume's end
+            assert there.pass_results[1].stats["raw_read_files_deferred"] >= 3
+        _same(here, there)
+
+
+def test_deferred_raw_read_files_keep_the_order_of_problems(tmp_path: Path, hasher, monkeypatch):
+    """Problems of the files read in turn (zip members over the unpack limit, six of them
+    between the files the raw pass read) keep their order while the raw-read files wait for
+    busy workers: deferred every time and at random (four seeds)."""
+    import random
+    import zipfile
+
+    from scanners import formats
+    from scanners.filework import Offload
+    from tests.scanners.images import MiB, make_fs, tools_missing
+
+    if tools_missing():
+        pytest.skip("mkfs.ext4 is not installed")
+    source = tmp_path / "src"
+    for d in range(6):
+        folder = source / f"d{d}"
+        folder.mkdir(parents=True)
+        (folder / "a.txt").write_text(f"Kund Anna Berg, anna{d}@example.se, 19811218-9876\n" * 20)
+        with zipfile.ZipFile(folder / "b.zip", "w") as z:
+            z.writestr("big.txt", "x" * 5000)
+        (folder / "c.txt").write_text(f"Ring 070-123 45 6{d}, Erik Lund\n" * 30)
+    image = make_fs("ext4", tmp_path / "fs.img", 8 * MiB, source)
+    small = formats.Limits(max_member=1000)
+
+    def options(processes_from: int | None) -> ScanOptions:
+        return ScanOptions(files=FileOptions(processes_from=processes_from, limits=small))
+
+    here = scan(image, hasher, options(None))
+    assert len(here.not_scannable) >= 6
+    for busy in [True, *(random.Random(seed) for seed in range(4))]:
+        monkeypatch.setattr(
+            Offload,
+            "saturated",
+            lambda self, busy=busy: busy if isinstance(busy, bool) else busy.random() < 0.5,
+        )
+        there = scan(image, hasher, options(0))
+        assert there.pass_results[1].stats.get("raw_read_files_deferred", 0) >= (
+            12 if busy is True else 0
+        )
+        _same(here, there)
 
 
 def test_a_worker_that_dies_leaves_its_jobs_to_the_scanning_thread(ext4_gpt: Disk, hasher) -> None:
