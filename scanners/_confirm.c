@@ -647,6 +647,17 @@ static int gate_positions(keyed_t *gates, Py_ssize_t ng, PyObject *positions) {
     return 0;
 }
 
+/* order_starts's result from its sorted starts (taken; NULL: they failed) and gate keys. */
+static PyObject *ordered(PyObject *starts, keyed_t *gates, Py_ssize_t ng, PyObject *at_zero,
+                         PyObject *positions) {
+    if (starts == NULL) return NULL;
+    if (gate_positions(gates, ng, positions) < 0) {
+        Py_DECREF(starts);
+        return NULL;
+    }
+    return Py_BuildValue("(NOO)", starts, at_zero, positions);
+}
+
 static int by_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -699,13 +710,7 @@ static PyObject *order_keys(const Py_buffer *view, const unsigned char *shift,
             plain[np++] = (pos + shift[kind]) << 8 | kind;
         }
     }
-    PyObject *starts = sorted_distinct_keys(plain, np);
-    if (starts == NULL) goto done;
-    if (gate_positions(gates, ng, positions) < 0) {
-        Py_DECREF(starts);
-        goto done;
-    }
-    result = Py_BuildValue("(NOO)", starts, at_zero, positions);
+    result = ordered(sorted_distinct_keys(plain, np), gates, ng, at_zero, positions);
 done:
     PyMem_Free(plain);
     PyMem_Free(gates);
@@ -772,13 +777,7 @@ PyObject *hot_order_starts(PyObject *self, PyObject *const *args, Py_ssize_t nar
             plain[np++] = (keyed_t){(uint64_t)pos << 8 | (uint64_t)kind, pair};
         }
     }
-    PyObject *starts = sorted_distinct(plain, np);
-    if (starts == NULL) goto done;
-    if (gate_positions(gates, ng, positions) < 0) {
-        Py_DECREF(starts);
-        goto done;
-    }
-    result = Py_BuildValue("(NOO)", starts, at_zero, positions);
+    result = ordered(sorted_distinct(plain, np), gates, ng, at_zero, positions);
 done:
     PyMem_Free(plain);
     PyMem_Free(gates);

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
 import pytest
@@ -601,32 +601,45 @@ def test_c_confirmation_dig10() -> None:
         assert plan.confirm(buf, at, None) == want == plan.confirm_py(buf, at, None), buf
 
 
+def _matchers(key: bytes, some: list[str]) -> list[RawMatcher]:
+    """Matchers of all categories, of `some`, and with a floor that drops some values."""
+    hasher = ValueHasher(key)
+    return [RawMatcher(hasher), RawMatcher(hasher, some), RawMatcher(hasher, min_confidence=0.9)]
+
+
+def _scans_agree(
+    rng: random.Random, matchers: list[RawMatcher], attr: str, off: Callable[[RawMatcher], object]
+) -> Iterator[tuple[bytes, bytes | memoryview, int]]:
+    """1,500 fuzzed buffers of every kind (bytes and memoryviews, bases near sector boundaries),
+    each matched by every matcher as it is and with `attr` set to `off(matcher)`: the findings
+    must be equal. Yields each buffer, as bytes and as matched, and the findings compared."""
+    for _ in range(1500):
+        data = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 6)))
+        view = memoryview(bytearray(data)) if rng.random() < 0.3 else data
+        base = rng.choice([0, 1 << 20, rng.randrange(1 << 30), 512 * rng.randrange(1 << 20) - 3])
+        compared = 0
+        for matcher in matchers:
+            as_is = matcher.scan(view, base)
+            saved = getattr(matcher, attr)
+            setattr(matcher, attr, off(matcher))
+            try:
+                assert matcher.scan(view, base) == as_is, data
+            finally:
+                setattr(matcher, attr, saved)
+            compared += len(as_is)
+        yield data, view, compared
+
+
 def test_the_candidate_loop_in_c_equals_python() -> None:
     """`scanners._hot.confirm_all` against `RawMatcher._confirm_all_py`: fuzzed buffers of every
     kind (C and Python confirmations), bytes and memoryviews, base offsets near sector
     boundaries, all categories or some, confidence floors that drop some values."""
     rng = random.Random(31)
-    hasher = ValueHasher(b"k" * 32)
-    matchers = [
-        RawMatcher(hasher),
-        RawMatcher(hasher, ["email", "phone", "iban"]),
-        RawMatcher(hasher, min_confidence=0.9),
-    ]
+    matchers = _matchers(b"k" * 32, ["email", "phone", "iban"])
     assert all(m._in_c is not None for m in matchers)
     compared = dropped = 0
-    for _ in range(1500):
-        data = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 6)))
-        view = memoryview(bytearray(data)) if rng.random() < 0.3 else data
-        base = rng.choice([0, 1 << 20, rng.randrange(1 << 30)])
-        for m in matchers:
-            in_c = m.scan(view, base)
-            saved, m._in_c = m._in_c, None
-            try:
-                in_python = m.scan(view, base)
-            finally:
-                m._in_c = saved
-            assert in_c == in_python, data
-            compared += len(in_python)
+    for data, _, n in _scans_agree(rng, matchers, "_in_c", lambda m: None):
+        compared += n
         dropped += len(matchers[0].scan(data)) - len(matchers[2].scan(data))
     assert compared > 10_000
     assert dropped > 1_000  # the floor really drops values
@@ -638,29 +651,11 @@ def test_c_rules_judged_inside_the_loop_equal_their_calls() -> None:
     sector boundaries, a floor and a subset of categories); the findings equal those through
     each kind's confirm function, which hands undecided candidates to Python the same way."""
     rng = random.Random(47)
-    hasher = ValueHasher(b"d" * 32)
-    matchers = [
-        RawMatcher(hasher),
-        RawMatcher(hasher, ["email", "phone", "personnummer"]),
-        RawMatcher(hasher, min_confidence=0.9),
-    ]
+    matchers = _matchers(b"d" * 32, ["email", "phone", "personnummer"])
     rules = hot.compiled.RULES
     judged_here = {rules[d[1]] for d in matchers[0]._direct if d}
     assert judged_here == set(rules)  # every C rule is judged in the loop
-    compared = 0
-    for _ in range(1500):
-        data = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 6)))
-        view = memoryview(bytearray(data)) if rng.random() < 0.3 else data
-        base = rng.choice([0, 1 << 20, rng.randrange(1 << 30), 512 * rng.randrange(1 << 20) - 3])
-        for matcher in matchers:
-            direct = matcher.scan(view, base)
-            saved, matcher._direct = matcher._direct, None
-            try:
-                called = matcher.scan(view, base)
-            finally:
-                matcher._direct = saved
-            assert direct == called, data
-            compared += len(called)
+    compared = sum(n for _, _, n in _scans_agree(rng, matchers, "_direct", lambda m: None))
     assert compared > 10_000
 
 
@@ -691,29 +686,14 @@ def test_packed_starts_order_merge_and_confirm_as_the_tuples_do() -> None:
 
     compiled = hot.compiled
     rng = random.Random(53)
-    hasher = ValueHasher(b"p" * 32)
-    matchers = [
-        RawMatcher(hasher),
-        RawMatcher(hasher, ["email", "phone", "personnummer"]),
-        RawMatcher(hasher, min_confidence=0.9),
-    ]
+    matchers = _matchers(b"p" * 32, ["email", "phone", "personnummer"])
     compared = 0
-    for _ in range(1500):
-        data = b"\n".join(_buffer(rng) for _ in range(rng.randint(1, 6)))
-        view = memoryview(bytearray(data)) if rng.random() < 0.3 else data
-        base = rng.choice([0, 1 << 20, rng.randrange(1 << 30)])
+    for _, view, n in _scans_agree(rng, matchers, "_start_keys", lambda m: m._starts):
+        compared += n
         for matcher in matchers:
             keys = matcher._start_keys(view)
             assert isinstance(keys, bytes)
             assert [(k >> 8, k & 255) for k in array("Q", keys)] == matcher._starts(view)
-            packed = matcher.scan(view, base)
-            saved = matcher._start_keys
-            matcher._start_keys = matcher._starts  # type: ignore[method-assign]
-            try:
-                assert matcher.scan(view, base) == packed, data
-            finally:
-                matcher._start_keys = saved  # type: ignore[method-assign]
-            compared += len(packed)
     assert compared > 10_000
     shift, gated = bytes([0, 1, 0]), bytes([0, 0, 1])
     pairs = [(5, 0), (0, 1), (7, 1), (5, 0), (9, 2), (3, 2), (9, 2)]
