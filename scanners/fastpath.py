@@ -170,12 +170,7 @@ class RawMatcher:
         """
         if _hot is None or self._all_at_start:
             return self._starts_py(buf)
-        pairs = self._engine.candidates(buf)  # type: ignore[union-attr]
-        starts, at_zero, positions = _hot.order_starts(pairs, self._shift_table, self._gate_table)
-        more = [self._moved(buf, s, i) for s, i in at_zero]
-        if positions:
-            more += self._gated_values(buf, positions)
-        return _hot.merge_starts(starts, more) if more else starts
+        return self._ordered(buf, self._engine.candidates(buf))  # type: ignore[union-attr,return-value]
 
     def _start_keys(self, buf: bytes | memoryview) -> list[tuple[int, int]] | bytes:
         """`_starts` as packed keys (start << 8 | compiled index) where the engine gives them.
@@ -186,8 +181,18 @@ class RawMatcher:
         keys = getattr(self._engine, "candidate_keys", None)
         if _hot is None or self._all_at_start or keys is None:
             return self._starts(buf)
+        return self._ordered(buf, keys(buf))
+
+    def _ordered(
+        self, buf: bytes | memoryview, candidates: list[tuple[int, int]] | bytes
+    ) -> list[tuple[int, int]] | bytes:
+        """The engine's candidates ordered into starts, in their form (pairs or packed keys).
+
+        Moved past their lead-in byte, with the values near gate words merged in.
+        """
+        assert _hot is not None
         starts, at_zero, positions = _hot.order_starts(
-            keys(buf), self._shift_table, self._gate_table
+            candidates, self._shift_table, self._gate_table
         )
         more = [self._moved(buf, s, i) for s, i in at_zero]
         if positions:

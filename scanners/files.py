@@ -365,12 +365,13 @@ class FileScanner:
                     # system disk's raw-read files) has no names, and the rest of its head
                     # is not read (reading it was a third of this loop).
                     head = fh.read(min(want, plain.SNIFF))
-                    if len(head) < want and plain.text_form(head) != "binary":
+                    form = plain.text_form(head)  # the first 64 KB: the whole head's form
+                    if len(head) < want and form != "binary":
                         head += fh.read(want - len(head))
                     self.result.bytes_scanned += len(head)
                     # A head that decodes as binary (a NUL past what the map sniffed) has
                     # no names: no text, not None.
-                    self._match(path, names=plain.decode(head) or "", number=number)
+                    self._match(path, names=plain.decode(head, form) or "", number=number)
                 for seam in seams:
                     fh.seek(max(0, seam - SEAM))
                     window = fh.read(seam - max(0, seam - SEAM) + SEAM)

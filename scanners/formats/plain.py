@@ -55,12 +55,12 @@ def text_form(data: bytes) -> str:
     return "binary" if _binary(sample) else UTF8_FIRST
 
 
-def decode(data: bytes) -> str | None:
+def decode(data: bytes, form: str | None = None) -> str | None:
     """Text of `data` if it is text: BOM, UTF-32 or UTF-16 without one, UTF-8, cp1252/Latin-1.
 
-    Returns None for binary data.
+    `form`: `text_form(data)` where the caller has it already. Returns None for binary data.
     """
-    form = text_form(data)
+    form = text_form(data) if form is None else form
     if form == "bom":
         bom, encoding = next((b, e) for b, e in _BOMS if data.startswith(b))
         return data[len(bom) :].decode(encoding.replace("-sig", ""), errors="replace")
