@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scanners.fastpath import RawMatcher
-from scanners.files import FileOptions
+from scanners.files import FileOptions, FileScanner
 from scanners.raw import RawOptions
 from scanners.scan import ScanOptions, scan
 from tests.scanners.disks import MISSING, Disk
@@ -203,9 +203,10 @@ def test_raw_read_files_left_for_busy_workers_count_as_in_order(
 
 
 def test_deferred_raw_read_files_keep_the_order_of_problems(tmp_path: Path, hasher, monkeypatch):
-    """Problems of the files read in turn (zip members over the unpack limit, six of them
-    between the files the raw pass read) keep their order while the raw-read files wait for
-    busy workers: deferred every time and at random (four seeds)."""
+    """Problems keep their walk order while the raw-read files wait for busy workers: six zip
+    members over the unpack limit between them and two raw-read files that cannot be read;
+    deferred every time and at random (four seeds). Fails when a deferred file's problem takes
+    a number when it is read instead of its own."""
     import random
     import zipfile
 
@@ -225,12 +226,25 @@ def test_deferred_raw_read_files_keep_the_order_of_problems(tmp_path: Path, hash
         (folder / "c.txt").write_text(f"Ring 070-123 45 6{d}, Erik Lund\n" * 30)
     image = make_fs("ext4", tmp_path / "fs.img", 8 * MiB, source)
     small = formats.Limits(max_member=1000)
+    # Raw-read files with a problem of their own: two of them cannot be read.
+    seams = FileScanner._seams
+
+    def unreadable(ref):  # type: ignore[no-untyped-def]
+        if ref.path.endswith(("d1/a.txt", "d4/c.txt")):
+            raise OSError("unreadable sectors")
+        return seams(ref)
+
+    monkeypatch.setattr(FileScanner, "_seams", staticmethod(unreadable))
 
     def options(processes_from: int | None) -> ScanOptions:
         return ScanOptions(files=FileOptions(processes_from=processes_from, limits=small))
 
     here = scan(image, hasher, options(None))
-    assert len(here.not_scannable) >= 6
+    assert len(here.not_scannable) >= 8
+    assert [u.region for u in here.not_scannable if "could not be read" in u.reason] == [
+        "/d1/a.txt",
+        "/d4/c.txt",
+    ]
     for busy in [True, *(random.Random(seed) for seed in range(4))]:
         monkeypatch.setattr(
             Offload,
@@ -406,3 +420,29 @@ def test_problems_from_workers_keep_their_place(tmp_path, hasher) -> None:
     assert len(here.not_scannable) >= 18
     assert here.not_scannable == there.not_scannable
     assert here.findings == there.findings
+
+
+def test_deferred_raw_read_files_are_read_when_the_walk_fails(
+    ext4_gpt: Disk, hasher, monkeypatch
+) -> None:
+    """A file system whose walk breaks part-way (a corrupt directory): the raw-read files it
+    gave before that, still waiting for busy workers, are read all the same, as the pass's own
+    thread reads them in turn. Fails when they are read only at the walk's normal end."""
+    import scanners.files
+    from scanners.filework import Offload
+
+    walk = scanners.files.walk
+
+    def breaking(kind, fh):  # type: ignore[no-untyped-def]
+        for n, entry in enumerate(walk(kind, fh)):
+            if n == 19:
+                raise ValueError("corrupt directory block")
+            yield entry
+
+    monkeypatch.setattr(scanners.files, "walk", breaking)
+    here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
+    assert any("file system could not be read" in u.reason for u in here.not_scannable)
+    monkeypatch.setattr(Offload, "saturated", lambda self: False)  # all wait for the end
+    there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
+    assert there.pass_results[1].stats["raw_read_files_deferred"] >= 1
+    _same(here, there)
