@@ -120,13 +120,24 @@ def _map_file(
     live = Place(LIVE, shown, decoded=decoded_by_files and not readable)
     slack = Place(SLACK, shown)
     left = ref.size
+    content: list[tuple[int, int]] | None = []  # None once a hole or a clipped run is met
     for start, length in ref.runs():
         used = min(left, length)
         left -= used
         if start is None:
+            content = None  # a sparse file: its holes are not on the device
             continue
         _add(extents, base, limit, start, used, live)
         _add(extents, base, limit, start + used, length - used, slack)
+        if content is not None and used > 0:
+            if start < 0 or start + used > limit:
+                content = None
+            elif content and content[-1][1] == base + start:
+                content[-1] = (content[-1][0], base + start + used)
+            else:
+                content.append((base + start, base + start + used))
+    if content is not None:
+        extents.add_fragmented(content)
 
 
 def raw_readable(ref: FileRef) -> bool:

@@ -53,12 +53,27 @@ class Stream:
 class Limits:
     """Bounds on inflation: per stream, per page, and how deep to recurse."""
 
-    max_output: int = 16 << 20  # bytes of output per stream
-    max_input: int = 64 << 20  # compressed bytes read per stream
+    max_output: int = 16 << 20  # bytes of output held per stream (nested streams searched)
+    max_input: int = 64 << 20  # compressed bytes read for those
+    # A stream read from the target goes on past `max_output`, matched as it is inflated and
+    # not held, while its output stays within `max_ratio` times the compressed bytes it used,
+    # up to `max_tail_input` bytes in. Text compresses 3-10 times (the mail logs of
+    # `bench/mixed_bench.py` 4.3), a zip bomb about a thousand.
+    max_ratio: int = 32
+    max_tail_input: int = 1 << 30
     # Streams inside streams: a zip in a zip five deep is an ordinary backup; the budget, not
     # the depth, bounds the work. Deeper streams are reported as not scannable.
     max_depth: int = 8
     budget: int = 64 << 20  # output bytes per page of the target, over all streams
+
+
+def cut_reason(limits: Limits) -> str:
+    """How the report names a stream a limit cut (`Inflation.cut`)."""
+    return (
+        f"compressed stream past the inflate limits ({limits.max_output} bytes out, then at "
+        f"most {limits.max_ratio} times the bytes in, {limits.max_tail_input} in all); "
+        "the rest not read"
+    )
 
 
 def find_streams(
@@ -150,36 +165,111 @@ def inflate(
         The output, and whether a limit cut it before the stream's end (the caller reports it).
     """
     cap = limits.max_output if max_output is None else min(max_output, limits.max_output)
-    if stream.kind == "pdf":
-        return _pdf_stream(read, stream, limits, cap)
-    inflater = zlib.decompressobj(stream.wbits)
-    out: list[bytes] = []
-    produced = 0
-    consumed = 0
-    size = _FIRST_CHUNK
-    while produced < cap and consumed < limits.max_input and not inflater.eof:
-        chunk = inflater.unconsumed_tail
-        if not chunk:
-            chunk = read(stream.data_offset + consumed, min(size, limits.max_input - consumed))
+    inflation = Inflation(read, stream, limits, cap)
+    while inflation.read(_MAX_CHUNK):
+        pass
+    return inflation.held, inflation.cut
+
+
+class Inflation:
+    """One stream's output, read a piece at a time (`read`, as a binary file reads).
+
+    The first `hold` bytes are kept (`held`): nested streams are searched in them. With `tail`
+    a zip, gzip or zlib stream goes on past them, its output read and not kept, while it stays
+    within `limits.max_ratio` times the compressed bytes used, up to `limits.max_tail_input`
+    bytes in: a mail log is read to its end in a few megabytes of memory, a zip bomb (a
+    thousand times its input) stops where it did before.
+    """
+
+    def __init__(
+        self, read: Reader, stream: Stream, limits: Limits, hold: int, *, tail: bool = False
+    ) -> None:
+        self._read = read
+        self._stream = stream
+        self._limits = limits
+        self._hold = hold
+        self._tail = tail and stream.kind != "pdf"
+        self._held: list[bytes] = []
+        self._ready = bytearray()
+        self._pieces: Iterator[bytes] | None = self._output()
+        self.produced = 0  # output bytes so far, held or not
+        self.cut = False  # a limit ended the stream before its end
+
+    @property
+    def held(self) -> bytes:
+        """The first `hold` bytes of output (fewer if the stream ended before)."""
+        if len(self._held) != 1:
+            self._held = [b"".join(self._held)]
+        return self._held[0]
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes of output (all the rest if negative); b"" once it has ended."""
+        while self._pieces is not None and (size < 0 or len(self._ready) < size):
+            piece = next(self._pieces, None)
+            if piece is None:
+                self._pieces = None
+            else:
+                self._ready += piece
+        if size < 0 or size >= len(self._ready):
+            out = bytes(self._ready)
+            self._ready.clear()
+        else:
+            out = bytes(self._ready[:size])
+            del self._ready[:size]
+        return out
+
+    def _output(self) -> Iterator[bytes]:
+        if self._stream.kind == "pdf":
+            data, self.cut = _pdf_stream(self._read, self._stream, self._limits, self._hold)
+            self._held.append(data)
+            self.produced = len(data)
+            if data:
+                yield data
+            return
+        limits, start = self._limits, self._stream.data_offset
+        inflater = zlib.decompressobj(self._stream.wbits)
+        consumed = 0
+        size = _FIRST_CHUNK
+        while not inflater.eof:
+            holding = self.produced < self._hold
+            max_input = limits.max_input if holding or not self._tail else limits.max_tail_input
+            if not holding and (
+                not self._tail
+                or self.produced > limits.max_ratio * (consumed - len(inflater.unconsumed_tail))
+            ):
+                self.cut = _has_more(inflater, self._read, start + consumed)
+                return
+            chunk = inflater.unconsumed_tail
             if not chunk:
-                break
-            consumed += len(chunk)
-            size = min(size * 2, _MAX_CHUNK)
-        try:
-            piece = inflater.decompress(chunk, cap - produced)
-        except zlib.error:
-            break
-        out.append(piece)
-        produced += len(piece)
-    cut = not inflater.eof and (produced >= cap or consumed >= limits.max_input)
-    if cut and produced >= cap and not inflater.unconsumed_tail:
-        # The output ended exactly at the cap: cut only if the stream has more to give.
-        try:
-            more = read(stream.data_offset + consumed, _FIRST_CHUNK)
-            cut = bool(more) and bool(inflater.decompress(more, 1))
-        except zlib.error:
-            cut = False
-    return b"".join(out), cut
+                if consumed >= max_input:
+                    self.cut = True
+                    return
+                chunk = self._read(start + consumed, min(size, max_input - consumed))
+                if not chunk:
+                    return  # truncated: the output so far is all there is
+                consumed += len(chunk)
+                size = min(size * 2, _MAX_CHUNK)
+            want = self._hold - self.produced if holding else _MAX_CHUNK
+            try:
+                piece = inflater.decompress(chunk, want)
+            except zlib.error:
+                return  # corrupt from here on: the output so far is still scanned
+            if holding:
+                self._held.append(piece)
+            self.produced += len(piece)
+            if piece:
+                yield piece
+
+
+def _has_more(inflater: zlib._Decompress, read: Reader, at: int) -> bool:
+    """Whether a stream stopped at a limit has output left (else it ended exactly there)."""
+    if inflater.unconsumed_tail:
+        return True
+    try:
+        more = read(at, _FIRST_CHUNK)
+        return bool(more) and bool(inflater.decompress(more, 1))
+    except zlib.error:
+        return False
 
 
 def _pdf_stream(read: Reader, stream: Stream, limits: Limits, cap: int) -> tuple[bytes, bool]:

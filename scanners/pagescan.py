@@ -6,13 +6,12 @@ count exactly the same way.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from scanners.fixups import apply_ntfs_fixups
-from scanners.inflate import Limits, Stream, buffer_reader, find_streams, inflate
+from scanners.inflate import Inflation, Limits, Stream, buffer_reader, find_streams, inflate
 from scanners.report import Tally
 from scanners.sqliterecords import Records
 
@@ -158,19 +157,25 @@ class PageMatcher:
 
         def read(offset: int, length: int) -> bytes:
             # Serve from the page while the stream lies inside it, then from the target.
-            if offset + length <= len(data):
+            if offset >= 0 and offset + length <= len(data):
                 return bytes(data[offset : offset + length])
             return self.target.pread(base + offset, length)
 
         for stream in find_streams(data, page.lead, page.lead + page.length):
-            if self.locator is not None and self.locator.locate(base + stream.offset).decoded:
-                # The file pass unpacks this file whole; its findings here would give way.
-                out.deferred += 1
-                continue
+            where = base + stream.offset
+            reader = read
+            if self.locator is not None:
+                if self.locator.locate(where).decoded:
+                    # The file pass unpacks this file whole; its findings here would give way.
+                    out.deferred += 1
+                    continue
+                fragmented = self.locator.file_ranges(where)
+                if fragmented is not None:
+                    reader = _along(read, base, *fragmented)
             if budget <= 0:
                 out.over_budget = True
                 return
-            budget -= self._inflate(read, stream, base + stream.offset, 1, budget, out)
+            budget -= self._inflate(reader, stream, where, 1, budget, out)
 
     def _inflate(
         self,
@@ -181,26 +186,35 @@ class PageMatcher:
         budget: int,
         out: PageOutcome,
     ) -> int:
-        """Inflate one stream, count its findings at `where`; returns output bytes spent."""
-        data, cut = inflate(read, stream, self.limits, max_output=budget)
-        if cut:
-            if budget < self.limits.max_output:
-                out.over_budget = True
-            else:
-                out.cut = True
-        if not data:
-            return 0
-        out.streams += 1
-        out.inflated += len(data)
+        """Inflate one stream, count its findings at `where`; returns output bytes spent.
+
+        The budget bounds the output held (where nested streams are searched); a stream read
+        from the target goes on past the per-stream limit while it is text-like, a piece at a
+        time, and that tail is bounded by its own input instead (`inflate.Inflation`).
+        """
+        hold = min(budget, self.limits.max_output)
+        source = Inflation(
+            read, stream, self.limits, hold, tail=depth == 1 and hold == self.limits.max_output
+        )
         # A piece at a time: a 16 MiB mail log holds 400,000 values, whose findings held at
         # once took about 80 MB in every worker.
         batch: list[Finding] = []
-        for f in self.matcher.scan_stream(io.BytesIO(data), chunk_size=INFLATED_PIECE):
+        for f in self.matcher.scan_stream(source, chunk_size=INFLATED_PIECE):
             batch.append(f)
             if len(batch) >= INFLATED_BATCH:
                 out.tally.add_all(batch, offset=where)
                 batch = []
         out.tally.add_all(batch, offset=where)
+        if source.cut:
+            if budget < self.limits.max_output:
+                out.over_budget = True
+            else:
+                out.cut = True
+        if not source.produced:
+            return 0
+        out.streams += 1
+        out.inflated += source.produced
+        data = source.held
         spent = len(data)
         inner = buffer_reader(data)
         if depth >= self.limits.max_depth:
@@ -217,3 +231,31 @@ class PageMatcher:
                     break
                 spent += self._inflate(inner, nested, where, depth + 1, budget - spent, out)
         return spent
+
+
+def _along(
+    read: Callable[[int, int], bytes], base: int, ranges: tuple[tuple[int, int], ...], first: int
+) -> Callable[[int, int], bytes]:
+    """`read` (offsets from `base`) that follows a fragmented file's ranges from `first` on.
+
+    A stream in a file split on the device goes on in the file's next range, not in the bytes
+    after its first one: a rotated log written while other files grew is often in two pieces.
+    """
+    start = ranges[first][0]
+
+    def read_along(offset: int, length: int) -> bytes:
+        at = base + offset - start  # bytes into the file from the start of range `first`
+        pieces = []
+        for lo, hi in ranges[first:]:
+            if at >= hi - lo:
+                at -= hi - lo
+                continue
+            take = min(length, hi - lo - at)
+            pieces.append(read(lo + at - base, take))
+            length -= take
+            at = 0
+            if not length:
+                break
+        return b"".join(pieces)
+
+    return read_along

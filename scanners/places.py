@@ -38,6 +38,10 @@ class ExtentMap:
         self._places: list[Place] = []
         self.raw_readable: set[str] = set()  # paths of live files the raw pass reads as they are
         self.files = 0
+        # Fragmented files: each one's device ranges in file order, and a sorted index of
+        # (range start, range end, file, range number) to find the file a stream starts in.
+        self._fragmented: list[tuple[tuple[int, int], ...]] = []
+        self._pieces: list[tuple[int, int, int, int]] = []
 
     def add(self, start: int, end: int, place: Place) -> None:
         """Record [start, end) as `place` (call `freeze` when done)."""
@@ -46,8 +50,28 @@ class ExtentMap:
             self._ends.append(end)
             self._places.append(place)
 
+    def add_fragmented(self, ranges: list[tuple[int, int]]) -> None:
+        """Record a file's content ranges [start, end), in file order, when there are several.
+
+        The raw pass reads a compressed stream that starts in such a file along its ranges,
+        as the file system would, not on into whatever follows its first range.
+        """
+        if len(ranges) > 1:
+            number = len(self._fragmented)
+            self._fragmented.append(tuple(ranges))
+            self._pieces.extend((lo, hi, number, i) for i, (lo, hi) in enumerate(ranges))
+
+    def file_ranges(self, offset: int) -> tuple[tuple[tuple[int, int], ...], int] | None:
+        """The ranges of the fragmented file holding `offset`, and which of them holds it."""
+        i = bisect.bisect_right(self._pieces, (offset, 1 << 62)) - 1
+        if i >= 0 and offset < self._pieces[i][1]:
+            _, _, number, at = self._pieces[i]
+            return self._fragmented[number], at
+        return None
+
     def freeze(self) -> None:
         """Sort the ranges for lookups."""
+        self._pieces.sort()
         order = sorted(range(len(self._starts)), key=self._starts.__getitem__)
         self._starts = [self._starts[i] for i in order]
         self._ends = [self._ends[i] for i in order]

@@ -29,7 +29,7 @@ from multiprocessing import shared_memory
 from typing import TYPE_CHECKING
 
 from scanners import engines, workers
-from scanners.inflate import Limits
+from scanners.inflate import Limits, cut_reason
 from scanners.pages import Page, PageReader
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
 from scanners.report import PassResult, Unscannable
@@ -167,8 +167,7 @@ class RawScanner:
             result.not_scannable.append(
                 Unscannable(
                     str(r),
-                    f"compressed stream longer than the inflate limit ({limits.max_output} "
-                    f"bytes out, {limits.max_input} in); the rest not read",
+                    cut_reason(limits),
                 )
             )
         for r in _merge(too_deep):

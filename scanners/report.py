@@ -78,6 +78,13 @@ class Locator(Protocol):
         """`locate(offset)`, and the range [lo, hi) around it that the same place holds."""
         ...
 
+    def file_ranges(self, offset: int) -> tuple[tuple[tuple[int, int], ...], int] | None:
+        """The fragmented file's device ranges (file order) and which one holds `offset`.
+
+        None when no fragmented file holds it.
+        """
+        ...
+
 
 def _by_category(categories: list[str], values: list[_T]) -> dict[str, list[_T]]:
     """The values of each category's findings, in their order: one pass over a run.

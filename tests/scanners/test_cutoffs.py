@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scanners.inflate import Limits
+from scanners.inflate import Limits, cut_reason
 from scanners.raw import RawOptions
 from scanners.scan import ScanOptions, scan
 from tests.scanners.documents import personnummer
@@ -80,18 +80,27 @@ def _xlsx(rows: int, tail: bytes) -> bytes:
     return buf.getvalue()
 
 
-def test_deleted_large_xlsx_past_the_inflate_limit_is_reported(tmp_path: Path, hasher) -> None:
+def test_deleted_large_xlsx_past_the_held_limit_is_read_to_its_end(tmp_path: Path, hasher) -> None:
     # As a 500 MB sheet against the 16 MiB default: the limit here is 1 MiB, the sheet 4 MB.
+    # Past the held part the sheet is matched as it inflates (XML compresses under 32 times).
     tail = b"<row><c><is><t>" + PNR + b"</t></is></c></row>"
     disk = _deleted(tmp_path, "stor.xlsx", _xlsx(100_000, tail))
     limits = Limits(max_output=1 * MiB)
     report = scan(disk, hasher, ScanOptions(passes=("raw",), raw=RawOptions(limits=limits)))
+    assert report.findings["personnummer"].count == 1
+    assert report.not_scannable == ()
+
+
+def test_deleted_large_xlsx_past_the_tail_limit_is_reported(tmp_path: Path, hasher) -> None:
+    tail = b"<row><c><is><t>" + PNR + b"</t></is></c></row>"
+    sheet = _xlsx(100_000, tail)
+    disk = _deleted(tmp_path, "stor.xlsx", sheet)
+    limits = Limits(max_output=1 * MiB, max_tail_input=len(sheet) // 4)
+    report = scan(disk, hasher, ScanOptions(passes=("raw",), raw=RawOptions(limits=limits)))
     assert report.findings["personnummer"].count == 0  # beyond the limit: not read ...
     [entry] = report.not_scannable  # ... and said so
-    assert entry.reason == (
-        f"compressed stream longer than the inflate limit ({MiB} bytes out, "
-        f"{limits.max_input} in); the rest not read"
-    )
+    assert entry.reason == cut_reason(limits)
+    assert "past the inflate limits (1048576 bytes out, then at most 32 times" in entry.reason
     start, end = (int(x) for x in entry.region.removeprefix("bytes ").split("-"))
     assert start <= MiB < end or start >= MiB  # the pages of the partition that hold it
 

@@ -134,6 +134,42 @@ def test_file_slack_and_a_value_cut_by_fragmentation(tmp_path: Path, hasher) -> 
     assert report.findings["personnummer"].count == 1
 
 
+def test_a_gzip_log_split_on_the_device_is_inflated_along_its_file(
+    tmp_path: Path, hasher
+) -> None:
+    """A rotated log written into a hole between two files is in two pieces. The raw pass read
+    its stream on into the next file, lost the rest of the log (and inflated bytes that were
+    no part of it); it now follows the file's clusters, as the file pass does."""
+    import gzip
+    import random
+
+    rng = random.Random(15)
+    image = tmp_path / "fat.img"
+    with open(image, "wb") as f:
+        f.truncate(16 * MiB)
+    run("mkfs.vfat", "-F", "16", "-s", "1", image)  # 512-byte clusters
+    for name in ("X1.BIN", "X2.BIN", "X3.BIN"):
+        (tmp_path / name).write_bytes(rng.randbytes(64 << 10))
+        run("mcopy", "-i", image, tmp_path / name, "::/")
+    run("mdel", "-i", image, "::/X2.BIN")  # a 64 KiB hole before X3
+    lines = [f"{rng.randrange(10**6)} to=<{email(i)}> status=sent\n" for i in range(30_000)]
+    log = gzip.compress("".join(lines).encode())
+    assert len(log) > 3 * (64 << 10)
+    (tmp_path / "MAIL.GZ").write_bytes(log)
+    run("mcopy", "-i", image, tmp_path / "MAIL.GZ", "::/")
+    data = image.read_bytes()
+    head = data.find(log[:4096])
+    assert head > 0
+    assert data[head : head + len(log)] != log  # not in one piece
+
+    raw_only = scan(image, hasher, ScanOptions(passes=("raw",)))
+    assert raw_only.findings["email"].count == len(lines)
+    assert raw_only.findings["email"].distinct == len(lines)
+    assert raw_only.not_scannable == ()
+    both = scan(image, hasher)  # the file pass unpacks the log: the same count
+    assert both.findings["email"].count == len(lines)
+
+
 def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Path, hasher) -> None:
     # The extent map once had its own, exact list of column names: `KundPnr` was not in it, so
     # the raw pass kept the CSV, the file pass skipped it, and the bare numbers were lost.

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from scanners.fastpath import RawMatcher
-from scanners.inflate import Limits
+from scanners.inflate import Limits, cut_reason
 from scanners.raw import RawOptions, scan_raw
 from scanners.target import Target
 from tests.scanners.documents import email, personnummer
@@ -209,6 +209,74 @@ def test_a_dense_stream_s_findings_are_not_all_held_at_once(tmp_path, hasher):
     assert peak < 4 * size
 
 
+def _mail_log(size: int, seed: int = 12, distinct: int = 10**6) -> list[str]:
+    rng = random.Random(seed)
+    lines, total = [], 0
+    while total < size:
+        i = rng.randrange(distinct)
+        lines.append(f"{i} to=<{email(i)}> relay=mx[10.{i % 250}.1.2] status=sent\n")
+        total += len(lines[-1])
+    return lines
+
+
+def test_a_stream_past_the_held_limit_is_read_to_its_end_in_bounded_memory(tmp_path, hasher):
+    """Mail logs two and eight times the held limit: every line counted, none reported cut, and
+    the same memory for both (the old limit stopped at the held limit and reported the rest).
+    The logs repeat 5,000 addresses, so the distinct digests do not grow with them either."""
+    import tracemalloc
+
+    limits = Limits(max_output=4 * MiB)
+    peaks = []
+    for size in (8 * MiB, 32 * MiB):
+        lines = _mail_log(size, distinct=5000)
+        path = image(tmp_path, 16 * PAGE, {5000: gzip.compress("".join(lines).encode())})
+        tracemalloc.start()
+        try:
+            result = raw(path, hasher, RawOptions(page_size=PAGE, margin=4096, limits=limits))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert result.tally.counts["email"] == len(lines)
+        assert result.not_scannable == []
+        assert result.stats["bytes_inflated"] == sum(len(line) for line in lines)
+    assert peaks[1] < 1.25 * peaks[0]
+    assert peaks[1] < 32 * MiB
+
+
+def test_a_bomb_behind_text_stops_at_the_ratio_and_is_reported(tmp_path, hasher):
+    """Text, then zeros a thousand times their compressed size: the text past the held limit
+    is counted, and the stream stops once its output passes `max_ratio` times its input."""
+    lines = _mail_log(3 * MiB)
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    packed = packer.compress("".join(lines).encode())
+    for _ in range(64):
+        packed += packer.compress(bytes(4 * MiB))
+    packed += packer.flush()
+    limits = Limits(max_output=1 * MiB)
+    result = raw(
+        image(tmp_path, 4 * PAGE, {7: packed}),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
+    assert result.tally.counts["email"] == len(lines)
+    # At most one piece (1 MiB) past the ratio, far from the 259 MiB the stream holds.
+    assert result.stats["bytes_inflated"] <= limits.max_ratio * len(packed) + MiB
+    assert [u.reason for u in result.not_scannable] == [cut_reason(limits)]
+
+
+def test_a_stream_past_the_tail_input_limit_is_reported(tmp_path, hasher):
+    lines = _mail_log(6 * MiB)
+    packed = gzip.compress("".join(lines).encode())
+    limits = Limits(max_output=1 * MiB, max_tail_input=len(packed) // 2)
+    result = raw(
+        image(tmp_path, 4 * PAGE, {7: packed}),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
+    assert 0 < result.tally.counts["email"] < len(lines)
+    assert [u.reason for u in result.not_scannable] == [cut_reason(limits)]
+
+
 def test_zip_bomb_is_bounded_and_reported(tmp_path, hasher):
     bomb = zlib.compress(bytes(512 * MiB), 9)  # 512 MiB of zeros in about 500 kB
     limits = Limits(max_output=4 * MiB, budget=8 * MiB)
@@ -234,8 +302,7 @@ def test_many_bombs_on_one_page_exhaust_the_budget(tmp_path, hasher):
     # Each 8 MiB stream is also cut at the 4 MiB per-stream limit: both cut-offs are named.
     assert [u.reason for u in result.not_scannable] == [
         "compressed streams beyond the inflate budget (zip bomb?)",
-        f"compressed stream longer than the inflate limit ({4 * MiB} bytes out, "
-        f"{limits.max_input} in); the rest not read",
+        cut_reason(limits),
     ]
 
 
