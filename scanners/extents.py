@@ -16,11 +16,12 @@ again.
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import TYPE_CHECKING
 
 from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Metadata, walk
-from scanners.formats import sniff
+from scanners.formats import archive, plain, sniff
 from scanners.formats.tables import is_pnr_column
 from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
 from scanners.volumes import TargetStream, find_volumes, open_volume
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
+GZIP_HEAD = 60 << 10  # and of a gzip file, to judge its content's first 64 KB
 
 
 def map_target(
@@ -144,7 +146,8 @@ def raw_readable(ref: FileRef) -> bool:
     """True when the raw pass sees this file's content as the file pass would match it.
 
     Plain text in 8-bit encodings or UTF-16LE, and bytes of unknown formats, both of which the
-    file pass only hands to the same fast path; not compressed, encoded or document formats,
+    file pass only hands to the same fast path, and a gzip'd text (`_gzip_text`), which the raw
+    pass inflates; not other compressed, encoded or document formats,
     NTFS-compressed or encrypted files, UTF-32 or UTF-16BE text, or a CSV whose header names a
     personnummer column.
     """
@@ -154,15 +157,36 @@ def raw_readable(ref: FileRef) -> bool:
         return False  # the raw pass's finding could not be placed in it
     with ref.open() as fh:
         head = fh.read(min(ref.size, HEAD))
+        if sniff(ref.path, head) == "gzip":
+            return _gzip_text(ref.path, head + fh.read(GZIP_HEAD))
     if sniff(ref.path, head) != "text":
         return False
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xfe\xff")):
         return False
-    from scanners.formats.plain import _utf16_le
-
-    if not head.startswith(b"\xff\xfe") and _utf16_le(head[1:]) and not _utf16_le(head):
+    if not head.startswith(b"\xff\xfe") and plain._utf16_le(head[1:]) and not plain._utf16_le(head):
         return False  # UTF-16BE: the raw pass reads UTF-16LE only
     return not _names_pnr_column(head)
+
+
+def _gzip_text(path: str, head: bytes) -> bool:
+    """Whether a gzip file holds text the file pass would stream (`filejob._streamed`).
+
+    Such text (most of a server's logs) is matched by the raw pass as it inflates the file's
+    stream, along the file's extents, to its end; the file pass reads only the names in its
+    head. Any other content (an archive, a binary, UTF-16, a CSV with a personnummer column)
+    is left to the file pass to unpack.
+    """
+    try:
+        content = zlib.decompressobj(31).decompress(head, plain.SNIFF)
+    except zlib.error:
+        return False
+    member = archive.gzip_member(path)
+    return (
+        bool(content)
+        and sniff(member, content) == "text"
+        and plain.text_form(content) == plain.UTF8_FIRST
+        and not _names_pnr_column(content)
+    )
 
 
 def _names_pnr_column(head: bytes) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -365,10 +366,15 @@ class FileScanner:
                     # system disk's raw-read files) has no names, and the rest of its head
                     # is not read (reading it was a third of this loop).
                     head = fh.read(min(want, plain.SNIFF))
-                    form = plain.text_form(head)  # the first 64 KB: the whole head's form
-                    if len(head) < want and form != "binary":
-                        head += fh.read(want - len(head))
-                    self.result.bytes_scanned += len(head)
+                    if head[:2] == b"\x1f\x8b":  # a gzip'd text (`extents._gzip_text`)
+                        head = _gunzipped_head(fh, head, self.options.nlp_max_chars)
+                        form = plain.text_form(head)
+                        self.result.bytes_scanned += fh.tell()
+                    else:
+                        form = plain.text_form(head)  # the first 64 KB: the whole head's form
+                        if len(head) < want and form != "binary":
+                            head += fh.read(want - len(head))
+                        self.result.bytes_scanned += len(head)
                     # A head that decodes as binary (a NUL past what the map sniffed) has
                     # no names: no text, not None.
                     self._match(path, names=plain.decode(head, form) or "", number=number)
@@ -413,6 +419,37 @@ class FileScanner:
         for chunk in chunks(item.text, TEXT_CHUNK):
             self.result.tally.add_file(self.text.scan(chunk), item.path)
         return True
+
+
+def _gunzipped_head(fh: BinaryIO, head: bytes, want: int) -> bytes:
+    """The first `want` bytes of a gzip file's content, member after member, as gzip(1) reads.
+
+    A damaged stream gives what it gave before the damage (the raw pass matched as much).
+    """
+    out: list[bytes] = []
+    got = 0
+    inflater = zlib.decompressobj(31)
+    pending = head
+    while got < want:
+        if not pending:
+            pending = fh.read(64 << 10)
+            if not pending:
+                break
+        try:
+            piece = inflater.decompress(pending, want - got)
+        except zlib.error:
+            break
+        out.append(piece)
+        got += len(piece)
+        pending = inflater.unconsumed_tail
+        if inflater.eof:  # the next member, if one follows
+            pending = inflater.unused_data
+            if len(pending) < 2:
+                pending += fh.read(64 << 10)
+            if pending[:2] != b"\x1f\x8b":
+                break
+            inflater = zlib.decompressobj(31)
+    return b"".join(out)
 
 
 def _first(numbered: tuple[int, Unscannable]) -> int:

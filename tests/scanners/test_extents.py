@@ -134,9 +134,7 @@ def test_file_slack_and_a_value_cut_by_fragmentation(tmp_path: Path, hasher) -> 
     assert report.findings["personnummer"].count == 1
 
 
-def test_a_gzip_log_split_on_the_device_is_inflated_along_its_file(
-    tmp_path: Path, hasher
-) -> None:
+def test_a_gzip_log_split_on_the_device_is_inflated_along_its_file(tmp_path: Path, hasher) -> None:
     """A rotated log written into a hole between two files is in two pieces. The raw pass read
     its stream on into the next file, lost the rest of the log (and inflated bytes that were
     no part of it); it now follows the file's clusters, as the file pass does."""
@@ -168,6 +166,67 @@ def test_a_gzip_log_split_on_the_device_is_inflated_along_its_file(
     assert raw_only.not_scannable == ()
     both = scan(image, hasher)  # the file pass unpacks the log: the same count
     assert both.findings["email"].count == len(lines)
+
+
+def test_a_gzip_text_is_matched_by_the_raw_pass_and_other_gzip_files_by_the_file_pass(
+    tmp_path: Path, hasher
+) -> None:
+    """A gzip'd log is text the raw pass reads as it inflates it: the file pass, which used to
+    inflate and match it again in full, reads only the names in its head. A gzip'd CSV with a
+    personnummer column and a gzip'd tar are still unpacked by the file pass."""
+    import gzip
+    import io
+    import tarfile
+
+    src = tmp_path / "src"
+    (src / "logs").mkdir(parents=True)
+    lines = [f"Kund: Anna Svensson to=<{email(i)}> status=sent\n" for i in range(2000)]
+    (src / "logs" / "mail.log.1.gz").write_bytes(gzip.compress("".join(lines).encode()))
+    bare = [personnummer(i).replace("-", "")[-10:] for i in range(6)]
+    table = "kund;pnr\n" + "".join(f"x;{v}\n" for v in bare)
+    (src / "kunder.csv.gz").write_bytes(gzip.compress(table.encode()))
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w") as t:
+        body = f"Personnummer {personnummer(40)}\n".encode()
+        info = tarfile.TarInfo("brev.txt")
+        info.size = len(body)
+        t.addfile(info, io.BytesIO(body))
+    (src / "backup.tar.gz").write_bytes(gzip.compress(tar.getvalue()))
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+
+    report = scan(image, hasher)
+    raw, files = report.pass_results
+    assert raw.stats["streams_inflated"] == 1  # the log
+    assert raw.stats["streams_left_to_file_pass"] == 2  # the CSV and the tar
+    assert "files_streamed" not in files.stats  # the file pass did not inflate the log
+    assert report.findings["email"].count == len(lines)
+    assert places(report, "email") == [("/logs/mail.log.1.gz", "live file", len(lines))]
+    assert report.findings["personnummer"].count == 6 + 1  # the bare column values, the tar's
+    assert report.findings["person_name"].count >= 1  # in the log's head, by the file pass
+    assert ("/logs/mail.log.1.gz", "live file") in {
+        (f, a) for f, a, _ in places(report, "person_name")
+    }
+    assert report.not_scannable == ()
+
+
+def test_a_gzip_log_over_the_file_pass_unpack_limit_is_read_whole(tmp_path: Path, hasher) -> None:
+    """The file pass stops a gzip member at its unpack limit (32 MiB; 1 MiB here) and counts
+    nothing of it; the raw pass reads a gzip'd text to its end within its own limits."""
+    import gzip
+
+    from scanners import formats
+
+    src = tmp_path / "src"
+    src.mkdir()
+    lines = [f"{i} to=<{email(i)}> status=sent\n" for i in range(100_000)]
+    text = "".join(lines).encode()
+    assert len(text) > 3 * MiB
+    (src / "mail.log.2.gz").write_bytes(gzip.compress(text))
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    small = FileOptions(limits=formats.Limits(max_member=1 * MiB))
+    report = scan(image, hasher, ScanOptions(files=small))
+    assert report.findings["email"].count == len(lines)
+    assert report.not_scannable == ()
 
 
 def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Path, hasher) -> None:
