@@ -138,7 +138,7 @@ static int cue_before(const names_t *x, Py_ssize_t lo, Py_ssize_t hi) {
     for (int m = 0; m < 4 && !ask; m++) {
         Py_ssize_t k = (Py_ssize_t)strlen(MARKS[m]);
         for (Py_ssize_t i = 0; i + k <= hi - lo && !ask; i++)
-            ask = memcmp(low + i, MARKS[m], (size_t)k) == 0;
+            ask = low[i] == (Py_UCS1)MARKS[m][0] && memcmp(low + i, MARKS[m], (size_t)k) == 0;
     }
     if (!ask) return 0;
     PyObject *r = PyObject_CallFunction(x->cue, "Onn", x->text, lo, hi);
@@ -208,6 +208,29 @@ static int start_here(const text_t *t, Py_ssize_t s) { /* a capital nothing glue
     return is_upper(at(t, s)) && !glued(t, s - 1);
 }
 
+/* is_upper of a 1-byte character. */
+static const unsigned char UPPER1[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, [0xC5] = 1, [0xC4] = 1, [0xD6] = 1, [0xC9] = 1, [0xDC] = 1,
+};
+
+/* The first s' >= s where a name may start (`start_here`), or the text's length. Most of a
+ * text is lower case: 1-byte text (ASCII and Latin-1, nearly all text) is skipped by a table,
+ * where a call per character with PyUnicode_READ's switch was a third of the names' time. */
+static Py_ssize_t next_start(const text_t *t, Py_ssize_t s) {
+    if (t->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = (const Py_UCS1 *)t->data;
+        for (; s < t->n; s++)
+            if (UPPER1[d[s]] && !glued(t, s - 1)) return s;
+        return t->n;
+    }
+    for (; s < t->n; s++)
+        if (start_here(t, s)) return s;
+    return t->n;
+}
+
 PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 7 || !PyUnicode_Check(args[0]) || !PyAnySet_Check(args[1]) ||
         !PyAnySet_Check(args[2]) || !PyAnySet_Check(args[3]) || !PyTuple_Check(args[4]) ||
@@ -248,8 +271,8 @@ PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     PyObject *found = PyList_New(0);
     if (found == NULL) return NULL;
     Py_ssize_t lo[3], hi[3];
-    for (Py_ssize_t s = 0; s < t->n; s++) { /* find_names's first loop */
-        if (!start_here(t, s)) continue;
+    for (Py_ssize_t s = next_start(t, 0); s < t->n; s = next_start(t, s + 1)) {
+        /* find_names's first loop */
         int words = name_run(t, s, lo, hi);
         if (!words) continue;
         PyObject *name = decide(&x, lo, hi, words);
@@ -267,8 +290,9 @@ PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     }
     Py_ssize_t named = PyList_GET_SIZE(found), last = -1; /* the last name at or before s */
     static const int surname_first[2] = {1, 0};
-    for (Py_ssize_t s = 0; s < t->n; s++) { /* `Surname, Firstname`, not inside a name */
-        if (!start_here(t, s) || !inverted(t, s, lo, hi)) continue;
+    for (Py_ssize_t s = next_start(t, 0); s < t->n; s = next_start(t, s + 1)) {
+        /* `Surname, Firstname`, not inside a name */
+        if (!inverted(t, s, lo, hi)) continue;
         while (last + 1 < named) {
             PyObject *next = PyList_GET_ITEM(found, last + 1);
             Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(next, 0));

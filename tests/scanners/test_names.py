@@ -129,6 +129,23 @@ def test_names_in_c_equal_the_python_rules() -> None:
 
 
 @pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
+def test_every_latin_1_character_starts_names_in_c_as_in_python() -> None:
+    """1-byte texts are skipped by a table of capitals in C: each of the 256 characters as a
+    word's first letter, as the letter before one, and after a cue, as `find_names_py`."""
+    texts = []
+    for c in map(chr, range(256)):
+        texts += [
+            f"{c}nna Berg och {c}erg, Anna",
+            f"Anna {c}erg{c}Kalle Holm",
+            f"Kund: {c}lle Xyzberg, {c}",
+            f"Mvh\n{c}va Lind {c}",
+        ]
+    for text in texts:
+        assert max(map(ord, text)) <= 0xFF
+        assert names.find_names(text) == names.find_names_py(text), repr(text)
+
+
+@pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
 def test_name_findings_in_c_equal_the_python_loop() -> None:
     """`_hot.findings_of_names` (digest from the key's midstates, the Finding built in C)
     against the Python loop, with the module's floor and with floors that drop names."""
