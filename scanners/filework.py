@@ -33,6 +33,7 @@ from scanners.workers import prepare, spawn_pool
 if TYPE_CHECKING:
     from scanners.findings import ValueHasher
     from scanners.pagescan import Matcher
+    from scanners.pool import SharedPool
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,13 @@ _STATE: dict[str, Any] = {}
 
 def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[str, bytes]) -> None:
     """Process initializer: this worker's matcher, from the parent's compiled patterns."""
+    adopt(prepare(factory, databases), hasher)
+
+
+def adopt(matcher: Matcher, hasher: ValueHasher) -> None:
+    """This worker's matcher and key for `run` (a worker of both passes, `scanners.pool`)."""
     _STATE["hasher"] = hasher
-    _STATE["matcher"] = prepare(factory, databases)
+    _STATE["matcher"] = matcher
 
 
 def run(path: str, data: bytes, what: str | FileJob) -> Tally | FileOutcome:
@@ -95,8 +101,10 @@ class Offload:
         workers: int = 2,
         in_flight: int = 6,
         in_flight_bytes: int = 16 << 20,
+        pool: SharedPool | None = None,
     ) -> None:
         self._factory = factory
+        self._shared = pool  # the scan's workers (`scanners.pool`), used instead of spawning
         self._hasher = hasher
         self._on_done = on_done
         self._in_flight = max(1, in_flight)
@@ -117,6 +125,9 @@ class Offload:
         self._starting.start()
 
     def _start(self, workers: int) -> None:
+        if self._shared is not None:
+            self._pool = self._shared.executor()  # None if it could not start: match here
+            return
         try:
             pool = spawn_pool(
                 workers, init, (self._factory, self._hasher, engines.export()), wait=True
@@ -182,16 +193,18 @@ class Offload:
         self._ready(wait=True)
         while self._pending:
             self._collect()
-        if self._pool is not None:
+        if self._pool is not None and self._shared is None:  # the scan ends a shared pool
             self._pool.shutdown()
-            self._pool = None
+        self._pool = None
 
     def close(self) -> None:
         """Stop the workers without waiting for the jobs (the pass failed)."""
         self._ready(wait=True)
-        if self._pool is not None:
+        if self._pool is not None and self._shared is None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for future, _, _ in self._pending:  # a shared pool's: its jobs, not the pool
+            future.cancel()
+        self._pool = None
         self._pending.clear()
         self._waiting_bytes = 0
 
@@ -222,7 +235,10 @@ class Offload:
         """The workers died or could not start: match here from now on."""
         if self._pool is not None:
             log.warning("file-pass worker processes stopped (%s); matching in this thread", why)
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._shared is not None:
+                self._shared.broken()
+            else:
+                self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     def _run_here(self, job: Job) -> None:

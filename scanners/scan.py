@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from scanners.files import TextScanner
     from scanners.filework import Done, Offload
     from scanners.findings import Finding, ValueHasher
+    from scanners.pool import SharedPool
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,18 @@ def scan(
     options = options or ScanOptions()
     matcher = RawMatcher(hasher)
     results: list[PassResult] = []
-    with Target(path) as target:
+    with Target(path) as target, ExitStack() as stack:
         both = "raw" in options.passes and "files" in options.passes
+        shared = _shared_pool(target, options, hasher)
+        if shared is not None:
+            stack.enter_context(shared)
+            options = replace(
+                options,
+                raw=replace(options.raw, pool=shared),
+                # The workers are there from the start: the file pass need not match a second
+                # in its own thread to decide whether starting them is worth it.
+                files=replace(options.files, processes_from=0) if both else options.files,
+            )
         extents = None
         if "raw" in options.passes and options.map_extents:
             try:
@@ -113,7 +125,7 @@ def scan(
                 file_options,
                 extents=extents if both else None,
                 names=text.names,
-                offload=_offload(file_options, options.raw, hasher),
+                offload=_offload(file_options, options.raw, hasher, shared),
             )
             results.append(
                 _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))
@@ -122,7 +134,7 @@ def scan(
 
 
 def _offload(
-    files: FileOptions, raw: RawOptions, hasher: ValueHasher
+    files: FileOptions, raw: RawOptions, hasher: ValueHasher, shared: SharedPool | None = None
 ) -> Callable[[Callable[[str, Done, object], None]], Offload] | None:
     """How the file pass starts its worker processes (`FileOptions.processes_from`)."""
     if files.processes_from is None or files.workers < 2:
@@ -131,7 +143,44 @@ def _offload(
     from scanners.filework import Offload
 
     factory = raw.matcher_factory or partial(RawMatcher, hasher)
-    return partial(Offload, factory, hasher, workers=files.workers)
+    return partial(Offload, factory, hasher, workers=files.workers, pool=shared)
+
+
+def _shared_pool(target: Target, options: ScanOptions, hasher: ValueHasher) -> SharedPool | None:
+    """The scan's worker processes for both passes (`scanners.pool`), starting now; or None.
+
+    Only where the raw pass would start its own (a large target, processes allowed) and the
+    target holds a file system: a wiped drive's pages are zeros or the wipe pattern, which
+    need no worker, and its scan stays as quick as it was without them.
+    """
+    raw = options.raw
+    if (
+        "raw" not in options.passes
+        or raw.processes_from is None
+        or raw.workers < 2
+        or target.size < raw.processes_from
+    ):
+        return None
+    import io
+
+    from scanners.filesystems import WALKABLE
+    from scanners.volumes import TargetStream, find_volumes
+
+    try:
+        fh = io.BufferedReader(TargetStream(target), buffer_size=1 << 16)  # type: ignore[arg-type]
+        volumes, _ = find_volumes(fh, target.size)
+    except UnreadableTarget:
+        raise
+    except Exception as e:  # the passes will say what they make of it
+        log.debug("looking for file systems on %s failed: %s", target.path, type(e).__name__)
+        return None
+    if not any(volume.kind in WALKABLE for volume in volumes):
+        return None
+    from scanners.fastpath import RawMatcher
+    from scanners.pool import SharedPool
+
+    factory = raw.matcher_factory or partial(RawMatcher, hasher)
+    return SharedPool(factory, hasher, workers=raw.workers)
 
 
 def _guarded(name: str, target: Target, run: Callable[[], PassResult]) -> PassResult:

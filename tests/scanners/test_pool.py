@@ -1,0 +1,126 @@
+"""One pool of worker processes for both passes (`scanners.pool`): started once, while the map
+is drawn, only where a file system is; the same report as threads; cleaned up; a worker that
+dies leaves the rest of the work to the passes' threads."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from scanners import filework, pool, workers
+from scanners.fastpath import RawMatcher
+from scanners.files import FileOptions
+from scanners.raw import RawOptions
+from scanners.scan import ScanOptions, scan
+from tests.scanners.disks import Disk
+from tests.scanners.documents import personnummer
+from tests.scanners.images import MiB
+
+THREADS = ScanOptions(raw=RawOptions(processes_from=None), files=FileOptions(processes_from=None))
+# A small image's pages are all matched in threads before workers run, unless it waits for them.
+POOL = RawOptions(processes_from=0, match_while_starting=False)
+
+
+def _same(a, b) -> None:
+    assert a.findings == b.findings
+    assert sorted(a.locations, key=repr) == sorted(b.locations, key=repr)
+    assert a.not_scannable == b.not_scannable
+    assert a.by_allocation == b.by_allocation
+
+
+@pytest.fixture
+def spawned(monkeypatch) -> list[str]:
+    """The initializer of every pool spawned, by module (raw pass, file pass or shared)."""
+    seen: list[str] = []
+    real = workers.spawn_pool
+
+    def spawn(count, initializer, *args, **kwargs):
+        seen.append(initializer.__module__)
+        return real(count, initializer, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "spawn_pool", spawn)
+    monkeypatch.setattr(filework, "spawn_pool", spawn)
+    return seen
+
+
+@pytest.fixture
+def contexts(monkeypatch) -> list[str]:
+    written: list[str] = []
+    real = pool.write_context
+
+    def write(context):
+        written.append(real(context))
+        return written[-1]
+
+    monkeypatch.setattr("scanners.raw.write_context", write)
+    return written
+
+
+def test_one_pool_serves_both_passes_and_counts_as_threads(
+    ext4_gpt: Disk, hasher, spawned, contexts
+) -> None:
+    here = scan(ext4_gpt.path, hasher, THREADS)
+    assert spawned == []
+    shared = scan(ext4_gpt.path, hasher, ScanOptions(raw=POOL))
+    assert spawned == ["scanners.pool"]  # once, for both passes
+    raw, files = shared.pass_results
+    assert raw.stats["worker_processes"] == 2
+    assert files.stats["offloaded_jobs"] > 10
+    assert files.stats["offloaded_after_bytes"] == 0  # the workers were there from the start
+    _same(here, shared)
+    assert len(contexts) == 1
+    assert not Path(contexts[0]).exists()  # the raw pass's context file is gone
+    assert multiprocessing.active_children() == []  # and so are the workers
+
+
+def test_raw_only_uses_the_pool_and_counts_as_threads(ext4_gpt: Disk, hasher, spawned) -> None:
+    here = scan(ext4_gpt.path, hasher, ScanOptions(passes=("raw",), raw=THREADS.raw))
+    shared = scan(ext4_gpt.path, hasher, ScanOptions(passes=("raw",), raw=POOL))
+    assert spawned == ["scanners.pool"]
+    assert shared.pass_results[0].stats["worker_processes"] == 2
+    _same(here, shared)
+
+
+def test_a_wiped_target_starts_no_worker(tmp_path: Path, hasher, spawned) -> None:
+    """Zeros but a value in the last page: no file system, so the raw pass starts its own
+    workers at its first data page, as before, and only then."""
+    path = tmp_path / "wiped.img"
+    with open(path, "wb") as f:
+        f.truncate(32 * MiB)
+    scan(path, hasher, ScanOptions(raw=RawOptions(processes_from=0)))
+    assert spawned == []
+    with open(path, "r+b") as f:
+        f.seek(31 * MiB)
+        f.write(f" {personnummer(3)} ".encode())
+    report = scan(path, hasher, ScanOptions(raw=RawOptions(processes_from=0)))
+    assert report.findings["personnummer"].count == 1
+    assert spawned == ["scanners.workers"]
+
+
+class _DiesOnFileJobs(RawMatcher):
+    """A matcher whose worker dies at its first file-pass job; pages it matches."""
+
+    def scan(self, data, base_offset=0):
+        if multiprocessing.parent_process() is not None and any(
+            frame.filename.endswith("filework.py") for frame in traceback.extract_stack()
+        ):
+            os._exit(3)
+        return super().scan(data, base_offset)
+
+
+def test_a_worker_that_dies_in_the_file_pass_leaves_it_to_the_thread(
+    ext4_gpt: Disk, hasher, spawned
+) -> None:
+    here = scan(ext4_gpt.path, hasher, THREADS)
+    options = ScanOptions(raw=replace(POOL, matcher_factory=partial(_DiesOnFileJobs, hasher)))
+    there = scan(ext4_gpt.path, hasher, options)
+    assert spawned == ["scanners.pool"]
+    assert there.pass_results[0].stats["worker_processes"] == 2
+    _same(here, there)
+    assert multiprocessing.active_children() == []
