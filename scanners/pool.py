@@ -9,17 +9,15 @@ working. A `SharedPool` is spawned once, as soon as the target is known to hold 
 are mapped, and serves the raw pass's pages (`scan_page`) and the file pass's jobs
 (`scanners.filework.run`) alike.
 
-A worker learns the raw pass's context (target, margin, limits, extent map) from a file the
-pass writes once (`RawContext`), with its first page: the map does not exist yet when the
-workers start.
+A worker learns the raw pass's context (target, margin, limits, extent map) from a shared-
+memory block the pass writes once (`RawContext`), with its first page: the map does not exist
+yet when the workers start.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -67,10 +65,14 @@ class RawContext:
 def scan_page(
     context: str, shm_name: str, n: int, start: int, length: int, lead: int, bad: tuple[Span, ...]
 ) -> PageOutcome:
-    """`workers.scan_shared` in a shared worker; `context` names the pass's `RawContext` file."""
+    """`workers.scan_shared` in a shared worker; `context` names the pass's `RawContext` block."""
     if _STATE["context"] != context:
-        with open(context, "rb") as f:
-            raw: RawContext = pickle.load(f)  # noqa: S301 - written by this scan's parent
+        block = shared_memory.SharedMemory(name=context)
+        try:
+            size = int.from_bytes(block.buf[:8], "little")
+            raw: RawContext = pickle.loads(block.buf[8 : 8 + size])  # noqa: S301 - our parent's
+        finally:
+            block.close()
         _STATE["pages"] = PageMatcher(
             Target(raw.path), _STATE["matcher"], raw.margin, raw.limits, raw.locator
         )
@@ -84,16 +86,17 @@ def scan_page(
     return pages.scan(Page(start, length, lead, view, bad, view), "data")
 
 
-def write_context(context: RawContext) -> str:
-    """Write the raw pass's context for the workers; the caller removes the file."""
-    fd, path = tempfile.mkstemp(prefix="raw-context-", dir=_context_dir())
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(context, f, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
+def write_context(context: RawContext) -> shared_memory.SharedMemory:
+    """The raw pass's context in a shared-memory block for the workers; the caller unlinks it.
 
-
-def _context_dir() -> str | None:
-    return "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
+    Shared memory, not a file: a scan killed with SIGKILL leaves its blocks to the resource
+    tracker, which removes them (a file in /dev/shm stayed behind, one per killed scan).
+    """
+    data = pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
+    block = shared_memory.SharedMemory(create=True, size=8 + len(data))
+    block.buf[:8] = len(data).to_bytes(8, "little")
+    block.buf[8 : 8 + len(data)] = data
+    return block
 
 
 class SharedPool:

@@ -12,7 +12,6 @@ Unreadable sectors become "not scannable" ranges and the scan goes on.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import Counter
@@ -274,12 +273,11 @@ class RawScanner:
         return pool.submit(workers.scan_shared, *args).result()
 
     def _write_context(self, stack: ExitStack) -> str:
-        """The shared workers' context file (`scanners.pool.RawContext`), removed at the end."""
+        """The shared workers' context block (`scanners.pool.RawContext`), gone at the end."""
         opts = self.options
-        context = RawContext(self.target.path, opts.margin, opts.limits, opts.locator)
-        path = write_context(context)
-        stack.callback(os.unlink, path)
-        return path
+        block = write_context(RawContext(self.target.path, opts.margin, opts.limits, opts.locator))
+        stack.callback(_free_shared, [block])
+        return block.name
 
     def _worker_pool(self) -> Executor | None:
         """The worker processes once every one has started; None until then.

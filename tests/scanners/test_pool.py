@@ -9,6 +9,7 @@ import os
 import traceback
 from dataclasses import replace
 from functools import partial
+from multiprocessing import shared_memory
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,9 @@ def contexts(monkeypatch) -> list[str]:
     real = pool.write_context
 
     def write(context):
-        written.append(real(context))
-        return written[-1]
+        block = real(context)
+        written.append(block.name)
+        return block
 
     monkeypatch.setattr("scanners.raw.write_context", write)
     return written
@@ -75,7 +77,8 @@ def test_one_pool_serves_both_passes_and_counts_as_threads(
     assert files.stats["offloaded_after_bytes"] == 0  # the workers were there from the start
     _same(here, shared)
     assert len(contexts) == 1
-    assert not Path(contexts[0]).exists()  # the raw pass's context file is gone
+    with pytest.raises(FileNotFoundError):  # the raw pass's context block is gone
+        shared_memory.SharedMemory(name=contexts[0])
     assert multiprocessing.active_children() == []  # and so are the workers
 
 

@@ -126,6 +126,7 @@ def test_killed_process_leaves_no_scan_worker_holding_the_drive(
     drive = customer_drive(size=1024 * MiB)  # at 1 GiB the raw pass matches in processes
     _fill_tail(drive.image, 64 * MiB, 1024 * MiB)
     dev = make_loop(image=drive.image, direct_io=True)
+    shared_before = set(Path("/dev/shm").iterdir())
     with station_cli(station, "process", str(dev), "--batch", str(batch), "--yes") as proc:
         deadline = time.monotonic() + 120
         while not holders(dev) & _descendants(proc.pid):  # a scan worker has the drive open
@@ -133,6 +134,12 @@ def test_killed_process_leaves_no_scan_worker_holding_the_drive(
             assert time.monotonic() < deadline, "no scan worker opened the drive"
             time.sleep(0.02)
         assert kill_and_wait_for_release(proc, dev) == set()
+    # The pages and the workers' context lived in shared memory: the resource tracker of the
+    # killed scan removes them (a context file written to /dev/shm stayed behind).
+    deadline = time.monotonic() + LINGER
+    while set(Path("/dev/shm").iterdir()) - shared_before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert set(Path("/dev/shm").iterdir()) - shared_before == set()
 
 
 @needs_loop
