@@ -168,7 +168,7 @@ def inflate(
     inflation = Inflation(read, stream, limits, cap)
     while inflation.read(_MAX_CHUNK):
         pass
-    return inflation.held, inflation.cut
+    return bytes(inflation.held), inflation.cut
 
 
 class Inflation:
@@ -178,29 +178,37 @@ class Inflation:
     a zip, gzip or zlib stream goes on past them, its output read and not kept, while it stays
     within `limits.max_ratio` times the compressed bytes used, up to `limits.max_tail_input`
     bytes in: a mail log is read to its end in a few megabytes of memory, a zip bomb (a
-    thousand times its input) stops where it did before.
+    thousand times its input) stops where it did before. `on_tail` sees each piece past the
+    held part (the raw pass looks there for streams it will not inflate, to report them).
     """
 
     def __init__(
-        self, read: Reader, stream: Stream, limits: Limits, hold: int, *, tail: bool = False
+        self,
+        read: Reader,
+        stream: Stream,
+        limits: Limits,
+        hold: int,
+        *,
+        tail: bool = False,
+        on_tail: Callable[[bytes], None] | None = None,
     ) -> None:
         self._read = read
         self._stream = stream
         self._limits = limits
         self._hold = hold
         self._tail = tail and stream.kind != "pdf"
-        self._held: list[bytes] = []
+        self._on_tail = on_tail  # sees each piece of output past `hold`
+        # Grown in place (a join of the pieces held them twice at its end: 32 MiB a worker).
+        self._held = bytearray()
         self._ready = bytearray()
         self._pieces: Iterator[bytes] | None = self._output()
         self.produced = 0  # output bytes so far, held or not
         self.cut = False  # a limit ended the stream before its end
 
     @property
-    def held(self) -> bytes:
+    def held(self) -> bytearray:
         """The first `hold` bytes of output (fewer if the stream ended before)."""
-        if len(self._held) != 1:
-            self._held = [b"".join(self._held)]
-        return self._held[0]
+        return self._held
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes of output (all the rest if negative); b"" once it has ended."""
@@ -221,7 +229,7 @@ class Inflation:
     def _output(self) -> Iterator[bytes]:
         if self._stream.kind == "pdf":
             data, self.cut = _pdf_stream(self._read, self._stream, self._limits, self._hold)
-            self._held.append(data)
+            self._held += data
             self.produced = len(data)
             if data:
                 yield data
@@ -249,13 +257,17 @@ class Inflation:
                     return  # truncated: the output so far is all there is
                 consumed += len(chunk)
                 size = min(size * 2, _MAX_CHUNK)
-            want = self._hold - self.produced if holding else _MAX_CHUNK
+            # A piece at a time, held or not: one call could give the whole held part, kept
+            # three times over (held, read buffer, the piece itself).
+            want = min(self._hold - self.produced, _MAX_CHUNK) if holding else _MAX_CHUNK
             try:
                 piece = inflater.decompress(chunk, want)
             except zlib.error:
                 return  # corrupt from here on: the output so far is still scanned
             if holding:
-                self._held.append(piece)
+                self._held += piece
+            elif self._on_tail is not None and piece:
+                self._on_tail(piece)
             self.produced += len(piece)
             if piece:
                 yield piece

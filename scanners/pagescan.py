@@ -59,6 +59,8 @@ class PageOutcome:
     over_budget: bool = False
     cut: bool = False  # a stream was longer than the per-stream output or input limit
     too_deep: bool = False  # a stream held streams deeper than the depth limit
+    # A stream read past its held part held compressed streams there, not inflated.
+    nested_in_tail: bool = False
     deferred: int = 0  # streams left to the file pass (inside a file it decodes)
     left_to_files: int = 0  # core bytes not matched: inside files the file pass decodes
 
@@ -193,8 +195,9 @@ class PageMatcher:
         time, and that tail is bounded by its own input instead (`inflate.Inflation`).
         """
         hold = min(budget, self.limits.max_output)
+        tail = depth == 1 and hold == self.limits.max_output
         source = Inflation(
-            read, stream, self.limits, hold, tail=depth == 1 and hold == self.limits.max_output
+            read, stream, self.limits, hold, tail=tail, on_tail=_NestedInTail(self.limits, out)
         )
         # A piece at a time: a 16 MiB mail log holds 400,000 values, whose findings held at
         # once took about 80 MB in every worker.
@@ -259,3 +262,31 @@ def _along(
         return b"".join(pieces)
 
     return read_along
+
+
+class _NestedInTail:
+    """Watches a stream's output past its held part for streams that really inflate.
+
+    Only the held part is searched for nested streams: one past it (a document deep in a
+    large tar.gz) is not read, and must be reported, not left out in silence. A signature
+    that inflates not one byte from what is at hand (text is full of chance `x^`) is none.
+    """
+
+    def __init__(self, limits: Limits, out: PageOutcome) -> None:
+        self._limits = limits
+        self._out = out
+        self._last = b""  # the previous piece's end: a signature across the seam
+
+    def __call__(self, piece: bytes) -> None:
+        if self._out.nested_in_tail:
+            return
+        window = self._last + piece
+        self._last = piece[-_SEAM:]
+        inner = buffer_reader(window)
+        for nested in find_streams(window):
+            if inflate(inner, nested, self._limits, max_output=1)[0]:
+                self._out.nested_in_tail = True
+                return
+
+
+_SEAM = 64  # longer than any signature and the header bytes `find_streams` reads

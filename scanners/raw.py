@@ -56,7 +56,10 @@ _BLANK_BYTES = frozenset(range(0x20)) | {0x7F, 0xFF}
 class RawOptions:
     """How the raw pass reads, what it skips, and where it matches."""
 
-    page_size: int = 8 << 20
+    # 4 MiB: a page is held by the reader, the worker that matches it and the pool of buffers
+    # (workers + readahead); at 8 MiB those buffers alone put the full scan of the 4.1 GB mixed
+    # image at 500-539 MB RSS (its processes summed), at 4 MiB 430, in the same time.
+    page_size: int = 4 << 20
     margin: int = 64 << 10  # context on each side of a page; longer than any match in bytes
     workers: int = 2
     readahead: int = 2  # pages read ahead of the workers
@@ -125,6 +128,7 @@ class RawScanner:
         over_budget: list[Span] = []
         cut: list[Span] = []
         too_deep: list[Span] = []
+        nested_in_tail: list[Span] = []
         pattern: list[Span] = []
         done = 0
         began = time.monotonic()
@@ -147,6 +151,8 @@ class RawScanner:
                 cut.append(page)
             if out.too_deep:
                 too_deep.append(page)
+            if out.nested_in_tail:
+                nested_in_tail.append(page)
             result.bytes_scanned += out.bytes_read - sum(r.length for r in out.bad)
             done += out.length
             if on_progress is not None:
@@ -174,6 +180,14 @@ class RawScanner:
                 Unscannable(
                     str(r),
                     cut_reason(limits),
+                )
+            )
+        for r in _merge(nested_in_tail):
+            result.not_scannable.append(
+                Unscannable(
+                    str(r),
+                    f"compressed streams inside a compressed stream past its first "
+                    f"{limits.max_output} bytes; not read",
                 )
             )
         for r in _merge(too_deep):

@@ -264,6 +264,53 @@ def test_a_bomb_behind_text_stops_at_the_ratio_and_is_reported(tmp_path, hasher)
     assert [u.reason for u in result.not_scannable] == [cut_reason(limits)]
 
 
+def _zip_of(name: str, body: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, body)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("where", ["held", "tail"])
+def test_a_stream_inside_a_long_stream_is_read_or_reported(tmp_path, hasher, where):
+    """A document inside a tar.gz: in the held part it is inflated and found; past it (only
+    the held part is searched for streams) it is reported, never left out in silence. The
+    log text around it holds chance signatures (`x^`, `x\x01`), which are no streams."""
+    before = "".join(_mail_log(3 * MiB if where == "tail" else MiB // 4)).encode()
+    inner = _zip_of("brev.txt", f"Personnummer {personnummer(5)}\n".encode() * 50)
+    noise = b" taxi^ max\x01 " * 1000
+    packed = gzip.compress(before + noise + inner + noise + before)
+    limits = Limits(max_output=1 * MiB)
+    result = raw(
+        image(tmp_path, 8 * PAGE, {7: packed}),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
+    reasons = [u.reason for u in result.not_scannable]
+    if where == "held":
+        assert result.tally.counts["personnummer"] == 50
+        assert reasons == []
+    else:
+        assert result.tally.counts["personnummer"] == 0
+        assert reasons == [
+            f"compressed streams inside a compressed stream past its first {MiB} bytes; not read"
+        ]
+
+
+def test_chance_signatures_past_the_held_part_are_not_reported(tmp_path, hasher):
+    line = b" taxi^ max\x01 x\x9c PK\x03\x04 \x1f\x8b\x08 %d\n"
+    text = b"".join(line % i for i in range(300_000))
+    assert len(text) > 4 * MiB
+    limits = Limits(max_output=1 * MiB)
+    result = raw(
+        image(tmp_path, 4 * PAGE, {7: gzip.compress(text)}),
+        hasher,
+        RawOptions(page_size=PAGE, margin=4096, limits=limits),
+    )
+    assert result.not_scannable == []
+    assert result.stats["bytes_inflated"] == len(text)
+
+
 def test_a_stream_past_the_tail_input_limit_is_reported(tmp_path, hasher):
     lines = _mail_log(6 * MiB)
     packed = gzip.compress("".join(lines).encode())
@@ -315,7 +362,7 @@ def test_ten_gigabyte_sparse_file_is_read_through_its_holes(tmp_path, hasher):
     result = raw(path, hasher, RawOptions())
     assert result.tally.counts["personnummer"] == 1
     assert result.bytes_scanned == 10 << 30
-    assert result.stats["pages_uniform"] == (10 << 30) // (8 << 20) - 1
+    assert result.stats["pages_uniform"] == (10 << 30) // RawOptions().page_size - 1
 
 
 @pytest.mark.skipif(shutil.which("mkfs.btrfs") is None, reason="btrfs-progs is not installed")
