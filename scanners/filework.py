@@ -45,14 +45,23 @@ def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[st
     adopt(prepare(factory, databases), hasher)
 
 
-def adopt(matcher: Matcher, hasher: ValueHasher) -> None:
-    """This worker's matcher and key for `run` (a worker of both passes, `scanners.pool`)."""
+def adopt(
+    matcher: Matcher, hasher: ValueHasher, before_first: Callable[[], None] | None = None
+) -> None:
+    """This worker's matcher and key for `run` (a worker of both passes, `scanners.pool`).
+
+    `before_first` runs before this worker's first job (the raw pass is over by then).
+    """
     _STATE["hasher"] = hasher
     _STATE["matcher"] = matcher
+    _STATE["before_first"] = before_first
 
 
 def run(path: str, data: bytes, what: str | FileJob) -> Tally | FileOutcome:
     """A job in this worker process (`run_with` with its matcher)."""
+    before_first = _STATE.pop("before_first", None)
+    if before_first is not None:
+        before_first()
     return run_with(_STATE["matcher"], _STATE["hasher"], path, data, what)
 
 
