@@ -29,7 +29,6 @@ from multiprocessing import shared_memory
 from typing import TYPE_CHECKING, Any
 
 from scanners import engines, filework, workers
-from scanners.pages import Page
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
 from scanners.target import Span, Target
 
@@ -50,8 +49,6 @@ def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[st
     matcher = workers.prepare(factory, databases)
     _STATE["matcher"] = matcher
     _STATE["context"] = None
-    _STATE["pages"] = None
-    _STATE["shm"] = {}
     filework.adopt(matcher, hasher, before_first=_raw_pass_over)
 
 
@@ -62,13 +59,7 @@ def _raw_pass_over() -> None:
     (33 MB), and the inflated logs' heap stayed with the worker: on the 4.1 GB mixed image
     the two workers went into the file pass at 155 MB each, and the scan's peak was at its end.
     """
-    for shm in _STATE["shm"].values():
-        shm.close()
-    _STATE["shm"] = {}
-    pages: PageMatcher | None = _STATE["pages"]
-    if pages is not None:
-        pages.target.close()
-    _STATE["pages"] = None
+    workers.let_go()
     _STATE["context"] = None
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # glibc only
@@ -96,17 +87,12 @@ def scan_page(
             raw: RawContext = pickle.loads(block.buf[8 : 8 + size])  # noqa: S301 - our parent's
         finally:
             block.close()
-        _STATE["pages"] = PageMatcher(
-            Target(raw.path), _STATE["matcher"], raw.margin, raw.limits, raw.locator
+        matcher = _STATE["matcher"]
+        workers.serve(
+            lambda: PageMatcher(Target(raw.path), matcher, raw.margin, raw.limits, raw.locator)
         )
         _STATE["context"] = context
-    shm = _STATE["shm"].get(shm_name)
-    if shm is None:
-        shm = shared_memory.SharedMemory(name=shm_name)
-        _STATE["shm"][shm_name] = shm
-    view = shm.buf[:n]  # matched in place, as `workers.scan_shared` does
-    pages: PageMatcher = _STATE["pages"]
-    return pages.scan(Page(start, length, lead, view, bad, view), "data")
+    return workers.scan_shared(shm_name, n, start, length, lead, bad)
 
 
 def write_context(context: RawContext) -> shared_memory.SharedMemory:

@@ -48,9 +48,25 @@ def init(
     holds the drive while another is still starting without its parent watch.
     """
     matcher = prepare(factory, databases or {})
-    _STATE["open"] = lambda: PageMatcher(Target(path), matcher, margin, limits, locator)
-    _STATE["matcher"] = None
+    serve(lambda: PageMatcher(Target(path), matcher, margin, limits, locator))
+
+
+def serve(open_pages: Callable[[], PageMatcher]) -> None:
+    """Match pages with the `PageMatcher` that `open_pages` makes at the first one."""
+    let_go()
+    _STATE["open"] = open_pages
+
+
+def let_go() -> None:
+    """Close the page buffers this worker mapped and the target it opened."""
+    for shm in _STATE.get("shm", {}).values():
+        shm.close()
+    pages: PageMatcher | None = _STATE.get("matcher")
+    if pages is not None:
+        pages.target.close()
     _STATE["shm"] = {}
+    _STATE["matcher"] = None
+    _STATE.pop("open", None)
 
 
 def spawn_pool(
