@@ -200,8 +200,8 @@ class Inflation:
         self._on_tail = on_tail  # sees each piece of output past `hold`
         # Grown in place (a join of the pieces held them twice at its end: 32 MiB a worker).
         self._held = bytearray()
-        self._ready = bytearray()
-        self._pieces: Iterator[bytes] | None = self._output()
+        self._rest = b""  # what a short `read` left of a piece
+        self._pieces: Iterator[bytes] = self._output()
         self.produced = 0  # output bytes so far, held or not
         self.cut = False  # a limit ended the stream before its end
 
@@ -211,20 +211,17 @@ class Inflation:
         return self._held
 
     def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes of output (all the rest if negative); b"" once it has ended."""
-        while self._pieces is not None and (size < 0 or len(self._ready) < size):
-            piece = next(self._pieces, None)
-            if piece is None:
-                self._pieces = None
-            else:
-                self._ready += piece
-        if size < 0 or size >= len(self._ready):
-            out = bytes(self._ready)
-            self._ready.clear()
-        else:
-            out = bytes(self._ready[:size])
-            del self._ready[:size]
-        return out
+        """Up to `size` bytes of output (all the rest if negative); b"" once it has ended.
+
+        As a raw file reads: the next piece as the inflater gave it, no longer than `size`
+        (a buffer that gathered exactly `size` bytes copied every byte twice more).
+        """
+        if size < 0:
+            return self._rest + b"".join(self._pieces)
+        piece, self._rest = self._rest or next(self._pieces, b""), b""
+        if len(piece) > size:
+            piece, self._rest = piece[:size], piece[size:]
+        return piece
 
     def _output(self) -> Iterator[bytes]:
         if self._stream.kind == "pdf":
@@ -258,7 +255,7 @@ class Inflation:
                 consumed += len(chunk)
                 size = min(size * 2, _MAX_CHUNK)
             # A piece at a time, held or not: one call could give the whole held part, kept
-            # three times over (held, read buffer, the piece itself).
+            # twice over (held, and the piece itself).
             want = min(self._hold - self.produced, _MAX_CHUNK) if holding else _MAX_CHUNK
             try:
                 piece = inflater.decompress(chunk, want)

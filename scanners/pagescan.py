@@ -280,13 +280,16 @@ class _NestedInTail:
     def __call__(self, piece: bytes) -> None:
         if self._out.nested_in_tail:
             return
-        window = self._last + piece
-        self._last = piece[-_SEAM:]
-        inner = buffer_reader(window)
-        for nested in find_streams(window):
-            if inflate(inner, nested, self._limits, max_output=1)[0]:
-                self._out.nested_in_tail = True
-                return
+        # The piece, and across the seam a window of the previous piece's end and this one's
+        # start (not a copy of every piece glued to its predecessor).
+        seam, self._last = self._last + piece[:_PROBE], piece[-_SEAM:]
+        for window in (seam, piece):
+            inner = buffer_reader(window)
+            for nested in find_streams(window):
+                if inflate(inner, nested, self._limits, max_output=1)[0]:
+                    self._out.nested_in_tail = True
+                    return
 
 
 _SEAM = 64  # longer than any signature and the header bytes `find_streams` reads
+_PROBE = 4096  # compressed bytes after a header that show whether it inflates
