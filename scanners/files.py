@@ -39,7 +39,7 @@ from scanners.errors import error_kind
 from scanners.fileitems import TEXT_CHUNK, FileItems, chunks
 from scanners.filejob import FileJob, FileOutcome
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
-from scanners.formats import plain
+from scanners.formats import archive, plain
 from scanners.pathnames import PathRedactor
 from scanners.report import PassResult, Unscannable
 from scanners.target import Span
@@ -422,34 +422,15 @@ class FileScanner:
 
 
 def _gunzipped_head(fh: BinaryIO, head: bytes, want: int) -> bytes:
-    """The first `want` bytes of a gzip file's content, member after member, as gzip(1) reads.
+    """The first `want` bytes of a gzip file's content, as the file pass reads it.
 
-    A damaged stream gives what it gave before the damage (the raw pass matched as much).
+    `archive.GzipReader`, member after member. Text gives at least a byte out for each byte
+    in, so `want` bytes of the file are enough. A damaged member gives no head (no names).
     """
-    out: list[bytes] = []
-    got = 0
-    inflater = zlib.decompressobj(31)
-    pending = head
-    while got < want:
-        if not pending:
-            pending = fh.read(64 << 10)
-            if not pending:
-                break
-        try:
-            piece = inflater.decompress(pending, want - got)
-        except zlib.error:
-            break
-        out.append(piece)
-        got += len(piece)
-        pending = inflater.unconsumed_tail
-        if inflater.eof:  # the next member, if one follows
-            pending = inflater.unused_data
-            if len(pending) < 2:
-                pending += fh.read(64 << 10)
-            if pending[:2] != b"\x1f\x8b":
-                break
-            inflater = zlib.decompressobj(31)
-    return b"".join(out)
+    try:
+        return archive.GzipReader(head + fh.read(max(0, want - len(head)))).read_up_to(want)
+    except zlib.error:
+        return b""
 
 
 def _first(numbered: tuple[int, Unscannable]) -> int:
