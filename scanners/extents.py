@@ -23,6 +23,7 @@ from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Metadata, walk
 from scanners.formats import archive, plain, sniff
 from scanners.formats.tables import is_pnr_column
+from scanners.inflate import Limits
 from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
 from scanners.volumes import TargetStream, find_volumes, open_volume
 
@@ -44,6 +45,7 @@ def map_target(
     decoded_by_files: bool,
     file_limit: int = 0,
     redact: Callable[[str], str] | None = None,
+    inflate_limits: Limits | None = None,
 ) -> ExtentMap:
     """Walk every file system of `target` and map its ranges.
 
@@ -55,12 +57,15 @@ def map_target(
             is left to the raw pass, so it is never marked `decoded`.
         redact: cuts values out of a path (`PathRedactor.redact_only`): the places the raw
             pass reports show paths as the file pass does, never a value in a name.
+        inflate_limits: the raw pass's (`RawOptions.limits`): a gzip'd text is the raw
+            pass's only where they let it read the text to its end.
 
     A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
     the file pass reports it as not scannable.
     """
     import io
 
+    limits = inflate_limits
     extents = ExtentMap()
     stream = TargetStream(target)
     fh: BinaryIO = io.BufferedReader(stream, buffer_size=1 << 16)  # type: ignore[arg-type]
@@ -77,7 +82,9 @@ def map_target(
                         _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
                 elif isinstance(entry, FileRef):
                     decodes = decoded_by_files and entry.size <= file_limit
-                    _map_file(extents, volume.offset, volume.size, prefix, entry, decodes, redact)
+                    _map_file(
+                        extents, volume.offset, volume.size, prefix, entry, decodes, redact, limits
+                    )
         except Exception as e:  # the file pass reports the file system as not scannable
             log.debug("mapping %s failed: %s", volume.region, error_kind(e))
     extents.freeze()
@@ -99,12 +106,13 @@ def _map_file(
     ref: FileRef,
     decoded_by_files: bool,
     redact: Callable[[str], str] | None = None,
+    limits: Limits | None = None,
 ) -> None:
     path = prefix + ref.path
     shown = redact(path) if redact is not None else path
     extents.files += 1
     try:
-        readable = raw_readable(ref)
+        readable = raw_readable(ref, limits)
     except Exception as e:  # unreadable now: the file pass reports it
         log.debug("file head unreadable: %s", error_kind(e))
         return
@@ -142,7 +150,7 @@ def _map_file(
         extents.add_fragmented(content)
 
 
-def raw_readable(ref: FileRef) -> bool:
+def raw_readable(ref: FileRef, limits: Limits | None = None) -> bool:
     """True when the raw pass sees this file's content as the file pass would match it.
 
     Plain text in 8-bit encodings or UTF-16LE, and bytes of unknown formats, both of which the
@@ -158,7 +166,9 @@ def raw_readable(ref: FileRef) -> bool:
     with ref.open() as fh:
         head = fh.read(min(ref.size, HEAD))
         if sniff(ref.path, head) == "gzip":
-            return _gzip_text(ref.path, head + fh.read(GZIP_HEAD))
+            return _gzip_text(ref.path, head + fh.read(GZIP_HEAD)) and _inflated_whole(
+                fh, ref.size, limits or Limits()
+            )
     if sniff(ref.path, head) != "text":
         return False
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xfe\xff")):
@@ -187,6 +197,21 @@ def _gzip_text(path: str, head: bytes) -> bool:
         and plain.text_form(content) == plain.UTF8_FIRST
         and not _names_pnr_column(content)
     )
+
+
+def _inflated_whole(fh: BinaryIO, size: int, limits: Limits) -> bool:
+    """Whether the raw pass's limits let it inflate this gzip file to its end.
+
+    Past its held part a stream goes on only while it stays within `max_ratio` times its
+    input: a log of one line repeated (hundreds of times smaller packed) would stop there and
+    be reported, where the file pass reads it to its own limit. The gzip trailer's size (the
+    last member's, modulo 4 GiB) says which it is.
+    """
+    if size < 18 or size > limits.max_tail_input:
+        return False
+    fh.seek(size - 4)
+    content = int.from_bytes(fh.read(4), "little")
+    return content <= max(limits.max_output, limits.max_ratio * size)
 
 
 def _names_pnr_column(head: bytes) -> bool:

@@ -87,6 +87,7 @@ def scan(
                     decoded_by_files=both,
                     file_limit=options.files.max_file_bytes,
                     redact=PathRedactor(matcher).redact_only,
+                    inflate_limits=options.raw.limits,
                 )
             except UnreadableTarget:
                 raise

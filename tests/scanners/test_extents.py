@@ -229,6 +229,25 @@ def test_a_gzip_log_over_the_file_pass_unpack_limit_is_read_whole(tmp_path: Path
     assert report.not_scannable == ()
 
 
+def test_a_gzip_log_of_repeated_lines_is_read_whole_in_a_full_scan(tmp_path: Path, hasher) -> None:
+    """A log of one line repeated compresses far past the raw pass's ratio guard (32x), which
+    stops a stream after its held 16 MiB; the file pass reads such a log to its 32 MiB limit.
+    Handed to the raw pass as text, its value past 16 MiB was reported and not read."""
+    import gzip
+
+    src = tmp_path / "src"
+    src.mkdir()
+    line = b"Mar  1 00:00:00 mx1 sshd[811]: Connection closed by 10.0.0.1 port 22\n"
+    text = line * ((20 << 20) // len(line)) + f"Kund {personnummer(8)}\n".encode() + line * 100
+    packed = gzip.compress(text)
+    assert len(text) > 32 * len(packed)
+    (src / "auth.log.1.gz").write_bytes(packed)
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    report = scan(image, hasher)
+    assert report.findings["personnummer"].count == 1
+    assert report.not_scannable == ()
+
+
 def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Path, hasher) -> None:
     # The extent map once had its own, exact list of column names: `KundPnr` was not in it, so
     # the raw pass kept the CSV, the file pass skipped it, and the bare numbers were lost.
