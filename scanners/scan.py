@@ -77,7 +77,9 @@ def scan(
                 raw=replace(options.raw, pool=shared),
                 # The workers are there from the start: the file pass need not match a second
                 # in its own thread to decide whether starting them is worth it.
-                files=replace(options.files, processes_from=0) if both else options.files,
+                files=replace(options.files, processes_from=0)
+                if both and options.files.processes_from is not None
+                else options.files,
             )
         extents = None
         if "raw" in options.passes and options.map_extents:

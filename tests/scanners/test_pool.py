@@ -127,3 +127,12 @@ def test_a_worker_that_dies_in_the_file_pass_leaves_it_to_the_thread(
     assert there.pass_results[0].stats["worker_processes"] == 2
     _same(here, there)
     assert multiprocessing.active_children() == []
+
+
+def test_file_pass_told_to_use_no_processes_uses_none(ext4_gpt: Disk, hasher, spawned) -> None:
+    """The raw pass's workers do not overrule a file pass set to match in its own thread."""
+    options = ScanOptions(raw=POOL, files=FileOptions(processes_from=None))
+    report = scan(ext4_gpt.path, hasher, options)
+    assert spawned == ["scanners.pool"]
+    assert "offloaded_jobs" not in report.pass_results[1].stats
+    _same(scan(ext4_gpt.path, hasher, THREADS), report)
