@@ -58,7 +58,7 @@ class Limits:
     # A stream read from the target goes on past `max_output`, matched as it is inflated and
     # not held, while its output stays within `max_ratio` times the compressed bytes it used,
     # up to `max_tail_input` bytes in. Text compresses 3-10 times (the mail logs of
-    # `bench/mixed_bench.py` 4.3), a zip bomb about a thousand.
+    # `bench/mixed_bench.py` 3.84), a zip bomb about a thousand.
     max_ratio: int = 32
     max_tail_input: int = 1 << 30
     # Streams inside streams: a zip in a zip five deep is an ordinary backup; the budget, not
