@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from scanners.formats import Budget
 
 from scanners.formats import Extracted
-from scanners.formats.tables import csv_header, table_items
+from scanners.formats.tables import csv_header, csv_table_items, table_items
 
 # Bytes that cp1252 leaves undefined: their presence means Latin-1 (or not text at all).
 _CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
@@ -122,6 +122,10 @@ def extract_text(path: str, data: bytes, depth: int, budget: Budget) -> Iterator
         return
     # A CSV/TSV whose header names a personnummer column: its values get the name as context.
     delimiter, columns = header
+    fast = csv_table_items(path, text, delimiter, columns)
+    if fast is not None:
+        yield from fast
+        return
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[1:]
     except csv.Error:  # not CSV after all (a NUL, an over-long field): plain text then

@@ -9,6 +9,7 @@ phone number). The other columns keep their rows, as before.
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ _PNR_COLUMN = re.compile(
 _CAMEL = re.compile(r"(?<=[a-zåäö])(?=[A-ZÅÄÖ])")
 _SEPARATORS = re.compile(r"[_\-.:#/]+|\s+")
 KEYWORD = "personnummer"
+_CSV_SPECIAL = ('"', "\r", "\x00")  # quoting, old Mac lines, NUL: csv.reader's own cases
 
 
 def is_pnr_column(name: str) -> bool:
@@ -70,6 +72,53 @@ def csv_header(text: str) -> tuple[str, list[str]] | None:
             if any(_header_name(n) for n in names):
                 return delimiter, names
     return None
+
+
+def csv_table_items(
+    path: str, text: str, delimiter: str, columns: Sequence[str]
+) -> list[Extracted] | None:
+    """`table_items` of a plain CSV in whole-text operations; None where that is not exact.
+
+    Building the table row by row (csv.reader's lists, then a join and a check per cell) cost
+    a CSV with a personnummer column 40 % more than matching its bytes. A table without quotes,
+    carriage returns or NULs, with one personnummer column and the header's number of cells on
+    every line, splits exactly at its delimiters and newlines: the column's values are found by
+    one regular expression and the column is cut out by another (or by deleting every
+    (n-1)th piece of the text split at the delimiter). Anything else (None) takes the reader.
+    """
+    keyed = [i for i, name in enumerate(columns) if is_pnr_column(name)]
+    n = len(columns)
+    if len(keyed) != 1 or n < 2 or any(c in text for c in _CSV_SPECIAL):
+        return None
+    table = text if text.endswith("\n") else text + "\n"  # a last line without its newline
+    d = re.escape(delimiter)
+    cell = f'[^{d}\n"\r\x00]{{0,{csv.field_size_limit()}}}+'
+    if re.fullmatch(f"(?:{cell}(?:{d}{cell}){{{n - 1}}}\n)*+", table) is None:
+        return None
+    body, k = table[table.index("\n") + 1 :], keyed[0]
+    if k == 0:
+        values = re.findall(f"(?m)^([^{d}\n]*){d}", body)
+        rest = re.sub(f"(?m)^[^{d}\n]*{d}", "", body).replace(delimiter, "\t")
+    elif k == n - 1:
+        values = re.findall(f"(?m){d}([^{d}\n]*)$", body)
+        rest = re.sub(f"(?m){d}[^{d}\n]*$", "", body).replace(delimiter, "\t")
+    else:  # row r's cell k is piece k + r(n-1): a row's last and next first cell are one piece
+        pieces = body.split(delimiter)
+        values = pieces[k :: n - 1]
+        del pieces[k :: n - 1]
+        rest = "\t".join(pieces)
+    header = "\t".join(columns[i] for i in range(n) if i != k)
+    items = [Extracted(path, text=header + "\n" + rest[:-1])]
+    kept = _column_values(values)
+    if kept:
+        items.append(Extracted(path, text=f"{KEYWORD} " + f"\n{KEYWORD} ".join(kept)))
+    return items
+
+
+def _column_values(values: list[str]) -> list[str]:
+    """The non-blank values of a personnummer column as `table_items` gives them (`_digits`)."""
+    stripped = [v.strip() for v in values]
+    return ["0" + v if len(v) == 9 and v.isdigit() else v for v in stripped if v]
 
 
 def _header_name(cell: str) -> bool:

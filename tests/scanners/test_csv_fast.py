@@ -1,0 +1,115 @@
+"""The whole-text CSV path gives what csv.reader and `table_items` give, or steps aside.
+
+The oracle is Python's own csv module: every table the fast path takes must come out exactly
+as the reader's rows through `table_items`; every table it cannot split exactly (quotes,
+carriage returns, NULs, rows of another length, blank lines, a field over csv's size limit,
+two personnummer columns) must be left to the reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import pytest
+
+from scanners.formats import Budget, Extracted, Limits
+from scanners.formats.plain import decode, extract_text
+from scanners.formats.tables import csv_header, csv_table_items, table_items
+
+# Characters that split, quote or end CSV fields, next to ordinary ones and a few that
+# str.strip, str.isdigit and regular expressions treat differently (NBSP, superscript two,
+# an Arabic-Indic digit, the file separator).
+SPECIAL = [",", ";", "|", "\t", "\n", "\r", '"', "\x00", "\x1c"]
+ORDINARY = ["a", "b", " ", "1", "2", "9", "0", "-", "é", "\xa0", "²", "٣"]
+
+
+def reader_items(text: str) -> list[Extracted]:
+    """What `extract_text` gave before the fast path: the reader's rows, or the plain text."""
+    header = csv_header(text)
+    assert header is not None
+    delimiter, columns = header
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[1:]
+    except csv.Error:
+        return [Extracted("t.csv", text=text)]
+    return list(table_items("t.csv", columns, rows))
+
+
+def random_table(rnd: random.Random) -> str:
+    delimiter = rnd.choice(["\t", ";", ",", "|"])
+    n = rnd.randint(1, 6)
+    names = [rnd.choice(["id", "namn", "epost", "telefon", "ort"]) for _ in range(n)]
+    for _ in range(rnd.choice([1, 1, 1, 2])):
+        names[rnd.randrange(n)] = rnd.choice(["personnummer", "Pnr", "person_nr", "SSN"])
+    lines = [delimiter.join(names)]
+    for _ in range(rnd.randint(1, 8)):
+        width = n if rnd.random() < 0.85 else rnd.randint(0, n + 2)
+        lines.append(delimiter.join(random_cell(rnd, delimiter) for _ in range(width)))
+    return "\n".join(lines) + rnd.choice(["", "\n", "\n\n", "\r\n"])
+
+
+def random_cell(rnd: random.Random, delimiter: str) -> str:
+    kind = rnd.random()
+    if kind < 0.3:
+        return str(rnd.randint(10**8, 10**10))
+    if kind < 0.4:
+        return f" {rnd.randint(10**8, 10**9 - 1)} "  # nine digits: a lost leading zero
+    if kind < 0.5:
+        return ""
+    alphabet = ORDINARY + SPECIAL if rnd.random() < 0.1 else ORDINARY
+    cell = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6)))
+    return cell.replace(delimiter, "")
+
+
+def test_random_tables_come_out_as_the_reader_gives_them() -> None:
+    rnd = random.Random(2026)
+    tried = taken = 0
+    positions: set[str] = set()
+    for _ in range(6000):
+        text = random_table(rnd)
+        header = csv_header(text)
+        if header is None:
+            continue
+        tried += 1
+        fast = csv_table_items("t.csv", text, *header)
+        if fast is None:
+            continue
+        taken += 1
+        assert fast == reader_items(text), repr(text)
+        columns = header[1]
+        pnr = next(i for i, name in enumerate(columns) if name in {"personnummer", "Pnr",
+                                                                   "person_nr", "SSN"})  # fmt: skip
+        positions.add("first" if pnr == 0 else "last" if pnr == len(columns) - 1 else "middle")
+    # Both paths are exercised, and the column in every position the fast path cuts.
+    assert tried > 3000
+    assert 500 < taken < tried
+    assert positions == {"first", "middle", "last"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'personnummer;namn\n"8112189876";Anna\n',  # quoted
+        "personnummer;namn\r\n8112189876;Anna\r\n",  # CRLF
+        "personnummer;namn\n8112189876;An\x00na\n",  # NUL: the reader fails, plain text
+        "personnummer;namn\n8112189876;Anna;extra\n",  # a longer row
+        "personnummer;namn\n8112189876\n",  # a shorter row
+        "personnummer;namn\n\n8112189876;Anna\n",  # a blank line (the reader's empty row)
+        "personnummer;pnr;namn\n8112189876;8112189876;Anna\n",  # two personnummer columns
+        "personnummer;namn\n8112189876;" + "x" * 131073 + "\n",  # over csv's field limit
+    ],
+)
+def test_tables_it_cannot_split_exactly_go_to_the_reader(text: str) -> None:
+    assert csv_table_items("t.csv", text, *csv_header(text)) is None
+    if decode(text.encode()) == text:  # a NUL makes the file binary before it is a table
+        budget = Budget(Limits())
+        assert list(extract_text("t.csv", text.encode(), 0, budget)) == reader_items(text)
+
+
+def test_a_field_at_csvs_size_limit_is_still_a_table() -> None:
+    text = "personnummer;namn\n 811218987 ;" + "x" * 131072 + "\n"
+    items = csv_table_items("t.csv", text, *csv_header(text))
+    assert items == reader_items(text)
+    assert items[1].text == "personnummer 0811218987"
