@@ -122,7 +122,10 @@ class FileScanner:
         self.extents = extents
         self.names = names
         self.stream = TargetStream(target)
-        self.fh: BinaryIO = io.BufferedReader(self.stream, buffer_size=1 << 20)  # type: ignore[arg-type]
+        # Every file's first read and every inode read fill the buffer: at 1 MiB the file pass
+        # read 6.6 GB of the 1.02 GB mixed image, at 64 KiB 957 MB, at 16 KiB 707 MB (the same
+        # CPU; `TargetStream` reads 64 KiB blocks under it).
+        self.fh: BinaryIO = io.BufferedReader(self.stream, buffer_size=1 << 14)  # type: ignore[arg-type]
         self.result = PassResult("files", complements=extents is not None)
         self._progress: Progress | None = None
         self.redactor = PathRedactor(matcher)

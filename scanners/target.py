@@ -162,7 +162,8 @@ class Target:
         n, unreadable = self.read_into(memoryview(buf), offset)
         if bad is not None:
             bad.extend(unreadable)
-        return bytes(buf[:n])
+        with memoryview(buf) as view:  # one copy: `buf[:n]` would make a second
+            return bytes(view[:n])
 
     def _can_read_direct(self, buf: memoryview, offset: int) -> bool:
         if self.direct_fd < 0 or self._direct_refused or offset % DIRECT_ALIGN or not len(buf):
