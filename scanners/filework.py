@@ -246,8 +246,8 @@ class Offload:
             log.warning("file-pass worker processes stopped (%s); matching in this thread", why)
             if self._shared is not None:
                 self._shared.broken()
-            else:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+            else:  # waited for, as `SharedPool.broken` does
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def _run_here(self, job: Job) -> None:

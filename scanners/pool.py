@@ -160,7 +160,10 @@ class SharedPool:
             self._failed = True
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Waited for: the pool's manager ends the other workers and joins them, and none
+            # may outlive the scan with the drive open. (A shutdown without waiting forgets the
+            # manager: a later shutdown has nothing to wait for.)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> SharedPool:
         return self

@@ -262,6 +262,8 @@ def test_a_worker_that_dies_leaves_its_jobs_to_the_scanning_thread(ext4_gpt: Dis
     here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
     there = scan(ext4_gpt.path, hasher, _both(hasher, _DiesInAWorker, processes_from=0))
     _same(here, there)
+    # The other worker is ended and waited for: none outlives the scan with the drive open.
+    assert multiprocessing.active_children() == []
 
 
 def test_a_job_that_fails_reports_its_file_and_the_pass_goes_on(ext4_gpt: Disk, hasher) -> None:
