@@ -25,7 +25,7 @@ from scanners.formats import archive, plain, sniff
 from scanners.formats.tables import is_pnr_column
 from scanners.inflate import Limits
 from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
-from scanners.volumes import TargetStream, find_volumes, open_volume
+from scanners.volumes import TargetStream, buffered, find_volumes, open_volume
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,12 +63,10 @@ def map_target(
     A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
     the file pass reports it as not scannable.
     """
-    import io
-
     limits = inflate_limits
     extents = ExtentMap()
     stream = TargetStream(target)
-    fh: BinaryIO = io.BufferedReader(stream, buffer_size=1 << 16)  # type: ignore[arg-type]
+    fh = buffered(stream)
     volumes, _ = find_volumes(fh, target.size)
     single = len(volumes) == 1 and volumes[0].label == "whole disk"
     for volume in volumes:

@@ -164,13 +164,12 @@ def _shared_pool(target: Target, options: ScanOptions, hasher: ValueHasher) -> S
         or target.size < raw.processes_from
     ):
         return None
-    import io
 
     from scanners.filesystems import WALKABLE
-    from scanners.volumes import TargetStream, find_volumes
+    from scanners.volumes import TargetStream, buffered, find_volumes
 
     try:
-        fh = io.BufferedReader(TargetStream(target), buffer_size=1 << 16)  # type: ignore[arg-type]
+        fh = buffered(TargetStream(target))
         volumes, _ = find_volumes(fh, target.size)
     except UnreadableTarget:
         raise

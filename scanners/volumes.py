@@ -7,6 +7,7 @@ walk, an encrypted container (reported as not scannable, never as clean), or som
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from collections import Counter
@@ -74,6 +75,16 @@ class TargetStream(AlignedStream):
     def bytes_read(self) -> int:
         """Distinct bytes of the target read so far (whole blocks, capped at the target size)."""
         return min(self._blocks_read * _BLOCK, self.target.size)
+
+
+def buffered(stream: TargetStream) -> BinaryIO:
+    """`stream` as the file dissect's parsers read: small reads (an inode, a file's head) buffered.
+
+    16 KiB: every file's first read and every inode read fill the buffer. At 1 MiB the file
+    pass read 6.6 GB of the 1.02 GB mixed image, at 64 KiB 957 MB, at 16 KiB 707 MB, in the
+    same CPU time (the stream itself reads 64 KiB blocks).
+    """
+    return io.BufferedReader(stream, buffer_size=16 << 10)  # type: ignore[arg-type]
 
 
 def find_volumes(

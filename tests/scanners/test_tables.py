@@ -135,6 +135,35 @@ def test_column_names_that_do_not(name: str) -> None:
     assert not is_pnr_column(name)
 
 
+def test_the_word_check_before_the_column_rule_never_turns_a_name_away() -> None:
+    """`is_pnr_column` skips its regular expressions for a name without one of four word parts.
+
+    The oracle is the rule without that check, on names built from the rule's own words in
+    every case, split and glued by every separator, beside letters whose lower case is not
+    ASCII (Kelvin sign, dotted capital I, long s) and Swedish capitals.
+    """
+    import random
+
+    from scanners.formats import tables
+
+    def by_the_rule_alone(name: str) -> bool:
+        words = tables._SEPARATORS.sub(" ", tables._CAMEL.sub(" ", name)).strip().lower()
+        return tables._PNR_COLUMN.search(words) is not None
+
+    parts = ["pnr", "person", "nr", "pers", "nummer", "numer", "födelse", "fodelse", "ssn",
+             "personal", "identity", "id", "number", "samordnings", "kund", "s", "n"]  # fmt: skip
+    glue = ["", " ", "_", "-", ".", ":", "#", "/", "\t", "\u212a", "\u0130", "\u017f", "Ö", "é"]
+    rnd = random.Random(18)
+    said_yes = 0
+    for _ in range(20000):
+        name = "".join(rnd.choice(parts) + rnd.choice(glue) for _ in range(rnd.randint(1, 4)))
+        name = "".join(c.upper() if rnd.random() < 0.3 else c for c in name)
+        expected = by_the_rule_alone(name)
+        assert is_pnr_column(name) == expected, name
+        said_yes += expected
+    assert said_yes > 1000  # the rule's own words were met, not only strangers
+
+
 def test_prose_with_a_comma_is_not_taken_for_a_header() -> None:
     from scanners.formats import extract
 
