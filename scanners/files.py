@@ -61,8 +61,11 @@ SEAM = 2048
 # Files of at most this many bytes (and gzip files of any size the pass reads) are counted whole
 # in a worker process once the workers run (`scanners.filejob`): extracting them (decoding text,
 # reading CSV tables) was most of the pass's own thread. Larger files are extracted here and
-# only their text goes out, so a worker never holds more than a few such files at once.
-WHOLE_FILE_JOB = 4 << 20
+# only their text goes out, so a worker never holds more than a few such files at once. At
+# 4 MiB the JDK's ct.sym archives (7 and 10 MB of small members) were unpacked here at the end
+# of the 4.1 GB mixed image's walk, one core busy for seconds while the workers waited: full
+# scan 65.0/64.5/62.3 s, at 16 MiB 57.2/63.8/60.4 s (alternated), peak 435 MB summed.
+WHOLE_FILE_JOB = 16 << 20
 # Raw-read files kept for when the workers are busy, at most (a FileRef each).
 MAX_DEFERRED = 4096
 
