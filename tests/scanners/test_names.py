@@ -171,3 +171,22 @@ def test_name_findings_in_c_equal_the_python_loop() -> None:
         compared += len(want)
     assert compared > 5_000
     assert dropped > 1_000
+
+
+@pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
+def test_lexicon_tables_answer_as_the_sets_do() -> None:
+    """The C lexicon tables (built from frozensets) against the sets' own lookups (plain sets
+    are looked up as before): the same names, with lexicons holding words beyond Latin-1 and
+    words only one letter apart."""
+    rng = random.Random(5)
+    first = frozenset([*names.FIRST_NAMES[:300], "Łukasz", "Anno", "Annaa"])
+    surnames = frozenset([*names.SURNAMES[:300], "Wałęsa", "Bergg"])
+    not_surnames = frozenset(["Stockholm", "Och"])
+    words = [*sorted(first)[:120], *sorted(surnames)[:120], "Anna", "Ann", "Berg", "Berga",
+             "Stockholm", "Och", "Xyzson"]  # fmt: skip
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) + rng.choice(["", ",", ":"]) for _ in range(12))
+        args = (names._SURNAME_ENDINGS, names._cue_before, names.NameMatch)
+        tables = names._hot.find_names(text, first, surnames, not_surnames, *args)
+        sets = names._hot.find_names(text, set(first), set(surnames), set(not_surnames), *args)
+        assert tables == sets, text
