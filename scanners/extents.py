@@ -209,7 +209,7 @@ def _inflated_whole(fh: BinaryIO, size: int, limits: Limits) -> bool:
         return False
     fh.seek(size - 4)
     content = int.from_bytes(fh.read(4), "little")
-    return content <= max(limits.max_output, limits.max_ratio * size)
+    return content <= max(limits.max_output, limits.min_tail_output, limits.max_ratio * size)
 
 
 def _names_pnr_column(head: bytes) -> bool:

@@ -61,6 +61,12 @@ class Limits:
     # `bench/mixed_bench.py` 3.84), a zip bomb about a thousand.
     max_ratio: int = 32
     max_tail_input: int = 1 << 30
+    # Whatever its ratio, a stream read from the target is read to this much output: a full
+    # scan sets it to what the file pass would unpack of a gzip file (`scan.scan`), so a log
+    # the raw pass reads in its place (one whose first member repeats one line, hundreds of
+    # times smaller packed) loses nothing to the ratio. Streamed, not held: a bomb costs the
+    # inflating, not memory.
+    min_tail_output: int = 0
     # Streams inside streams: a zip in a zip five deep is an ordinary backup; the budget, not
     # the depth, bounds the work. Deeper streams are reported as not scannable.
     max_depth: int = 8
@@ -240,7 +246,11 @@ class Inflation:
             max_input = limits.max_input if holding or not self._tail else limits.max_tail_input
             if not holding and (
                 not self._tail
-                or self.produced > limits.max_ratio * (consumed - len(inflater.unconsumed_tail))
+                or self.produced
+                > max(
+                    limits.max_ratio * (consumed - len(inflater.unconsumed_tail)),
+                    limits.min_tail_output,
+                )
             ):
                 self.cut = _has_more(inflater, self._read, start + consumed)
                 return

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from scanners.errors import UnreadableTarget, error_kind
 from scanners.extents import map_target
 from scanners.files import FileOptions, FileScanner
+from scanners.inflate import Limits
 from scanners.pathnames import PathRedactor
 from scanners.raw import ExpectedPattern, RawOptions, RawScanner
 from scanners.report import PassResult, ScanReport, Unscannable, combine
@@ -65,6 +66,8 @@ def scan(
     from scanners.fastpath import RawMatcher
 
     options = options or ScanOptions()
+    if "raw" in options.passes and "files" in options.passes:
+        options = replace(options, raw=replace(options.raw, limits=_tail_as_files(options)))
     matcher = RawMatcher(hasher)
     results: list[PassResult] = []
     with Target(path) as target, ExitStack() as stack:
@@ -147,6 +150,16 @@ def _offload(
 
     factory = raw.matcher_factory or partial(RawMatcher, hasher)
     return partial(Offload, factory, hasher, workers=files.workers, pool=shared)
+
+
+def _tail_as_files(options: ScanOptions) -> Limits:
+    """The raw pass's limits, reading each stream at least as far as the file pass unpacks one.
+
+    The raw pass reads the gzip'd text the map gives it in the file pass's place (`extents`).
+    """
+    limits, files = options.raw.limits, options.files.limits
+    unpacked = min(files.max_member, files.max_total)
+    return replace(limits, min_tail_output=max(limits.min_tail_output, unpacked))
 
 
 def _shared_pool(target: Target, options: ScanOptions, hasher: ValueHasher) -> SharedPool | None:

@@ -248,6 +248,26 @@ def test_a_gzip_log_of_repeated_lines_is_read_whole_in_a_full_scan(tmp_path: Pat
     assert report.not_scannable == ()
 
 
+def test_a_gzip_log_whose_first_member_repeats_a_line_is_read_whole(tmp_path: Path, hasher) -> None:
+    """The gzip trailer gives the last member's size only: a small second member let a first
+    member of one line repeated (20 MiB packed some 300x smaller, a personnummer past 20 MiB)
+    go to the raw pass, whose ratio guard stopped it after the held 16 MiB. The file pass
+    reads such a member to 32 MiB; the raw pass now reads every stream at least that far."""
+    import gzip
+
+    src = tmp_path / "src"
+    src.mkdir()
+    line = b"Mar  1 00:00:00 mx1 sshd[811]: Connection closed by 10.0.0.1 port 22\n"
+    first = line * ((20 << 20) // len(line)) + f"Kund {personnummer(8)}\n".encode()
+    second = b"Mar  2 00:00:00 mx1 sshd[812]: Accepted for kund@example.se\n" * 20
+    (src / "auth.log.1.gz").write_bytes(gzip.compress(first) + gzip.compress(second))
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    report = scan(image, hasher)
+    assert report.findings["personnummer"].count == 1
+    assert report.findings["email"].count == 20
+    assert report.not_scannable == ()
+
+
 def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Path, hasher) -> None:
     # The extent map once had its own, exact list of column names: `KundPnr` was not in it, so
     # the raw pass kept the CSV, the file pass skipped it, and the bare numbers were lost.
