@@ -274,15 +274,22 @@ static PyObject *hmac_hex_of(const uint32_t inner[8], const uint32_t outer[8], P
     return hmac_hex_of_bytes(inner, outer, msg, n);
 }
 
-/* The same of a text's UTF-8 bytes. */
-static PyObject *hmac_hex_of_bytes(const uint32_t inner[8], const uint32_t outer[8],
-                                   const char *msg, Py_ssize_t n) {
+/* The HMAC-SHA256 of `n` bytes at `msg` into `out`, from the pads' midstates. */
+static void hmac_raw(const uint32_t inner[8], const uint32_t outer[8], const char *msg,
+                     Py_ssize_t n, unsigned char out[32]) {
     uint32_t hi[8], ho[8]; /* finish() works on the states: copies, the key's stay as they are */
     memcpy(hi, inner, sizeof hi);
     memcpy(ho, outer, sizeof ho);
-    unsigned char mid[32], out[32];
+    unsigned char mid[32];
     finish(hi, 64, (const unsigned char *)msg, (size_t)n, mid);
     finish(ho, 64, mid, 32, out);
+}
+
+/* The same of a text's UTF-8 bytes. */
+static PyObject *hmac_hex_of_bytes(const uint32_t inner[8], const uint32_t outer[8],
+                                   const char *msg, Py_ssize_t n) {
+    unsigned char out[32];
+    hmac_raw(inner, outer, msg, n, out);
     static const char hexd[] = "0123456789abcdef";
     /* written straight into an ASCII string: no UTF-8 decoding of the 64 characters */
     PyObject *hex = PyUnicode_New(64, 127);
@@ -1136,12 +1143,28 @@ static PyObject *shown_of(PyObject *rounded, PyObject *confidence) {
     return shown;
 }
 
-/* What one confirm_all call keeps about its kinds and confidences. `setups` and `rules`: each
+/* Where a confirm loop puts its values: Finding rows in a list (confirm_all), or fixed-size
+ * records in a buffer (confirm_records), which never become Python objects. */
+typedef struct {
+    int records;
+    PyObject *found;            /* rows: the list */
+    PyObject *wanted, *rounded; /* rows: the wanted categories, the shown confidences */
+    PyTypeObject *finding;
+    PyObject *index_of;         /* records: {category: index} of the wanted categories */
+    unsigned char *rec;         /* records: RECORD bytes each */
+    Py_ssize_t n, cap;
+} sink_t;
+
+/* A record: the device offset (int64), the length (uint32), the category's index (uint8),
+ * three bytes of zeros, then the first 16 bytes of the keyed digest (scanners.records). */
+enum { RECORD = 32 };
+
+/* What one confirm loop keeps about its kinds and confidences. `setups` and `rules`: each
  * kind's C rule (hot_confirm_direct), NULL for a kind confirmed through its callable. */
 typedef struct {
     const void **setups;
     int *rules;
-    int wanted[CATEGORIES_MAX]; /* -1: not asked yet */
+    int wanted[CATEGORIES_MAX]; /* rows: -1: not asked yet; records: -2 not asked, -1 not wanted */
     double conf[16];
     PyObject *shown[16]; /* borrowed from `rounded` */
     int nshown;
@@ -1192,6 +1215,227 @@ static PyObject *finding_of_hit(const hit_t *h, Py_ssize_t origin, double floor,
     return hot_row(finding, fields, 5);
 }
 
+/* The index `index_of` gives a category: -1 for one it lacks (not wanted), -2 with an error. */
+static int index_in(PyObject *index_of, PyObject *category) {
+    PyObject *v = PyDict_GetItemWithError(index_of, category);
+    if (v == NULL) return PyErr_Occurred() ? -2 : -1;
+    long i = PyLong_AsLong(v);
+    if (i == -1 && PyErr_Occurred()) return -2;
+    if (i < 0 || i > 255) {
+        PyErr_SetString(PyExc_ValueError, "category indexes are 0-255");
+        return -2;
+    }
+    return (int)i;
+}
+
+/* One record of a value: its digest from the UTF-8 `msg`. -1 with an error. */
+static int record_put(sink_t *out, Py_ssize_t offset, Py_ssize_t length, int index,
+                      const uint32_t hi[8], const uint32_t ho[8], const char *msg, Py_ssize_t n) {
+    if (out->n == out->cap) {
+        Py_ssize_t cap = out->cap ? 2 * out->cap : 1024;
+        unsigned char *grown = PyMem_Realloc(out->rec, (size_t)cap * RECORD);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        out->rec = grown;
+        out->cap = cap;
+    }
+    unsigned char *r = out->rec + out->n++ * RECORD, digest[32];
+    int64_t at = (int64_t)offset;
+    uint32_t len = (uint32_t)length;
+    memcpy(r, &at, 8);
+    memcpy(r + 8, &len, 4);
+    r[12] = (unsigned char)index;
+    r[13] = r[14] = r[15] = 0;
+    hmac_raw(hi, ho, msg, n, digest);
+    memcpy(r + 16, digest, 16);
+    return 0;
+}
+
+/* A record of a value a C rule confirmed, where it is of a wanted category at the floor or
+ * more: as finding_of_hit's row would be. -1 with an error. */
+static int record_of_hit(const hit_t *h, Py_ssize_t origin, double floor, const uint32_t hi[8],
+                         const uint32_t ho[8], sink_t *out, confirm_state_t *st) {
+    if (!(h->confidence >= floor)) return 0;
+    if (h->category < 0 || h->category >= CATEGORIES_MAX) {
+        PyErr_SetString(PyExc_ValueError, "more categories than confirm_records keeps");
+        return -1;
+    }
+    int *index = &st->wanted[h->category];
+    if (*index == -2) {
+        PyObject *category = hot_category_name(h->category);
+        if (category == NULL || (*index = index_in(out->index_of, category)) == -2) {
+            *index = -2;
+            return -1;
+        }
+    }
+    if (*index < 0) return 0;
+    int ascii = 1;
+    for (Py_ssize_t i = 0; i < h->length; i++) ascii = ascii && (unsigned char)h->normalized[i] < 0x80;
+    if (ascii)
+        return record_put(out, origin + h->begin, h->end - h->begin, *index, hi, ho,
+                          h->normalized, h->length);
+    /* as the rule's str would be: its UTF-8 (an invalid one fails as confirm_all does) */
+    PyObject *text = PyUnicode_DecodeUTF8(h->normalized, h->length, NULL);
+    Py_ssize_t n;
+    const char *msg = text == NULL ? NULL : PyUnicode_AsUTF8AndSize(text, &n);
+    int done = msg == NULL ? -1
+                           : record_put(out, origin + h->begin, h->end - h->begin, *index, hi,
+                                        ho, msg, n);
+    Py_XDECREF(text);
+    return done;
+}
+
+/* A value a Python confirmation gave, (category, confidence, normalized, begin, end), into the
+ * sink; `covered` learns its end. -1 with an error. */
+static int put_hit(PyObject *hit, Py_ssize_t origin, double floor, const uint32_t hi[8],
+                   const uint32_t ho[8], sink_t *out, Py_ssize_t *covered) {
+    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 5) {
+        PyErr_SetString(PyExc_TypeError, "a confirmation gives None or five fields");
+        return -1;
+    }
+    PyObject *category = PyTuple_GET_ITEM(hit, 0), *confidence = PyTuple_GET_ITEM(hit, 1);
+    Py_ssize_t begin = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 3));
+    Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 4));
+    double conf = PyFloat_AsDouble(confidence);
+    if ((begin == -1 || end == -1 || conf == -1.0) && PyErr_Occurred()) return -1;
+    *covered = end;
+    if (out->records) {
+        if (!(conf >= floor)) return 0;
+        int index = index_in(out->index_of, category);
+        if (index < 0) return index == -2 ? -1 : 0;
+        Py_ssize_t n;
+        const char *msg = PyUnicode_Check(PyTuple_GET_ITEM(hit, 2))
+                              ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(hit, 2), &n)
+                              : NULL;
+        if (msg == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a normalized value is str");
+            return -1;
+        }
+        return record_put(out, origin + begin, end - begin, index, hi, ho, msg, n);
+    }
+    int keep = conf >= floor ? PySet_Contains(out->wanted, category) : 0;
+    if (keep <= 0) return keep;
+    PyObject *shown = shown_of(out->rounded, confidence);
+    if (shown == NULL) return -1;
+    PyObject *fields[5] = {Py_NewRef(category), NULL, NULL, Py_NewRef(shown), NULL};
+    fields[4] = hmac_hex_of(hi, ho, PyTuple_GET_ITEM(hit, 2));
+    fields[1] = fields[4] == NULL ? NULL : PyLong_FromSsize_t(origin + begin);
+    fields[2] = fields[1] == NULL ? NULL : PyLong_FromSsize_t(end - begin);
+    return hot_append(out->found, hot_row(out->finding, fields, 5));
+}
+
+/* The loop of confirm_all and confirm_records over a page's sorted starts (see confirm_all):
+ * each start not inside the value found before it is confirmed, in C where the kind's rule is
+ * (`direct`), else through its callable in `confirms`. 0, or -1 with an error. */
+static int confirm_loop(PyObject *buffer, PyObject *base, PyObject *starts, PyObject *confirms,
+                        PyObject *direct, double floor, const uint32_t hi[8],
+                        const uint32_t ho[8], sink_t *out) {
+    Py_ssize_t origin = PyLong_AsSsize_t(base);
+    if (origin == -1 && PyErr_Occurred()) return -1;
+    Py_ssize_t covered = -1, kinds = PyTuple_GET_SIZE(confirms);
+    confirm_state_t st = {NULL, NULL, {0}, {0}, {NULL}, 0};
+    for (int i = 0; i < CATEGORIES_MAX; i++) st.wanted[i] = out->records ? -2 : -1;
+    Py_buffer view = {NULL};
+    int result = -1;
+    PyObject *made_start = NULL; /* the int of a packed start, while a call needs it */
+    if (direct != NULL) {
+        st.setups = PyMem_Calloc((size_t)kinds + 1, sizeof *st.setups);
+        st.rules = PyMem_Calloc((size_t)kinds + 1, sizeof *st.rules);
+        if (st.setups == NULL || st.rules == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < kinds; k++) {
+            PyObject *entry = PyTuple_GET_ITEM(direct, k);
+            if (entry == Py_None) continue;
+            if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) {
+                PyErr_SetString(PyExc_TypeError, "direct entries are None or (set-up, rule)");
+                goto done;
+            }
+            st.setups[k] = hot_setup_of(PyTuple_GET_ITEM(entry, 0));
+            long rule = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+            if (st.setups[k] == NULL || (rule == -1 && PyErr_Occurred())) goto done;
+            st.rules[k] = (int)rule;
+        }
+        if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) goto done;
+    }
+    /* Packed starts (position << 8 | kind): a position becomes an int only for a Python call. */
+    int packed = PyBytes_Check(starts);
+    if (packed && PyBytes_GET_SIZE(starts) % (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_ValueError, "packed keys are 8 bytes each");
+        goto done;
+    }
+    Py_ssize_t count = packed ? PyBytes_GET_SIZE(starts) / (Py_ssize_t)sizeof(uint64_t)
+                              : PyList_GET_SIZE(starts);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_CLEAR(made_start);
+        PyObject *start = NULL;
+        Py_ssize_t at, kind;
+        if (packed) {
+            uint64_t key;
+            memcpy(&key, PyBytes_AS_STRING(starts) + i * (Py_ssize_t)sizeof key, sizeof key);
+            at = (Py_ssize_t)(key >> 8);
+            kind = (Py_ssize_t)(key & 255);
+        } else {
+            PyObject *pair = PyList_GET_ITEM(starts, i);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "starts are (start, kind) tuples");
+                goto done;
+            }
+            start = PyTuple_GET_ITEM(pair, 0);
+            at = PyLong_AsSsize_t(start);
+            kind = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
+            if ((at == -1 || kind == -1) && PyErr_Occurred()) goto done;
+        }
+        if (at < covered) continue;
+        if (kind < 0 || kind >= kinds) {
+            PyErr_SetString(PyExc_ValueError, "a kind beyond the confirmations");
+            goto done;
+        }
+        PyObject *hit;
+        if (st.setups != NULL && st.setups[kind] != NULL) {
+            hit_t h;
+            PyObject *fallback;
+            int verdict = hot_confirm_direct(st.setups[kind], st.rules[kind], view.buf, view.len,
+                                             at, origin, &h, &fallback);
+            if (verdict < 0) goto done;
+            if (verdict == 0) continue;
+            if (verdict == 1) {
+                covered = h.end;
+                if (out->records) {
+                    if (record_of_hit(&h, origin, floor, hi, ho, out, &st) < 0) goto done;
+                    continue;
+                }
+                PyObject *row = finding_of_hit(&h, origin, floor, out->wanted, out->rounded, hi,
+                                               ho, out->finding, &st);
+                if (row == Py_None) continue;
+                if (hot_append(out->found, row) < 0) goto done;
+                continue;
+            }
+            if (start == NULL && (start = made_start = PyLong_FromSsize_t(at)) == NULL) goto done;
+            PyObject *call[3] = {buffer, start, base};
+            hit = PyObject_Vectorcall(fallback, call, 3, NULL); /* undecided: Python decides */
+        } else {
+            if (start == NULL && (start = made_start = PyLong_FromSsize_t(at)) == NULL) goto done;
+            PyObject *call[3] = {buffer, start, base};
+            hit = PyObject_Vectorcall(PyTuple_GET_ITEM(confirms, kind), call, 3, NULL);
+        }
+        if (hit == NULL) goto done;
+        int put = hit == Py_None ? 0 : put_hit(hit, origin, floor, hi, ho, out, &covered);
+        Py_DECREF(hit);
+        if (put < 0) goto done;
+    }
+    result = 0;
+done:
+    Py_CLEAR(made_start);
+    if (view.obj != NULL) PyBuffer_Release(&view);
+    PyMem_Free(st.setups);
+    PyMem_Free(st.rules);
+    return result;
+}
+
 /* ---- a page's candidates confirmed (scanners.fastpath.RawMatcher.scan) -------------------
  *
  * confirm_all(buffer, base, starts, confirms, wanted, floor, inner, outer, finding, rounded[,
@@ -1220,152 +1464,51 @@ static PyObject *confirm_all(PyObject *self, PyObject *const *args, Py_ssize_t n
                         "long as confirms])");
         return NULL;
     }
-    PyObject *buffer = args[0], *base = args[1], *starts = args[2], *confirms = args[3];
-    PyObject *wanted = args[4], *rounded = args[9];
-    PyObject *direct = nargs == 11 && args[10] != Py_None ? args[10] : NULL;
     PyTypeObject *finding = (PyTypeObject *)args[8];
     if (!PyType_IsSubtype(finding, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "finding is a tuple type of five fields");
         return NULL;
     }
     double floor = PyFloat_AsDouble(args[5]);
-    Py_ssize_t origin = PyLong_AsSsize_t(base);
-    if ((floor == -1.0 || origin == -1) && PyErr_Occurred()) return NULL;
+    if (floor == -1.0 && PyErr_Occurred()) return NULL;
     uint32_t hi[8], ho[8];
     if (state_from(args[6], hi) < 0 || state_from(args[7], ho) < 0) return NULL;
-    Py_ssize_t covered = -1, kinds = PyTuple_GET_SIZE(confirms);
-    confirm_state_t st = {NULL, NULL, {0}, {0}, {NULL}, 0};
-    for (int i = 0; i < CATEGORIES_MAX; i++) st.wanted[i] = -1;
-    Py_buffer view = {NULL};
-    PyObject *found = NULL;
-    PyObject *made_start = NULL; /* the int of a packed start, while a call needs it */
-    if (direct != NULL) {
-        st.setups = PyMem_Calloc((size_t)kinds + 1, sizeof *st.setups);
-        st.rules = PyMem_Calloc((size_t)kinds + 1, sizeof *st.rules);
-        if (st.setups == NULL || st.rules == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
-        for (Py_ssize_t k = 0; k < kinds; k++) {
-            PyObject *entry = PyTuple_GET_ITEM(direct, k);
-            if (entry == Py_None) continue;
-            if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 2) {
-                PyErr_SetString(PyExc_TypeError, "direct entries are None or (set-up, rule)");
-                goto done;
-            }
-            st.setups[k] = hot_setup_of(PyTuple_GET_ITEM(entry, 0));
-            long rule = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
-            if (st.setups[k] == NULL || (rule == -1 && PyErr_Occurred())) goto done;
-            st.rules[k] = (int)rule;
-        }
-        if (PyObject_GetBuffer(buffer, &view, PyBUF_SIMPLE) < 0) goto done;
+    sink_t out = {0, PyList_New(0), args[4], args[9], finding, NULL, NULL, 0, 0};
+    if (out.found == NULL) return NULL;
+    PyObject *direct = nargs == 11 && args[10] != Py_None ? args[10] : NULL;
+    if (confirm_loop(args[0], args[1], args[2], args[3], direct, floor, hi, ho, &out) < 0)
+        Py_CLEAR(out.found);
+    return out.found;
+}
+
+/* confirm_records(buffer, base, starts, confirms, index_of, floor, inner, outer[, direct]) ->
+ * bytes: confirm_all's values as RECORD-byte records (scanners.records), in the order found,
+ * with no Python object a value. `index_of` maps each wanted category to its index in the
+ * records; the record keeps the digest's first 16 bytes (what scanners.digests keeps). The
+ * raw pass counts its millions of values from these: a Finding, its hex digest and counting it
+ * in Python cost about 0.45 us a value, most of a confirmed value's cost. */
+static PyObject *confirm_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 8 || nargs > 9 || !(PyList_Check(args[2]) || PyBytes_Check(args[2])) ||
+        !PyTuple_Check(args[3]) || !PyDict_Check(args[4]) ||
+        (nargs == 9 && args[8] != Py_None &&
+         (!PyTuple_Check(args[8]) || PyTuple_GET_SIZE(args[8]) != PyTuple_GET_SIZE(args[3])))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "confirm_records(buffer, base, starts: list or packed keys, confirms: "
+                        "tuple, index_of: dict, floor, inner, outer[, direct: tuple as long as "
+                        "confirms])");
+        return NULL;
     }
-    found = PyList_New(0);
-    if (found == NULL) goto done;
-    /* Packed starts (position << 8 | kind): a position becomes an int only for a Python call. */
-    int packed = PyBytes_Check(starts);
-    if (packed && PyBytes_GET_SIZE(starts) % (Py_ssize_t)sizeof(uint64_t)) {
-        PyErr_SetString(PyExc_ValueError, "packed keys are 8 bytes each");
-        goto fail;
-    }
-    Py_ssize_t count = packed ? PyBytes_GET_SIZE(starts) / (Py_ssize_t)sizeof(uint64_t)
-                              : PyList_GET_SIZE(starts);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        Py_CLEAR(made_start);
-        PyObject *start = NULL;
-        Py_ssize_t at, kind;
-        if (packed) {
-            uint64_t key;
-            memcpy(&key, PyBytes_AS_STRING(starts) + i * (Py_ssize_t)sizeof key, sizeof key);
-            at = (Py_ssize_t)(key >> 8);
-            kind = (Py_ssize_t)(key & 255);
-        } else {
-            PyObject *pair = PyList_GET_ITEM(starts, i);
-            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-                PyErr_SetString(PyExc_TypeError, "starts are (start, kind) tuples");
-                goto fail;
-            }
-            start = PyTuple_GET_ITEM(pair, 0);
-            at = PyLong_AsSsize_t(start);
-            kind = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
-            if ((at == -1 || kind == -1) && PyErr_Occurred()) goto fail;
-        }
-        if (at < covered) continue;
-        if (kind < 0 || kind >= kinds) {
-            PyErr_SetString(PyExc_ValueError, "a kind beyond the confirmations");
-            goto fail;
-        }
-        PyObject *hit;
-        if (st.setups != NULL && st.setups[kind] != NULL) {
-            hit_t h;
-            PyObject *fallback;
-            int verdict = hot_confirm_direct(st.setups[kind], st.rules[kind], view.buf, view.len,
-                                             at, origin, &h, &fallback);
-            if (verdict < 0) goto fail;
-            if (verdict == 0) continue;
-            if (verdict == 1) {
-                covered = h.end;
-                PyObject *row = finding_of_hit(&h, origin, floor, wanted, rounded, hi, ho,
-                                               finding, &st);
-                if (row == Py_None) continue;
-                if (hot_append(found, row) < 0) goto fail;
-                continue;
-            }
-            if (start == NULL && (start = made_start = PyLong_FromSsize_t(at)) == NULL) goto fail;
-            PyObject *call[3] = {buffer, start, base};
-            hit = PyObject_Vectorcall(fallback, call, 3, NULL); /* undecided: Python decides */
-        } else {
-            if (start == NULL && (start = made_start = PyLong_FromSsize_t(at)) == NULL) goto fail;
-            PyObject *call[3] = {buffer, start, base};
-            hit = PyObject_Vectorcall(PyTuple_GET_ITEM(confirms, kind), call, 3, NULL);
-        }
-        if (hit == NULL) goto fail;
-        if (hit == Py_None) {
-            Py_DECREF(hit);
-            continue;
-        }
-        if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 5) {
-            Py_DECREF(hit);
-            PyErr_SetString(PyExc_TypeError, "a confirmation gives None or five fields");
-            goto fail;
-        }
-        PyObject *category = PyTuple_GET_ITEM(hit, 0), *confidence = PyTuple_GET_ITEM(hit, 1);
-        Py_ssize_t begin = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 3));
-        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 4));
-        double conf = PyFloat_AsDouble(confidence);
-        if ((begin == -1 || end == -1 || conf == -1.0) && PyErr_Occurred()) {
-            Py_DECREF(hit);
-            goto fail;
-        }
-        covered = end;
-        int keep = conf >= floor ? PySet_Contains(wanted, category) : 0;
-        if (keep <= 0) {
-            Py_DECREF(hit);
-            if (keep < 0) goto fail;
-            continue;
-        }
-        PyObject *shown = shown_of(rounded, confidence);
-        if (shown == NULL) {
-            Py_DECREF(hit);
-            goto fail;
-        }
-        PyObject *fields[5] = {Py_NewRef(category), NULL, NULL, Py_NewRef(shown), NULL};
-        fields[4] = hmac_hex_of(hi, ho, PyTuple_GET_ITEM(hit, 2));
-        fields[1] = fields[4] == NULL ? NULL : PyLong_FromSsize_t(origin + begin);
-        fields[2] = fields[1] == NULL ? NULL : PyLong_FromSsize_t(end - begin);
-        Py_DECREF(hit);
-        if (hot_append(found, hot_row(finding, fields, 5)) < 0) goto fail;
-    }
-    Py_CLEAR(made_start);
-    goto done;
-fail:
-    Py_CLEAR(made_start);
-    Py_CLEAR(found);
-done:
-    if (view.obj != NULL) PyBuffer_Release(&view);
-    PyMem_Free(st.setups);
-    PyMem_Free(st.rules);
-    return found;
+    double floor = PyFloat_AsDouble(args[5]);
+    if (floor == -1.0 && PyErr_Occurred()) return NULL;
+    uint32_t hi[8], ho[8];
+    if (state_from(args[6], hi) < 0 || state_from(args[7], ho) < 0) return NULL;
+    sink_t out = {1, NULL, NULL, NULL, NULL, args[4], NULL, 0, 0};
+    PyObject *direct = nargs == 9 && args[8] != Py_None ? args[8] : NULL;
+    PyObject *result = NULL;
+    if (confirm_loop(args[0], args[1], args[2], args[3], direct, floor, hi, ho, &out) == 0)
+        result = PyBytes_FromStringAndSize((const char *)out.rec, out.n * RECORD);
+    PyMem_Free(out.rec);
+    return result;
 }
 
 PyObject *hot_row(PyTypeObject *type, PyObject **fields, Py_ssize_t n) {
@@ -1556,6 +1699,8 @@ static PyMethodDef methods[] = {
      "The first 16 bytes of each 64-character hex digest, joined; None for anything else."},
     {"confirm_all", (PyCFunction)(void (*)(void))py_confirm_all, METH_FASTCALL,
      "A page's candidates confirmed into findings (scanners.fastpath.RawMatcher.scan)."},
+    {"confirm_records", (PyCFunction)(void (*)(void))confirm_records, METH_FASTCALL,
+     "confirm_all's values as 32-byte records (scanners.records), no Python object a value."},
     {"keywords_in", py_keywords_in, METH_VARARGS,
      "Whether a word of the keyword table stands in the window (None beyond Latin-1)."},
     {"high_letters", py_high_letters, METH_O,

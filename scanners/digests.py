@@ -107,7 +107,7 @@ def _distinct(rows: np.ndarray) -> np.ndarray:
     return np.compress(keep, _as_items(rows)).view(np.uint64).reshape(-1, 2)
 
 
-def _key(digest: str) -> bytes:
+def key_of(digest: str) -> bytes:
     """The 16 bytes kept of a digest (any other string is hashed down to 16 bytes)."""
     if len(digest) >= 2 * _WIDTH:
         try:
@@ -220,7 +220,7 @@ class DigestSet:
         if len(digest) == 64:  # HMAC-SHA256 hex, the hot path
             self._pending += bytes.fromhex(digest[:32])
         else:
-            self._pending += _key(digest)
+            self._pending += key_of(digest)
         if len(self._pending) >= self._limit:
             self._fold()
 
@@ -232,6 +232,14 @@ class DigestSet:
                 self.add(digest)
             return
         self._pending += whole
+        if len(self._pending) >= self._limit:
+            self._fold()
+
+    def add_heads(self, heads: bytes | memoryview) -> None:
+        """Add digests already cut to their kept 16 bytes each (`scanners.records`' heads)."""
+        if len(heads) % _WIDTH:
+            raise ValueError(f"heads are {_WIDTH} bytes each")
+        self._pending += heads
         if len(self._pending) >= self._limit:
             self._fold()
 
@@ -274,7 +282,7 @@ class DigestSet:
         if not isinstance(digest, str):
             return False
         self._fold()
-        hi, lo = np.frombuffer(_key(digest), dtype=np.uint64)
+        hi, lo = np.frombuffer(key_of(digest), dtype=np.uint64)
         for rows in (self._sorted, *(run.bucket(int(hi >> np.uint64(56))) for run in self._runs)):
             first = rows[:, 0]
             i, j = np.searchsorted(first, hi, "left"), np.searchsorted(first, hi, "right")

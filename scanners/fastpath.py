@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from scanners import engines
+from scanners import engines, records
 from scanners.candidate import Plan
 from scanners.findings import CATEGORIES, Finding, ValueHasher
 from scanners.hot import compiled as _hot
@@ -113,6 +113,7 @@ class RawMatcher:
         # The same as tables of bytes by compiled index, for `scanners._hot.order_starts`.
         self._shift_table = bytes(self._shift)
         self._gate_table = bytes(i in self._gated for i in range(len(self._compiled)))
+        self._index_of = {c: records.INDEX_OF[c] for c in wanted}
 
     @property
     def engine(self) -> str:
@@ -250,23 +251,58 @@ class RawMatcher:
         Chunks overlap by `MAX_MATCH` bytes plus the context window, so a value that crosses a
         chunk edge is found once, with its context.
         """
-        keep = MAX_MATCH + RULE_BEFORE * 2
-        chunk_size = max(chunk_size, 4 * keep)
-        buf = b""
-        pos = base_offset  # offset of buf[0]
-        emitted = base_offset  # findings before this offset were already yielded
-        while True:
-            block = stream.read(chunk_size)
-            eof = not block
-            buf = buf + block if buf else block
-            if not buf:
-                return
-            limit = pos + len(buf) if eof else pos + len(buf) - MAX_MATCH
+        for buf, pos, emitted, limit in _chunks(stream, chunk_size, base_offset):
             for f in self.scan(buf, pos):
                 if emitted <= f.offset < limit:
                     yield f
-            if eof:
-                return
-            emitted = limit
-            cut = max(0, len(buf) - keep)
-            buf, pos = buf[cut:], pos + cut
+
+    def scan_records(self, data: bytes | memoryview | bytearray, base_offset: int = 0) -> Any:
+        """`scan` as records (`scanners.records`) in offset order: no Python object a value."""
+        if self._engine is None or not len(data):
+            return records.empty()
+        if self._in_c is None:
+            return records.of_findings(self.scan(data, base_offset))
+        buf = data if isinstance(data, bytes) else memoryview(data).cast("B")
+        raw = _hot.confirm_records(  # type: ignore[union-attr]
+            buf, base_offset, self._start_keys(buf), self._confirms, self._index_of,
+            self.min_confidence, *self._in_c, self._direct,
+        )  # fmt: skip
+        return records.by_offset(records.from_bytes(raw))
+
+    def scan_stream_records(
+        self, stream: BinaryIO, *, chunk_size: int = 8 << 20, base_offset: int = 0
+    ) -> Iterator[Any]:
+        """`scan_stream` as records, an array a chunk."""
+        for buf, pos, emitted, limit in _chunks(stream, chunk_size, base_offset):
+            found = self.scan_records(buf, pos)
+            offsets = found["offset"]
+            yield found[(offsets >= emitted) & (offsets < limit)]
+
+
+def _chunks(
+    stream: BinaryIO, chunk_size: int, base_offset: int
+) -> Iterator[tuple[bytes, int, int, int]]:
+    """A stream's bytes as overlapping chunks: (chunk, its offset, [emitted, limit)).
+
+    A value is reported by the chunk whose [emitted, limit) holds its start: chunks overlap by
+    `MAX_MATCH` bytes plus the context window, so one that crosses a chunk edge is found once,
+    with its context.
+    """
+    keep = MAX_MATCH + RULE_BEFORE * 2
+    chunk_size = max(chunk_size, 4 * keep)
+    buf = b""
+    pos = base_offset  # offset of buf[0]
+    emitted = base_offset  # values before this offset were already reported
+    while True:
+        block = stream.read(chunk_size)
+        eof = not block
+        buf = buf + block if buf else block
+        if not buf:
+            return
+        limit = pos + len(buf) if eof else pos + len(buf) - MAX_MATCH
+        yield buf, pos, emitted, limit
+        if eof:
+            return
+        emitted = limit
+        cut = max(0, len(buf) - keep)
+        buf, pos = buf[cut:], pos + cut

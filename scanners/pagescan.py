@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from scanners.arrays import np
 from scanners.fixups import apply_ntfs_fixups
 from scanners.inflate import Inflation, Limits, Stream, buffer_reader, find_streams, inflate
+from scanners.records import joined
 from scanners.report import Tally
 from scanners.sqliterecords import Records
 
@@ -41,6 +43,16 @@ class Matcher(Protocol):
 
     def scan_stream(self, stream: BinaryIO, *, chunk_size: int = ...) -> Iterator[Finding]:
         """`scan` of a stream's bytes, a chunk at a time (memory O(chunk_size))."""
+        ...
+
+    def scan_records(self, data: bytes | memoryview, base_offset: int = 0) -> np.ndarray:
+        """`scan` as records (`scanners.records`), in offset order."""
+        ...
+
+    def scan_stream_records(
+        self, stream: BinaryIO, *, chunk_size: int = ...
+    ) -> Iterator[np.ndarray]:
+        """`scan_stream` as records, an array a chunk."""
         ...
 
 
@@ -97,14 +109,9 @@ class PageMatcher:
         core_end = page.start + page.length
         keep_from = max(page.start, core_end - self.margin)
         lo = max(0, keep_from - self.margin - page.window_start)
-        found = self.matcher.scan(page.data[lo:], page.window_start + lo)
-        tally.add_all(
-            [
-                f
-                for f in found
-                if keep_from <= f.offset < core_end and f.offset + f.length > core_end
-            ]
-        )
+        found = self.matcher.scan_records(page.data[lo:], page.window_start + lo)
+        starts, ends = found["offset"], found["offset"] + found["length"]
+        tally.add_records(found[(starts >= keep_from) & (starts < core_end) & (ends > core_end)])
         return out
 
     def _scan_data(self, page: Page, out: PageOutcome) -> None:
@@ -126,8 +133,8 @@ class PageMatcher:
         context = min(self.margin, PIECE_CONTEXT)
         for lo, hi in pieces:
             a, b = max(base, lo - context), min(window_end, hi + context)
-            found = self.matcher.scan(data[a - base : b - base], a)
-            out.tally.add_all(records.apply(found, lo, hi))
+            found = self.matcher.scan_records(data[a - base : b - base], a)
+            out.tally.add_records(records.apply(found, lo, hi))
 
     def _pieces(self, start: int, end: int) -> list[tuple[int, int]]:
         """The ranges of [start, end) to match, each at most `PIECE` long.
@@ -201,13 +208,15 @@ class PageMatcher:
         )
         # A piece at a time: a 16 MiB mail log holds 400,000 values, whose findings held at
         # once took about 80 MB in every worker.
-        batch: list[Finding] = []
-        for f in self.matcher.scan_stream(source, chunk_size=INFLATED_PIECE):
-            batch.append(f)
-            if len(batch) >= INFLATED_BATCH:
-                out.tally.add_all(batch, offset=where)
-                batch = []
-        out.tally.add_all(batch, offset=where)
+        batch: list[np.ndarray] = []
+        held = 0
+        for found in self.matcher.scan_stream_records(source, chunk_size=INFLATED_PIECE):
+            batch.append(found)
+            held += len(found)
+            if held >= INFLATED_BATCH:
+                out.tally.add_records(joined(batch), offset=where)
+                batch, held = [], 0
+        out.tally.add_records(joined(batch), offset=where)
         if source.cut:
             if budget < self.limits.max_output:
                 out.over_budget = True

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from scanners import hot
+from scanners import hot, records
+from scanners.arrays import np
 from scanners.digests import DigestSet
 from scanners.findings import CATEGORIES
 from scanners.places import LIVE, UNMAPPED, Place
@@ -49,6 +50,7 @@ MAX_OFFSET_LOCATIONS = 10_000
 _T = TypeVar("_T")
 _CATEGORY, _OFFSET, _DIGEST = itemgetter(0), itemgetter(1), itemgetter(4)  # Finding's fields
 _NOWHERE = Place(UNMAPPED)  # where findings of a raw pass without a map are
+_CATEGORY_COUNT = len(CATEGORIES)
 
 # Top-level folders of operating-system and program files (compared without case).
 SYSTEM_DIRS = frozenset(
@@ -84,6 +86,12 @@ class Locator(Protocol):
         None when no fragmented file holds it.
         """
         ...
+
+
+def _per_category(categories: np.ndarray) -> dict[str, int]:
+    """{category: how many} of an array of category indexes."""
+    per = np.bincount(categories, minlength=_CATEGORY_COUNT)
+    return {CATEGORIES[i]: int(per[i]) for i in np.flatnonzero(per)}
 
 
 def _by_category(categories: list[str], values: list[_T]) -> dict[str, list[_T]]:
@@ -186,6 +194,59 @@ class Tally:
             at = upto
         for category, batch in kept.items():
             self._digest_set(category).add_all(batch)
+        while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
+            self._coarsen()
+
+    def add_records(self, found: np.ndarray, *, offset: int | None = None) -> None:
+        """`add_all` of records (`scanners.records`), in offset order, counted with numpy.
+
+        The runs one place holds are found as in `add_all` (one locator lookup a run); then
+        every count of the batch is a handful of array operations, not work a value.
+        """
+        if not len(found):
+            return
+        if offset is None:
+            found = records.by_offset(found)
+        where = found["offset"] if offset is None else np.full(len(found), offset, np.int64)
+        bounds, places = [0], []
+        at, end = 0, len(found)
+        while at < end:
+            if self.locator is None:
+                place, upto = _NOWHERE, end
+            else:
+                place, _, hi = self.locator.locate_span(int(where[at]))
+                upto = max(at + 1, int(np.searchsorted(where, hi, "left")))
+            places.append(place)
+            bounds.append(upto)
+            at = upto
+        lengths = np.diff(bounds)
+        run_of = np.repeat(np.arange(len(places)), lengths)
+        categories = found["category"].astype(np.int64)
+        decoded = np.repeat([p.decoded for p in places], lengths)
+        self.given_way.update(_per_category(categories[decoded]))
+        counted = ~decoded
+        self.counts.update(_per_category(categories[counted]))
+        in_file = np.repeat([p.path is not None and not p.decoded for p in places], lengths)
+        if in_file.any():
+            keys = run_of[in_file] * _CATEGORY_COUNT + categories[in_file]
+            for key, n in zip(*np.unique(keys, return_counts=True), strict=True):
+                place = places[int(key) // _CATEGORY_COUNT]
+                category = CATEGORIES[int(key) % _CATEGORY_COUNT]
+                self.by_file[(category, place.path, place.allocation)] += int(n)  # type: ignore[index]
+        elsewhere = counted & ~in_file
+        if elsewhere.any():
+            size = self.region_size
+            regions = where[elsewhere] // size
+            keys = run_of[elsewhere] * _CATEGORY_COUNT + categories[elsewhere]
+            pairs = np.stack((regions, keys), axis=1)
+            for (region, key), n in zip(*np.unique(pairs, axis=0, return_counts=True), strict=True):
+                place = places[int(key) // _CATEGORY_COUNT]
+                category = CATEGORIES[int(key) % _CATEGORY_COUNT]
+                self.by_offset[(category, int(region) * size, place.allocation)] += int(n)
+        heads = found["head"][counted]
+        of_counted = categories[counted]
+        for index in np.flatnonzero(np.bincount(of_counted, minlength=_CATEGORY_COUNT)):
+            self._digest_set(CATEGORIES[index]).add_heads(heads[of_counted == index].tobytes())
         while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 

@@ -9,11 +9,12 @@ fields each on their own; findings of the plain matching that touch a record are
 
 from __future__ import annotations
 
-import bisect
 from typing import TYPE_CHECKING
 
+from scanners import records
+from scanners.arrays import np
+
 if TYPE_CHECKING:
-    from scanners.findings import Finding
     from scanners.pagescan import Matcher
 
 _LEAF_TABLE = 0x0D
@@ -120,7 +121,8 @@ class Records:
     """The SQLite record fields of one raw-pass page, matched each alone.
 
     Found once per page, and applied to each piece of the page as it is matched: a table page
-    can start up to 64 KiB before a piece's context does.
+    can start up to 64 KiB before a piece's context does. Values are records
+    (`scanners.records`), as the raw pass counts them.
     """
 
     def __init__(
@@ -129,45 +131,32 @@ class Records:
         fields = text_fields(data, base, start, end)
         fields.sort()
         self._fields = [(base + lo, base + hi) for lo, hi in fields]
-        self._span = (self._fields[0][0], self._fields[-1][1]) if fields else (0, 0)
-        self.findings: list[Finding] = []
-        self._offsets: list[int] = []
+        self.found = records.empty()
         if not fields:
             return
         joined = bytearray()
-        where: list[tuple[int, int]] = []  # (position in `joined`, offset on the target)
+        inside, on_target = [], []  # where each field starts in `joined` and on the target
         for lo, hi in fields:
-            where.append((len(joined), base + lo))
+            inside.append(len(joined))
+            on_target.append(base + lo)
             joined += data[lo:hi]
             joined += _SEPARATOR
-        for f in matcher.scan(bytes(joined), 0):
-            i = _field_of(where, f.offset)
-            self.findings.append(f._replace(offset=where[i][1] + f.offset - where[i][0]))
-        self.findings.sort(key=lambda f: f.offset)
-        self._offsets = [f.offset for f in self.findings]
+        found = matcher.scan_records(bytes(joined), 0).copy()
+        field = np.searchsorted(inside, found["offset"], "right") - 1
+        found["offset"] += np.asarray(on_target)[field] - np.asarray(inside)[field]
+        self.found = records.by_offset(found)
+        self._starts = np.asarray([lo for lo, _ in self._fields])
+        # The furthest end of the fields up to each one: fields may overlap in a damaged page.
+        self._reach = np.maximum.accumulate(np.asarray([hi for _, hi in self._fields]))
 
-    def apply(self, findings: list[Finding], lo: int, hi: int) -> list[Finding]:
-        """Findings starting in [lo, hi): the plain ones that touch no field, and the fields'."""
-        kept = [f for f in findings if lo <= f.offset < hi]
+    def apply(self, found: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Values starting in [lo, hi): the plain ones that touch no field, and the fields'."""
+        kept = records.within(found, lo, hi)
         if not self._fields:
             return kept
-        kept = [f for f in kept if not _touches(f, self._fields, *self._span)]
-        a, b = bisect.bisect_left(self._offsets, lo), bisect.bisect_left(self._offsets, hi)
-        return kept + self.findings[a:b]
-
-
-def _touches(f: Finding, fields: list[tuple[int, int]], lo: int, hi: int) -> bool:
-    if f.offset + f.length <= lo or f.offset >= hi:
-        return False
-    return any(a < f.offset + f.length and f.offset < b for a, b in fields)
-
-
-def _field_of(where: list[tuple[int, int]], pos: int) -> int:
-    lo, hi = 0, len(where) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if where[mid][0] <= pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+        starts, ends = kept["offset"], kept["offset"] + kept["length"]
+        before = np.searchsorted(self._starts, ends, "left")  # fields starting before the end
+        touching = (before > 0) & (self._reach[np.maximum(before - 1, 0)] > starts)
+        return records.by_offset(
+            records.joined([kept[~touching], records.within(self.found, lo, hi)])
+        )

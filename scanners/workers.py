@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,7 @@ from scanners.target import Span, Target
 if TYPE_CHECKING:
     from scanners.report import Locator
 
+log = logging.getLogger(__name__)
 _STATE: dict[str, Any] = {}
 
 
@@ -58,9 +60,23 @@ def serve(open_pages: Callable[[], PageMatcher]) -> None:
 
 
 def let_go() -> None:
-    """Close the page buffers this worker mapped and the target it opened."""
-    for shm in _STATE.get("shm", {}).values():
-        shm.close()
+    """Close the page buffers this worker mapped and the target it opened.
+
+    Matching a page can leave a reference cycle that holds a view of its block: a value's
+    check that caught an exception keeps the frames that matched the page in the traceback,
+    and a frame of a stream's inflation holds the page. Only the collector frees such a cycle,
+    and a raw pass that makes few objects may not have run it since. A block that still
+    cannot close stays mapped until the process ends (a page's size) rather than failing the
+    job that comes after the raw pass.
+    """
+    blocks = _STATE.get("shm", {})
+    if blocks:
+        gc.collect()
+    for shm in blocks.values():
+        try:
+            shm.close()
+        except BufferError:
+            log.debug("page buffer %s still viewed at let-go", shm.name)
     pages: PageMatcher | None = _STATE.get("matcher")
     if pages is not None:
         pages.target.close()

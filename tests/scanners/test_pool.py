@@ -136,3 +136,45 @@ def test_file_pass_told_to_use_no_processes_uses_none(ext4_gpt: Disk, hasher, sp
     assert spawned == ["scanners.pool"]
     assert "offloaded_jobs" not in report.pass_results[1].stats
     _same(scan(ext4_gpt.path, hasher, THREADS), report)
+
+
+def test_a_worker_lets_go_of_a_page_a_reference_cycle_still_views(tmp_path: Path, hasher) -> None:
+    """A worker closes its page blocks before the file pass, even with cyclic garbage about.
+
+    A phone number that libphonenumber refuses (`+999`: no such country) raises inside its
+    check, in a compressed stream of the page: the caught exception's traceback keeps the
+    frames that matched, which hold the stream's reader and so a view of the block. With the
+    collector not run since (a raw pass of records makes few objects), closing the block
+    failed, and the worker's first file-pass job with it: a file reported not scannable.
+    """
+    import gc
+    import gzip
+
+    from scanners.inflate import Limits
+    from scanners.pagescan import PageMatcher
+    from scanners.target import Target
+
+    data = b"plain text\n" * 100 + gzip.compress(b"ring +999 12345678 nu\n" * 100) + b"\0" * 999
+    path = tmp_path / "page.bin"
+    path.write_bytes(data)
+    block = shared_memory.SharedMemory(create=True, size=len(data))
+    try:
+        block.buf[: len(data)] = data
+        was_on = gc.isenabled()
+        gc.disable()
+        try:
+            workers.serve(
+                lambda: PageMatcher(Target(str(path)), RawMatcher(hasher), 4096, Limits())
+            )
+            workers._STATE["shm"] = {block.name: shared_memory.SharedMemory(name=block.name)}
+            outcome = workers.scan_shared(block.name, len(data), 0, len(data), 0, ())
+            assert outcome.streams == 1
+            workers.let_go()  # raised BufferError before
+            assert workers._STATE["shm"] == {}
+        finally:
+            if was_on:
+                gc.enable()
+    finally:
+        workers.let_go()
+        block.close()
+        block.unlink()

@@ -436,9 +436,9 @@ def test_worker_processes_count_exactly_like_threads(tmp_path, hasher):
 class _SlowMatcher(RawMatcher):
     """Matches as RawMatcher does, a quarter second a page: the workers start meanwhile."""
 
-    def scan(self, data, base_offset=0):  # type: ignore[no-untyped-def]
+    def scan_records(self, data, base_offset=0):  # type: ignore[no-untyped-def]
         time.sleep(0.25)
-        return super().scan(data, base_offset)
+        return super().scan_records(data, base_offset)
 
 
 def test_pages_matched_while_the_workers_start_count_exactly_like_threads(tmp_path, hasher):
