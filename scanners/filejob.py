@@ -27,7 +27,7 @@ from scanners import formats
 from scanners.fileitems import TEXT_CHUNK, FileItems, chunk_end
 from scanners.formats import archive, plain
 from scanners.formats.tables import csv_header
-from scanners.names import name_findings
+from scanners.names import name_records
 from scanners.pathnames import PathRedactor
 from scanners.report import Tally
 
@@ -77,9 +77,9 @@ def match_into(
 ) -> None:
     """Count the fast path's findings in `data` and the names in `text` for `path`."""
     if data:
-        found.add_file(matcher.scan(data, 0), path)
+        found.add_file_records(matcher.scan_records(data, 0), path)
     if text:
-        found.add_file(name_findings(text, hasher), path)
+        found.add_file_records(name_records(text, hasher), path)
 
 
 def _items(

@@ -199,7 +199,7 @@ class FileScanner:
         began = time.perf_counter()
         self._matched_here += len(data) + len(names)
         if data:
-            self.result.tally.add_file(self.matcher.scan(data, 0), path)
+            self.result.tally.add_file_records(self.matcher.scan_records(data, 0), path)
         if names and self.names is not None:
             self.result.tally.add_file(self.names(names), path)
         self._matching_here += time.perf_counter() - began

@@ -20,6 +20,8 @@ import re
 from importlib import resources
 from typing import NamedTuple
 
+from scanners import records
+from scanners.arrays import np
 from scanners.findings import Finding, ValueHasher
 from scanners.hot import compiled as _hot
 
@@ -232,6 +234,23 @@ def name_findings(text: str, hasher: ValueHasher) -> list[Finding]:
             found, "person_name", MIN_CONFIDENCE, hasher._c_inner, hasher._c_outer, Finding
         )
     return _name_findings_py(found, hasher)
+
+
+def name_records(text: str, hasher: ValueHasher) -> np.ndarray:
+    """`name_findings` as records (`scanners.records`), in text order.
+
+    In C (`scanners._hot.name_records`) where built: a name then costs no finding and no hex
+    digest.
+    """
+    found = find_names(text)
+    if _hot is not None and isinstance(hasher, ValueHasher) and hasher._c_inner:
+        return records.from_bytes(
+            _hot.name_records(
+                found, records.INDEX_OF["person_name"], MIN_CONFIDENCE,
+                hasher._c_inner, hasher._c_outer,
+            )
+        )  # fmt: skip
+    return records.of_findings(_name_findings_py(found, hasher))
 
 
 def _name_findings_py(found: list[NameMatch], hasher: ValueHasher) -> list[Finding]:

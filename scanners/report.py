@@ -197,6 +197,21 @@ class Tally:
         while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 
+    def add_file_records(self, found: np.ndarray, file: str) -> None:
+        """`add_file` of records (`scanners.records`): values of the file pass in `file`."""
+        if not len(found):
+            return
+        per_category = _per_category(found["category"])
+        self.counts.update(per_category)
+        for category, n in per_category.items():
+            self.by_file[(category, file, LIVE)] += n
+        self._keep_heads(found["category"], found["head"])
+
+    def _keep_heads(self, categories: np.ndarray, heads: np.ndarray) -> None:
+        """Each value's digest head into its category's `DigestSet`."""
+        for index in np.flatnonzero(np.bincount(categories, minlength=_CATEGORY_COUNT)):
+            self._digest_set(CATEGORIES[index]).add_heads(heads[categories == index].tobytes())
+
     def add_records(self, found: np.ndarray, *, offset: int | None = None) -> None:
         """`add_all` of records (`scanners.records`), in offset order, counted with numpy.
 
@@ -243,10 +258,7 @@ class Tally:
                 place = places[int(key) // _CATEGORY_COUNT]
                 category = CATEGORIES[int(key) % _CATEGORY_COUNT]
                 self.by_offset[(category, int(region) * size, place.allocation)] += int(n)
-        heads = found["head"][counted]
-        of_counted = categories[counted]
-        for index in np.flatnonzero(np.bincount(of_counted, minlength=_CATEGORY_COUNT)):
-            self._digest_set(CATEGORIES[index]).add_heads(heads[of_counted == index].tobytes())
+        self._keep_heads(categories[counted], found["head"][counted])
         while len(self.by_offset) > MAX_OFFSET_LOCATIONS:
             self._coarsen()
 

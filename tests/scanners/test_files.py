@@ -125,6 +125,11 @@ class _NoAtSign(RawMatcher):
             raise ValueError("made to fail")
         return super().scan(data, base_offset)
 
+    def scan_records(self, data, base_offset=0):
+        if b"@" in bytes(data):
+            raise ValueError("made to fail")
+        return super().scan_records(data, base_offset)
+
 
 class _DiesInAWorker(RawMatcher):
     """A matcher whose worker process dies at its first job; in the scanning process it works."""
@@ -133,6 +138,11 @@ class _DiesInAWorker(RawMatcher):
         if multiprocessing.parent_process() is not None:
             os._exit(3)
         return super().scan(data, base_offset)
+
+    def scan_records(self, data, base_offset=0):
+        if multiprocessing.parent_process() is not None:
+            os._exit(3)
+        return super().scan_records(data, base_offset)
 
 
 def _both(hasher, factory=None, **files) -> ScanOptions:

@@ -207,3 +207,27 @@ def test_fields_drop_the_plain_values_that_touch_them() -> None:
         ]
         expected = sorted(kept + [f for f in own if lo <= f.offset < hi], key=lambda f: f.offset)
         assert got.tolist() == records.of_findings(expected).tolist()
+
+
+def test_name_records_are_the_name_findings() -> None:
+    from scanners import names
+
+    text = corpus.build(seed=12, items=1500).text + " Åsa Öberg och Berg, Anna. "
+    found = names.name_findings(text, HASHER)
+    assert len(found) > 100
+    made = names.name_records(text, HASHER)
+    assert made.tolist() == records.of_findings(found).tolist()
+    pure = ValueHasher(b"r" * 32)
+    pure._c_inner = None  # the Python loop
+    assert names.name_records(text, pure).tolist() == made.tolist()
+
+
+def test_file_records_count_as_file_findings() -> None:
+    rng = random.Random(13)
+    a, b = Tally(), Tally()
+    for i in range(20):
+        found = _findings(rng, rng.randrange(0, 800), 1_000_000)
+        a.add_file(found, f"/f{i % 3}")
+        b.add_file_records(records.of_findings(found), f"/f{i % 3}")
+    assert a.total > 0
+    _same(a, b)
