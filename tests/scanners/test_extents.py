@@ -280,6 +280,55 @@ def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Pat
     assert report.findings["personnummer"].count == 6
 
 
+def test_personnummer_columns_in_utf16_and_cp1252_are_left_to_the_file_pass(
+    tmp_path: Path, hasher
+) -> None:
+    """Attack: tables the map read as UTF-8 only. A UTF-16LE CSV's header was `p\0n\0r\0`
+    to it, and a cp1252 `födelsenummer` an undecodable `f\ufffddelsenummer`: the raw pass kept
+    both files, the file pass skipped them, and the bare numbers had no keyword near them."""
+    src = tmp_path / "src"
+    src.mkdir()
+    bare = [personnummer(i).replace("-", "")[-10:] for i in range(24)]
+    rows = "".join(f"Anna;{v};100\n" for v in bare[:8])
+    (src / "wide.csv").write_bytes(("kund;personnummer;belopp\n" + rows).encode("utf-16-le"))
+    (src / "bom.csv").write_bytes(
+        ("\ufeffpersonnummer;belopp\n" + "".join(f"{v};1\n" for v in bare[8:16])).encode(
+            "utf-16-le"
+        )
+    )
+    rows = "".join(f"{v};Åsa\n" for v in bare[16:])
+    (src / "latin.csv").write_bytes(("födelsenummer;namn\n" + rows).encode("cp1252"))
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    report = scan(image, hasher)
+    assert report.findings["personnummer"].count == 24
+
+
+def test_a_letter_with_a_value_on_its_first_line_is_left_to_the_raw_pass(
+    tmp_path: Path, hasher
+) -> None:
+    """Prose is no table: "personnummer 400101-1008," on a letter's first line took the whole
+    letter from the raw pass to the file pass (the mixed bench's 1,288 letters, 150 MB)."""
+    from scanners.extents import map_target
+    from scanners.target import Target
+
+    src = tmp_path / "src"
+    src.mkdir()
+    lines = [
+        f"Kund Anna Berg, personnummer {personnummer(i)}, e-post {email(i)}, telefon 0701234567."
+        for i in range(10)
+    ]
+    (src / "brev.txt").write_text("\n".join(lines) + "\n")
+    (src / "kunder.csv").write_text("namn;personnummer\nAnna;" + personnummer(99) + "\n")
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    with Target(image) as target:
+        extents = map_target(target, decoded_by_files=True)
+    assert any(p.endswith("brev.txt") for p in extents.raw_readable)
+    assert not any(p.endswith("kunder.csv") for p in extents.raw_readable)
+    report = scan(image, hasher)
+    assert report.findings["personnummer"].count == 11
+    assert report.findings["email"].count == 10
+
+
 def test_a_value_on_a_files_first_line_after_another_files_binary_tail_is_found(
     tmp_path: Path, hasher
 ) -> None:
