@@ -13,9 +13,19 @@ def error_kind(e: BaseException) -> str:
     Never the message of a parser's exception: it can quote bytes of the drive, which may be
     personal data.
     """
+    if isinstance(e, JobFailed):
+        return e.kind
     if isinstance(e, OSError) and e.strerror:
         return e.strerror
     return type(e).__name__
+
+
+class JobFailed(Exception):
+    """A worker's job that failed, by `error_kind` of its error: it pickles whatever the error."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 class ScanError(Exception):

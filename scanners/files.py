@@ -40,7 +40,7 @@ from scanners.filejob import FileJob, FileOutcome
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.formats import archive, plain
 from scanners.pathnames import PathRedactor
-from scanners.report import PassResult, Unscannable
+from scanners.report import PassResult, TallyMerger, Unscannable
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, buffered, find_volumes, open_volume
 
@@ -143,6 +143,8 @@ class FileScanner:
         # their names and seams take this thread's time alone (a system disk's thousands of
         # small files), while the workers waited for it. Each keeps the numbers it was given.
         self._deferred: deque[tuple[int, str, FileRef]] = deque()
+        # The workers' tallies, merged while this thread goes on feeding them.
+        self._merger = TallyMerger()
 
     def run(self, on_progress: Progress | None = None) -> PassResult:
         """Walk every volume and file; returns the pass's tally and what it could not read."""
@@ -160,13 +162,16 @@ class FileScanner:
             if self._offload is not None:
                 self._offload.finish()
                 self.result.stats["offloaded_jobs"] = self._offload.jobs
+                self.result.stats["offloaded_batches"] = self._offload.batches
                 here = self._offload.jobs_here_while_starting
                 self.result.stats["jobs_matched_here_while_workers_started"] = here
+            self.result.tally.merge(self._merger.close())
             self._problems.sort(key=_first)  # stable: in order within one file
             self.result.not_scannable.extend(problem for _, problem in self._problems)
         finally:
             if self._offload is not None:
                 self._offload.close()
+            self._merger.stop()
         self.result.bytes_scanned = self.stream.bytes_read
         self.result.seconds = time.monotonic() - began
         return self.result
@@ -218,7 +223,7 @@ class FileScanner:
             why = f"file could not be matched: {error_kind(outcome)}"
             self._unscannable(path, why, file_number)
         elif isinstance(outcome, FileOutcome):
-            self.result.tally.merge(outcome.tally)
+            self._merger.add(outcome.tally)
             for region, reason in outcome.problems:
                 self._unscannable(region, reason, file_number)
             stats = self.result.stats
@@ -227,7 +232,7 @@ class FileScanner:
             if outcome.streamed:
                 stats["files_streamed"] = stats.get("files_streamed", 0) + 1
         else:
-            self.result.tally.merge(outcome)
+            self._merger.add(outcome)
 
     def _path(self, path: str, *, member: bool = False) -> str:
         """`path` with values in its names cut out; the values count as findings.

@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from scanners import engines
-from scanners.errors import error_kind
+from scanners.errors import JobFailed, error_kind
 from scanners.filejob import FileJob, FileOutcome, count_file, match_into
 from scanners.report import Tally
 from scanners.workers import prepare, spawn_pool
@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _STATE: dict[str, Any] = {}
+# Jobs smaller than this travel together, up to this many bytes or jobs a batch. Each job cost
+# a worker about 1 ms of waiting (its result sent, the next one received): on the 1.02 GB
+# mixed image 1,963 jobs left both workers idle for 45 % of the file pass.
+BATCH_BYTES = 1 << 20
+BATCH_JOBS = 64
 
 
 def init(factory: Callable[[], Matcher], hasher: ValueHasher, databases: dict[str, bytes]) -> None:
@@ -81,6 +86,23 @@ def run_with(
 
 
 Done = Tally | FileOutcome | BaseException  # what a job gives `Offload`'s on_done
+Result = Tally | FileOutcome | JobFailed  # what a job in a batch gives
+
+
+def run_batch(jobs: list[tuple[str, bytes, str | FileJob]]) -> list[Result]:
+    """Several small jobs in this worker process: each one's result, or why it failed.
+
+    A failure comes back as `JobFailed` with the error's kind (what the report says), not as
+    the exception: one that does not pickle would lose the whole batch.
+    """
+    out: list[Result] = []
+    for path, data, what in jobs:
+        try:
+            out.append(run(path, data, what))
+        except Exception as e:
+            out.append(JobFailed(error_kind(e)))
+    return out
+
 
 # (path, bytes for the fast path, text for the name lexicon), or (path, a file's bytes, how to
 # count it) for `count_file`; then the submitter's tag, handed back to `on_done`.
@@ -116,12 +138,17 @@ class Offload:
         self._shared = pool  # the scan's workers (`scanners.pool`), used instead of spawning
         self._hasher = hasher
         self._on_done = on_done
+        self._workers = max(1, workers)
         self._in_flight = max(1, in_flight)
         self._in_flight_bytes = in_flight_bytes
         self._waiting_bytes = 0
-        self._pending: deque[tuple[Future[Done], Job, int]] = deque()  # with its size
+        # Futures of batches of jobs, with their jobs and bytes.
+        self._pending: deque[tuple[Future[Any], list[Job], int]] = deque()
+        self._batch: list[Job] = []  # small jobs gathered to travel together
+        self._batch_bytes = 0
         self._local: Matcher | None = None  # set once the pool broke
         self.jobs = 0
+        self.batches = 0  # sent to the workers
         self._pool: ProcessPoolExecutor | None = None
         self.jobs_here_while_starting = 0
         # The workers start in a thread of their own, and until every one runs, jobs are
@@ -168,6 +195,22 @@ class Offload:
             self.jobs_here_while_starting += 1
             self._run_here(job)
             return
+        self._batch.append(job)
+        self._batch_bytes += size
+        # Held back only while the workers have work: an idle worker gets a job at once.
+        if (
+            self._batch_bytes >= BATCH_BYTES
+            or len(self._batch) >= BATCH_JOBS
+            or len(self._pending) < self._workers
+        ):
+            self._flush()
+
+    def _flush(self) -> None:
+        """Send the gathered jobs to the workers as one (or match them here)."""
+        batch, size = self._batch, self._batch_bytes
+        if not batch:
+            return
+        self._batch, self._batch_bytes = [], 0
         while self._pending and (
             len(self._pending) >= self._in_flight
             or self._waiting_bytes + size > self._in_flight_bytes
@@ -176,13 +219,15 @@ class Offload:
         future = None
         if self._pool is not None:
             try:
-                future = self._pool.submit(run, *job[:3])
+                future = self._pool.submit(run_batch, [job[:3] for job in batch])
             except Exception as e:  # broken, or could not start (e.g. in a daemonic process)
                 self._broken(e)
         if future is None:
-            self._run_here(job)
+            for job in batch:
+                self._run_here(job)
         else:
-            self._pending.append((future, job, size))
+            self.batches += 1
+            self._pending.append((future, batch, size))
             self._waiting_bytes += size
 
     def saturated(self) -> bool:
@@ -192,6 +237,7 @@ class Offload:
         """
         if not self._ready() or self._pool is None:
             return False
+        self._flush()  # the thread is about to do other work: the workers get what it has
         full = len(self._pending) >= self._in_flight or (
             self._waiting_bytes >= self._in_flight_bytes // 2
         )
@@ -200,6 +246,7 @@ class Offload:
     def finish(self) -> None:
         """Wait for every job, report them, and stop the workers."""
         self._ready(wait=True)
+        self._flush()
         while self._pending:
             self._collect()
         if self._pool is not None and self._shared is None:  # the scan ends a shared pool
@@ -215,10 +262,11 @@ class Offload:
             future.cancel()
         self._pool = None
         self._pending.clear()
+        self._batch, self._batch_bytes = [], 0
         self._waiting_bytes = 0
 
     def _collect(self) -> None:
-        """Report the first job to finish.
+        """Report the jobs of the first batch to finish.
 
         Not the oldest: waiting on a long job (a whole mail log) left the other worker idle
         once it had done the rest. Tallies merge in any order; problems keep their file's
@@ -226,19 +274,22 @@ class Offload:
         """
         done, _ = wait([f for f, _, _ in self._pending], return_when=FIRST_COMPLETED)
         at = next(i for i, (f, _, _) in enumerate(self._pending) if f in done)
-        future, job, size = self._pending[at]
+        future, batch, size = self._pending[at]
         del self._pending[at]
         self._waiting_bytes -= size
         try:
-            tally = future.result()
+            outcomes = future.result()
         except BrokenProcessPool as e:
             self._broken(e)
-            self._run_here(job)
+            for job in batch:
+                self._run_here(job)
             return
-        except Exception as e:  # the job's own failure: its file is reported, the pass goes on
-            self._on_done(job[0], e, job[3])
+        except Exception as e:  # the batch's own failure: its files are reported, the pass goes on
+            for job in batch:
+                self._on_done(job[0], e, job[3])
             return
-        self._on_done(job[0], tally, job[3])
+        for job, outcome in zip(batch, outcomes, strict=True):
+            self._on_done(job[0], outcome, job[3])
 
     def _broken(self, why: Exception) -> None:
         """The workers died or could not start: match here from now on."""

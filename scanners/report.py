@@ -476,3 +476,50 @@ def combine(target: str, size_bytes: int, results: list[PassResult]) -> ScanRepo
         system_files=dict(system),
         pass_results=tuple(results),
     )
+
+
+class TallyMerger:
+    """Merges tallies into one in a thread of its own, so the thread that hands them on goes on.
+
+    The file pass's thread feeds the workers and merges what they send back; merging (folding
+    millions of keyed digests into sorted sets, numpy work that releases the GIL) was two
+    fifths of its time, and while it merged the workers ran out of jobs. A bounded queue keeps
+    memory in check: `add` waits while `MAX_WAITING` tallies are not yet merged.
+    """
+
+    MAX_WAITING = 64
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self.tally = Tally()
+        self._queue: queue.Queue[Tally | None] = queue.Queue(self.MAX_WAITING)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="tally-merger", daemon=True)
+        self._thread.start()
+
+    def add(self, tally: Tally) -> None:
+        """Merge `tally` (later, in the merging thread)."""
+        self._queue.put(tally)
+
+    def _run(self) -> None:
+        while (tally := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.tally.merge(tally)
+                except BaseException as e:  # raised again in `close`
+                    self._error = e
+
+    def close(self) -> Tally:
+        """Wait for every tally added; the merged tally (the merging's error, raised here)."""
+        self.stop()
+        if self._error is not None:
+            raise self._error
+        return self.tally
+
+    def stop(self) -> None:
+        """End the merging thread once the tallies added are merged (again: nothing to do)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()

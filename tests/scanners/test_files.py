@@ -491,3 +491,38 @@ def test_file_pass_reads_the_drive_about_once_not_a_buffer_per_file(
     report = scan(disk, hasher, ScanOptions(passes=("files",)))
     assert report.findings["email"].count == 400 * 40
     assert read[0] < 2 * disk.stat().st_size  # 1 MiB a file would be 400 MiB
+
+
+def test_small_jobs_travel_in_batches_and_each_reports_its_own_outcome(hasher) -> None:
+    """Jobs go to the workers together while they are busy; each still comes back on its own
+    with its tag, and one that fails (an '@' in it) reports only its own file."""
+    from scanners.errors import error_kind
+    from scanners.filework import Offload
+    from tests.scanners.documents import personnummer
+
+    outcomes: dict[int, tuple[str, object]] = {}
+    off = Offload(
+        partial(_NoAtSign, hasher),
+        hasher,
+        lambda path, outcome, tag: outcomes.__setitem__(tag, (path, outcome)),
+        in_flight=4,
+    )
+    n = 400
+    try:
+        assert off._ready(wait=True)
+        for i in range(n):
+            text = f"kund {personnummer(i)} " * 200 + ("anna@example.se" if i % 7 == 0 else "")
+            off.submit(f"/f{i}", text.encode(), "", tag=i)
+        off.finish()
+    finally:
+        off.close()
+    assert sorted(outcomes) == list(range(n))
+    assert all(path == f"/f{tag}" for tag, (path, _) in outcomes.items())
+    failed = {tag for tag, (_, outcome) in outcomes.items() if isinstance(outcome, BaseException)}
+    assert failed == {i for i in range(n) if i % 7 == 0}
+    assert {error_kind(outcomes[tag][1]) for tag in failed} == {"ValueError"}  # type: ignore[arg-type]
+    counted = sum(
+        o.counts["personnummer"] for _, o in outcomes.values() if not isinstance(o, BaseException)
+    )  # type: ignore[union-attr]
+    assert counted == (n - len(failed)) * 200
+    assert 0 < off.batches < n

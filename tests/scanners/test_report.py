@@ -299,3 +299,53 @@ def test_grouping_by_category_in_c_equals_python() -> None:
         assert list(got) == list(want)
     with pytest.raises(TypeError):
         hot.compiled.group(["a"], [])
+
+
+def _tallies(seed: int) -> list[Tally]:
+    import random
+
+    from scanners.findings import Finding, ValueHasher
+
+    hasher = ValueHasher(b"m" * 32)
+    rng = random.Random(seed)
+    out = []
+    for i in range(40):
+        t = Tally()
+        found = [
+            Finding(rng.choice(["email", "phone", "personnummer"]), rng.randrange(10**8), 9,
+                    0.9, hasher.digest(str(rng.randrange(5000))))
+            for _ in range(rng.randrange(1, 3000))
+        ]  # fmt: skip
+        t.add_file(found, f"/f{i % 5}")
+        out.append(t)
+    return out
+
+
+def test_the_merging_thread_merges_as_merge_does() -> None:
+    from scanners.report import TallyMerger
+
+    merger, here = TallyMerger(), Tally()
+    for t in _tallies(1):
+        merger.add(t)
+        here.merge(t)
+    got = merger.close()
+    assert got.counts == here.counts
+    assert got.by_file == here.by_file
+    assert all(got.digests[c] == here.digests[c] for c in here.digests)
+    assert {c: len(d) for c, d in got.digests.items()} == {
+        c: len(d) for c, d in here.digests.items()
+    }
+    merger.stop()  # again: nothing to do
+
+
+def test_the_merging_thread_raises_its_error_when_closed() -> None:
+    from scanners.report import TallyMerger
+
+    merger = TallyMerger()
+    merger.add(_tallies(2)[0])
+    merger.add("not a tally")  # type: ignore[arg-type]
+    import pytest
+
+    with pytest.raises(AttributeError):
+        merger.close()
+    assert not merger._thread.is_alive()
