@@ -1,7 +1,8 @@
 """Errors raised by the scanners library.
 
 ScanError
-└── UnreadableTarget     the scan target cannot be opened or read at all
+├── UnreadableTarget     the scan target cannot be opened or read at all
+└── JobFailed            a file-pass job failed in a worker (its error's kind only)
 """
 
 from __future__ import annotations
@@ -20,14 +21,6 @@ def error_kind(e: BaseException) -> str:
     return type(e).__name__
 
 
-class JobFailed(Exception):
-    """A worker's job that failed, by `error_kind` of its error: it pickles whatever the error."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-
 class ScanError(Exception):
     """Base for every error raised by the scanners library."""
 
@@ -38,3 +31,11 @@ class UnreadableTarget(ScanError):
     def __init__(self, target: str, reason: str) -> None:
         super().__init__(f"cannot scan {target}: {reason}")
         self.target, self.reason = target, reason
+
+
+class JobFailed(ScanError):
+    """A worker's job that failed, by `error_kind` of its error: it pickles whatever the error."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
