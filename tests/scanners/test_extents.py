@@ -268,15 +268,25 @@ def test_a_gzip_log_whose_first_member_repeats_a_line_is_read_whole(tmp_path: Pa
     assert report.not_scannable == ()
 
 
+def _bare(n: int) -> list[str]:
+    """`n` personnummer as bare ten digits: a value only beside its column's name."""
+    return [personnummer(i).replace("-", "")[-10:] for i in range(n)]
+
+
+def _scan_files(tmp_path: Path, hasher, files: dict[str, bytes]):  # type: ignore[no-untyped-def]
+    """The full scan of an ext4 image holding `files`."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    return scan(make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src), hasher)
+
+
 def test_a_camel_case_personnummer_column_is_left_to_the_file_pass(tmp_path: Path, hasher) -> None:
     # The extent map once had its own, exact list of column names: `KundPnr` was not in it, so
     # the raw pass kept the CSV, the file pass skipped it, and the bare numbers were lost.
-    src = tmp_path / "src"
-    src.mkdir()
-    bare = [personnummer(i).replace("-", "")[-10:] for i in range(6)]
-    (src / "kunder.csv").write_text("KundPnr;belopp\n" + "".join(f"{v};100\n" for v in bare))
-    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
-    report = scan(image, hasher)
+    rows = "".join(f"{v};100\n" for v in _bare(6))
+    report = _scan_files(tmp_path, hasher, {"kunder.csv": ("KundPnr;belopp\n" + rows).encode()})
     assert report.findings["personnummer"].count == 6
 
 
@@ -286,20 +296,16 @@ def test_personnummer_columns_in_utf16_and_cp1252_are_left_to_the_file_pass(
     """Attack: tables the map read as UTF-8 only. A UTF-16LE CSV's header was `p\0n\0r\0`
     to it, and a cp1252 `födelsenummer` an undecodable `f\ufffddelsenummer`: the raw pass kept
     both files, the file pass skipped them, and the bare numbers had no keyword near them."""
-    src = tmp_path / "src"
-    src.mkdir()
-    bare = [personnummer(i).replace("-", "")[-10:] for i in range(24)]
-    rows = "".join(f"Anna;{v};100\n" for v in bare[:8])
-    (src / "wide.csv").write_bytes(("kund;personnummer;belopp\n" + rows).encode("utf-16-le"))
-    (src / "bom.csv").write_bytes(
-        ("\ufeffpersonnummer;belopp\n" + "".join(f"{v};1\n" for v in bare[8:16])).encode(
-            "utf-16-le"
-        )
-    )
-    rows = "".join(f"{v};Åsa\n" for v in bare[16:])
-    (src / "latin.csv").write_bytes(("födelsenummer;namn\n" + rows).encode("cp1252"))
-    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
-    report = scan(image, hasher)
+    bare = _bare(24)
+    wide = "kund;personnummer;belopp\n" + "".join(f"Anna;{v};100\n" for v in bare[:8])
+    bom = "\ufeffpersonnummer;belopp\n" + "".join(f"{v};1\n" for v in bare[8:16])
+    latin = "födelsenummer;namn\n" + "".join(f"{v};Åsa\n" for v in bare[16:])
+    files = {
+        "wide.csv": wide.encode("utf-16-le"),
+        "bom.csv": bom.encode("utf-16-le"),
+        "latin.csv": latin.encode("cp1252"),
+    }
+    report = _scan_files(tmp_path, hasher, files)
     assert report.findings["personnummer"].count == 24
 
 
