@@ -231,6 +231,8 @@ static int state_from(PyObject *obj, uint32_t h[8]) {
     return 0;
 }
 
+int hot_state_from(PyObject *obj, uint32_t h[8]) { return state_from(obj, h); }
+
 /* sha256_midstate(block) -> the 32-byte state after compressing one 64-byte block. */
 static PyObject *py_sha256_midstate(PyObject *self, PyObject *arg) {
     Py_buffer view;
@@ -283,6 +285,11 @@ static void hmac_raw(const uint32_t inner[8], const uint32_t outer[8], const cha
     unsigned char mid[32];
     finish(hi, 64, (const unsigned char *)msg, (size_t)n, mid);
     finish(ho, 64, mid, 32, out);
+}
+
+void hot_hmac(const uint32_t inner[8], const uint32_t outer[8], const char *msg, Py_ssize_t n,
+              unsigned char out[32]) {
+    hmac_raw(inner, outer, msg, n, out);
 }
 
 /* The same of a text's UTF-8 bytes. */
@@ -1730,6 +1737,10 @@ static PyObject *py_find_names(PyObject *self, PyObject *const *args, Py_ssize_t
     return collector_resting(hot_find_names, self, args, nargs);
 }
 
+static PyObject *py_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return hot_find_name_records(self, args, nargs);
+}
+
 static PyMethodDef methods[] = {
     {"luhn_valid", py_luhn_valid, METH_O, "True when the last digit is the Luhn check digit."},
     {"pnr_fields", py_pnr_fields, METH_VARARGS,
@@ -1760,6 +1771,8 @@ static PyMethodDef methods[] = {
      "find_names's rows of at least `floor` as findings with keyed digests."},
     {"name_records", (PyCFunction)(void (*)(void))name_records, METH_FASTCALL,
      "findings_of_names's names as records (scanners.records) of one category index."},
+    {"find_name_records", (PyCFunction)(void (*)(void))py_find_name_records, METH_FASTCALL,
+     "find_names's names of at least `floor` straight as records (scanners.records)."},
     {"find_names", (PyCFunction)(void (*)(void))py_find_names, METH_FASTCALL,
      "Person names by scanners.names' rules (find_names), in text order."},
     {"confirm_setup", (PyCFunction)(void (*)(void))hot_confirm_setup, METH_FASTCALL,

@@ -6,6 +6,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 
 /* The rules of personnummer._fields on `n` characters at `v`; today is YYYYMMDD. 1 with the
  * year, month * 100 + real day and the ten digits YYMMDDNNNC in `body` when valid, else 0. */
@@ -75,6 +76,14 @@ PyObject *hot_confirm_dig10(PyObject *self, PyObject *const *args, Py_ssize_t na
 PyObject *hot_confirm_card(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_textual(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+/* A key's HMAC-SHA256 pad midstate (32 bytes) as eight words; -1 with an error. */
+int hot_state_from(PyObject *obj, uint32_t h[8]);
+
+/* HMAC-SHA256 of `n` bytes at `msg` from the pads' midstates. */
+void hot_hmac(const uint32_t inner[8], const uint32_t outer[8], const char *msg, Py_ssize_t n,
+              unsigned char out[32]);
 
 /* The windows of the confirmations in _confirm.c: scanners.rules' RULE_BEFORE and RULE_AFTER,
  * scanners.context's BEFORE, AFTER, NEGATIVE_WINDOW, TEXT_WINDOW and PLAIN_RUN, candidate's

@@ -251,60 +251,109 @@ static int cue_before(const names_t *x, Py_ssize_t lo, Py_ssize_t hi) {
     return yes;
 }
 
-/* row(start, end, confidence, the words' lower case joined by spaces); `order` lists the
- * words to join (inverted names put the first name first). */
-static PyObject *name_row(const names_t *x, Py_ssize_t start, Py_ssize_t end, double conf,
-                          const Py_ssize_t *lo, const Py_ssize_t *hi, const int *order, int n) {
-    Py_ssize_t size = n - 1;
-    Py_UCS4 widest = ' '; /* a str's kind must be its widest character's (ASCII or Latin-1) */
+/* A name found: where it is, how sure, and the words its normalized form joins, in order
+ * (inverted names put the first name first). */
+typedef struct {
+    Py_ssize_t start, end;
+    double conf;
+    int n;
+    Py_ssize_t lo[3], hi[3];
+} named_t;
+
+static void named(named_t *out, Py_ssize_t start, Py_ssize_t end, double conf,
+                  const Py_ssize_t *lo, const Py_ssize_t *hi, const int *order, int n) {
+    out->start = start;
+    out->end = end;
+    out->conf = conf;
+    out->n = n;
     for (int w = 0; w < n; w++) {
-        size += hi[order[w]] - lo[order[w]];
-        for (Py_ssize_t i = lo[order[w]]; i < hi[order[w]]; i++)
+        out->lo[w] = lo[order[w]];
+        out->hi[w] = hi[order[w]];
+    }
+}
+
+/* row(start, end, confidence, the words' lower case joined by spaces). */
+static PyObject *name_row(const names_t *x, const named_t *m) {
+    Py_ssize_t size = m->n - 1;
+    Py_UCS4 widest = ' '; /* a str's kind must be its widest character's (ASCII or Latin-1) */
+    for (int w = 0; w < m->n; w++) {
+        size += m->hi[w] - m->lo[w];
+        for (Py_ssize_t i = m->lo[w]; i < m->hi[w]; i++)
             if (at(&x->t, i) > widest) widest = at(&x->t, i);
     }
     PyObject *norm = PyUnicode_New(size, widest > 0x7F ? 0xFF : 0x7F);
     if (norm == NULL) return NULL;
     Py_UCS1 *out = PyUnicode_1BYTE_DATA(norm);
-    for (int w = 0; w < n; w++) {
+    for (int w = 0; w < m->n; w++) {
         if (w) *out++ = ' ';
-        for (Py_ssize_t i = lo[order[w]]; i < hi[order[w]]; i++) *out++ = lower1(at(&x->t, i));
+        for (Py_ssize_t i = m->lo[w]; i < m->hi[w]; i++) *out++ = lower1(at(&x->t, i));
     }
-    PyObject *fields[4] = {PyLong_FromSsize_t(start), NULL, NULL, norm};
-    fields[1] = fields[0] == NULL ? NULL : PyLong_FromSsize_t(end);
-    fields[2] = fields[1] == NULL ? NULL : PyFloat_FromDouble(conf);
+    PyObject *fields[4] = {PyLong_FromSsize_t(m->start), NULL, NULL, norm};
+    fields[1] = fields[0] == NULL ? NULL : PyLong_FromSsize_t(m->end);
+    fields[2] = fields[1] == NULL ? NULL : PyFloat_FromDouble(m->conf);
     return hot_row((PyTypeObject *)x->row, fields, 4);
 }
 
-/* names._match: the name a run of `count` words makes, or Py_None; NULL on error. */
-static PyObject *decide(const names_t *x, const Py_ssize_t lo[3], const Py_ssize_t hi[3],
-                        int count) {
+/* name_row's normalized form as UTF-8 into `out` (Latin-1 words: at most two bytes a
+ * character); its length, or -1 where it does not fit. */
+static Py_ssize_t name_utf8(const names_t *x, const named_t *m, char *out, Py_ssize_t room) {
+    Py_ssize_t k = 0;
+    for (int w = 0; w < m->n; w++) {
+        if (w) {
+            if (k + 1 > room) return -1;
+            out[k++] = ' ';
+        }
+        for (Py_ssize_t i = m->lo[w]; i < m->hi[w]; i++) {
+            Py_UCS1 c = lower1(at(&x->t, i));
+            if (k + 2 > room) return -1;
+            if (c < 0x80) {
+                out[k++] = (char)c;
+            } else {
+                out[k++] = (char)(0xC0 | c >> 6);
+                out[k++] = (char)(0x80 | (c & 0x3F));
+            }
+        }
+    }
+    return k;
+}
+
+/* names._match: the name a run of `count` words makes into `out`: 1, 0 for none, -1 on error. */
+static int decide(const names_t *x, const Py_ssize_t lo[3], const Py_ssize_t hi[3], int count,
+                  named_t *out) {
     static const int in_order[3] = {0, 1, 2};
     Py_ssize_t s = lo[0];
     int cue = cue_before(x, s > 40 ? s - 40 : 0, s);
-    if (cue < 0) return NULL;
-    if (cue) return name_row(x, s, hi[count - 1], 0.85, lo, hi, in_order, count);
+    if (cue < 0) return -1;
+    if (cue) {
+        named(out, s, hi[count - 1], 0.85, lo, hi, in_order, count);
+        return 1;
+    }
     int first = holds(x, x->first, lo[0], hi[0]);
-    if (first <= 0) return first < 0 ? NULL : Py_NewRef(Py_None);
+    if (first <= 0) return first;
     if (count == 3) {
         int second_first = holds(x, x->first, lo[1], hi[1]);
-        if (second_first < 0) return NULL;
+        if (second_first < 0) return -1;
         if (second_first) {
             int third = surname_like(x, lo[2], hi[2]);
-            if (third < 0) return NULL;
-            if (third) return name_row(x, s, hi[2], 0.9, lo, hi, in_order, 3);
+            if (third < 0) return -1;
+            if (third) {
+                named(out, s, hi[2], 0.9, lo, hi, in_order, 3);
+                return 1;
+            }
         }
     }
     int second = surname_like(x, lo[1], hi[1]);
-    if (second <= 0) return second < 0 ? NULL : Py_NewRef(Py_None);
+    if (second <= 0) return second;
     int n = 2;
     if (count == 3) {
         int third = surname_like(x, lo[2], hi[2]);
-        if (third < 0) return NULL;
+        if (third < 0) return -1;
         n = third ? 3 : 2;
     }
     int known = holds(x, x->surnames, lo[1], hi[1]);
-    if (known < 0) return NULL;
-    return name_row(x, s, hi[n - 1], known ? 0.85 : 0.7, lo, hi, in_order, n);
+    if (known < 0) return -1;
+    named(out, s, hi[n - 1], known ? 0.85 : 0.7, lo, hi, in_order, n);
+    return 1;
 }
 
 static int start_here(const text_t *t, Py_ssize_t s) { /* a capital nothing glued precedes */
@@ -334,21 +383,42 @@ static Py_ssize_t next_start(const text_t *t, Py_ssize_t s) {
     return t->n;
 }
 
-PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7 || !PyUnicode_Check(args[0]) || !PyAnySet_Check(args[1]) ||
-        !PyAnySet_Check(args[2]) || !PyAnySet_Check(args[3]) || !PyTuple_Check(args[4]) ||
-        !PyType_Check(args[6]) || !PyType_IsSubtype((PyTypeObject *)args[6], &PyTuple_Type)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "find_names(text, first, surnames, not_surnames, endings, cue, row)");
-        return NULL;
+/* The names found in order of their start, in a vector. */
+typedef struct {
+    named_t *v;
+    Py_ssize_t n, cap;
+} found_t;
+
+static int found_push(found_t *f, const named_t *m) {
+    if (f->n == f->cap) {
+        Py_ssize_t cap = f->cap ? 2 * f->cap : 256;
+        named_t *grown = PyMem_Realloc(f->v, (size_t)cap * sizeof *grown);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        f->v = grown;
+        f->cap = cap;
     }
-    if (PyUnicode_READY(args[0]) < 0) return NULL; /* a legacy string, made canonical */
-    names_t x = {{PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), PyUnicode_GET_LENGTH(args[0])},
-                 args[0], args[1], args[2], args[3], args[5], args[6]};
+    f->v[f->n++] = *m;
+    return 0;
+}
+
+static int by_start(const void *a, const void *b) {
+    Py_ssize_t x = ((const named_t *)a)->start, y = ((const named_t *)b)->start;
+    return (x > y) - (x < y);
+}
+
+/* Parse find_names's arguments (text, first, surnames, not_surnames, endings, cue) into `x`;
+ * -1 with an error. `row` is set by the caller. */
+static int names_setup(names_t *x, PyObject *const *args) {
+    if (PyUnicode_READY(args[0]) < 0) return -1; /* a legacy string, made canonical */
+    *x = (names_t){{PyUnicode_KIND(args[0]), PyUnicode_DATA(args[0]), PyUnicode_GET_LENGTH(args[0])},
+                   args[0], args[1], args[2], args[3], args[5], NULL};
     Py_ssize_t count = PyTuple_GET_SIZE(args[4]);
     if (count > 64) {
         PyErr_SetString(PyExc_ValueError, "at most 64 endings");
-        return NULL;
+        return -1;
     }
     for (Py_ssize_t e = 0; e < count; e++) {
         PyObject *ending = PyTuple_GET_ITEM(args[4], e);
@@ -363,64 +433,148 @@ PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs
             Py_XDECREF(bytes);
             PyErr_Clear();
             PyErr_SetString(PyExc_ValueError, "endings are Latin-1 str of 1-15 characters");
-            return NULL;
+            return -1;
         }
-        memcpy(x.endings[e], latin, (size_t)len);
-        x.ending_len[e] = len;
+        memcpy(x->endings[e], latin, (size_t)len);
+        x->ending_len[e] = len;
         Py_DECREF(bytes);
     }
-    x.nendings = (int)count;
-    const text_t *t = &x.t;
-    PyObject *found = PyList_New(0);
-    if (found == NULL) return NULL;
+    x->nendings = (int)count;
+    return 0;
+}
+
+/* find_names's two loops: every name of `x`'s text into `out`, sorted by start. */
+static int collect(const names_t *x, found_t *out) {
+    const text_t *t = &x->t;
     Py_ssize_t lo[3], hi[3];
+    named_t m;
     for (Py_ssize_t s = next_start(t, 0); s < t->n; s = next_start(t, s + 1)) {
         /* find_names's first loop */
         int words = name_run(t, s, lo, hi);
         if (!words) continue;
-        PyObject *name = decide(&x, lo, hi, words);
-        if (name == NULL) goto fail;
-        if (name == Py_None) {
-            Py_DECREF(name);
+        int got = decide(x, lo, hi, words, &m);
+        if (got < 0) return -1;
+        if (!got) {
             s = hi[0] - 1; /* on from the first word's end */
             continue;
         }
-        int failed = PyList_Append(found, name) < 0;
-        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(name, 1));
-        Py_DECREF(name);
-        if (failed || (end == -1 && PyErr_Occurred())) goto fail;
-        s = end - 1;
+        if (found_push(out, &m) < 0) return -1;
+        s = m.end - 1;
     }
-    Py_ssize_t named = PyList_GET_SIZE(found), last = -1; /* the last name at or before s */
+    Py_ssize_t named_count = out->n, last = -1; /* the last name at or before s */
     static const int surname_first[2] = {1, 0};
     for (Py_ssize_t s = next_start(t, 0); s < t->n; s = next_start(t, s + 1)) {
         /* `Surname, Firstname`, not inside a name */
         if (!inverted(t, s, lo, hi)) continue;
-        while (last + 1 < named) {
-            PyObject *next = PyList_GET_ITEM(found, last + 1);
-            Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(next, 0));
-            if (start > s) break;
-            last++;
-        }
-        int inside = 0;
-        if (last >= 0) {
-            Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(found, last), 1));
-            inside = s < end;
-        }
-        int surname = holds(&x, x.surnames, lo[0], hi[0]);
-        int first = surname > 0 ? holds(&x, x.first, lo[1], hi[1]) : 0;
-        if (surname < 0 || first < 0 || PyErr_Occurred()) goto fail;
+        while (last + 1 < named_count && out->v[last + 1].start <= s) last++;
+        int inside = last >= 0 && s < out->v[last].end;
+        int surname = holds(x, x->surnames, lo[0], hi[0]);
+        int first = surname > 0 ? holds(x, x->first, lo[1], hi[1]) : 0;
+        if (surname < 0 || first < 0 || PyErr_Occurred()) return -1;
         if (surname && first && !inside) {
-            if (hot_append(found, name_row(&x, s, hi[1], 0.8, lo, hi, surname_first, 2)) < 0)
-                goto fail;
+            named(&m, s, hi[1], 0.8, lo, hi, surname_first, 2);
+            if (found_push(out, &m) < 0) return -1;
         }
         s = hi[1] - 1; /* finditer: on from the match's end */
     }
-    /* Starts are distinct (an inverted name never starts where a name does), so sorting the
-     * rows sorts them by start, as find_names's sort by start. */
-    if (PyList_Sort(found) < 0) goto fail;
-    return found;
-fail:
-    Py_DECREF(found);
-    return NULL;
+    /* Starts are distinct (an inverted name never starts where a name does): sorting by start
+     * is find_names's sort. */
+    qsort(out->v, (size_t)out->n, sizeof *out->v, by_start);
+    return 0;
+}
+
+static int names_args_ok(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want) {
+    return nargs == want && PyUnicode_Check(args[0]) && PyAnySet_Check(args[1]) &&
+           PyAnySet_Check(args[2]) && PyAnySet_Check(args[3]) && PyTuple_Check(args[4]);
+}
+
+PyObject *hot_find_names(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (!names_args_ok(args, nargs, 7) || !PyType_Check(args[6]) ||
+        !PyType_IsSubtype((PyTypeObject *)args[6], &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "find_names(text, first, surnames, not_surnames, endings, cue, row)");
+        return NULL;
+    }
+    names_t x;
+    if (names_setup(&x, args) < 0) return NULL;
+    x.row = args[6];
+    found_t found = {NULL, 0, 0};
+    PyObject *rows = NULL;
+    if (collect(&x, &found) == 0 && (rows = PyList_New(found.n)) != NULL) {
+        for (Py_ssize_t i = 0; i < found.n; i++) {
+            PyObject *row = name_row(&x, &found.v[i]);
+            if (row == NULL) {
+                Py_CLEAR(rows);
+                break;
+            }
+            PyList_SET_ITEM(rows, i, row);
+        }
+    }
+    PyMem_Free(found.v);
+    return rows;
+}
+
+/* find_name_records(text, first, surnames, not_surnames, endings, cue, index, floor, inner,
+ * outer) -> bytes: the names of at least `floor` as records (scanners.records) of category
+ * `index`, in text order, each with the HMAC of its normalized form's UTF-8 from the key's
+ * midstates: names._name_records's answer with no row and no str a name. */
+PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (!names_args_ok(args, nargs, 10)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "find_name_records(text, first, surnames, not_surnames, endings, cue, "
+                        "index, floor, inner, outer)");
+        return NULL;
+    }
+    long index = PyLong_AsLong(args[6]);
+    double floor = PyFloat_AsDouble(args[7]);
+    if ((index == -1 || floor == -1.0) && PyErr_Occurred()) return NULL;
+    if (index < 0 || index > 255) {
+        PyErr_SetString(PyExc_ValueError, "category indexes are 0-255");
+        return NULL;
+    }
+    uint32_t hi[8], ho[8];
+    if (hot_state_from(args[8], hi) < 0 || hot_state_from(args[9], ho) < 0) return NULL;
+    names_t x;
+    if (names_setup(&x, args) < 0) return NULL;
+    found_t found = {NULL, 0, 0};
+    PyObject *result = NULL;
+    char *norm = NULL;
+    if (collect(&x, &found) < 0) goto done;
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < found.n; i++) kept += found.v[i].conf >= floor;
+    result = PyBytes_FromStringAndSize(NULL, kept * 32);
+    if (result == NULL) goto done;
+    unsigned char *r = (unsigned char *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t i = 0; i < found.n; i++) {
+        const named_t *m = &found.v[i];
+        if (!(m->conf >= floor)) continue;
+        Py_ssize_t room = 2;
+        for (int w = 0; w < m->n; w++) room += 2 * (m->hi[w] - m->lo[w]) + 1;
+        char small[512];
+        char *buf = small;
+        if (room > (Py_ssize_t)sizeof small) {
+            PyMem_Free(norm);
+            if ((norm = PyMem_Malloc((size_t)room)) == NULL) {
+                PyErr_NoMemory();
+                Py_CLEAR(result);
+                goto done;
+            }
+            buf = norm;
+        }
+        Py_ssize_t len = name_utf8(&x, m, buf, room);
+        unsigned char digest[32];
+        hot_hmac(hi, ho, buf, len, digest);
+        int64_t where = (int64_t)m->start;
+        uint32_t length = (uint32_t)(m->end - m->start);
+        memcpy(r, &where, 8);
+        memcpy(r + 8, &length, 4);
+        r[12] = (unsigned char)index;
+        r[13] = r[14] = r[15] = 0;
+        memcpy(r + 16, digest, 16);
+        r += 32;
+    }
+done:
+    PyMem_Free(norm);
+    PyMem_Free(found.v);
+    return result;
 }

@@ -260,3 +260,20 @@ def test_a_refused_phone_number_leaves_no_cycle_holding_the_page() -> None:
             gc.enable()
     assert left == []
     page += b"x"  # no view of the page is left: it can grow
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_name_records_in_c_are_the_name_findings_on_fuzzed_text(seed: int) -> None:
+    """`find_name_records` (C, no row a name) against `name_findings` (rows, then digests):
+    names in every form the rules take, with Latin-1 letters, text beyond Latin-1 around them,
+    inverted names and names inside names."""
+    from scanners import names
+
+    rng = random.Random(seed)
+    parts = ["Anna Berg", "Åsa Öberg-Lind", "Berg, Anna", "Mvh Erik", "Émile Über", "Lars",
+             "Karin Johansson Nilsson", "Hälsning: Per Ek", "日本 Anna Öst", ", ", ". ", "\n",
+             "kund", "Nils-Erik Sjöström", "Olsson, Maria", "Zoë", "ß", "Ärlig Ände"]  # fmt: skip
+    text = "".join(rng.choice(parts) + rng.choice([" ", ", ", "\n", ": "]) for _ in range(4000))
+    made = names.name_records(text, HASHER)
+    assert len(made) > 200
+    assert made.tolist() == records.of_findings(names.name_findings(text, HASHER)).tolist()
