@@ -496,11 +496,13 @@ class TallyMerger:
         self.tally = Tally()
         self._queue: queue.Queue[Tally | None] = queue.Queue(self.MAX_WAITING)
         self._error: BaseException | None = None
+        # Started by the first tally: a pass without workers never has one to merge.
         self._thread = threading.Thread(target=self._run, name="tally-merger", daemon=True)
-        self._thread.start()
 
     def add(self, tally: Tally) -> None:
         """Merge `tally` (later, in the merging thread)."""
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
         self._queue.put(tally)
 
     def _run(self) -> None:
@@ -523,3 +525,8 @@ class TallyMerger:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
+
+    @property
+    def running(self) -> bool:
+        """Whether the merging thread runs (it starts with the first tally)."""
+        return self._thread.is_alive()

@@ -325,10 +325,12 @@ def test_the_merging_thread_merges_as_merge_does() -> None:
     from scanners.report import TallyMerger
 
     merger, here = TallyMerger(), Tally()
+    assert not merger.running  # no thread until there is a tally to merge
     for t in _tallies(1):
         merger.add(t)
         here.merge(t)
     got = merger.close()
+    assert not merger.running
     assert got.counts == here.counts
     assert got.by_file == here.by_file
     assert all(got.digests[c] == here.digests[c] for c in here.digests)
@@ -349,3 +351,11 @@ def test_the_merging_thread_raises_its_error_when_closed() -> None:
     with pytest.raises(AttributeError):
         merger.close()
     assert not merger._thread.is_alive()
+
+
+def test_a_merger_that_gets_nothing_starts_no_thread() -> None:
+    from scanners.report import TallyMerger
+
+    merger = TallyMerger()
+    assert merger.close().total == 0
+    assert not merger.running
