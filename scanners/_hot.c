@@ -287,11 +287,6 @@ static void hmac_raw(const uint32_t inner[8], const uint32_t outer[8], const cha
     finish(ho, 64, mid, 32, out);
 }
 
-void hot_hmac(const uint32_t inner[8], const uint32_t outer[8], const char *msg, Py_ssize_t n,
-              unsigned char out[32]) {
-    hmac_raw(inner, outer, msg, n, out);
-}
-
 /* The same of a text's UTF-8 bytes. */
 static PyObject *hmac_hex_of_bytes(const uint32_t inner[8], const uint32_t outer[8],
                                    const char *msg, Py_ssize_t n) {
@@ -1235,6 +1230,19 @@ static int index_in(PyObject *index_of, PyObject *category) {
     return (int)i;
 }
 
+void hot_record(unsigned char r[32], Py_ssize_t offset, Py_ssize_t length, int index,
+                const uint32_t hi[8], const uint32_t ho[8], const char *msg, Py_ssize_t n) {
+    unsigned char digest[32];
+    int64_t at = (int64_t)offset;
+    uint32_t len = (uint32_t)length;
+    memcpy(r, &at, 8);
+    memcpy(r + 8, &len, 4);
+    r[12] = (unsigned char)index;
+    r[13] = r[14] = r[15] = 0;
+    hmac_raw(hi, ho, msg, n, digest);
+    memcpy(r + 16, digest, 16);
+}
+
 /* One record of a value: its digest from the UTF-8 `msg`. -1 with an error. */
 static int record_put(sink_t *out, Py_ssize_t offset, Py_ssize_t length, int index,
                       const uint32_t hi[8], const uint32_t ho[8], const char *msg, Py_ssize_t n) {
@@ -1248,15 +1256,7 @@ static int record_put(sink_t *out, Py_ssize_t offset, Py_ssize_t length, int ind
         out->rec = grown;
         out->cap = cap;
     }
-    unsigned char *r = out->rec + out->n++ * RECORD, digest[32];
-    int64_t at = (int64_t)offset;
-    uint32_t len = (uint32_t)length;
-    memcpy(r, &at, 8);
-    memcpy(r + 8, &len, 4);
-    r[12] = (unsigned char)index;
-    r[13] = r[14] = r[15] = 0;
-    hmac_raw(hi, ho, msg, n, digest);
-    memcpy(r + 16, digest, 16);
+    hot_record(out->rec + out->n++ * RECORD, offset, length, index, hi, ho, msg, n);
     return 0;
 }
 
@@ -1585,50 +1585,6 @@ fail:
     return NULL;
 }
 
-/* name_records(names, index, floor, inner, outer) -> bytes: findings_of_names's names as
- * records (scanners.records) of the category `index`: a file pass's millions of names never
- * become findings with hex digests. */
-static PyObject *name_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "name_records(names: list, index: int, floor, inner, outer)");
-        return NULL;
-    }
-    PyObject *names = args[0];
-    long index = PyLong_AsLong(args[1]);
-    double floor = PyFloat_AsDouble(args[2]);
-    if ((index == -1 || floor == -1.0) && PyErr_Occurred()) return NULL;
-    if (index < 0 || index > 255) {
-        PyErr_SetString(PyExc_ValueError, "category indexes are 0-255");
-        return NULL;
-    }
-    uint32_t hi[8], ho[8];
-    if (state_from(args[3], hi) < 0 || state_from(args[4], ho) < 0) return NULL;
-    sink_t out = {1, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
-    PyObject *result = NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names); i++) {
-        PyObject *name = PyList_GET_ITEM(names, i);
-        if (!PyTuple_Check(name) || PyTuple_GET_SIZE(name) != 4 ||
-            !PyUnicode_Check(PyTuple_GET_ITEM(name, 3))) {
-            PyErr_SetString(PyExc_TypeError, "names are (start, end, confidence, str) rows");
-            goto done;
-        }
-        double conf = PyFloat_AsDouble(PyTuple_GET_ITEM(name, 2));
-        Py_ssize_t from = PyLong_AsSsize_t(PyTuple_GET_ITEM(name, 0));
-        Py_ssize_t to = PyLong_AsSsize_t(PyTuple_GET_ITEM(name, 1));
-        if ((conf == -1.0 || from == -1 || to == -1) && PyErr_Occurred()) goto done;
-        if (conf < floor) continue;
-        Py_ssize_t n;
-        const char *msg = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(name, 3), &n);
-        if (msg == NULL || record_put(&out, from, to - from, (int)index, hi, ho, msg, n) < 0)
-            goto done;
-    }
-    result = PyBytes_FromStringAndSize((const char *)out.rec, out.n * RECORD);
-done:
-    PyMem_Free(out.rec);
-    return result;
-}
-
 /* ---- counting a run of findings (scanners.report.Tally) ---------------------------------- */
 
 /* group(keys, values) -> {key: [value, ...]}: the values of each key in their order, keys in
@@ -1737,10 +1693,6 @@ static PyObject *py_find_names(PyObject *self, PyObject *const *args, Py_ssize_t
     return collector_resting(hot_find_names, self, args, nargs);
 }
 
-static PyObject *py_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    return hot_find_name_records(self, args, nargs);
-}
-
 static PyMethodDef methods[] = {
     {"luhn_valid", py_luhn_valid, METH_O, "True when the last digit is the Luhn check digit."},
     {"pnr_fields", py_pnr_fields, METH_VARARGS,
@@ -1769,9 +1721,7 @@ static PyMethodDef methods[] = {
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
     {"findings_of_names", (PyCFunction)(void (*)(void))py_findings_of_names, METH_FASTCALL,
      "find_names's rows of at least `floor` as findings with keyed digests."},
-    {"name_records", (PyCFunction)(void (*)(void))name_records, METH_FASTCALL,
-     "findings_of_names's names as records (scanners.records) of one category index."},
-    {"find_name_records", (PyCFunction)(void (*)(void))py_find_name_records, METH_FASTCALL,
+    {"find_name_records", (PyCFunction)(void (*)(void))hot_find_name_records, METH_FASTCALL,
      "find_names's names of at least `floor` straight as records (scanners.records)."},
     {"find_names", (PyCFunction)(void (*)(void))py_find_names, METH_FASTCALL,
      "Person names by scanners.names' rules (find_names), in text order."},

@@ -81,9 +81,11 @@ PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_
 /* A key's HMAC-SHA256 pad midstate (32 bytes) as eight words; -1 with an error. */
 int hot_state_from(PyObject *obj, uint32_t h[8]);
 
-/* HMAC-SHA256 of `n` bytes at `msg` from the pads' midstates. */
-void hot_hmac(const uint32_t inner[8], const uint32_t outer[8], const char *msg, Py_ssize_t n,
-              unsigned char out[32]);
+/* A record of scanners.records at `r` (32 bytes): the value's offset, length and category
+ * index, and the first 16 bytes of the HMAC-SHA256 of its UTF-8 `msg` from the key's pad
+ * midstates. The one place that writes the layout. */
+void hot_record(unsigned char r[32], Py_ssize_t offset, Py_ssize_t length, int index,
+                const uint32_t hi[8], const uint32_t ho[8], const char *msg, Py_ssize_t n);
 
 /* The windows of the confirmations in _confirm.c: scanners.rules' RULE_BEFORE and RULE_AFTER,
  * scanners.context's BEFORE, AFTER, NEGATIVE_WINDOW, TEXT_WINDOW and PLAIN_RUN, candidate's

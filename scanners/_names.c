@@ -562,15 +562,7 @@ PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_
             buf = norm;
         }
         Py_ssize_t len = name_utf8(&x, m, buf, room);
-        unsigned char digest[32];
-        hot_hmac(hi, ho, buf, len, digest);
-        int64_t where = (int64_t)m->start;
-        uint32_t length = (uint32_t)(m->end - m->start);
-        memcpy(r, &where, 8);
-        memcpy(r + 8, &length, 4);
-        r[12] = (unsigned char)index;
-        r[13] = r[14] = r[15] = 0;
-        memcpy(r + 16, digest, 16);
+        hot_record(r, m->start, m->end - m->start, (int)index, hi, ho, buf, len);
         r += 32;
     }
 done:
