@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
+# and of a file whose first line is longer than HEAD, up to its end (a wide table's header)
+FIRST_LINE = 64 << 10
 GZIP_HEAD = 60 << 10  # and of a gzip file, to judge its content's first 64 KB
 
 
@@ -167,6 +169,12 @@ def raw_readable(ref: FileRef, limits: Limits | None = None) -> bool:
             return _gzip_text(ref.path, head + fh.read(GZIP_HEAD)) and _inflated_whole(
                 fh, ref.size, limits or Limits()
             )
+        if b"\n" not in head and ref.size > len(head):
+            # The first line goes on past the head: a table's header of many columns names
+            # its personnummer column wherever it likes (`_names_pnr_column` reads the line).
+            head += fh.read(min(ref.size, FIRST_LINE) - len(head))
+            if b"\n" not in head and ref.size > len(head):
+                return False  # longer still: the file pass reads it and decides
     if sniff(ref.path, head) != "text":
         return False
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xfe\xff")):

@@ -7,6 +7,8 @@ import struct
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from scanners.files import FileOptions
 from scanners.scan import ScanOptions, scan
 from tests.scanners.disks import needs_tools
@@ -433,3 +435,17 @@ def test_a_file_that_turns_binary_past_its_head_is_read_not_reported(
     report = scan(image, hasher)
     assert report.findings["personnummer"].count == 5
     assert not report.not_scannable
+
+
+@pytest.mark.parametrize("columns", [400, 7000])
+def test_a_personnummer_column_named_past_the_maps_head_is_left_to_the_file_pass(
+    tmp_path: Path, hasher, columns: int
+) -> None:
+    """Attack: a wide table whose header names its personnummer column after the map's 4 KB
+    head (4.4 KB of header; and 84 KB, past the 64 KB the map reads of a first line). The map
+    saw no such column, the raw pass kept the file, the file pass skipped it: 0 of 20."""
+    bare = _bare(20)
+    header = ";".join([f"kolumn_{i:04d}" for i in range(columns)] + ["personnummer"])
+    rows = "".join(";".join(["x"] * columns + [v]) + "\n" for v in bare)
+    report = _scan_files(tmp_path, hasher, {"wide.csv": (header + "\n" + rows).encode()})
+    assert report.findings["personnummer"].count == 20
