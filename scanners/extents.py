@@ -65,7 +65,8 @@ def map_target(
     A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
     the file pass reports it as not scannable.
     """
-    limits = inflate_limits
+    # Only the file pass reads `raw_readable`: without it, no file's head is read (`_map_file`).
+    limits = (inflate_limits or Limits()) if decoded_by_files else None
     extents = ExtentMap()
     stream = TargetStream(target)
     fh = buffered(stream)
@@ -108,14 +109,21 @@ def _map_file(
     redact: Callable[[str], str] | None = None,
     limits: Limits | None = None,
 ) -> None:
+    """Map one file's ranges; with `limits` (the file pass runs too), judge `raw_readable`.
+
+    Without a file pass nothing depends on that judgement, which reads every file's head:
+    half of mapping the 1.02 GB mixed bench image, spent before the raw pass can start.
+    """
     path = prefix + ref.path
     shown = redact(path) if redact is not None else path
     extents.files += 1
-    try:
-        readable = raw_readable(ref, limits)
-    except Exception as e:  # unreadable now: the file pass reports it
-        log.debug("file head unreadable: %s", error_kind(e))
-        return
+    readable = False
+    if limits is not None:
+        try:
+            readable = raw_readable(ref, limits)
+        except Exception as e:  # unreadable now: the file pass reports it
+            log.debug("file head unreadable: %s", error_kind(e))
+            return
     if readable:
         extents.raw_readable.add(path)  # as the file pass walks it, before redaction
     if ref.embedded:

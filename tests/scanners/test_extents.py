@@ -449,3 +449,36 @@ def test_a_personnummer_column_named_past_the_maps_head_is_left_to_the_file_pass
     rows = "".join(";".join(["x"] * columns + [v]) + "\n" for v in bare)
     report = _scan_files(tmp_path, hasher, {"wide.csv": (header + "\n" + rows).encode()})
     assert report.findings["personnummer"].count == 20
+
+
+def test_a_raw_only_map_reads_no_file_heads(tmp_path: Path, hasher, monkeypatch) -> None:
+    """Without a file pass nothing asks which files the raw pass reads as they are; judging
+    it read every file's head, half of mapping the mixed bench image before the raw pass
+    could start. The map of a raw-only scan places the files all the same."""
+    from scanners import extents as extents_module
+    from scanners.extents import map_target
+    from scanners.target import Target
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "brev.txt").write_text(f"Kund Anna Berg, personnummer {personnummer(1)}.\n")
+    (src / "kunder.csv").write_text("namn;personnummer\nAnna;" + personnummer(2) + "\n")
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    heads: list[str] = []
+    judge = extents_module.raw_readable
+    monkeypatch.setattr(
+        extents_module,
+        "raw_readable",
+        lambda ref, limits=None: heads.append(ref.path) or judge(ref, limits),
+    )
+    with Target(image) as target:
+        alone = map_target(target, decoded_by_files=False)
+        assert heads == []
+        assert not alone.raw_readable
+        both = map_target(target, decoded_by_files=True)
+    assert sorted(heads) == ["/brev.txt", "/kunder.csv"]
+    assert len(alone) == len(both)
+    assert alone.files == both.files == 2
+    report = scan(image, hasher, ScanOptions(passes=("raw",)))
+    assert report.findings["personnummer"].count == 2
+    assert {p for p, _, _ in places(report, "personnummer")} == {"/brev.txt", "/kunder.csv"}
