@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asset_pipeline.errors import PipelineError
-from asset_pipeline.storage import Batch, Device, ScanSummary, scans
 from scanners import FileOptions, RawOptions, ScanOptions, ValueHasher, scan
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from asset_pipeline.storage import Batch, Device, ScanSummary
     from scanners import ExpectedPattern, ScanReport
 
 KEY_BYTES = 32
@@ -82,6 +82,10 @@ def scan_device(
         PipelineError: unknown phase, or the device is in no batch.
         ScanError: the device cannot be read at all.
     """
+    # Imported here: the ad-hoc `scan` command needs no database, and loading SQLAlchemy took
+    # 0.17 s before its worker processes could start.
+    from asset_pipeline.storage import scans
+
     scans.check_phase(phase)  # before the scan, which may take hours
     if device.batch is None:
         raise PipelineError(f"device {device.id} is in no batch; its scan would have no batch key")
