@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from scanners import context
+from scanners.identifiers.iban import countries as iban_countries
 from scanners.identifiers.postal import STREET_SUFFIXES
 
 # Upper-case first letter of a Swedish place name, in UTF-8 (Å Ä Ö) and Latin-1.
@@ -25,6 +26,18 @@ _UPPER_16 = r"[A-Z\xc4\xc5\xd6]"
 _HEX = "[0-9A-Fa-f]"
 _GROUP = f"{_HEX}{{1,4}}"
 _GROUPS = f"(?:{_GROUP}(?::{_GROUP}){{0,6}})?"  # up to seven groups beside an IPv6 `::`
+
+
+def _first_letter_groups(codes: tuple[str, ...]) -> str:
+    """Two-letter codes as `(?:A[DE]|B[A]...)`: one alternative per first letter."""
+    seconds: dict[str, str] = {}
+    for code in codes:
+        seconds[code[0]] = seconds.get(code[0], "") + code[1]
+    return "(?:" + "|".join(f"{first}[{rest}]" for first, rest in seconds.items()) + ")"
+
+
+# An IBAN starts with a country that has IBANs (any other is refused by `iban.parse`).
+_IBAN_COUNTRY = _first_letter_groups(iban_countries())
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +165,10 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "iban",
-        r"[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?",
+        _IBAN_COUNTRY + r"[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?",
         "A-Za-z0-9",
         _tail("A-Za-z0-9"),
-        trigger=r"[A-Z]{2}[0-9]{2}[ -]?[A-Z0-9]{4}[ -]?[A-Z0-9]{4}",
+        trigger=_IBAN_COUNTRY + r"[0-9]{2}[ -]?[A-Z0-9]{4}[ -]?[A-Z0-9]{4}",
     ),
     Kind("vat", r"SE ?[0-9]{10}01", "A-Za-z0-9", _tail("0-9")),
     # The core starts one character before the @; rules.py extends the local part backwards.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 
 import detector_corpus as corpus
 import pytest
@@ -211,3 +212,54 @@ def test_digits_glued_to_a_following_letter_are_part_of_a_token(glued, alone) ->
     matcher = RawMatcher(HASHER)
     assert matcher.scan(glued) == []
     assert matcher.scan(alone) != []  # the same digits standing alone are a value
+
+
+def _stdnum_ibans(rng: random.Random) -> dict[str, str]:
+    """A valid IBAN (stdnum says so) of each country in stdnum's registry, where one is drawn."""
+    from stdnum import iban as stdnum_iban
+
+    drawn: dict[str, str] = {}
+    for line in stdnum_iban._ibandb.prefixes:  # (length, low, high, props, children)
+        code, props = line[1], line[3]
+        if len(code) != 2 or "bban" not in props:
+            continue
+        pieces = [(int(n), kind) for n, kind in re.findall(r"(\d+)!([nac])", props["bban"])]
+        for _ in range(200):  # national checks (Norway's mod 11, ...) refuse some draws
+            bban = "".join(
+                rng.choice({"n": "0123456789", "a": UPPER, "c": UPPER + "0123456789"}[kind])
+                for n, kind in pieces
+                for _ in range(n)
+            )
+            value = code + stdnum_iban.calc_check_digits(code + "00" + bban) + bban
+            if stdnum_iban.is_valid(value):
+                drawn[code] = value
+                break
+    return drawn
+
+
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_an_iban_of_every_registry_country_is_found(engine: str, encoding: str) -> None:
+    """Oracle: python-stdnum draws and validates an IBAN of each of its countries; each is
+    found, compact and in groups of four. The candidate pattern names the countries, so a
+    hex queue id (`64BEA372DB8F`) or an `EA37 ...` group is no candidate at all."""
+    from scanners.identifiers import iban
+
+    drawn = _stdnum_ibans(random.Random(2883))
+    assert set(drawn) <= set(iban.countries())
+    assert len(drawn) >= 80
+    grouped = {c: " ".join(v[i : i + 4] for i in range(0, len(v), 4)) for c, v in drawn.items()}
+    text = "".join(f"Konto {v}, alltså {grouped[c]}.\n" for c, v in sorted(drawn.items()))
+    data = text.encode(encoding)
+    found = RawMatcher(HASHER, engine=engine).scan(data)
+    assert [c for c, _ in _values(data, found, encoding)] == ["iban"] * (2 * len(drawn))
+    noise = "queued as 64BEA372DB8F, ref EA37 1234 5678 9012 3456 78, XX12 3456 7890 1234\n"
+    matcher = RawMatcher(HASHER, engine=engine)
+    assert matcher.scan(noise.encode(encoding)) == []
+    kinds = [i for i, c in enumerate(matcher._compiled) if c.kind.name == "iban"]
+    assert kinds
+    candidates = matcher._engine.candidates(noise.encode(encoding))
+    assert [i for _, i in candidates if i in kinds] == []
