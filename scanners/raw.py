@@ -33,7 +33,7 @@ from scanners.inflate import Limits, cut_reason
 from scanners.pages import Page, PageReader
 from scanners.pagescan import Matcher, PageMatcher, PageOutcome
 from scanners.pool import RawContext, scan_page, write_context
-from scanners.report import PassResult, Unscannable
+from scanners.report import PassResult, TallyMerger, Unscannable
 from scanners.target import Span
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from scanners.target import Target
 
 log = logging.getLogger(__name__)
+
+MERGE_WAITING = 4  # page tallies queued for merging, at most
 
 # (offset, length) -> the bytes a completed wipe left there (e.g. an AES-CTR keystream).
 ExpectedPattern = Callable[[int, int], bytes | bytearray | memoryview]
@@ -133,9 +135,14 @@ class RawScanner:
         done = 0
         began = time.monotonic()
 
+        # Folding the pages' digests in runs beside this thread, which reads and hands out the
+        # pages: while it folded, the workers ran out of pages. Few tallies wait (a page of
+        # inflated mail log brings megabytes of digests).
+        merger = TallyMerger(result.tally, waiting=MERGE_WAITING)
+
         def collect(out: PageOutcome) -> None:
             nonlocal done
-            result.tally.merge(out.tally)
+            merger.add(out.tally)
             stats[f"pages_{out.kind}"] += 1
             stats["streams_inflated"] += out.streams
             stats["bytes_inflated"] += out.inflated
@@ -158,8 +165,12 @@ class RawScanner:
             if on_progress is not None:
                 on_progress(done, self.target.size)
 
-        for out in self._outcomes():
-            collect(out)
+        try:
+            for out in self._outcomes():
+                collect(out)
+        finally:
+            merger.stop()
+        merger.close()
         stats["worker_processes"] = opts.workers if self._procs is not None else 0
         if self.uses_processes:
             stats["pages_matched_while_workers_started"] = self._early_pages

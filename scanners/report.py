@@ -489,12 +489,13 @@ class TallyMerger:
 
     MAX_WAITING = 64
 
-    def __init__(self) -> None:
+    def __init__(self, tally: Tally | None = None, *, waiting: int = MAX_WAITING) -> None:
+        """Merge into `tally` (a new one by default); `add` waits while `waiting` are queued."""
         import queue
         import threading
 
-        self.tally = Tally()
-        self._queue: queue.Queue[Tally | None] = queue.Queue(self.MAX_WAITING)
+        self.tally = tally if tally is not None else Tally()
+        self._queue: queue.Queue[Tally | None] = queue.Queue(waiting)
         self._error: BaseException | None = None
         # Started by the first tally: a pass without workers never has one to merge.
         self._thread = threading.Thread(target=self._run, name="tally-merger", daemon=True)

@@ -542,3 +542,36 @@ def test_a_raw_pass_worker_does_not_import_the_file_pass():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_pages_are_merged_beside_the_reading_thread_and_a_failed_merge_is_raised(
+    tmp_path, hasher, monkeypatch
+):
+    """The pages' tallies are merged in a thread of their own (folding digests there kept the
+    workers waiting for pages); every page still counts, and a merge that fails fails the
+    pass instead of losing the page."""
+    from scanners.report import Tally
+
+    plants = {i * PAGE + 100: f" {personnummer(i)} {email(i)} ".encode() for i in range(6)}
+    path = image(tmp_path, 6 * PAGE, plants)
+    threads: set[str] = set()
+    merge = Tally.merge
+
+    def recorded(self, other):
+        import threading
+
+        threads.add(threading.current_thread().name)
+        return merge(self, other)
+
+    monkeypatch.setattr(Tally, "merge", recorded)
+    result = raw(path, hasher, RawOptions(page_size=PAGE, margin=4096))
+    assert result.tally.counts["personnummer"] == 6
+    assert len(result.tally.digests["email"]) == 6
+    assert threads == {"tally-merger"}
+
+    def broken(self, other):
+        raise MemoryError("merge failed")
+
+    monkeypatch.setattr(Tally, "merge", broken)
+    with pytest.raises(MemoryError):
+        raw(path, hasher, RawOptions(page_size=PAGE, margin=4096))
