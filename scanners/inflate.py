@@ -9,11 +9,11 @@ the output; nested streams are found the same way in that output, down to `max_d
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from scanners import pdffilters
+from scanners import deflate, pdffilters
 from scanners.hot import compiled as _hot
 from scanners.pdffilters import FILTER_NAMES
 
@@ -238,7 +238,7 @@ class Inflation:
                 yield data
             return
         limits, start = self._limits, self._stream.data_offset
-        inflater = zlib.decompressobj(self._stream.wbits)
+        inflater = deflate.decompressobj(self._stream.wbits)
         consumed = 0
         size = _FIRST_CHUNK
         while not inflater.eof:
@@ -269,7 +269,7 @@ class Inflation:
             want = min(self._hold - self.produced, _MAX_CHUNK) if holding else _MAX_CHUNK
             try:
                 piece = inflater.decompress(chunk, want)
-            except zlib.error:
+            except deflate.ERRORS:
                 return  # corrupt from here on: the output so far is still scanned
             if holding:
                 self._held += piece
@@ -280,14 +280,14 @@ class Inflation:
                 yield piece
 
 
-def _has_more(inflater: zlib._Decompress, read: Reader, at: int) -> bool:
+def _has_more(inflater: Any, read: Reader, at: int) -> bool:
     """Whether a stream stopped at a limit has output left (else it ended exactly there)."""
     if inflater.unconsumed_tail:
         return True
     try:
         more = read(at, _FIRST_CHUNK)
         return bool(more) and bool(inflater.decompress(more, 1))
-    except zlib.error:
+    except deflate.ERRORS:
         return False
 
 
