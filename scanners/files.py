@@ -27,20 +27,19 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from scanners import formats
 from scanners.errors import error_kind
 from scanners.fileitems import TEXT_CHUNK, FileItems, chunks
-from scanners.filejob import FileJob, FileOutcome
+from scanners.filejob import FileJob, FileOutcome, HeadJob, names_head
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
-from scanners.formats import archive, plain
 from scanners.pathnames import PathRedactor
 from scanners.report import PassResult, TallyMerger, Unscannable
+from scanners.runfile import plain_runs
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, buffered, find_volumes, open_volume
 
@@ -118,6 +117,8 @@ class FileScanner:
         offload: Callable[[Callable[[str, Done], None]], Offload] | None = None,
     ) -> None:
         self.target = target
+        self._volume_now: Volume | None = None
+        self._read_by_workers = 0  # bytes of the target (`HeadJob`)
         self.text = text
         self.matcher = matcher
         self.options = options or FileOptions()
@@ -172,7 +173,8 @@ class FileScanner:
             if self._offload is not None:
                 self._offload.close()
             self._merger.stop()
-        self.result.bytes_scanned = self.stream.bytes_read
+        # What this thread read (each block once) and the heads the workers read themselves.
+        self.result.bytes_scanned = self.stream.bytes_read + self._read_by_workers
         self.result.seconds = time.monotonic() - began
         return self.result
 
@@ -231,6 +233,7 @@ class FileScanner:
                 stats["texts_fast_path"] = stats.get("texts_fast_path", 0) + outcome.texts
             if outcome.streamed:
                 stats["files_streamed"] = stats.get("files_streamed", 0) + 1
+            self._read_by_workers += outcome.bytes_read
         else:
             self._merger.add(outcome)
 
@@ -263,6 +266,7 @@ class FileScanner:
                 )
             return
         prefix = "" if single else f"{volume.label}:"
+        self._volume_now = volume  # where the files being walked lie (`_head_job`)
         try:
             entries = walk(volume.kind, open_volume(self.fh, volume))
             for entry in entries:
@@ -289,6 +293,7 @@ class FileScanner:
             )
         while self._deferred:  # the files the walk gave before it ended, or failed
             self._raw_read_file(*self._deferred.popleft())
+        self._volume_now = None
         self.result.stats[f"volumes_{volume.kind}"] = (
             self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
         )
@@ -364,27 +369,23 @@ class FileScanner:
         stats = self.result.stats
         stats["files_matched_by_raw"] = stats.get("files_matched_by_raw", 0) + 1
         tally = self.result.tally
-        want = min(ref.size, self.options.nlp_max_chars) if self.names is not None else 0
+        limit = self.options.nlp_max_chars
+        want = min(ref.size, limit) if self.names is not None else 0
         try:
             seams = self._seams(ref)
+            job = self._head_job(ref, want) if want else None
+            if job is not None:  # a worker reads the head
+                assert self._offload is not None
+                self._offload.submit_head(path, job, tag=number)
+                stats["heads_read_by_workers"] = stats.get("heads_read_by_workers", 0) + 1
+                want = 0
+            if not want and not seams:
+                return
             with ref.open() as fh:
                 if want:
-                    # `plain.decode` judges text by the first 64 KB: a binary file (most of a
-                    # system disk's raw-read files) has no names, and the rest of its head
-                    # is not read (reading it was a third of this loop).
-                    head = fh.read(min(want, plain.SNIFF))
-                    if head[:2] == b"\x1f\x8b":  # a gzip'd text (`extents._gzip_text`)
-                        head = _gunzipped_head(fh, head, self.options.nlp_max_chars)
-                        form = plain.text_form(head)
-                        self.result.bytes_scanned += fh.tell()
-                    else:
-                        form = plain.text_form(head)  # the first 64 KB: the whole head's form
-                        if len(head) < want and form != "binary":
-                            head += fh.read(want - len(head))
-                        self.result.bytes_scanned += len(head)
-                    # A head that decodes as binary (a NUL past what the map sniffed) has
-                    # no names: no text, not None.
-                    self._match(path, names=plain.decode(head, form) or "", number=number)
+                    text, read = names_head(fh, want, limit)
+                    self.result.bytes_scanned += read
+                    self._match(path, names=text, number=number)
                 for seam in seams:
                     fh.seek(max(0, seam - SEAM))
                     window = fh.read(seam - max(0, seam - SEAM) + SEAM)
@@ -395,6 +396,16 @@ class FileScanner:
                     tally.add_file((f for f in found if f.offset < cut < f.offset + f.length), path)
         except Exception as e:
             self._unscannable(path, f"file could not be read: {error_kind(e)}", number + 1)
+
+    def _head_job(self, ref: FileRef, want: int) -> HeadJob | None:
+        """The head of `ref` for a worker to read itself, where it lies in plain runs."""
+        volume = self._volume_now
+        if self._offload is None or volume is None or ref.embedded or ref.transformed:
+            return None
+        runs = None if ref.runs is None else plain_runs(ref.runs(), ref.size, volume.size)
+        if runs is None:
+            return None
+        return HeadJob(self.target.path, volume.offset, runs, want, self.options.nlp_max_chars)
 
     @staticmethod
     def _seams(ref: FileRef) -> list[int]:
@@ -426,18 +437,6 @@ class FileScanner:
         for chunk in chunks(item.text, TEXT_CHUNK):
             self.result.tally.add_file(self.text.scan(chunk), item.path)
         return True
-
-
-def _gunzipped_head(fh: BinaryIO, head: bytes, want: int) -> bytes:
-    """The first `want` bytes of a gzip file's content, as the file pass reads it.
-
-    `archive.GzipReader`, member after member. Text gives at least a byte out for each byte
-    in, so `want` bytes of the file are enough. A damaged member gives no head (no names).
-    """
-    try:
-        return archive.GzipReader(head + fh.read(max(0, want - len(head)))).read_up_to(want)
-    except zlib.error:
-        return b""
 
 
 def _first(numbered: tuple[int, Unscannable]) -> int:

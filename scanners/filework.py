@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from scanners import engines
 from scanners.errors import JobFailed, error_kind
-from scanners.filejob import FileJob, FileOutcome, count_file, match_into
+from scanners.filejob import FileJob, FileOutcome, HeadJob, count_file, count_head, match_into
 from scanners.report import Tally
 from scanners.workers import prepare, spawn_pool
 
@@ -62,7 +62,7 @@ def adopt(
     _STATE["before_first"] = before_first
 
 
-def run(path: str, data: bytes, what: str | FileJob) -> Tally | FileOutcome:
+def run(path: str, data: bytes, what: str | FileJob | HeadJob) -> Tally | FileOutcome:
     """A job in this worker process (`run_with` with its matcher)."""
     before_first = _STATE.pop("before_first", None)
     if before_first is not None:
@@ -71,15 +71,18 @@ def run(path: str, data: bytes, what: str | FileJob) -> Tally | FileOutcome:
 
 
 def run_with(
-    matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, what: str | FileJob
+    matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, what: str | FileJob | HeadJob
 ) -> Tally | FileOutcome:
     """A job with the given matcher: in a worker, or in the calling thread.
 
-    `what` is the text of `path` for the name lexicon (its `data` go to the fast path), or a
-    `FileJob`: `data` are a whole file's bytes, counted as the pass would (`scanners.filejob`).
+    `what` is the text of `path` for the name lexicon (its `data` go to the fast path), a
+    `FileJob`: `data` are a whole file's bytes, counted as the pass would (`scanners.filejob`),
+    or a `HeadJob`: the names in a file's head, read here.
     """
     if isinstance(what, FileJob):
         return count_file(matcher, hasher, path, data, what)
+    if isinstance(what, HeadJob):
+        return count_head(matcher, hasher, path, what)
     tally = Tally()
     match_into(tally, matcher, hasher, path, data, what)
     return tally
@@ -89,7 +92,7 @@ Done = Tally | FileOutcome | BaseException  # what a job gives `Offload`'s on_do
 Result = Tally | FileOutcome | JobFailed  # what a job in a batch gives
 
 
-def run_batch(jobs: list[tuple[str, bytes, str | FileJob]]) -> list[Result]:
+def run_batch(jobs: list[tuple[str, bytes, str | FileJob | HeadJob]]) -> list[Result]:
     """Several small jobs in this worker process: each one's result, or why it failed.
 
     A failure comes back as `JobFailed` with the error's kind (what the report says), not as
@@ -106,7 +109,7 @@ def run_batch(jobs: list[tuple[str, bytes, str | FileJob]]) -> list[Result]:
 
 # (path, bytes for the fast path, text for the name lexicon), or (path, a file's bytes, how to
 # count it) for `count_file`; then the submitter's tag, handed back to `on_done`.
-Job = tuple[str, bytes, "str | FileJob", object]
+Job = tuple[str, bytes, "str | FileJob | HeadJob", object]
 
 
 class Offload:
@@ -188,6 +191,10 @@ class Offload:
     def submit_file(self, path: str, data: bytes, job: FileJob, tag: object = None) -> None:
         """Count the whole file `path` with bytes `data` in a worker (`scanners.filejob`)."""
         self._submit((path, data, job, tag), len(data))
+
+    def submit_head(self, path: str, job: HeadJob, tag: object = None) -> None:
+        """Count the names in the head of `path`, which the worker reads itself (`HeadJob`)."""
+        self._submit((path, b"", job, tag), job.want)
 
     def _submit(self, job: Job, size: int) -> None:
         self.jobs += 1

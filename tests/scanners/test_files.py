@@ -207,8 +207,12 @@ def test_raw_read_files_left_for_busy_workers_count_as_in_order(
             lambda self, busy=busy: busy if isinstance(busy, bool) else busy.random() < 0.5,
         )
         there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
+        stats = there.pass_results[1].stats
         if busy is True:  # every file the raw pass read, read at the volume's end
-            assert there.pass_results[1].stats["raw_read_files_deferred"] >= 3
+            assert stats["raw_read_files_deferred"] >= 3
+        # The workers read those files' heads themselves (`HeadJob`): the same names.
+        assert stats["heads_read_by_workers"] == stats["files_matched_by_raw"] >= 3
+        assert "heads_read_by_workers" not in here.pass_results[1].stats
         _same(here, there)
 
 
@@ -526,3 +530,29 @@ def test_small_jobs_travel_in_batches_and_each_reports_its_own_outcome(hasher) -
     )  # type: ignore[union-attr]
     assert counted == (n - len(failed)) * 200
     assert 0 < off.batches < n
+
+
+def test_a_head_a_worker_cannot_read_is_its_files_problem(tmp_path: Path, hasher) -> None:
+    """A worker reads a raw-read file's head itself; a read that fails (the drive gone) is
+    reported for that file as the pass's own thread reports it, and counts nothing."""
+    from scanners.fastpath import RawMatcher
+    from scanners.filejob import HeadJob, count_head
+
+    gone = HeadJob(str(tmp_path / "gone.img"), 0, ((0, 4096),), 4096, 1 << 20)
+    outcome = count_head(RawMatcher(hasher), hasher, "/brev.txt", gone)
+    assert [(p, r.split(":")[0]) for p, r in outcome.problems] == [
+        ("/brev.txt", "file could not be read")
+    ]
+    assert outcome.tally.total == 0
+    assert outcome.bytes_read == 0
+    image = tmp_path / "ok.img"
+    image.write_bytes(b"Brev till Anna Berg.\n".ljust(8192, b" "))
+    read = count_head(
+        RawMatcher(hasher),
+        hasher,
+        "/brev.txt",
+        HeadJob(str(image), 0, ((0, 4096),), 4096, 1 << 20),
+    )
+    assert read.problems == []
+    assert read.bytes_read == 4096
+    assert read.tally.counts["person_name"] == 1

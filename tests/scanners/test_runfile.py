@@ -1,0 +1,113 @@
+"""`RunFile` against dissect, the oracle: a file read along its runs gives dissect's bytes.
+
+The file pass hands a worker where a raw-read file lies instead of its bytes (`HeadJob`); the
+worker's bytes must be the ones the pass's own thread would have read through dissect.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from scanners.filesystems import WALKABLE, FileRef, walk
+from scanners.runfile import RunFile, plain_runs
+from scanners.target import Target
+from scanners.volumes import TargetStream, buffered, find_volumes, open_volume
+from tests.scanners.images import MiB, make_fs, run, tools_missing
+
+
+def _files(image: Path) -> list[tuple[FileRef, int, int, Target]]:
+    target = Target(image)
+    fh = buffered(TargetStream(target))
+    volumes, _ = find_volumes(fh, target.size)
+    out = []
+    for volume in volumes:
+        if volume.kind in WALKABLE:
+            for entry in walk(volume.kind, open_volume(fh, volume)):
+                if isinstance(entry, FileRef):
+                    out.append((entry, volume.offset, volume.size, target))
+    return out
+
+
+def _source(tmp_path: Path) -> Path:
+    rng = random.Random(5)
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(12):
+        size = rng.choice([0, 1, 511, 512, 4095, 4096, 4097, 70_000, 300_000])
+        (src / f"f{i}.txt").write_bytes(rng.randbytes(size))
+    return src
+
+
+def _check(image: Path) -> int:
+    """Every file read whole, in pieces and from offsets equals dissect's; returns files read."""
+    rng = random.Random(9)
+    compared = 0
+    for ref, base, volume_size, target in _files(image):
+        if ref.embedded or ref.transformed or ref.runs is None:
+            continue
+        runs = plain_runs(ref.runs(), ref.size, volume_size)
+        assert runs is not None, ref.path
+        with ref.open() as fh:
+            want = fh.read()
+        assert len(want) == ref.size
+        mine = RunFile(target, base, runs)
+        assert mine.read() == want, ref.path
+        for _ in range(5):
+            at, n = rng.randrange(ref.size + 2), rng.randrange(70_000)
+            mine.seek(at)
+            assert mine.read(n) == want[at : at + n], ref.path
+            assert mine.tell() == at + len(want[at : at + n])
+        compared += 1
+    return compared
+
+
+@pytest.mark.skipif(bool(tools_missing()), reason="file system tools are not installed")
+@pytest.mark.parametrize("fs", ["ext4", "fat", "ntfs"])
+def test_a_file_read_along_its_runs_equals_dissects_read(tmp_path: Path, fs: str) -> None:
+    image = make_fs(fs, tmp_path / "fs.img", 16 * MiB, _source(tmp_path))
+    assert _check(image) >= 6  # the rest are empty, or resident in NTFS records
+
+
+@pytest.mark.skipif(bool(tools_missing()), reason="file system tools are not installed")
+def test_fragmented_and_sparse_files_read_along_their_runs_equal_dissects_read(
+    tmp_path: Path,
+) -> None:
+    """A FAT file written into a one-cluster hole and on past its neighbour (two runs), and an
+    ext4 file with a hole (a run with no place): the same bytes as dissect reads."""
+    image = tmp_path / "fat.img"
+    with open(image, "wb") as f:
+        f.truncate(8 * MiB)
+    run("mkfs.vfat", "-F", "16", "-s", "1", image)  # 512-byte clusters
+    for name, body in (("X1.TXT", b"a" * 500), ("X2.TXT", b"b" * 500), ("X3.TXT", b"c" * 500)):
+        (tmp_path / name).write_bytes(body)
+        run("mcopy", "-i", image, tmp_path / name, "::/")
+    run("mdel", "-i", image, "::/X2.TXT")
+    (tmp_path / "BIG.TXT").write_bytes(bytes(range(256)) * 8)
+    run("mcopy", "-i", image, tmp_path / "BIG.TXT", "::/")
+    big = next(ref for ref, *_ in _files(image) if ref.path.endswith("BIG.TXT"))
+    assert big.runs is not None
+    assert len(big.runs()) > 1  # fragmented
+    assert _check(image) == 3
+
+    src = tmp_path / "sparse"
+    src.mkdir()
+    with open(src / "holes.bin", "wb") as f:
+        f.write(b"head" * 1024)
+        f.seek(1 * MiB)
+        f.write(b"tail" * 1024)
+    image = make_fs("ext4", tmp_path / "ext4.img", 16 * MiB, src)
+    holes = next(ref for ref, *_ in _files(image) if ref.path.endswith("holes.bin"))
+    assert holes.runs is not None
+    assert any(start is None for start, _ in holes.runs())  # a hole
+    assert _check(image) == 1
+
+
+def test_runs_that_leave_their_volume_stay_with_dissect() -> None:
+    assert plain_runs([(0, 4096), (8192, 4096)], 6000, 1 << 20) == ((0, 4096), (8192, 1904))
+    assert plain_runs([(None, 4096), (8192, 4096)], 4096, 1 << 20) == ((None, 4096),)
+    assert plain_runs([(0, 4096), ((1 << 20) - 100, 4096)], 6000, 1 << 20) is None
+    assert plain_runs([(-512, 4096)], 100, 1 << 20) is None
+    assert plain_runs([(0, 4096)], 5000, 1 << 20) is None  # runs end before the file does
