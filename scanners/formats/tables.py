@@ -29,13 +29,13 @@ _CSV_SPECIAL = ('"', "\r", "\x00")  # quoting, old Mac lines, NUL: csv.reader's 
 
 # Every name `_PNR_COLUMN` takes holds one of these once lowered (the word splitting only puts
 # spaces between letters): a first line without them needs no regular expressions.
-_PNR_WORD_PARTS = ("pnr", "pers", "ssn", "nummer")
+PNR_WORD_PARTS = ("pnr", "pers", "ssn", "nummer")
 
 
 def is_pnr_column(name: str) -> bool:
     """Whether a column's name says it holds personnummer (any case, any word separator)."""
     lowered = name.lower()
-    if not any(part in lowered for part in _PNR_WORD_PARTS):
+    if not any(part in lowered for part in PNR_WORD_PARTS):
         return False  # the common case (the first line of any text file): four C searches
     words = _SEPARATORS.sub(" ", _CAMEL.sub(" ", name)).strip().lower()
     return _PNR_COLUMN.search(words) is not None

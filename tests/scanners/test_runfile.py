@@ -111,3 +111,36 @@ def test_runs_that_leave_their_volume_stay_with_dissect() -> None:
     assert plain_runs([(0, 4096), ((1 << 20) - 100, 4096)], 6000, 1 << 20) is None
     assert plain_runs([(-512, 4096)], 100, 1 << 20) is None
     assert plain_runs([(0, 4096)], 5000, 1 << 20) is None  # runs end before the file does
+
+
+@pytest.mark.skipif(bool(tools_missing()), reason="file system tools are not installed")
+@pytest.mark.parametrize("fs", ["ext4", "fat"])
+def test_the_map_judges_files_read_along_their_runs_as_through_dissect(
+    tmp_path: Path, fs: str, monkeypatch
+) -> None:
+    """The map reads each file's head along its runs; which files the raw pass reads as they
+    are comes out as it does through dissect's streams: letters, a table with a personnummer
+    column (UTF-8 and UTF-16), a gzip'd log and a gzip'd table, binary bytes, a wide header."""
+    import gzip
+
+    from scanners import extents
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "brev.txt").write_text("Hej Anna,\n" + "tack för brevet.\n" * 400)
+    (src / "kunder.csv").write_text("namn;personnummer\n" + "Anna;8112189876\n" * 300)
+    (src / "wide.csv").write_bytes("namn;pnr\nAnna;8112189876\n".encode("utf-16"))
+    (src / "mail.log.gz").write_bytes(gzip.compress(b"Mar 1 postfix: to=<a@b.se>\n" * 5000))
+    (src / "tabell.csv.gz").write_bytes(gzip.compress(b"id;personnummer\n1;8112189876\n" * 900))
+    (src / "blob.bin").write_bytes(random.Random(3).randbytes(90_000))
+    (src / "header.csv").write_text(";".join(f"kolumn{i}" for i in range(900)) + ";pnr\n1\n")
+    image = make_fs(fs, tmp_path / "fs.img", 16 * MiB, src)
+    with Target(image) as target:
+        mine = extents.map_target(target, decoded_by_files=True)
+        monkeypatch.setattr(extents, "plain_runs", lambda *a: None)  # dissect's streams
+        theirs = extents.map_target(target, decoded_by_files=True)
+    assert mine.raw_readable == theirs.raw_readable
+    assert len(mine) == len(theirs)
+    names = {p.rsplit("/", 1)[-1].lower() for p in mine.raw_readable}
+    assert {"brev.txt", "mail.log.gz", "blob.bin"} <= names
+    assert not names & {"kunder.csv", "wide.csv", "tabell.csv.gz", "header.csv"}
