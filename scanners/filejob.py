@@ -19,7 +19,10 @@ extracted whole (`formats.extract`), as in the pass's thread.
 from __future__ import annotations
 
 import codecs
+import multiprocessing
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,7 +35,7 @@ from scanners.names import name_records
 from scanners.pathnames import PathRedactor
 from scanners.report import Tally
 from scanners.runfile import Run, RunFile
-from scanners.target import Target
+from scanners.target import Span, Target
 
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -55,12 +58,32 @@ class FileOutcome:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """Where a file in plain runs lies, for a worker to read it itself (`runfile.RunFile`)."""
+
+    target: str  # the target's path, opened read-only where the job runs
+    base: int  # the volume's offset on the target
+    runs: tuple[Run, ...]  # the file's content on the volume (`runfile.plain_runs`)
+
+    def read(self) -> tuple[bytes, bool]:
+        """The file's bytes, and whether some could not be read (they read as zeros)."""
+        bad: list[Span] = []
+        with _target(self.target) as target, RunFile(target, self.base, self.runs, bad) as fh:
+            return fh.read(), bool(bad)
+
+
+@dataclass(frozen=True)
 class FileJob:
-    """How to count a file: the pass's limits and name budget (`files.FileOptions`)."""
+    """How to count a file: the pass's limits and name budget (`files.FileOptions`).
+
+    With `where`, the worker reads the file's bytes itself instead of receiving them: the
+    pass's thread read and sent 127 MB of tables through a pipe on the 1.02 GB mixed image.
+    """
 
     limits: formats.Limits
     nlp_max_chars: int
     names: bool
+    where: Placed | None = None
 
 
 @dataclass(frozen=True)
@@ -72,9 +95,7 @@ class HeadJob:
     A file stored as plain runs (`runfile.plain_runs`) goes to a worker as where it lies.
     """
 
-    target: str  # the target's path, opened read-only where the job runs
-    base: int  # the volume's offset on the target
-    runs: tuple[Run, ...]  # the file's content on the volume
+    where: Placed
     want: int  # bytes of its head for names (the pass's `nlp_max_chars`, at most its size)
     limit: int  # the pass's `nlp_max_chars`: of a gzip'd text, the head of its content
 
@@ -82,7 +103,8 @@ class HeadJob:
 def count_head(matcher: Matcher, hasher: ValueHasher, path: str, job: HeadJob) -> FileOutcome:
     """The names in a file's head (`HeadJob`); a read that fails is the file's problem."""
     try:
-        with RunFile(_target(job.target), job.base, job.runs) as fh:
+        where = job.where
+        with _target(where.target) as target, RunFile(target, where.base, where.runs) as fh:
             text, read = names_head(fh, job.want, job.limit)
     except Exception as e:
         return FileOutcome(problems=[(path, f"file could not be read: {error_kind(e)}")])
@@ -91,13 +113,23 @@ def count_head(matcher: Matcher, hasher: ValueHasher, path: str, job: HeadJob) -
     return outcome
 
 
-_TARGETS: dict[str, Target] = {}  # opened once per process, for its life
+_TARGETS: dict[str, Target] = {}  # a worker's, open for its life (it ends with the scan)
 
 
-def _target(path: str) -> Target:
+@contextmanager
+def _target(path: str) -> Iterator[Target]:
+    """The target at `path`: kept open in a worker process, closed after the job elsewhere.
+
+    The pass's own process runs a job itself while its workers start or after they broke;
+    a target it kept open would hold the drive after the scan.
+    """
+    if multiprocessing.parent_process() is None:
+        with Target(path) as target:
+            yield target
+        return
     if path not in _TARGETS:
         _TARGETS[path] = Target(path)
-    return _TARGETS[path]
+    yield _TARGETS[path]
 
 
 def names_head(fh: BinaryIO, want: int, limit: int) -> tuple[str, int]:
@@ -136,10 +168,28 @@ def gunzipped_head(fh: BinaryIO, head: bytes, want: int) -> bytes:
 def count_file(
     matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, job: FileJob
 ) -> FileOutcome:
-    """The findings of the file `path` (redacted) whose bytes are `data`."""
-    outcome = _streamed(matcher, hasher, path, data, job)
-    if outcome is not None:
-        return outcome
+    """The findings of the file `path` (redacted) whose bytes are `data` (or `job.where`)."""
+    problems, read = [], 0
+    if job.where is not None:
+        try:
+            data, unreadable = job.where.read()
+        except Exception as e:
+            return FileOutcome(problems=[(path, f"file could not be read: {error_kind(e)}")])
+        if unreadable:
+            problems.append((path, "unreadable sectors (EIO) in the file's data"))
+        read = len(data)
+    outcome = _streamed(matcher, hasher, path, data, job) or _extracted(
+        matcher, hasher, path, data, job
+    )
+    outcome.problems[:0] = problems
+    outcome.bytes_read = read
+    return outcome
+
+
+def _extracted(
+    matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, job: FileJob
+) -> FileOutcome:
+    """A file's findings from its extracted items (`formats.extract`), as the pass counts them."""
     outcome = FileOutcome()
     items = _items(outcome, outcome.tally, matcher, hasher, path, job)
     for item in formats.extract(path, data, budget=formats.Budget(job.limits)):

@@ -29,13 +29,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from scanners import formats
 from scanners.errors import error_kind
 from scanners.fileitems import TEXT_CHUNK, FileItems, chunks
-from scanners.filejob import FileJob, FileOutcome, HeadJob, names_head
+from scanners.filejob import FileJob, FileOutcome, HeadJob, Placed, names_head
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.pathnames import PathRedactor
 from scanners.report import PassResult, TallyMerger, Unscannable
@@ -312,6 +312,19 @@ class FileScanner:
             if not self.options.raw_covers:
                 self._unscannable(path, f"file of {ref.size} bytes is over the file-pass limit")
             return
+        job = FileJob(self.options.limits, self.options.nlp_max_chars, self.names is not None)
+        if self._offload is not None and not self.options.presidio and ref.size <= WHOLE_FILE_JOB:
+            try:
+                where = self._placed(ref)
+            except Exception as e:
+                self._unscannable(path, f"file could not be read: {error_kind(e)}")
+                return
+            if where is not None:  # the worker reads it (`FileJob.where`)
+                stats["files"] = stats.get("files", 0) + 1
+                stats["files_read_by_workers"] = stats.get("files_read_by_workers", 0) + 1
+                job = replace(job, where=where)
+                self._offload.submit_file(path, b"", job, tag=self._file_number, size=ref.size)
+                return
         bad_before = len(self.stream.bad)
         try:
             with ref.open() as fh:
@@ -325,7 +338,6 @@ class FileScanner:
         self.result.bytes_scanned = self.stream.bytes_read
         whole = len(data) <= WHOLE_FILE_JOB or data[:2] == b"\x1f\x8b"
         if self._offload is not None and not self.options.presidio and whole:
-            job = FileJob(self.options.limits, self.options.nlp_max_chars, self.names is not None)
             self._offload.submit_file(path, data, job, tag=self._file_number)
             return
         items = self._items = FileItems(
@@ -399,13 +411,16 @@ class FileScanner:
 
     def _head_job(self, ref: FileRef, want: int) -> HeadJob | None:
         """The head of `ref` for a worker to read itself, where it lies in plain runs."""
+        where = self._placed(ref)
+        return None if where is None else HeadJob(where, want, self.options.nlp_max_chars)
+
+    def _placed(self, ref: FileRef) -> Placed | None:
+        """Where `ref` lies for a worker to read it, if it lies in plain runs on this volume."""
         volume = self._volume_now
         if self._offload is None or volume is None or ref.embedded or ref.transformed:
             return None
         runs = None if ref.runs is None else plain_runs(ref.runs(), ref.size, volume.size)
-        if runs is None:
-            return None
-        return HeadJob(self.target.path, volume.offset, runs, want, self.options.nlp_max_chars)
+        return None if runs is None else Placed(self.target.path, volume.offset, runs)
 
     @staticmethod
     def _seams(ref: FileRef) -> list[int]:

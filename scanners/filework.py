@@ -188,9 +188,14 @@ class Offload:
         if data or text:
             self._submit((path, data, text, tag), len(data) + len(text))
 
-    def submit_file(self, path: str, data: bytes, job: FileJob, tag: object = None) -> None:
-        """Count the whole file `path` with bytes `data` in a worker (`scanners.filejob`)."""
-        self._submit((path, data, job, tag), len(data))
+    def submit_file(
+        self, path: str, data: bytes, job: FileJob, tag: object = None, size: int | None = None
+    ) -> None:
+        """Count the whole file `path` with bytes `data` in a worker (`scanners.filejob`).
+
+        `size`: the file's bytes, where the worker reads them itself (`FileJob.where`).
+        """
+        self._submit((path, data, job, tag), len(data) if size is None else size)
 
     def submit_head(self, path: str, job: HeadJob, tag: object = None) -> None:
         """Count the names in the head of `path`, which the worker reads itself (`HeadJob`)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from scanners.target import Target
+from scanners.target import Span, Target
 
 Run = tuple[int | None, int]  # (byte offset on the volume or None for a hole, length in bytes)
 
@@ -39,9 +39,13 @@ def plain_runs(runs: Sequence[Run], size: int, volume_size: int) -> tuple[Run, .
 class RunFile(io.RawIOBase):
     """The content of a file whose runs are `runs` on the volume at `base` of `target`."""
 
-    def __init__(self, target: Target, base: int, runs: Sequence[Run]) -> None:
+    def __init__(
+        self, target: Target, base: int, runs: Sequence[Run], bad: list[Span] | None = None
+    ) -> None:
+        """`bad` collects the unreadable ranges read (as zeros), as `Target.pread` notes them."""
         super().__init__()
         self._target = target
+        self._bad = bad
         self._base = base
         self._runs: list[tuple[int, int | None, int]] = []  # (file offset, volume offset, length)
         at = 0
@@ -78,7 +82,7 @@ class RunFile(io.RawIOBase):
             if start is None:
                 pieces.append(bytes(hi - lo))
             else:
-                pieces.append(self._target.pread(self._base + start + lo - at, hi - lo))
+                pieces.append(self._target.pread(self._base + start + lo - at, hi - lo, self._bad))
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self._pos += len(data)
         return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import time
 from collections import Counter
 from functools import partial
@@ -536,9 +537,9 @@ def test_a_head_a_worker_cannot_read_is_its_files_problem(tmp_path: Path, hasher
     """A worker reads a raw-read file's head itself; a read that fails (the drive gone) is
     reported for that file as the pass's own thread reports it, and counts nothing."""
     from scanners.fastpath import RawMatcher
-    from scanners.filejob import HeadJob, count_head
+    from scanners.filejob import HeadJob, Placed, count_head
 
-    gone = HeadJob(str(tmp_path / "gone.img"), 0, ((0, 4096),), 4096, 1 << 20)
+    gone = HeadJob(Placed(str(tmp_path / "gone.img"), 0, ((0, 4096),)), 4096, 1 << 20)
     outcome = count_head(RawMatcher(hasher), hasher, "/brev.txt", gone)
     assert [(p, r.split(":")[0]) for p, r in outcome.problems] == [
         ("/brev.txt", "file could not be read")
@@ -551,8 +552,47 @@ def test_a_head_a_worker_cannot_read_is_its_files_problem(tmp_path: Path, hasher
         RawMatcher(hasher),
         hasher,
         "/brev.txt",
-        HeadJob(str(image), 0, ((0, 4096),), 4096, 1 << 20),
+        HeadJob(Placed(str(image), 0, ((0, 4096),)), 4096, 1 << 20),
     )
     assert read.problems == []
     assert read.bytes_read == 4096
     assert read.tally.counts["person_name"] == 1
+    from scanners import filejob
+
+    assert filejob._TARGETS == {}  # the pass's own process keeps no drive open after a job
+
+
+@pytest.mark.skipif(shutil.which("mkfs.btrfs") is None, reason="btrfs-progs is not installed")
+def test_a_file_a_worker_reads_over_unreadable_sectors_is_reported_as_the_thread_does(
+    tmp_path: Path, hasher, make_loop
+) -> None:
+    """Attack: a table whose middle block fails with a real EIO (an ext4 image inside btrfs,
+    its block corrupted under btrfs's checksums). The worker that reads the table itself
+    (`FileJob.where`) reports the unreadable sectors for that file, as the pass's own thread
+    does, and counts the rest of it the same."""
+    from tests.scanners.documents import personnummer
+    from tests.scanners.images import MiB, eio_file, make_fs
+
+    src = tmp_path / "src"
+    src.mkdir()
+    rows = "".join(f"{i};Anna Berg;{personnummer(i)};x{i:07d}\n" for i in range(1, 600))
+    (src / "kunder.csv").write_text("id;namn;personnummer;ref\n" + rows)
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+    data = image.read_bytes()
+    at = data.find(b"\n300;") // 4096 * 4096  # a block in the table's middle
+    with eio_file(tmp_path, make_loop, data, [at]) as path:
+
+        def files(processes_from: int | None):  # type: ignore[no-untyped-def]
+            options = ScanOptions(
+                passes=("files",), files=FileOptions(processes_from=processes_from)
+            )
+            return scan(path, hasher, options)
+
+        here, there = files(None), files(0)
+    assert there.pass_results[0].stats["files_read_by_workers"] == 1
+    for report in (here, there):
+        assert [(u.region, u.reason) for u in report.not_scannable] == [
+            ("/kunder.csv", "unreadable sectors (EIO) in the file's data")
+        ]
+    assert 450 < here.findings["personnummer"].count < 599  # a block of rows unread
+    _same(here, there)
