@@ -88,6 +88,22 @@ def make_fs(fs: str, image: Path, size: int, source: Path | None) -> Path:
     return image
 
 
+def fat_with_a_hole(work: Path) -> Path:
+    """A FAT16 image of 512-byte clusters: X1.TXT, a free cluster where X2.TXT was, X3.TXT.
+
+    The next file copied in takes the hole and goes on past X3.TXT: two runs.
+    """
+    image = work / "fat.img"
+    with open(image, "wb") as f:
+        f.truncate(8 * MiB)
+    run("mkfs.vfat", "-F", "16", "-s", "1", image)
+    for name, body in (("X1.TXT", b"a" * 500), ("X2.TXT", b"b" * 500), ("X3.TXT", b"c" * 500)):
+        (work / name).write_bytes(body)
+        run("mcopy", "-i", image, work / name, "::/")
+    run("mdel", "-i", image, "::/X2.TXT")
+    return image
+
+
 def _ntfs_copy(image: Path, source: Path) -> None:
     # ntfscp cannot create directories, so the tree is flattened into the root with its name.
     for path in sorted(p for p in source.rglob("*") if p.is_file()):

@@ -13,7 +13,7 @@ from scanners.files import FileOptions
 from scanners.scan import ScanOptions, scan
 from tests.scanners.disks import needs_tools
 from tests.scanners.documents import email, personnummer
-from tests.scanners.images import MiB, delete_ext4, make_fs, run
+from tests.scanners.images import MiB, delete_ext4, fat_with_a_hole, make_fs, run
 
 pytestmark = needs_tools
 
@@ -104,14 +104,7 @@ def _fat_entry(image: Path, short_name: bytes) -> int:
 
 
 def test_file_slack_and_a_value_cut_by_fragmentation(tmp_path: Path, hasher) -> None:
-    image = tmp_path / "fat.img"
-    with open(image, "wb") as f:
-        f.truncate(8 * MiB)
-    run("mkfs.vfat", "-F", "16", "-s", "1", image)  # 512-byte clusters
-    for name, body in (("X1.TXT", b"a" * 500), ("X2.TXT", b"b" * 500), ("X3.TXT", b"c" * 500)):
-        (tmp_path / name).write_bytes(body)
-        run("mcopy", "-i", image, tmp_path / name, "::/")
-    run("mdel", "-i", image, "::/X2.TXT")  # a one-cluster hole before X3
+    image = fat_with_a_hole(tmp_path)  # a one-cluster hole before X3
     # BIG.TXT takes the hole and then clusters after X3: its value straddles the two runs.
     value = f" Personnummer {personnummer(9)} ".encode()  # the number itself cut after 6 digits
     body = (b"x" * (512 - 6 - 14) + value).ljust(1024, b"y")

@@ -15,7 +15,7 @@ from scanners.filesystems import WALKABLE, FileRef, walk
 from scanners.runfile import RunFile, plain_runs
 from scanners.target import Target
 from scanners.volumes import TargetStream, buffered, find_volumes, open_volume
-from tests.scanners.images import MiB, make_fs, run, tools_missing
+from tests.scanners.images import MiB, fat_with_a_hole, make_fs, run, tools_missing
 
 
 def _files(image: Path) -> list[tuple[FileRef, int, int, Target]]:
@@ -77,14 +77,7 @@ def test_fragmented_and_sparse_files_read_along_their_runs_equal_dissects_read(
 ) -> None:
     """A FAT file written into a one-cluster hole and on past its neighbour (two runs), and an
     ext4 file with a hole (a run with no place): the same bytes as dissect reads."""
-    image = tmp_path / "fat.img"
-    with open(image, "wb") as f:
-        f.truncate(8 * MiB)
-    run("mkfs.vfat", "-F", "16", "-s", "1", image)  # 512-byte clusters
-    for name, body in (("X1.TXT", b"a" * 500), ("X2.TXT", b"b" * 500), ("X3.TXT", b"c" * 500)):
-        (tmp_path / name).write_bytes(body)
-        run("mcopy", "-i", image, tmp_path / name, "::/")
-    run("mdel", "-i", image, "::/X2.TXT")
+    image = fat_with_a_hole(tmp_path)
     (tmp_path / "BIG.TXT").write_bytes(bytes(range(256)) * 8)
     run("mcopy", "-i", image, tmp_path / "BIG.TXT", "::/")
     big = next(ref for ref, *_ in _files(image) if ref.path.endswith("BIG.TXT"))
