@@ -19,7 +19,6 @@ extracted whole (`formats.extract`), as in the pass's thread.
 from __future__ import annotations
 
 import codecs
-import multiprocessing
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,16 +113,24 @@ def count_head(matcher: Matcher, hasher: ValueHasher, path: str, job: HeadJob) -
 
 
 _TARGETS: dict[str, Target] = {}  # a worker's, open for its life (it ends with the scan)
+_IN_WORKER = False  # set by `in_worker` in the file pass's worker processes
+
+
+def in_worker() -> None:
+    """This process is a worker of the file pass: keep the targets its jobs read open."""
+    global _IN_WORKER
+    _IN_WORKER = True
 
 
 @contextmanager
 def _target(path: str) -> Iterator[Target]:
     """The target at `path`: kept open in a worker process, closed after the job elsewhere.
 
-    The pass's own process runs a job itself while its workers start or after they broke;
-    a target it kept open would hold the drive after the scan.
+    The pass's own process (which may itself be a child, a station's per-drive process)
+    runs a job itself while its workers start or after they broke; a target it kept open
+    would hold the drive after the scan.
     """
-    if multiprocessing.parent_process() is None:
+    if not _IN_WORKER:
         with Target(path) as target:
             yield target
         return

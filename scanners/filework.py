@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 from scanners import engines
 from scanners.errors import JobFailed, error_kind
-from scanners.filejob import FileJob, FileOutcome, HeadJob, count_file, count_head, match_into
+from scanners.filejob import (
+    FileJob,
+    FileOutcome,
+    HeadJob,
+    count_file,
+    count_head,
+    in_worker,
+    match_into,
+)
 from scanners.report import Tally
 from scanners.workers import prepare, spawn_pool
 
@@ -67,6 +75,7 @@ def run(path: str, data: bytes, what: str | FileJob | HeadJob) -> Tally | FileOu
     before_first = _STATE.pop("before_first", None)
     if before_first is not None:
         before_first()
+    in_worker()
     return run_with(_STATE["matcher"], _STATE["hasher"], path, data, what)
 
 

@@ -596,3 +596,29 @@ def test_a_file_a_worker_reads_over_unreadable_sectors_is_reported_as_the_thread
         ]
     assert 450 < here.findings["personnummer"].count < 599  # a block of rows unread
     _same(here, there)
+
+
+def _head_in_a_child(image: str) -> int:
+    """A station's per-drive process running a head job itself: the targets it keeps open."""
+    from scanners.fastpath import RawMatcher
+    from scanners.filejob import _TARGETS, HeadJob, Placed, count_head
+    from scanners.findings import ValueHasher
+
+    hasher = ValueHasher(bytes(32))
+    count_head(
+        RawMatcher(hasher), hasher, "/a.txt", HeadJob(Placed(image, 0, ((0, 4096),)), 4096, 4096)
+    )
+    return len(_TARGETS)
+
+
+def test_a_child_process_running_a_scan_keeps_no_drive_open_after_a_job(tmp_path: Path) -> None:
+    """Only the file pass's workers keep a target open (they end with the scan); a process
+    that runs the scan, even a child of another (a station's per-drive process), opens and
+    closes it for each job it runs itself. Fails where 'not the main process' decided."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    image = tmp_path / "d.img"
+    image.write_bytes(b"Anna Berg\n".ljust(4096))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_head_in_a_child, str(image)).result() == 0
