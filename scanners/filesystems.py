@@ -8,6 +8,7 @@ cycles in a corrupt file system are cut by remembering the directories already e
 
 from __future__ import annotations
 
+import functools
 import logging
 import stat
 from collections.abc import Callable, Iterator
@@ -47,6 +48,12 @@ class FileRef:
     # For embedded content: the volume byte range of the structure that holds it (the MFT
     # record, the inode), or None when it cannot be placed.
     home: Callable[[], tuple[int, int] | None] | None = None
+
+    def __post_init__(self) -> None:
+        # Parsed once: the map, the seams and a worker's job each ask (ext4's extent tree is
+        # read and parsed again at every call of its walker's function).
+        if self.runs is not None:
+            object.__setattr__(self, "runs", functools.cache(self.runs))
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,3 +137,18 @@ def test_the_map_judges_files_read_along_their_runs_as_through_dissect(
     names = {p.rsplit("/", 1)[-1].lower() for p in mine.raw_readable}
     assert {"brev.txt", "mail.log.gz", "blob.bin"} <= names
     assert not names & {"kunder.csv", "wide.csv", "tabell.csv.gz", "header.csv"}
+
+
+def test_a_files_runs_are_parsed_once_however_many_ask() -> None:
+    """The map, the seams and a worker's job each ask for a file's runs; ext4's walker read
+    and parsed the extent tree again at every call."""
+    calls: list[int] = []
+
+    def parse() -> list[tuple[int | None, int]]:
+        calls.append(1)
+        return [(0, 4096), (None, 4096)]
+
+    ref = FileRef("/a.txt", 6000, lambda: None, parse)  # type: ignore[arg-type, return-value]
+    assert ref.runs is not None
+    assert [ref.runs() for _ in range(3)] == [[(0, 4096), (None, 4096)]] * 3
+    assert len(calls) == 1
