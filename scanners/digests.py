@@ -2,12 +2,13 @@
 
 A drive of mail logs holds millions of distinct addresses; a `set` of 64-character hex strings
 costs about 150 bytes a value (1.5 GB for 10 million). `DigestSet` keeps the first 128 bits of
-each HMAC-SHA256 digest (two 64-bit words) in a numpy array sorted by the first word, and folds
-new digests in by batches, so memory is 16 bytes a value plus a batch buffer. Two different
-values share a 128-bit prefix with a probability of about n² / 2^129 (below 10^-24 for 10^7
-values): the distinct count is exact in practice, never an estimate as a HyperLogLog's is.
+each HMAC-SHA256 digest (two 64-bit words) in numpy arrays of distinct rows sorted by the
+first word, sorting new digests by batches, so memory is 16 bytes a value plus a batch buffer.
+Two different values share a 128-bit prefix with a probability of about n² / 2^129 (below
+10^-24 for 10^7 values): the distinct count is exact in practice, never an estimate as a
+HyperLogLog's is.
 
-Memory is bounded whatever the drive holds: when a set's sorted rows pass `SPILL_ROWS` (8 MB),
+Memory is bounded whatever the drive holds: when a set's rows pass `SPILL_ROWS` (8 MB),
 they are written to an unnamed temporary file (in `TMPDIR`, else /var/tmp: on disk where /tmp is
 a tmpfs; unlinked at once, so nothing is left after a crash; it holds only keyed digest prefixes)
 and memory starts over. Each such run keeps the row
@@ -36,31 +37,6 @@ def _empty() -> np.ndarray:
     return np.empty((0, 2), dtype=np.uint64)
 
 
-def _merged(rows: np.ndarray, batch: np.ndarray) -> np.ndarray:
-    """`_distinct` of both sets of distinct rows, by inserting the batch's new rows into `rows`.
-
-    Sorting the two together needed about 4.5 times the set's memory at its peak (a copy, the
-    sort's indexes, the sorted copy, the result): 470 MB more for a set of 126 MB. Inserting
-    needs the set and its successor. Where a first word of the batch is in the set with another
-    second word (about never), they are sorted together as before.
-    """
-    if not len(rows) or not len(batch):
-        return batch if len(batch) else rows
-    first = rows[:, 0]
-    at = np.searchsorted(first, batch[:, 0])
-    inside = at < len(rows)
-    same_first = np.zeros(len(batch), dtype=bool)
-    same_first[inside] = np.take(first, at[inside]) == batch[inside, 0]
-    if not np.any(same_first):
-        return _inserted(rows, at, batch)
-    same = same_first.copy()
-    same[same_first] = np.take(rows[:, 1], at[same_first]) == batch[same_first, 1]
-    if np.any(same_first & ~same):
-        return _distinct(np.concatenate((rows, batch)))
-    new = ~same
-    return _inserted(rows, np.compress(new, at), np.compress(new, batch, axis=0))
-
-
 # A row as one 16-byte item: numpy moves whole rows of a 1-D view at about 1 ns each, where
 # indexing the rows of the (n, 2) array took 45 ns a row (and np.insert 3 to 5 times as long).
 _ROW = np.dtype((np.void, _WIDTH))
@@ -68,23 +44,6 @@ _ROW = np.dtype((np.void, _WIDTH))
 
 def _as_items(rows: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rows).view(_ROW).ravel()
-
-
-def _inserted(rows: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """np.insert(rows, at, new, axis=0): each new row before rows[at[i]].
-
-    Positions out of order (searchsorted gives them in order for sorted `new`) go to np.insert.
-    """
-    if len(at) > 1 and np.any(at[1:] < at[:-1]):
-        return np.insert(rows, at, new, axis=0)
-    out = np.empty((len(rows) + len(new), 2), dtype=np.uint64)
-    where = at + np.arange(len(new))
-    rest = np.ones(len(out), dtype=bool)
-    rest[where] = False
-    items = out.view(_ROW).ravel()
-    items[where] = _as_items(new)
-    items[rest] = _as_items(rows)
-    return out
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:

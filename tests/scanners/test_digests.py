@@ -117,28 +117,6 @@ def test_distinct_rows_equal_numpy_unique_with_an_unstable_sort() -> None:
         assert np.array_equal(_distinct(rows), np.unique(rows, axis=0)), trial
 
 
-def test_folding_by_insertion_equals_sorting_both_together() -> None:
-    """Tried: 400 pairs of sets with shared rows, repeats and first words shared by different
-    second words (the rare path); every merge equals the sort of both."""
-    import numpy as np
-
-    from scanners.digests import _distinct, _merged
-
-    rng = np.random.default_rng(3)
-    collisions = 0
-    for trial in range(400):
-        high = 2**64 - 1 if trial % 2 else 50  # small first words: many collisions
-        rows = _distinct(rng.integers(0, high, size=(rng.integers(0, 300), 2), dtype=np.uint64))
-        fresh = rng.integers(0, high, size=(rng.integers(0, 100), 2), dtype=np.uint64)
-        shared = rows[rng.integers(0, max(1, len(rows)), size=min(len(rows), 20))]
-        batch = _distinct(np.concatenate((fresh, shared)))
-        want = _distinct(np.concatenate((rows, batch)))
-        got = _merged(rows, batch)
-        assert np.array_equal(got, want), trial
-        collisions += len(np.unique(want[:, 0])) < len(want)
-    assert collisions > 100
-
-
 def test_sets_past_their_memory_spill_to_disk_with_the_same_answers() -> None:
     """With a small `spill_rows`, sorted rows go to runs on disk: the distinct count,
     membership, iteration, equality, union, merge and pickling give what an all-in-memory set
@@ -213,21 +191,3 @@ def test_hex_heads_in_c_equal_python_and_refuse_what_is_not_hex() -> None:
 
             assert _hex_heads(tuple(digests)) == want
     assert refused > 500
-
-
-def test_rows_inserted_as_items_equal_numpy_insert() -> None:
-    """`_inserted` moves rows as 16-byte items; np.insert is the oracle. Tried: 500 cases of
-    0 to 3,000 rows, positions from searchsorted (in order, repeated, at both ends) and, for
-    a fifth of them, shuffled (np.insert itself then)."""
-    import numpy as np
-
-    from scanners.digests import _inserted
-
-    rng = np.random.default_rng(17)
-    for trial in range(500):
-        rows = rng.integers(0, 2**64 - 1, size=(int(rng.integers(0, 3000)), 2), dtype=np.uint64)
-        new = rng.integers(0, 2**64 - 1, size=(int(rng.integers(0, 800)), 2), dtype=np.uint64)
-        at = np.sort(rng.integers(0, len(rows) + 1, size=len(new)))
-        if trial % 5 == 0:
-            rng.shuffle(at)
-        assert np.array_equal(_inserted(rows, at, new), np.insert(rows, at, new, axis=0)), trial
