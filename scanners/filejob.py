@@ -53,7 +53,7 @@ class FileOutcome:
     problems: list[tuple[str, str]] = field(default_factory=list)
     texts: int = 0
     streamed: bool = False
-    bytes_read: int = 0  # of the target, by the worker itself (`HeadJob`)
+    bytes_read: int = 0  # of the target, by the worker itself (`HeadJob`, `FileJob.where`)
 
 
 @dataclass(frozen=True)

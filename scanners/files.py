@@ -118,7 +118,7 @@ class FileScanner:
     ) -> None:
         self.target = target
         self._volume_now: Volume | None = None
-        self._read_by_workers = 0  # bytes of the target (`HeadJob`)
+        self._read_by_workers = 0  # bytes of the target (`HeadJob`, `FileJob.where`)
         self.text = text
         self.matcher = matcher
         self.options = options or FileOptions()
@@ -173,7 +173,7 @@ class FileScanner:
             if self._offload is not None:
                 self._offload.close()
             self._merger.stop()
-        # What this thread read (each block once) and the heads the workers read themselves.
+        # What this thread read (each block once) and what the workers read themselves.
         self.result.bytes_scanned = self.stream.bytes_read + self._read_by_workers
         self.result.seconds = time.monotonic() - began
         return self.result

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _STATE: dict[str, Any] = {}
-# Jobs smaller than this travel together, up to this many bytes or jobs a batch. Each job cost
-# a worker about 1 ms of waiting (its result sent, the next one received): on the 1.02 GB
-# mixed image 1,963 jobs left both workers idle for 45 % of the file pass.
+# Jobs smaller than this travel together, up to this many bytes or jobs a batch. Between two
+# jobs a worker waited about 1.1 ms (median; its result sent, the next one received): on the
+# 1.02 GB mixed image, batching the 1,963 jobs saved about 0.4 s of an 11.9 s full scan.
 BATCH_BYTES = 1 << 20
 BATCH_JOBS = 64
 
