@@ -45,7 +45,7 @@ def text_form(data: bytes) -> str:
         return "binary" if _binary(sample) else UTF8_FIRST
     # UTF-16 and UTF-32 both need zeros in more than 9 of 10 units of one byte position: more
     # zeros in all than 0.9 x (len - 1) // 2 (`_utf16_le` of the sample or of sample[1:]), and
-    # UTF-32 more than 0.9 x 3 x len // 4 (`_utf32`'s own rule, on all the zeros). The zeros
+    # UTF-32 more than 0.9 x 3 x len // 4 (`_utf32_zeros`' own rule, on all the zeros). The zeros
     # are counted once, by numpy, in every position: bytes.count and the strided slices took
     # 50 us for a library's 64 KB head, and a system disk has thousands of them.
     zero = np.frombuffer(sample, dtype=np.uint8) == 0
@@ -87,16 +87,6 @@ def decode(data: bytes, form: str | None = None) -> str | None:
     return data.decode("latin-1")
 
 
-def _utf32(sample: bytes, low: int) -> bool:
-    # Text below U+10000 in UTF-32: three of every four bytes are zero, nearly never the low one
-    # (byte 0 of each unit in LE, byte 3 in BE). Checked before UTF-16, which it would also pass.
-    units = len(sample) // 4
-    if units < 8:
-        return False
-    zeros = sum(sample[i::4].count(0) for i in range(4) if i != low)
-    return zeros > 0.9 * 3 * units and sample[low::4].count(0) < 0.1 * units
-
-
 def _utf16_le(sample: bytes) -> bool:
     # ASCII-range text in UTF-16LE: nearly every odd byte is zero, few even bytes are.
     odd = sample[1::2]
@@ -107,7 +97,11 @@ def _utf16_le(sample: bytes) -> bool:
 
 
 def _utf32_zeros(zero: np.ndarray, low: int) -> bool:
-    """`_utf32` of the sample whose zero bytes `zero` marks."""
+    """UTF-32 of the sample whose zero bytes `zero` marks.
+
+    Text below U+10000 in UTF-32: three of every four bytes are zero, nearly never the low one
+    (byte 0 of each unit in LE, byte 3 in BE). Checked before UTF-16, which it would also pass.
+    """
     units = len(zero) // 4
     if units < 8:
         return False
