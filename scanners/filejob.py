@@ -53,7 +53,9 @@ class FileOutcome:
     problems: list[tuple[str, str]] = field(default_factory=list)
     texts: int = 0
     streamed: bool = False
-    bytes_read: int = 0  # of the target, by the worker itself (`HeadJob`, `FileJob.where`)
+    # (offset, length) of the target the worker read itself (`HeadJob`, `FileJob.where`): the
+    # pass counts each block once, as it counts its own reads (a file's hard links read it again).
+    ranges_read: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,11 @@ class Placed:
     base: int  # the volume's offset on the target
     runs: tuple[Run, ...]  # the file's content on the volume (`runfile.plain_runs`)
 
-    def read(self) -> tuple[bytes, bool]:
-        """The file's bytes, and whether some could not be read (they read as zeros)."""
+    def read(self) -> tuple[bytes, bool, tuple[tuple[int, int], ...]]:
+        """The file's bytes, whether some could not be read (they read as zeros), and where."""
         bad: list[Span] = []
         with _target(self.target) as target, RunFile(target, self.base, self.runs, bad) as fh:
-            return fh.read(), bool(bad)
+            return fh.read(), bool(bad), tuple(fh.ranges_read)
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,11 @@ def count_head(matcher: Matcher, hasher: ValueHasher, path: str, job: HeadJob) -
     try:
         where = job.where
         with _target(where.target) as target, RunFile(target, where.base, where.runs) as fh:
-            text, read = names_head(fh, job.want, job.limit)
+            text, _ = names_head(fh, job.want, job.limit)
+            ranges = tuple(fh.ranges_read)
     except Exception as e:
         return FileOutcome(problems=[(path, f"file could not be read: {error_kind(e)}")])
-    outcome = FileOutcome(bytes_read=read)
+    outcome = FileOutcome(ranges_read=ranges)
     match_into(outcome.tally, matcher, hasher, path, b"", text)
     return outcome
 
@@ -176,20 +179,20 @@ def count_file(
     matcher: Matcher, hasher: ValueHasher, path: str, data: bytes, job: FileJob
 ) -> FileOutcome:
     """The findings of the file `path` (redacted) whose bytes are `data` (or `job.where`)."""
-    problems, read = [], 0
+    problems: list[tuple[str, str]] = []
+    ranges: tuple[tuple[int, int], ...] = ()
     if job.where is not None:
         try:
-            data, unreadable = job.where.read()
+            data, unreadable, ranges = job.where.read()
         except Exception as e:
             return FileOutcome(problems=[(path, f"file could not be read: {error_kind(e)}")])
         if unreadable:
             problems.append((path, "unreadable sectors (EIO) in the file's data"))
-        read = len(data)
     outcome = _streamed(matcher, hasher, path, data, job) or _extracted(
         matcher, hasher, path, data, job
     )
     outcome.problems[:0] = problems
-    outcome.bytes_read = read
+    outcome.ranges_read = ranges
     return outcome
 
 

@@ -118,7 +118,6 @@ class FileScanner:
     ) -> None:
         self.target = target
         self._volume_now: Volume | None = None
-        self._read_by_workers = 0  # bytes of the target (`HeadJob`, `FileJob.where`)
         self.text = text
         self.matcher = matcher
         self.options = options or FileOptions()
@@ -173,8 +172,8 @@ class FileScanner:
             if self._offload is not None:
                 self._offload.close()
             self._merger.stop()
-        # What this thread read (each block once) and what the workers read themselves.
-        self.result.bytes_scanned = self.stream.bytes_read + self._read_by_workers
+        # What this thread and the workers read, each block once.
+        self.result.bytes_scanned = self.stream.bytes_read
         self.result.seconds = time.monotonic() - began
         return self.result
 
@@ -233,7 +232,8 @@ class FileScanner:
                 stats["texts_fast_path"] = stats.get("texts_fast_path", 0) + outcome.texts
             if outcome.streamed:
                 stats["files_streamed"] = stats.get("files_streamed", 0) + 1
-            self._read_by_workers += outcome.bytes_read
+            for offset, length in outcome.ranges_read:  # each block counts once
+                self.stream.mark_read(offset, length)
         else:
             self._merger.add(outcome)
 

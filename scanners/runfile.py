@@ -46,6 +46,7 @@ class RunFile(io.RawIOBase):
         super().__init__()
         self._target = target
         self._bad = bad
+        self.ranges_read: list[tuple[int, int]] = []  # (target offset, length) of each read
         self._base = base
         self._runs: list[tuple[int, int | None, int]] = []  # (file offset, volume offset, length)
         at = 0
@@ -82,7 +83,9 @@ class RunFile(io.RawIOBase):
             if start is None:
                 pieces.append(bytes(hi - lo))
             else:
-                pieces.append(self._target.pread(self._base + start + lo - at, hi - lo, self._bad))
+                where = self._base + start + lo - at
+                pieces.append(self._target.pread(where, hi - lo, self._bad))
+                self.ranges_read.append((where, len(pieces[-1])))
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self._pos += len(data)
         return data

@@ -64,12 +64,16 @@ class TargetStream(AlignedStream):
 
     def _read(self, offset: int, length: int) -> bytes:
         data = self.target.pread(offset, length, self.bad)
-        for block in range(offset // _BLOCK, (offset + len(data) + _BLOCK - 1) // _BLOCK):
+        self.mark_read(offset, len(data))
+        return data
+
+    def mark_read(self, offset: int, length: int) -> None:
+        """Count [offset, offset + length) as read: here, or by a worker (`runfile.RunFile`)."""
+        for block in range(offset // _BLOCK, (offset + length + _BLOCK - 1) // _BLOCK):
             byte, bit = block >> 3, 1 << (block & 7)
             if not self._read_map[byte] & bit:
                 self._read_map[byte] |= bit
                 self._blocks_read += 1
-        return data
 
     @property
     def bytes_read(self) -> int:

@@ -545,7 +545,7 @@ def test_a_head_a_worker_cannot_read_is_its_files_problem(tmp_path: Path, hasher
         ("/brev.txt", "file could not be read")
     ]
     assert outcome.tally.total == 0
-    assert outcome.bytes_read == 0
+    assert outcome.ranges_read == ()
     image = tmp_path / "ok.img"
     image.write_bytes(b"Brev till Anna Berg.\n".ljust(8192, b" "))
     read = count_head(
@@ -555,7 +555,7 @@ def test_a_head_a_worker_cannot_read_is_its_files_problem(tmp_path: Path, hasher
         HeadJob(Placed(str(image), 0, ((0, 4096),)), 4096, 1 << 20),
     )
     assert read.problems == []
-    assert read.bytes_read == 4096
+    assert sum(n for _, n in read.ranges_read) == 4096
     assert read.tally.counts["person_name"] == 1
     from scanners import filejob
 
@@ -622,3 +622,27 @@ def test_a_child_process_running_a_scan_keeps_no_drive_open_after_a_job(tmp_path
     image.write_bytes(b"Anna Berg\n".ljust(4096))
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert pool.submit(_head_in_a_child, str(image)).result() == 0
+
+
+def test_hard_links_read_by_workers_count_their_blocks_once(tmp_path: Path, hasher) -> None:
+    """Attack: a 1 MB letter with 20 hard links on a 16 MB volume. Every link is a raw-read
+    file whose head a worker reads itself; counted as bytes, the file pass reported reading
+    22 MB of a 16 MB target. Blocks a worker read count once, as the pass's own reads do:
+    the same figure as the thread's, never more than the target."""
+    from tests.scanners.images import MiB, make_fs
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "brev.txt").write_text("Hej Anna Berg, välkommen.\n" * 40_000)
+    for i in range(20):
+        os.link(src / "brev.txt", src / f"kopia{i}.txt")
+    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
+
+    def files_pass(processes_from: int | None) -> int:
+        options = ScanOptions(files=FileOptions(processes_from=processes_from))
+        report = scan(image, hasher, options)
+        return report.pass_results[1].bytes_scanned
+
+    here, there = files_pass(None), files_pass(0)
+    assert there <= 16 * MiB
+    assert there == here
