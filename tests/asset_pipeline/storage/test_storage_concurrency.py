@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import inspect
 
-from asset_pipeline.storage import create_station_engine, open_database, sqlite_url
+from asset_pipeline.storage import create_station_engine, db, open_database, sqlite_url
 from asset_pipeline.storage.db import current_revision, head_revision
 
 OPEN = "from asset_pipeline.storage import open_database; import sys; open_database(sys.argv[1])"
@@ -28,6 +31,39 @@ def test_processes_migrating_a_fresh_sqlite_file_at_once(tmp_path: Path) -> None
         errors = [p.communicate()[1] for p in procs]
         assert [p.returncode for p in procs] == [0] * 6, errors
         assert current_revision(create_station_engine(url)) == head_revision()
+
+
+def _connect_at(path: Path, start: float, results: multiprocessing.Queue) -> None:
+    while time.time() < start:
+        pass
+    try:
+        connection = sqlite3.connect(path)
+        db._sqlite_pragmas(connection, None)  # what every station engine runs on connect
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        connection.close()
+    except sqlite3.Error as e:
+        results.put(repr(e))
+    else:
+        results.put("")
+
+
+def test_processes_connecting_to_a_fresh_sqlite_file_at_the_same_instant(tmp_path: Path) -> None:
+    # CI failed once with "database is locked": two processes switching one fresh file to WAL
+    # at once; SQLite fails one of them without waiting. Started on the same instant, 6
+    # processes failed 24 times in 200 rounds before the switch was tried again.
+    fork = multiprocessing.get_context("fork")
+    errors: list[str] = []
+    for attempt in range(40):
+        path = tmp_path / f"instant-{attempt}.db"
+        results = fork.Queue()
+        start = time.time() + 0.2
+        procs = [fork.Process(target=_connect_at, args=(path, start, results)) for _ in range(6)]
+        for proc in procs:
+            proc.start()
+        errors += [results.get(timeout=60) for _ in procs]
+        for proc in procs:
+            proc.join()
+    assert [e for e in errors if e] == []
 
 
 def test_postgresql_gets_the_schema_and_serves_the_cli(postgres_url: str, tmp_path: Path) -> None:
