@@ -1750,6 +1750,8 @@ static PyMethodDef methods[] = {
      "scanners.candidate.Plan.confirm for a bare ten-digit number in 8-bit text (_confirm.c)."},
     {"textual", (PyCFunction)(void (*)(void))hot_textual, METH_FASTCALL,
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
+    {"distinct_rows", hot_distinct_rows, METH_O,
+     "16-byte rows (two native uint64 words each), sorted by both words, repeats dropped."},
     {"starts", py_starts, METH_VARARGS,
      "Sorted offsets in [start, end) where one of the needles (bytes, two or more each) starts "
      "and ends by `end`."},

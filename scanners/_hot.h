@@ -96,4 +96,7 @@ enum {
     PLAIN_RUN = 16, SECTOR = 512, ADJACENT = 8
 };
 
+/* distinct_rows(rows) -> bytes (_rows.c): 16-byte digest rows, sorted and distinct. */
+PyObject *hot_distinct_rows(PyObject *self, PyObject *arg);
+
 #endif
