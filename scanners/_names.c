@@ -20,6 +20,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct {
     int kind;
@@ -374,6 +377,23 @@ static const unsigned char UPPER1[256] = {
 static Py_ssize_t next_start(const text_t *t, Py_ssize_t s) {
     if (t->kind == PyUnicode_1BYTE_KIND) {
         const Py_UCS1 *d = (const Py_UCS1 *)t->data;
+#ifdef __SSE2__
+        /* 16 characters at a time: only A-Z and bytes from 0xC4 (the Latin-1 capitals of the
+         * table lie there) are looked at. The scalar loop was 2 % of a full scan's CPU. */
+        const __m128i a = _mm_set1_epi8('A'), span = _mm_set1_epi8(25);
+        const __m128i high = _mm_set1_epi8((char)0xC4);
+        for (; s + 16 <= t->n; s += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(d + s));
+            __m128i from_a = _mm_sub_epi8(x, a); /* A-Z -> 0-25, unsigned */
+            __m128i capital = _mm_cmpeq_epi8(_mm_min_epu8(from_a, span), from_a);
+            __m128i top = _mm_cmpeq_epi8(_mm_max_epu8(x, high), x);
+            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(capital, top));
+            for (; mask; mask &= mask - 1) {
+                Py_ssize_t i = s + __builtin_ctz(mask);
+                if (UPPER1[d[i]] && !glued(t, i - 1)) return i;
+            }
+        }
+#endif
         for (; s < t->n; s++)
             if (UPPER1[d[s]] && !glued(t, s - 1)) return s;
         return t->n;

@@ -146,6 +146,18 @@ def test_every_latin_1_character_starts_names_in_c_as_in_python() -> None:
 
 
 @pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
+def test_capitals_in_every_lane_of_the_16_byte_skip_start_names_as_in_python() -> None:
+    """C skips 1-byte text 16 characters at a time (SSE2): each of the 256 characters as a
+    first letter at each of 40 offsets (every lane, across block ends and in the tail), after
+    a letter, a digit or a space."""
+    for c in map(chr, range(256)):
+        for offset in range(40):
+            for before in ("x", " ", "1"):
+                text = "a" * offset + before + f"{c}nna Berg och bo {c}erg, Anna" + "z" * offset
+                assert names.find_names(text) == names.find_names_py(text), repr(text)
+
+
+@pytest.mark.skipif(names._hot is None, reason="scanners._hot is not built")
 def test_name_findings_in_c_equal_the_python_loop() -> None:
     """`_hot.findings_of_names` (digest from the key's midstates, the Finding built in C)
     against the Python loop, with the module's floor and with floors that drop names."""
