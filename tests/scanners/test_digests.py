@@ -132,6 +132,7 @@ def test_distinct_rows_in_c_equal_numpy_from_threads_and_any_alignment() -> None
 
     if hot.compiled is None:
         pytest.skip("scanners._hot is not built")
+
     def rows_for(trial: int) -> np.ndarray:
         rng = np.random.default_rng(trial)  # one a trial: threads share no generator
         n = int(rng.integers(0, 300_000 if trial % 10 == 0 else 3_000))
