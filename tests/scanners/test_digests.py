@@ -120,7 +120,7 @@ def test_distinct_rows_equal_numpy_unique_with_an_unstable_sort() -> None:
 def test_distinct_rows_in_c_equal_numpy_from_threads_and_any_alignment() -> None:
     """`scanners._hot.distinct_rows` against `_distinct_np`. Tried: 200 arrays of up to 300,000
     rows (digest-like, all in one top byte, all of one first word, many repeats of a few rows)
-    read from an odd address, from 4 threads at once (one kept buffer, the others their own);
+    read from an odd address, from 4 threads at once;
     a length not a multiple of 16 is refused."""
     import threading
 
