@@ -64,9 +64,9 @@ def create_station_engine(url: str, *, application_name: str = "") -> Engine:
     return engine
 
 
-# How long a connection keeps trying to turn a fresh SQLite file to WAL while other processes
-# do the same (seconds), and the pause between tries.
-WAL_SWITCH_WAIT = 30.0
+# Seconds an SQLite connection waits for another process's lock (the busy timeout), and keeps
+# trying to turn a fresh file to WAL while other processes do the same; the pause between tries.
+BUSY_WAIT = 30
 WAL_SWITCH_PAUSE = 0.01
 
 
@@ -74,7 +74,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     # WAL lets the watch workers read while one writes; the busy timeout makes concurrent
     # writers (several stations' processes on one file) wait instead of failing at once.
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_WAIT * 1000}")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -89,12 +89,13 @@ def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
     without waiting out the busy timeout (it would deadlock otherwise). Six processes
     opening one fresh file together failed 24 times in 1,200 that way.
     """
-    deadline = time.monotonic() + WAL_SWITCH_WAIT
+    deadline = time.monotonic() + BUSY_WAIT
     while True:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) or time.monotonic() > deadline:
+            busy = getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(WAL_SWITCH_PAUSE)
         else:
