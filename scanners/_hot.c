@@ -627,6 +627,15 @@ static inline uint64_t runs_of_5(uint64_t prev, uint64_t cur) {
     return (uint64_t)(r >> 64);
 }
 
+static inline uint64_t runs_of_10(uint64_t prev, uint64_t cur) {
+    unsigned __int128 r = ((unsigned __int128)cur << 64) | prev;
+    r &= r << 1;
+    r &= r << 2;
+    r &= r << 4;
+    r &= r << 2;
+    return (uint64_t)(r >> 64);
+}
+
 /* The whole run of `bit` through byte `j`, with one byte either side, if it is `shortest`
  * bytes or longer. */
 static void push_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, unsigned char bit,
@@ -717,9 +726,6 @@ static inline uint64_t digit_sep_digit(masks_t prev, masks_t m) {
     return (uint64_t)((d & (s << 1) & (d << 2)) >> 64);
 }
 
-/* Stretches (see above) into `out`; with `gates`, also `margin` bytes either side of every
- * place a keyword-gated value can be: each has a run of five digits (a ten-digit number, a
- * postnummer), or a digit, '-' or ' ', and a digit (bankgiro, plusgiro, "123 45"). */
 /* Bits j of the current block where byte j is a digit after a digit after two bytes that may
  * be capitals (class A, neither digit nor space nor '-': the capitals and + ( ) .), counting
  * the previous block's bits: every IBAN begins with two capitals and two digits, and its
@@ -742,9 +748,29 @@ static int given_up(spans_t *s, Py_ssize_t limit) {
     return 1;
 }
 
+/* `margin` bytes either side of bytes `lo`..`hi` into `gates`, joined to the last stretch
+ * where they touch (the positions only grow). */
+static void push_near(spans_t *gates, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t margin,
+                      Py_ssize_t n) {
+    lo = lo - margin > 0 ? lo - margin : 0;
+    hi = hi + margin < n ? hi + margin : n;
+    if (gates->n && lo <= gates->v[gates->n - 1].hi) {
+        if (hi > gates->v[gates->n - 1].hi) gates->v[gates->n - 1].hi = hi;
+        if (lo < gates->v[gates->n - 1].lo) gates->v[gates->n - 1].lo = lo;
+    } else {
+        push(gates, lo, hi);
+    }
+}
+
+/* Stretches (see above) into `out`; with `gates`, also `margin` bytes either side of every
+ * place a keyword-gated value can be: each has a run of five digits (a ten-digit number, a
+ * postnummer), or a digit, '-' or ' ', and a digit (bankgiro, plusgiro, "123 45"); with
+ * `tens`, `margin` bytes either side of every run of ten digits (the gated ten-digit number
+ * alone: a personnummer column holds a keyword and digits on every line, where its gate
+ * pattern cost 16 ns a byte although hyphenated numbers never match it). */
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
                          Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin,
-                         spans_t *colons, spans_t *ibans, Py_ssize_t limit) {
+                         spans_t *colons, spans_t *ibans, spans_t *tens, Py_ssize_t limit) {
     /* No byte before the buffer: its first byte ends no UTF-16 unit. */
     masks_t prev = {0, 0, 0, 0, 0, ~0ULL};
     uint64_t prev_units = 0;
@@ -785,17 +811,14 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
             uint64_t five = runs_of_5(prev.digit, m.digit), three = digit_sep_digit(prev, m);
             for (uint64_t r = five | three; r; r &= r - 1) {
                 Py_ssize_t j = base + __builtin_ctzll(r);
-                Py_ssize_t lo = j - ((five >> (j - base)) & 1 ? 4 : 2) - margin;
-                Py_ssize_t hi = j + 1 + margin < n ? j + 1 + margin : n;
-                if (lo < 0) lo = 0;
-                if (gates->n && lo <= gates->v[gates->n - 1].hi) {  /* positions only grow */
-                    if (hi > gates->v[gates->n - 1].hi) gates->v[gates->n - 1].hi = hi;
-                    if (lo < gates->v[gates->n - 1].lo) gates->v[gates->n - 1].lo = lo;
-                } else {
-                    push(gates, lo, hi);
-                }
+                push_near(gates, j - ((five >> (j - base)) & 1 ? 4 : 2), j + 1, margin, n);
             }
         }
+        if (tens != NULL)
+            for (uint64_t r = runs_of_10(prev.digit, m.digit); r; r &= r - 1) {
+                Py_ssize_t j = base + __builtin_ctzll(r);
+                push_near(tens, j - 9, j + 1, margin, n);
+            }
         if (wide != NULL) {
             uint64_t units = unit_ends(prev.zero, m.zero);
             if (n - base < 64) units &= (1ULL << (n - base)) - 1;  /* not the padding */
@@ -848,10 +871,11 @@ static PyObject *merged_list(spans_t *found) {
  * digits can be, runs of UTF-16LE text within `wide_margin` bytes), from one reading of the
  * buffer. With `limit`, a list of stretches is None once more than `limit` are found: text has
  * one every few dozen bytes, and sorting, merging and returning them cost more than they save.
- * With `split`, two more lists: the IPv6 runs (hex digits and colons) apart from the first,
+ * With `split`, three more lists: the IPv6 runs (hex digits and colons) apart from the first,
  * and the runs of class A that hold two capitals and two digits (IBANs), so that their
  * patterns, which cost a quarter of a scan of text, run only there when text fills the first
- * list. */
+ * list; and the stretches within `margin` bytes of runs of ten digits (the gated ten-digit
+ * number's, `find_windows`). */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t margin, wide_margin, limit = -1;
@@ -859,24 +883,25 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*nn|np", &view, &margin, &wide_margin, &limit, &split))
         return NULL;
     spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0}, wide = {NULL, 0, 0, 0};
-    spans_t colons = {NULL, 0, 0, 0}, ibans = {NULL, 0, 0, 0};
+    spans_t colons = {NULL, 0, 0, 0}, ibans = {NULL, 0, 0, 0}, tens = {NULL, 0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
     find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin, &wide,
                  wide_margin < 0 ? 0 : wide_margin, split ? &colons : NULL,
-                 split ? &ibans : NULL, limit);
+                 split ? &ibans : NULL, split ? &tens : NULL, limit);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
-    PyObject *lists[5] = {merged_list(&found), merged_list(&gates), merged_list(&wide), NULL,
-                          NULL};
+    PyObject *lists[6] = {merged_list(&found), merged_list(&gates), merged_list(&wide), NULL,
+                          NULL, NULL};
     int count = 3, failed = lists[0] == NULL || lists[1] == NULL || lists[2] == NULL;
     if (split) {
-        count = 5;
+        count = 6;
         lists[3] = merged_list(&colons);
         lists[4] = merged_list(&ibans);
-        failed = failed || lists[3] == NULL || lists[4] == NULL;
+        lists[5] = merged_list(&tens);
+        failed = failed || lists[3] == NULL || lists[4] == NULL || lists[5] == NULL;
     }
     if (failed) {
-        for (int i = 0; i < 5; i++) Py_XDECREF(lists[i]);
+        for (int i = 0; i < 6; i++) Py_XDECREF(lists[i]);
         return NULL;
     }
     PyObject *result = PyTuple_New(count);
@@ -1715,7 +1740,8 @@ static PyMethodDef methods[] = {
     {"windows", py_windows, METH_VARARGS,
      "windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches of keyword-free "
      "8-bit values, stretches within `margin` of gated values' digits, runs of Latin-1 UTF-16LE "
-     "text widened by `wide_margin`[, IPv6 runs, IBAN runs with `split`]), each sorted and "
+     "text widened by `wide_margin`[, IPv6 runs, IBAN runs, stretches within `margin` of ten "
+     "digits with `split`]), each sorted and "
      "merged (lo, hi) pairs; a list of stretches is None past `limit` of them."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},

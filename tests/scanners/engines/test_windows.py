@@ -103,6 +103,15 @@ def reference_gate_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
     return _merged(spans)
 
 
+def reference_ten_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
+    """`margin` bytes around ten digits in a row."""
+    spans = [
+        (max(0, m.start() - margin), min(len(data), m.end() + margin))
+        for m in re.finditer(rb"[0-9]{10,}", data)
+    ]
+    return _merged(spans)
+
+
 def reference_wide_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
     """Runs of three or more UTF-16LE units of Latin-1 text (a byte other than 0, then 0), in
     either byte parity, widened by `margin` bytes."""
@@ -188,22 +197,30 @@ def test_gate_windows_are_the_defined_surroundings() -> None:
 
 
 def test_split_lists_are_the_defined_stretches() -> None:
-    """With `split`, the IPv6 runs leave the first list for their own, and the IBAN runs have
-    theirs; without, the first list holds the IPv6 runs. Tried: 400 fuzzed and 5 random
-    buffers, and the edges."""
+    """With `split`, the IPv6 runs leave the first list for their own, the IBAN runs have
+    theirs, and so have the surroundings of ten digits; without, the first list holds the IPv6
+    runs. Tried: 400 fuzzed and 5 random buffers, and the edges, at three margins."""
     rng = random.Random(12)
     buffers = fuzz_buffers(6, 400) + EDGES + [rng.randbytes(70_000) for _ in range(5)]
-    ibans = hexes = 0
+    buffers += [b"1" * k for k in (9, 10, 11, 63, 64, 65, 200)]
+    buffers += [b"x" * k + b"8112189876" for k in range(52, 66)]
+    ibans = hexes = tens = 0
     for data in buffers:
-        first, gates, wide, hex_runs, iban_runs = hot.windows(data, 152, 152, -1, True)
+        first, gates, wide, hex_runs, iban_runs, ten_runs = hot.windows(data, 152, 152, -1, True)
         assert first == reference_windows(data, hex_runs=False), data[:200]
         assert hex_runs == reference_hex_windows(data), data[:200]
         assert iban_runs == reference_iban_windows(data), data[:200]
+        assert gates == reference_gate_windows(data, 152), data[:200]
+        assert ten_runs == reference_ten_windows(data, 152), data[:200]
+        for margin in (0, 3):
+            assert hot.windows(data, margin, 0, -1, True)[5] == reference_ten_windows(data, margin)
         assert hot.windows(data, 152, 152)[0] == _merged(first + hex_runs)
         ibans += len(iban_runs)
         hexes += len(hex_runs)
+        tens += len(ten_runs)
     assert ibans > 200
     assert hexes > 300
+    assert tens > 100
 
 
 def test_dense_text_keeps_the_ipv6_and_iban_stretches(engines) -> None:
@@ -349,6 +366,30 @@ def test_the_gate_margin_holds_every_gated_value() -> None:
     for c in compile_kinds():
         if c.kind.gate is not None and not c.wide:
             assert sre_parse.parse(c.value_source).getwidth()[1] <= 32, c.kind.name
+
+
+def test_the_ten_digit_gates_hold_ten_digits_in_a_row() -> None:
+    """The gate patterns of `TEN_DIGITS` kinds run only around runs of ten digits: each of
+    their patterns must be a sequence that holds ten digits (its value, before or after the
+    keyword), and so must the value that `_gated_values` looks for around its match."""
+    import re._parser as sre_parse
+
+    from scanners.engines.hyperscan import TEN_DIGITS
+
+    digits = [(sre_parse.IN, [(sre_parse.RANGE, (48, 57))])]
+
+    def holds_ten_digits(source: str) -> bool:
+        return any(
+            op == sre_parse.MAX_REPEAT and av[:2] == (10, 10) and list(av[2]) == digits
+            for op, av in sre_parse.parse(source)
+        )
+
+    ten = [c for c in compile_kinds() if c.kind.name in TEN_DIGITS and not c.wide]
+    assert ten
+    for c in ten:
+        assert holds_ten_digits(c.value_source), c.kind.name
+        assert all(holds_ten_digits(source) for source in c.sources), c.kind.name
+    assert not holds_ten_digits("[0-9]{9}")
 
 
 def test_the_wide_margin_holds_every_utf16_gate_match() -> None:
