@@ -65,8 +65,12 @@ SEAM = 2048
 # of the 4.1 GB mixed image's walk, one core busy for seconds while the workers waited: full
 # scan 65.0/64.5/62.3 s, at 16 MiB 57.2/63.8/60.4 s (alternated), peak 435 MB summed.
 WHOLE_FILE_JOB = 16 << 20
-# Raw-read files kept for when the workers are busy, at most (a FileRef each).
-MAX_DEFERRED = 4096
+# Jobs kept while the workers have no room, at most (where each file lies, not its bytes):
+# the walk goes on meanwhile instead of waiting for them (`FileScanner._queue_job`). Their
+# runs are held too, at most `MAX_QUEUED_RUNS` (about 100 bytes each): a fragmented file has
+# thousands.
+MAX_QUEUED = 4096
+MAX_QUEUED_RUNS = 1 << 18
 
 
 class TextScanner(Protocol):
@@ -139,10 +143,9 @@ class FileScanner:
         # later take the place they have when the pass matches everything itself.
         self._file_number = 0
         self._problems: list[tuple[int, Unscannable]] = []
-        # Files the raw pass read, left for when the workers are all busy (`_while_busy`):
-        # their names and seams take this thread's time alone (a system disk's thousands of
-        # small files), while the workers waited for it. Each keeps the numbers it was given.
-        self._deferred: deque[tuple[int, str, FileRef]] = deque()
+        # Jobs the workers had no room for yet (`_queue_job`): path, job, number, size.
+        self._queued: deque[tuple[str, FileJob | HeadJob, int, int]] = deque()
+        self._queued_runs = 0
         # The workers' tallies, merged while this thread goes on feeding them.
         self._merger = TallyMerger()
 
@@ -270,6 +273,8 @@ class FileScanner:
         try:
             entries = walk(volume.kind, open_volume(self.fh, volume))
             for entry in entries:
+                if self._queued:
+                    self._send_queued()
                 if isinstance(entry, Problem) and entry.scanned:
                     self.result.stats["directory_loops"] = (
                         self.result.stats.get("directory_loops", 0) + 1
@@ -281,9 +286,10 @@ class FileScanner:
                         self.extents is not None
                         and prefix + entry.path in self.extents.raw_readable
                     ):
-                        self._raw_read_or_defer(self._path(prefix + entry.path), entry)
+                        self._file_number += 2  # the file's, one for a problem reading it
+                        path = self._path(prefix + entry.path)
+                        self._raw_read_file(self._file_number - 1, path, entry)
                     else:
-                        self._while_busy()
                         self._file(prefix, entry)
         except Exception as e:  # a corrupt file system must not stop the scan
             # The error's kind only: parser messages can quote bytes of the drive.
@@ -291,8 +297,7 @@ class FileScanner:
             self._unscannable(
                 volume.region, f"{volume.kind} file system could not be read: {error_kind(e)}"
             )
-        while self._deferred:  # the files the walk gave before it ended, or failed
-            self._raw_read_file(*self._deferred.popleft())
+        self._send_queued(keep=0)  # the jobs the walk gave before it ended, or failed
         self._volume_now = None
         self.result.stats[f"volumes_{volume.kind}"] = (
             self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
@@ -322,8 +327,7 @@ class FileScanner:
             if where is not None:  # the worker reads it (`FileJob.where`)
                 stats["files"] = stats.get("files", 0) + 1
                 stats["files_read_by_workers"] = stats.get("files_read_by_workers", 0) + 1
-                job = replace(job, where=where)
-                self._offload.submit_file(path, b"", job, tag=self._file_number, size=ref.size)
+                self._queue_job(path, replace(job, where=where), self._file_number, ref.size)
                 return
         bad_before = len(self.stream.bad)
         try:
@@ -357,21 +361,43 @@ class FileScanner:
         if self._progress is not None:
             self._progress(self.result.bytes_scanned, 0)
 
-    def _raw_read_or_defer(self, path: str, ref: FileRef) -> None:
-        """`_raw_read_file` now, or once the workers are busy (with the numbers it has now)."""
-        self._file_number += 2  # the file's, and one for a problem reading it
-        number = self._file_number - 1
-        if self._offload is not None and len(self._deferred) < MAX_DEFERRED:
-            self._deferred.append((number, path, ref))
-            stats = self.result.stats
-            stats["raw_read_files_deferred"] = stats.get("raw_read_files_deferred", 0) + 1
-        else:
-            self._raw_read_file(number, path, ref)
+    def _queue_job(self, path: str, job: FileJob | HeadJob, number: int, size: int) -> None:
+        """A job the workers read for themselves: sent now where they have room, else queued.
 
-    def _while_busy(self) -> None:
-        """Deferred raw-read files while every worker has work queued and none is done."""
-        while self._deferred and self._offload is not None and self._offload.saturated():
-            self._raw_read_file(*self._deferred.popleft())
+        Waiting for room held the walk up. Files the raw pass read were then kept for when the
+        workers were busy; on the 1.02 GB mixed image 3,488 of them (a copy of /usr) were
+        still kept when the walk ended, and reading their runs and sending their heads took
+        this thread half a second alone while the workers idled. Queued, the walk goes on,
+        the workers always have work, and the jobs keep their numbers (the order of problems).
+        """
+        self._queued.append((path, job, number, size))
+        self._queued_runs += _runs(job)
+        if len(self._queued) > 1:
+            stats = self.result.stats
+            stats["jobs_queued"] = stats.get("jobs_queued", 0) + 1
+        self._send_queued()
+
+    def _send_queued(self, keep: int = MAX_QUEUED) -> None:
+        """Queued whole-file jobs to the workers while they have room.
+
+        Past `keep` jobs (none at a volume's end) or `MAX_QUEUED_RUNS` runs, even where that
+        waits for them.
+        """
+        if not self._queued:
+            return
+        offload = self._offload
+        assert offload is not None  # jobs are queued only for workers
+        while self._queued and (
+            len(self._queued) > keep
+            or self._queued_runs > MAX_QUEUED_RUNS
+            or offload.has_room(self._queued[0][3])
+        ):
+            path, job, number, size = self._queued.popleft()
+            self._queued_runs -= _runs(job)
+            if isinstance(job, HeadJob):
+                offload.submit_head(path, job, tag=number)
+            else:
+                offload.submit_file(path, b"", job, tag=number, size=size)
 
     def _raw_read_file(self, number: int, path: str, ref: FileRef) -> None:
         """A file the raw pass matched byte for byte: names and fragment seams only.
@@ -387,8 +413,7 @@ class FileScanner:
             seams = self._seams(ref)
             job = self._head_job(ref, want) if want else None
             if job is not None:  # a worker reads the head
-                assert self._offload is not None
-                self._offload.submit_head(path, job, tag=number)
+                self._queue_job(path, job, number, job.want)
                 stats["heads_read_by_workers"] = stats.get("heads_read_by_workers", 0) + 1
                 want = 0
             if not want and not seams:
@@ -452,6 +477,10 @@ class FileScanner:
         for chunk in chunks(item.text, TEXT_CHUNK):
             self.result.tally.add_file(self.text.scan(chunk), item.path)
         return True
+
+
+def _runs(job: FileJob | HeadJob) -> int:
+    return 0 if job.where is None else len(job.where.runs)
 
 
 def _first(numbered: tuple[int, Unscannable]) -> int:

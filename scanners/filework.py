@@ -251,18 +251,20 @@ class Offload:
             self._pending.append((future, batch, size))
             self._waiting_bytes += size
 
-    def saturated(self) -> bool:
-        """Whether the submitting thread would now wait for the workers.
+    def has_room(self, size: int) -> bool:
+        """Whether a job of `size` bytes would go out now, without waiting for the workers.
 
-        True when they have all the work they may have queued and none of it is done.
+        Batches already done are reported first. Without workers (starting, broken) a job is
+        matched at once, in the calling thread: there is room.
         """
         if not self._ready() or self._pool is None:
-            return False
-        self._flush()  # the thread is about to do other work: the workers get what it has
-        full = len(self._pending) >= self._in_flight or (
-            self._waiting_bytes >= self._in_flight_bytes // 2
+            return True
+        while self._pending and any(f.done() for f, _, _ in self._pending):
+            self._collect()
+        return (
+            len(self._pending) < self._in_flight
+            and self._waiting_bytes + self._batch_bytes + size <= self._in_flight_bytes
         )
-        return full and not any(f.done() for f, _, _ in self._pending)
 
     def finish(self) -> None:
         """Wait for every job, report them, and stop the workers."""

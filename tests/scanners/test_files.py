@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import shutil
 import time
 from collections import Counter
@@ -189,40 +190,70 @@ def test_file_pass_in_worker_processes_counts_exactly_as_in_its_thread(
     _same(alone, alone_there)
 
 
-def test_raw_read_files_left_for_busy_workers_count_as_in_order(
+def _room(busy: bool | random.Random):  # type: ignore[no-untyped-def]
+    """`Offload.has_room` that says no always (True), never (False) or at random."""
+    from scanners.filework import Offload
+
+    has_room = Offload.has_room
+
+    def room(self, size):  # type: ignore[no-untyped-def]
+        if busy is True or (not isinstance(busy, bool) and busy.random() < 0.5):
+            return False
+        return has_room(self, size)
+
+    return room
+
+
+def test_jobs_queued_for_busy_workers_count_as_in_order(
     ext4_gpt: Disk, hasher, monkeypatch
 ) -> None:
-    """Files the raw pass read are kept for when the workers are all busy (or the volume's
-    end) and keep their numbers: the same counts, locations and unread regions, in the same
-    order, as the pass's own thread reading each in turn. Tried: deferred every time, never,
-    and at random (four seeds)."""
-    import random
-
+    """Jobs the workers have no room for wait in a queue while the walk goes on (to the
+    volume's end at most) and keep their numbers: the same counts, locations and unread
+    regions, in the same order, as the pass's own thread reading each file in turn. Tried:
+    no room ever, room always, and at random (four seeds)."""
     from scanners.filework import Offload
 
     here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
     for busy in [True, False, *(random.Random(seed) for seed in range(4))]:
-        monkeypatch.setattr(
-            Offload,
-            "saturated",
-            lambda self, busy=busy: busy if isinstance(busy, bool) else busy.random() < 0.5,
-        )
+        monkeypatch.setattr(Offload, "has_room", _room(busy))
         there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
         stats = there.pass_results[1].stats
-        if busy is True:  # every file the raw pass read, read at the volume's end
-            assert stats["raw_read_files_deferred"] >= 3
+        if busy is True:  # every job waits for the volume's end
+            assert stats["jobs_queued"] >= 3
         # The workers read those files' heads themselves (`HeadJob`): the same names.
         assert stats["heads_read_by_workers"] == stats["files_matched_by_raw"] >= 3
         assert "heads_read_by_workers" not in here.pass_results[1].stats
         _same(here, there)
 
 
-def test_deferred_raw_read_files_keep_the_order_of_problems(tmp_path: Path, hasher, monkeypatch):
-    """Problems keep their walk order while the raw-read files wait for busy workers: six zip
-    members over the unpack limit between them and two raw-read files that cannot be read;
-    deferred every time and at random (four seeds). Fails when a deferred file's problem takes
-    a number when it is read instead of its own."""
-    import random
+def test_the_queue_holds_a_bounded_number_of_runs(ext4_gpt: Disk, hasher, monkeypatch) -> None:
+    """Queued jobs hold their files' runs: past `MAX_QUEUED_RUNS` of them the oldest job is
+    sent even though the workers have no room, so a drive of fragmented files cannot fill
+    memory with waiting jobs. Fails without the bound (the queue then holds every job)."""
+    import scanners.files
+    from scanners.filework import Offload
+
+    here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
+    monkeypatch.setattr(scanners.files, "MAX_QUEUED_RUNS", 2)
+    monkeypatch.setattr(Offload, "has_room", _room(True))
+    send, held = FileScanner._send_queued, []
+
+    def sending(self, keep=scanners.files.MAX_QUEUED):  # type: ignore[no-untyped-def]
+        send(self, keep)
+        held.append(self._queued_runs)
+
+    monkeypatch.setattr(FileScanner, "_send_queued", sending)
+    there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
+    assert there.pass_results[1].stats["jobs_queued"] >= 3
+    assert 0 < max(held) <= 2
+    _same(here, there)
+
+
+def test_queued_jobs_keep_the_order_of_problems(tmp_path: Path, hasher, monkeypatch):
+    """Problems keep their walk order while jobs wait for busy workers: six zip members over
+    the unpack limit between raw-read files, two of which cannot be read; queued every time
+    and at random (four seeds). Fails when a queued job's problem takes a number when it is
+    sent instead of its own."""
     import zipfile
 
     from scanners import formats
@@ -261,15 +292,10 @@ def test_deferred_raw_read_files_keep_the_order_of_problems(tmp_path: Path, hash
         "/d4/c.txt",
     ]
     for busy in [True, *(random.Random(seed) for seed in range(4))]:
-        monkeypatch.setattr(
-            Offload,
-            "saturated",
-            lambda self, busy=busy: busy if isinstance(busy, bool) else busy.random() < 0.5,
-        )
+        monkeypatch.setattr(Offload, "has_room", _room(busy))
         there = scan(image, hasher, options(0))
-        assert there.pass_results[1].stats.get("raw_read_files_deferred", 0) >= (
-            12 if busy is True else 0
-        )
+        # Ten readable raw-read files' heads and six zip files: all but the first wait.
+        assert there.pass_results[1].stats.get("jobs_queued", 0) >= (15 if busy is True else 0)
         _same(here, there)
 
 
@@ -439,12 +465,10 @@ def test_problems_from_workers_keep_their_place(tmp_path, hasher) -> None:
     assert here.findings == there.findings
 
 
-def test_deferred_raw_read_files_are_read_when_the_walk_fails(
-    ext4_gpt: Disk, hasher, monkeypatch
-) -> None:
-    """A file system whose walk breaks part-way (a corrupt directory): the raw-read files it
-    gave before that, still waiting for busy workers, are read all the same, as the pass's own
-    thread reads them in turn. Fails when they are read only at the walk's normal end."""
+def test_queued_jobs_are_sent_when_the_walk_fails(ext4_gpt: Disk, hasher, monkeypatch) -> None:
+    """A file system whose walk breaks part-way (a corrupt directory): the jobs it gave before
+    that, still waiting for busy workers, are sent all the same, and count as the pass's own
+    thread counts them in turn. Fails when they are sent only at the walk's normal end."""
     import scanners.files
     from scanners.filework import Offload
 
@@ -459,9 +483,9 @@ def test_deferred_raw_read_files_are_read_when_the_walk_fails(
     monkeypatch.setattr(scanners.files, "walk", breaking)
     here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
     assert any("file system could not be read" in u.reason for u in here.not_scannable)
-    monkeypatch.setattr(Offload, "saturated", lambda self: False)  # all wait for the end
+    monkeypatch.setattr(Offload, "has_room", _room(True))  # all wait for the end
     there = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=0))
-    assert there.pass_results[1].stats["raw_read_files_deferred"] >= 1
+    assert there.pass_results[1].stats["jobs_queued"] >= 1
     _same(here, there)
 
 
