@@ -284,7 +284,10 @@ def _might_name(head: bytes) -> bool:
 def _first_lines(head: bytes) -> list[str]:
     """The first line of `head` as each decoding the file pass may use reads it."""
     line = head.split(b"\n", 1)[0]
-    lines = [line.decode(encoding, "replace") for encoding in ("utf-8", "cp1252", "latin-1")]
+    if line.isascii():  # the three read it alike
+        lines = [line.decode("ascii")]
+    else:
+        lines = [line.decode(encoding, "replace") for encoding in ("utf-8", "cp1252", "latin-1")]
     if _utf16_head(head):
         for start in (0, 1):  # UTF-16 text read from either byte
             text = head[start:].decode("utf-16-le", "replace").lstrip("\ufeff")
