@@ -1778,6 +1778,9 @@ static PyMethodDef methods[] = {
      "scanners.context.textual on the Latin-1 reading of two bytes-like windows."},
     {"distinct_rows", hot_distinct_rows, METH_O,
      "16-byte rows (two native uint64 words each), sorted by both words, repeats dropped."},
+    {"csv_column", hot_csv_column, METH_VARARGS,
+     "csv_column(table, delimiter, n, k, limit, keyword) -> (rest, values), False where a line "
+     "does not hold n cells, None where Python must decide (_tables.c)."},
     {"starts", py_starts, METH_VARARGS,
      "Sorted offsets in [start, end) where one of the needles (bytes, two or more each) starts "
      "and ends by `end`."},

@@ -99,4 +99,8 @@ enum {
 /* distinct_rows(rows) -> bytes (_rows.c): 16-byte digest rows, sorted and distinct. */
 PyObject *hot_distinct_rows(PyObject *self, PyObject *arg);
 
+/* csv_column(table, delimiter, n, k, limit, keyword) (_tables.c): a CSV table's column k cut
+ * out, as scanners.formats.tables.csv_table_items does it. */
+PyObject *hot_csv_column(PyObject *self, PyObject *args);
+
 #endif

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 
 from scanners.formats import Extracted
+from scanners.hot import compiled as _hot
 
 # Column names that say personnummer, after camelCase and _-. are split into words.
 _PNR_COLUMN = re.compile(
@@ -92,19 +93,43 @@ def csv_table_items(
     0.13 s per 10 MB of the mixed bench's CSVs, 40 % of matching their bytes (0.30 s); this
     takes 0.055 s. A table without quotes, carriage returns or NULs, with one personnummer
     column and the header's number of cells on every line, splits exactly at its delimiters
-    and newlines: the column's values are found by one regular expression and the column is
-    cut out by another (or by deleting every (n-1)th piece of the text split at the
-    delimiter). Anything else (None) takes the reader.
+    and newlines: the column is cut out and its values taken in one pass over the text in C
+    (`_hot.csv_column`, 1 ns a byte), else (wider characters, no C extension) by regular
+    expressions and splits (`_cut_column`, 5.5 ns). Anything else (None) takes the reader.
     """
     keyed = [i for i, name in enumerate(columns) if is_pnr_column(name)]
     n = len(columns)
     if len(keyed) != 1 or n < 2 or any(c in text for c in _CSV_SPECIAL):
         return None
     table = text if text.endswith("\n") else text + "\n"  # a last line without its newline
+    k = keyed[0]
+    cut = None
+    if _hot is not None:
+        cut = _hot.csv_column(table, delimiter, n, k, csv.field_size_limit(), KEYWORD)
+    if cut is None:
+        cut = _cut_column(table, delimiter, n, k)
+    if not cut:
+        return None
+    rest, column = cut
+    header = "\t".join(columns[i] for i in range(n) if i != k)
+    items = [Extracted(path, text=header + "\n" + rest)]
+    if column:
+        items.append(Extracted(path, text=column))
+    return items
+
+
+def _cut_column(table: str, delimiter: str, n: int, k: int) -> tuple[str, str] | None:
+    """`_hot.csv_column` in Python; None where a line does not hold `n` cells.
+
+    The lines after the first without cell k (cells joined by tabs, no last newline), and
+    cell k's values behind the keyword. The values are found by one regular expression and
+    the column is cut out by another (or by deleting every (n-1)th piece of the text split at
+    the delimiter).
+    """
     if not _cells_on_every_line(table, delimiter, n):
         return None
     d = re.escape(delimiter)
-    body, k = table[table.index("\n") + 1 :], keyed[0]
+    body = table[table.index("\n") + 1 :]
     if k == 0:
         values = re.findall(f"(?m)^([^{d}\n]*){d}", body)
         rest = re.sub(f"(?m)^[^{d}\n]*{d}", "", body).replace(delimiter, "\t")
@@ -116,12 +141,9 @@ def csv_table_items(
         values = pieces[k :: n - 1]
         del pieces[k :: n - 1]
         rest = "\t".join(pieces)
-    header = "\t".join(columns[i] for i in range(n) if i != k)
-    items = [Extracted(path, text=header + "\n" + rest[:-1])]
     kept = _column_values(values)
-    if kept:
-        items.append(Extracted(path, text=f"{KEYWORD} " + f"\n{KEYWORD} ".join(kept)))
-    return items
+    column = f"{KEYWORD} " + f"\n{KEYWORD} ".join(kept) if kept else ""
+    return rest[:-1], column
 
 
 def _cells_on_every_line(table: str, delimiter: str, n: int) -> bool:

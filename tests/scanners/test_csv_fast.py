@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from scanners.formats import Budget, Extracted, Limits
+from scanners.formats import Budget, Extracted, Limits, tables
 from scanners.formats.plain import decode, extract_text
 from scanners.formats.tables import csv_header, csv_table_items, table_items
 
@@ -63,7 +63,17 @@ def random_cell(rnd: random.Random, delimiter: str) -> str:
     return cell.replace(delimiter, "")
 
 
-def test_random_tables_come_out_as_the_reader_gives_them() -> None:
+@pytest.fixture(params=["c", "python"])
+def cut_in(request, monkeypatch) -> str:  # type: ignore[no-untyped-def]
+    """Tables cut by `_hot.csv_column` where built, and by `_cut_column` (no C extension)."""
+    if request.param == "c" and tables._hot is None:
+        pytest.skip("scanners._hot is not built")
+    if request.param == "python":
+        monkeypatch.setattr(tables, "_hot", None)
+    return request.param
+
+
+def test_random_tables_come_out_as_the_reader_gives_them(cut_in: str) -> None:
     rnd = random.Random(2026)
     tried = taken = 0
     positions: set[str] = set()
@@ -101,15 +111,73 @@ def test_random_tables_come_out_as_the_reader_gives_them() -> None:
         "personnummer;namn\n8112189876;" + "x" * 131073 + "\n",  # over csv's field limit
     ],
 )
-def test_tables_it_cannot_split_exactly_go_to_the_reader(text: str) -> None:
+def test_tables_it_cannot_split_exactly_go_to_the_reader(text: str, cut_in: str) -> None:
     assert csv_table_items("t.csv", text, *csv_header(text)) is None
     if decode(text.encode()) == text:  # a NUL makes the file binary before it is a table
         budget = Budget(Limits())
         assert list(extract_text("t.csv", text.encode(), 0, budget)) == reader_items(text)
 
 
-def test_a_field_at_csvs_size_limit_is_still_a_table() -> None:
+def test_a_field_at_csvs_size_limit_is_still_a_table(cut_in: str) -> None:
     text = "personnummer;namn\n 811218987 ;" + "x" * 131072 + "\n"
     items = csv_table_items("t.csv", text, *csv_header(text))
     assert items == reader_items(text)
     assert items[1].text == "personnummer 0811218987"
+
+
+# Every Latin-1 character str.strip or str.isdigit treats apart, and the delimiters.
+LATIN1 = [chr(c) for c in range(256) if chr(c).isspace() or chr(c).isdigit()] + [
+    ",",
+    ";",
+    "|",
+    "a",
+    "\xe9",
+    "-",
+    "\xff",
+    "\x80",
+]
+
+
+def test_the_c_cut_is_the_python_cut() -> None:
+    """`_hot.csv_column` against `_cut_column` on 20,000 fuzzed Latin-1 tables: cells of every
+    character str.strip and str.isdigit take apart (NBSP, NEL, the file separators, superscript
+    digits), nine-character values, blank values, rows of another length, the column in
+    every place, and lines at, under and over a small field limit."""
+    if tables._hot is None:
+        pytest.skip("scanners._hot is not built")
+    rnd = random.Random(88)
+    outcomes = {"cut": 0, "not a table": 0, "too long": 0}
+    for _ in range(20_000):
+        d = rnd.choice(["\t", ";", ",", "|"])
+        n = rnd.randint(2, 6)
+        k = rnd.randrange(n)
+        lines = []
+        for _ in range(rnd.randint(1, 8)):
+            width = n if rnd.random() < 0.95 else rnd.randint(1, n + 2)
+            cells = ["".join(rnd.choice(LATIN1) for _ in range(rnd.choice([0, 1, 9, 9, 11])))
+                     for _ in range(width)]  # fmt: skip
+            lines.append(d.join(c.replace(d, "").replace("\n", "") for c in cells))
+        table = "\n".join(lines) + "\n"
+        limit = rnd.choice([8, 12, 20, 131072])
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(csv, "field_size_limit", lambda limit=limit: limit)
+            python = tables._cut_column(table, d, n, k)
+        got = tables._hot.csv_column(table, d, n, k, limit, tables.KEYWORD)
+        if got is None:  # a line over the limit: Python decides
+            assert max(map(len, table.split("\n"))) > limit
+            outcomes["too long"] += 1
+        elif got is False:
+            assert python is None, repr(table)
+            outcomes["not a table"] += 1
+        else:
+            assert got == python, repr(table)
+            outcomes["cut"] += 1
+    assert min(outcomes.values()) > 1000, outcomes
+
+
+def test_the_c_cut_leaves_wider_text_to_python() -> None:
+    if tables._hot is None:
+        pytest.skip("scanners._hot is not built")
+    table = "id;personnummer\n1;811218-9876\u2028\n"
+    assert tables._hot.csv_column(table, ";", 2, 1, 131072, tables.KEYWORD) is None
+    assert tables._cut_column(table, ";", 2, 1) == ("1", "personnummer 811218-9876")
