@@ -42,8 +42,13 @@ setup(
         *HS,
         Extension(
             "scanners._hot",
-            ["scanners/_hot.c", "scanners/_confirm.c", "scanners/_names.c", "scanners/_rows.c",
-             "scanners/_tables.c"],
+            [
+                "scanners/_hot.c",
+                "scanners/_confirm.c",
+                "scanners/_names.c",
+                "scanners/_rows.c",
+                "scanners/_tables.c",
+            ],
             depends=["scanners/_hot.h"],
             optional=True,
             define_macros=[("HAVE_OPENSSL", "1"), ("OPENSSL_SUPPRESS_DEPRECATED", "1")]
