@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1_000_000
@@ -268,6 +269,16 @@ def run_bulk_extractor(image: Path, work: Path) -> dict:
     return {"bulk_extractor_s": round(seconds, 1), "bulk_extractor_exit": proc.returncode}
 
 
+def _full_over_raw(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Each tree's full-scan time over its raw-only time (issue 18's target: at most 1.3)."""
+    seconds: dict[tuple[str, str], float] = {(r["tree"], r["mode"]): r["seconds"] for r in results}
+    return {
+        tree: round(seconds[(tree, "full")] / seconds[(tree, "raw")], 3)
+        for tree, mode in seconds
+        if mode == "full" and (tree, "raw") in seconds
+    }
+
+
 def main(size_mb: int, trees: list[Path], workdir: Path | None, modes: list[str]) -> None:
     """Build the image, then scan it with each tree in each mode; ends with one JSON line."""
     work = Path(tempfile.mkdtemp(prefix="mixed-bench-", dir=workdir or "/var/tmp"))
@@ -298,8 +309,11 @@ def main(size_mb: int, trees: list[Path], workdir: Path | None, modes: list[str]
             "image_mb": round(image.stat().st_size / MB),
             "planted": dict(planted),
             "scans": results,
+            "full_over_raw": _full_over_raw(results),
             **be,
         }
+        for tree, ratio in figures["full_over_raw"].items():
+            print(f"{tree}: full / raw-only = {ratio} (target <= 1.3)", file=sys.stderr)
         print(json.dumps(figures))
     finally:
         shutil.rmtree(work, ignore_errors=True)
