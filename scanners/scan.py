@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -70,7 +71,7 @@ def scan(
         options = replace(options, raw=replace(options.raw, limits=_tail_as_files(options)))
     matcher = RawMatcher(hasher)
     results: list[PassResult] = []
-    with Target(path) as target, ExitStack() as stack:
+    with Target(path) as target, ExitStack() as stack, _collecting_what_the_scan_makes():
         both = "raw" in options.passes and "files" in options.passes
         shared = _shared_pool(target, options, hasher)
         if shared is not None:
@@ -98,6 +99,7 @@ def scan(
                 raise
             except Exception as e:  # no map: each pass reads everything itself, as before
                 log.debug("mapping %s failed: %s", target.path, type(e).__name__)
+            gc.freeze()  # the map lives as long as the scan
         if "raw" in options.passes:
             raw_options = replace(
                 options.raw,
@@ -137,6 +139,24 @@ def scan(
                 _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))
             )
         return combine(str(path), target.size, results)
+
+
+@contextmanager
+def _collecting_what_the_scan_makes() -> Iterator[None]:
+    """The cyclic garbage collector looks only at objects made during the scan.
+
+    Its full collections traversed every object of the process, the imported packages' too:
+    in the scan process of the 1.02 GB mixed image 6 of them took 0.22 s, and all of its
+    collections 0.43 s, part of it while the file systems were mapped with a core idle.
+    `gc.freeze` moves the objects that exist now (and, later, the extent map) out of its
+    reach; `gc.unfreeze` gives them back when the scan ends, so a process that scans drive
+    after drive collects them as before.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _offload(
