@@ -378,7 +378,7 @@ class FileScanner:
         self._send_queued()
 
     def _send_queued(self, keep: int = MAX_QUEUED) -> None:
-        """Queued whole-file jobs to the workers while they have room.
+        """Queued jobs to the workers while they have room.
 
         Past `keep` jobs (none at a volume's end) or `MAX_QUEUED_RUNS` runs, even where that
         waits for them.
