@@ -368,14 +368,13 @@ def _gate_margin(compiled: list[Compiled]) -> int:
 # kinds cost a good share of that (text is full of clock times and capitalised words) and their
 # stretches stay rare.
 _OWN_STRETCHES = {"ipv6": 3, "iban": 4}
-# Gated kinds whose value begins with ten digits in a row (`[0-9]{10}`, a test holds them to
-# it): their gate patterns run only around runs of ten digits (the sixth list of `windows`),
-# the other gated kinds' around five digits or a digit, separator and digit (the second). A
-# personnummer column's lines ("personnummer 811218-9876") hold a keyword every 25 bytes and
-# digits everywhere: the ten-digit gate cost 16 ns a byte there, and hyphenated numbers never
-# match it.
-TEN_DIGITS = frozenset({"dig10"})
-_TEN_STRETCHES = 5
+# Keyword-gated kinds whose gate patterns run in a list of `windows` of their own (by index);
+# the others run around five digits or a digit, separator and digit (the second list). The
+# bare ten-digit number's value begins with ten digits in a row (a test holds it to that), so
+# its gates run only around such runs (the sixth): a personnummer column's lines
+# ("personnummer 811218-9876") hold a keyword every 25 bytes and digits everywhere, where its
+# gate cost 16 ns a byte although hyphenated numbers never match it.
+GATE_STRETCHES = {"dig10": 5}
 
 
 class HyperscanEngine:
@@ -400,14 +399,16 @@ class HyperscanEngine:
         # the digits every keyword-gated 8-bit value holds (module docstring).
         windowed = [i for i, c in enumerate(compiled) if not c.wide and not c.kind.gate]
         near_gate = [i for i, c in enumerate(compiled) if not c.wide and c.kind.gate]
-        # The windowed kinds by the list of `windows` that holds their stretches.
+        # The windowed and gated kinds by the list of `windows` that holds their stretches.
         by_list: dict[int, list[int]] = {}
         for i in windowed:
             by_list.setdefault(_OWN_STRETCHES.get(compiled[i].kind.name, 0), []).append(i)
+        gates_by_list: dict[int, list[int]] = {}
+        for i in near_gate:
+            gates_by_list.setdefault(GATE_STRETCHES.get(compiled[i].kind.name, 1), []).append(i)
         self._by_list: list[tuple[int, _Database]] = []
+        self._gates_by_list: list[tuple[int, _Database]] = []
         self._windowed: _Database | None = None
-        self._near_gate: _Database | None = None
-        self._near_ten: _Database | None = None
         self._utf16: _Database | None = None
         self._gate_margin = _gate_margin([compiled[i] for i in near_gate])
         self._wide_margin = _wide_margin([c for c in compiled if c.wide])
@@ -418,16 +419,10 @@ class HyperscanEngine:
                 for at, kinds in sorted(by_list.items())
             ]
             self._windowed = self._by_list[0][1]
-            near_ten = [i for i in near_gate if compiled[i].kind.name in TEN_DIGITS]
-            near_gate = [i for i in near_gate if i not in near_ten]
-            if near_gate:
-                self._near_gate = self._database(
-                    [(s, i) for i in near_gate for s in compiled[i].sources], gated
-                )
-            if near_ten:
-                self._near_ten = self._database(
-                    [(s, i) for i in near_ten for s in compiled[i].sources], gated
-                )
+            self._gates_by_list = [
+                (at, self._database([(s, i) for i in kinds for s in compiled[i].sources], gated))
+                for at, kinds in sorted(gates_by_list.items())
+            ]
             self._utf16 = self._database(rest, gated) if rest else None
         else:
             self._all = self._database(
@@ -488,15 +483,11 @@ class HyperscanEngine:
         # Past one stretch per `bytes_per_stretch` bytes the whole buffer is matched anyway.
         limit = len(data) // self.bytes_per_stretch if self.bytes_per_stretch else -1
         lists = _hot.windows(data, self._gate_margin, self._wide_margin, limit, True)
-        near_gates, wide = lists[1], lists[2]
         scans = [(db, lists[at], 1) for at, db in self._by_list]
         # A gate's gap matches any byte: the stretches are kept further apart than it.
-        if self._near_gate is not None:
-            scans.append((self._near_gate, near_gates, self._gate_margin))
-        if self._near_ten is not None:
-            scans.append((self._near_ten, lists[_TEN_STRETCHES], self._gate_margin))
+        scans += [(db, lists[at], self._gate_margin) for at, db in self._gates_by_list]
         if self._utf16 is not None:
-            scans.append((self._utf16, wide, self._wide_margin))
+            scans.append((self._utf16, lists[2], self._wide_margin))
         if keys:
             return [self._scan_stretches(db, data, at, gap, keys=True) for db, at, gap in scans]
         found: list[tuple[int, int]] = []

@@ -369,12 +369,12 @@ def test_the_gate_margin_holds_every_gated_value() -> None:
 
 
 def test_the_ten_digit_gates_hold_ten_digits_in_a_row() -> None:
-    """The gate patterns of `TEN_DIGITS` kinds run only around runs of ten digits: each of
-    their patterns must be a sequence that holds ten digits (its value, before or after the
-    keyword), and so must the value that `_gated_values` looks for around its match."""
+    """Gate patterns in the sixth list of `windows` run only around runs of ten digits: each
+    pattern of such a kind must be a sequence that holds ten digits (its value, before or after
+    the keyword), and so must the value that `_gated_values` looks for around its match."""
     import re._parser as sre_parse
 
-    from scanners.engines.hyperscan import TEN_DIGITS
+    from scanners.engines.hyperscan import GATE_STRETCHES
 
     digits = [(sre_parse.IN, [(sre_parse.RANGE, (48, 57))])]
 
@@ -384,7 +384,7 @@ def test_the_ten_digit_gates_hold_ten_digits_in_a_row() -> None:
             for op, av in sre_parse.parse(source)
         )
 
-    ten = [c for c in compile_kinds() if c.kind.name in TEN_DIGITS and not c.wide]
+    ten = [c for c in compile_kinds() if GATE_STRETCHES.get(c.kind.name) == 5 and not c.wide]
     assert ten
     for c in ten:
         assert holds_ten_digits(c.value_source), c.kind.name
