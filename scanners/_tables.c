@@ -17,15 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Latin-1 characters str.isspace() and str.isdigit() hold true. */
-static int is_space(unsigned char c) {
-    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0;
-}
-
-static int is_digit(unsigned char c) {
-    return (c >= '0' && c <= '9') || c == 0xB2 || c == 0xB3 || c == 0xB9;
-}
-
 /* Whether every line of p[0:len] (ending in '\n') holds `want` delimiters: 1, 0, or -1 for a
  * line longer than `limit`. `lines` gets the number of lines. */
 static int every_line(const unsigned char *p, Py_ssize_t len, unsigned char d, Py_ssize_t want,
@@ -45,10 +36,11 @@ static int every_line(const unsigned char *p, Py_ssize_t len, unsigned char d, P
 }
 
 /* Cell k of the line p[s:e] (no newline; n cells) behind the keyword into `values`, the
- * other cells into `rest`, moving both ends on. The buffers are large enough. */
+ * other cells into `rest`, each ending in a newline, moving both ends on. The buffers are
+ * large enough. Stripped and digits as str.strip and str.isdigit take them. */
 static void cut_line(const unsigned char *p, Py_ssize_t s, Py_ssize_t e, unsigned char d,
                      Py_ssize_t k, const unsigned char *kw, Py_ssize_t kwlen, unsigned char **rest,
-                     unsigned char **values, int *any_value) {
+                     unsigned char **values) {
     unsigned char *r = *rest;
     Py_ssize_t from = s;
     int first = 1;
@@ -57,20 +49,20 @@ static void cut_line(const unsigned char *p, Py_ssize_t s, Py_ssize_t e, unsigne
         Py_ssize_t to = at == NULL ? e : at - p;
         if (cell == k) {
             Py_ssize_t lo = from, hi = to;
-            while (lo < hi && is_space(p[lo])) lo++;
-            while (hi > lo && is_space(p[hi - 1])) hi--;
+            while (lo < hi && Py_UNICODE_ISSPACE(p[lo])) lo++;
+            while (hi > lo && Py_UNICODE_ISSPACE(p[hi - 1])) hi--;
             if (hi > lo) {
                 int nine = hi - lo == 9;
-                for (Py_ssize_t j = lo; nine && j < hi; j++) nine = is_digit(p[j]);
+                for (Py_ssize_t j = lo; nine && j < hi; j++) nine = Py_UNICODE_ISDIGIT(p[j]);
                 unsigned char *v = *values;
-                if (*any_value) *v++ = '\n';
                 memcpy(v, kw, (size_t)kwlen);
                 v += kwlen;
                 *v++ = ' ';
                 if (nine) *v++ = '0';
                 memcpy(v, p + lo, (size_t)(hi - lo));
-                *values = v + (hi - lo);
-                *any_value = 1;
+                v += hi - lo;
+                *v++ = '\n';
+                *values = v;
             }
         } else {
             if (!first) *r++ = '\t';
@@ -122,13 +114,12 @@ PyObject *hot_csv_column(PyObject *self, PyObject *args) {
     unsigned char *rest = malloc((size_t)len + 1);
     unsigned char *values = malloc((size_t)(len + lines * (kwlen + 3)) + 1);
     unsigned char *r = rest, *v = values;
-    int any_value = 0;
     if (rest != NULL && values != NULL) {
         Py_BEGIN_ALLOW_THREADS
         Py_ssize_t s = (const unsigned char *)memchr(p, '\n', (size_t)len) - p + 1;
         while (s < len) {
             Py_ssize_t e = (const unsigned char *)memchr(p + s, '\n', (size_t)(len - s)) - p;
-            cut_line(p, s, e, d, k, kw, kwlen, &r, &v, &any_value);
+            cut_line(p, s, e, d, k, kw, kwlen, &r, &v);
             s = e + 1;
         }
         Py_END_ALLOW_THREADS
@@ -137,9 +128,10 @@ PyObject *hot_csv_column(PyObject *self, PyObject *args) {
     if (rest == NULL || values == NULL) {
         PyErr_NoMemory();
     } else {
-        Py_ssize_t rest_len = r > rest ? r - rest - 1 : 0; /* without the last newline */
+        Py_ssize_t rest_len = r > rest ? r - rest - 1 : 0; /* both without their last newline */
+        Py_ssize_t values_len = v > values ? v - values - 1 : 0;
         PyObject *rs = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, rest, rest_len);
-        PyObject *vs = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, values, v - values);
+        PyObject *vs = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, values, values_len);
         if (rs != NULL && vs != NULL) result = PyTuple_Pack(2, rs, vs);
         Py_XDECREF(rs);
         Py_XDECREF(vs);
