@@ -364,12 +364,10 @@ static int pnr_rule(const setup_t *s, const candidate_t *c, int base, int weak, 
     int has_word = near(s, c);
     if (weak && !has_word && vetoed(s, c)) return REJECT;
     char normalized[13];
-    long y = year % 10000; /* "%04ld" by hand: snprintf was 7 % of a personnummer column's scan */
-    if (y >= 0) {
-        for (int i = 3; i >= 0; i--, y /= 10) normalized[i] = (char)('0' + y % 10);
-    } else {
-        snprintf(normalized, sizeof normalized, "%04ld", y);
-    }
+    /* The year (1800-2099: hot_pnr_fields) in four digits by hand: snprintf("%04ld") was 7 %
+     * of a personnummer column's scan. */
+    long y = year;
+    for (int i = 3; i >= 0; i--, y /= 10) normalized[i] = (char)('0' + y % 10);
     memcpy(normalized + 4, body + 2, 8);
     int coordination = body[4] > '6' || (body[4] == '6' && body[5] > '0');
     return hit(out, coordination ? SAMORDNINGSNUMMER : PERSONNUMMER, s->conf[base + has_word],
