@@ -462,7 +462,7 @@ static PyObject *py_high_letters(PyObject *self, PyObject *arg) {
  * instead of all of it. Class masks of 64 bytes at a time find the runs, by shifting and
  * and-ing the masks; only the runs found are walked byte by byte. */
 
-enum { CLS_A = 1, CLS_DOMAIN = 2, CLS_HEX = 4, CLS_LOCAL = 8 };
+enum { CLS_A = 1, CLS_DOMAIN = 2, CLS_HEX = 4, CLS_LOCAL = 8, CLS_N = 16 };
 static unsigned char cls[256];
 
 static void init_classes(void) {
@@ -477,6 +477,7 @@ static void init_classes(void) {
     cls['-'] |= CLS_DOMAIN | CLS_LOCAL;
     cls[':'] |= CLS_HEX;
     for (const char *q = "!#$%&'*+/=?^_`{|}~"; *q; q++) cls[(unsigned char)*q] |= CLS_LOCAL;
+    for (const char *q = "0123456789 ()+-"; *q; q++) cls[(unsigned char)*q] |= CLS_N;
 }
 
 typedef struct { Py_ssize_t lo, hi; } span_t;
@@ -498,7 +499,7 @@ static void push(spans_t *s, Py_ssize_t lo, Py_ssize_t hi) {
 
 /* One 64-byte block's class masks: bit j stands for byte j. SSE2 (every x86-64) compares 16
  * bytes at once; elsewhere the class table gives the same bits. */
-typedef struct { uint64_t a, at, colon, digit, sep, zero; } masks_t;
+typedef struct { uint64_t a, at, colon, digit, sep, zero, paren_plus; } masks_t;
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -509,7 +510,7 @@ static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char hi) {
 static inline __m128i is(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
 
 static inline masks_t block_masks(const unsigned char *p) {
-    masks_t m = {0, 0, 0, 0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0, 0, 0};
     for (int k = 0; k < 4; k++) {
         __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
         __m128i digit = in_range(x, '0', '9');
@@ -527,6 +528,9 @@ static inline masks_t block_masks(const unsigned char *p) {
         m.sep |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(is(x, '-'), is(x, ' ')))
                  << shift;
         m.zero |= (uint64_t)(uint16_t)_mm_movemask_epi8(is(x, 0)) << shift;
+        m.paren_plus |=
+            (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(in_range(x, '(', ')'), is(x, '+')))
+            << shift;
     }
     return m;
 }
@@ -544,7 +548,7 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
         0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 1, 2, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i low4 = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
-    masks_t m = {0, 0, 0, 0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0, 0, 0};
     for (int k = 0; k < 2; k++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(p + 32 * k));
         __m256i lo = _mm256_shuffle_epi8(lo_table, _mm256_and_si256(x, low4));
@@ -564,6 +568,10 @@ __attribute__((target("avx2"))) static masks_t block_masks_avx2(const unsigned c
                      _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('-')),
                                      _mm256_cmpeq_epi8(x, _mm256_set1_epi8(' ')))) << shift;
         m.zero |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, zero)) << shift;
+        m.paren_plus |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+                            _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('(')),
+                                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8(')'))),
+                            _mm256_cmpeq_epi8(x, _mm256_set1_epi8('+')))) << shift;
     }
     return m;
 }
@@ -590,12 +598,15 @@ __attribute__((target("avx512bw"))) static masks_t block_masks_avx512(const unsi
     m.sep = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')) |
             _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' '));
     m.zero = _mm512_testn_epi8_mask(x, x);
+    m.paren_plus = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('(')) |
+                   _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(')')) |
+                   _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('+'));
     return m;
 }
 #endif
 #else
 static inline masks_t block_masks(const unsigned char *p) {
-    masks_t m = {0, 0, 0, 0, 0, 0};
+    masks_t m = {0, 0, 0, 0, 0, 0, 0};
     for (int j = 0; j < 64; j++) {
         m.a |= (uint64_t)(cls[p[j]] & CLS_A ? 1 : 0) << j;
         m.at |= (uint64_t)(p[j] == '@') << j;
@@ -603,6 +614,7 @@ static inline masks_t block_masks(const unsigned char *p) {
         m.digit |= (uint64_t)(p[j] >= '0' && p[j] <= '9') << j;
         m.sep |= (uint64_t)(p[j] == '-' || p[j] == ' ') << j;
         m.zero |= (uint64_t)(p[j] == 0) << j;
+        m.paren_plus |= (uint64_t)(p[j] == '(' || p[j] == ')' || p[j] == '+') << j;
     }
     return m;
 }
@@ -674,6 +686,27 @@ static void email_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, spans_
     /* a dot with two bytes of the run after it (the first dot has the most): else no
      * top-level domain */
     if (dot >= 0 && e - dot >= 3) push(out, at - 1, e < n ? e + 1 : n);
+}
+
+/* The whole run of class N (digits, space and ( ) + -) through byte `j`, with one byte either
+ * side, if it holds seven digits or more: every personnummer form, card number and phone number
+ * (national or international) is such a run with the boundary bytes its pattern checks, and
+ * holds at least seven digits (a test parses the patterns for it). Merged into the last
+ * stretch where they touch, as the runs come in order. */
+static void push_digit_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, spans_t *out,
+                           Py_ssize_t *covered) {
+    Py_ssize_t s = j, e = j + 1;
+    while (s > 0 && (cls[p[s - 1]] & CLS_N)) s--;
+    while (e < n && (cls[p[e]] & CLS_N)) e++;
+    *covered = e;
+    int digits = 0;
+    for (Py_ssize_t i = s; i < e && digits < 7; i++) digits += p[i] >= '0' && p[i] <= '9';
+    if (digits < 7) return;
+    Py_ssize_t lo = s > 0 ? s - 1 : 0, hi = e < n ? e + 1 : n;
+    if (out->n && out->cap != GIVEN_UP && lo <= out->v[out->n - 1].hi)
+        out->v[out->n - 1].hi = hi;
+    else
+        push(out, lo, hi);
 }
 
 /* Bits of `ends` whose byte lies before `covered` (inside a run already taken) cleared. */
@@ -770,11 +803,13 @@ static void push_near(spans_t *gates, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t m
  * pattern cost 16 ns a byte although hyphenated numbers never match it). */
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
                          Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin,
-                         spans_t *colons, spans_t *ibans, spans_t *tens, Py_ssize_t limit) {
+                         spans_t *colons, spans_t *ibans, spans_t *tens, Py_ssize_t limit,
+                         spans_t *digit_runs, Py_ssize_t digit_limit) {
     /* No byte before the buffer: its first byte ends no UTF-16 unit. */
     masks_t prev = {0, 0, 0, 0, 0, ~0ULL};
     uint64_t prev_units = 0;
     Py_ssize_t covered_a = 0, covered_hex = 0, covered_wide = 0, covered_iban = 0;
+    Py_ssize_t covered_n = 0;
     unsigned char tail[64];
     for (Py_ssize_t base = 0; base < n; base += 64) {
         const unsigned char *block = p + base;
@@ -814,6 +849,13 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
                 push_near(gates, j - ((five >> (j - base)) & 1 ? 4 : 2), j + 1, margin, n);
             }
         }
+        if (digit_runs != NULL && !given_up(digit_runs, digit_limit)) {
+            uint64_t now = m.digit | m.sep | m.paren_plus;
+            uint64_t before = prev.digit | prev.sep | prev.paren_plus;
+            for (uint64_t r = after(runs_of_7(before, now), base, covered_n); r;
+                 r = after(r, base, covered_n))
+                push_digit_run(p, n, base + __builtin_ctzll(r), digit_runs, &covered_n);
+        }
         if (tens != NULL)
             for (uint64_t r = runs_of_10(prev.digit, m.digit); r; r &= r - 1) {
                 Py_ssize_t j = base + __builtin_ctzll(r);
@@ -829,6 +871,7 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         }
         prev = m;
     }
+    if (digit_runs != NULL) given_up(digit_runs, digit_limit); /* runs of the last block */
 }
 
 static int by_lo(const void *a, const void *b) {
@@ -866,6 +909,23 @@ static PyObject *merged_list(spans_t *found) {
     return list;
 }
 
+/* The stretches of a list built in order and merged as it grew (`push_digit_run`) as bytes of
+ * native Py_ssize_t (lo, hi) pairs: a page of documents holds tens of thousands, and a tuple
+ * each cost more than matching them. None for a list given up. */
+static PyObject *pairs_bytes(spans_t *found) {
+    PyObject *out;
+    if (found->cap == GIVEN_UP) {
+        out = Py_NewRef(Py_None);
+    } else if (found->failed) {
+        out = PyErr_NoMemory();
+    } else {
+        out = PyBytes_FromStringAndSize((const char *)found->v,
+                                        found->n * (Py_ssize_t)sizeof(span_t));
+    }
+    free(found->v);
+    return out;
+}
+
 /* windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches where a keyword-free
  * 8-bit value can be, stretches within `margin` bytes of every place a keyword-gated value's
  * digits can be, runs of UTF-16LE text within `wide_margin` bytes), from one reading of the
@@ -875,33 +935,40 @@ static PyObject *merged_list(spans_t *found) {
  * and the runs of class A that hold two capitals and two digits (IBANs), so that their
  * patterns, which cost a quarter of a scan of text, run only there when text fills the first
  * list; and the stretches within `margin` bytes of runs of ten digits (the gated ten-digit
- * number's, `find_windows`). */
+ * number's, `find_windows`); and the runs of digits, space and ( ) + - that hold seven digits,
+ * each with a byte either side (`push_digit_run`), as bytes of (lo, hi) pairs (`pairs_bytes`),
+ * None past `digit_limit` of them. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
-    Py_ssize_t margin, wide_margin, limit = -1;
+    Py_ssize_t margin, wide_margin, limit = -1, digit_limit = -1;
     int split = 0;
-    if (!PyArg_ParseTuple(args, "y*nn|np", &view, &margin, &wide_margin, &limit, &split))
+    if (!PyArg_ParseTuple(args, "y*nn|npn", &view, &margin, &wide_margin, &limit, &split,
+                          &digit_limit))
         return NULL;
     spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0}, wide = {NULL, 0, 0, 0};
     spans_t colons = {NULL, 0, 0, 0}, ibans = {NULL, 0, 0, 0}, tens = {NULL, 0, 0, 0};
+    spans_t digit_runs = {NULL, 0, 0, 0};
     Py_BEGIN_ALLOW_THREADS
     find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin, &wide,
                  wide_margin < 0 ? 0 : wide_margin, split ? &colons : NULL,
-                 split ? &ibans : NULL, split ? &tens : NULL, limit);
+                 split ? &ibans : NULL, split ? &tens : NULL, limit,
+                 split ? &digit_runs : NULL, digit_limit);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
-    PyObject *lists[6] = {merged_list(&found), merged_list(&gates), merged_list(&wide), NULL,
-                          NULL, NULL};
+    PyObject *lists[7] = {merged_list(&found), merged_list(&gates), merged_list(&wide), NULL,
+                          NULL, NULL, NULL};
     int count = 3, failed = lists[0] == NULL || lists[1] == NULL || lists[2] == NULL;
     if (split) {
-        count = 6;
+        count = 7;
         lists[3] = merged_list(&colons);
         lists[4] = merged_list(&ibans);
         lists[5] = merged_list(&tens);
-        failed = failed || lists[3] == NULL || lists[4] == NULL || lists[5] == NULL;
+        lists[6] = pairs_bytes(&digit_runs);
+        failed = failed || lists[3] == NULL || lists[4] == NULL || lists[5] == NULL ||
+                 lists[6] == NULL;
     }
     if (failed) {
-        for (int i = 0; i < 6; i++) Py_XDECREF(lists[i]);
+        for (int i = 0; i < 7; i++) Py_XDECREF(lists[i]);
         return NULL;
     }
     PyObject *result = PyTuple_New(count);
@@ -1741,7 +1808,8 @@ static PyMethodDef methods[] = {
      "windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches of keyword-free "
      "8-bit values, stretches within `margin` of gated values' digits, runs of Latin-1 UTF-16LE "
      "text widened by `wide_margin`[, IPv6 runs, IBAN runs, stretches within `margin` of ten "
-     "digits with `split`]), each sorted and "
+     "digits, runs of digits, space and ( ) + - holding seven digits as bytes of native "
+     "(lo, hi) pairs, None past `digit_limit`, with `split`]), each sorted and "
      "merged (lo, hi) pairs; a list of stretches is None past `limit` of them."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},

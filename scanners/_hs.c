@@ -16,6 +16,10 @@
  * Database.scan(data, scale=1, shift=0, ids=None, packed=False) -> [(position * scale + shift,
  *     id)], in the order libhs reports them; `ids` (a tuple) maps the database's ids to the
  *     ones reported. `packed`: the same as bytes of native uint64 keys, position << 8 | id.
+ * Database.scan_spans(data, spans, gap) -> packed keys of the matches in the spans (lo, hi) of
+ *     `data` (a list of pairs, or bytes of native Py_ssize_t pairs), joined by `gap` bytes of
+ *     0x01 and scanned once, each position mapped back to `data` (an end from the span its last
+ *     byte lies in): scanners.engines.hyperscan._scan_stretches without a Python step a match.
  * version() -> libhs's version string.
  *
  * scanners.engines.hyperscan uses this where it is built, else the binding; tests compare the
@@ -223,9 +227,138 @@ static PyObject *Database_scan(Database *self, PyObject *args, PyObject *kwds) {
     return out;
 }
 
+/* The spans as C arrays: from bytes of Py_ssize_t pairs or a sequence of (lo, hi); each cut to
+ * [0, n]. Returns the count, or -1 with an exception set. */
+static Py_ssize_t read_spans(PyObject *spans, Py_ssize_t n, Py_ssize_t **lo, Py_ssize_t **hi) {
+    Py_ssize_t count;
+    *lo = *hi = NULL;
+    if (PyBytes_Check(spans)) {
+        if (PyBytes_GET_SIZE(spans) % (Py_ssize_t)(2 * sizeof(Py_ssize_t))) {
+            PyErr_SetString(PyExc_ValueError, "spans bytes are whole (lo, hi) pairs");
+            return -1;
+        }
+        count = PyBytes_GET_SIZE(spans) / (Py_ssize_t)(2 * sizeof(Py_ssize_t));
+    } else {
+        spans = PySequence_Fast(spans, "spans must be bytes or a sequence of (lo, hi)");
+        if (spans == NULL) return -1;
+        count = PySequence_Fast_GET_SIZE(spans);
+    }
+    *lo = PyMem_Malloc((size_t)(count ? count : 1) * sizeof **lo);
+    *hi = PyMem_Malloc((size_t)(count ? count : 1) * sizeof **hi);
+    if (*lo == NULL || *hi == NULL) {
+        PyErr_NoMemory();
+        count = -1;
+    }
+    for (Py_ssize_t i = 0; count > 0 && i < count; i++) {
+        Py_ssize_t a, b;
+        if (PyBytes_Check(spans)) {
+            const Py_ssize_t *pair = (const Py_ssize_t *)PyBytes_AS_STRING(spans) + 2 * i;
+            a = pair[0];
+            b = pair[1];
+        } else if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(spans, i), "nn", &a, &b)) {
+            count = -1;
+            break;
+        }
+        a = a < 0 ? 0 : a > n ? n : a;
+        (*lo)[i] = a;
+        (*hi)[i] = b < a ? a : b > n ? n : b;
+    }
+    if (!PyBytes_Check(spans)) Py_DECREF(spans);
+    if (count < 0) {
+        PyMem_Free(*lo);
+        PyMem_Free(*hi);
+        *lo = *hi = NULL;
+    }
+    return count;
+}
+
+static PyObject *Database_scan_spans(Database *self, PyObject *args) {
+    Py_buffer data;
+    PyObject *spans;
+    Py_ssize_t gap;
+    if (!PyArg_ParseTuple(args, "y*On", &data, &spans, &gap)) return NULL;
+    Py_ssize_t *lo = NULL, *hi = NULL, *origin = NULL;
+    unsigned char *joined = NULL;
+    PyObject *out = NULL;
+    matches_t m = {NULL, 0, 0, self->ends, self->nends, 0};
+    Py_ssize_t count = read_spans(spans, data.len, &lo, &hi);
+    if (count < 0) goto done;
+    if (self->db == NULL || gap < 0) {
+        PyErr_SetString(self->db == NULL ? PyExc_RuntimeError : PyExc_ValueError,
+                        self->db == NULL ? "database not loaded" : "gap must not be negative");
+        goto done;
+    }
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < count; i++) size += (i ? gap : 0) + hi[i] - lo[i];
+    if ((unsigned long long)size > UINT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "spans of 4 GiB or more");
+        goto done;
+    }
+    origin = PyMem_Malloc((size_t)(count ? count : 1) * sizeof *origin);
+    joined = PyMem_Malloc((size_t)(size ? size : 1));
+    if (origin == NULL || joined == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    hs_error_t err = HS_SUCCESS;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t at = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (i) {
+            memset(joined + at, 1, (size_t)gap);
+            at += gap;
+        }
+        origin[i] = at;
+        memcpy(joined + at, (const unsigned char *)data.buf + lo[i], (size_t)(hi[i] - lo[i]));
+        at += hi[i] - lo[i];
+    }
+    if (count) {
+        hs_scratch_t *scratch = NULL;
+        err = hs_clone_scratch(self->scratch, &scratch);
+        if (err == HS_SUCCESS)
+            err = hs_scan(self->db, (const char *)joined, (unsigned int)size, 0, scratch,
+                          on_match, &m);
+        if (scratch != NULL) hs_free_scratch(scratch);
+    }
+    /* Back to `data`: the span holding the start (the last byte of an end), found by halving. */
+    for (size_t k = 0; err == HS_SUCCESS && !m.failed && k < m.count; k++) {
+        unsigned id = m.items[k].id;
+        long long pos = (long long)m.items[k].position;
+        long long byte = (Py_ssize_t)id < self->nends && self->ends[id] ? pos - 1 : pos;
+        Py_ssize_t a = 0, b = count; /* the last span whose origin <= byte */
+        while (b - a > 1) {
+            Py_ssize_t mid = (a + b) / 2;
+            if (origin[mid] <= byte) a = mid;
+            else b = mid;
+        }
+        m.items[k].position = (unsigned long long)(pos + lo[a] - origin[a]);
+    }
+    Py_END_ALLOW_THREADS
+    if (m.failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (err != HS_SUCCESS) {
+        hs_error("hs_scan", err);
+        goto done;
+    }
+    out = packed_keys(&m, 1, 0, Py_None);
+done:
+    PyBuffer_Release(&data);
+    PyMem_Free(lo);
+    PyMem_Free(hi);
+    PyMem_Free(origin);
+    PyMem_Free(joined);
+    free(m.items);
+    return out;
+}
+
 static PyMethodDef Database_methods[] = {
     {"scan", (PyCFunction)(void (*)(void))Database_scan, METH_VARARGS | METH_KEYWORDS,
      "scan(data, scale=1, shift=0, ids=None) -> [(position * scale + shift, id)]"},
+    {"scan_spans", (PyCFunction)Database_scan_spans, METH_VARARGS,
+     "scan_spans(data, spans, gap) -> packed keys of the matches in the joined spans, at "
+     "their places in `data`"},
     {NULL, NULL, 0, NULL},
 };
 

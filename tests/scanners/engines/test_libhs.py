@@ -123,7 +123,7 @@ def test_a_worker_loads_libhs_databases_without_compiling(monkeypatch) -> None:
     monkeypatch.setattr(hyperscan, "_DATABASES", {})
     expected = RawMatcher(HASHER).scan(b"Personnummer 811218-9876, mejl anna@example.se.")
     databases = export()
-    assert len(databases) == 7
+    assert len(databases) == 8
     hyperscan._DATABASES.clear()
     preload(databases)
 
@@ -210,3 +210,59 @@ def test_packed_keys_are_the_pairs() -> None:
     assert db._libhs.scan(b"", ids=ids, packed=True) == b""
     with pytest.raises(ValueError, match="ids 0-255"):
         hyperscan.packed([(5, 256)])
+
+
+def test_spans_scanned_in_c_are_mapped_back_as_in_python() -> None:
+    """`Database.scan_spans`: the matches of the spans joined by `gap` bytes of 0x01, each at
+    its place in the buffer, as `_scan_stretches` maps them in Python (a start from the span it
+    lies in, an end from the span its last byte lies in); spans as pairs and as bytes, from
+    `windows` and random, for start and end databases. Tried: 600 buffers x 3 databases x 3 gaps
+    x 2 forms of spans."""
+    import bisect
+    from array import array
+
+    from scanners.hot import compiled as hot
+
+    engine = RawMatcher(HASHER)._engine
+    databases = [db for _, db in engine._by_list[:1] + engine._gates_by_list[:1]]  # type: ignore[union-attr]
+    databases.append(dict(engine._by_list)[6])  # type: ignore[union-attr]
+    assert any(db.ends for db in databases)
+    assert not all(db.ends for db in databases)
+
+    def in_python(db, data: bytes, spans: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+        joined, origins = hyperscan._join_py(data, spans, gap)
+        found = []
+        for pos, ident in db.pairs(joined):
+            w = bisect.bisect_right(origins, pos - 1 if ident in db.ends else pos) - 1
+            found.append((pos + spans[w][0] - origins[w], ident))
+        return sorted(found)
+
+    rng = random.Random(34)
+    tried = matched = 0
+    for _ in range(200):
+        for data in _buffers(rng)[::2]:
+            n = len(data)
+            cuts = sorted(rng.randint(0, n) for _ in range(2 * rng.randint(0, 30)))
+            lists = [list(zip(cuts[::2], cuts[1::2], strict=True)), hot.windows(data, 0, 0)[0]]
+            runs = memoryview(hot.windows(data, 0, 0, -1, True)[6]).cast("n")
+            lists.append(list(zip(runs[::2], runs[1::2], strict=True)))
+            for spans in lists:
+                as_bytes = array("q", [x for pair in spans for x in pair]).tobytes()
+                for db in databases:
+                    for gap in (0, 1, 152):
+                        want = in_python(db, data, spans, gap)
+                        for form in (spans, as_bytes):
+                            got = db.span_keys(data, form, gap)
+                            assert sorted((k >> 8, k & 255) for k in array("Q", got)) == want
+                            tried += 1
+                        matched += len(want)
+    assert tried == 200 * 3 * 3 * 3 * 3 * 2
+    assert matched > 20_000
+    db = databases[0]
+    with pytest.raises(ValueError, match="whole"):
+        db.span_keys(b"abc", b"\x00" * 8, 1)
+    with pytest.raises(ValueError, match="gap"):
+        db.span_keys(b"abc", [(0, 1)], -1)
+    with pytest.raises(TypeError):
+        db.span_keys(b"abc", [(0,)], 1)
+    assert db.span_keys(b"abc", [], 1) == b""

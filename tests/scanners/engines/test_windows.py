@@ -112,6 +112,23 @@ def reference_ten_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
     return _merged(spans)
 
 
+_DIGIT_RUN = re.compile(rb"[0-9 ()+-]+")
+
+
+def reference_digit_windows(data: bytes) -> list[tuple[int, int]]:
+    """Runs of digits, space and ( ) + - that hold seven digits, with a byte either side."""
+    runs = _DIGIT_RUN.finditer(data)
+    return _merged([_around(data, m) for m in runs if sum(c in b"0123456789" for c in m[0]) >= 7])
+
+
+def digit_runs(found: bytes | None) -> list[tuple[int, int]] | None:
+    """`windows`' seventh list (bytes of native (lo, hi) pairs) as a list of pairs."""
+    if found is None:
+        return None
+    bounds = memoryview(found).cast("n")
+    return list(zip(bounds[::2], bounds[1::2], strict=True))
+
+
 def reference_wide_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
     """Runs of three or more UTF-16LE units of Latin-1 text (a byte other than 0, then 0), in
     either byte parity, widened by `margin` bytes."""
@@ -198,29 +215,47 @@ def test_gate_windows_are_the_defined_surroundings() -> None:
 
 def test_split_lists_are_the_defined_stretches() -> None:
     """With `split`, the IPv6 runs leave the first list for their own, the IBAN runs have
-    theirs, and so have the surroundings of ten digits; without, the first list holds the IPv6
-    runs. Tried: 400 fuzzed and 5 random buffers, and the edges, at three margins."""
+    theirs, and so have the surroundings of ten digits and the runs that hold seven digits;
+    without, the first list holds the IPv6 runs. Tried: 400 fuzzed and 5 random buffers, and
+    the edges, at three margins."""
     rng = random.Random(12)
     buffers = fuzz_buffers(6, 400) + EDGES + [rng.randbytes(70_000) for _ in range(5)]
-    buffers += [b"1" * k for k in (9, 10, 11, 63, 64, 65, 200)]
+    buffers += [b"1" * k for k in (6, 7, 9, 10, 11, 63, 64, 65, 200)]
     buffers += [b"x" * k + b"8112189876" for k in range(52, 66)]
-    ibans = hexes = tens = 0
+    buffers += [b"x" * k + b"(0)1 2-3+4 56x7 8 9 0" + b" " * j for k in (0, 1, 62) for j in (0, 3)]
+    buffers += [b" " * 200 + b"123456", b"1 2 3 4 5 6 7", b"1.2.3.4.5.6.7.8", b"(+)" * 50]
+    ibans = hexes = tens = digits = 0
     for data in buffers:
-        first, gates, wide, hex_runs, iban_runs, ten_runs = hot.windows(data, 152, 152, -1, True)
+        lists = hot.windows(data, 152, 152, -1, True)
+        first, gates, wide, hex_runs, iban_runs, ten_runs, runs = lists
         assert first == reference_windows(data, hex_runs=False), data[:200]
         assert hex_runs == reference_hex_windows(data), data[:200]
         assert iban_runs == reference_iban_windows(data), data[:200]
         assert gates == reference_gate_windows(data, 152), data[:200]
         assert ten_runs == reference_ten_windows(data, 152), data[:200]
+        assert digit_runs(runs) == reference_digit_windows(data), data[:200]
         for margin in (0, 3):
             assert hot.windows(data, margin, 0, -1, True)[5] == reference_ten_windows(data, margin)
         assert hot.windows(data, 152, 152)[0] == _merged(first + hex_runs)
         ibans += len(iban_runs)
         hexes += len(hex_runs)
         tens += len(ten_runs)
+        digits += len(runs) // 16
     assert ibans > 200
     assert hexes > 300
     assert tens > 100
+    assert digits > 1000
+
+
+def test_the_digit_runs_list_is_given_up_past_its_own_limit() -> None:
+    """Past `digit_limit` runs the seventh list is None; the others do not change."""
+    data = b"tel 070-123 45 67, pnr 811218-9876. " * 100
+    lists = hot.windows(data, 152, 152, -1, True)
+    assert len(digit_runs(lists[6])) == 200
+    for limit in (0, 199, 200, 201):
+        limited = hot.windows(data, 152, 152, -1, True, limit)
+        assert limited[:6] == lists[:6]
+        assert limited[6] == (None if limit < 200 else lists[6])
 
 
 def test_dense_text_keeps_the_ipv6_and_iban_stretches(engines) -> None:
@@ -289,11 +324,11 @@ def engines() -> tuple[HyperscanEngine, HyperscanEngine]:
 def _both_ways(engines: tuple[HyperscanEngine, HyperscanEngine], data: bytes) -> tuple[set, set]:
     """Candidates through stretches (joined whatever their number), and of the whole buffer."""
     windowed, whole = engines
-    windowed.bytes_per_stretch = 0
+    windowed.bytes_per_stretch = windowed.digit_bytes_per_stretch = 0
     try:
         return set(windowed.candidates(data)), set(whole.candidates(data))
     finally:
-        del windowed.bytes_per_stretch
+        del windowed.bytes_per_stretch, windowed.digit_bytes_per_stretch
 
 
 def test_windowed_candidates_equal_the_whole_buffers(
@@ -341,8 +376,10 @@ def test_the_narrower_simd_paths_give_the_same_stretches(path: str) -> None:
     code = (
         "from scanners._hot import SIMD, windows\n"
         "from tests.scanners.engines.test_windows import (\n"
-        "    fuzz_buffers, reference_gate_windows, reference_wide_windows, reference_windows)\n"
+        "    fuzz_buffers, reference_gate_windows, reference_wide_windows, reference_windows,\n"
+        "    reference_digit_windows, digit_runs)\n"
         "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0, 0)[0] != reference_windows(d)\n"
+        "       or digit_runs(windows(d, 0, 0, -1, True)[6]) != reference_digit_windows(d)\n"
         "       or windows(d, 152, 0)[1] != reference_gate_windows(d, 152)\n"
         "       or windows(d, 0, 304)[2] != reference_wide_windows(d, 304)]\n"
         "print(SIMD, len(bad))\n"
@@ -390,6 +427,83 @@ def test_the_ten_digit_gates_hold_ten_digits_in_a_row() -> None:
         assert holds_ten_digits(c.value_source), c.kind.name
         assert all(holds_ten_digits(source) for source in c.sources), c.kind.name
     assert not holds_ten_digits("[0-9]{9}")
+
+
+def test_the_digit_run_kinds_match_inside_runs_that_hold_seven_digits() -> None:
+    """Kinds in the seventh list of `windows` are matched only in runs of digits, space and
+    ( ) + - that hold seven digits, with one byte either side: each of their patterns must be
+    an optional boundary byte (or `^`), bytes of that class only, and a boundary byte (or `$`),
+    and hold seven digits in every match. Parsed, not checked by example."""
+    import re._parser as sre_parse
+
+    from scanners.engines.hyperscan import _OWN_STRETCHES
+
+    run_class = set(b"0123456789 ()+-")
+
+    def in_class(items: list) -> bool:
+        for op, av in items:
+            if op == sre_parse.LITERAL:
+                ok = av in run_class
+            elif op == sre_parse.IN:
+                ok = all(
+                    (kind == sre_parse.LITERAL and v in run_class)
+                    or (kind == sre_parse.RANGE and set(range(v[0], v[1] + 1)) <= run_class)
+                    for kind, v in av
+                )
+            elif op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+                ok = in_class(list(av[2]))
+            elif op == sre_parse.SUBPATTERN:
+                ok = in_class(list(av[3]))
+            elif op == sre_parse.BRANCH:
+                ok = all(in_class(list(alt)) for alt in av[1])
+            else:
+                ok = False
+            if not ok:
+                return False
+        return True
+
+    def digits(items: list) -> int:
+        """The fewest digits any match of `items` holds."""
+        total = 0
+        for op, av in items:
+            if op == sre_parse.LITERAL:
+                total += 48 <= av <= 57
+            elif op == sre_parse.IN:
+                total += all(kind == sre_parse.RANGE and 48 <= v[0] <= v[1] <= 57 for kind, v in av)
+            elif op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+                total += av[0] * digits(list(av[2]))
+            elif op == sre_parse.SUBPATTERN:
+                total += digits(list(av[3]))
+            elif op == sre_parse.BRANCH:
+                total += min(digits(list(alt)) for alt in av[1])
+        return total
+
+    def boundary(item: tuple, anchor: object) -> bool:
+        """`(?:anchor|[^...])`: one byte outside the class, or the buffer's edge."""
+        op, av = item
+        if op == sre_parse.SUBPATTERN:
+            return len(av[3]) == 1 and boundary(av[3][0], anchor)
+        if op != sre_parse.BRANCH:
+            return False
+        alts = [list(alt) for alt in av[1]]
+        return all(
+            alt == [(sre_parse.AT, anchor)]
+            or (len(alt) == 1 and alt[0][0] == sre_parse.IN and alt[0][1][0][0] == sre_parse.NEGATE)
+            for alt in alts
+        )
+
+    kinds = [c for c in compile_kinds() if _OWN_STRETCHES.get(c.kind.name) == 6 and not c.wide]
+    assert {c.kind.name for c in kinds} == {"pnr_form", "card", "phone_intl", "phone_nat"}
+    for c in kinds:
+        for source in c.sources:
+            items = list(sre_parse.parse(source))
+            if boundary(items[0], sre_parse.AT_BEGINNING):
+                items = items[1:]
+            assert boundary(items[-1], sre_parse.AT_END), (c.kind.name, source)
+            assert in_class(items[:-1]), (c.kind.name, source)
+            assert digits(items[:-1]) >= 7, (c.kind.name, source)
+    assert not in_class(list(sre_parse.parse("[0-9]{7}\\.")))
+    assert digits(list(sre_parse.parse("(?:[0-9]{6}|[0-9]{8})"))) == 6
 
 
 def test_the_wide_margin_holds_every_utf16_gate_match() -> None:
