@@ -691,8 +691,7 @@ static void email_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, spans_
 /* The whole run of class N (digits, space and ( ) + -) through byte `j`, with one byte either
  * side, if it holds seven digits or more: every personnummer form, card number and phone number
  * (national or international) is such a run with the boundary bytes its pattern checks, and
- * holds at least seven digits (a test parses the patterns for it). Merged into the last
- * stretch where they touch, as the runs come in order. */
+ * holds at least seven digits (a test parses the patterns for it). */
 static void push_digit_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, spans_t *out,
                            Py_ssize_t *covered) {
     Py_ssize_t s = j, e = j + 1;
@@ -702,11 +701,7 @@ static void push_digit_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, s
     int digits = 0;
     for (Py_ssize_t i = s; i < e && digits < 7; i++) digits += p[i] >= '0' && p[i] <= '9';
     if (digits < 7) return;
-    Py_ssize_t lo = s > 0 ? s - 1 : 0, hi = e < n ? e + 1 : n;
-    if (out->n && out->cap != GIVEN_UP && lo <= out->v[out->n - 1].hi)
-        out->v[out->n - 1].hi = hi;
-    else
-        push(out, lo, hi);
+    push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
 }
 
 /* Bits of `ends` whose byte lies before `covered` (inside a run already taken) cleared. */
@@ -804,7 +799,7 @@ static void push_near(spans_t *gates, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t m
 static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spans_t *gates,
                          Py_ssize_t margin, spans_t *wide, Py_ssize_t wide_margin,
                          spans_t *colons, spans_t *ibans, spans_t *tens, Py_ssize_t limit,
-                         spans_t *digit_runs, Py_ssize_t digit_limit) {
+                         spans_t *digit_runs, Py_ssize_t own_limit) {
     /* No byte before the buffer: its first byte ends no UTF-16 unit. */
     masks_t prev = {0, 0, 0, 0, 0, ~0ULL};
     uint64_t prev_units = 0;
@@ -833,12 +828,12 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         }
         /* Hex runs and IBAN runs apart: in text they are rare where the runs above are not. */
         spans_t *hex = colons != NULL ? colons : out;
-        if (!given_up(hex, limit))
+        if (!given_up(hex, colons != NULL ? own_limit : limit))
             for (uint64_t r = after(m.colon, base, covered_hex); r;
                  r = after(r, base, covered_hex))
                 ipv6_at(p, n, base + __builtin_ctzll(r), hex, &covered_hex);
         spans_t *iban = ibans != NULL ? ibans : out;
-        if (ibans != NULL && !given_up(iban, limit))
+        if (ibans != NULL && !given_up(iban, own_limit))
             for (uint64_t r = after(quad_ends(prev, m), base, covered_iban); r;
                  r = after(r, base, covered_iban))
                 push_run(p, n, base + __builtin_ctzll(r), CLS_A, iban, &covered_iban, 12);
@@ -849,7 +844,7 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
                 push_near(gates, j - ((five >> (j - base)) & 1 ? 4 : 2), j + 1, margin, n);
             }
         }
-        if (digit_runs != NULL && !given_up(digit_runs, digit_limit)) {
+        if (digit_runs != NULL && !given_up(digit_runs, own_limit)) {
             uint64_t now = m.digit | m.sep | m.paren_plus;
             uint64_t before = prev.digit | prev.sep | prev.paren_plus;
             for (uint64_t r = after(runs_of_7(before, now), base, covered_n); r;
@@ -871,7 +866,10 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         }
         prev = m;
     }
-    if (digit_runs != NULL) given_up(digit_runs, digit_limit); /* runs of the last block */
+    /* the lists past their limit with the last block's runs */
+    spans_t *own[3] = {colons, ibans, digit_runs};
+    for (int i = 0; i < 3; i++)
+        if (own[i] != NULL) given_up(own[i], own_limit);
 }
 
 static int by_lo(const void *a, const void *b) {
@@ -881,8 +879,8 @@ static int by_lo(const void *a, const void *b) {
 
 /* Sorts and merges the stretches (touching ones are one) and returns them as a list; None
  * for a list given up. */
-static PyObject *merged_list(spans_t *found) {
-    if (found->cap == GIVEN_UP) Py_RETURN_NONE;
+/* Sorts the stretches and merges touching ones in place; returns how many are left. */
+static Py_ssize_t merge_in_place(spans_t *found) {
     Py_ssize_t merged = 0;
     if (!found->failed && found->n) {
         qsort(found->v, (size_t)found->n, sizeof *found->v, by_lo);
@@ -895,6 +893,12 @@ static PyObject *merged_list(spans_t *found) {
         }
         merged++;
     }
+    return merged;
+}
+
+static PyObject *merged_list(spans_t *found) {
+    if (found->cap == GIVEN_UP) Py_RETURN_NONE;
+    Py_ssize_t merged = merge_in_place(found);
     if (found->failed) {
         free(found->v);
         return PyErr_NoMemory();
@@ -909,41 +913,37 @@ static PyObject *merged_list(spans_t *found) {
     return list;
 }
 
-/* The stretches of a list built in order and merged as it grew (`push_digit_run`) as bytes of
- * native Py_ssize_t (lo, hi) pairs: a page of documents holds tens of thousands, and a tuple
- * each cost more than matching them. None for a list given up. */
+/* `merged_list` as bytes of native Py_ssize_t (lo, hi) pairs: a page of documents holds tens
+ * of thousands of digit runs, and a tuple each cost more than matching them. */
 static PyObject *pairs_bytes(spans_t *found) {
-    PyObject *out;
-    if (found->cap == GIVEN_UP) {
-        out = Py_NewRef(Py_None);
-    } else if (found->failed) {
-        out = PyErr_NoMemory();
-    } else {
-        out = PyBytes_FromStringAndSize((const char *)found->v,
-                                        found->n * (Py_ssize_t)sizeof(span_t));
-    }
+    if (found->cap == GIVEN_UP) Py_RETURN_NONE;
+    Py_ssize_t merged = merge_in_place(found);
+    PyObject *out = found->failed ? PyErr_NoMemory()
+                                   : PyBytes_FromStringAndSize((const char *)found->v,
+                                                               merged * (Py_ssize_t)sizeof(span_t));
     free(found->v);
     return out;
 }
 
-/* windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches where a keyword-free
- * 8-bit value can be, stretches within `margin` bytes of every place a keyword-gated value's
- * digits can be, runs of UTF-16LE text within `wide_margin` bytes), from one reading of the
- * buffer. With `limit`, a list of stretches is None once more than `limit` are found: text has
- * one every few dozen bytes, and sorting, merging and returning them cost more than they save.
- * With `split`, three more lists: the IPv6 runs (hex digits and colons) apart from the first,
- * and the runs of class A that hold two capitals and two digits (IBANs), so that their
- * patterns, which cost a quarter of a scan of text, run only there when text fills the first
- * list; and the stretches within `margin` bytes of runs of ten digits (the gated ten-digit
- * number's, `find_windows`); and the runs of digits, space and ( ) + - that hold seven digits,
- * each with a byte either side (`push_digit_run`), as bytes of (lo, hi) pairs (`pairs_bytes`),
- * None past `digit_limit` of them. */
+/* windows(buffer, margin, wide_margin[, limit[, split[, own_limit]]]) -> (stretches where a
+ * keyword-free 8-bit value can be, stretches within `margin` bytes of every place a
+ * keyword-gated value's digits can be, runs of UTF-16LE text within `wide_margin` bytes), from
+ * one reading of the buffer. With `limit`, a list of stretches is None once more than `limit`
+ * are found: text has one every few dozen bytes, and sorting, merging and returning them cost
+ * more than they save. With `split`, four more lists: the IPv6 runs (hex digits and colons)
+ * apart from the first, and the runs of class A that hold two capitals and two digits (IBANs),
+ * so that their patterns, which cost a quarter of a scan of text, run only there when text
+ * fills the first list; the stretches within `margin` bytes of runs of ten digits (the gated
+ * ten-digit number's, `find_windows`); and the runs of digits, space and ( ) + - that hold
+ * seven digits, each with a byte either side (`push_digit_run`). The IPv6, IBAN and digit runs
+ * come as bytes of (lo, hi) pairs (`pairs_bytes`; scanners._hs joins and scans them), each None
+ * past `own_limit` of them. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
-    Py_ssize_t margin, wide_margin, limit = -1, digit_limit = -1;
+    Py_ssize_t margin, wide_margin, limit = -1, own_limit = -1;
     int split = 0;
     if (!PyArg_ParseTuple(args, "y*nn|npn", &view, &margin, &wide_margin, &limit, &split,
-                          &digit_limit))
+                          &own_limit))
         return NULL;
     spans_t found = {NULL, 0, 0, 0}, gates = {NULL, 0, 0, 0}, wide = {NULL, 0, 0, 0};
     spans_t colons = {NULL, 0, 0, 0}, ibans = {NULL, 0, 0, 0}, tens = {NULL, 0, 0, 0};
@@ -952,7 +952,7 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
     find_windows(view.buf, view.len, &found, &gates, margin < 0 ? 0 : margin, &wide,
                  wide_margin < 0 ? 0 : wide_margin, split ? &colons : NULL,
                  split ? &ibans : NULL, split ? &tens : NULL, limit,
-                 split ? &digit_runs : NULL, digit_limit);
+                 split ? &digit_runs : NULL, own_limit);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyObject *lists[7] = {merged_list(&found), merged_list(&gates), merged_list(&wide), NULL,
@@ -960,8 +960,8 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
     int count = 3, failed = lists[0] == NULL || lists[1] == NULL || lists[2] == NULL;
     if (split) {
         count = 7;
-        lists[3] = merged_list(&colons);
-        lists[4] = merged_list(&ibans);
+        lists[3] = pairs_bytes(&colons);
+        lists[4] = pairs_bytes(&ibans);
         lists[5] = merged_list(&tens);
         lists[6] = pairs_bytes(&digit_runs);
         failed = failed || lists[3] == NULL || lists[4] == NULL || lists[5] == NULL ||
@@ -1805,12 +1805,12 @@ static PyMethodDef methods[] = {
     {"high_letters", py_high_letters, METH_O,
      "(runs of one byte 0x7F-0xFF, characters in UTF-8 letters) of a Latin-1 str, else None."},
     {"windows", py_windows, METH_VARARGS,
-     "windows(buffer, margin, wide_margin[, limit[, split]]) -> (stretches of keyword-free "
-     "8-bit values, stretches within `margin` of gated values' digits, runs of Latin-1 UTF-16LE "
-     "text widened by `wide_margin`[, IPv6 runs, IBAN runs, stretches within `margin` of ten "
-     "digits, runs of digits, space and ( ) + - holding seven digits as bytes of native "
-     "(lo, hi) pairs, None past `digit_limit`, with `split`]), each sorted and "
-     "merged (lo, hi) pairs; a list of stretches is None past `limit` of them."},
+     "windows(buffer, margin, wide_margin[, limit[, split[, own_limit]]]) -> (stretches of "
+     "keyword-free 8-bit values, stretches within `margin` of gated values' digits, runs of "
+     "Latin-1 UTF-16LE text widened by `wide_margin`[, IPv6 runs, IBAN runs, stretches within "
+     "`margin` of ten digits, runs of digits, space and ( ) + - holding seven digits, with "
+     "`split`]), each sorted and merged (lo, hi) pairs (bytes of native pairs for the IPv6, "
+     "IBAN and digit runs); a list is None past `limit` (`own_limit` for those three)."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
     {"findings_of_names", (PyCFunction)(void (*)(void))py_findings_of_names, METH_FASTCALL,

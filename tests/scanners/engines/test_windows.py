@@ -121,8 +121,8 @@ def reference_digit_windows(data: bytes) -> list[tuple[int, int]]:
     return _merged([_around(data, m) for m in runs if sum(c in b"0123456789" for c in m[0]) >= 7])
 
 
-def digit_runs(found: bytes | None) -> list[tuple[int, int]] | None:
-    """`windows`' seventh list (bytes of native (lo, hi) pairs) as a list of pairs."""
+def pairs_of(found: bytes | None) -> list[tuple[int, int]] | None:
+    """A list of `windows` given as bytes of native (lo, hi) pairs, as a list of pairs."""
     if found is None:
         return None
     bounds = memoryview(found).cast("n")
@@ -228,12 +228,13 @@ def test_split_lists_are_the_defined_stretches() -> None:
     for data in buffers:
         lists = hot.windows(data, 152, 152, -1, True)
         first, gates, wide, hex_runs, iban_runs, ten_runs, runs = lists
+        hex_runs, iban_runs = pairs_of(hex_runs), pairs_of(iban_runs)
         assert first == reference_windows(data, hex_runs=False), data[:200]
         assert hex_runs == reference_hex_windows(data), data[:200]
         assert iban_runs == reference_iban_windows(data), data[:200]
         assert gates == reference_gate_windows(data, 152), data[:200]
         assert ten_runs == reference_ten_windows(data, 152), data[:200]
-        assert digit_runs(runs) == reference_digit_windows(data), data[:200]
+        assert pairs_of(runs) == reference_digit_windows(data), data[:200]
         for margin in (0, 3):
             assert hot.windows(data, margin, 0, -1, True)[5] == reference_ten_windows(data, margin)
         assert hot.windows(data, 152, 152)[0] == _merged(first + hex_runs)
@@ -247,15 +248,20 @@ def test_split_lists_are_the_defined_stretches() -> None:
     assert digits > 1000
 
 
-def test_the_digit_runs_list_is_given_up_past_its_own_limit() -> None:
-    """Past `digit_limit` runs the seventh list is None; the others do not change."""
-    data = b"tel 070-123 45 67, pnr 811218-9876. " * 100
-    lists = hot.windows(data, 152, 152, -1, True)
-    assert len(digit_runs(lists[6])) == 200
-    for limit in (0, 199, 200, 201):
-        limited = hot.windows(data, 152, 152, -1, True, limit)
-        assert limited[:6] == lists[:6]
-        assert limited[6] == (None if limit < 200 else lists[6])
+def test_the_lists_of_runs_are_given_up_past_their_own_limit() -> None:
+    """Past `own_limit` stretches the IPv6, IBAN and digit runs' lists are None each; the
+    others do not change."""
+    for data, at in (
+        (b"tel 070-123 45 67, pnr 811218-9876. " * 100, 6),
+        (b"from fe80::1 to x, " * 200, 3),
+        (b"IBAN SE45 5000 0000 0583 9825 7466; x; " * 200, 4),
+    ):
+        lists = hot.windows(data, 152, 152, -1, True)
+        assert len(pairs_of(lists[at])) == 200
+        for limit in (0, 199, 200, 201):
+            limited = hot.windows(data, 152, 152, -1, True, limit)
+            assert limited[:3] + limited[5:6] == lists[:3] + lists[5:6]
+            assert limited[at] == (None if limit < 200 else lists[at])
 
 
 def test_dense_text_keeps_the_ipv6_and_iban_stretches(engines) -> None:
@@ -267,8 +273,8 @@ def test_dense_text_keeps_the_ipv6_and_iban_stretches(engines) -> None:
     data = b"".join(line * 40 + rare[k % 2] for k in range(200))
     lists = hot.windows(data, 0, 0, len(data) // windowed.bytes_per_stretch, True)
     assert lists[0] is None
-    assert len(lists[3]) == 200  # two addresses a line, one run each
-    assert len(lists[4]) == 100
+    assert len(pairs_of(lists[3])) == 200  # two addresses a line, one run each
+    assert len(pairs_of(lists[4])) == 100
     assert set(windowed.candidates(data)) == set(whole.candidates(data))
 
 
@@ -324,11 +330,11 @@ def engines() -> tuple[HyperscanEngine, HyperscanEngine]:
 def _both_ways(engines: tuple[HyperscanEngine, HyperscanEngine], data: bytes) -> tuple[set, set]:
     """Candidates through stretches (joined whatever their number), and of the whole buffer."""
     windowed, whole = engines
-    windowed.bytes_per_stretch = windowed.digit_bytes_per_stretch = 0
+    windowed.bytes_per_stretch = windowed.own_bytes_per_stretch = 0
     try:
         return set(windowed.candidates(data)), set(whole.candidates(data))
     finally:
-        del windowed.bytes_per_stretch, windowed.digit_bytes_per_stretch
+        del windowed.bytes_per_stretch, windowed.own_bytes_per_stretch
 
 
 def test_windowed_candidates_equal_the_whole_buffers(
@@ -377,9 +383,9 @@ def test_the_narrower_simd_paths_give_the_same_stretches(path: str) -> None:
         "from scanners._hot import SIMD, windows\n"
         "from tests.scanners.engines.test_windows import (\n"
         "    fuzz_buffers, reference_gate_windows, reference_wide_windows, reference_windows,\n"
-        "    reference_digit_windows, digit_runs)\n"
+        "    reference_digit_windows, pairs_of)\n"
         "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0, 0)[0] != reference_windows(d)\n"
-        "       or digit_runs(windows(d, 0, 0, -1, True)[6]) != reference_digit_windows(d)\n"
+        "       or pairs_of(windows(d, 0, 0, -1, True)[6]) != reference_digit_windows(d)\n"
         "       or windows(d, 152, 0)[1] != reference_gate_windows(d, 152)\n"
         "       or windows(d, 0, 304)[2] != reference_wide_windows(d, 304)]\n"
         "print(SIMD, len(bad))\n"
@@ -545,11 +551,14 @@ def test_joined_stretches_are_the_same_in_c_and_python() -> None:
         hot.join(b"abc", [(-1, 1)], 1, False)
 
 
-def test_buffers_with_every_list_given_up_give_the_whole_buffers_candidates(engines) -> None:
+def test_buffers_with_every_list_given_up_give_the_whole_buffers_candidates(
+    engines, monkeypatch
+) -> None:
     """Text dense with IPv6 addresses and IBANs as well fills all three lists of stretches past
-    their limit (one per 1024 bytes): fuzzed buffers mixed with it, cut at five lengths, give the
-    same candidates as the whole buffer. Tried: 200 buffers."""
+    their limit (here one per 1024 bytes for all): fuzzed buffers mixed with it, cut at five
+    lengths, give the same candidates as the whole buffer. Tried: 200 buffers."""
     windowed, whole = engines
+    monkeypatch.setattr(windowed, "own_bytes_per_stretch", windowed.bytes_per_stretch)
     line = b"Mar  1 10:00:00 mx1 from fe80::1 to 2001:db8::7 IBAN SE45 5000 0000 0583 9825 7466\n"
     rng = random.Random(13)
     tried = all_given_up = 0
@@ -560,7 +569,8 @@ def test_buffers_with_every_list_given_up_give_the_whole_buffers_candidates(engi
         for cut in (len(data), len(data) // 2, 70_000, 5000, 800):
             part = data[:cut]
             limit = len(part) // windowed.bytes_per_stretch
-            lists = hot.windows(part, windowed._gate_margin, windowed._wide_margin, limit, True)
+            margins = (windowed._gate_margin, windowed._wide_margin)
+            lists = hot.windows(part, *margins, limit, True, limit)
             all_given_up += lists[0] is None and lists[3] is None and lists[4] is None
             assert set(windowed.candidates(part)) == set(whole.candidates(part)), part[:200]
             tried += 1
