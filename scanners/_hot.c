@@ -310,11 +310,17 @@ static PyObject *hmac_hex_of_bytes(const uint32_t inner[8], const uint32_t outer
  * scanners.context's patterns find them: the window lower-cased, the character before the word
  * (a space before the window's start) not a-z, 0-9 or åäöéü, the one after it not a-z or
  * åäöéü. The table (built by scanners.context._table) is 256 first-character slots of two
- * uint16 (first entry, count), then 64-byte entries: length, then the word's Latin-1 bytes.
- * None for a window beyond Latin-1 (the regular expressions take it). Every rule looks for
- * its words near every candidate: about 2 us with the regular expression, 0.1 us here.
+ * uint16 (first entry, count), a 32-byte bitmap of the first characters that have entries,
+ * then 64-byte entries: length, then the word's Latin-1 bytes. None for a window beyond
+ * Latin-1 (the regular expressions take it). Every rule looks for its words near every
+ * candidate: about 2 us with the regular expression, 0.1 us here byte by byte, and with
+ * AVX-512 the places where a word can start (a word's edge before it, a first character with
+ * entries) come from masks of 64 bytes at once: a mail log's IP address (two windows of its
+ * own words, one of reference words) has a handful such places in 96 bytes.
  * `clause` 1: only up to the window's first clause end; -1: only after its last. */
-enum { TABLE_HEAD = 1024, TABLE_ENTRY = 64 };
+enum { TABLE_SLOTS = 1024, TABLE_FIRSTS = 32, TABLE_HEAD = TABLE_SLOTS + TABLE_FIRSTS,
+       TABLE_ENTRY = 64 };
+static int use_avx2, use_avx512; /* set at import (below) */
 
 static inline Py_UCS1 lower1(Py_UCS1 c) {
     return (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ? c + 0x20 : c;
@@ -327,12 +333,99 @@ static inline int word_letter(Py_UCS1 c) {  /* c lower-cased: a-z or åäöéü 
 
 static inline int clause_mark(Py_UCS1 c) { return c == '.' || c == ';' || c == '!' || c == '?'; }
 
+/* Whether a table word stands at w[i] (lower-cased `first`): the entries of its first
+ * character compared, and the character after the word not a letter (or the window's end). */
+static int word_at(const unsigned char *t, Py_ssize_t table_len, const Py_UCS1 *w, Py_ssize_t n,
+                   Py_ssize_t i, Py_UCS1 first) {
+    unsigned start = t[4 * first] | t[4 * first + 1] << 8;
+    unsigned count = t[4 * first + 2] | t[4 * first + 3] << 8;
+    for (unsigned k = start; k < start + count; k++) {
+        Py_ssize_t at = TABLE_HEAD + (Py_ssize_t)k * TABLE_ENTRY;
+        if (at + TABLE_ENTRY > table_len) break;
+        const unsigned char *word = t + at + 1;
+        Py_ssize_t len = t[at];
+        if (i + len > n) continue;
+        Py_ssize_t j = 1;
+        while (j < len && lower1(w[i + j]) == word[j]) j++;
+        if (j == len && (i + len == n || !word_letter(lower1(w[i + len])))) return 1;
+    }
+    return 0;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/* Bits i of w[0..n) (n <= 64) where a table word can start: the byte before (bit 63 of
+ * `*carry` for i = 0: the previous block's last byte was a letter or digit) is no letter or
+ * digit once lower-cased, and the first character's bit is set in `firsts` (the table's
+ * bitmap). `*carry` learns this block's last byte. */
+__attribute__((target("avx512bw"))) static uint64_t word_starts_avx512(
+    const Py_UCS1 *w, Py_ssize_t n, const unsigned char firsts[32], uint64_t *carry) {
+    const __mmask64 valid = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(valid, w);
+#define BYTES(c) _mm512_set1_epi8((char)(c))
+#define IN(v, lo, span) _mm512_cmple_epu8_mask(_mm512_sub_epi8((v), BYTES(lo)), BYTES(span))
+#define EQ(v, c) _mm512_cmpeq_epi8_mask((v), BYTES(c))
+    __mmask64 upper = IN(x, 'A', 25) | (IN(x, 0xC0, 0x1E) & ~EQ(x, 0xD7));
+    __m512i low = _mm512_mask_add_epi8(x, upper, x, BYTES(0x20));
+    uint64_t wordish = IN(low, 'a', 25) | IN(low, '0', 9) | EQ(low, 0xE5) | EQ(low, 0xE4) |
+                       EQ(low, 0xF6) | EQ(low, 0xE9) | EQ(low, 0xFC);
+    uint64_t starts = ~((wordish << 1) | (*carry >> 63)) & valid;
+    *carry = n >= 64 ? wordish : wordish << (64 - n);
+    /* the bitmap's byte (low >> 3, two 16-byte halves) and the bit (low & 7) of each byte */
+    __m512i index = _mm512_and_si512(_mm512_srli_epi16(low, 3), BYTES(0x1F));
+    __m512i half0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)firsts));
+    __m512i half1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(firsts + 16)));
+    __m512i byte = _mm512_mask_blend_epi8(_mm512_test_epi8_mask(index, BYTES(16)),
+                                          _mm512_shuffle_epi8(half0, index),
+                                          _mm512_shuffle_epi8(half1, index));
+    __m512i bits = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128));
+    __m512i bit = _mm512_shuffle_epi8(bits, _mm512_and_si512(low, BYTES(7)));
+#undef EQ
+#undef IN
+#undef BYTES
+    return starts & _mm512_test_epi8_mask(byte, bit);
+}
+
+/* The clause ends of w[0..n) (n <= 64) as hot_keywords defines them: bit i where the first
+ * clause ends before byte i (`first`: [.;!?] at i and a space after it, or a line end or tab
+ * at i), and bit j where the last clause begins after byte j (a line end or tab at j, or a
+ * space at j after [.;!?]). Spaces are str.isspace's Latin-1 ones. */
+__attribute__((target("avx512bw"))) static void clause_ends_avx512(const Py_UCS1 *w,
+                                                                    Py_ssize_t n,
+                                                                    uint64_t *first,
+                                                                    uint64_t *last) {
+    const __mmask64 valid = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(valid, w);
+#define BYTES(c) _mm512_set1_epi8((char)(c))
+#define IN(v, lo, span) _mm512_cmple_epu8_mask(_mm512_sub_epi8((v), BYTES(lo)), BYTES(span))
+#define EQ(v, c) _mm512_cmpeq_epi8_mask((v), BYTES(c))
+    uint64_t breaks = EQ(x, '\n') | EQ(x, '\t');
+    uint64_t marks = EQ(x, '.') | EQ(x, ';') | EQ(x, '!') | EQ(x, '?');
+    uint64_t spaces = (IN(x, 0x09, 4) | IN(x, 0x1C, 4) | EQ(x, 0x85) | EQ(x, 0xA0)) & valid; /* 09-0D, 1C-20 */
+#undef EQ
+#undef IN
+#undef BYTES
+    *first = breaks | (marks & (spaces >> 1));
+    *last = breaks | (spaces & (marks << 1));
+}
+#endif
+
 int hot_keywords(const unsigned char *t, Py_ssize_t table_len, const Py_UCS1 *w, Py_ssize_t n,
                  int clause) {
     Py_ssize_t from = 0;
     int found = 0;
     /* A clause ends at [.;!?] and a space, a line end or a tab (context._CLAUSE_END):
      * clause > 0 looks up to the first end, clause < 0 after the last. */
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (use_avx512 && clause && n <= 64) {
+        uint64_t first, last;
+        clause_ends_avx512(w, n, &first, &last);
+        if (clause > 0 && first) n = __builtin_ctzll(first);
+        if (clause < 0 && last) from = 64 - __builtin_clzll(last);
+        clause = 0;
+    }
+#endif
     if (clause > 0) {
         for (Py_ssize_t i = 0; i < n; i++)
             if (w[i] == '\n' || w[i] == '\t' ||
@@ -349,22 +442,26 @@ int hot_keywords(const unsigned char *t, Py_ssize_t table_len, const Py_UCS1 *w,
             }
     }
     if (table_len < TABLE_HEAD) return -1;
+    const unsigned char *firsts = t + TABLE_SLOTS;
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (use_avx512) {
+        uint64_t carry = 0; /* a space before the window */
+        for (Py_ssize_t base = from; base < n && !found; base += 64) {
+            Py_ssize_t size = n - base < 64 ? n - base : 64;
+            for (uint64_t r = word_starts_avx512(w + base, size, firsts, &carry); r && !found;
+                 r &= r - 1) {
+                Py_ssize_t i = base + __builtin_ctzll(r);
+                found = word_at(t, table_len, w, n, i, lower1(w[i]));
+            }
+        }
+        return found;
+    }
+#endif
     for (Py_ssize_t i = from; i < n && !found; i++) {
         Py_UCS1 before = i > from ? lower1(w[i - 1]) : ' ';
         if (word_letter(before) || (before >= '0' && before <= '9')) continue;
         Py_UCS1 first = lower1(w[i]);
-        unsigned start = t[4 * first] | t[4 * first + 1] << 8;
-        unsigned count = t[4 * first + 2] | t[4 * first + 3] << 8;
-        for (unsigned k = start; k < start + count && !found; k++) {
-            Py_ssize_t at = TABLE_HEAD + (Py_ssize_t)k * TABLE_ENTRY;
-            if (at + TABLE_ENTRY > table_len) break;
-            const unsigned char *word = t + at + 1;
-            Py_ssize_t len = t[at];
-            if (i + len > n) continue;
-            Py_ssize_t j = 1;
-            while (j < len && lower1(w[i + j]) == word[j]) j++;
-            found = j == len && (i + len == n || !word_letter(lower1(w[i + len])));
-        }
+        if (firsts[first >> 3] >> (first & 7) & 1) found = word_at(t, table_len, w, n, i, first);
     }
     return found;
 }
@@ -711,9 +808,9 @@ static inline uint64_t after(uint64_t ends, Py_ssize_t base, Py_ssize_t covered)
     return ends & ~((1ULL << (covered - base)) - 1);
 }
 
-/* The widest SIMD the CPU (and OS) offers, chosen at import; ASSET_PIPELINE_NO_AVX512 and
- * ASSET_PIPELINE_NO_AVX2 (which implies it) keep narrower paths, so tests compare them all. */
-static int use_avx2, use_avx512;
+/* The widest SIMD the CPU (and OS) offers, chosen at import (declared above, with the context
+ * words); ASSET_PIPELINE_NO_AVX512 and ASSET_PIPELINE_NO_AVX2 (which implies it) keep narrower
+ * paths, so tests compare them all. */
 
 /* ---- where UTF-16LE values can be --------------------------------------------------------
  *

@@ -98,7 +98,8 @@ def _table(words: tuple[str, ...]) -> bytes:
     """`words` as `scanners._hot.keywords_in` reads them.
 
     256 slots, one per first character: the index of its first entry and the number of its
-    entries (two little-endian uint16); then one 64-byte entry per word form, grouped by first
+    entries (two little-endian uint16); a 32-byte bitmap of the first characters that have
+    entries (bit c % 8 of byte c // 8); then one 64-byte entry per word form, grouped by first
     character: its length, then its Latin-1 bytes.
     """
     slots = [[0, 0] for _ in range(256)]
@@ -112,7 +113,12 @@ def _table(words: tuple[str, ...]) -> bytes:
             slot[0] = k
         slot[1] += 1
         entries += bytes((len(raw),)) + raw.ljust(63, b"\x00")
-    return b"".join(struct.pack("<HH", *slot) for slot in slots) + bytes(entries)
+    firsts = bytearray(32)
+    for c, (_, count) in enumerate(slots):
+        if count:
+            firsts[c // 8] |= 1 << c % 8
+    head = b"".join(struct.pack("<HH", *slot) for slot in slots)
+    return head + bytes(firsts) + bytes(entries)
 
 
 _PATTERNS = {category: _pattern(words) for category, words in KEYWORDS.items()}

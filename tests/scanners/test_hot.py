@@ -221,3 +221,45 @@ def test_keyword_search_same_answers() -> None:
             hits += want
         assert 5_000 < hits < 35_000, category
     assert hot.compiled.keywords_in(context._TABLES["phone"], "tel \u20ac") is None
+
+
+@needs_c
+def test_keyword_search_at_every_offset_across_64_bytes() -> None:
+    """Windows are searched 64 bytes at a time: a word at each offset from 0 to 140, after a
+    letter, a digit, a space or a Swedish letter (which hide it) and with one after it, in
+    every clause mode; C and the regular expressions agree (3 x 141 x 6 x 4 windows a word)."""
+    from scanners import context
+
+    tried = hits = 0
+    for category, words in context.KEYWORDS.items():
+        for word in words[:3]:
+            for k in range(141):
+                for lead in ("x", "7", " ", "å", ". ", "\n"):
+                    for tail in ("", " ", "a", ". x"):
+                        window = (lead * k)[-k:] + word + tail if k else word + tail
+                        for clause in (context.WHOLE, context.FIRST_CLAUSE, context.LAST_CLAUSE):
+                            want = context.has_word_py(category, window, clause)
+                            got = context.has_word(category, window, clause)
+                            assert got == want, (category, window, clause)
+                            tried += 1
+                            hits += want
+    assert tried > 100_000
+    assert hits > tried // 4
+
+
+@needs_c
+def test_keyword_search_same_answers_without_avx512() -> None:
+    """With AVX-512 the places where a word can start, and the clause ends, come from masks of
+    64 bytes; byte by byte without it: the same test on that path."""
+    from tests.scanners.simd import run_on
+
+    code = (
+        "from scanners._hot import SIMD\n"
+        "from tests.scanners.test_hot import (\n"
+        "    test_keyword_search_at_every_offset_across_64_bytes as at_offsets,\n"
+        "    test_keyword_search_same_answers as same)\n"
+        "same()\n"
+        "at_offsets()\n"
+        "print(SIMD)\n"
+    )
+    assert run_on("avx2", code) == "avx2"
