@@ -322,11 +322,13 @@ def test_the_c_windows_are_the_python_rules() -> None:
 # fuzzing must give: at least so many accepted values; hand-backs to Python between the bounds,
 # as a share of all candidates (0: the C code decides every candidate of the kind).
 _OWN: dict[str, tuple[Callable[[random.Random], str] | None, int, float, float]] = {
-    # Personnummer forms hand back only rejections for a reference word near a sector boundary.
+    # Rejections near a sector boundary are judged again in C from the boundary when ASCII text
+    # lies between; past ASCII (UTF-8 to decode) they go back to Python. Personnummer forms
+    # hand back only such rejections for a reference word.
     "pnr_form": (_orgnr, 3000, 3, 0.001),
     "email": (None, 500, 100, 0.01),
-    "ipv4": (None, 500, 100, 0.01),
-    "phone_nat": (None, 500, 100, 0.01),
+    "ipv4": (None, 500, 40, 0.01),
+    "phone_nat": (None, 500, 40, 0.01),
     # A card's rule reads only the core: rejections need no second try, nothing goes back.
     "card": (_card, 1200, 0, 0),
     # Nor an IBAN's.
@@ -363,6 +365,23 @@ def test_c_confirmation_equals_python(kind: str) -> None:
         assert min_handed < handed_back[0] < (accepted + rejected) * max_handed
     else:
         assert handed_back[0] == 0
+
+
+def test_rejections_at_a_sector_boundary_are_judged_again_in_c() -> None:
+    """A bare number rejected for want of a word is judged again from the sector boundary
+    before it (a file's data starts there): in C where ASCII text lies between (or other
+    bytes, which are no text), in Python past ASCII; either way as `confirm_py` decides."""
+    plan = _plans()["phone_nat"]
+    handed_back = _counting(plan, "phone_nat")
+    for lead, handed in ((b"nr x ", 0), (b"nr \xc3\xa4 ", 1), (b"nr\x01 ", 0), (b"", 0)):
+        buf = b"x" * 40 + lead + b"0811234567 ok"
+        start = buf.index(b"0811234567")
+        # The boundary before `lead`, at the value, none.
+        for origin, back in ((512 - 40, handed), (512 - start, 0), (None, 0)):
+            before = handed_back[0]
+            assert plan.confirm(buf, start, origin) is None
+            assert plan.confirm_py(buf, start, origin) is None
+            assert handed_back[0] - before == back, (lead, origin)
 
 
 def test_c_confirmation_categories_and_forms() -> None:
