@@ -206,7 +206,7 @@ def test_packed_keys_are_the_pairs() -> None:
     assert compared > 50_000
     ids = tuple(range(300))
     with pytest.raises(ValueError, match="ids 0-255"):
-        db._libhs.scan(b"anna@example.se 19811218-9876 ", ids=(299,) * 300, packed=True)
+        db._libhs.scan(b"moms SE556677889901 ", ids=(299,) * 300, packed=True)
     assert db._libhs.scan(b"", ids=ids, packed=True) == b""
     with pytest.raises(ValueError, match="ids 0-255"):
         hyperscan.packed([(5, 256)])

@@ -71,12 +71,21 @@ def reference_iban_windows(data: bytes) -> list[tuple[int, int]]:
     return _merged([_around(data, m) for m in runs if _QUAD.search(m.group(0))])
 
 
-def reference_windows(data: bytes, *, hex_runs: bool = True) -> list[tuple[int, int]]:
+def reference_windows(
+    data: bytes, *, hex_runs: bool = True, emails: bool = True
+) -> list[tuple[int, int]]:
     """The stretches as the C code's comment defines them, written the plain way."""
-    n = len(data)
     spans = [_around(data, m) for m in _A.finditer(data)]
     if hex_runs:
         spans += reference_hex_windows(data)
+    if emails:
+        spans += reference_email_windows(data)
+    return _merged(spans)
+
+
+def reference_email_windows(data: bytes) -> list[tuple[int, int]]:
+    """A local-part byte, '@', and a domain run with a dot and two more bytes after it."""
+    n, spans = len(data), []
     for at in (i for i, b in enumerate(data) if b == 0x40):
         if at == 0 or not _is_local(data[at - 1]):
             continue
@@ -87,6 +96,12 @@ def reference_windows(data: bytes, *, hex_runs: bool = True) -> list[tuple[int, 
         if dots and e - dots[0] >= 3:
             spans.append((at - 1, min(n, e + 1)))
     return _merged(spans)
+
+
+def reference_dotted_windows(data: bytes) -> list[tuple[int, int]]:
+    """Runs of digits and dots that hold three dots, with a byte either side."""
+    runs = re.finditer(rb"[0-9.]+", data)
+    return _merged([_around(data, m) for m in runs if m[0].count(b".") >= 3])
 
 
 def reference_gate_windows(data: bytes, margin: int) -> list[tuple[int, int]]:
@@ -227,9 +242,11 @@ def test_split_lists_are_the_defined_stretches() -> None:
     ibans = hexes = tens = digits = 0
     for data in buffers:
         lists = hot.windows(data, 152, 152, -1, True)
-        first, gates, wide, hex_runs, iban_runs, ten_runs, runs = lists
+        first, gates, wide, hex_runs, iban_runs, ten_runs, runs, emails, dotted = lists
         hex_runs, iban_runs = pairs_of(hex_runs), pairs_of(iban_runs)
-        assert first == reference_windows(data, hex_runs=False), data[:200]
+        assert first == reference_windows(data, hex_runs=False, emails=False), data[:200]
+        assert pairs_of(emails) == reference_email_windows(data), data[:200]
+        assert pairs_of(dotted) == reference_dotted_windows(data), data[:200]
         assert hex_runs == reference_hex_windows(data), data[:200]
         assert iban_runs == reference_iban_windows(data), data[:200]
         assert gates == reference_gate_windows(data, 152), data[:200]
@@ -237,7 +254,7 @@ def test_split_lists_are_the_defined_stretches() -> None:
         assert pairs_of(runs) == reference_digit_windows(data), data[:200]
         for margin in (0, 3):
             assert hot.windows(data, margin, 0, -1, True)[5] == reference_ten_windows(data, margin)
-        assert hot.windows(data, 152, 152)[0] == _merged(first + hex_runs)
+        assert hot.windows(data, 152, 152)[0] == _merged(first + hex_runs + pairs_of(emails))
         ibans += len(iban_runs)
         hexes += len(hex_runs)
         tens += len(ten_runs)
@@ -249,12 +266,14 @@ def test_split_lists_are_the_defined_stretches() -> None:
 
 
 def test_the_lists_of_runs_are_given_up_past_their_own_limit() -> None:
-    """Past `own_limit` stretches the IPv6, IBAN and digit runs' lists are None each; the
-    others do not change."""
+    """Past `own_limit` stretches the IPv6, IBAN, digit runs', e-mail and dotted runs' lists
+    are None each; the others do not change."""
     for data, at in (
         (b"tel 070-123 45 67, pnr 811218-9876. " * 100, 6),
         (b"from fe80::1 to x, " * 200, 3),
         (b"IBAN SE45 5000 0000 0583 9825 7466; x; " * 200, 4),
+        (b"to=<anna@example.se>, " * 200, 7),
+        (b"relay=[192.0.2.10]:25, " * 200, 8),
     ):
         lists = hot.windows(data, 152, 152, -1, True)
         assert len(pairs_of(lists[at])) == 200
@@ -383,9 +402,10 @@ def test_the_narrower_simd_paths_give_the_same_stretches(path: str) -> None:
         "from scanners._hot import SIMD, windows\n"
         "from tests.scanners.engines.test_windows import (\n"
         "    fuzz_buffers, reference_gate_windows, reference_wide_windows, reference_windows,\n"
-        "    reference_digit_windows, pairs_of)\n"
+        "    reference_digit_windows, reference_dotted_windows, pairs_of)\n"
         "bad = [d for d in fuzz_buffers(9, 300) if windows(d, 0, 0)[0] != reference_windows(d)\n"
         "       or pairs_of(windows(d, 0, 0, -1, True)[6]) != reference_digit_windows(d)\n"
+        "       or pairs_of(windows(d, 0, 0, -1, True)[8]) != reference_dotted_windows(d)\n"
         "       or windows(d, 152, 0)[1] != reference_gate_windows(d, 152)\n"
         "       or windows(d, 0, 304)[2] != reference_wide_windows(d, 304)]\n"
         "print(SIMD, len(bad))\n"
@@ -576,3 +596,53 @@ def test_buffers_with_every_list_given_up_give_the_whole_buffers_candidates(
             tried += 1
     assert tried == 200
     assert all_given_up > 100
+
+
+_MAIL_AND_IP = [
+    b"a@b.se", b"a@b.s", b"a@b.c1d.se", b"a@b.cd-x.se", b"a@b..se", b"a@.b.se", b"a@b.se.",
+    b"a@b.s\xe9", b"a@b.se\xe9", b"a@b." + b"x" * 24, b"a@b." + b"x" * 25, b"a@b.xn--p1ai",
+    b"a@b.XN--p1ai", b"a@b.xn--", b"a@b.xn-", b"@b.se", b"a@@b.se", b"\xe5@b.se", b" @b.se",
+    b"a@b.se1", b"a@b-.se-", b"1.2.3.4", b"1.2.3.4.5", b"1234.5.6.7", b"1.2345.6.7", b"1.2.3.",
+    b".1.2.3.4", b"1..2.3.4", b"999.999.999.999", b"0.0.0.0", b"1.2.3.4567", b"12.34.56.78.9",
+    b"192.0.2.10]:25", b"a1.2.3.4", b".", b"@", b"1", b"-", b"x", b" ", b"\x00",
+]  # fmt: skip
+
+
+def test_email_and_ipv4_starts_found_in_c_are_hyperscans() -> None:
+    """`email_keys` and `ipv4_keys` give the starts hyperscan reports for the e-mail and IPv4
+    patterns (leftmost start of every match), in the stretches `windows` lists and in the whole
+    buffer. Tried: 3,000 buffers of crafted tokens and random bytes; any difference fails."""
+    pytest.importorskip("hyperscan")
+    from array import array
+
+    from scanners.engines.hyperscan import _Database
+
+    compiled = compile_kinds()
+    index = {c.kind.name: i for i, c in enumerate(compiled) if not c.wide}
+    rng = random.Random(41)
+    tried = found = 0
+    for kind, find, at in (("email", hot.email_keys, 7), ("ipv4", hot.ipv4_keys, 8)):
+        i = index[kind]
+        db = _Database([(s, i) for s in compiled[i].sources], frozenset())
+        for _ in range(1500):
+            parts = [
+                rng.choice(_MAIL_AND_IP)
+                if rng.random() < 0.6
+                else bytes(
+                    rng.choice(b"0123456789.@ab-xnXN\xe9 ") for _ in range(rng.randint(1, 8))
+                )
+                for _ in range(rng.randint(1, 30))
+            ]
+            data = b"".join(parts)
+            want = sorted(set(db.pairs(data)))
+            spans = hot.windows(data, 0, 0, -1, True)[at]
+            for got in (find(data, spans, i), find(data, None, i)):
+                assert sorted({(k >> 8, k & 255) for k in array("Q", got)}) == want, data
+            tried += 1
+            found += len(want)
+    assert tried == 3000
+    assert found > 3000
+    with pytest.raises(ValueError, match="0-255"):
+        hot.email_keys(b"a@b.se", None, 256)
+    with pytest.raises(ValueError, match="whole"):
+        hot.ipv4_keys(b"1.2.3.4", b"\x00" * 8, 1)
