@@ -388,11 +388,10 @@ def _gate_margin(compiled: list[Compiled]) -> int:
 # kinds cost a good share of that (text is full of clock times and capitalised words) and their
 # stretches stay rare.
 #
-# Personnummer forms, card and phone numbers run in the runs of digits, space and ( ) + - that
-# hold seven digits (the seventh list): text is full of the first list's stretches (a clock
-# time, a capitalised word), but a mail log holds such a run every 500 bytes or so, documents
-# one every 80 (a fifth of their bytes). These four patterns cost three quarters of the first
-# list's scan of text (2.4 of 4.5 ns a byte of mail log, 4.3 of 5.3 of documents). The lists of
+# International phone numbers run in the runs of digits, space and ( ) + - that hold seven
+# digits (the seventh list; `FOUND_IN_C` has the other kinds found there): text is full of the
+# first list's stretches (a clock time, a capitalised word), but a mail log holds such a run
+# every 500 bytes or so, documents one every 80 (a fifth of their bytes). The lists of
 # these kinds come as bytes of pairs and are joined and scanned in C (`_Database.span_keys`),
 # so they may hold far more stretches than the first (`own_bytes_per_stretch`): a mail log's
 # queue ids fill the IBAN list with a run every 250 bytes (0.59 ns a byte matched whole, 0.17
@@ -400,18 +399,23 @@ def _gate_margin(compiled: list[Compiled]) -> int:
 _OWN_STRETCHES = {
     "ipv6": 3,
     "iban": 4,
-    "pnr_form": 6,
-    "card": 6,
     "phone_intl": 6,
-    "phone_nat": 6,
 }
 # Kinds whose starts C finds in their own list of `windows` without hyperscan (by list, and the
 # `scanners._hot` function): e-mail addresses in the '@' stretches, IPv4 addresses in the runs of
-# digits and dots that hold three dots. A mail log line's address and relay are 30 of its 250
-# bytes, yet matching them cost 1.1 ns a byte of the log: about 300 ns a match for hyperscan
-# to track its start. Their patterns' starts are simple to find (one byte before the '@';
-# up to three digits before the third dot before a group's end).
-FOUND_IN_C = {"email": (7, "email_keys"), "ipv4": (8, "ipv4_keys")}
+# digits and dots that hold three dots, personnummer forms, cards and national phone numbers
+# in the runs of digits (the seventh list, where international numbers stay with hyperscan).
+# A mail log line's address and relay are 30 of its 250 bytes, yet matching them cost 1.1 ns a
+# byte of the log: about 300 ns a match for hyperscan to track its start; in documents the
+# digit runs are a fifth of the bytes and cost 3.8 ns a byte of them all. These patterns'
+# starts are simple to find from where a match can end (tests hold them to hyperscan's).
+FOUND_IN_C = {
+    "email": (7, "email_keys"),
+    "ipv4": (8, "ipv4_keys"),
+    "pnr_form": (6, "pnr_keys"),
+    "card": (6, "card_keys"),
+    "phone_nat": (6, "phone_keys"),
+}
 # Keyword-gated kinds whose gate patterns run in a list of `windows` of their own (by index);
 # the others run around five digits or a digit, separator and digit (the second list). The
 # bare ten-digit number's value begins with ten digits in a row (a test holds it to that), so

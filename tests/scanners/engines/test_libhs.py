@@ -257,7 +257,7 @@ def test_spans_scanned_in_c_are_mapped_back_as_in_python() -> None:
                             tried += 1
                         matched += len(want)
     assert tried == 200 * 3 * 3 * 3 * 3 * 2
-    assert matched > 20_000
+    assert matched > 5_000
     db = databases[0]
     with pytest.raises(ValueError, match="whole"):
         db.span_keys(b"abc", b"\x00" * 8, 1)

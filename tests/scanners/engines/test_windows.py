@@ -462,7 +462,7 @@ def test_the_digit_run_kinds_match_inside_runs_that_hold_seven_digits() -> None:
     and hold seven digits in every match. Parsed, not checked by example."""
     import re._parser as sre_parse
 
-    from scanners.engines.hyperscan import _OWN_STRETCHES
+    from scanners.engines.hyperscan import _OWN_STRETCHES, FOUND_IN_C
 
     run_class = set(b"0123456789 ()+-")
 
@@ -518,7 +518,8 @@ def test_the_digit_run_kinds_match_inside_runs_that_hold_seven_digits() -> None:
             for alt in alts
         )
 
-    kinds = [c for c in compile_kinds() if _OWN_STRETCHES.get(c.kind.name) == 6 and not c.wide]
+    lists = {**_OWN_STRETCHES, **{kind: at for kind, (at, _) in FOUND_IN_C.items()}}
+    kinds = [c for c in compile_kinds() if lists.get(c.kind.name) == 6 and not c.wide]
     assert {c.kind.name for c in kinds} == {"pnr_form", "card", "phone_intl", "phone_nat"}
     for c in kinds:
         for source in c.sources:
@@ -598,6 +599,14 @@ def test_buffers_with_every_list_given_up_give_the_whole_buffers_candidates(
     assert all_given_up > 100
 
 
+_DIGIT_TOKENS = [
+    b"19811218-9876", b"811218-9876", b"811218+9876", b"198112189876", b"1234567890123",
+    b"4111 1111 1111 1111", b"4111-1111-1111-1", b"4111 111111 11111", b"4111 11111 111111",
+    b"41111111111111111111", b"070-123 45 67", b"0701234567", b"08-123 456", b"(08) 123 45 67",
+    b"(0) 1234", b"(070)1234567", b"(08)  123", b"+46 70 123 45 67", b"0046 8 123 456",
+    b"07 0-1 2", b"0-7", b"00", b"0", b"1", b"12", b"1234", b"(", b")", b"+", b"-", b" ", b"  ",
+    b"a", b"Z", b".", b"\xe9", b"x0701234567", b"0701234567a", b"12345678901234567890123",
+]  # fmt: skip
 _MAIL_AND_IP = [
     b"a@b.se", b"a@b.s", b"a@b.c1d.se", b"a@b.cd-x.se", b"a@b..se", b"a@.b.se", b"a@b.se.",
     b"a@b.s\xe9", b"a@b.se\xe9", b"a@b." + b"x" * 24, b"a@b." + b"x" * 25, b"a@b.xn--p1ai",
@@ -608,40 +617,43 @@ _MAIL_AND_IP = [
 ]  # fmt: skip
 
 
-def test_email_and_ipv4_starts_found_in_c_are_hyperscans() -> None:
-    """`email_keys` and `ipv4_keys` give the starts hyperscan reports for the e-mail and IPv4
-    patterns (leftmost start of every match), in the stretches `windows` lists and in the whole
-    buffer. Tried: 3,000 buffers of crafted tokens and random bytes; any difference fails."""
+def test_starts_found_in_c_are_hyperscans() -> None:
+    """The `scanners._hot` functions of `FOUND_IN_C` give the starts hyperscan reports for
+    their kinds' patterns (the leftmost start of every match), in the stretches `windows` lists
+    for them and in the whole buffer. Tried: 2,000 buffers of crafted tokens and random bytes a
+    kind (five kinds); any difference fails."""
     pytest.importorskip("hyperscan")
     from array import array
 
-    from scanners.engines.hyperscan import _Database
+    from scanners.engines.hyperscan import FOUND_IN_C, _Database
 
     compiled = compile_kinds()
     index = {c.kind.name: i for i, c in enumerate(compiled) if not c.wide}
     rng = random.Random(41)
-    tried = found = 0
-    for kind, find, at in (("email", hot.email_keys, 7), ("ipv4", hot.ipv4_keys, 8)):
-        i = index[kind]
+    tried = 0
+    found = dict.fromkeys(FOUND_IN_C, 0)
+    for kind, (at, function) in FOUND_IN_C.items():
+        i, find = index[kind], getattr(hot, function)
         db = _Database([(s, i) for s in compiled[i].sources], frozenset())
-        for _ in range(1500):
+        tokens, alphabet = _MAIL_AND_IP, b"0123456789.@ab-xnXN\xe9 "
+        if at == 6:
+            tokens, alphabet = _DIGIT_TOKENS, b"0123456789 ()+-a.\xe9"
+        for _ in range(2000):
             parts = [
-                rng.choice(_MAIL_AND_IP)
+                rng.choice(tokens)
                 if rng.random() < 0.6
-                else bytes(
-                    rng.choice(b"0123456789.@ab-xnXN\xe9 ") for _ in range(rng.randint(1, 8))
-                )
+                else bytes(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
                 for _ in range(rng.randint(1, 30))
             ]
             data = b"".join(parts)
             want = sorted(set(db.pairs(data)))
             spans = hot.windows(data, 0, 0, -1, True)[at]
             for got in (find(data, spans, i), find(data, None, i)):
-                assert sorted({(k >> 8, k & 255) for k in array("Q", got)}) == want, data
+                assert sorted({(k >> 8, k & 255) for k in array("Q", got)}) == want, (kind, data)
             tried += 1
-            found += len(want)
-    assert tried == 3000
-    assert found > 3000
+            found[kind] += len(want)
+    assert tried == 2000 * len(FOUND_IN_C)
+    assert min(found.values()) > 1000, found
     with pytest.raises(ValueError, match="0-255"):
         hot.email_keys(b"a@b.se", None, 256)
     with pytest.raises(ValueError, match="whole"):
