@@ -1218,64 +1218,63 @@ static int ipv4_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize
  * every place a match can end in the runs of digits, space and ( ) + - (`push_digit_run`):
  * after a digit, where a byte that is no ASCII letter or digit follows (or the buffer ends).
  * In documents such runs are a fifth of the bytes, and hyperscan spent 10 to 20 ns a byte
- * of them tracking these patterns' starts. */
+ * of them tracking these patterns' starts. One pass over a run notes how many digits in a row
+ * end at each byte (`digits_to`), so each pattern is a few lookups at each end. */
 static inline int dig(unsigned char c) { return c >= '0' && c <= '9'; }
 static inline int alnum(unsigned char c) { return dig(c) || tld_letter(c); }
 static inline int card_sep(unsigned char c) { return c == ' ' || c == '-'; }
 
-static int digits_in(const unsigned char *p, Py_ssize_t a, Py_ssize_t b) {
-    if (a < 0) return 0;
-    for (Py_ssize_t i = a; i < b; i++)
-        if (!dig(p[i])) return 0;
-    return 1;
+/* A run p[s:e] and how many digits in a row end at each of its bytes. */
+typedef struct {
+    const unsigned char *p;
+    Py_ssize_t s, e;
+    const uint32_t *digits_to; /* [i - s] for byte i */
+} run_t;
+
+/* Digits in a row that end at byte i (none before the run: the byte before it is no digit). */
+static inline Py_ssize_t row(const run_t *r, Py_ssize_t i) {
+    return i >= r->s && i < r->e ? r->digits_to[i - r->s] : 0;
 }
 
-/* The digits in a row that end before `j` (at most `most`). */
-static Py_ssize_t digits_before(const unsigned char *p, Py_ssize_t j, Py_ssize_t most) {
-    Py_ssize_t k = 0;
-    while (k < most && j - k - 1 >= 0 && dig(p[j - k - 1])) k++;
-    return k;
+static inline int byte_is(const run_t *r, Py_ssize_t i, int (*test)(unsigned char)) {
+    return i >= 0 && test(r->p[i]);
 }
+
+static int pnr_sep(unsigned char c) { return c == '-' || c == '+'; }
+static int card_sep_fn(unsigned char c) { return card_sep(c); }
 
 /* (?:(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}|[0-9]{12}) ending before j: its leftmost start. */
-static Py_ssize_t pnr_start(const unsigned char *p, Py_ssize_t j) {
-    if (j >= 11 && digits_in(p, j - 4, j) && (p[j - 5] == '-' || p[j - 5] == '+') &&
-        digits_in(p, j - 11, j - 5))
-        return digits_in(p, j - 13, j - 11) ? j - 13 : j - 11;
-    return digits_in(p, j - 12, j) ? j - 12 : -1;
-}
-
-/* [0-9]{4}[ -] groups ... ending before j: a group of exactly `size` digits (a separator on
- * both sides) before the separator at `sep`; returns the separator before it, or -1. */
-static Py_ssize_t group_before(const unsigned char *p, Py_ssize_t sep, Py_ssize_t size) {
-    Py_ssize_t at = sep - size - 1;
-    return at >= 0 && card_sep(p[at]) && digits_in(p, at + 1, sep) ? at : -1;
+static Py_ssize_t pnr_start(const run_t *r, Py_ssize_t j) {
+    Py_ssize_t last = row(r, j - 1);
+    if (last == 4 && byte_is(r, j - 5, pnr_sep) && row(r, j - 6) >= 6)
+        return row(r, j - 6) >= 8 ? j - 13 : j - 11;
+    return last >= 12 ? j - 12 : -1;
 }
 
 /* [0-9]{13,19} | [0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7} | [0-9]{4}[ -][0-9]{6}[ -]
  * [0-9]{4,5} | [0-9]{4}[ -][0-9]{5}[ -][0-9]{6}, ending before j: its leftmost start. The
- * last group is every digit before j; its length picks the alternative (none share one). */
-static Py_ssize_t card_start(const unsigned char *p, Py_ssize_t j) {
-    Py_ssize_t last = digits_before(p, j, 20);
+ * last group is every digit before j; its length and the next group's pick the alternative. */
+static Py_ssize_t card_start(const run_t *r, Py_ssize_t j) {
+    Py_ssize_t last = row(r, j - 1);
     if (last >= 13) return last <= 19 ? j - last : j - 19;
     Py_ssize_t sep = j - last - 1;
-    if (!last || sep < 0 || !card_sep(p[sep])) return -1;
-    /* (middle groups, from the last) for the last group's length */
-    static const int forms[3][3] = {{4, 4, 0}, {6, 0, 0}, {5, 0, 0}};
-    for (int f = 0; f < 3; f++) {
-        if ((f == 0 && last > 7) || (f == 1 && (last < 4 || last > 5)) || (f == 2 && last != 6))
-            continue;
-        Py_ssize_t at = sep;
-        for (int g = 0; g < 3 && forms[f][g] && at >= 0; g++) at = group_before(p, at, forms[f][g]);
-        if (at >= 0 && digits_in(p, at - 4, at)) return at - 4;
+    if (!last || !byte_is(r, sep, card_sep_fn)) return -1;
+    Py_ssize_t middle = row(r, sep - 1), at = sep - middle - 1; /* the group before, whole */
+    if (!byte_is(r, at, card_sep_fn)) return -1;
+    if (middle == 4 && last <= 7) { /* ... [0-9]{4}[ -][0-9]{4}[ -] before it */
+        if (row(r, at - 1) != 4 || !byte_is(r, at - 5, card_sep_fn)) return -1;
+        at -= 5;
+    } else if (!((middle == 6 && last >= 4 && last <= 5) || (middle == 5 && last == 6))) {
+        return -1;
     }
-    return -1;
+    return row(r, at - 1) >= 4 ? at - 4 : -1;
 }
 
 /* (?:^|[^0-9])(?:0[1-9](?:[ -]?[0-9]){6,9}|\(0[1-9][0-9]{0,2}\) ?[0-9](?:[ -]?[0-9]){4,7})
  * ending before j: its leftmost start (the byte before the value; the value itself at 0). The
- * digits before j joined by single spaces or hyphens are walked back (at most 12). */
-static Py_ssize_t phone_start(const unsigned char *p, Py_ssize_t j) {
+ * digits before j joined by single spaces or hyphens are walked back (at most 13). */
+static Py_ssize_t phone_start(const run_t *r, Py_ssize_t j) {
+    const unsigned char *p = r->p;
     Py_ssize_t at[13];
     int count = 0;
     Py_ssize_t q = j - 1;
@@ -1285,84 +1284,105 @@ static Py_ssize_t phone_start(const unsigned char *p, Py_ssize_t j) {
         else if (q >= 2 && card_sep(p[q - 1]) && dig(p[q - 2])) q -= 2;
         else break;
     }
-    int whole = count < 13; /* the chain ends at at[count - 1] */
-    Py_ssize_t best = -1;
     /* \(0[1-9][0-9]{0,2}\) ?  then the whole chain of 5 to 8 digits */
-    if (whole && count >= 5 && count <= 8) {
-        Py_ssize_t f = at[count - 1], r = f - 1;
-        if (r >= 0 && p[r] == ' ') r--;
-        if (r >= 0 && p[r] == ')') {
-            Py_ssize_t inner = digits_before(p, r, 5);
-            Py_ssize_t open = r - inner - 1;
+    if (count >= 5 && count <= 8) {
+        Py_ssize_t rp = at[count - 1] - 1;
+        if (rp >= 0 && p[rp] == ' ') rp--;
+        if (rp >= 0 && p[rp] == ')') {
+            Py_ssize_t inner = row(r, rp - 1), open = rp - inner - 1;
             if (inner >= 2 && inner <= 4 && open >= 0 && p[open] == '(' && p[open + 1] == '0' &&
                 p[open + 2] >= '1' && p[open + 2] <= '9' && (open == 0 || !dig(p[open - 1])))
-                best = open == 0 ? 0 : open - 1;
+                return open == 0 ? 0 : open - 1;
         }
     }
-    if (best >= 0) return best;
     /* 0[1-9] at at[t + 1], at[t] (adjacent), then t digits (6 to 9), a non-digit before */
     for (int t = 9; t >= 6; t--) {
         if (t + 1 >= count) continue;
         Py_ssize_t h = at[t + 1];
-        if (at[t] != h + 1 || p[h] != '0' || p[h + 1] < '1' || h + 1 > j) continue;
+        if (at[t] != h + 1 || p[h] != '0' || p[h + 1] < '1') continue;
         if (h == 0) return 0;
         if (!dig(p[h - 1])) return h - 1;
     }
     return -1;
 }
 
-typedef Py_ssize_t (*start_fn)(const unsigned char *, Py_ssize_t);
+typedef struct {
+    uint32_t *v;
+    Py_ssize_t cap;
+} rows_t;
 
-static int starts_in_runs(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
-                          uint64_t index, keys_t *out, start_fn start_of) {
-    Py_ssize_t last = -1;
+/* The three kinds' starts at every end in the runs of digits, space and ( ) + - that lie in
+ * p[lo:hi] (`index`: personnummer, card, phone), each start once in a row. */
+static int digit_kinds_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
+                          const uint64_t *index, keys_t *out, rows_t *rows) {
+    static Py_ssize_t (*const start_of[3])(const run_t *, Py_ssize_t) = {pnr_start, card_start,
+                                                                         phone_start};
+    Py_ssize_t last[3] = {-1, -1, -1};
     for (Py_ssize_t i = lo; i < hi; i++) {
         if (!(cls[p[i]] & CLS_N)) continue;
         Py_ssize_t s = i;
         while (i < n && (cls[p[i]] & CLS_N)) i++;
+        if (i - s > rows->cap) {
+            uint32_t *v = PyMem_RawRealloc(rows->v, (size_t)(i - s) * sizeof *v);
+            if (v == NULL) return -1;
+            rows->v = v;
+            rows->cap = i - s;
+        }
+        for (Py_ssize_t k = s; k < i; k++)
+            rows->v[k - s] = dig(p[k]) ? (k > s ? rows->v[k - s - 1] : 0) + 1 : 0;
+        run_t run = {p, s, i, rows->v};
         for (Py_ssize_t j = s + 1; j <= i; j++) {
             if (!dig(p[j - 1]) || (j < n && alnum(p[j]))) continue;
-            Py_ssize_t at = start_of(p, j);
-            if (at >= 0 && at != last) {
-                if (put_key(out, at, index) < 0) return -1;
-                last = at;
+            for (int kind = 0; kind < 3; kind++) {
+                Py_ssize_t at = start_of[kind](&run, j);
+                if (at >= 0 && at != last[kind]) {
+                    if (put_key(out, at, index[kind]) < 0) return -1;
+                    last[kind] = at;
+                }
             }
         }
     }
     return 0;
 }
 
-static int pnr_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
-                  uint64_t index, keys_t *out) {
-    return starts_in_runs(p, n, lo, hi, index, out, pnr_start);
+/* A finder's starts in p[lo:hi] for its kinds' compiled indices; `rows` is scratch room. */
+typedef int (*finder_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                         const uint64_t *, keys_t *, rows_t *);
+
+static int email_finder(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
+                        const uint64_t *index, keys_t *out, rows_t *rows) {
+    (void)rows;
+    return email_in(p, n, lo, hi, index[0], out);
 }
 
-static int card_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
-                   uint64_t index, keys_t *out) {
-    return starts_in_runs(p, n, lo, hi, index, out, card_start);
+static int ipv4_finder(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
+                       const uint64_t *index, keys_t *out, rows_t *rows) {
+    (void)rows;
+    return ipv4_in(p, n, lo, hi, index[0], out);
 }
 
-static int phone_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi,
-                    uint64_t index, keys_t *out) {
-    return starts_in_runs(p, n, lo, hi, index, out, phone_start);
-}
-
-typedef int (*finder_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t, Py_ssize_t, uint64_t,
-                         keys_t *);
-
-static PyObject *keys_in_spans(PyObject *args, finder_fn find) {
+/* (buffer, spans, index...) with `kinds` indices: the finder's packed keys in the spans. */
+static PyObject *keys_in_spans(PyObject *args, finder_fn find, int kinds) {
     Py_buffer view, spans = {0};
     PyObject *spans_obj;
-    unsigned int index;
-    if (!PyArg_ParseTuple(args, "y*OI", &view, &spans_obj, &index)) return NULL;
+    unsigned int given[3] = {0, 0, 0};
+    int parsed = kinds == 1 ? PyArg_ParseTuple(args, "y*OI", &view, &spans_obj, &given[0])
+                            : PyArg_ParseTuple(args, "y*OIII", &view, &spans_obj, &given[0],
+                                               &given[1], &given[2]);
+    if (!parsed) return NULL;
     PyObject *result = NULL;
     keys_t out = {NULL, 0, 0};
+    rows_t rows = {NULL, 0};
     Py_ssize_t whole[2] = {0, view.len};
     const Py_ssize_t *pairs = whole;
     Py_ssize_t count = 1;
-    if (index > 255) {
-        PyErr_SetString(PyExc_ValueError, "packed keys take ids 0-255");
-        goto done;
+    uint64_t index[3];
+    for (int k = 0; k < kinds; k++) {
+        if (given[k] > 255) {
+            PyErr_SetString(PyExc_ValueError, "packed keys take ids 0-255");
+            goto done;
+        }
+        index[k] = given[k];
     }
     if (spans_obj != Py_None) {
         if (PyObject_GetBuffer(spans_obj, &spans, PyBUF_SIMPLE) < 0) goto done;
@@ -1380,7 +1400,7 @@ static PyObject *keys_in_spans(PyObject *args, finder_fn find) {
     for (Py_ssize_t i = 0; i < count && !failed; i++) {
         Py_ssize_t lo = pairs[2 * i] < 0 ? 0 : pairs[2 * i], hi = pairs[2 * i + 1];
         if (hi > n) hi = n;
-        if (lo < hi) failed = find(p, n, lo, hi, index, &out) < 0;
+        if (lo < hi) failed = find(p, n, lo, hi, index, &out, &rows) < 0;
     }
     Py_END_ALLOW_THREADS
     if (failed) {
@@ -1392,25 +1412,20 @@ done:
     PyBuffer_Release(&view);
     if (spans.obj != NULL) PyBuffer_Release(&spans);
     PyMem_RawFree(out.v);
+    PyMem_RawFree(rows.v);
     return result;
 }
 
 static PyObject *py_email_keys(PyObject *self, PyObject *args) {
-    return keys_in_spans(args, email_in);
+    return keys_in_spans(args, email_finder, 1);
 }
 
 static PyObject *py_ipv4_keys(PyObject *self, PyObject *args) {
-    return keys_in_spans(args, ipv4_in);
+    return keys_in_spans(args, ipv4_finder, 1);
 }
 
-static PyObject *py_pnr_keys(PyObject *self, PyObject *args) { return keys_in_spans(args, pnr_in); }
-
-static PyObject *py_card_keys(PyObject *self, PyObject *args) {
-    return keys_in_spans(args, card_in);
-}
-
-static PyObject *py_phone_keys(PyObject *self, PyObject *args) {
-    return keys_in_spans(args, phone_in);
+static PyObject *py_digit_keys(PyObject *self, PyObject *args) {
+    return keys_in_spans(args, digit_kinds_in, 3);
 }
 
 /* ---- stretches joined ---------------------------------------------------------------------
@@ -2253,13 +2268,10 @@ static PyMethodDef methods[] = {
     {"ipv4_keys", py_ipv4_keys, METH_VARARGS,
      "ipv4_keys(buffer, spans, index) -> packed keys of the IPv4 pattern's starts in the spans "
      "(bytes of (lo, hi) pairs, None: all), as hyperscan reports them."},
-    {"pnr_keys", py_pnr_keys, METH_VARARGS,
-     "pnr_keys(buffer, spans, index) -> packed keys of the personnummer forms' starts in the "
-     "spans' runs of digits, space and ( ) + -, as hyperscan reports them."},
-    {"card_keys", py_card_keys, METH_VARARGS,
-     "card_keys(buffer, spans, index) -> the same for card numbers."},
-    {"phone_keys", py_phone_keys, METH_VARARGS,
-     "phone_keys(buffer, spans, index) -> the same for national phone numbers."},
+    {"digit_keys", py_digit_keys, METH_VARARGS,
+     "digit_keys(buffer, spans, pnr, card, phone) -> packed keys of the personnummer forms', "
+     "card numbers' and national phone numbers' starts (those compiled indices) in the spans' "
+     "runs of digits, space and ( ) + -, as hyperscan reports them."},
     {"join", py_join, METH_VARARGS,
      "(the spans of the buffer joined by `gap` bytes of 0x01, where each starts in it)."},
     {"findings_of_names", (PyCFunction)(void (*)(void))py_findings_of_names, METH_FASTCALL,

@@ -409,13 +409,12 @@ _OWN_STRETCHES = {
 # byte of the log: about 300 ns a match for hyperscan to track its start; in documents the
 # digit runs are a fifth of the bytes and cost 3.8 ns a byte of them all. These patterns'
 # starts are simple to find from where a match can end (tests hold them to hyperscan's).
-FOUND_IN_C = {
-    "email": (7, "email_keys"),
-    "ipv4": (8, "ipv4_keys"),
-    "pnr_form": (6, "pnr_keys"),
-    "card": (6, "card_keys"),
-    "phone_nat": (6, "phone_keys"),
-}
+# Each function takes the buffer, the list's stretches and its kinds' compiled indices.
+FOUND_IN_C = (
+    (7, "email_keys", ("email",)),
+    (8, "ipv4_keys", ("ipv4",)),
+    (6, "digit_keys", ("pnr_form", "card", "phone_nat")),
+)
 # Keyword-gated kinds whose gate patterns run in a list of `windows` of their own (by index);
 # the others run around five digits or a digit, separator and digit (the second list). The
 # bare ten-digit number's value begins with ten digits in a row (a test holds it to that), so
@@ -448,16 +447,17 @@ class HyperscanEngine:
         self._all: _Database | None = None
         # Stretches of 8-bit text where keyword-free kinds can match, and the surroundings of
         # the digits every keyword-gated 8-bit value holds (module docstring).
-        windowed = [
-            i
-            for i, c in enumerate(compiled)
-            if not c.wide and not c.kind.gate and c.kind.name not in FOUND_IN_C
-        ]
-        # (list of `windows`, scanners._hot function, compiled index) of the kinds C finds.
+        # (list of `windows`, scanners._hot function, compiled indices) of the kinds C finds:
+        # a function's kinds all compiled, else hyperscan matches them.
+        eight_bit = {c.kind.name: i for i, c in enumerate(compiled) if not c.wide}
         self._found_in_c = [
-            (*FOUND_IN_C[c.kind.name], i)
-            for i, c in enumerate(compiled)
-            if not c.wide and c.kind.name in FOUND_IN_C
+            (at, find, tuple(eight_bit[kind] for kind in kinds))
+            for at, find, kinds in FOUND_IN_C
+            if all(kind in eight_bit for kind in kinds)
+        ]
+        in_c = {i for _, _, indices in self._found_in_c for i in indices}
+        windowed = [
+            i for i, c in enumerate(compiled) if not c.wide and not c.kind.gate and i not in in_c
         ]
         near_gate = [i for i, c in enumerate(compiled) if not c.wide and c.kind.gate]
         # The windowed and gated kinds by the list of `windows` that holds their stretches.
@@ -551,7 +551,7 @@ class HyperscanEngine:
         scans += [(db, lists[at], self._gate_margin) for at, db in self._gates_by_list]
         if self._utf16 is not None:
             scans.append((self._utf16, lists[2], self._wide_margin))
-        in_c = [getattr(_hot, find)(data, lists[at], i) for at, find, i in self._found_in_c]
+        in_c = [getattr(_hot, find)(data, lists[at], *i) for at, find, i in self._found_in_c]
         if keys:
             parts = [self._scan_stretches(db, data, at, gap, keys=True) for db, at, gap in scans]
             return parts + in_c

@@ -518,7 +518,7 @@ def test_the_digit_run_kinds_match_inside_runs_that_hold_seven_digits() -> None:
             for alt in alts
         )
 
-    lists = {**_OWN_STRETCHES, **{kind: at for kind, (at, _) in FOUND_IN_C.items()}}
+    lists = {**_OWN_STRETCHES, **{kind: at for at, _, kinds in FOUND_IN_C for kind in kinds}}
     kinds = [c for c in compile_kinds() if lists.get(c.kind.name) == 6 and not c.wide]
     assert {c.kind.name for c in kinds} == {"pnr_form", "card", "phone_intl", "phone_nat"}
     for c in kinds:
@@ -620,8 +620,8 @@ _MAIL_AND_IP = [
 def test_starts_found_in_c_are_hyperscans() -> None:
     """The `scanners._hot` functions of `FOUND_IN_C` give the starts hyperscan reports for
     their kinds' patterns (the leftmost start of every match), in the stretches `windows` lists
-    for them and in the whole buffer. Tried: 2,000 buffers of crafted tokens and random bytes a
-    kind (five kinds); any difference fails."""
+    for them and in the whole buffer. Tried: 3,000 buffers of crafted tokens and random bytes a
+    function; any difference fails."""
     pytest.importorskip("hyperscan")
     from array import array
 
@@ -631,14 +631,14 @@ def test_starts_found_in_c_are_hyperscans() -> None:
     index = {c.kind.name: i for i, c in enumerate(compiled) if not c.wide}
     rng = random.Random(41)
     tried = 0
-    found = dict.fromkeys(FOUND_IN_C, 0)
-    for kind, (at, function) in FOUND_IN_C.items():
-        i, find = index[kind], getattr(hot, function)
-        db = _Database([(s, i) for s in compiled[i].sources], frozenset())
+    found = {kind: 0 for _, _, kinds in FOUND_IN_C for kind in kinds}
+    for at, function, kinds in FOUND_IN_C:
+        find, indices = getattr(hot, function), [index[kind] for kind in kinds]
+        db = _Database([(s, i) for i in indices for s in compiled[i].sources], frozenset())
         tokens, alphabet = _MAIL_AND_IP, b"0123456789.@ab-xnXN\xe9 "
         if at == 6:
             tokens, alphabet = _DIGIT_TOKENS, b"0123456789 ()+-a.\xe9"
-        for _ in range(2000):
+        for _ in range(3000):
             parts = [
                 rng.choice(tokens)
                 if rng.random() < 0.6
@@ -648,11 +648,12 @@ def test_starts_found_in_c_are_hyperscans() -> None:
             data = b"".join(parts)
             want = sorted(set(db.pairs(data)))
             spans = hot.windows(data, 0, 0, -1, True)[at]
-            for got in (find(data, spans, i), find(data, None, i)):
-                assert sorted({(k >> 8, k & 255) for k in array("Q", got)}) == want, (kind, data)
+            for got in (find(data, spans, *indices), find(data, None, *indices)):
+                assert sorted({(k >> 8, k & 255) for k in array("Q", got)}) == want, (kinds, data)
             tried += 1
-            found[kind] += len(want)
-    assert tried == 2000 * len(FOUND_IN_C)
+            for _, i in want:
+                found[compiled[i].kind.name] += 1
+    assert tried == 3000 * len(FOUND_IN_C)
     assert min(found.values()) > 1000, found
     with pytest.raises(ValueError, match="0-255"):
         hot.email_keys(b"a@b.se", None, 256)
