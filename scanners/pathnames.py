@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from scanners.pagescan import Matcher
 
 _SPLIT = re.compile(r"([/!])")  # folders, and members of archives (`a.zip!b/c.txt`)
+# Every value the fast path finds holds an ASCII digit, an '@' (e-mail) or a ':' (IPv6); a
+# name without any cannot hold one. Matching a name cost about 60 us whatever its length
+# (each pattern set's scan has its own set-up): 0.5 s of mapping the 1.02 GB mixed image,
+# most of whose 6,200 names hold none of them.
+_MAY_HOLD_VALUE = re.compile(rb"[0-9@:]")
 MAX_FOLDERS = 200_000  # folder names remembered; beyond it a name is scanned again (and counted)
 
 
@@ -65,6 +70,8 @@ class PathRedactor:
         if not name:
             return name, []
         raw = name.encode("utf-8", errors="surrogateescape")
+        if _MAY_HOLD_VALUE.search(raw) is None:
+            return name, []
         findings = [f for f in self.matcher.scan(raw, 0) if f.length > 0]
         if not findings:
             return name, []
