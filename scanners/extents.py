@@ -183,7 +183,8 @@ def raw_readable(
         return False  # the raw pass's finding could not be placed in it
     with (opened or ref.open)() as fh:
         head = fh.read(min(ref.size, HEAD))
-        if sniff(ref.path, head) == "gzip":
+        kind = sniff(ref.path, head)
+        if kind == "gzip":
             return _gzip_text(ref.path, head + fh.read(GZIP_HEAD)) and _inflated_whole(
                 fh, ref.size, limits or Limits()
             )
@@ -193,7 +194,8 @@ def raw_readable(
             head += fh.read(min(ref.size, FIRST_LINE) - len(head))
             if b"\n" not in head and ref.size > len(head):
                 return False  # longer still: the file pass reads it and decides
-    if sniff(ref.path, head) != "text":
+            kind = sniff(ref.path, head)
+    if kind != "text":
         return False
     if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xfe\xff")):
         return False

@@ -88,7 +88,11 @@ def decode(data: bytes, form: str | None = None) -> str | None:
 
 
 def _utf16_le(sample: bytes) -> bool:
-    # ASCII-range text in UTF-16LE: nearly every odd byte is zero, few even bytes are.
+    # ASCII-range text in UTF-16LE: nearly every odd byte is zero, few even bytes are. 8-bit
+    # text holds no zero byte at all, which one search (memchr) tells, where the two strided
+    # copies below cost 5 us a 4 KB head (the map asks up to four times a file).
+    if b"\x00" not in sample:
+        return False
     odd = sample[1::2]
     even = sample[0::2]
     if len(odd) < 8:
