@@ -791,34 +791,23 @@ static void email_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, spans_
     if (dot >= 0 && e - dot >= 3) push(out, at - 1, e < n ? e + 1 : n);
 }
 
-/* The whole run of class N (digits, space and ( ) + -) through byte `j`, with one byte either
- * side, if it holds seven digits or more: every personnummer form, card number and phone number
- * (national or international) is such a run with the boundary bytes its pattern checks, and
- * holds at least seven digits (a test parses the patterns for it). */
-static void push_digit_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, spans_t *out,
-                           Py_ssize_t *covered) {
+/* The whole run of `bit`'s class through byte `j`, with one byte either side, if it holds
+ * `needed` bytes from `lo` to `hi`:
+ * - class N (digits, space and ( ) + -) and seven digits: every personnummer form, card number
+ *   and phone number (national or international) is such a run with the boundary bytes its
+ *   pattern checks, and holds at least seven digits (a test parses the patterns for it);
+ * - digits and dots, and three dots: every IPv4 candidate (four groups of digits, three dots,
+ *   then a byte that is no digit) is such a run with the byte after it. */
+static void push_run_holding(const unsigned char *p, Py_ssize_t n, Py_ssize_t j,
+                             unsigned char bit, unsigned char lo, unsigned char hi, int needed,
+                             spans_t *out, Py_ssize_t *covered) {
     Py_ssize_t s = j, e = j + 1;
-    while (s > 0 && (cls[p[s - 1]] & CLS_N)) s--;
-    while (e < n && (cls[p[e]] & CLS_N)) e++;
+    while (s > 0 && (cls[p[s - 1]] & bit)) s--;
+    while (e < n && (cls[p[e]] & bit)) e++;
     *covered = e;
-    int digits = 0;
-    for (Py_ssize_t i = s; i < e && digits < 7; i++) digits += p[i] >= '0' && p[i] <= '9';
-    if (digits < 7) return;
-    push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
-}
-
-/* The whole run of digits and dots through byte `j`, with one byte either side, if it holds
- * three dots: every IPv4 candidate (four groups of digits, three dots, then a byte that is no
- * digit) is such a run with the byte after it. */
-static void push_dotted_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, spans_t *out,
-                            Py_ssize_t *covered) {
-    Py_ssize_t s = j, e = j + 1;
-    while (s > 0 && (cls[p[s - 1]] & CLS_DOTTED)) s--;
-    while (e < n && (cls[p[e]] & CLS_DOTTED)) e++;
-    *covered = e;
-    int dots = 0;
-    for (Py_ssize_t i = s; i < e && dots < 3; i++) dots += p[i] == '.';
-    if (dots == 3) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
+    int held = 0;
+    for (Py_ssize_t i = s; i < e && held < needed; i++) held += p[i] >= lo && p[i] <= hi;
+    if (held == needed) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
 }
 
 /* Bits of `ends` whose byte lies before `covered` (inside a run already taken) cleared. */
@@ -967,13 +956,15 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
             uint64_t before = prev.digit | prev.sep | prev.paren_plus;
             for (uint64_t r = after(runs_of_7(before, now), base, covered_n); r;
                  r = after(r, base, covered_n))
-                push_digit_run(p, n, base + __builtin_ctzll(r), &split->digit_runs, &covered_n);
+                push_run_holding(p, n, base + __builtin_ctzll(r), CLS_N, '0', '9', 7,
+                                 &split->digit_runs, &covered_n);
         }
         if (split != NULL && !given_up(&split->dotted, own_limit)) {
             uint64_t now = m.digit | m.dot, before = prev.digit | prev.dot;
             for (uint64_t r = after(runs_of_7(before, now), base, covered_dotted); r;
                  r = after(r, base, covered_dotted))
-                push_dotted_run(p, n, base + __builtin_ctzll(r), &split->dotted, &covered_dotted);
+                push_run_holding(p, n, base + __builtin_ctzll(r), CLS_DOTTED, '.', '.', 3,
+                                 &split->dotted, &covered_dotted);
         }
         if (split != NULL)
             for (uint64_t r = runs_of_10(prev.digit, m.digit); r; r &= r - 1) {
@@ -1071,9 +1062,9 @@ static PyObject *pairs_bytes(spans_t *found) {
  * so that their patterns, which cost a quarter of a scan of text, run only there when text
  * fills the first list; the stretches within `margin` bytes of runs of ten digits (the gated
  * ten-digit number's, `find_windows`); the runs of digits, space and ( ) + - that hold seven
- * digits, each with a byte either side (`push_digit_run`); the e-mail stretches (the first
+ * digits, each with a byte either side (`push_run_holding`); the e-mail stretches (the first
  * list holds them without `split`); and the runs of digits and dots that hold three dots
- * (`push_dotted_run`). All but the ten digits' come as bytes of (lo, hi) pairs (`pairs_bytes`;
+ * (`push_run_holding`). All but the ten digits' come as bytes of (lo, hi) pairs (`pairs_bytes`;
  * scanners._hs joins and scans them), each None past `own_limit` of them. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
@@ -1215,7 +1206,7 @@ static int ipv4_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize
 
 
 /* Personnummer forms, card numbers and national phone numbers: their patterns' starts at
- * every place a match can end in the runs of digits, space and ( ) + - (`push_digit_run`):
+ * every place a match can end in the runs of digits, space and ( ) + - (`push_run_holding`):
  * after a digit, where a byte that is no ASCII letter or digit follows (or the buffer ends).
  * In documents such runs are a fifth of the bytes, and hyperscan spent 10 to 20 ns a byte
  * of them tracking these patterns' starts. One pass over a run notes how many digits in a row
@@ -1224,11 +1215,12 @@ static inline int dig(unsigned char c) { return c >= '0' && c <= '9'; }
 static inline int alnum(unsigned char c) { return dig(c) || tld_letter(c); }
 static inline int card_sep(unsigned char c) { return c == ' ' || c == '-'; }
 
-/* A run p[s:e] and how many digits in a row end at each of its bytes. */
+/* A run p[s:e] and how many digits in a row end at each of its bytes, up to 255 (the patterns
+ * compare it with 19 at most): one byte of room for each byte of the longest run. */
 typedef struct {
     const unsigned char *p;
     Py_ssize_t s, e;
-    const uint32_t *digits_to; /* [i - s] for byte i */
+    const uint8_t *digits_to; /* [i - s] for byte i */
 } run_t;
 
 /* Digits in a row that end at byte i (none before the run: the byte before it is no digit). */
@@ -1307,7 +1299,7 @@ static Py_ssize_t phone_start(const run_t *r, Py_ssize_t j) {
 }
 
 typedef struct {
-    uint32_t *v;
+    uint8_t *v;
     Py_ssize_t cap;
 } rows_t;
 
@@ -1323,13 +1315,15 @@ static int digit_kinds_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, P
         Py_ssize_t s = i;
         while (i < n && (cls[p[i]] & CLS_N)) i++;
         if (i - s > rows->cap) {
-            uint32_t *v = PyMem_RawRealloc(rows->v, (size_t)(i - s) * sizeof *v);
+            uint8_t *v = PyMem_RawRealloc(rows->v, (size_t)(i - s) * sizeof *v);
             if (v == NULL) return -1;
             rows->v = v;
             rows->cap = i - s;
         }
-        for (Py_ssize_t k = s; k < i; k++)
-            rows->v[k - s] = dig(p[k]) ? (k > s ? rows->v[k - s - 1] : 0) + 1 : 0;
+        for (Py_ssize_t k = s; k < i; k++) {
+            unsigned before = k > s ? rows->v[k - s - 1] : 0;
+            rows->v[k - s] = dig(p[k]) ? (uint8_t)(before < 255 ? before + 1 : 255) : 0;
+        }
         run_t run = {p, s, i, rows->v};
         for (Py_ssize_t j = s + 1; j <= i; j++) {
             if (!dig(p[j - 1]) || (j < n && alnum(p[j]))) continue;
