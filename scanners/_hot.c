@@ -751,16 +751,27 @@ static inline uint64_t runs_of_10(uint64_t prev, uint64_t cur) {
     return (uint64_t)(r >> 64);
 }
 
-/* The whole run of `bit` through byte `j`, with one byte either side, if it is `shortest`
- * bytes or longer. */
-static void push_run(const unsigned char *p, Py_ssize_t n, Py_ssize_t j, unsigned char bit,
-                     spans_t *out, Py_ssize_t *covered, Py_ssize_t shortest) {
+/* The whole run of `bit`'s class through byte `j`, with one byte either side, if it holds
+ * `needed` bytes from `lo` to `hi` (0 to 255: a run of `needed` bytes or longer):
+ * - class A and seven or twelve bytes: every keyword-free value (`find_windows`), and every
+ *   IBAN's run (`quad_ends`);
+ * - class N (digits, space and ( ) + -) and seven digits: every personnummer form, card number
+ *   and phone number (national or international) is such a run with the boundary bytes its
+ *   pattern checks, and holds at least seven digits (a test parses the patterns for it);
+ * - digits and dots, and three dots: every IPv4 candidate (four groups of digits, three dots,
+ *   then a byte that is no digit) is such a run with the byte after it. */
+static void push_run_holding(const unsigned char *p, Py_ssize_t n, Py_ssize_t j,
+                             unsigned char bit, unsigned char lo, unsigned char hi, int needed,
+                             spans_t *out, Py_ssize_t *covered) {
     Py_ssize_t s = j, e = j + 1;
     while (s > 0 && (cls[p[s - 1]] & bit)) s--;
     while (e < n && (cls[p[e]] & bit)) e++;
-    if (e - s >= shortest) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
     *covered = e;
+    int held = 0;
+    for (Py_ssize_t i = s; i < e && held < needed; i++) held += p[i] >= lo && p[i] <= hi;
+    if (held == needed) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
 }
+
 
 /* The run of hex digits and colons through the colon at `j`, when it holds "::" or seven
  * colons (the IPv6 trigger: a "::", or eight groups). */
@@ -789,25 +800,6 @@ static void email_at(const unsigned char *p, Py_ssize_t n, Py_ssize_t at, spans_
     /* a dot with two bytes of the run after it (the first dot has the most): else no
      * top-level domain */
     if (dot >= 0 && e - dot >= 3) push(out, at - 1, e < n ? e + 1 : n);
-}
-
-/* The whole run of `bit`'s class through byte `j`, with one byte either side, if it holds
- * `needed` bytes from `lo` to `hi`:
- * - class N (digits, space and ( ) + -) and seven digits: every personnummer form, card number
- *   and phone number (national or international) is such a run with the boundary bytes its
- *   pattern checks, and holds at least seven digits (a test parses the patterns for it);
- * - digits and dots, and three dots: every IPv4 candidate (four groups of digits, three dots,
- *   then a byte that is no digit) is such a run with the byte after it. */
-static void push_run_holding(const unsigned char *p, Py_ssize_t n, Py_ssize_t j,
-                             unsigned char bit, unsigned char lo, unsigned char hi, int needed,
-                             spans_t *out, Py_ssize_t *covered) {
-    Py_ssize_t s = j, e = j + 1;
-    while (s > 0 && (cls[p[s - 1]] & bit)) s--;
-    while (e < n && (cls[p[e]] & bit)) e++;
-    *covered = e;
-    int held = 0;
-    for (Py_ssize_t i = s; i < e && held < needed; i++) held += p[i] >= lo && p[i] <= hi;
-    if (held == needed) push(out, s > 0 ? s - 1 : 0, e < n ? e + 1 : n);
 }
 
 /* Bits of `ends` whose byte lies before `covered` (inside a run already taken) cleared. */
@@ -939,7 +931,7 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         if (!given_up(out, limit))
             for (uint64_t r = after(runs_of_7(prev.a, m.a), base, covered_a); r;
                  r = after(r, base, covered_a))
-                push_run(p, n, base + __builtin_ctzll(r), CLS_A, out, &covered_a, 7);
+                push_run_holding(p, n, base + __builtin_ctzll(r), CLS_A, 0, 255, 7, out, &covered_a);
         if (!given_up(mail, own_limit))
             for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), mail);
         /* Hex runs and IBAN runs apart: in text they are rare where the runs above are not. */
@@ -950,7 +942,8 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         if (split != NULL && !given_up(&split->ibans, own_limit))
             for (uint64_t r = after(quad_ends(prev, m), base, covered_iban); r;
                  r = after(r, base, covered_iban))
-                push_run(p, n, base + __builtin_ctzll(r), CLS_A, &split->ibans, &covered_iban, 12);
+                push_run_holding(p, n, base + __builtin_ctzll(r), CLS_A, 0, 255, 12, &split->ibans,
+                                 &covered_iban);
         if (split != NULL && !given_up(&split->digit_runs, own_limit)) {
             uint64_t now = m.digit | m.sep | m.paren_plus;
             uint64_t before = prev.digit | prev.sep | prev.paren_plus;
@@ -1213,7 +1206,7 @@ static int ipv4_in(const unsigned char *p, Py_ssize_t n, Py_ssize_t lo, Py_ssize
  * end at each byte (`digits_to`), so each pattern is a few lookups at each end. */
 static inline int dig(unsigned char c) { return c >= '0' && c <= '9'; }
 static inline int alnum(unsigned char c) { return dig(c) || tld_letter(c); }
-static inline int card_sep(unsigned char c) { return c == ' ' || c == '-'; }
+static int card_sep(unsigned char c) { return c == ' ' || c == '-'; }
 
 /* A run p[s:e] and how many digits in a row end at each of its bytes, up to 255 (the patterns
  * compare it with 19 at most): one byte of room for each byte of the longest run. */
@@ -1233,7 +1226,6 @@ static inline int byte_is(const run_t *r, Py_ssize_t i, int (*test)(unsigned cha
 }
 
 static int pnr_sep(unsigned char c) { return c == '-' || c == '+'; }
-static int card_sep_fn(unsigned char c) { return card_sep(c); }
 
 /* (?:(?:[0-9]{2})?[0-9]{6}[-+][0-9]{4}|[0-9]{12}) ending before j: its leftmost start. */
 static Py_ssize_t pnr_start(const run_t *r, Py_ssize_t j) {
@@ -1250,11 +1242,11 @@ static Py_ssize_t card_start(const run_t *r, Py_ssize_t j) {
     Py_ssize_t last = row(r, j - 1);
     if (last >= 13) return last <= 19 ? j - last : j - 19;
     Py_ssize_t sep = j - last - 1;
-    if (!last || !byte_is(r, sep, card_sep_fn)) return -1;
+    if (!last || !byte_is(r, sep, card_sep)) return -1;
     Py_ssize_t middle = row(r, sep - 1), at = sep - middle - 1; /* the group before, whole */
-    if (!byte_is(r, at, card_sep_fn)) return -1;
+    if (!byte_is(r, at, card_sep)) return -1;
     if (middle == 4 && last <= 7) { /* ... [0-9]{4}[ -][0-9]{4}[ -] before it */
-        if (row(r, at - 1) != 4 || !byte_is(r, at - 5, card_sep_fn)) return -1;
+        if (row(r, at - 1) != 4 || !byte_is(r, at - 5, card_sep)) return -1;
         at -= 5;
     } else if (!((middle == 6 && last >= 4 && last <= 5) || (middle == 5 && last == 6))) {
         return -1;
