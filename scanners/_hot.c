@@ -891,7 +891,7 @@ static void push_near(spans_t *gates, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t m
 /* The lists `windows` gives apart with `split` (see py_windows), each None past `limit` of
  * its stretches; `tens` has no limit. */
 typedef struct {
-    spans_t colons, ibans, tens, digit_runs, emails, dotted;
+    spans_t colons, ibans, tens, digit_runs, dotted;
     Py_ssize_t limit;
 } split_t;
 
@@ -911,7 +911,8 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
     Py_ssize_t covered_a = 0, covered_hex = 0, covered_wide = 0, covered_iban = 0;
     Py_ssize_t covered_n = 0, covered_dotted = 0;
     spans_t *hex = split != NULL ? &split->colons : out;
-    spans_t *mail = split != NULL ? &split->emails : out;
+    /* With `split`, e-mail addresses need no list: `email_keys` looks at every '@' itself. */
+    spans_t *mail = split != NULL ? NULL : out;
     Py_ssize_t own_limit = split != NULL ? split->limit : limit;
     unsigned char tail[64];
     for (Py_ssize_t base = 0; base < n; base += 64) {
@@ -932,7 +933,7 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
             for (uint64_t r = after(runs_of_7(prev.a, m.a), base, covered_a); r;
                  r = after(r, base, covered_a))
                 push_run_holding(p, n, base + __builtin_ctzll(r), CLS_A, 0, 255, 7, out, &covered_a);
-        if (!given_up(mail, own_limit))
+        if (mail != NULL && !given_up(mail, limit))
             for (uint64_t r = m.at; r; r &= r - 1) email_at(p, n, base + __builtin_ctzll(r), mail);
         /* Hex runs and IBAN runs apart: in text they are rare where the runs above are not. */
         if (!given_up(hex, own_limit))
@@ -982,9 +983,8 @@ static void find_windows(const unsigned char *p, Py_ssize_t n, spans_t *out, spa
         prev = m;
     }
     if (split != NULL) { /* the lists past their limit with the last block's runs */
-        spans_t *own[5] = {&split->colons, &split->ibans, &split->digit_runs, &split->emails,
-                           &split->dotted};
-        for (int i = 0; i < 5; i++) given_up(own[i], own_limit);
+        spans_t *own[4] = {&split->colons, &split->ibans, &split->digit_runs, &split->dotted};
+        for (int i = 0; i < 4; i++) given_up(own[i], own_limit);
     }
 }
 
@@ -1050,14 +1050,14 @@ static PyObject *pairs_bytes(spans_t *found) {
  * keyword-gated value's digits can be, runs of UTF-16LE text within `wide_margin` bytes), from
  * one reading of the buffer. With `limit`, a list of stretches is None once more than `limit`
  * are found: text has one every few dozen bytes, and sorting, merging and returning them cost
- * more than they save. With `split`, six more lists: the IPv6 runs (hex digits and colons)
+ * more than they save. With `split`, five more lists: the IPv6 runs (hex digits and colons)
  * apart from the first, and the runs of class A that hold two capitals and two digits (IBANs),
  * so that their patterns, which cost a quarter of a scan of text, run only there when text
  * fills the first list; the stretches within `margin` bytes of runs of ten digits (the gated
  * ten-digit number's, `find_windows`); the runs of digits, space and ( ) + - that hold seven
- * digits, each with a byte either side (`push_run_holding`); the e-mail stretches (the first
- * list holds them without `split`); and the runs of digits and dots that hold three dots
- * (`push_run_holding`). All but the ten digits' come as bytes of (lo, hi) pairs (`pairs_bytes`;
+ * digits, each with a byte either side (`push_run_holding`); and the runs of digits and dots
+ * that hold three dots (`push_run_holding`). The e-mail stretches leave the first list with
+ * `split` for no list: `email_keys` finds the addresses' starts at every '@' itself. All but the ten digits' come as bytes of (lo, hi) pairs (`pairs_bytes`;
  * scanners._hs joins and scans them), each None past `own_limit` of them. */
 static PyObject *py_windows(PyObject *self, PyObject *args) {
     Py_buffer view;
@@ -1073,7 +1073,7 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
                  wide_margin < 0 ? 0 : wide_margin, limit, split ? &lists_apart : NULL);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
-    enum { LISTS = 9 };
+    enum { LISTS = 8 };
     PyObject *lists[LISTS] = {merged_list(&found), merged_list(&gates), merged_list(&wide)};
     int count = 3;
     if (split) {
@@ -1082,8 +1082,7 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
         lists[4] = pairs_bytes(&lists_apart.ibans);
         lists[5] = merged_list(&lists_apart.tens);
         lists[6] = pairs_bytes(&lists_apart.digit_runs);
-        lists[7] = pairs_bytes(&lists_apart.emails);
-        lists[8] = pairs_bytes(&lists_apart.dotted);
+        lists[7] = pairs_bytes(&lists_apart.dotted);
     }
     int failed = 0;
     for (int i = 0; i < count; i++) failed = failed || lists[i] == NULL;
@@ -1103,7 +1102,8 @@ static PyObject *py_windows(PyObject *self, PyObject *args) {
  * email_keys(buffer, spans, index) and ipv4_keys(buffer, spans, index) -> the packed keys
  * (position << 8 | index, scanners.engines.hyperscan.packed) of the starts hyperscan reports
  * for the e-mail and IPv4 patterns (scanners.patterns; the leftmost start of every match), in
- * the spans `windows` lists for them (bytes of (lo, hi) pairs; None: the whole buffer).
+ * the spans given (bytes of (lo, hi) pairs; None: the whole buffer): every '@' of the whole
+ * buffer (memchr), the IPv4 runs `windows` lists.
  * Hyperscan spent about 300 ns on each such match with its start tracked (a mail log holds an
  * address and a relay every 250 bytes: 1.1 ns a byte), where these patterns' starts are found
  * by reading their stretch once. Tests compare both ways on fuzzed buffers. */
@@ -2244,8 +2244,8 @@ static PyMethodDef methods[] = {
      "windows(buffer, margin, wide_margin[, limit[, split[, own_limit]]]) -> (stretches of "
      "keyword-free 8-bit values, stretches within `margin` of gated values' digits, runs of "
      "Latin-1 UTF-16LE text widened by `wide_margin`[, IPv6 runs, IBAN runs, stretches within "
-     "`margin` of ten digits, runs of digits, space and ( ) + - holding seven digits, e-mail "
-     "stretches, runs of digits and dots holding three dots, with `split`]), each sorted and "
+     "`margin` of ten digits, runs of digits, space and ( ) + - holding seven digits, runs of "
+     "digits and dots holding three dots, with `split`, which leaves out e-mail]), each sorted and "
      "merged (lo, hi) pairs (bytes of native pairs for all `split` gives but the ten digits'); "
      "a list is None past `limit` (`own_limit` for those)."},
     {"email_keys", py_email_keys, METH_VARARGS,
