@@ -103,3 +103,43 @@ def test_names_without_a_digit_at_or_colon_are_not_matched() -> None:
     assert calls == []
     assert redactor.redact("Kund 410317-2450.txt")[0] == "Kund [personnummer].txt"
     assert calls == [b"Kund 410317-2450.txt"]
+
+
+def test_every_raw_pattern_needs_a_digit_at_or_colon() -> None:
+    """The redactor skips names without an ASCII digit, '@' or ':' (`_MAY_HOLD_VALUE`): every
+    8-bit pattern of the fast path, and every gated kind's value, must hold one of them in
+    every match. Parsed, not checked by example, so a new kind without one fails here."""
+    import re._parser as sre_parse
+
+    from scanners.patterns import compile_kinds
+
+    needed = set(b"0123456789@:")
+
+    def must_hold(items: list) -> bool:
+        """Whether every match of `items` holds a byte of `needed`."""
+        for op, av in items:
+            if op == sre_parse.LITERAL and av in needed:
+                return True
+            if op == sre_parse.IN and all(
+                (kind == sre_parse.LITERAL and v in needed)
+                or (kind == sre_parse.RANGE and set(range(v[0], v[1] + 1)) <= needed)
+                for kind, v in av
+            ):
+                return True
+            if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT) and av[0] >= 1:
+                if must_hold(list(av[2])):
+                    return True
+            if op == sre_parse.SUBPATTERN and must_hold(list(av[3])):
+                return True
+            if op == sre_parse.BRANCH and all(must_hold(list(alt)) for alt in av[1]):
+                return True
+        return False
+
+    kinds = [c for c in compile_kinds() if not c.wide]
+    assert len(kinds) > 10
+    for c in kinds:
+        sources = [c.value_source] if c.kind.gate is not None else c.sources
+        for source in sources:
+            assert must_hold(list(sre_parse.parse(source))), (c.kind.name, source)
+    assert not must_hold(list(sre_parse.parse("[A-Za-z]+(?:[0-9])?")))
+    assert must_hold(list(sre_parse.parse("(?:a|b)?[a-z]+@x")))
