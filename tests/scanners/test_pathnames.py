@@ -126,9 +126,9 @@ def test_every_raw_pattern_needs_a_digit_at_or_colon() -> None:
                 for kind, v in av
             ):
                 return True
-            if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT) and av[0] >= 1:
-                if must_hold(list(av[2])):
-                    return True
+            repeated = op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT) and av[0] >= 1
+            if repeated and must_hold(list(av[2])):
+                return True
             if op == sre_parse.SUBPATTERN and must_hold(list(av[3])):
                 return True
             if op == sre_parse.BRANCH and all(must_hold(list(alt)) for alt in av[1]):
