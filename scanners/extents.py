@@ -21,19 +21,22 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from scanners.errors import error_kind
-from scanners.filesystems import WALKABLE, FileRef, Metadata, walk
+from scanners.filesystems import WALKABLE, FileRef, Metadata, Problem, walk
 from scanners.formats import archive, plain, sniff
 from scanners.formats.tables import PNR_WORD_PARTS, is_pnr_column
 from scanners.inflate import Limits
 from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
 from scanners.runfile import RunFile, plain_runs
 from scanners.volumes import TargetStream, Volume, buffered, find_volumes, open_volume
+from scanners.walklog import PlainFile
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import BinaryIO
 
+    from scanners.runfile import Run
     from scanners.target import Target
+    from scanners.walklog import WalkLog
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ def map_target(
     file_limit: int = 0,
     redact: Callable[[str], str] | None = None,
     inflate_limits: Limits | None = None,
+    walk_log: WalkLog | None = None,
 ) -> ExtentMap:
     """Walk every file system of `target` and map its ranges.
 
@@ -64,6 +68,8 @@ def map_target(
             pass reports show paths as the file pass does, never a value in a name.
         inflate_limits: the raw pass's (`RawOptions.limits`): a gzip'd text is the raw
             pass's only where they let it read the text to its end.
+        walk_log: keeps each walk for the file pass (`scanners.walklog`); needs `redact`
+            and `decoded_by_files`, since the file pass shows redacted paths.
 
     A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
     the file pass reports it as not scannable.
@@ -75,22 +81,72 @@ def map_target(
     fh = buffered(stream)
     volumes, _ = find_volumes(fh, target.size)
     single = len(volumes) == 1 and volumes[0].label == "whole disk"
+    if walk_log is not None and (redact is None or not decoded_by_files):
+        raise ValueError("a walk is kept for the file pass only, with redacted paths")
     for volume in volumes:
         if volume.kind not in WALKABLE:
             continue
         prefix = "" if single else f"{volume.label}:"
+        if walk_log is not None:
+            walk_log.begin(volume)
         try:
             for entry in walk(volume.kind, open_volume(fh, volume)):
-                if isinstance(entry, Metadata):
-                    for start, length in entry.runs:
-                        _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
-                elif isinstance(entry, FileRef):
-                    decodes = decoded_by_files and entry.size <= file_limit
-                    _map_file(extents, volume, prefix, entry, decodes, redact, limits, target)
+                try:
+                    plain = _map_entry(
+                        extents, volume, prefix, entry, file_limit, redact, limits, target
+                    )
+                except Exception:
+                    if walk_log is not None:
+                        walk_log.drop()  # the file pass walks this volume and meets it itself
+                    raise
+                if walk_log is not None:
+                    _keep(walk_log, entry, prefix, plain, extents)
+            if walk_log is not None:
+                walk_log.end()
         except Exception as e:  # the file pass reports the file system as not scannable
             log.debug("mapping %s failed: %s", volume.region, error_kind(e))
+            if walk_log is not None:
+                walk_log.stop(e)
     extents.freeze()
     return extents
+
+
+def _map_entry(
+    extents: ExtentMap,
+    volume: Volume,
+    prefix: str,
+    entry: FileRef | Metadata | Problem,
+    file_limit: int,
+    redact: Callable[[str], str] | None,
+    limits: Limits | None,
+    target: Target,
+) -> tuple[str, tuple[Run, ...]] | None:
+    """Map one entry of a walk; a file in plain runs gives its redacted path and runs."""
+    if isinstance(entry, Metadata):
+        for start, length in entry.runs:
+            _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
+    elif isinstance(entry, FileRef):
+        decodes = limits is not None and entry.size <= file_limit
+        return _map_file(extents, volume, prefix, entry, decodes, redact, limits, target)
+    return None
+
+
+def _keep(
+    walk_log: WalkLog,
+    entry: FileRef | Metadata | Problem,
+    prefix: str,
+    plain: tuple[str, tuple[Run, ...]] | None,
+    extents: ExtentMap,
+) -> None:
+    """`entry` in the walk's log: a file in plain runs compactly, others as they are."""
+    if isinstance(entry, Metadata):
+        return  # the map's alone
+    if plain is None:
+        walk_log.ref(entry)
+        return
+    path = prefix + entry.path
+    shown, runs = plain
+    walk_log.plain(PlainFile(path, shown, entry.size, runs, path in extents.raw_readable))
 
 
 def _add(extents: ExtentMap, base: int, limit: int, start: int, length: int, place: Place) -> None:
@@ -109,29 +165,31 @@ def _map_file(
     redact: Callable[[str], str] | None = None,
     limits: Limits | None = None,
     target: Target | None = None,
-) -> None:
+) -> tuple[str, tuple[Run, ...]] | None:
     """Map one file's ranges; with `limits` (the file pass runs too), judge `raw_readable`.
 
     Without a file pass nothing depends on that judgement, which reads every file's head:
     half of mapping the 1.02 GB mixed bench image, spent before the raw pass can start. A
     file in plain runs is read from `target` along them (`runfile.RunFile`): dissect's
-    stream of each file cost more than the reading.
+    stream of each file cost more than the reading. Such a file, its head read, gives its
+    shown path and runs (for `scanners.walklog`); any other gives None.
     """
     base, limit = volume.offset, volume.size
     path = prefix + ref.path
     shown = redact(path) if redact is not None else path
     extents.files += 1
     readable = False
+    runs = None
     if limits is not None:
         try:
-            runs = None
             if target is not None and ref.runs is not None and not ref.embedded:
                 runs = plain_runs(ref.runs(), ref.size, limit)
             opened = ref.open if runs is None else partial(RunFile, target, base, runs)
             readable = raw_readable(ref, limits, opened)
         except Exception as e:  # unreadable now: the file pass reports it
             log.debug("file head unreadable: %s", error_kind(e))
-            return
+            return None
+    plain = None if runs is None or ref.transformed else (shown, runs)
     if readable:
         extents.raw_readable.add(path)  # as the file pass walks it, before redaction
     if ref.embedded:
@@ -140,9 +198,9 @@ def _map_file(
         if home is not None:
             place = Place(METADATA, shown, decoded=decoded_by_files and not readable)
             _add(extents, base, limit, home[0], home[1], place)
-        return
+        return None
     if ref.runs is None:
-        return  # no runs known (APFS)
+        return None  # no runs known (APFS)
     live = Place(LIVE, shown, decoded=decoded_by_files and not readable)
     slack = Place(SLACK, shown)
     left = ref.size
@@ -164,6 +222,7 @@ def _map_file(
                 content.append((base + start, base + start + used))
     if content is not None:
         extents.add_fragmented(content)
+    return plain
 
 
 def raw_readable(

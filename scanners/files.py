@@ -30,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from scanners import formats
@@ -39,9 +40,10 @@ from scanners.filejob import FileJob, FileOutcome, HeadJob, Placed, names_head
 from scanners.filesystems import WALKABLE, FileRef, Problem, walk
 from scanners.pathnames import PathRedactor
 from scanners.report import PassResult, TallyMerger, Unscannable
-from scanners.runfile import plain_runs
+from scanners.runfile import RunFile, plain_runs
 from scanners.target import Span
 from scanners.volumes import TargetStream, Volume, buffered, find_volumes, open_volume
+from scanners.walklog import PlainFile, Stopped
 
 if TYPE_CHECKING:
     from scanners.extents import ExtentMap
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from scanners.findings import Finding
     from scanners.raw import Matcher
     from scanners.target import Target
+    from scanners.walklog import WalkLog
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +122,11 @@ class FileScanner:
         extents: ExtentMap | None = None,
         names: NameFinder | None = None,
         offload: Callable[[Callable[[str, Done], None]], Offload] | None = None,
+        walk_log: WalkLog | None = None,
     ) -> None:
         self.target = target
+        # The map's walks (with `extents`): volumes found there are not walked again.
+        self.walk_log = walk_log if extents is not None else None
         self._volume_now: Volume | None = None
         self.text = text
         self.matcher = matcher
@@ -270,47 +276,73 @@ class FileScanner:
             return
         prefix = "" if single else f"{volume.label}:"
         self._volume_now = volume  # where the files being walked lie (`_head_job`)
+        walked = self.walk_log.take(volume) if self.walk_log is not None else None
+        self.result.stats["volumes_walked_by_map"] = self.result.stats.get(
+            "volumes_walked_by_map", 0
+        ) + (walked is not None)
         try:
-            entries = walk(volume.kind, open_volume(self.fh, volume))
+            entries = (
+                walked if walked is not None else walk(volume.kind, open_volume(self.fh, volume))
+            )
             for entry in entries:
                 if self._queued:
                     self._send_queued()
-                if isinstance(entry, Problem) and entry.scanned:
+                if isinstance(entry, PlainFile):
+                    self._walked_file(entry, volume)
+                elif isinstance(entry, Stopped):
+                    self._walk_failed(volume, entry.kind, entry.reason)
+                    break
+                elif isinstance(entry, Problem) and entry.scanned:
                     self.result.stats["directory_loops"] = (
                         self.result.stats.get("directory_loops", 0) + 1
                     )
                 elif isinstance(entry, Problem):
                     self._unscannable(self._path(prefix + entry.path), entry.reason)
                 elif isinstance(entry, FileRef):
-                    if (
-                        self.extents is not None
-                        and prefix + entry.path in self.extents.raw_readable
-                    ):
-                        self._file_number += 2  # the file's, one for a problem reading it
-                        path = self._path(prefix + entry.path)
-                        self._raw_read_file(self._file_number - 1, path, entry)
-                    else:
-                        self._file(prefix, entry)
+                    path = prefix + entry.path
+                    raw_read = self.extents is not None and path in self.extents.raw_readable
+                    self._file_ref(self._path(path), entry, raw_read)
         except Exception as e:  # a corrupt file system must not stop the scan
-            # The error's kind only: parser messages can quote bytes of the drive.
-            log.debug("file system on %s failed: %s", volume.region, type(e).__name__)
-            self._unscannable(
-                volume.region, f"{volume.kind} file system could not be read: {error_kind(e)}"
-            )
+            self._walk_failed(volume, type(e).__name__, error_kind(e))
         self._send_queued(keep=0)  # the jobs the walk gave before it ended, or failed
         self._volume_now = None
         self.result.stats[f"volumes_{volume.kind}"] = (
             self.result.stats.get(f"volumes_{volume.kind}", 0) + 1
         )
 
+    def _walk_failed(self, volume: Volume, kind: str, reason: str) -> None:
+        # The error's kind only: parser messages can quote bytes of the drive.
+        log.debug("file system on %s failed: %s", volume.region, kind)
+        self._unscannable(volume.region, f"{volume.kind} file system could not be read: {reason}")
+
+    def _file_ref(self, path: str, ref: FileRef, raw_read: bool) -> None:
+        """A walked file at its shown `path`: names and seams where the raw pass read it."""
+        if raw_read:
+            self._file_number += 2  # the file's, one for a problem reading it
+            self._raw_read_file(self._file_number - 1, path, ref)
+        else:
+            self._file(path, ref)
+
+    def _walked_file(self, file: PlainFile, volume: Volume) -> None:
+        """A file of the map's walk (`scanners.walklog`), read along its runs, not by dissect.
+
+        Its bytes are read through this pass's stream, as dissect's would be: unreadable
+        sectors and the bytes read are noted there.
+        """
+        runs = file.runs
+        opened = partial(
+            RunFile, self.target, volume.offset, runs, self.stream.bad, self.stream.mark_read
+        )
+        ref = FileRef(file.path, file.size, opened, runs=lambda: runs)
+        self._file_ref(file.shown, ref, file.readable)
+
     def _is_pattern(self, volume: Volume) -> bool:
         end = volume.offset + volume.size
         return any(r.start <= volume.offset and end <= r.end for r in self.options.pattern_ranges)
 
-    def _file(self, prefix: str, ref: FileRef) -> None:
+    def _file(self, path: str, ref: FileRef) -> None:
         # Every path below is the redacted one: formats, logs and the report never see a value.
         self._file_number += 1
-        path = self._path(prefix + ref.path)
         stats = self.result.stats
         if ref.size > self.options.max_file_bytes:
             stats["files_too_large"] = stats.get("files_too_large", 0) + 1

@@ -11,7 +11,7 @@ sectors as zeros, as the target reads them.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from scanners.target import Span, Target
 
@@ -40,12 +40,22 @@ class RunFile(io.RawIOBase):
     """The content of a file whose runs are `runs` on the volume at `base` of `target`."""
 
     def __init__(
-        self, target: Target, base: int, runs: Sequence[Run], bad: list[Span] | None = None
+        self,
+        target: Target,
+        base: int,
+        runs: Sequence[Run],
+        bad: list[Span] | None = None,
+        on_read: Callable[[int, int], None] | None = None,
     ) -> None:
-        """`bad` collects the unreadable ranges read (as zeros), as `Target.pread` notes them."""
+        """A reader of the file's bytes; `bad` and `on_read` note what it reads.
+
+        `bad` collects the unreadable ranges read (as zeros), as `Target.pread` notes them;
+        `on_read` is told each (target offset, length) read (`TargetStream.mark_read`).
+        """
         super().__init__()
         self._target = target
         self._bad = bad
+        self._on_read = on_read
         self.ranges_read: list[tuple[int, int]] = []  # (target offset, length) of each read
         self._base = base
         self._runs: list[tuple[int, int | None, int]] = []  # (file offset, volume offset, length)
@@ -86,6 +96,8 @@ class RunFile(io.RawIOBase):
                 where = self._base + start + lo - at
                 pieces.append(self._target.pread(where, hi - lo, self._bad))
                 self.ranges_read.append((where, len(pieces[-1])))
+                if self._on_read is not None:
+                    self._on_read(where, len(pieces[-1]))
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self._pos += len(data)
         return data

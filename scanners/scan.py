@@ -19,6 +19,7 @@ from scanners.pathnames import PathRedactor
 from scanners.raw import ExpectedPattern, RawOptions, RawScanner
 from scanners.report import PassResult, ScanReport, Unscannable, combine
 from scanners.target import Span, Target
+from scanners.walklog import WalkLog
 
 if TYPE_CHECKING:
     from scanners.files import TextScanner
@@ -86,6 +87,7 @@ def scan(
                 else options.files,
             )
         extents = None
+        walk_log = WalkLog() if both else None  # the file pass goes through the map's walks
         if "raw" in options.passes and options.map_extents:
             try:
                 extents = map_target(
@@ -94,6 +96,7 @@ def scan(
                     file_limit=options.files.max_file_bytes,
                     redact=PathRedactor(matcher).redact_only,
                     inflate_limits=options.raw.limits,
+                    walk_log=walk_log,
                 )
             except UnreadableTarget:
                 raise
@@ -134,6 +137,7 @@ def scan(
                 extents=extents if both else None,
                 names=text.names,
                 offload=_offload(file_options, options.raw, hasher, shared),
+                walk_log=walk_log,
             )
             results.append(
                 _guarded("files", target, lambda: scanner.run(_pass_progress("files", on_progress)))

@@ -468,7 +468,11 @@ def test_problems_from_workers_keep_their_place(tmp_path, hasher) -> None:
 def test_queued_jobs_are_sent_when_the_walk_fails(ext4_gpt: Disk, hasher, monkeypatch) -> None:
     """A file system whose walk breaks part-way (a corrupt directory): the jobs it gave before
     that, still waiting for busy workers, are sent all the same, and count as the pass's own
-    thread counts them in turn. Fails when they are sent only at the walk's normal end."""
+    thread counts them in turn. Fails when they are sent only at the walk's normal end.
+
+    Both walks break (the map's, which the file pass goes through, and the file pass's own),
+    as they do on a corrupt file system."""
+    import scanners.extents
     import scanners.files
     from scanners.filework import Offload
 
@@ -481,6 +485,7 @@ def test_queued_jobs_are_sent_when_the_walk_fails(ext4_gpt: Disk, hasher, monkey
             yield entry
 
     monkeypatch.setattr(scanners.files, "walk", breaking)
+    monkeypatch.setattr(scanners.extents, "walk", breaking)
     here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
     assert any("file system could not be read" in u.reason for u in here.not_scannable)
     monkeypatch.setattr(Offload, "has_room", _room(True))  # all wait for the end
