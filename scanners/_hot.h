@@ -81,11 +81,23 @@ PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_
 /* A key's HMAC-SHA256 pad midstate (32 bytes) as eight words; -1 with an error. */
 int hot_state_from(PyObject *obj, uint32_t h[8]);
 
-/* A record of scanners.records at `r` (32 bytes): the value's offset, length and category
- * index, and the first 16 bytes of the HMAC-SHA256 of its UTF-8 `msg` from the key's pad
- * midstates. The one place that writes the layout. */
-void hot_record(unsigned char r[32], Py_ssize_t offset, Py_ssize_t length, int index,
-                const uint32_t hi[8], const uint32_t ho[8], const char *msg, Py_ssize_t n);
+/* A short value whose digest waits for the next one's (two are computed at once). */
+typedef struct {
+    Py_ssize_t waiting; /* 1 + the number of the record it belongs to, or 0 */
+    size_t n;
+    unsigned char msg[55]; /* a value of up to 55 bytes fills one SHA-256 block */
+} digests_t;
+
+/* Record `at` of scanners.records from `base` (32 bytes each): the value's offset, length and
+ * category index, and the first 16 bytes of the HMAC-SHA256 of its UTF-8 `msg` from the key's
+ * pad midstates. The one place that writes the layout. The digest of a short value may be
+ * written only at the next such record, or by hot_records_done: call it before the records
+ * are read. `base` may move between calls (a buffer that grows); numbers stay. */
+void hot_record_at(digests_t *d, unsigned char *base, Py_ssize_t at, Py_ssize_t offset,
+                   Py_ssize_t length, int index, const uint32_t hi[8], const uint32_t ho[8],
+                   const char *msg, Py_ssize_t n);
+void hot_records_done(digests_t *d, unsigned char *base, const uint32_t hi[8],
+                      const uint32_t ho[8]);
 
 /* The windows of the confirmations in _confirm.c: scanners.rules' RULE_BEFORE and RULE_AFTER,
  * scanners.context's BEFORE, AFTER, NEGATIVE_WINDOW, TEXT_WINDOW and PLAIN_RUN, candidate's

@@ -588,6 +588,8 @@ PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_
     result = PyBytes_FromStringAndSize(NULL, kept * 32);
     if (result == NULL) goto done;
     unsigned char *r = (unsigned char *)PyBytes_AS_STRING(result);
+    digests_t digests = {0};
+    Py_ssize_t made = 0;
     for (Py_ssize_t i = 0; i < found.n; i++) {
         const named_t *m = &found.v[i];
         if (!(m->conf >= floor)) continue;
@@ -605,9 +607,10 @@ PyObject *hot_find_name_records(PyObject *self, PyObject *const *args, Py_ssize_
             buf = norm;
         }
         Py_ssize_t len = name_utf8(&x, m, buf, room);
-        hot_record(r, m->start, m->end - m->start, (int)index, hi, ho, buf, len);
-        r += 32;
+        hot_record_at(&digests, r, made++, m->start, m->end - m->start, (int)index, hi, ho, buf,
+                      len);
     }
+    hot_records_done(&digests, r, hi, ho);
 done:
     PyMem_Free(norm);
     PyMem_Free(found.v);

@@ -57,6 +57,35 @@ def test_records_are_the_findings(index: int) -> None:
         assert len(found) > 10
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 70])
+def test_digests_two_at_a_time_are_the_digests_one_at_a_time(count: int) -> None:
+    """Records' digests are computed in pairs where the CPU has SHA instructions (a short
+    value waits for the next): values of 1 to 70 bytes (one SHA block holds 55), odd and even
+    counts, each record's digest as the findings' one-at-a-time hex digest, and as records
+    made with pairs turned off."""
+    from scanners.hot import compiled
+
+    if compiled is None:
+        pytest.skip("scanners._hot is not built")
+    rng = random.Random(count)
+    addresses = [
+        "".join(rng.choice("abcdefgh") for _ in range(1 + (i * 7) % 60)) + f"@ex{i}.se"
+        for i in range(count)
+    ]
+    data = ("\n".join(f"mejl {a} slut" for a in addresses) + "\n").encode()
+    matcher = RawMatcher(HASHER)
+    wanted = records.of_findings(matcher.scan(data, 5)).tolist()
+    assert len(wanted) == count
+    paired = matcher.scan_records(data, 5).tolist()
+    was = compiled.pairs_enabled(False)
+    try:
+        single = matcher.scan_records(data, 5).tolist()
+    finally:
+        compiled.pairs_enabled(was)
+    assert paired == wanted
+    assert single == wanted
+
+
 def test_records_without_c_are_the_same() -> None:
     data = corpus.build(seed=8, items=400).text.encode("utf-8") + ODD.encode("utf-8")
     matcher, pure = RawMatcher(HASHER), RawMatcher(HASHER)
