@@ -24,9 +24,11 @@ from scanners.errors import error_kind
 from scanners.filesystems import WALKABLE, FileRef, Metadata, Problem, walk
 from scanners.formats import archive, plain, sniff
 from scanners.formats.tables import PNR_WORD_PARTS, is_pnr_column
+from scanners.heads import Deferred, HeadQueue
 from scanners.inflate import Limits
 from scanners.places import LIVE, METADATA, SLACK, ExtentMap, Place
 from scanners.runfile import RunFile, plain_runs
+from scanners.target import Target
 from scanners.volumes import TargetStream, Volume, buffered, find_volumes, open_volume
 from scanners.walklog import PlainFile
 
@@ -34,11 +36,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import BinaryIO
 
+    from scanners.heads import Job
+    from scanners.pool import SharedPool
     from scanners.runfile import Run
-    from scanners.target import Target
     from scanners.walklog import WalkLog
 
 log = logging.getLogger(__name__)
+
+# A file in plain runs as the map gives it: its shown path, its runs, and its head's judgement
+# when that is still to come (`scanners.heads`).
+Plain = tuple[str, "tuple[Run, ...]", "Deferred | None"]
 
 HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
 # and of a file whose first line is longer than HEAD, up to its end (a wide table's header)
@@ -55,6 +62,7 @@ def map_target(
     redact: Callable[[str], str] | None = None,
     inflate_limits: Limits | None = None,
     walk_log: WalkLog | None = None,
+    pool: SharedPool | None = None,
 ) -> ExtentMap:
     """Walk every file system of `target` and map its ranges.
 
@@ -70,6 +78,8 @@ def map_target(
             pass's only where they let it read the text to its end.
         walk_log: keeps each walk for the file pass (`scanners.walklog`); needs `redact`
             and `decoded_by_files`, since the file pass shows redacted paths.
+        pool: the scan's worker processes, which judge files' heads while the walk goes on
+            (`scanners.heads`); without it (or until it runs) they are judged here.
 
     A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
     the file pass reports it as not scannable.
@@ -83,6 +93,17 @@ def map_target(
     single = len(volumes) == 1 and volumes[0].label == "whole disk"
     if walk_log is not None and (redact is None or not decoded_by_files):
         raise ValueError("a walk is kept for the file pass only, with redacted paths")
+    heads = None
+    if limits is not None:
+        judged = limits
+        heads = HeadQueue(
+            target.path,
+            judged,
+            judge_heads,
+            partial(_place, extents),
+            pool,
+            here=lambda jobs: [_judged(target, *job, judged) for job in jobs],
+        )
     for volume in volumes:
         if volume.kind not in WALKABLE:
             continue
@@ -93,7 +114,7 @@ def map_target(
             for entry in walk(volume.kind, open_volume(fh, volume)):
                 try:
                     plain = _map_entry(
-                        extents, volume, prefix, entry, file_limit, redact, limits, target
+                        extents, volume, prefix, entry, file_limit, redact, limits, target, heads
                     )
                 except Exception:
                     if walk_log is not None:
@@ -101,12 +122,16 @@ def map_target(
                     raise
                 if walk_log is not None:
                     _keep(walk_log, entry, prefix, plain, extents)
+                if plain is not None and plain[2] is not None:
+                    heads.add(plain[2])  # type: ignore[union-attr]  # deferred only with heads
             if walk_log is not None:
                 walk_log.end()
         except Exception as e:  # the file pass reports the file system as not scannable
             log.debug("mapping %s failed: %s", volume.region, error_kind(e))
             if walk_log is not None:
                 walk_log.stop(e)
+    if heads is not None:
+        heads.drain()
     extents.freeze()
     return extents
 
@@ -120,14 +145,15 @@ def _map_entry(
     redact: Callable[[str], str] | None,
     limits: Limits | None,
     target: Target,
-) -> tuple[str, tuple[Run, ...]] | None:
+    heads: HeadQueue | None = None,
+) -> Plain | None:
     """Map one entry of a walk; a file in plain runs gives its redacted path and runs."""
     if isinstance(entry, Metadata):
         for start, length in entry.runs:
             _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
     elif isinstance(entry, FileRef):
         decodes = limits is not None and entry.size <= file_limit
-        return _map_file(extents, volume, prefix, entry, decodes, redact, limits, target)
+        return _map_file(extents, volume, prefix, entry, decodes, redact, limits, target, heads)
     return None
 
 
@@ -135,18 +161,24 @@ def _keep(
     walk_log: WalkLog,
     entry: FileRef | Metadata | Problem,
     prefix: str,
-    plain: tuple[str, tuple[Run, ...]] | None,
+    plain: Plain | None,
     extents: ExtentMap,
 ) -> None:
-    """`entry` in the walk's log: a file in plain runs compactly, others as they are."""
+    """`entry` in the walk's log: a file in plain runs compactly, others as they are.
+
+    A file whose head is still being judged is told the answer when it comes (`_place`).
+    """
     if isinstance(entry, Metadata):
         return  # the map's alone
     if plain is None:
         walk_log.ref(entry)
         return
     path = prefix + entry.path
-    shown, runs = plain
-    walk_log.plain(PlainFile(path, shown, entry.size, runs, path in extents.raw_readable))
+    shown, runs, deferred = plain
+    kept = PlainFile(path, shown, entry.size, runs, path in extents.raw_readable)
+    if deferred is not None:
+        deferred.logged = kept
+    walk_log.plain(kept)
 
 
 def _add(extents: ExtentMap, base: int, limit: int, start: int, length: int, place: Place) -> None:
@@ -165,14 +197,17 @@ def _map_file(
     redact: Callable[[str], str] | None = None,
     limits: Limits | None = None,
     target: Target | None = None,
-) -> tuple[str, tuple[Run, ...]] | None:
+    heads: HeadQueue | None = None,
+) -> Plain | None:
     """Map one file's ranges; with `limits` (the file pass runs too), judge `raw_readable`.
 
     Without a file pass nothing depends on that judgement, which reads every file's head:
     half of mapping the 1.02 GB mixed bench image, spent before the raw pass can start. A
     file in plain runs is read from `target` along them (`runfile.RunFile`): dissect's
     stream of each file cost more than the reading. Such a file, its head read, gives its
-    shown path and runs (for `scanners.walklog`); any other gives None.
+    shown path and runs (for `scanners.walklog`); any other gives None. With `heads`, such a
+    file's head is judged later (`scanners.heads`) and it is placed then: it comes with its
+    `Deferred`, for the caller to add to `heads`.
     """
     base, limit = volume.offset, volume.size
     path = prefix + ref.path
@@ -184,12 +219,18 @@ def _map_file(
         try:
             if target is not None and ref.runs is not None and not ref.embedded:
                 runs = plain_runs(ref.runs(), ref.size, limit)
+            if heads is not None and runs is not None and not ref.transformed:
+                assert ref.runs is not None
+                later = Deferred(
+                    base, limit, path, shown, ref.size, ref.runs(), runs, decoded_by_files
+                )
+                return shown, runs, later
             opened = ref.open if runs is None else partial(RunFile, target, base, runs)
             readable = raw_readable(ref, limits, opened)
         except Exception as e:  # unreadable now: the file pass reports it
             log.debug("file head unreadable: %s", error_kind(e))
             return None
-    plain = None if runs is None or ref.transformed else (shown, runs)
+    plain = None if runs is None or ref.transformed else (shown, runs, None)
     if readable:
         extents.raw_readable.add(path)  # as the file pass walks it, before redaction
     if ref.embedded:
@@ -202,10 +243,38 @@ def _map_file(
     if ref.runs is None:
         return None  # no runs known (APFS)
     live = Place(LIVE, shown, decoded=decoded_by_files and not readable)
-    slack = Place(SLACK, shown)
-    left = ref.size
+    _add_runs(extents, base, limit, live, Place(SLACK, shown), ref.size, ref.runs())
+    return plain
+
+
+def _place(extents: ExtentMap, file: Deferred, readable: bool | None) -> None:
+    """A file whose head was judged later (`scanners.heads`): mapped as `_map_file` maps it.
+
+    None: its head could not be read; the file is left unmapped, as `_map_file` leaves it.
+    """
+    if readable is None:
+        return
+    if readable:
+        extents.raw_readable.add(file.path)
+    if file.logged is not None:
+        file.logged.readable = readable
+    live = Place(LIVE, file.shown, decoded=file.decodes and not readable)
+    _add_runs(extents, file.base, file.limit, live, Place(SLACK, file.shown), file.size, file.runs)
+
+
+def _add_runs(
+    extents: ExtentMap,
+    base: int,
+    limit: int,
+    live: Place,
+    slack: Place,
+    size: int,
+    runs: list[Run],
+) -> None:
+    """A file's runs as its live bytes and slack, and its ranges if it is in several."""
+    left = size
     content: list[tuple[int, int]] | None = []  # None once a hole or a clipped run is met
-    for start, length in ref.runs():
+    for start, length in runs:
         used = min(left, length)
         left -= used
         if start is None:
@@ -222,7 +291,26 @@ def _map_file(
                 content.append((base + start, base + start + used))
     if content is not None:
         extents.add_fragmented(content)
-    return plain
+
+
+def judge_heads(target_path: str, jobs: list[Job], limits: Limits) -> list[bool | None]:
+    """`raw_readable` of files in plain runs, read along them (in a worker process).
+
+    One answer a file; None where its head could not be read (`_place`).
+    """
+    with Target(target_path) as target:
+        return [_judged(target, *job, limits) for job in jobs]
+
+
+def _judged(
+    target: Target, path: str, size: int, base: int, runs: tuple[Run, ...], limits: Limits
+) -> bool | None:
+    ref = FileRef(path, size, partial(RunFile, target, base, runs), runs=lambda: list(runs))
+    try:
+        return raw_readable(ref, limits, partial(RunFile, target, base, runs))
+    except Exception as e:  # unreadable now: the file pass reports it
+        log.debug("file head unreadable: %s", error_kind(e))
+        return None
 
 
 def raw_readable(

@@ -97,6 +97,7 @@ def scan(
                     redact=PathRedactor(matcher).redact_only,
                     inflate_limits=options.raw.limits,
                     walk_log=walk_log,
+                    pool=shared,
                 )
             except UnreadableTarget:
                 raise

@@ -31,9 +31,12 @@ MAX_RUNS = 250_000  # runs kept over all volumes (~120 bytes each)
 MAX_REFS = 1_000  # files kept as dissect gave them (~6 KB each)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlainFile:
-    """A live file whose content lies in plain runs on its volume: readable without dissect."""
+    """A live file whose content lies in plain runs on its volume: readable without dissect.
+
+    `readable` is set when the map's judgement of its head comes back (`scanners.heads`).
+    """
 
     path: str  # as walked, with the volume's prefix
     shown: str  # `path` with values cut out (`PathRedactor.redact_only`)
