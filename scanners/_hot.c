@@ -179,6 +179,14 @@ static void compress(uint32_t h[8], const unsigned char b[64]) {
 static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
+/* A SHA-256 state's eight words as its 32 bytes (big-endian). */
+static void words_out(const uint32_t h[8], unsigned char out[32]) {
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (unsigned char)(h[i] >> 24); out[4 * i + 1] = (unsigned char)(h[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(h[i] >> 8); out[4 * i + 3] = (unsigned char)h[i];
+    }
+}
+
 #ifdef HAVE_OPENSSL
 /* OpenSSL's SHA-256 uses the CPU's SHA instructions where it has them: several times faster than
  * the portable rounds above. Its context is public, so it can start from a midstate. */
@@ -208,10 +216,7 @@ static void finish(uint32_t h[8], uint64_t done, const unsigned char *data, size
     for (int i = 0; i < 8; i++) tail[len - 1 - i] = (unsigned char)(bits >> (8 * i));
     compress(h, tail);
     if (len == 128) compress(h, tail + 64);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = h[i] >> 24; out[4 * i + 1] = h[i] >> 16;
-        out[4 * i + 2] = h[i] >> 8; out[4 * i + 3] = (unsigned char)h[i];
-    }
+    words_out(h, out);
 }
 #endif
 
@@ -247,10 +252,7 @@ static PyObject *py_sha256_midstate(PyObject *self, PyObject *arg) {
     compress(h, view.buf);
     PyBuffer_Release(&view);
     unsigned char out[32];
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = h[i] >> 24; out[4 * i + 1] = h[i] >> 16;
-        out[4 * i + 2] = h[i] >> 8; out[4 * i + 3] = (unsigned char)h[i];
-    }
+    words_out(h, out);
     return PyBytes_FromStringAndSize((const char *)out, 32);
 }
 
@@ -297,18 +299,6 @@ static void hmac_raw(const uint32_t inner[8], const uint32_t outer[8], const cha
 #include <cpuid.h>
 #include <immintrin.h>
 
-static const uint32_t K_PAIR[64] __attribute__((aligned(16))) = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
-
 #define SHA_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 
 /* One block each into states a and b (eight host-order words each): two hashes' rounds
@@ -342,7 +332,7 @@ SHA_TARGET static void compress_x2(uint32_t a[8], const unsigned char *ba, uint3
                               _mm_alignr_epi8(mb[(g - 1) % 4], mb[(g - 2) % 4], 4)),
                 mb[(g - 1) % 4]);
         }
-        const __m128i k = _mm_load_si128((const __m128i *)(K_PAIR + 4 * g));
+        const __m128i k = _mm_loadu_si128((const __m128i *)(K + 4 * g));
         __m128i wa = _mm_add_epi32(ma[g % 4], k), wb = _mm_add_epi32(mb[g % 4], k);
         s1a = _mm_sha256rnds2_epu32(s1a, s0a, wa);
         s1b = _mm_sha256rnds2_epu32(s1b, s0b, wb);
@@ -370,13 +360,6 @@ static void last_block(unsigned char blk[64], const unsigned char *msg, size_t n
     memset(blk + n + 1, 0, 64 - 8 - n - 1);
     uint64_t bits = (done + n) * 8;
     for (int i = 0; i < 8; i++) blk[63 - i] = (unsigned char)(bits >> (8 * i));
-}
-
-static void words_out(const uint32_t h[8], unsigned char out[32]) {
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (unsigned char)(h[i] >> 24); out[4 * i + 1] = (unsigned char)(h[i] >> 16);
-        out[4 * i + 2] = (unsigned char)(h[i] >> 8); out[4 * i + 3] = (unsigned char)h[i];
-    }
 }
 
 /* HMAC-SHA256 of two messages of at most 55 bytes each, from the key's pad midstates. */

@@ -6,6 +6,7 @@ A module (not a conftest) so that CLI and pipeline tests can import the same fix
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,3 +109,17 @@ def copy(src: Path, dst: Path) -> Path:
     """A private copy of a session image that a test may damage."""
     shutil.copyfile(src, dst)
     return dst
+
+
+def breaking_walk(
+    walk: Callable[..., Iterator[object]], at: int
+) -> Callable[..., Iterator[object]]:
+    """`walk` raising at its entry number `at`, as dissect does on a corrupt directory block."""
+
+    def breaking(kind: str, fh: object) -> Iterator[object]:
+        for n, entry in enumerate(walk(kind, fh)):
+            if n == at:
+                raise ValueError("corrupt directory block")
+            yield entry
+
+    return breaking

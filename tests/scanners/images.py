@@ -338,3 +338,17 @@ def eio_file(
         yield mnt / "disk.img"
     finally:
         run("umount", mnt)
+
+
+def table_image(work: Path, last_column: str, cell: Callable[[int], str]) -> tuple[bytes, int]:
+    """An ext4 image of one table (599 rows with a personnummer column and `last_column`,
+    whose cells `cell` gives), and the offset of a block in the table's middle (for `eio_file`).
+    """
+    from tests.scanners.documents import personnummer
+
+    src = work / "src"
+    src.mkdir()
+    rows = "".join(f"{i};Anna Berg;{personnummer(i)};{cell(i)}\n" for i in range(1, 600))
+    (src / "kunder.csv").write_text(f"id;namn;personnummer;{last_column}\n" + rows)
+    data = make_fs("ext4", work / "fs.img", 16 * MiB, src).read_bytes()
+    return data, data.find(b"\n300;") // 4096 * 4096

@@ -17,7 +17,7 @@ from scanners.fastpath import RawMatcher
 from scanners.files import FileOptions, FileScanner
 from scanners.raw import RawOptions
 from scanners.scan import ScanOptions, scan
-from tests.scanners.disks import MISSING, Disk
+from tests.scanners.disks import MISSING, Disk, breaking_walk
 from tests.scanners.documents import email, personnummer, totals
 
 CHECKED = ("personnummer", "email")
@@ -476,14 +476,7 @@ def test_queued_jobs_are_sent_when_the_walk_fails(ext4_gpt: Disk, hasher, monkey
     import scanners.files
     from scanners.filework import Offload
 
-    walk = scanners.files.walk
-
-    def breaking(kind, fh):  # type: ignore[no-untyped-def]
-        for n, entry in enumerate(walk(kind, fh)):
-            if n == 19:
-                raise ValueError("corrupt directory block")
-            yield entry
-
+    breaking = breaking_walk(scanners.files.walk, 19)
     monkeypatch.setattr(scanners.files, "walk", breaking)
     monkeypatch.setattr(scanners.extents, "walk", breaking)
     here = scan(ext4_gpt.path, hasher, _both(hasher, processes_from=None))
@@ -599,16 +592,9 @@ def test_a_file_a_worker_reads_over_unreadable_sectors_is_reported_as_the_thread
     its block corrupted under btrfs's checksums). The worker that reads the table itself
     (`FileJob.where`) reports the unreadable sectors for that file, as the pass's own thread
     does, and counts the rest of it the same."""
-    from tests.scanners.documents import personnummer
-    from tests.scanners.images import MiB, eio_file, make_fs
+    from tests.scanners.images import eio_file, table_image
 
-    src = tmp_path / "src"
-    src.mkdir()
-    rows = "".join(f"{i};Anna Berg;{personnummer(i)};x{i:07d}\n" for i in range(1, 600))
-    (src / "kunder.csv").write_text("id;namn;personnummer;ref\n" + rows)
-    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
-    data = image.read_bytes()
-    at = data.find(b"\n300;") // 4096 * 4096  # a block in the table's middle
+    data, at = table_image(tmp_path, "ref", lambda i: f"x{i:07d}")
     with eio_file(tmp_path, make_loop, data, [at]) as path:
 
         def files(processes_from: int | None):  # type: ignore[no-untyped-def]

@@ -20,9 +20,18 @@ from scanners.filesystems import MAX_DEPTH, FileRef, Problem
 from scanners.scan import ScanOptions, scan
 from scanners.volumes import Volume as Found
 from scanners.walklog import PlainFile, Stopped, WalkLog
-from tests.scanners.disks import Disk
+from tests.scanners.disks import Disk, breaking_walk
 from tests.scanners.documents import email, personnummer
-from tests.scanners.images import MiB, Volume, build_disk, eio_file, fat_with_a_hole, make_fs, run
+from tests.scanners.images import (
+    MiB,
+    Volume,
+    build_disk,
+    eio_file,
+    fat_with_a_hole,
+    make_fs,
+    run,
+    table_image,
+)
 
 _SCAN = importlib.import_module("scanners.scan")  # the module (the package exports `scan`)
 
@@ -118,14 +127,7 @@ def test_a_walk_that_breaks_is_reported_where_it_broke(ext4_gpt: Disk, hasher, m
     files before it and reports the file system as not scannable, as its own walk did."""
     import scanners.extents
 
-    walk = scanners.extents.walk
-
-    def breaking(kind, fh):  # type: ignore[no-untyped-def]
-        for n, entry in enumerate(walk(kind, fh)):
-            if n == 10:
-                raise ValueError("corrupt directory block")
-            yield entry
-
+    breaking = breaking_walk(scanners.extents.walk, 10)
     monkeypatch.setattr(scanners.extents, "walk", breaking)
     with monkeypatch.context() as m:
         m.setattr(scanners.files, "walk", _not_walked_again)
@@ -149,13 +151,7 @@ def test_unreadable_sectors_in_a_file_read_along_its_runs(
     """Attack: a table's middle block fails with a real EIO. Read along the runs the map kept
     (not through dissect's stream), the file is reported as dissect's reading reported it,
     and the rest of it counts the same."""
-    src = tmp_path / "src"
-    src.mkdir()
-    rows = "".join(f"{i};Anna Berg;{personnummer(i)};{email(i)}\n" for i in range(1, 600))
-    (src / "kunder.csv").write_text("id;namn;personnummer;epost\n" + rows)
-    image = make_fs("ext4", tmp_path / "fs.img", 16 * MiB, src)
-    data = image.read_bytes()
-    at = data.find(b"\n300;") // 4096 * 4096
+    data, at = table_image(tmp_path, "epost", email)
     with eio_file(tmp_path, make_loop, data, [at]) as path:
         report = _both_ways(path, hasher, monkeypatch)
     assert ("/kunder.csv", "unreadable sectors (EIO) in the file's data") in [
