@@ -310,6 +310,12 @@ def main() -> None:
         help="source tree to scan with (repeat to compare, e.g. main and a branch)",
     )
     ap.add_argument("--modes", default="raw,files,full", help="mixed: scans to run")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="mixed: rounds of every tree's scans, alternated; ratios of the median times",
+    )
     args = ap.parse_args()
     if args.child:
         child(*args.child)
@@ -318,7 +324,7 @@ def main() -> None:
         from bench import mixed_bench
 
         trees = args.tree or [ROOT]
-        mixed_bench.main(args.size_mb, trees, args.workdir, args.modes.split(","))
+        mixed_bench.main(args.size_mb, trees, args.workdir, args.modes.split(","), args.rounds)
         return
     size = (args.size_mib or (256 if args.quick else 2048)) * MiB
     wipe_size = (args.wipe_mib or (512 if args.quick else 2048)) * MiB
