@@ -43,10 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A file in plain runs as the map gives it: its shown path, its runs, and its head's judgement
-# when that is still to come (`scanners.heads`).
-Plain = tuple[str, "tuple[Run, ...]", "Deferred | None"]
-
 HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
 # and of a file whose first line is longer than HEAD, up to its end (a wide table's header)
 FIRST_LINE = 64 << 10
@@ -94,15 +90,10 @@ def map_target(
     if walk_log is not None and (redact is None or not decoded_by_files):
         raise ValueError("a walk is kept for the file pass only, with redacted paths")
     heads = None
-    if limits is not None:
-        judged = limits
+    if limits is not None:  # files' heads are judged: in the workers where they run
+        here = partial(_judge_all, target, limits=limits)
         heads = HeadQueue(
-            target.path,
-            judged,
-            judge_heads,
-            partial(_place, extents),
-            pool,
-            here=lambda jobs: [_judged(target, *job, judged) for job in jobs],
+            target.path, limits, judge_heads, partial(_place, extents), pool, here=here
         )
     for volume in volumes:
         if volume.kind not in WALKABLE:
@@ -113,7 +104,7 @@ def map_target(
         try:
             for entry in walk(volume.kind, open_volume(fh, volume)):
                 try:
-                    plain = _map_entry(
+                    later = _map_entry(
                         extents, volume, prefix, entry, file_limit, redact, limits, target, heads
                     )
                 except Exception:
@@ -121,9 +112,9 @@ def map_target(
                         walk_log.drop()  # the file pass walks this volume and meets it itself
                     raise
                 if walk_log is not None:
-                    _keep(walk_log, entry, prefix, plain, extents)
-                if plain is not None and plain[2] is not None:
-                    heads.add(plain[2])  # type: ignore[union-attr]  # deferred only with heads
+                    _keep(walk_log, entry, later)
+                if later is not None:
+                    heads.add(later)  # type: ignore[union-attr]  # deferred only with heads
             if walk_log is not None:
                 walk_log.end()
         except Exception as e:  # the file pass reports the file system as not scannable
@@ -146,8 +137,8 @@ def _map_entry(
     limits: Limits | None,
     target: Target,
     heads: HeadQueue | None = None,
-) -> Plain | None:
-    """Map one entry of a walk; a file in plain runs gives its redacted path and runs."""
+) -> Deferred | None:
+    """Map one entry of a walk; a file in plain runs is deferred (`_map_file`)."""
     if isinstance(entry, Metadata):
         for start, length in entry.runs:
             _add(extents, volume.offset, volume.size, start, length, Place(METADATA))
@@ -157,28 +148,18 @@ def _map_entry(
     return None
 
 
-def _keep(
-    walk_log: WalkLog,
-    entry: FileRef | Metadata | Problem,
-    prefix: str,
-    plain: Plain | None,
-    extents: ExtentMap,
-) -> None:
+def _keep(walk_log: WalkLog, entry: FileRef | Metadata | Problem, later: Deferred | None) -> None:
     """`entry` in the walk's log: a file in plain runs compactly, others as they are.
 
-    A file whose head is still being judged is told the answer when it comes (`_place`).
+    A file in plain runs is still being judged; its entry is told the answer (`_place`).
     """
     if isinstance(entry, Metadata):
         return  # the map's alone
-    if plain is None:
+    if later is None:
         walk_log.ref(entry)
         return
-    path = prefix + entry.path
-    shown, runs, deferred = plain
-    kept = PlainFile(path, shown, entry.size, runs, path in extents.raw_readable)
-    if deferred is not None:
-        deferred.logged = kept
-    walk_log.plain(kept)
+    later.logged = PlainFile(later.path, later.shown, later.size, later.plain, False)
+    walk_log.plain(later.logged)
 
 
 def _add(extents: ExtentMap, base: int, limit: int, start: int, length: int, place: Place) -> None:
@@ -198,39 +179,34 @@ def _map_file(
     limits: Limits | None = None,
     target: Target | None = None,
     heads: HeadQueue | None = None,
-) -> Plain | None:
+) -> Deferred | None:
     """Map one file's ranges; with `limits` (the file pass runs too), judge `raw_readable`.
 
     Without a file pass nothing depends on that judgement, which reads every file's head:
-    half of mapping the 1.02 GB mixed bench image, spent before the raw pass can start. A
-    file in plain runs is read from `target` along them (`runfile.RunFile`): dissect's
-    stream of each file cost more than the reading. Such a file, its head read, gives its
-    shown path and runs (for `scanners.walklog`); any other gives None. With `heads`, such a
-    file's head is judged later (`scanners.heads`) and it is placed then: it comes with its
-    `Deferred`, for the caller to add to `heads`.
+    half of mapping the 1.02 GB mixed bench image, spent before the raw pass can start. With
+    `heads`, a file in plain runs (not kept in metadata, not stored transformed) is judged
+    later, read along its runs (`scanners.heads`, `judge_heads`): it is returned as a
+    `Deferred` for the caller to add to `heads`, and placed when its answer comes (`_place`).
+    Any other file is judged here, through dissect, and placed now.
     """
     base, limit = volume.offset, volume.size
     path = prefix + ref.path
     shown = redact(path) if redact is not None else path
     extents.files += 1
     readable = False
-    runs = None
     if limits is not None:
         try:
-            if target is not None and ref.runs is not None and not ref.embedded:
+            if heads is not None and ref.runs is not None and not ref.embedded:
                 runs = plain_runs(ref.runs(), ref.size, limit)
-            if heads is not None and runs is not None and not ref.transformed:
-                assert ref.runs is not None
-                later = Deferred(
-                    base, limit, path, shown, ref.size, ref.runs(), runs, decoded_by_files
-                )
-                return shown, runs, later
-            opened = ref.open if runs is None else partial(RunFile, target, base, runs)
-            readable = raw_readable(ref, limits, opened)
+                if runs is not None and not ref.transformed:
+                    whole = ref.runs()
+                    return Deferred(
+                        base, limit, path, shown, ref.size, whole, runs, decoded_by_files
+                    )
+            readable = raw_readable(ref, limits)
         except Exception as e:  # unreadable now: the file pass reports it
             log.debug("file head unreadable: %s", error_kind(e))
             return None
-    plain = None if runs is None or ref.transformed else (shown, runs, None)
     if readable:
         extents.raw_readable.add(path)  # as the file pass walks it, before redaction
     if ref.embedded:
@@ -244,7 +220,7 @@ def _map_file(
         return None  # no runs known (APFS)
     live = Place(LIVE, shown, decoded=decoded_by_files and not readable)
     _add_runs(extents, base, limit, live, Place(SLACK, shown), ref.size, ref.runs())
-    return plain
+    return None
 
 
 def _place(extents: ExtentMap, file: Deferred, readable: bool | None) -> None:
@@ -299,7 +275,12 @@ def judge_heads(target_path: str, jobs: list[Job], limits: Limits) -> list[bool 
     One answer a file; None where its head could not be read (`_place`).
     """
     with Target(target_path) as target:
-        return [_judged(target, *job, limits) for job in jobs]
+        return _judge_all(target, jobs, limits=limits)
+
+
+def _judge_all(target: Target, jobs: list[Job], *, limits: Limits) -> list[bool | None]:
+    """`judge_heads` on an open target (the map's own thread judges with it)."""
+    return [_judged(target, *job, limits) for job in jobs]
 
 
 def _judged(
@@ -307,15 +288,13 @@ def _judged(
 ) -> bool | None:
     ref = FileRef(path, size, partial(RunFile, target, base, runs), runs=lambda: list(runs))
     try:
-        return raw_readable(ref, limits, partial(RunFile, target, base, runs))
+        return raw_readable(ref, limits)
     except Exception as e:  # unreadable now: the file pass reports it
         log.debug("file head unreadable: %s", error_kind(e))
         return None
 
 
-def raw_readable(
-    ref: FileRef, limits: Limits | None = None, opened: Callable[[], BinaryIO] | None = None
-) -> bool:
+def raw_readable(ref: FileRef, limits: Limits | None = None) -> bool:
     """True when the raw pass sees this file's content as the file pass would match it.
 
     Plain text in 8-bit encodings or UTF-16LE, and bytes of unknown formats, both of which the
@@ -328,7 +307,7 @@ def raw_readable(
         return False
     if ref.embedded and ref.home is None:
         return False  # the raw pass's finding could not be placed in it
-    with (opened or ref.open)() as fh:
+    with ref.open() as fh:
         head = fh.read(min(ref.size, HEAD))
         kind = sniff(ref.path, head)
         if kind == "gzip":

@@ -210,3 +210,26 @@ def test_a_walk_past_a_bound_is_dropped_for_the_file_pass_to_walk(
     log.plain(_plain(9))
     log.end()
     assert log.take(small) is None
+
+
+@pytest.mark.parametrize("layout", ["4kn device", "hybrid mbr+gpt"])
+def test_foreign_disk_layouts_go_through_the_maps_walk(
+    layout: str, tmp_path: Path, corpus_dir, make_loop, hasher, monkeypatch
+) -> None:
+    """Attack: the map finds volumes without the device's sector size, the file pass with it
+    (a 4Kn drive), and a hybrid MBR lists the GPT's partition again. The file pass must find
+    the map's walk of each volume under the same key, or walk it itself; either way the same
+    report."""
+    source, _ = corpus_dir
+    fs = make_fs("ext4", tmp_path / "l.fs", 40 * MiB, source)
+    disk = tmp_path / "l.img"
+    if layout == "4kn device":
+        build_disk(disk, "gpt", [Volume("ext4", 40 * MiB, image=fs)], sector=4096)
+        path = make_loop(image=disk, sector_size=4096, read_only=True)
+    else:
+        build_disk(disk, "gpt", [Volume("ext4", 40 * MiB, image=fs)], hybrid=[0])
+        path = disk
+    report = _both_ways(path, hasher, monkeypatch)
+    assert report.pass_results[1].stats["volumes"] == 1
+    assert report.findings["personnummer"].count > 0
+    assert report.not_scannable == ()
