@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 _WORKERS = multiprocessing.get_context("forkserver")
 _WORKERS.set_forkserver_preload(
     ["asset_pipeline.flow.watcher", "asset_pipeline.evidence.issuing", "scanners",
-     "scanners.fastpath", "wipe"]
+     "scanners.fastpath", "scanners.pool", "wipe"]
 )  # fmt: skip
 PROGRESS_EVERY = 0.25  # seconds between progress messages a worker sends
 PULL_GRACE = 20.0  # seconds a worker gets to stop by itself after its drive was pulled
