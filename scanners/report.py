@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from scanners.findings import Finding
 
 MAX_OFFSET_LOCATIONS = 10_000
+COUNTING_THREADS = 2  # categories whose distinct values are counted at once (`combine`)
 _T = TypeVar("_T")
 _CATEGORY, _OFFSET, _DIGEST = itemgetter(0), itemgetter(1), itemgetter(4)  # Finding's fields
 _NOWHERE = Place(UNMAPPED)  # where findings of a raw pass without a map are
@@ -430,14 +432,29 @@ class ScanReport:
         }
 
 
+def _distinct_counts(results: list[PassResult]) -> dict[str, int]:
+    """Each category's distinct values over all passes, the categories counted side by side.
+
+    Counting sorts every kept digest again (a bucket at a time, in C without the GIL): 0.15 s
+    at the end of a scan of the 1.02 GB mixed image, with one core working and the other idle.
+    Each category's sets are read by one thread only.
+    """
+    sets = {
+        category: [r.tally.digests[category] for r in results if category in r.tally.digests]
+        for category in CATEGORIES
+    }
+    with ThreadPoolExecutor(COUNTING_THREADS, thread_name_prefix="distinct") as threads:
+        counts = threads.map(DigestSet.union, sets.values())
+        return dict(zip(sets, counts, strict=True))
+
+
 def combine(target: str, size_bytes: int, results: list[PassResult]) -> ScanReport:
     """Merge pass results into one report (see the module docstring for the counting rule)."""
     findings: dict[str, CategoryCount] = {}
     disjoint = any(r.complements for r in results)
+    distincts = _distinct_counts(results)
     for category in CATEGORIES:
-        distinct = DigestSet.union(
-            [r.tally.digests[category] for r in results if category in r.tally.digests]
-        )
+        distinct = distincts[category]
         counts = [r.tally.counts[category] for r in results]
         # Every distinct value occurs at least once, so the count is never below `distinct`.
         count = max(distinct, sum(counts) if disjoint else max(counts, default=0))
