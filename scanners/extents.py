@@ -33,7 +33,7 @@ from scanners.volumes import TargetStream, Volume, buffered, find_volumes, open_
 from scanners.walklog import PlainFile
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
     from typing import BinaryIO
 
     from scanners.heads import Job
@@ -48,6 +48,7 @@ HEAD = 4096  # bytes of each file read to tell plain files from decoded ones
 FIRST_LINE = 64 << 10
 PNR_WORD_PARTS_BYTES = tuple(part.encode() for part in PNR_WORD_PARTS)
 GZIP_HEAD = 60 << 10  # and of a gzip file, to judge its content's first 64 KB
+PREFILTER_BATCH = 256  # files whose names are matched at once (`map_target`'s `prefilter`)
 
 
 def map_target(
@@ -59,6 +60,7 @@ def map_target(
     inflate_limits: Limits | None = None,
     walk_log: WalkLog | None = None,
     pool: SharedPool | None = None,
+    prefilter: Callable[[list[str]], None] | None = None,
 ) -> ExtentMap:
     """Walk every file system of `target` and map its ranges.
 
@@ -76,6 +78,8 @@ def map_target(
             and `decoded_by_files`, since the file pass shows redacted paths.
         pool: the scan's worker processes, which judge files' heads while the walk goes on
             (`scanners.heads`); without it (or until it runs) they are judged here.
+        prefilter: sees the paths of every `PREFILTER_BATCH` files before `redact` sees
+            them one by one (`PathRedactor.prefilter`, which matches their names at once).
 
     A file system that cannot be walked leaves its ranges unmapped (read as unallocated);
     the file pass reports it as not scannable.
@@ -102,7 +106,10 @@ def map_target(
         if walk_log is not None:
             walk_log.begin(volume)
         try:
-            for entry in walk(volume.kind, open_volume(fh, volume)):
+            entries = walk(volume.kind, open_volume(fh, volume))
+            if prefilter is not None:
+                entries = _prefiltered(entries, prefix, prefilter)
+            for entry in entries:
                 try:
                     later = _map_entry(
                         extents, volume, prefix, entry, file_limit, redact, limits, target, heads
@@ -125,6 +132,34 @@ def map_target(
         heads.drain()
     extents.freeze()
     return extents
+
+
+def _prefiltered(
+    entries: Iterable[FileRef | Metadata | Problem],
+    prefix: str,
+    prefilter: Callable[[list[str]], None],
+) -> Iterator[FileRef | Metadata | Problem]:
+    """The walk's entries, `prefilter` given each next `PREFILTER_BATCH` files' paths first.
+
+    A walk that breaks still gives the entries before the break, then its error.
+    """
+    walked = iter(entries)
+    while True:
+        held: list[FileRef | Metadata | Problem] = []
+        error: Exception | None = None
+        try:
+            for entry in walked:
+                held.append(entry)
+                if len(held) >= PREFILTER_BATCH:
+                    break
+        except Exception as e:  # raised where the walk broke, after the entries before it
+            error = e
+        prefilter([prefix + e.path for e in held if isinstance(e, FileRef)])
+        yield from held
+        if error is not None:
+            raise error
+        if len(held) < PREFILTER_BATCH:
+            return
 
 
 def _map_entry(

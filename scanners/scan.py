@@ -89,15 +89,17 @@ def scan(
         extents = None
         walk_log = WalkLog() if both else None  # the file pass goes through the map's walks
         if "raw" in options.passes and options.map_extents:
+            redactor = PathRedactor(matcher)
             try:
                 extents = map_target(
                     target,
                     decoded_by_files=both,
                     file_limit=options.files.max_file_bytes,
-                    redact=PathRedactor(matcher).redact_only,
+                    redact=redactor.redact_only,
                     inflate_limits=options.raw.limits,
                     walk_log=walk_log,
                     pool=shared,
+                    prefilter=redactor.prefilter,
                 )
             except UnreadableTarget:
                 raise

@@ -143,3 +143,79 @@ def test_every_raw_pattern_needs_a_digit_at_or_colon() -> None:
             assert must_hold(list(sre_parse.parse(source))), (c.kind.name, source)
     assert not must_hold(list(sre_parse.parse("[A-Za-z]+(?:[0-9])?")))
     assert must_hold(list(sre_parse.parse("(?:a|b)?[a-z]+@x")))
+
+
+def _fuzzed_names(seed: int, count: int) -> list[str]:
+    """Names of the windows fuzz tokens, with text before and after in 8-bit and wider letters."""
+    import random
+
+    from tests.scanners.engines.test_windows import TOKENS
+
+    rng = random.Random(seed)
+    edges = ["", "", "Kund ", "åäö ", "ÅÄÖÉÜ", "x" * 200, "€€ ", "_", ".txt", " personnummer"]
+    names = []
+    for _ in range(count):
+        core = b"".join(rng.choice(TOKENS) for _ in range(rng.randint(1, 4)))
+        text = core.decode("utf-8", "replace").replace("/", "_").replace("!", "_")
+        names.append(rng.choice(edges) + text + rng.choice(edges))
+    return names
+
+
+def test_names_matched_together_miss_no_name_with_a_start() -> None:
+    """`prefilter` against each name matched alone: 6,000 fuzzed names (the windows fuzz
+    tokens, wrapped in ASCII, Latin-1 and wider letters, keywords and long runs), prefiltered
+    256 at a time. Every name with a candidate start of its own is left to be matched alone,
+    and every name's redaction is the same as without the prefilter."""
+    from scanners.fastpath import RawMatcher
+    from scanners.findings import ValueHasher
+    from scanners.pathnames import PathRedactor
+
+    matcher = RawMatcher(ValueHasher(b"k" * 32))
+    names = _fuzzed_names(11, 6000)
+    alone = PathRedactor(matcher)
+    together = PathRedactor(matcher)
+    started = cleaned = 0
+    for at in range(0, len(names), 256):
+        batch = names[at : at + 256]
+        together.prefilter([f"dir/{name}" for name in batch])
+        for name in batch:
+            if len(matcher._start_keys(name.encode("utf-8", "surrogateescape"))):
+                started += 1
+                assert name not in together._clean, name
+            cleaned += name in together._clean
+            assert together.redact(f"dir/{name}") == alone.redact(f"dir/{name}"), name
+    assert started > 3000  # both kinds of name were met
+    assert cleaned > 500
+
+
+def test_the_map_prefilters_names_and_places_files_as_before(
+    named_disk: Path, hasher, monkeypatch
+) -> None:
+    """The map's places with names prefiltered equal those without, also where the walk
+    breaks inside a batch (the entries before the break are mapped, then it is reported)."""
+    import scanners.extents
+    from scanners.extents import map_target
+    from scanners.fastpath import RawMatcher
+    from scanners.pathnames import PathRedactor
+    from scanners.places import Place
+    from scanners.target import Target
+    from tests.scanners.disks import breaking_walk
+
+    def places(prefiltered: bool) -> list[tuple[int, int, Place]]:
+        redactor = PathRedactor(RawMatcher(hasher))
+        prefilter = redactor.prefilter if prefiltered else None
+        with Target(named_disk) as target:
+            extents = map_target(
+                target, decoded_by_files=True, redact=redactor.redact_only, prefilter=prefilter
+            )
+        return list(zip(extents._starts, extents._ends, extents._places, strict=True))
+
+    whole = places(True)
+    assert whole == places(False)
+    assert {p.path for _, _, p in whole if p.path} >= {"partition 1:/Kund [personnummer]/avtal.txt"}
+    monkeypatch.setattr(scanners.extents, "PREFILTER_BATCH", 3)
+    assert places(True) == whole
+    monkeypatch.setattr(scanners.extents, "walk", breaking_walk(scanners.extents.walk, 4))
+    broken = places(True)
+    assert broken == places(False)
+    assert 0 < len(broken) < len(whole)
