@@ -415,15 +415,17 @@ def test_the_workers_are_all_spawned_before_the_first_job(hasher) -> None:
 
     from scanners.filework import Offload
 
-    before = {p.pid for p in psutil.Process().children()}
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
     off = Offload(partial(RawMatcher, hasher), hasher, lambda path, t, tag: None, workers=3)
     try:
         workers: list[psutil.Process] = []
-        deadline = time.monotonic() + 10  # a child shows the worker's command line once exec'd
+        deadline = time.monotonic() + 10
         while len(workers) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-            new = [p for p in psutil.Process().children() if p.pid not in before]
-            workers = [p for p in new if "spawn_main" in " ".join(p.cmdline())]
+            # Forked by the forkserver (our child, started by the first pool of the run).
+            new = [p for p in me.children(recursive=True) if p.pid not in before]
+            workers = [p for p in new if p.ppid() != me.pid]
         assert len(workers) == 3
     finally:
         off.close()
