@@ -47,7 +47,18 @@ def countries() -> tuple[str, ...]:
     (`64BEA372DB8F`: `EA37`) is no IBAN candidate, and a mail log scans 0.9 -> 0.5 ns a byte.
     """
     letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
-    return tuple(a + b for a in letters for b in letters if _country(a + b)[0] is not None)
+    return tuple(a + b for a in letters for b in letters if _has_structure(a + b))
+
+
+def _has_structure(code: str) -> bool:
+    """Whether `_country(code)` has a structure, without compiling it or importing a module.
+
+    Compiling every country's regex and importing its stdnum module at import took 62 ms of
+    every scanning process's start.
+    """
+    info = _iban._ibandb.info(code)
+    props = info[0][1] if info else {}
+    return bool(props) and "bban" in props
 
 
 def parse(value: str) -> str | None:

@@ -240,6 +240,14 @@ def _stdnum_ibans(rng: random.Random) -> dict[str, str]:
 UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+def test_the_iban_countries_are_those_whose_structure_parse_checks() -> None:
+    """`countries` (read from the registry without compiling) against `parse`'s own lookup."""
+    from scanners.identifiers import iban
+
+    codes = [a + b for a in UPPER for b in UPPER]
+    assert iban.countries() == tuple(c for c in codes if iban._country(c)[0] is not None)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
 def test_an_iban_of_every_registry_country_is_found(engine: str, encoding: str) -> None:
