@@ -185,3 +185,38 @@ def test_a_worker_lets_go_of_a_page_a_reference_cycle_still_views(tmp_path: Path
         workers.let_go()
         block.close()
         block.unlink()
+
+
+_BUSY_PROGRAM = """
+import time
+from scanners import workers
+
+def busy(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+def nothing():
+    pass
+
+if __name__ == "__main__":
+    pool = workers.spawn_pool(2, nothing, (), wait=True)
+    for f in [pool.submit(busy, 0.6) for _ in range(2)]:
+        f.result()
+    pool.shutdown(wait=True)
+"""
+
+
+def test_the_workers_cpu_counts_for_the_process_that_started_them(tmp_path: Path) -> None:
+    """Workers are the forkserver's children: the server is waited for at exit, so their CPU
+    shows in the starter's wait4 (as `time` and the benches read it), not lost with them."""
+    import subprocess
+    import sys
+
+    program = tmp_path / "busy.py"
+    program.write_text(_BUSY_PROGRAM)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, str(program)], env=env, cwd=tmp_path)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert usage.ru_utime + usage.ru_stime >= 1.2  # both workers' 0.6 s of CPU
