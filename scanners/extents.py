@@ -154,7 +154,10 @@ def _prefiltered(
                     break
         except Exception as e:  # raised where the walk broke, after the entries before it
             error = e
-        prefilter([prefix + e.path for e in held if isinstance(e, FileRef)])
+        try:
+            prefilter([prefix + e.path for e in held if isinstance(e, FileRef)])
+        except Exception as e:  # it only saves work: every name is then matched alone
+            log.debug("names not prefiltered: %s", error_kind(e))
         yield from held
         if error is not None:
             raise error

@@ -53,7 +53,7 @@ class PathRedactor:
         one: the gap reads as the buffer's edge does), and `redact` takes it as it is. Any
         other name is matched alone, as before. Forgets the names of the call before.
         """
-        self._clean = set()
+        self._clean = set()  # set again only once every name is matched
         starts_of = getattr(self.matcher, "_start_keys", None)
         if starts_of is None:
             return

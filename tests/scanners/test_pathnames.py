@@ -192,7 +192,8 @@ def test_the_map_prefilters_names_and_places_files_as_before(
     named_disk: Path, hasher, monkeypatch
 ) -> None:
     """The map's places with names prefiltered equal those without, also where the walk
-    breaks inside a batch (the entries before the break are mapped, then it is reported)."""
+    breaks inside a batch (the entries before the break are mapped, then it is reported) and
+    where the prefilter fails."""
     import scanners.extents
     from scanners.extents import map_target
     from scanners.fastpath import RawMatcher
@@ -201,9 +202,12 @@ def test_the_map_prefilters_names_and_places_files_as_before(
     from scanners.target import Target
     from tests.scanners.disks import breaking_walk
 
-    def places(prefiltered: bool) -> list[tuple[int, int, Place]]:
+    def failing(paths: list[str]) -> None:
+        raise MemoryError("no room to join the names")
+
+    def places(prefiltered: bool, broken: bool = False) -> list[tuple[int, int, Place]]:
         redactor = PathRedactor(RawMatcher(hasher))
-        prefilter = redactor.prefilter if prefiltered else None
+        prefilter = (failing if broken else redactor.prefilter) if prefiltered else None
         with Target(named_disk) as target:
             extents = map_target(
                 target, decoded_by_files=True, redact=redactor.redact_only, prefilter=prefilter
@@ -212,6 +216,7 @@ def test_the_map_prefilters_names_and_places_files_as_before(
 
     whole = places(True)
     assert whole == places(False)
+    assert whole == places(True, broken=True)  # a prefilter that fails only saves nothing
     assert {p.path for _, _, p in whole if p.path} >= {"partition 1:/Kund [personnummer]/avtal.txt"}
     monkeypatch.setattr(scanners.extents, "PREFILTER_BATCH", 3)
     assert places(True) == whole
