@@ -95,9 +95,11 @@ def map_target(
         raise ValueError("a walk is kept for the file pass only, with redacted paths")
     heads = None
     if limits is not None:  # files' heads are judged: in the workers where they run
-        here = partial(_judge_all, target, limits=limits)
         heads = HeadQueue(
-            target.path, limits, judge_heads, partial(_place, extents), pool, here=here
+            partial(judge_heads, target.path, limits=limits),
+            partial(_place, extents),
+            pool,
+            here=partial(_judge_all, target, limits=limits),
         )
     for volume in volumes:
         if volume.kind not in WALKABLE:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scanners.inflate import Limits
     from scanners.pool import SharedPool
     from scanners.runfile import Run
     from scanners.walklog import PlainFile
@@ -32,10 +31,10 @@ log = logging.getLogger(__name__)
 BATCH = 256  # files a batch
 IN_FLIGHT = 8  # batches with the workers, at most
 
-# A batch's files as (path, size, volume offset, plain runs), to the judge with the target's
-# path and the raw pass's limits: one answer a file, True, False or None (its head unreadable).
+# A batch's files as (path, size, volume offset, plain runs); a judge gives one answer a file:
+# True, False or None (its head unreadable). The workers' judge opens the target by its path.
 Job = tuple[str, int, int, "tuple[Run, ...]"]
-Judge = Callable[[str, list[Job], "Limits"], list["bool | None"]]
+Judge = Callable[[list[Job]], list["bool | None"]]
 
 
 @dataclass(slots=True)
@@ -58,17 +57,13 @@ class HeadQueue:
 
     def __init__(
         self,
-        target_path: str,
-        limits: Limits,
         judge: Judge,
         place: Callable[[Deferred, bool | None], None],
         pool: SharedPool | None = None,
         *,
-        here: Callable[[list[Job]], list[bool | None]],
+        here: Judge,
     ) -> None:
-        """`judge` runs in a worker (it opens the target by its path), `here` in this thread."""
-        self._target = target_path
-        self._limits = limits
+        """`judge` runs in a worker (sent there: a picklable function), `here` in this thread."""
         self._judge = judge
         self._here = here
         self._place = place
@@ -93,11 +88,11 @@ class HeadQueue:
 
     def _send(self) -> None:
         batch, self._batch = self._batch, []
-        jobs = [(d.path, d.size, d.base, d.plain) for d in batch]
+        jobs = _jobs(batch)
         executor = self._pool.executor() if self._pool and self._pool.started() else None
         if executor is not None:
             try:
-                future = executor.submit(self._judge, self._target, jobs, self._limits)
+                future = executor.submit(self._judge, jobs)
             except Exception as e:  # a broken pool: the passes find out and say so
                 log.debug("judging heads in the workers failed: %s", type(e).__name__)
             else:
@@ -115,10 +110,14 @@ class HeadQueue:
             answers = future.result()
         except Exception as e:  # the worker died: the batch is judged here
             log.debug("judging heads in the workers failed: %s", type(e).__name__)
-            answers = self._here([(d.path, d.size, d.base, d.plain) for d in batch])
+            answers = self._here(_jobs(batch))
             self.here += 1
         self._settle(batch, answers)
 
     def _settle(self, batch: list[Deferred], answers: list[bool | None]) -> None:
         for file, readable in zip(batch, answers, strict=True):
             self._place(file, readable)
+
+
+def _jobs(batch: list[Deferred]) -> list[Job]:
+    return [(d.path, d.size, d.base, d.plain) for d in batch]

@@ -11,6 +11,7 @@ import gzip
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -147,9 +148,7 @@ def test_a_worker_that_dies_leaves_its_batch_to_be_judged_here(many_files: Path)
                     )  # fmt: skip
                 )
         queue = heads.HeadQueue(
-            str(many_files),
-            Limits(),
-            _dies,
+            partial(_dies, str(many_files), limits=Limits()),
             lambda d, r: placed.__setitem__(d.path, r),
             _Running(executor),  # type: ignore[arg-type]
             here=lambda batch: judge_heads(str(many_files), batch, Limits()),

@@ -188,6 +188,42 @@ def test_names_matched_together_miss_no_name_with_a_start() -> None:
     assert cleaned > 500
 
 
+def test_names_of_raw_bytes_matched_together_miss_no_start() -> None:
+    """Attack: names as a file system gives them, not UTF-8 (Latin-1 letters, lone 0xFF and
+    continuation bytes, control characters, read back surrogate-escaped), around
+    personnummer, phone numbers, addresses and keywords: 4,000 names, prefiltered 256 at a
+    time, against each matched alone."""
+    import os
+    import random
+
+    from scanners.fastpath import RawMatcher
+    from scanners.findings import ValueHasher
+    from scanners.pathnames import PathRedactor
+
+    pieces = [b"\xe5", b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xc3\xa5", b"\x01", b"\t", b" ",
+              b"kund", b"personnummer", b"410317-2450", b"8112189876", b"19121212-1212",
+              b"a@b.se", b"070-123 45 67", b"::1", b"192.168.0.1"]  # fmt: skip
+    rng = random.Random(3)
+    names = [
+        os.fsdecode(b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))).replace(
+            "/", "_"
+        )
+        for _ in range(4000)
+    ]
+    matcher = RawMatcher(ValueHasher(b"k" * 32))
+    alone, together = PathRedactor(matcher), PathRedactor(matcher)
+    started = 0
+    for at in range(0, len(names), 256):
+        batch = names[at : at + 256]
+        together.prefilter([f"dir/{name}" for name in batch])
+        for name in batch:
+            if len(matcher._start_keys(name.encode("utf-8", "surrogateescape"))):
+                started += 1
+                assert name not in together._clean, ascii(name)
+            assert together.redact(f"dir/{name}") == alone.redact(f"dir/{name}"), ascii(name)
+    assert started > 2000
+
+
 def test_the_map_prefilters_names_and_places_files_as_before(
     named_disk: Path, hasher, monkeypatch
 ) -> None:
