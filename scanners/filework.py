@@ -2,7 +2,7 @@
 
 The file pass's own thread walks the file systems, reads files and decodes them (inflates
 archives, extracts text); matching what comes out (the fast path's rules, the name lexicon) is
-most of its time and is Python, which threads cannot share. Here it goes to `workers` spawned
+most of its time and is Python, which threads cannot share. Here it goes to `workers` worker
 processes, each with its own matcher, in jobs of at most one text piece (`files.TEXT_CHUNK`
 characters), one file's undecoded bytes, or a whole file to count there (`scanners.filejob`).
 At most `in_flight` jobs wait, so memory stays bounded, and each comes back as a small `Tally`

@@ -4,7 +4,7 @@ Each pass used to spawn its own two workers: the raw pass at its first data page
 pages matched in threads, holding the GIL, while they imported the package), the file pass
 after a second of matching in its own thread. On the 1.02 GB mixed image that was four
 interpreters' start (about 0.8 s of a core each) and two stretches of the scan with one core
-working. A `SharedPool` is spawned once, as soon as the target is known to hold a file system
+working. A `SharedPool` is started once, as soon as the target is known to hold a file system
 (a wiped drive, the post-wipe scan, never needs it), in the background while the file systems
 are mapped, and serves the raw pass's pages (`scan_page`) and the file pass's jobs
 (`scanners.filework.run`) alike.
@@ -109,7 +109,7 @@ def write_context(context: RawContext) -> shared_memory.SharedMemory:
 
 
 class SharedPool:
-    """`workers` spawned processes for both passes, started in a thread at once.
+    """`workers` worker processes for both passes, started in a thread at once.
 
     `executor()` waits for the start and gives the pool, or None if it could not start (the
     passes then match in their threads, as when they cannot start their own). The pool ends

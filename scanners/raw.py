@@ -68,7 +68,7 @@ class RawOptions:
     limits: Limits = field(default_factory=Limits)
     expected: ExpectedPattern | None = None
     # With a picklable matcher factory, targets of at least `processes_from` bytes (None: never)
-    # are matched in `workers` spawned processes; the calling program needs the usual
+    # are matched in `workers` worker processes; the calling program needs the usual
     # `if __name__ == "__main__":` guard. Measured on the 2.15 GB scan_bench image on this 2-core
     # machine since workers match pages in place (no copies) and load the parent's compiled
     # patterns: processes and threads cost the same CPU (3.6-3.9 against 3.3-3.6 s per GB);
