@@ -54,13 +54,17 @@ def _wait_for_the_forkserver(grace: float = 2.0) -> None:
     from multiprocessing import forkserver
 
     server = forkserver._forkserver
-    with server._lock:
+    if not server._lock.acquire(timeout=grace):  # a daemon thread starting a worker holds it
+        return
+    try:
         pid, alive = server._forkserver_pid, server._forkserver_alive_fd
         if pid is None or alive is None:
             return
         server._forkserver_pid = server._forkserver_alive_fd = None
         with contextlib.suppress(OSError):
             os.close(alive)
+    finally:
+        server._lock.release()
     deadline = time.monotonic() + grace
     with contextlib.suppress(ChildProcessError):
         while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:

@@ -220,3 +220,32 @@ def test_the_workers_cpu_counts_for_the_process_that_started_them(tmp_path: Path
     _, status, usage = os.wait4(proc.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert usage.ru_utime + usage.ru_stime >= 1.2  # both workers' 0.6 s of CPU
+
+
+_HELD_PROGRAM = """
+import threading
+from multiprocessing import forkserver
+from scanners import workers
+
+def nothing():
+    pass
+
+if __name__ == "__main__":
+    workers.spawn_pool(1, nothing, (), wait=True).shutdown(wait=True)
+    forkserver._forkserver._lock.acquire()  # as a daemon thread starting a worker would
+"""
+
+
+def test_an_exit_with_the_forkserver_busy_is_not_held_up(tmp_path: Path) -> None:
+    """Attack: the process exits while the forkserver's lock is held (a daemon thread in the
+    middle of starting a worker): the wait for the server gives up, the process still ends."""
+    import subprocess
+    import sys
+    import time
+
+    program = tmp_path / "held.py"
+    program.write_text(_HELD_PROGRAM)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    began = time.monotonic()
+    subprocess.run([sys.executable, str(program)], env=env, cwd=tmp_path, check=True, timeout=60)
+    assert time.monotonic() - began < 30
