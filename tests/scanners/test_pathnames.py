@@ -161,19 +161,16 @@ def _fuzzed_names(seed: int, count: int) -> list[str]:
     return names
 
 
-def test_names_matched_together_miss_no_name_with_a_start() -> None:
-    """`prefilter` against each name matched alone: 6,000 fuzzed names (the windows fuzz
-    tokens, wrapped in ASCII, Latin-1 and wider letters, keywords and long runs), prefiltered
-    256 at a time. Every name with a candidate start of its own is left to be matched alone,
-    and every name's redaction is the same as without the prefilter."""
+def _prefiltered_against_alone(names: list[str]) -> tuple[int, int]:
+    """Each name prefiltered 256 at a time against itself matched alone: a name with a
+    candidate start of its own is never taken as clean, and every redaction is the same.
+    Returns how many names had a start, and how many were taken as clean."""
     from scanners.fastpath import RawMatcher
     from scanners.findings import ValueHasher
     from scanners.pathnames import PathRedactor
 
     matcher = RawMatcher(ValueHasher(b"k" * 32))
-    names = _fuzzed_names(11, 6000)
-    alone = PathRedactor(matcher)
-    together = PathRedactor(matcher)
+    alone, together = PathRedactor(matcher), PathRedactor(matcher)
     started = cleaned = 0
     for at in range(0, len(names), 256):
         batch = names[at : at + 256]
@@ -181,9 +178,19 @@ def test_names_matched_together_miss_no_name_with_a_start() -> None:
         for name in batch:
             if len(matcher._start_keys(name.encode("utf-8", "surrogateescape"))):
                 started += 1
-                assert name not in together._clean, name
+                assert name not in together._clean, ascii(name)
             cleaned += name in together._clean
-            assert together.redact(f"dir/{name}") == alone.redact(f"dir/{name}"), name
+            assert together.redact(f"dir/{name}") == alone.redact(f"dir/{name}"), ascii(name)
+    return started, cleaned
+
+
+def test_names_matched_together_miss_no_name_with_a_start() -> None:
+    """`prefilter` against each name matched alone: 6,000 fuzzed names (the windows fuzz
+    tokens, wrapped in ASCII, Latin-1 and wider letters, keywords and long runs), prefiltered
+    256 at a time. Every name with a candidate start of its own is left to be matched alone,
+    and every name's redaction is the same as without the prefilter."""
+
+    started, cleaned = _prefiltered_against_alone(_fuzzed_names(11, 6000))
     assert started > 3000  # both kinds of name were met
     assert cleaned > 500
 
@@ -196,10 +203,6 @@ def test_names_of_raw_bytes_matched_together_miss_no_start() -> None:
     import os
     import random
 
-    from scanners.fastpath import RawMatcher
-    from scanners.findings import ValueHasher
-    from scanners.pathnames import PathRedactor
-
     pieces = [b"\xe5", b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xc3\xa5", b"\x01", b"\t", b" ",
               b"kund", b"personnummer", b"410317-2450", b"8112189876", b"19121212-1212",
               b"a@b.se", b"070-123 45 67", b"::1", b"192.168.0.1"]  # fmt: skip
@@ -210,17 +213,7 @@ def test_names_of_raw_bytes_matched_together_miss_no_start() -> None:
         )
         for _ in range(4000)
     ]
-    matcher = RawMatcher(ValueHasher(b"k" * 32))
-    alone, together = PathRedactor(matcher), PathRedactor(matcher)
-    started = 0
-    for at in range(0, len(names), 256):
-        batch = names[at : at + 256]
-        together.prefilter([f"dir/{name}" for name in batch])
-        for name in batch:
-            if len(matcher._start_keys(name.encode("utf-8", "surrogateescape"))):
-                started += 1
-                assert name not in together._clean, ascii(name)
-            assert together.redact(f"dir/{name}") == alone.redact(f"dir/{name}"), ascii(name)
+    started, _ = _prefiltered_against_alone(names)
     assert started > 2000
 
 
